@@ -1,0 +1,396 @@
+// host/cpu_engine.cpp - the CPU backend: BLAS coupling, OpenMP neuron update, host ring
+// buffer for recordings. It is the reference backend and a real one.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "../kernels/qif_neuron.hpp"
+#include "activation.hpp"
+#include "blas.hpp"
+#include "engine.hpp"
+#include "progress.hpp"
+#include "qifsim/error.hpp"
+#include "sample_schedule.hpp"
+
+namespace qifsim::detail {
+namespace {
+
+// Populations smaller than this update on one thread: below it the fork/join costs more
+// than the work.
+constexpr std::int64_t kParallelNeurons = 16384;
+
+template <class T>
+std::vector<T> to_precision(const std::vector<double>& values) {
+  return std::vector<T>(values.begin(), values.end());
+}
+
+template <class T>
+std::vector<T> expand(const Param& p, std::int64_t n) {
+  std::vector<T> out(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = static_cast<T>(p.at(i));
+  return out;
+}
+
+template <class T>
+class CpuEngine final : public Engine {
+ public:
+  CpuEngine(const Graph& graph, double dt) : dt_(static_cast<T>(dt)), order_(graph.order),
+      input_(graph.input), output_(graph.output) {
+    slots_.resize(graph.nodes.size());
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+      const Node& node = graph.nodes[i];
+      if (node.kind == NodeKind::Population) {
+        slots_[i] = {true, static_cast<int>(pops_.size())};
+        pops_.push_back(make_pop(node.pop));
+      } else {
+        slots_[i] = {false, static_cast<int>(funcs_.size())};
+        Func f;
+        f.n = node.size;
+        f.act = node.activation;
+        f.in.assign(static_cast<std::size_t>(node.size), T(0));
+        f.out.assign(static_cast<std::size_t>(node.size), T(0));
+        funcs_.push_back(std::move(f));
+      }
+    }
+    incoming_.resize(graph.nodes.size());
+    for (const auto& e : graph.edges) {
+      incoming_[static_cast<std::size_t>(e.target)].push_back(static_cast<int>(edges_.size()));
+      edges_.push_back({e.source, e.weights.rows, e.weights.cols, to_precision<T>(e.weights.data)});
+    }
+    initial_.reserve(graph.nodes.size());
+    for (const auto& node : graph.nodes) initial_.push_back(node.pop);
+    out_width_ = graph.nodes[static_cast<std::size_t>(output_)].size;
+    in_width_ = graph.nodes[static_cast<std::size_t>(input_)].size;
+  }
+
+  void forward(const double* x, double* y) override {
+    prepare(x);
+    const T* out = output_values(output_);
+    for (std::int64_t j = 0; j < out_width_; ++j) y[j] = static_cast<double>(out[j]);
+    advance();
+  }
+
+  double run(const RunPlan& plan, Observer& obs) override {
+    const std::int64_t width = plan.row_width;
+    const std::int64_t capacity = plan.batch_samples;
+    std::vector<T> ring(static_cast<std::size_t>(capacity * width));
+    std::vector<std::int64_t> ring_steps(static_cast<std::size_t>(capacity));
+    std::int64_t filled = 0;
+    auto flush = [&] {
+      if (filled > 0) obs.append_batch(ring.data(), ring_steps.data(), filled);
+      filled = 0;
+    };
+    std::vector<double> y_sum(static_cast<std::size_t>(out_width_), 0.0);
+    double loss_window = 0.0, loss_total = 0.0;
+    std::int64_t window = 0, loss_steps = 0;
+    const bool record_out = plan.output_offset >= 0;
+    const std::int64_t k = out_width_;
+    try {
+      for (std::int64_t t = 0; t < plan.steps; ++t) {
+        prepare(plan.inputs->row(t));
+        const T* y = output_values(output_);
+        if (t >= plan.schedule.cutoff) {
+          if (record_out) {
+            for (std::int64_t j = 0; j < k; ++j) y_sum[static_cast<std::size_t>(j)] += y[j];
+          }
+          if (plan.targets) {
+            const double l = step_loss(plan.loss, y, plan.targets->row(t), k);
+            loss_window += l;
+            loss_total += l;
+            ++loss_steps;
+          }
+          ++window;
+        }
+        if (plan.schedule.is_sample(t)) {
+          T* row = ring.data() + filled * width;
+          const double inv = 1.0 / static_cast<double>(window);
+          if (record_out) {
+            for (std::int64_t j = 0; j < k; ++j) {
+              row[plan.output_offset + j] = static_cast<T>(y_sum[static_cast<std::size_t>(j)] * inv);
+            }
+            std::fill(y_sum.begin(), y_sum.end(), 0.0);
+          }
+          if (plan.loss_offset >= 0) row[plan.loss_offset] = static_cast<T>(loss_window * inv);
+          loss_window = 0.0;
+          window = 0;
+          for (const auto& item : plan.vars) gather(item, row + item.offset);
+          ring_steps[static_cast<std::size_t>(filled)] = t;
+          if (++filled == capacity) flush();
+        }
+        advance();
+        if (plan.progress) plan.progress->tick(t + 1);
+      }
+    } catch (...) {
+      flush();  // keep what was recorded
+      throw;
+    }
+    flush();
+    return loss_steps > 0 ? loss_total / static_cast<double>(loss_steps) : 0.0;
+  }
+
+  std::vector<double> get_var(int node, Var var) const override {
+    const Slot slot = slots_[static_cast<std::size_t>(node)];
+    std::vector<double> out;
+    if (!slot.pop) {
+      const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+      const auto& src = var == Var::In ? f.in : f.out;
+      return std::vector<double>(src.begin(), src.end());
+    }
+    const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    out.resize(static_cast<std::size_t>(p.n));
+    if (is_parameter(var)) {
+      const auto& values = *p.param(var);
+      for (std::int64_t i = 0; i < p.n; ++i) out[static_cast<std::size_t>(i)] = values[values.size() == 1 ? 0 : static_cast<std::size_t>(i)];
+      return out;
+    }
+    std::vector<T> values(static_cast<std::size_t>(p.n));
+    gather_pop(p, var, Gathered{values.data(), false});
+    std::copy(values.begin(), values.end(), out.begin());
+    return out;
+  }
+
+  void set_var(int node, Var var, const std::vector<double>& values) override {
+    const Slot slot = slots_[static_cast<std::size_t>(node)];
+    Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    if (is_parameter(var)) {
+      *p.param(var) = to_precision<T>(values);
+      return;
+    }
+    std::vector<T>* dst = var == Var::V ? &p.v : var == Var::S ? &p.s : &p.x;
+    for (std::int64_t i = 0; i < p.n; ++i) {
+      (*dst)[static_cast<std::size_t>(i)] = static_cast<T>(values[values.size() == 1 ? 0 : static_cast<std::size_t>(i)]);
+    }
+  }
+
+  void reset() override {
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      const Slot slot = slots_[i];
+      if (slot.pop) {
+        Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+        const QifPopulation& init = initial_[i];
+        p.v = expand<T>(init.v0, p.n);
+        p.s = expand<T>(init.s0, p.n);
+        p.x = expand<T>(init.x0, p.n);
+        std::fill(p.in.begin(), p.in.end(), T(0));
+        std::fill(p.s_in.begin(), p.s_in.end(), T(0));
+      } else {
+        Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+        std::fill(f.in.begin(), f.in.end(), T(0));
+        std::fill(f.out.begin(), f.out.end(), T(0));
+      }
+    }
+  }
+
+  std::size_t staging_bytes(const RunPlan& plan) const override {
+    return static_cast<std::size_t>(plan.batch_samples * plan.row_width) * sizeof(T) +
+           static_cast<std::size_t>(plan.batch_samples) * sizeof(std::int64_t);
+  }
+
+ private:
+  struct Slot {
+    bool pop = false;
+    int index = -1;
+  };
+  struct Pop {
+    std::int64_t n = 0;
+    bool adapt = false;
+    bool coupled = false;
+    bool out_is_v = false;
+    std::vector<T> J;            // N x N, row-major
+    std::vector<T> v, s, x;      // state
+    std::vector<T> in, s_in;     // this step's external and coupling input
+    std::vector<T> eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x;  // 1 or N values each
+
+    std::vector<T>* param(Var var) {
+      return const_cast<std::vector<T>*>(static_cast<const Pop*>(this)->param(var));
+    }
+    const std::vector<T>* param(Var var) const {
+      switch (var) {
+        case Var::Eta: return &eta;
+        case Var::Tau: return &tau;
+        case Var::K: return &k;
+        case Var::TauS: return &tau_s;
+        case Var::VThreshold: return &v_th;
+        case Var::VReset: return &v_reset;
+        case Var::Alpha: return &alpha;
+        case Var::TauX: return &tau_x;
+        default: return nullptr;
+      }
+    }
+    kernels::QifParamRefs<T> refs() const {
+      auto ref = [](const std::vector<T>& a) {
+        return kernels::ParamRef<T>{a.data(), a.size() == 1 ? 0 : 1};
+      };
+      return {ref(eta), ref(tau), ref(k), ref(tau_s), ref(v_th), ref(v_reset), ref(alpha), ref(tau_x)};
+    }
+  };
+  struct Func {
+    std::int64_t n = 0;
+    Activation act = Activation::Identity;
+    std::vector<T> in, out;
+  };
+  struct EdgeW {
+    int source;
+    std::int64_t rows, cols;
+    std::vector<T> w;
+  };
+  struct Gathered {
+    T* dst;     // for a row (T) ...
+    bool mean;  // ... or one mean value
+  };
+
+  static Pop make_pop(const QifPopulation& q) {
+    Pop p;
+    p.n = q.n;
+    p.adapt = q.adaptation;
+    p.coupled = !q.weights.data.empty();
+    p.out_is_v = q.output_var == "v";
+    p.J = to_precision<T>(q.weights.data);
+    p.v = expand<T>(q.v0, q.n);
+    p.s = expand<T>(q.s0, q.n);
+    p.x = expand<T>(q.x0, q.n);
+    p.in.assign(static_cast<std::size_t>(q.n), T(0));
+    p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
+    p.eta = to_precision<T>(q.eta.values);
+    p.tau = to_precision<T>(q.tau.values);
+    p.k = to_precision<T>(q.k.values);
+    p.tau_s = to_precision<T>(q.tau_s.values);
+    p.v_th = to_precision<T>(q.v_threshold.values);
+    p.v_reset = to_precision<T>(q.v_reset.values);
+    p.alpha = to_precision<T>(q.alpha.values);
+    p.tau_x = to_precision<T>(q.tau_x.values);
+    return p;
+  }
+
+  T* input_values(int node) {
+    const Slot s = slots_[static_cast<std::size_t>(node)];
+    return s.pop ? pops_[static_cast<std::size_t>(s.index)].in.data()
+                 : funcs_[static_cast<std::size_t>(s.index)].in.data();
+  }
+  const T* output_values(int node) const {
+    const Slot s = slots_[static_cast<std::size_t>(node)];
+    if (!s.pop) return funcs_[static_cast<std::size_t>(s.index)].out.data();
+    const Pop& p = pops_[static_cast<std::size_t>(s.index)];
+    return p.out_is_v ? p.v.data() : p.s.data();
+  }
+
+  // Phase 1 of a step: every node's input (in topological order) and function outputs,
+  // then every population's coupling J s. Nothing here changes the state.
+  void prepare(const double* x) {
+    for (int node : order_) {
+      T* in = input_values(node);
+      if (node == input_) {
+        for (std::int64_t j = 0; j < in_width_; ++j) in[j] = static_cast<T>(x[j]);
+      } else {
+        bool first = true;
+        for (int e : incoming_[static_cast<std::size_t>(node)]) {
+          const EdgeW& w = edges_[static_cast<std::size_t>(e)];
+          gemv<T>(w.rows, w.cols, w.w.data(), output_values(w.source), first ? T(0) : T(1), in);
+          first = false;
+        }
+      }
+      const Slot s = slots_[static_cast<std::size_t>(node)];
+      if (!s.pop) {
+        Func& f = funcs_[static_cast<std::size_t>(s.index)];
+        apply_activation(f.act, f.in.data(), f.out.data(), f.n);
+      }
+    }
+    for (Pop& p : pops_) {
+      if (p.coupled) gemv<T>(p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
+    }
+  }
+
+  // Phase 2: the fused per-neuron update of every population.
+  void advance() {
+    for (Pop& p : pops_) {
+      if (p.adapt) {
+        update<true>(p);
+      } else {
+        update<false>(p);
+      }
+    }
+  }
+
+  template <bool Adapt>
+  void update(Pop& p) {
+    const kernels::QifParamRefs<T> refs = p.refs();
+    T* v = p.v.data();
+    T* s = p.s.data();
+    T* x = p.x.data();
+    const T* in = p.in.data();
+    const T* s_in = p.s_in.data();
+    const T dt = dt_;
+    const long n = static_cast<long>(p.n);
+#pragma omp parallel for schedule(static) if (n >= kParallelNeurons)
+    for (long i = 0; i < n; ++i) {
+      kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], refs, i, dt);
+    }
+  }
+
+  // Write the values of one recorded item (at the step's start) to dst, or their mean.
+  void gather(const RecordItem& item, T* dst) const {
+    const Slot slot = slots_[static_cast<std::size_t>(item.node)];
+    Gathered g{dst, item.mean};
+    if (slot.pop) {
+      gather_pop(pops_[static_cast<std::size_t>(slot.index)], item.var, g);
+    } else {
+      const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+      const T* src = item.var == Var::In ? f.in.data() : f.out.data();
+      emit(f.n, [src](std::int64_t i) { return src[i]; }, g);
+    }
+  }
+
+  template <class F>
+  static void emit(std::int64_t n, F value, Gathered g) {
+    if (g.mean) {
+      double sum = 0.0;
+      for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(value(i));
+      *g.dst = static_cast<T>(sum / static_cast<double>(n));
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) g.dst[i] = static_cast<T>(value(i));
+    }
+  }
+
+  void gather_pop(const Pop& p, Var var, Gathered g) const {
+    const T* src = nullptr;
+    switch (var) {
+      case Var::V: src = p.v.data(); break;
+      case Var::S: src = p.s.data(); break;
+      case Var::X: src = p.x.data(); break;
+      case Var::SIn: src = p.s_in.data(); break;
+      case Var::IExt: src = p.in.data(); break;
+      case Var::Spike: {
+        const kernels::ParamRef<T> th{p.v_th.data(), p.v_th.size() == 1 ? 0 : 1};
+        const T* v = p.v.data();
+        emit(p.n, [v, th](std::int64_t i) { return kernels::qif_spikes(v[i], th[i]) ? T(1) : T(0); }, g);
+        return;
+      }
+      default:
+        throw InvalidArgument(std::string("variable '") + var_name(var) + "' cannot be read here");
+    }
+    emit(p.n, [src](std::int64_t i) { return src[i]; }, g);
+  }
+
+  T dt_;
+  std::vector<int> order_;
+  int input_;
+  int output_;
+  std::int64_t in_width_ = 0;
+  std::int64_t out_width_ = 0;
+  std::vector<Slot> slots_;
+  std::vector<Pop> pops_;
+  std::vector<Func> funcs_;
+  std::vector<EdgeW> edges_;
+  std::vector<std::vector<int>> incoming_;
+  std::vector<QifPopulation> initial_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt) {
+  if (precision == Precision::Float32) return std::make_unique<CpuEngine<float>>(graph, dt);
+  return std::make_unique<CpuEngine<double>>(graph, dt);
+}
+
+}  // namespace qifsim::detail

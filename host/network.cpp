@@ -1,0 +1,300 @@
+// host/network.cpp - the public Network: graph building, argument checks, engine choice.
+#include "qifsim/network.hpp"
+
+#include <cmath>
+#include <utility>
+
+#include "engine.hpp"
+#include "graph.hpp"
+#include "progress.hpp"
+#include "qifsim/error.hpp"
+#include "text.hpp"
+
+namespace qifsim {
+
+using detail::Graph;
+using detail::Node;
+using detail::NodeKind;
+using detail::Var;
+
+Network::Network(double dt, Backend backend, Precision precision)
+    : dt_(dt), backend_(backend), precision_(precision), graph_(std::make_unique<Graph>()) {
+  if (!(dt > 0.0) || !std::isfinite(dt)) {
+    throw InvalidArgument("Network: dt = " + std::to_string(dt) + " must be finite and > 0");
+  }
+}
+
+Network::~Network() = default;
+Network::Network(Network&&) noexcept = default;
+Network& Network::operator=(Network&&) noexcept = default;
+
+void Network::add_population(const std::string& name, QifPopulation population) {
+  Node node;
+  node.name = name;
+  node.kind = NodeKind::Population;
+  node.size = population.n;
+  node.pop = std::move(population);
+  graph_->add_node(std::move(node));
+  engine_.reset();
+}
+
+void Network::add_function(const std::string& name, std::int64_t size, Activation activation) {
+  Node node;
+  node.name = name;
+  node.kind = NodeKind::Function;
+  node.size = size;
+  node.activation = activation;
+  graph_->add_node(std::move(node));
+  engine_.reset();
+}
+
+void Network::add_edge(const std::string& source, const std::string& target, Matrix weights) {
+  graph_->add_edge(source, target, std::move(weights));
+  engine_.reset();
+}
+
+void Network::compile() {
+  graph_->compile();
+  Backend chosen = backend_ == Backend::Auto ? Backend::Cpu : backend_;
+  if (chosen == Backend::Cuda) {
+    throw BackendError("Network::compile: backend 'cuda' was asked for, but this qifsim build has "
+                       "no CUDA backend; use Backend::Cpu or Backend::Auto");
+  }
+  engine_ = detail::make_cpu_engine(*graph_, precision_, dt_);
+  backend_ = chosen;
+  step_ = 0;
+}
+
+void Network::require_compiled(const char* what) const {
+  if (!engine_) {
+    throw InvalidArgument(std::string("Network::") + what + ": call compile() first");
+  }
+}
+
+const std::string& Network::input_node() const {
+  require_compiled("input_node");
+  return graph_->nodes[static_cast<std::size_t>(graph_->input)].name;
+}
+
+const std::string& Network::output_node() const {
+  require_compiled("output_node");
+  return graph_->nodes[static_cast<std::size_t>(graph_->output)].name;
+}
+
+std::int64_t Network::input_width() const {
+  require_compiled("input_width");
+  return graph_->nodes[static_cast<std::size_t>(graph_->input)].size;
+}
+
+std::int64_t Network::output_width() const {
+  require_compiled("output_width");
+  return graph_->nodes[static_cast<std::size_t>(graph_->output)].size;
+}
+
+std::int64_t Network::node_size(const std::string& node) const {
+  return graph_->nodes[static_cast<std::size_t>(graph_->require(node, "node_size"))].size;
+}
+
+std::vector<double> Network::forward(const std::vector<double>& x) {
+  require_compiled("forward");
+  if (static_cast<std::int64_t>(x.size()) != input_width()) {
+    throw InvalidArgument("Network::forward: input has " + std::to_string(x.size()) +
+                          " values; the input node '" + input_node() + "' takes " +
+                          std::to_string(input_width()));
+  }
+  std::vector<double> y(static_cast<std::size_t>(output_width()));
+  forward(x.data(), y.data());
+  return y;
+}
+
+void Network::forward(const double* x, double* y) {
+  require_compiled("forward");
+  engine_->forward(x, y);
+  ++step_;
+}
+
+std::vector<double> Network::get_var(const std::string& node, const std::string& var) const {
+  const int i = graph_->require(node, "get_var");
+  const Node& n = graph_->nodes[static_cast<std::size_t>(i)];
+  const Var v = detail::parse_var(n, var);
+  if (!engine_) {
+    // Before compile: initial state and parameters from the description.
+    if (detail::is_parameter(v) || v == Var::V || v == Var::S || v == Var::X) {
+      const Param& p = v == Var::V ? n.pop.v0 : v == Var::S ? n.pop.s0 : v == Var::X ? n.pop.x0
+                                                                                    : detail::param_of(n.pop, v);
+      std::vector<double> out(static_cast<std::size_t>(n.size));
+      for (std::int64_t j = 0; j < n.size; ++j) out[static_cast<std::size_t>(j)] = p.at(j);
+      return out;
+    }
+    require_compiled("get_var");
+  }
+  return engine_->get_var(i, v);
+}
+
+void Network::set_var(const std::string& node, const std::string& var, const std::vector<double>& values) {
+  const int i = graph_->require(node, "set_var");
+  Node& n = graph_->nodes[static_cast<std::size_t>(i)];
+  const Var v = detail::parse_var(n, var);
+  const bool state = v == Var::V || v == Var::S || v == Var::X;
+  if (!state && !detail::is_parameter(v)) {
+    throw InvalidArgument("set_var: '" + node + "." + var +
+                          "' cannot be set (settable: state v, s, x and population parameters)");
+  }
+  if (values.size() != 1 && static_cast<std::int64_t>(values.size()) != n.size) {
+    throw InvalidArgument("set_var: '" + node + "." + var + "' takes 1 or " + std::to_string(n.size) +
+                          " values; got " + std::to_string(values.size()));
+  }
+  for (std::size_t j = 0; j < values.size(); ++j) {
+    if (!std::isfinite(values[j])) {
+      throw InvalidArgument("set_var: '" + node + "." + var + "'[" + std::to_string(j) + "] is not finite");
+    }
+  }
+  if (detail::is_parameter(v)) {
+    QifPopulation updated = n.pop;
+    detail::param_of(updated, v) = Param(values);
+    detail::validate_population(node, updated);  // e.g. v_reset < v_threshold still holds
+    n.pop = std::move(updated);
+  } else if (!engine_) {
+    // Before compile, the state is the initial state.
+    (v == Var::V ? n.pop.v0 : v == Var::S ? n.pop.s0 : n.pop.x0) = Param(values);
+    return;
+  }
+  if (engine_) engine_->set_var(i, v, values);
+}
+
+void Network::reset() {
+  require_compiled("reset");
+  engine_->reset();
+  step_ = 0;
+}
+
+void Network::reset(const std::vector<VarValue>& state) {
+  require_compiled("reset");
+  // Check every entry before touching the state.
+  for (const auto& entry : state) {
+    const int i = graph_->require(entry.node, "reset");
+    const Var v = detail::parse_var(graph_->nodes[static_cast<std::size_t>(i)], entry.var);
+    if (v != Var::V && v != Var::S && v != Var::X) {
+      throw InvalidArgument("reset: '" + entry.node + "." + entry.var + "' is not a state variable (v, s, x)");
+    }
+    const std::int64_t size = graph_->nodes[static_cast<std::size_t>(i)].size;
+    if (entry.values.size() != 1 && static_cast<std::int64_t>(entry.values.size()) != size) {
+      throw InvalidArgument("reset: '" + entry.node + "." + entry.var + "' takes 1 or " +
+                            std::to_string(size) + " values; got " + std::to_string(entry.values.size()));
+    }
+  }
+  reset();
+  for (const auto& entry : state) set_var(entry.node, entry.var, entry.values);
+}
+
+Observer Network::run(const Matrix& inputs, const RunOptions& options) {
+  Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars});
+  if (options.memory_budget > 0) obs.set_memory_budget(options.memory_budget);
+  run_impl(inputs, nullptr, "mse", options, obs, nullptr);
+  return obs;
+}
+
+void Network::run(const Matrix& inputs, const RunOptions& options, Observer& into) {
+  run_impl(inputs, nullptr, "mse", options, into, nullptr);
+}
+
+TestResult Network::test(const Matrix& inputs, const Matrix& targets, const std::string& loss,
+                         const RunOptions& options) {
+  Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars});
+  if (options.memory_budget > 0) obs.set_memory_budget(options.memory_budget);
+  double mean_loss = 0.0;
+  run_impl(inputs, &targets, loss, options, obs, &mean_loss);
+  return TestResult{std::move(obs), mean_loss};
+}
+
+void Network::run_impl(const Matrix& inputs, const Matrix* targets, const std::string& loss,
+                       const RunOptions& options, Observer& into, double* mean_loss) {
+  require_compiled("run");
+  const std::string where = targets ? "Network::test" : "Network::run";
+  // ---- Check every argument before anything is allocated or stepped. ----
+  const std::int64_t steps = inputs.rows;
+  if (steps <= 0) throw InvalidArgument(where + ": inputs have no rows (one row per step)");
+  if (inputs.cols != input_width() || static_cast<std::int64_t>(inputs.data.size()) != steps * inputs.cols) {
+    throw InvalidArgument(where + ": inputs are " + detail::shape(inputs.rows, inputs.cols) +
+                          " (" + std::to_string(inputs.data.size()) + " values); expected steps x " +
+                          std::to_string(input_width()) + " for the input node '" + input_node() + "'");
+  }
+  for (std::size_t i = 0; i < inputs.data.size(); ++i) {
+    if (!std::isfinite(inputs.data[i])) {
+      throw InvalidArgument(where + ": input (" + std::to_string(i / inputs.cols) + ", " +
+                            std::to_string(i % inputs.cols) + ") is not finite");
+    }
+  }
+  if (options.sampling_steps < 1) {
+    throw InvalidArgument(where + ": sampling_steps = " + std::to_string(options.sampling_steps) + " must be >= 1");
+  }
+  if (options.cutoff < 0 || options.cutoff >= steps) {
+    throw InvalidArgument(where + ": cutoff = " + std::to_string(options.cutoff) + " must be in [0, steps = " +
+                          std::to_string(steps) + ")");
+  }
+  if (options.batch_samples < 0) {
+    throw InvalidArgument(where + ": batch_samples = " + std::to_string(options.batch_samples) + " must be >= 0");
+  }
+  const RecordSpec& spec = into.spec();
+  detail::RunPlan plan;
+  plan.steps = steps;
+  plan.schedule = detail::SampleSchedule{options.sampling_steps, options.cutoff};
+  plan.inputs = &inputs;
+  if (targets) {
+    plan.loss = detail::parse_loss(loss);
+    if (targets->rows != steps || targets->cols != output_width() ||
+        static_cast<std::int64_t>(targets->data.size()) != steps * targets->cols) {
+      throw InvalidArgument(where + ": targets are " + detail::shape(targets->rows, targets->cols) +
+                            "; expected " + detail::shape(steps, output_width()) +
+                            " (steps x output width of '" + output_node() + "')");
+    }
+    plan.targets = targets;
+  } else if (spec.loss) {
+    throw InvalidArgument(where + ": record_loss needs targets; use Network::test");
+  }
+  if (std::abs(into.dt() - dt_) > 1e-12 * dt_) {
+    throw InvalidArgument(where + ": the observer's dt (" + std::to_string(into.dt()) +
+                          ") differs from the network's (" + std::to_string(dt_) + ")");
+  }
+  std::vector<std::int64_t> widths;
+  for (const auto& rv : spec.vars) {
+    const int node = graph_->require(rv.node, where + ": record_vars");
+    const Var v = detail::parse_var(graph_->nodes[static_cast<std::size_t>(node)], rv.var);
+    if (!detail::is_recordable(v)) {
+      throw InvalidArgument(where + ": record_vars: '" + rv.node + "." + rv.var +
+                            "' is a parameter; record state variables");
+    }
+    const std::int64_t width = rv.mean ? 1 : graph_->nodes[static_cast<std::size_t>(node)].size;
+    widths.push_back(width);
+    plan.vars.push_back(detail::RecordItem{node, v, rv.mean, 0, width});
+  }
+  into.bind(output_width(), widths);
+  plan.output_offset = into.output_offset();
+  plan.loss_offset = into.loss_offset();
+  for (std::size_t i = 0; i < plan.vars.size(); ++i) plan.vars[i].offset = into.var_offset(i);
+  plan.row_width = into.row_width();
+  const std::int64_t samples = plan.schedule.count(steps);
+  // Ring capacity: as asked, else about 16 MiB of rows, never more than the samples.
+  std::int64_t batch = options.batch_samples;
+  if (batch == 0) {
+    const std::int64_t row_bytes = std::max<std::int64_t>(plan.row_width, 1) * 8;
+    batch = std::max<std::int64_t>(1, (std::int64_t{16} << 20) / row_bytes);
+  }
+  plan.batch_samples = std::max<std::int64_t>(1, std::min(batch, std::max<std::int64_t>(samples, 1)));
+  into.prepare(samples, engine_->staging_bytes(plan));
+  // ---- Run. ----
+  detail::ProgressReporter progress(options.progress, steps);
+  plan.progress = &progress;
+  const std::int64_t start = step_;
+  try {
+    const double l = engine_->run(plan, into);
+    if (mean_loss) *mean_loss = l;
+  } catch (...) {
+    step_ = start + steps;  // the state has moved on; the count is approximate after a failure
+    throw;
+  }
+  step_ = start + steps;
+  progress.finish(steps);
+}
+
+}  // namespace qifsim

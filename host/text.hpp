@@ -1,0 +1,42 @@
+// host/text.hpp - small string helpers for error messages.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace qifsim::detail {
+
+/// "a, b, c" (names quoted when `quote`).
+inline std::string join(const std::vector<std::string>& items, bool quote = true) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    out += quote ? "'" + items[i] + "'" : items[i];
+  }
+  return out;
+}
+
+/// Human-readable byte count: "512 B", "3.2 MiB", "1.50 GiB".
+inline std::string format_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024.0 && u < 4) {
+    bytes /= 1024.0;
+    ++u;
+  }
+  std::ostringstream os;
+  os.precision(u == 0 ? 0 : 3);
+  os << std::fixed << bytes << ' ' << units[u];
+  std::string s = os.str();
+  return s;
+}
+
+/// "rows x cols"
+inline std::string shape(std::int64_t rows, std::int64_t cols) {
+  return std::to_string(rows) + " x " + std::to_string(cols);
+}
+
+}  // namespace qifsim::detail

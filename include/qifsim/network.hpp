@@ -1,0 +1,136 @@
+// qifsim/network.hpp - a network of QIF populations and function nodes.
+//
+//   qifsim::Network net(1e-3);                       // dt, backend auto, float64
+//   qifsim::QifPopulation p;  p.n = 5;  p.weights = J;
+//   net.add_population("qif", p);
+//   net.compile();
+//   qifsim::RunOptions opt;  opt.record_vars = {{"qif", "v", true}};
+//   qifsim::Observer obs = net.run(inputs, opt);     // inputs: steps x 5
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "qifsim/matrix.hpp"
+#include "qifsim/observer.hpp"
+#include "qifsim/population.hpp"
+#include "qifsim/types.hpp"
+
+namespace qifsim {
+
+namespace detail {
+class Engine;
+struct Graph;
+}  // namespace detail
+
+/// How run() and test() step and sample.
+struct RunOptions {
+  std::int64_t sampling_steps = 1;  ///< sample when step % sampling_steps == 0 ...
+  std::int64_t cutoff = 0;          ///< ... and step >= cutoff
+  bool record_output = true;        ///< record the window mean of the output ("out")
+  bool record_loss = false;         ///< record the window mean of the loss (test() only)
+  std::vector<RecordVar> record_vars;  ///< variables to record at each sample
+  Progress progress = Progress::Auto;  ///< progress display on stderr
+  std::size_t memory_budget = 0;    ///< host bytes for the recording; 0 = default_memory_budget()
+  std::int64_t batch_samples = 0;   ///< ring-buffer capacity in samples; 0 = automatic
+};
+
+/// What test() returns: the recordings and the mean per-step loss over steps >= cutoff.
+struct TestResult {
+  Observer observer;
+  double loss;
+};
+
+/// A value for one variable of one node, as taken by reset().
+struct VarValue {
+  std::string node;
+  std::string var;
+  std::vector<double> values;  ///< 1 value (all neurons) or one per neuron
+};
+
+/// A graph of QIF populations and function nodes joined by weighted edges, compiled for
+/// one backend and precision. Build with add_population / add_function / add_edge, then
+/// compile(); exactly one node has no incoming edge (it takes the network input) and
+/// exactly one has no outgoing edge (its output is the network output).
+class Network {
+ public:
+  /// dt: integration step; backend and precision are fixed at compile().
+  explicit Network(double dt = 1e-3, Backend backend = Backend::Auto,
+                   Precision precision = Precision::Float64);
+  ~Network();
+  Network(Network&&) noexcept;
+  Network& operator=(Network&&) noexcept;
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  /// Add a QIF population (RectiPy's add_diffeq_node with the qif / qif_sfa template).
+  void add_population(const std::string& name, QifPopulation population);
+  /// Add a function node of `size` units applying `activation` to its summed input.
+  void add_function(const std::string& name, std::int64_t size, Activation activation);
+  /// Add an edge: target input += weights * source output; weights is
+  /// (target size) x (source size).
+  void add_edge(const std::string& source, const std::string& target, Matrix weights);
+
+  /// Check the graph and build the engine; errors (GraphError) name the offending nodes.
+  void compile();
+  bool compiled() const { return engine_ != nullptr; }
+
+  double dt() const { return dt_; }
+  Precision precision() const { return precision_; }
+  /// The backend asked for before compile(); the one in use after it.
+  Backend backend() const { return backend_; }
+  /// Names of the input and output nodes (after compile()).
+  const std::string& input_node() const;
+  const std::string& output_node() const;
+  /// Width of the network input and output (after compile()).
+  std::int64_t input_width() const;
+  std::int64_t output_width() const;
+  /// Number of units of a node.
+  std::int64_t node_size(const std::string& node) const;
+  /// Steps taken since compile() or the last reset().
+  std::int64_t step_count() const { return step_; }
+
+  /// One step with input x (input_width() values); returns the output at the step's start.
+  std::vector<double> forward(const std::vector<double>& x);
+  /// The same without allocation: x has input_width() values, y receives output_width().
+  void forward(const double* x, double* y);
+
+  /// Current value of a variable. Populations: state "v", "s", "x" (adaptation), "spike"
+  /// (v >= threshold now), last step's "s_in" and "I_ext", and parameters ("eta", "tau",
+  /// "k", "tau_s", "v_threshold", "v_reset", "alpha", "tau_x"). Function nodes: "in", "out".
+  std::vector<double> get_var(const std::string& node, const std::string& var) const;
+  /// Set a state variable ("v", "s", "x") or a parameter; 1 value (all units) or one per unit.
+  void set_var(const std::string& node, const std::string& var, const std::vector<double>& values);
+  /// Back to the initial state (v0, s0, x0) at step 0.
+  void reset();
+  /// Back to the initial state, then set the given variables.
+  void reset(const std::vector<VarValue>& state);
+
+  /// Run inputs.rows steps (inputs: steps x input_width()) and return the recordings.
+  Observer run(const Matrix& inputs, const RunOptions& options = {});
+  /// The same, appending to `into`, which decides what is recorded (the record_* fields and
+  /// memory_budget of options are not used). Samples recorded before an error stay in `into`.
+  void run(const Matrix& inputs, const RunOptions& options, Observer& into);
+  /// Run and compare the output with targets (steps x output_width()) under `loss`
+  /// ("mse": mean squared error over outputs, or "l1": mean absolute error).
+  TestResult test(const Matrix& inputs, const Matrix& targets, const std::string& loss = "mse",
+                  const RunOptions& options = {});
+
+ private:
+  void require_compiled(const char* what) const;
+  void run_impl(const Matrix& inputs, const Matrix* targets, const std::string& loss,
+                const RunOptions& options, Observer& into, double* mean_loss);
+
+  double dt_;
+  Backend backend_;
+  Precision precision_;
+  std::unique_ptr<detail::Graph> graph_;
+  std::unique_ptr<detail::Engine> engine_;
+  std::int64_t step_ = 0;
+};
+
+}  // namespace qifsim

@@ -1,0 +1,129 @@
+// qifsim/observer.hpp - recordings of a run, or of a hand-written loop.
+//
+// An Observer holds samples: per sample the step index, optionally the network output and
+// the loss, and the variables named in its RecordVar list. Network::run fills it batch by
+// batch from a fixed-capacity ring buffer; a custom loop fills it one sample at a time:
+//
+//   qifsim::Observer obs(net.dt(), /*record_output=*/true, /*record_loss=*/false,
+//                        {{"qif", "v", /*mean=*/false}});
+//   for (std::int64_t t = 0; t < steps; ++t) {
+//     auto y = net.forward(inputs.row(t));
+//     obs.record(t, y, 0.0, {net.get_var("qif", "v")});
+//   }
+//   qifsim::Matrix v = obs.to_matrix("qif", "v");   // samples x N
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "qifsim/matrix.hpp"
+
+namespace qifsim {
+
+/// One variable to record: node name, variable name, and whether to average over neurons.
+struct RecordVar {
+  std::string node;
+  std::string var;
+  bool mean = false;  ///< true: one number per sample (mean over the node's neurons)
+};
+
+/// What an Observer records.
+struct RecordSpec {
+  bool output = true;              ///< the network output ("out"), window-averaged by run()
+  bool loss = false;               ///< the loss ("loss"), window-averaged by test()
+  std::vector<RecordVar> vars;     ///< variables, instantaneous at the sample's step
+};
+
+/// Recordings: samples x width per series, the step index of every sample and its time.
+class Observer {
+ public:
+  /// An observer with RectiPy's arguments: step size, output/loss switches, variables.
+  explicit Observer(double dt, bool record_output = true, bool record_loss = false,
+                    std::vector<RecordVar> record_vars = {});
+  Observer(double dt, RecordSpec spec);
+
+  double dt() const { return dt_; }
+  const RecordSpec& spec() const { return spec_; }
+
+  /// Store one sample as given (manual use). `output` is ignored unless the output is
+  /// recorded, `loss` unless the loss is; `vars` holds one vector per RecordVar, in order
+  /// (a vector of N values for a `mean` variable is averaged here). Widths are fixed by the
+  /// first sample; a later sample of another width is an InvalidArgument.
+  void record(std::int64_t step, const std::vector<double>& output, double loss,
+              const std::vector<std::vector<double>>& vars);
+
+  /// Number of samples held.
+  std::int64_t samples() const { return static_cast<std::int64_t>(steps_.size()); }
+  /// Step index of every sample.
+  const std::vector<std::int64_t>& steps() const { return steps_; }
+  /// Time of every sample: step * dt.
+  std::vector<double> times() const;
+
+  /// Series keys in recording order: "out", "loss", then "node.var" for each variable.
+  std::vector<std::string> keys() const;
+  /// The "node.var" keys of the recorded variables (RectiPy's recorded_state_variables).
+  std::vector<std::string> recorded_state_variables() const;
+  /// True when `key` names a recorded series.
+  bool has(const std::string& key) const;
+  /// Width of a series (output width, 1 for loss and means, N for per-neuron variables).
+  std::int64_t width(const std::string& key) const;
+
+  /// A series as one samples x width array. Keys: "out", "loss", "node.var".
+  Matrix to_matrix(const std::string& key) const;
+  Matrix to_matrix(const std::string& node, const std::string& var) const;
+
+  /// Write one series as a float64 .npy array of shape (samples, width).
+  void write_npy(const std::string& key, const std::string& path) const;
+  /// Write one series as CSV: a header `step,time,<key>[0],...`, then one row per sample.
+  void write_csv(const std::string& key, const std::string& path) const;
+  /// Write every series into `dir` (created if missing) as `<key>.<fmt>`, plus
+  /// `steps.npy`/`time.npy` for "npy". Formats: "npy", "csv". Returns the paths written.
+  std::vector<std::string> save(const std::string& dir,
+                                const std::vector<std::string>& formats = {"npy"}) const;
+
+  /// Bytes of host memory the recording may take (default: half the machine's memory).
+  std::size_t memory_budget() const { return budget_; }
+  void set_memory_budget(std::size_t bytes) { budget_ = bytes; }
+  /// Bytes held now by the stored samples.
+  std::size_t bytes_held() const;
+  /// Bytes one sample takes once widths are known (values and step index).
+  std::size_t bytes_per_sample() const;
+
+  // ---- Interface for the engines (batch path) ---------------------------------------
+  /// Fix the widths: output width and one width per RecordVar (already 1 for means).
+  /// Throws InvalidArgument if the observer already holds samples of other widths.
+  void bind(std::int64_t output_width, const std::vector<std::int64_t>& var_widths);
+  /// Values in one sample row: [out][loss][var 0][var 1]... in that order.
+  std::int64_t row_width() const;
+  /// Offset of each part in a row (-1 where not recorded).
+  std::int64_t output_offset() const { return spec_.output ? 0 : -1; }
+  std::int64_t loss_offset() const;
+  std::int64_t var_offset(std::size_t i) const;
+  /// Refuse (MemoryBudgetError) if adding `more_samples` plus `extra_bytes` of staging
+  /// would exceed the budget; reserves the storage otherwise.
+  void prepare(std::int64_t more_samples, std::size_t extra_bytes);
+  /// Append `count` rows of row_width() values each (row-major) with their step indices.
+  template <class T>
+  void append_batch(const T* rows, const std::int64_t* steps, std::int64_t count);
+
+ private:
+  struct Series {
+    std::string key;
+    std::int64_t width = -1;   // -1: not known yet
+    std::vector<double> data;  // samples * width
+  };
+  const Series& find(const std::string& key) const;
+
+  double dt_;
+  RecordSpec spec_;
+  std::vector<Series> series_;  // out?, loss?, vars...
+  std::vector<std::int64_t> steps_;
+  std::size_t budget_;
+};
+
+/// Half of the machine's physical memory (the default recording budget).
+std::size_t default_memory_budget();
+
+}  // namespace qifsim

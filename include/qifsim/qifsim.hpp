@@ -1,0 +1,10 @@
+// qifsim/qifsim.hpp - everything a user of the C++ API needs.
+#pragma once
+
+#include "qifsim/error.hpp"
+#include "qifsim/matrix.hpp"
+#include "qifsim/network.hpp"
+#include "qifsim/observer.hpp"
+#include "qifsim/population.hpp"
+#include "qifsim/types.hpp"
+#include "qifsim/version.hpp"

@@ -1,0 +1,34 @@
+// qifsim/types.hpp - small enumerations shared by the public API.
+#pragma once
+
+#include <string>
+
+namespace qifsim {
+
+/// Floating-point type the engine computes in. Float64 reproduces RectiPy number for
+/// number; Float32 is the fast mode.
+enum class Precision { Float32, Float64 };
+
+/// Where the network runs. Auto picks the GPU when qifsim was built with CUDA and a
+/// device is usable, else the CPU.
+enum class Backend { Auto, Cpu, Cuda };
+
+/// Activation of a function node (applied to the node's summed input vector).
+enum class Activation { Identity, Tanh, Sigmoid, Softmax, Softmin, LogSoftmax };
+
+/// Progress display during run(): Auto shows it on long runs (a bar on a terminal,
+/// plain lines otherwise), Off never, On always.
+enum class Progress { Auto, Off, On };
+
+std::string to_string(Precision p);
+std::string to_string(Backend b);
+std::string to_string(Activation a);
+
+/// Parse "float32"/"float64" (also "f32"/"f64"/"single"/"double"); throws InvalidArgument.
+Precision parse_precision(const std::string& name);
+/// Parse "auto"/"cpu"/"cuda"; throws InvalidArgument.
+Backend parse_backend(const std::string& name);
+/// Parse "identity", "tanh", "sigmoid", "softmax", "softmin", "log_softmax"; throws InvalidArgument.
+Activation parse_activation(const std::string& name);
+
+}  // namespace qifsim
