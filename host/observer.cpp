@@ -75,10 +75,19 @@ const Observer::Series& Observer::find(const std::string& key) const {
                         (series_.empty() ? std::string("none") : detail::join(keys())) + ")");
 }
 
+const Observer::Series& Observer::stored(const std::string& key) const {
+  const Series& s = find(key);
+  if (!keep_in_memory_ && samples() > 0) {
+    throw InvalidArgument("Observer: series '" + key +
+                          "' went to the sinks only (set_keep_in_memory(false)); read it from there");
+  }
+  return s;
+}
+
 std::int64_t Observer::width(const std::string& key) const { return std::max<std::int64_t>(find(key).width, 0); }
 
 Matrix Observer::to_matrix(const std::string& key) const {
-  const Series& s = find(key);
+  const Series& s = stored(key);
   return Matrix(samples(), std::max<std::int64_t>(s.width, 0), s.data);
 }
 
@@ -159,7 +168,8 @@ std::int64_t Observer::var_offset(std::size_t i) const {
 }
 
 std::size_t Observer::bytes_per_sample() const {
-  return static_cast<std::size_t>(row_width()) * sizeof(double) + sizeof(std::int64_t);
+  const std::size_t values = keep_in_memory_ ? static_cast<std::size_t>(row_width()) : 0;
+  return values * sizeof(double) + sizeof(std::int64_t);
 }
 
 std::size_t Observer::bytes_held() const {
@@ -184,33 +194,52 @@ void Observer::prepare(std::int64_t more_samples, std::size_t extra_bytes) {
   }
   const auto total = static_cast<std::size_t>(samples() + more_samples);
   steps_.reserve(total);
+  if (!keep_in_memory_) return;
   for (auto& s : series_) s.data.reserve(total * static_cast<std::size_t>(std::max<std::int64_t>(s.width, 0)));
 }
 
 template <class T>
 void Observer::append_batch(const T* rows, const std::int64_t* steps, std::int64_t count) {
   const std::int64_t width = row_width();
-  for (std::int64_t r = 0; r < count; ++r) {
-    const T* row = rows + r * width;
+  if (!sinks_.empty()) {
+    // Regroup the rows series by series for the sinks.
+    scratch_.resize(static_cast<std::size_t>(count * width));
+    std::vector<const double*> parts;
+    double* dst = scratch_.data();
     std::int64_t offset = 0;
-    for (auto& s : series_) {
-      s.data.insert(s.data.end(), row + offset, row + offset + s.width);
+    for (const auto& s : series_) {
+      parts.push_back(dst);
+      for (std::int64_t r = 0; r < count; ++r) {
+        const T* src = rows + r * width + offset;
+        for (std::int64_t j = 0; j < s.width; ++j) *dst++ = static_cast<double>(src[j]);
+      }
       offset += s.width;
     }
-    steps_.push_back(steps[r]);
+    for (const auto& sink : sinks_) sink->write(*this, count, steps, parts);
   }
+  if (keep_in_memory_) {
+    for (std::int64_t r = 0; r < count; ++r) {
+      const T* row = rows + r * width;
+      std::int64_t offset = 0;
+      for (auto& s : series_) {
+        s.data.insert(s.data.end(), row + offset, row + offset + s.width);
+        offset += s.width;
+      }
+    }
+  }
+  steps_.insert(steps_.end(), steps, steps + count);
 }
 
 template void Observer::append_batch<float>(const float*, const std::int64_t*, std::int64_t);
 template void Observer::append_batch<double>(const double*, const std::int64_t*, std::int64_t);
 
 void Observer::write_npy(const std::string& key, const std::string& path) const {
-  const Series& s = find(key);
+  const Series& s = stored(key);
   detail::write_npy(path, s.data.data(), {samples(), std::max<std::int64_t>(s.width, 0)});
 }
 
 void Observer::write_csv(const std::string& key, const std::string& path) const {
-  const Series& s = find(key);
+  const Series& s = stored(key);
   std::ofstream out(path);
   if (!out) throw IoError("cannot open '" + path + "' for writing: " + std::strerror(errno));
   out << "step,time";

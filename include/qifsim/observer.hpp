@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,19 @@ struct RecordSpec {
   bool output = true;              ///< the network output ("out"), window-averaged by run()
   bool loss = false;               ///< the loss ("loss"), window-averaged by test()
   std::vector<RecordVar> vars;     ///< variables, instantaneous at the sample's step
+};
+
+class Observer;
+
+/// Receives recordings batch by batch while they arrive (a file writer, for example), so
+/// that a recording larger than memory can go to disk. Attach with Observer::add_sink.
+class SampleSink {
+ public:
+  virtual ~SampleSink() = default;
+  /// `count` samples: their step indices and, for each series in obs.keys() order,
+  /// count x width values (row-major). Widths are final from the first call on.
+  virtual void write(const Observer& obs, std::int64_t count, const std::int64_t* steps,
+                     const std::vector<const double*>& series) = 0;
 };
 
 /// Recordings: samples x width per series, the step index of every sample and its time.
@@ -83,6 +97,13 @@ class Observer {
   std::vector<std::string> save(const std::string& dir,
                                 const std::vector<std::string>& formats = {"npy"}) const;
 
+  /// Send every later batch to `sink` as well (in the order sinks were added).
+  void add_sink(std::shared_ptr<SampleSink> sink) { sinks_.push_back(std::move(sink)); }
+  /// Keep samples in memory (default) or only pass them to the sinks. Without memory,
+  /// samples() still counts them and steps() holds their step indices.
+  void set_keep_in_memory(bool keep) { keep_in_memory_ = keep; }
+  bool keeps_in_memory() const { return keep_in_memory_; }
+
   /// Bytes of host memory the recording may take (default: half the machine's memory).
   std::size_t memory_budget() const { return budget_; }
   void set_memory_budget(std::size_t bytes) { budget_ = bytes; }
@@ -115,12 +136,16 @@ class Observer {
     std::vector<double> data;  // samples * width
   };
   const Series& find(const std::string& key) const;
+  const Series& stored(const std::string& key) const;  // find(), and the data is in memory
 
   double dt_;
   RecordSpec spec_;
   std::vector<Series> series_;  // out?, loss?, vars...
   std::vector<std::int64_t> steps_;
   std::size_t budget_;
+  std::vector<std::shared_ptr<SampleSink>> sinks_;
+  bool keep_in_memory_ = true;
+  std::vector<double> scratch_;  // one batch, series after series, for the sinks
 };
 
 /// Half of the machine's physical memory (the default recording budget).
