@@ -37,7 +37,8 @@ struct RunPlan {
   std::int64_t loss_offset = -1;    // -1: loss not recorded
   std::vector<RecordItem> vars;
   std::int64_t row_width = 0;       // values per sample row
-  std::int64_t batch_samples = 1;   // ring-buffer capacity
+  std::int64_t batch_samples = 1;   // ring-buffer capacity (per half on the GPU)
+  bool cuda_graphs = true;          // GPU: replay blocks of steps as CUDA Graphs
   ProgressReporter* progress = nullptr;
 };
 
@@ -59,5 +60,7 @@ class Engine {
 };
 
 std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt);
+/// The CUDA engine on device 0; only in builds with QIFSIM_HAVE_CUDA.
+std::unique_ptr<Engine> make_cuda_engine(const Graph& graph, Precision precision, double dt);
 
 }  // namespace qifsim::detail

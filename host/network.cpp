@@ -7,7 +7,9 @@
 #include "engine.hpp"
 #include "graph.hpp"
 #include "progress.hpp"
+#include "qifsim/device.hpp"
 #include "qifsim/error.hpp"
+#include "qifsim/log.hpp"
 #include "text.hpp"
 
 namespace qifsim {
@@ -18,7 +20,7 @@ using detail::NodeKind;
 using detail::Var;
 
 Network::Network(double dt, Backend backend, Precision precision)
-    : dt_(dt), backend_(backend), precision_(precision), graph_(std::make_unique<Graph>()) {
+    : dt_(dt), requested_(backend), backend_(backend), precision_(precision), graph_(std::make_unique<Graph>()) {
   if (!(dt > 0.0) || !std::isfinite(dt)) {
     throw InvalidArgument("Network: dt = " + std::to_string(dt) + " must be finite and > 0");
   }
@@ -55,12 +57,25 @@ void Network::add_edge(const std::string& source, const std::string& target, Mat
 
 void Network::compile() {
   graph_->compile();
-  Backend chosen = backend_ == Backend::Auto ? Backend::Cpu : backend_;
-  if (chosen == Backend::Cuda) {
-    throw BackendError("Network::compile: backend 'cuda' was asked for, but this qifsim build has "
-                       "no CUDA backend; use Backend::Cpu or Backend::Auto");
+  Backend chosen = requested_;
+  if (requested_ != Backend::Cpu) {
+    const DeviceStatus device = cuda_device_status();
+    if (requested_ == Backend::Cuda && !device.usable) {
+      throw BackendError("Network::compile: backend 'cuda' was asked for, but no GPU is usable: " +
+                         device.description + "; use Backend::Cpu or Backend::Auto");
+    }
+    if (requested_ == Backend::Auto) {
+      chosen = device.usable ? Backend::Cuda : Backend::Cpu;
+      log_notice("backend auto -> " + to_string(chosen) + " (" +
+                 (device.usable ? device.description : "no GPU: " + device.description) + ")");
+    }
   }
+#if QIFSIM_HAVE_CUDA
+  engine_ = chosen == Backend::Cuda ? detail::make_cuda_engine(*graph_, precision_, dt_)
+                                    : detail::make_cpu_engine(*graph_, precision_, dt_);
+#else
   engine_ = detail::make_cpu_engine(*graph_, precision_, dt_);
+#endif
   backend_ = chosen;
   step_ = 0;
 }
@@ -281,6 +296,7 @@ void Network::run_impl(const Matrix& inputs, const Matrix* targets, const std::s
     batch = std::max<std::int64_t>(1, (std::int64_t{16} << 20) / row_bytes);
   }
   plan.batch_samples = std::max<std::int64_t>(1, std::min(batch, std::max<std::int64_t>(samples, 1)));
+  plan.cuda_graphs = options.cuda_graphs;
   into.prepare(samples, engine_->staging_bytes(plan));
   // ---- Run. ----
   detail::ProgressReporter progress(options.progress, steps);

@@ -37,6 +37,7 @@ struct RunOptions {
   Progress progress = Progress::Auto;  ///< progress display on stderr
   std::size_t memory_budget = 0;    ///< host bytes for the recording; 0 = default_memory_budget()
   std::int64_t batch_samples = 0;   ///< ring-buffer capacity in samples; 0 = automatic
+  bool cuda_graphs = true;          ///< CUDA backend: replay blocks of steps as CUDA Graphs
 };
 
 /// What test() returns: the recordings and the mean per-step loss over steps >= cutoff.
@@ -126,7 +127,8 @@ class Network {
                 const RunOptions& options, Observer& into, double* mean_loss);
 
   double dt_;
-  Backend backend_;
+  Backend requested_;  // as constructed
+  Backend backend_;    // in use after compile()
   Precision precision_;
   std::unique_ptr<detail::Graph> graph_;
   std::unique_ptr<detail::Engine> engine_;

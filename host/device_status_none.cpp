@@ -1,0 +1,9 @@
+// host/device_status_none.cpp - device probing in a build without CUDA.
+#include "qifsim/device.hpp"
+
+namespace qifsim {
+
+DeviceStatus cuda_device_status() { return {false, "qifsim was built without CUDA"}; }
+bool built_with_cuda() { return false; }
+
+}  // namespace qifsim
