@@ -1,7 +1,9 @@
 // qifsim/qifsim.hpp - everything a user of the C++ API needs.
 #pragma once
 
+#include "qifsim/device.hpp"
 #include "qifsim/error.hpp"
+#include "qifsim/log.hpp"
 #include "qifsim/matrix.hpp"
 #include "qifsim/network.hpp"
 #include "qifsim/observer.hpp"
