@@ -27,6 +27,7 @@ using kernels::RecordValue;
 using kernels::StepControl;
 
 constexpr std::int64_t kGraphSteps = 32;  // steps per captured graph
+constexpr std::size_t kBlasWorkspaceBytes = std::size_t{32} << 20;
 
 template <class T>
 DeviceBuffer<T> upload(const std::vector<double>& values, cudaStream_t stream) {
@@ -74,8 +75,9 @@ class CudaEngine final : public Engine {
  public:
   CudaEngine(const Graph& graph, double dt)
       : dt_(static_cast<T>(dt)), order_(graph.order), input_(graph.input), output_(graph.output),
-        graph_nodes_(graph.nodes), step_(1), loss_sums_(3) {
+        graph_nodes_(graph.nodes), blas_workspace_(kBlasWorkspaceBytes), step_(1), loss_sums_(3) {
     const cudaStream_t st = compute_.get();
+    cuda::bind(blas_.get(), st, blas_workspace_.data(), blas_workspace_.size());
     slots_.resize(graph.nodes.size());
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
       const Node& node = graph.nodes[i];
@@ -320,7 +322,7 @@ class CudaEngine final : public Engine {
         bool first = true;
         for (int e : incoming_[static_cast<std::size_t>(node)]) {
           const EdgeW& w = edges_[static_cast<std::size_t>(e)];
-          cuda::gemv<T>(blas_.get(), st, w.rows, w.cols, w.w.data(), output_values(w.source),
+          cuda::gemv<T>(blas_.get(), w.rows, w.cols, w.w.data(), output_values(w.source),
                         first ? T(0) : T(1), input_values(node));
           first = false;
         }
@@ -332,7 +334,7 @@ class CudaEngine final : public Engine {
       }
     }
     for (Pop& p : pops_) {
-      if (p.coupled) cuda::gemv<T>(blas_.get(), st, p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
+      if (p.coupled) cuda::gemv<T>(blas_.get(), p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
     }
   }
 
@@ -403,6 +405,7 @@ class CudaEngine final : public Engine {
   cuda::Stream compute_;
   cuda::Stream transfer_;
   cuda::BlasHandle blas_;
+  DeviceBuffer<char> blas_workspace_;  // cuBLAS's, owned here (graph capture)
   std::vector<Slot> slots_;
   std::vector<Pop> pops_;
   std::vector<Func> funcs_;
