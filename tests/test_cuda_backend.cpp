@@ -1,0 +1,238 @@
+// tests/test_cuda_backend.cpp - the CUDA backend against the CPU backend (which the other
+// tests check against an independent reference of the spec). Every test skips, with the
+// reason, where no GPU is usable; on a GPU they all run.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "qifsim/qifsim.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using qifsim::Backend;
+using qifsim::Matrix;
+using qifsim::Precision;
+
+#define REQUIRE_GPU()                                                              \
+  do {                                                                             \
+    const qifsim::DeviceStatus status_ = qifsim::cuda_device_status();            \
+    if (!status_.usable) GTEST_SKIP() << "no usable GPU: " << status_.description; \
+  } while (0)
+
+struct NetSpec {
+  std::int64_t n = 64;
+  std::int64_t steps = 2000;
+  double coupling = 20.0;  // J_ij uniform in [0, coupling / n)
+  bool adaptation = false;
+  bool readout = false;    // input function node -> population -> softmax readout
+};
+
+Matrix random_matrix(std::mt19937& rng, std::int64_t rows, std::int64_t cols, double lo, double hi) {
+  std::uniform_real_distribution<double> u(lo, hi);
+  Matrix m(rows, cols);
+  for (double& x : m.data) x = u(rng);
+  return m;
+}
+
+qifsim::Network make_network(const NetSpec& s, Backend backend, Precision precision) {
+  std::mt19937 rng(7);
+  qifsim::Network net(1e-3, backend, precision);
+  qifsim::QifPopulation p;
+  p.n = s.n;
+  p.weights = random_matrix(rng, s.n, s.n, 0.0, s.coupling / static_cast<double>(s.n));
+  std::vector<double> eta(static_cast<std::size_t>(s.n));
+  for (std::int64_t i = 0; i < s.n; ++i) eta[static_cast<std::size_t>(i)] = -5.0 + 10.0 * static_cast<double>(i) / static_cast<double>(s.n);
+  p.eta = eta;
+  p.adaptation = s.adaptation;
+  if (s.readout) {
+    net.add_function("inp", 3, qifsim::Activation::Identity);
+    net.add_population("qif", p);
+    net.add_function("readout", 4, qifsim::Activation::Softmax);
+    net.add_edge("inp", "qif", random_matrix(rng, s.n, 3, 0.0, 20.0));
+    net.add_edge("qif", "readout", random_matrix(rng, 4, s.n, -1.0, 1.0));
+  } else {
+    net.add_population("qif", p);
+  }
+  net.compile();
+  return net;
+}
+
+Matrix make_inputs(const NetSpec& s, std::int64_t width) {
+  Matrix x(s.steps, width);
+  for (std::int64_t t = 0; t < s.steps; ++t) {
+    for (std::int64_t j = 0; j < width; ++j) {
+      x(t, j) = 20.0 + 10.0 * std::sin(0.01 * static_cast<double>(t) + 0.3 * static_cast<double>(j));
+    }
+  }
+  return x;
+}
+
+qifsim::RunOptions options(std::int64_t sampling, std::int64_t cutoff, bool readout) {
+  qifsim::RunOptions o;
+  o.sampling_steps = sampling;
+  o.cutoff = cutoff;
+  o.progress = qifsim::Progress::Off;
+  o.record_vars = {{"qif", "v", false}, {"qif", "s", true}, {"qif", "spike", false}, {"qif", "s_in", true}};
+  if (readout) o.record_vars.push_back({"readout", "out", false});
+  return o;
+}
+
+::testing::AssertionResult same_recording(const qifsim::Observer& gpu, const qifsim::Observer& cpu,
+                                          double rtol, double atol) {
+  if (gpu.steps() != cpu.steps()) return ::testing::AssertionFailure() << "sample steps differ";
+  if (gpu.keys() != cpu.keys()) return ::testing::AssertionFailure() << "series differ";
+  for (const auto& key : cpu.keys()) {
+    const Matrix c = cpu.to_matrix(key);
+    auto r = qtest::expect_matrix_close(gpu.to_matrix(key), c.rows, c.cols, c.data, rtol, atol);
+    if (!r) return ::testing::AssertionFailure() << "series '" << key << "': " << r.message();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+void compare_run(const NetSpec& s, Precision precision, std::int64_t sampling, std::int64_t cutoff,
+                 double rtol, double atol, std::int64_t batch = 0, bool graphs = true) {
+  qifsim::Network cpu = make_network(s, Backend::Cpu, precision);
+  qifsim::Network gpu = make_network(s, Backend::Cuda, precision);
+  ASSERT_EQ(gpu.backend(), Backend::Cuda);
+  const Matrix x = make_inputs(s, cpu.input_width());
+  qifsim::RunOptions o = options(sampling, cutoff, s.readout);
+  const qifsim::Observer expected = cpu.run(x, o);
+  o.batch_samples = batch;
+  o.cuda_graphs = graphs;
+  const qifsim::Observer actual = gpu.run(x, o);
+  double spikes = 0.0;
+  for (double v : expected.to_matrix("qif", "spike").data) spikes += v;
+  EXPECT_GT(spikes, 50.0) << "the comparison should cover many spikes";
+  EXPECT_TRUE(same_recording(actual, expected, rtol, atol));
+  EXPECT_TRUE(qtest::expect_close(gpu.get_var("qif", "v"), cpu.get_var("qif", "v"), rtol, atol));
+}
+
+TEST(CudaBackend, ReportsWhyItIsUnavailableOrRuns) {
+  const qifsim::DeviceStatus status = qifsim::cuda_device_status();
+  EXPECT_FALSE(status.description.empty());
+  if (!status.usable) {
+    qifsim::Network net(1e-3, Backend::Cuda);
+    qifsim::QifPopulation p;
+    net.add_population("qif", p);
+    try {
+      net.compile();
+      FAIL() << "backend cuda compiled without a usable GPU";
+    } catch (const qifsim::BackendError& e) {
+      EXPECT_NE(std::string(e.what()).find("no GPU is usable"), std::string::npos) << e.what();
+    }
+    GTEST_SKIP() << "no usable GPU: " << status.description;
+  }
+}
+
+TEST(CudaBackend, Float64MatchesCpuWithSamplingAndCutoff) {
+  REQUIRE_GPU();
+  compare_run(NetSpec{}, Precision::Float64, 3, 101, 1e-9, 1e-9);
+}
+
+TEST(CudaBackend, Float64AdaptationMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.adaptation = true;
+  compare_run(s, Precision::Float64, 2, 10, 1e-9, 1e-9);
+}
+
+TEST(CudaBackend, Float64GraphWithReadoutMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.readout = true;
+  compare_run(s, Precision::Float64, 5, 0, 1e-9, 1e-9);
+}
+
+TEST(CudaBackend, RingWrapsAroundWithSmallBatches) {
+  REQUIRE_GPU();
+  // 2000 steps sampled every 3rd from 101: 633 samples through batches of 7 (91 flushes).
+  compare_run(NetSpec{}, Precision::Float64, 3, 101, 1e-9, 1e-9, /*batch=*/7);
+}
+
+TEST(CudaBackend, LargePopulationMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 5000;  // several blocks: the neuron means go through the last-block reduction
+  s.steps = 600;
+  compare_run(s, Precision::Float64, 4, 0, 1e-9, 1e-9);
+}
+
+TEST(CudaBackend, GraphReplayEqualsPlainLaunches) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.readout = true;
+  qifsim::Network a = make_network(s, Backend::Cuda, Precision::Float64);
+  qifsim::Network b = make_network(s, Backend::Cuda, Precision::Float64);
+  const Matrix x = make_inputs(s, a.input_width());
+  qifsim::RunOptions o = options(1, 0, true);
+  o.cuda_graphs = true;
+  const qifsim::Observer with_graphs = a.run(x, o);
+  o.cuda_graphs = false;
+  const qifsim::Observer plain = b.run(x, o);
+  EXPECT_TRUE(same_recording(with_graphs, plain, 0.0, 0.0));  // bit for bit
+}
+
+TEST(CudaBackend, Float32MatchesCpuFloat32OnANonChaoticNetwork) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.coupling = 0.0;  // uncoupled: no chaos, differences stay at float32 rounding
+  s.steps = 1000;
+  qifsim::Network cpu = make_network(s, Backend::Cpu, Precision::Float32);
+  qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float32);
+  const Matrix x = make_inputs(s, s.n);
+  qifsim::RunOptions o = options(10, 0, false);
+  o.record_vars = {{"qif", "s", false}};
+  const qifsim::Observer c = cpu.run(x, o);
+  const qifsim::Observer g = gpu.run(x, o);
+  ASSERT_EQ(g.steps(), c.steps());
+  // s decays and jumps by 1 at spikes; the same spikes give s within float32 rounding of a
+  // few hundred operations.
+  const Matrix cs = c.to_matrix("qif", "s");
+  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "s"), cs.rows, cs.cols, cs.data, 1e-4, 1e-4));
+}
+
+TEST(CudaBackend, ForwardAndVariablesMatchCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 16;
+  qifsim::Network cpu = make_network(s, Backend::Cpu, Precision::Float64);
+  qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float64);
+  gpu.set_var("qif", "v", {1.0});
+  cpu.set_var("qif", "v", {1.0});
+  gpu.set_var("qif", "eta", {3.0});
+  cpu.set_var("qif", "eta", {3.0});
+  std::vector<double> x(static_cast<std::size_t>(s.n), 25.0);
+  for (int t = 0; t < 500; ++t) {
+    const auto yc = cpu.forward(x);
+    const auto yg = gpu.forward(x);
+    ASSERT_TRUE(qtest::expect_close(yg, yc, 1e-10, 1e-10)) << "step " << t;
+  }
+  for (const char* var : {"v", "s", "spike", "s_in", "I_ext", "eta"}) {
+    EXPECT_TRUE(qtest::expect_close(gpu.get_var("qif", var), cpu.get_var("qif", var), 1e-10, 1e-10)) << var;
+  }
+  gpu.reset();
+  cpu.reset();
+  EXPECT_TRUE(qtest::expect_close(gpu.get_var("qif", "v"), cpu.get_var("qif", "v"), 0.0, 0.0));
+}
+
+TEST(CudaBackend, TestModeLossMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.readout = true;
+  qifsim::Network cpu = make_network(s, Backend::Cpu, Precision::Float64);
+  qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float64);
+  const Matrix x = make_inputs(s, 3);
+  Matrix targets(s.steps, 4, 0.25);
+  qifsim::RunOptions o = options(4, 8, true);
+  o.record_loss = true;
+  const auto c = cpu.test(x, targets, "mse", o);
+  const auto g = gpu.test(x, targets, "mse", o);
+  EXPECT_NEAR(g.loss, c.loss, 1e-9 * std::max(1.0, std::fabs(c.loss)));
+  EXPECT_TRUE(same_recording(g.observer, c.observer, 1e-9, 1e-9));
+}
+
+}  // namespace
