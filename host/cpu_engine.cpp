@@ -1,6 +1,8 @@
 // host/cpu_engine.cpp - the CPU backend: BLAS coupling, OpenMP neuron update, host ring
 // buffer for recordings. It is the reference backend and a real one.
 #include <algorithm>
+#include <cmath>
+#include <string>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -59,7 +61,10 @@ class CpuEngine final : public Engine {
       edges_.push_back({e.source, e.weights.rows, e.weights.cols, to_precision<T>(e.weights.data)});
     }
     initial_.reserve(graph.nodes.size());
-    for (const auto& node : graph.nodes) initial_.push_back(node.pop);
+    for (const auto& node : graph.nodes) {
+      initial_.push_back(node.pop);
+      names_.push_back(node.name);
+    }
     out_width_ = graph.nodes[static_cast<std::size_t>(output_)].size;
     in_width_ = graph.nodes[static_cast<std::size_t>(input_)].size;
   }
@@ -71,7 +76,7 @@ class CpuEngine final : public Engine {
     advance();
   }
 
-  double run(const RunPlan& plan, Observer& obs) override {
+  void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override {
     const std::int64_t width = plan.row_width;
     const std::int64_t capacity = plan.batch_samples;
     std::vector<T> ring(static_cast<std::size_t>(capacity * width));
@@ -81,39 +86,43 @@ class CpuEngine final : public Engine {
       if (filled > 0) obs.append_batch(ring.data(), ring_steps.data(), filled);
       filled = 0;
     };
-    std::vector<double> y_sum(static_cast<std::size_t>(out_width_), 0.0);
-    double loss_window = 0.0, loss_total = 0.0;
-    std::int64_t window = 0, loss_steps = 0;
     const bool record_out = plan.output_offset >= 0;
     const std::int64_t k = out_width_;
+    carry.y_sum.resize(static_cast<std::size_t>(k), 0.0);
+    double* y_sum = carry.y_sum.data();
+    std::int64_t t = carry.next_step;
     try {
-      for (std::int64_t t = 0; t < plan.steps; ++t) {
+      for (; t < plan.steps; ++t) {
+        if (stop_requested(plan, t)) break;
+        if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
+          check_finite(t, plan.divergence_every);
+        }
         prepare(plan.inputs->row(t));
         const T* y = output_values(output_);
         if (t >= plan.schedule.cutoff) {
           if (record_out) {
-            for (std::int64_t j = 0; j < k; ++j) y_sum[static_cast<std::size_t>(j)] += y[j];
+            for (std::int64_t j = 0; j < k; ++j) y_sum[j] += y[j];
           }
           if (plan.targets) {
             const double l = step_loss(plan.loss, y, plan.targets->row(t), k);
-            loss_window += l;
-            loss_total += l;
-            ++loss_steps;
+            carry.loss_window += l;
+            carry.loss_total += l;
+            ++carry.loss_steps;
           }
-          ++window;
+          ++carry.window;
         }
         if (plan.schedule.is_sample(t)) {
           T* row = ring.data() + filled * width;
-          const double inv = 1.0 / static_cast<double>(window);
+          const double inv = 1.0 / static_cast<double>(carry.window);
           if (record_out) {
             for (std::int64_t j = 0; j < k; ++j) {
-              row[plan.output_offset + j] = static_cast<T>(y_sum[static_cast<std::size_t>(j)] * inv);
+              row[plan.output_offset + j] = static_cast<T>(y_sum[j] * inv);
+              y_sum[j] = 0.0;
             }
-            std::fill(y_sum.begin(), y_sum.end(), 0.0);
           }
-          if (plan.loss_offset >= 0) row[plan.loss_offset] = static_cast<T>(loss_window * inv);
-          loss_window = 0.0;
-          window = 0;
+          if (plan.loss_offset >= 0) row[plan.loss_offset] = static_cast<T>(carry.loss_window * inv);
+          carry.loss_window = 0.0;
+          carry.window = 0;
           for (const auto& item : plan.vars) gather(item, row + item.offset);
           ring_steps[static_cast<std::size_t>(filled)] = t;
           if (++filled == capacity) flush();
@@ -121,12 +130,17 @@ class CpuEngine final : public Engine {
         advance();
         if (plan.progress) plan.progress->tick(t + 1);
       }
+      if (plan.divergence_every > 0) {
+        const std::int64_t since = t % plan.divergence_every;
+        check_finite(t, since == 0 ? plan.divergence_every : since);
+      }
     } catch (...) {
       flush();  // keep what was recorded
+      carry.next_step = t;
       throw;
     }
     flush();
-    return loss_steps > 0 ? loss_total / static_cast<double>(loss_steps) : 0.0;
+    carry.next_step = t;
   }
 
   std::vector<double> get_var(int node, Var var) const override {
@@ -328,6 +342,39 @@ class CpuEngine final : public Engine {
     }
   }
 
+  // Throw DivergenceError naming the first non-finite state value, if any. `since` steps
+  // ago the state was last seen finite.
+  void check_finite(std::int64_t step, std::int64_t since) const {
+    for (std::size_t node = 0; node < slots_.size(); ++node) {
+      const Slot slot = slots_[node];
+      if (slot.pop) {
+        const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+        const std::vector<T>* arrays[] = {&p.v, &p.s, &p.x};
+        const char* names[] = {"v", "s", "x"};
+        for (int a = 0; a < (p.adapt ? 3 : 2); ++a) {
+          const std::int64_t i = first_nonfinite(*arrays[a]);
+          if (i >= 0) throw_divergence(node, names[a], i, static_cast<double>((*arrays[a])[static_cast<std::size_t>(i)]), step, since);
+        }
+      } else {
+        const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+        const std::int64_t i = first_nonfinite(f.out);
+        if (i >= 0) throw_divergence(node, "out", i, static_cast<double>(f.out[static_cast<std::size_t>(i)]), step, since);
+      }
+    }
+  }
+
+  static std::int64_t first_nonfinite(const std::vector<T>& values) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) return static_cast<std::int64_t>(i);
+    }
+    return -1;
+  }
+
+  [[noreturn]] void throw_divergence(std::size_t node, const char* var, std::int64_t index, double value,
+                                     std::int64_t step, std::int64_t since) const {
+    throw_divergence_error(names_[node], var, index, value, step, since);
+  }
+
   // Write the values of one recorded item (at the step's start) to dst, or their mean.
   void gather(const RecordItem& item, T* dst) const {
     const Slot slot = slots_[static_cast<std::size_t>(item.node)];
@@ -384,6 +431,7 @@ class CpuEngine final : public Engine {
   std::vector<EdgeW> edges_;
   std::vector<std::vector<int>> incoming_;
   std::vector<QifPopulation> initial_;
+  std::vector<std::string> names_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <array>
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "../kernels/node_kernels.hpp"
@@ -133,7 +134,7 @@ class CudaEngine final : public Engine {
     for (std::int64_t j = 0; j < out_width_; ++j) y[j] = static_cast<double>(forward_staging_.data()[j]);
   }
 
-  double run(const RunPlan& plan, Observer& obs) override;
+  void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override;
 
   std::vector<double> get_var(int node, Var var) const override {
     const cudaStream_t st = compute_.get();
@@ -419,7 +420,7 @@ class CudaEngine final : public Engine {
 };
 
 template <class T>
-double CudaEngine<T>::run(const RunPlan& plan, Observer& obs) {
+void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
   const cudaStream_t st = compute_.get();
   const cudaStream_t xfer = transfer_.get();
   const std::int64_t steps = plan.steps;
@@ -429,8 +430,10 @@ double CudaEngine<T>::run(const RunPlan& plan, Observer& obs) {
   const std::int64_t m = in_width_;
   const std::int64_t k = out_width_;
   const SampleSchedule& sched = plan.schedule;
-  const std::int64_t total_samples = sched.count(steps);
-  const std::int64_t first_sample = (sched.cutoff + sched.sampling_steps - 1) / sched.sampling_steps;
+  const std::int64_t start = carry.next_step;
+  // Samples of this run are numbered from 0; sample j is taken at step (base + j) * S.
+  const std::int64_t base = (sched.cutoff + sched.sampling_steps - 1) / sched.sampling_steps + sched.count(start);
+  const std::int64_t run_samples = sched.count(steps) - sched.count(start);
 
   // Recorded variables per node, as kernel slots.
   NodeRecords records(slots_.size());
@@ -459,15 +462,52 @@ double CudaEngine<T>::run(const RunPlan& plan, Observer& obs) {
   std::array<Event, 2> uploaded, chunk_done, copied, staged_free;
   std::array<bool, 2> staged_used{false, false};
 
-  QIFSIM_CUDA_TRY(cudaMemsetAsync(step_.data(), 0, sizeof(std::int64_t), st));
-  QIFSIM_CUDA_TRY(cudaMemsetAsync(y_sum_.data(), 0, y_sum_.bytes(), st));
-  QIFSIM_CUDA_TRY(cudaMemsetAsync(loss_sums_.data(), 0, loss_sums_.bytes(), st));
+  // Divergence checks: one flag pair per checked array, read back without blocking.
+  struct Checked {
+    std::string node;
+    const char* var;
+    const T* values;
+    std::int64_t n;
+  };
+  std::vector<Checked> checked;
+  for (std::size_t node = 0; node < slots_.size(); ++node) {
+    const Slot s = slots_[node];
+    if (s.pop) {
+      const Pop& p = pops_[static_cast<std::size_t>(s.index)];
+      checked.push_back({graph_nodes_[node].name, "v", p.v.data(), p.n});
+      checked.push_back({graph_nodes_[node].name, "s", p.s.data(), p.n});
+      if (p.adapt) checked.push_back({graph_nodes_[node].name, "x", p.x.data(), p.n});
+    } else {
+      const Func& f = funcs_[static_cast<std::size_t>(s.index)];
+      checked.push_back({graph_nodes_[node].name, "out", f.out.data(), f.n});
+    }
+  }
+  const std::size_t nchecked = checked.size();
+  DeviceBuffer<unsigned long long> bad_index(nchecked);
+  DeviceBuffer<long long> bad_step(nchecked);
+  PinnedBuffer<unsigned long long> bad_index_host(nchecked);
+  PinnedBuffer<long long> bad_step_host(nchecked);
+  Event flags_copied;
+  bool flags_pending = false;
+  const std::int64_t every = plan.divergence_every;
+  if (every > 0) {
+    QIFSIM_CUDA_TRY(cudaMemsetAsync(bad_index.data(), 0xff, bad_index.bytes(), st));
+    QIFSIM_CUDA_TRY(cudaMemsetAsync(bad_step.data(), 0xff, bad_step.bytes(), st));
+  }
+
+  // Position and window sums from the carry.
+  QIFSIM_CUDA_TRY(cudaMemcpyAsync(step_.data(), &carry.next_step, sizeof(std::int64_t), cudaMemcpyHostToDevice, st));
+  carry.y_sum.resize(static_cast<std::size_t>(k), 0.0);
+  QIFSIM_CUDA_TRY(cudaMemcpyAsync(y_sum_.data(), carry.y_sum.data(), y_sum_.bytes(), cudaMemcpyHostToDevice, st));
+  const double sums_in[3] = {carry.loss_window, carry.loss_total, static_cast<double>(carry.loss_steps)};
+  QIFSIM_CUDA_TRY(cudaMemcpyAsync(loss_sums_.data(), sums_in, sizeof(sums_in), cudaMemcpyHostToDevice, st));
+  QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));  // the host values above go out of scope
 
   StepControl ctrl;
   ctrl.step = step_.data();
   ctrl.cutoff = sched.cutoff;
   ctrl.sampling = sched.sampling_steps;
-  ctrl.first_sample = first_sample;
+  ctrl.first_sample = base;
   ctrl.ring_rows = 2 * half;
   ctrl.chunk_steps = chunk;
   ctrl.record = true;
@@ -476,6 +516,7 @@ double CudaEngine<T>::run(const RunPlan& plan, Observer& obs) {
 
   // Input chunk c: convert into pinned staging c % 2, copy into device slot c % 2 once the
   // steps of chunk c - 2 (the slot's previous user) are done.
+  const std::int64_t first_chunk = start / chunk;
   auto upload_chunk = [&](std::int64_t c) {
     const int slot = static_cast<int>(c % 2);
     if (staged_used[static_cast<std::size_t>(slot)]) staged_free[static_cast<std::size_t>(slot)].synchronize();
@@ -484,7 +525,7 @@ double CudaEngine<T>::run(const RunPlan& plan, Observer& obs) {
     T* stage = input_host[static_cast<std::size_t>(slot)].data();
     const double* src = plan.inputs->row(first);
     for (std::int64_t i = 0; i < count * m; ++i) stage[i] = static_cast<T>(src[i]);
-    if (c >= 2) chunk_done[static_cast<std::size_t>(slot)].wait_in(xfer);
+    if (c >= first_chunk + 2) chunk_done[static_cast<std::size_t>(slot)].wait_in(xfer);
     QIFSIM_CUDA_TRY(cudaMemcpyAsync(inputs.data() + slot * chunk * m, stage,
                                     static_cast<std::size_t>(count * m) * sizeof(T), cudaMemcpyHostToDevice, xfer));
     if (plan.targets) {
@@ -513,11 +554,11 @@ double CudaEngine<T>::run(const RunPlan& plan, Observer& obs) {
     pending.pop_front();
     copied[static_cast<std::size_t>(p.half)].synchronize();
     for (std::int64_t j = 0; j < p.count; ++j) {
-      batch_steps[static_cast<std::size_t>(j)] = (first_sample + p.first_sample + j) * sched.sampling_steps;
+      batch_steps[static_cast<std::size_t>(j)] = (base + p.first_sample + j) * sched.sampling_steps;
     }
     obs.append_batch(ring_host[static_cast<std::size_t>(p.half)].data(), batch_steps.data(), p.count);
   };
-  std::int64_t flushed = 0;  // samples handed to a copy
+  std::int64_t flushed = 0;  // samples of this run handed to a copy
   auto flush = [&](std::int64_t count) {
     const int h = static_cast<int>((flushed / half) % 2);
     while (pending.size() >= 2 || (!pending.empty() && pending.front().half == h)) deliver_front();
@@ -532,10 +573,12 @@ double CudaEngine<T>::run(const RunPlan& plan, Observer& obs) {
     pending.push_back({h, flushed, count});
     flushed += count;
   };
+  // Samples taken by the steps enqueued so far.
+  auto samples_before = [&](std::int64_t t) { return sched.count(t) - sched.count(start); };
 
   // A graph of kGraphSteps steps; every step derives its position from the device counter.
   cuda::GraphExec graph;
-  if (plan.cuda_graphs && steps >= kGraphSteps) {
+  if (plan.cuda_graphs && steps - start >= kGraphSteps) {
     QIFSIM_CUDA_TRY(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
     try {
       for (std::int64_t i = 0; i < kGraphSteps; ++i) enqueue_step(ctrl, buffers, records);
@@ -553,36 +596,96 @@ double CudaEngine<T>::run(const RunPlan& plan, Observer& obs) {
     for (; graph.valid() && count >= kGraphSteps; count -= kGraphSteps) graph.launch(st);
     for (; count > 0; --count) enqueue_step(ctrl, buffers, records);
   };
-
-  upload_chunk(0);
-  std::int64_t t = 0;
-  std::int64_t uploaded_chunks = 1;
-  while (t < steps) {
-    const std::int64_t c = t / chunk;
-    if (t == c * chunk) {
-      uploaded[static_cast<std::size_t>(c % 2)].wait_in(st);
-      if (uploaded_chunks == c + 1 && (c + 1) * chunk < steps) {
-        upload_chunk(c + 1);
-        ++uploaded_chunks;
-      }
+  // The most recent divergence flags that reached the host (no waiting).
+  auto diverged = [&](bool wait) -> std::int64_t {
+    if (!flags_pending) return -1;
+    if (wait) {
+      flags_copied.synchronize();
+    } else if (cudaEventQuery(flags_copied.get()) != cudaSuccess) {
+      cudaGetLastError();  // cudaErrorNotReady is not an error here
+      return -1;
     }
-    // Up to the end of the chunk, the run, or the step that fills the current ring half.
-    std::int64_t end = std::min(steps, (c + 1) * chunk);
-    const std::int64_t fill_sample = (flushed / half + 1) * half - 1;  // index of the half's last sample
-    const std::int64_t fill_step = (first_sample + fill_sample) * sched.sampling_steps;
-    if (fill_sample < total_samples && fill_step < end) end = fill_step + 1;
-    enqueue_steps(end - t);
-    t = end;
-    if (fill_sample < total_samples && t == fill_step + 1) flush(half);
-    if (t == (c + 1) * chunk || t == steps) chunk_done[static_cast<std::size_t>(c % 2)].record(st);
-    if (plan.progress) plan.progress->tick(t);
+    for (std::size_t i = 0; i < nchecked; ++i) {
+      if (bad_step_host.data()[i] >= 0) return static_cast<std::int64_t>(i);
+    }
+    return -1;
+  };
+
+  std::int64_t t = start;
+  std::int64_t found = -1;
+  try {
+    upload_chunk(first_chunk);
+    std::int64_t uploaded_chunks = first_chunk + 1;
+    while (t < steps) {
+      if (stop_requested(plan, t)) break;
+      if ((found = diverged(false)) >= 0) break;
+      const std::int64_t c = t / chunk;
+      if (t == start || t == c * chunk) {
+        uploaded[static_cast<std::size_t>(c % 2)].wait_in(st);
+        if (uploaded_chunks == c + 1 && (c + 1) * chunk < steps) {
+          upload_chunk(c + 1);
+          ++uploaded_chunks;
+        }
+      }
+      // Up to the end of the chunk, the run, the step that fills the current ring half,
+      // the next divergence check, or a requested stop.
+      std::int64_t end = std::min(steps, (c + 1) * chunk);
+      const std::int64_t fill_sample = (flushed / half + 1) * half - 1;  // this run's index
+      const std::int64_t fill_step = (base + fill_sample) * sched.sampling_steps;
+      if (fill_sample < run_samples && fill_step < end) end = fill_step + 1;
+      if (every > 0) end = std::min(end, (t / every + 1) * every);
+      if (plan.stop_at > t) end = std::min(end, plan.stop_at);
+      enqueue_steps(end - t);
+      t = end;
+      if (fill_sample < run_samples && t == fill_step + 1) flush(half);
+      if (t == (c + 1) * chunk || t == steps) chunk_done[static_cast<std::size_t>(c % 2)].record(st);
+      if (every > 0 && t % every == 0) {
+        for (std::size_t i = 0; i < nchecked; ++i) {
+          kernels::launch_find_nonfinite<T>(checked[i].values, checked[i].n, step_.data(), bad_index.data() + i,
+                                            bad_step.data() + i, st);
+        }
+        QIFSIM_CUDA_TRY(cudaMemcpyAsync(bad_index_host.data(), bad_index.data(), bad_index.bytes(),
+                                        cudaMemcpyDeviceToHost, st));
+        QIFSIM_CUDA_TRY(cudaMemcpyAsync(bad_step_host.data(), bad_step.data(), bad_step.bytes(),
+                                        cudaMemcpyDeviceToHost, st));
+        flags_copied.record(st);
+        flags_pending = true;
+      }
+      if (plan.progress) plan.progress->tick(t);
+    }
+    // Samples taken so far, then everything back to the host.
+    const std::int64_t taken = samples_before(t);
+    if (flushed < taken) flush(taken - flushed);
+    QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
+    QIFSIM_CUDA_TRY(cudaStreamSynchronize(xfer));
+    while (!pending.empty()) deliver_front();
+    if (found < 0) found = diverged(true);
+  } catch (...) {
+    carry.next_step = t;
+    cudaStreamSynchronize(st);
+    cudaStreamSynchronize(xfer);
+    throw;
   }
-  if (flushed < total_samples) flush(total_samples - flushed);
+
+  // Position and window sums back into the carry (exact: the same doubles).
+  carry.next_step = t;
+  QIFSIM_CUDA_TRY(cudaMemcpyAsync(carry.y_sum.data(), y_sum_.data(), y_sum_.bytes(), cudaMemcpyDeviceToHost, st));
+  double sums[3];
+  QIFSIM_CUDA_TRY(cudaMemcpyAsync(sums, loss_sums_.data(), sizeof(sums), cudaMemcpyDeviceToHost, st));
   QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
-  QIFSIM_CUDA_TRY(cudaStreamSynchronize(xfer));
-  while (!pending.empty()) deliver_front();
-  const auto sums = download(loss_sums_.data(), 3, st);
-  return sums[2] > 0 ? sums[1] / sums[2] : 0.0;
+  carry.loss_window = sums[0];
+  carry.loss_total = sums[1];
+  carry.loss_steps = static_cast<std::int64_t>(sums[2]);
+  // Counted steps since the last sample (the CPU backend counts them one by one).
+  const std::int64_t last_sample = sched.count(t) > 0 ? ((t - 1) / sched.sampling_steps) * sched.sampling_steps : -1;
+  carry.window = t <= sched.cutoff ? 0 : (last_sample >= sched.cutoff ? t - 1 - last_sample : t - sched.cutoff);
+  if (found >= 0) {
+    const auto i = static_cast<std::size_t>(found);
+    const auto index = static_cast<std::int64_t>(bad_index_host.data()[i]);
+    const auto values = download(checked[i].values + index, 1, st);
+    throw_divergence_error(checked[i].node, checked[i].var, index, static_cast<double>(values[0]),
+                           bad_step_host.data()[i], every);
+  }
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // host/engine.hpp - what a backend implements: one compiled network in one precision.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "graph.hpp"
@@ -39,8 +41,32 @@ struct RunPlan {
   std::int64_t row_width = 0;       // values per sample row
   std::int64_t batch_samples = 1;   // ring-buffer capacity (per half on the GPU)
   bool cuda_graphs = true;          // GPU: replay blocks of steps as CUDA Graphs
+  std::int64_t divergence_every = 0;  // check the state for NaN/Inf every this many steps (0: never)
+  const std::atomic<bool>* stop = nullptr;  // stop at the next step boundary once set
+  std::int64_t stop_at = -1;        // stop before this step (-1: never)
   ProgressReporter* progress = nullptr;
 };
+
+/// Where a run stands between steps: enough to resume it bit for bit. The engine reads
+/// it at the start of run() and writes it back when the run ends, stops or fails.
+struct RunCarry {
+  std::int64_t next_step = 0;       // first step not taken yet (run-local)
+  std::vector<double> y_sum;        // output summed over the current window
+  double loss_window = 0.0;         // loss summed over the current window
+  double loss_total = 0.0;          // loss summed over all counted steps
+  std::int64_t window = 0;          // steps in the current window
+  std::int64_t loss_steps = 0;      // counted steps
+};
+
+/// True when the run must stop before step t.
+inline bool stop_requested(const RunPlan& plan, std::int64_t t) {
+  return t == plan.stop_at || (plan.stop != nullptr && plan.stop->load(std::memory_order_relaxed));
+}
+
+/// Throw qifsim::DivergenceError for `node`.`var`[index] = value found non-finite after
+/// `step` steps (the state was last checked finite `since` steps before).
+[[noreturn]] void throw_divergence_error(const std::string& node, const char* var, std::int64_t index,
+                                         double value, std::int64_t step, std::int64_t since);
 
 /// A compiled network on one backend. Steps, records into an Observer through a ring
 /// buffer of plan.batch_samples rows, and exposes variables.
@@ -49,8 +75,10 @@ class Engine {
   virtual ~Engine() = default;
   /// One step; y receives the output (output width values).
   virtual void forward(const double* x, double* y) = 0;
-  /// A whole run; returns the mean per-step loss over steps >= cutoff (0 without targets).
-  virtual double run(const RunPlan& plan, Observer& obs) = 0;
+  /// Steps carry.next_step .. plan.steps - 1 (or until a stop request), recording into
+  /// obs; accumulators and the position live in `carry`, which is written back on return
+  /// and on failure.
+  virtual void run(const RunPlan& plan, Observer& obs, RunCarry& carry) = 0;
   virtual std::vector<double> get_var(int node, Var var) const = 0;
   virtual void set_var(int node, Var var, const std::vector<double>& values) = 0;
   /// Initial state of every node.

@@ -26,7 +26,7 @@ Network::Network(double dt, Backend backend, Precision precision)
   }
 }
 
-Network::~Network() = default;
+Network::~Network() = default;  // RunCarry is complete here
 Network::Network(Network&&) noexcept = default;
 Network& Network::operator=(Network&&) noexcept = default;
 
@@ -78,6 +78,7 @@ void Network::compile() {
 #endif
   backend_ = chosen;
   step_ = 0;
+  carry_.reset();
 }
 
 void Network::require_compiled(const char* what) const {
@@ -181,6 +182,7 @@ void Network::reset() {
   require_compiled("reset");
   engine_->reset();
   step_ = 0;
+  carry_.reset();
 }
 
 void Network::reset(const std::vector<VarValue>& state) {
@@ -247,6 +249,19 @@ void Network::run_impl(const Matrix& inputs, const Matrix* targets, const std::s
     throw InvalidArgument(where + ": cutoff = " + std::to_string(options.cutoff) + " must be in [0, steps = " +
                           std::to_string(steps) + ")");
   }
+  if (options.divergence_check_steps < 0) {
+    throw InvalidArgument(where + ": divergence_check_steps = " + std::to_string(options.divergence_check_steps) +
+                          " must be >= 0 (0: never)");
+  }
+  if (options.resume) {
+    if (!interrupted()) throw InvalidArgument(where + ": resume: there is no interrupted run to continue");
+    if (steps != carry_steps_ || options.sampling_steps != carry_sampling_ || options.cutoff != carry_cutoff_) {
+      throw InvalidArgument(where + ": resume: the interrupted run had " + std::to_string(carry_steps_) +
+                            " steps, sampling_steps " + std::to_string(carry_sampling_) + " and cutoff " +
+                            std::to_string(carry_cutoff_) + "; got " + std::to_string(steps) + ", " +
+                            std::to_string(options.sampling_steps) + " and " + std::to_string(options.cutoff));
+    }
+  }
   if (options.batch_samples < 0) {
     throw InvalidArgument(where + ": batch_samples = " + std::to_string(options.batch_samples) + " must be >= 0");
   }
@@ -297,20 +312,36 @@ void Network::run_impl(const Matrix& inputs, const Matrix* targets, const std::s
   }
   plan.batch_samples = std::max<std::int64_t>(1, std::min(batch, std::max<std::int64_t>(samples, 1)));
   plan.cuda_graphs = options.cuda_graphs;
-  into.prepare(samples, engine_->staging_bytes(plan));
+  plan.divergence_every = options.divergence_check_steps;
+  plan.stop = options.stop;
+  plan.stop_at = options.stop_at_step;
+  detail::RunCarry carry = options.resume ? *carry_ : detail::RunCarry{};
+  const std::int64_t first = carry.next_step;
+  const std::int64_t remaining_samples = samples - plan.schedule.count(first);
+  into.prepare(remaining_samples, engine_->staging_bytes(plan));
   // ---- Run. ----
+  carry_.reset();  // whatever happens now, the old interrupted run is gone
   detail::ProgressReporter progress(options.progress, steps);
   plan.progress = &progress;
-  const std::int64_t start = step_;
   try {
-    const double l = engine_->run(plan, into);
-    if (mean_loss) *mean_loss = l;
+    engine_->run(plan, into, carry);
   } catch (...) {
-    step_ = start + steps;  // the state has moved on; the count is approximate after a failure
+    step_ += carry.next_step - first;
     throw;
   }
-  step_ = start + steps;
-  progress.finish(steps);
+  step_ += carry.next_step - first;
+  progress.finish(carry.next_step);
+  if (mean_loss) *mean_loss = carry.loss_steps > 0 ? carry.loss_total / static_cast<double>(carry.loss_steps) : 0.0;
+  if (carry.next_step < steps) {  // stopped early: keep what resuming needs
+    carry_steps_ = steps;
+    carry_sampling_ = options.sampling_steps;
+    carry_cutoff_ = options.cutoff;
+    carry_ = std::make_unique<detail::RunCarry>(std::move(carry));
+  }
 }
+
+bool Network::interrupted() const { return carry_ != nullptr; }
+
+std::int64_t Network::resume_step() const { return carry_ ? carry_->next_step : 0; }
 
 }  // namespace qifsim

@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 
+#include "binary_io.hpp"
 #include "npy_writer.hpp"
 #include "qifsim/error.hpp"
 #include "text.hpp"
@@ -196,6 +197,53 @@ void Observer::prepare(std::int64_t more_samples, std::size_t extra_bytes) {
   steps_.reserve(total);
   if (!keep_in_memory_) return;
   for (auto& s : series_) s.data.reserve(total * static_cast<std::size_t>(std::max<std::int64_t>(s.width, 0)));
+}
+
+void Observer::write_state(std::ostream& out) const {
+  if (!keep_in_memory_ && samples() > 0) {
+    throw InvalidArgument("Observer: samples went to the sinks only; a checkpoint cannot hold them");
+  }
+  detail::BinaryWriter w(out);
+  w.pod<double>(dt_);
+  w.pod<std::uint64_t>(series_.size());
+  for (const auto& s : series_) {
+    w.str(s.key);
+    w.pod<std::int64_t>(s.width);
+    w.vec(s.data);
+  }
+  w.vec(steps_);
+}
+
+void Observer::read_state(std::istream& in, const std::string& source) {
+  detail::BinaryReader r(in, source);
+  const double dt = r.pod<double>();
+  const auto count = r.pod<std::uint64_t>();
+  if (dt != dt_ || count != series_.size()) {
+    throw InvalidArgument(source + ": the saved observer records " + std::to_string(count) +
+                          " series at dt " + std::to_string(dt) + "; this one records " +
+                          std::to_string(series_.size()) + " at dt " + std::to_string(dt_));
+  }
+  std::vector<Series> loaded;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    Series s;
+    s.key = r.str();
+    s.width = r.pod<std::int64_t>();
+    s.data = r.vec<double>();
+    if (s.key != series_[i].key) {
+      throw InvalidArgument(source + ": saved series " + std::to_string(i) + " is '" + s.key +
+                            "', this observer's is '" + series_[i].key + "'");
+    }
+    loaded.push_back(std::move(s));
+  }
+  std::vector<std::int64_t> steps = r.vec<std::int64_t>();
+  for (const auto& s : loaded) {
+    if (s.width > 0 ? s.data.size() != steps.size() * static_cast<std::size_t>(s.width) : !s.data.empty()) {
+      r.fail("series '" + s.key + "' holds " + std::to_string(s.data.size()) + " values for " +
+             std::to_string(steps.size()) + " samples");
+    }
+  }
+  series_ = std::move(loaded);
+  steps_ = std::move(steps);
 }
 
 template <class T>

@@ -1,4 +1,5 @@
 // kernels/node_kernels.cu - function-node, loss and step-counter kernels with launchers.
+#include <algorithm>
 #include <cmath>
 
 #include "block_reduce.cuh"
@@ -119,6 +120,19 @@ __global__ void __launch_bounds__(kBlock) loss_kernel(StepControl ctrl, const T*
 
 __global__ void advance_step_kernel(std::int64_t* step) { ++*step; }
 
+template <class T>
+__global__ void find_nonfinite_kernel(const T* values, std::int64_t n, const std::int64_t* step,
+                                      unsigned long long* first_index, long long* found_step) {
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    if (!isfinite(values[i])) {
+      atomicMin(first_index, static_cast<unsigned long long>(i));
+      atomicCAS(reinterpret_cast<unsigned long long*>(found_step), static_cast<unsigned long long>(-1LL),
+                static_cast<unsigned long long>(*step));
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -151,6 +165,14 @@ void launch_advance_step(std::int64_t* step, cudaStream_t stream) {
   QIFSIM_CUDA_CHECK_LAUNCH(advance_step_kernel);
 }
 
+template <class T>
+void launch_find_nonfinite(const T* values, std::int64_t n, const std::int64_t* step,
+                           unsigned long long* first_index, long long* found_step, cudaStream_t stream) {
+  const int grid = static_cast<int>(std::min<std::int64_t>((n + kBlock - 1) / kBlock, 1024));
+  find_nonfinite_kernel<T><<<grid, kBlock, 0, stream>>>(values, n, step, first_index, found_step);
+  QIFSIM_CUDA_CHECK_LAUNCH(find_nonfinite_kernel);
+}
+
 #define QIFSIM_INSTANTIATE(T)                                                                   \
   template void launch_activation<T>(ActivationKind, const T*, bool, T*, const StepControl&,  \
                                      std::int64_t, T*, cudaStream_t);                         \
@@ -158,7 +180,9 @@ void launch_advance_step(std::int64_t* step, cudaStream_t stream) {
                                            std::int64_t, const RecordSlots&, T*, std::int64_t, \
                                            double*, std::int64_t, cudaStream_t);               \
   template void launch_loss<T>(const StepControl&, const T*, std::int64_t, const double*, bool, \
-                               double*, T*, std::int64_t, std::int64_t, cudaStream_t);
+                               double*, T*, std::int64_t, std::int64_t, cudaStream_t);  \
+  template void launch_find_nonfinite<T>(const T*, std::int64_t, const std::int64_t*,          \
+                                         unsigned long long*, long long*, cudaStream_t);
 QIFSIM_INSTANTIATE(float)
 QIFSIM_INSTANTIATE(double)
 #undef QIFSIM_INSTANTIATE

@@ -38,4 +38,11 @@ void launch_loss(const StepControl& ctrl, const T* y, std::int64_t k, const doub
 /// ++*step.
 void launch_advance_step(std::int64_t* step, cudaStream_t stream);
 
+/// Divergence check of n values: the smallest index of a NaN/Inf goes to *first_index
+/// (atomicMin; start it at ~0ull) and the step of the first check that saw one to
+/// *found_step (start it at -1).
+template <class T>
+void launch_find_nonfinite(const T* values, std::int64_t n, const std::int64_t* step,
+                           unsigned long long* first_index, long long* found_step, cudaStream_t stream);
+
 }  // namespace qifsim::kernels

@@ -45,4 +45,11 @@ class BackendError : public Error {
   explicit BackendError(const std::string& what) : Error(what) {}
 };
 
+/// The state became NaN or Inf during a run; the message names the node, the variable,
+/// the first neuron and the step. Samples recorded before it stay in the Observer.
+class DivergenceError : public Error {
+ public:
+  explicit DivergenceError(const std::string& what) : Error(what) {}
+};
+
 }  // namespace qifsim

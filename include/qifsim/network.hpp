@@ -8,6 +8,7 @@
 //   qifsim::Observer obs = net.run(inputs, opt);     // inputs: steps x 5
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -25,6 +26,7 @@ namespace qifsim {
 namespace detail {
 class Engine;
 struct Graph;
+struct RunCarry;
 }  // namespace detail
 
 /// How run() and test() step and sample.
@@ -38,6 +40,17 @@ struct RunOptions {
   std::size_t memory_budget = 0;    ///< host bytes for the recording; 0 = default_memory_budget()
   std::int64_t batch_samples = 0;   ///< ring-buffer capacity in samples; 0 = automatic
   bool cuda_graphs = true;          ///< CUDA backend: replay blocks of steps as CUDA Graphs
+  /// Check the state for NaN/Inf every this many steps (0: never); a non-finite value stops
+  /// the run with DivergenceError naming the node, variable, neuron and step. The check
+  /// needs no host synchronisation on the GPU.
+  std::int64_t divergence_check_steps = 1000;
+  /// Once set (e.g. from a SIGINT handler), the run stops at the next step boundary, hands
+  /// what it recorded to the Observer and can be resumed (see interrupted()).
+  const std::atomic<bool>* stop = nullptr;
+  /// Stop before this (run-local) step, as if `stop` were set then; -1: never.
+  std::int64_t stop_at_step = -1;
+  /// Continue the interrupted run (same inputs, schedule and observer) instead of starting.
+  bool resume = false;
 };
 
 /// What test() returns: the recordings and the mean per-step loss over steps >= cutoff.
@@ -94,6 +107,20 @@ class Network {
   std::int64_t node_size(const std::string& node) const;
   /// Steps taken since compile() or the last reset().
   std::int64_t step_count() const { return step_; }
+  /// True when the last run stopped early (RunOptions::stop / stop_at_step) and can be
+  /// continued with RunOptions::resume.
+  bool interrupted() const;
+  /// The run-local step an interrupted run continues from.
+  std::int64_t resume_step() const;
+
+  /// Save everything a run needs to continue bit for bit: the state of every node, the
+  /// parameters, the step count, the position and window sums of an interrupted run, and
+  /// (when given) the samples held by `observer`. Throws IoError naming the path.
+  void save_checkpoint(const std::string& path, const Observer* observer = nullptr) const;
+  /// Restore a checkpoint into this compiled network, which must have the same nodes,
+  /// sizes, dt and precision (GraphError naming the difference otherwise). With
+  /// `observer`, its samples are replaced by the checkpoint's.
+  void load_checkpoint(const std::string& path, Observer* observer = nullptr);
 
   /// One step with input x (input_width() values); returns the output at the step's start.
   std::vector<double> forward(const std::vector<double>& x);
@@ -133,6 +160,11 @@ class Network {
   std::unique_ptr<detail::Graph> graph_;
   std::unique_ptr<detail::Engine> engine_;
   std::int64_t step_ = 0;
+  // An interrupted run: its position and window sums, and what it ran with.
+  std::unique_ptr<detail::RunCarry> carry_;
+  std::int64_t carry_steps_ = 0;     // rows of the interrupted run's inputs
+  std::int64_t carry_sampling_ = 0;
+  std::int64_t carry_cutoff_ = 0;
 };
 
 }  // namespace qifsim

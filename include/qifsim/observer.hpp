@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -111,6 +112,12 @@ class Observer {
   std::size_t bytes_held() const;
   /// Bytes one sample takes once widths are known (values and step index).
   std::size_t bytes_per_sample() const;
+
+  /// Write the settings, widths and samples in binary (used by checkpoints).
+  void write_state(std::ostream& out) const;
+  /// Replace the samples with those written by write_state; the settings must match
+  /// (InvalidArgument otherwise), a short or corrupt stream throws IoError.
+  void read_state(std::istream& in, const std::string& source);
 
   // ---- Interface for the engines (batch path) ---------------------------------------
   /// Fix the widths: output width and one width per RecordVar (already 1 for means).
