@@ -7,14 +7,20 @@
 //    every neuron's v.
 // 2. The same simulation through Network::run(), recording the neuron-averaged v, once at
 //    every step and once at every second step.
-// It prints a short summary and writes the recordings (.npy and .csv) to OUT_DIR.
+// 3. Toggling what is recorded: the output off, then test() with the loss recorded.
+// It prints a short summary and writes the recordings (.npy, .csv, .h5) to OUT_DIR; plot them
+// with scripts/qifsim-plot (or `qifsim plot`), e.g.
+//   qifsim-plot OUT_DIR/manual --var qif.v --xy qif.v:out --heatmap qif.v
+//   qifsim-plot OUT_DIR/run_sampling1 OUT_DIR/run_sampling2 --var qif.v --label obs --label obs2
+// examples/observer_tutorial.toml is the same tutorial as a config for `qifsim run`.
 #include <algorithm>
 #include <cstdio>
 #include <exception>
-#include <random>
 #include <string>
 
+#include "qifsim/generators.hpp"
 #include "qifsim/qifsim.hpp"
+#include "qifsim/recording.hpp"
 
 namespace {
 
@@ -31,12 +37,10 @@ double spikes_per_neuron(const qifsim::Matrix& v, double threshold) {
 int main(int argc, char** argv) try {
   const std::string out_dir = argc > 1 ? argv[1] : "observer_tutorial_results";
 
-  // Step 1: network initialization (J = rand(N, N) * 20, seeded for reproducibility).
+  // Step 1: network initialization (J = rand(N, N) * 20, seeded for reproducibility). The
+  // generator is the one of config files, so observer_tutorial.toml builds the same J.
   const std::int64_t N = 5;
-  std::mt19937_64 rng(42);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  qifsim::Matrix J(N, N);
-  for (double& w : J.data) w = uniform(rng) * 20.0;
+  const qifsim::Matrix J(N, N, qifsim::uniform_values(N * N, 0.0, 20.0, /*seed=*/42));
 
   qifsim::Network net(1e-3, qifsim::Backend::Auto, qifsim::Precision::Float64);
   qifsim::QifPopulation qif;
@@ -95,10 +99,33 @@ int main(int argc, char** argv) try {
   }
   std::printf("              max |manual mean v(t) - run() mean v(t + 1)| = %.3g\n", max_diff);
 
-  const auto files = obs.save(out_dir + "/manual", {"npy", "csv"});
+  // Toggling output and loss recording (RectiPy: record_output=..., record_loss=...).
+  net.reset();
+  qifsim::RunOptions no_output;
+  no_output.record_output = false;             // only the variables
+  no_output.record_vars = {{"qif", "v", true}};
+  const qifsim::Observer obs3 = net.run(inp, no_output);
+  net.reset();
+  qifsim::RunOptions with_loss = no_output;
+  with_loss.record_output = true;
+  with_loss.record_loss = true;                // the loss needs targets: test()
+  const qifsim::Matrix targets(steps, N, 0.0);
+  const qifsim::TestResult tested = net.test(inp, targets, "mse", with_loss);
+  auto keys = [](const qifsim::Observer& o) {
+    std::string k;
+    for (const auto& key : o.keys()) k += (k.empty() ? "" : ", ") + key;
+    return k;
+  };
+  std::printf("output off  : series [%s]\n", keys(obs3).c_str());
+  std::printf("test + loss : series [%s], mean loss (MSE against 0) %.4f\n", keys(tested.observer).c_str(),
+              tested.loss);
+
+  const auto files = qifsim::save_recording(obs, out_dir + "/manual", {"npy", "csv", "hdf5"});
+  const auto files1 = obs1.save(out_dir + "/run_sampling1", {"npy"});
   const auto files2 = obs2.save(out_dir + "/run_sampling2", {"npy"});
-  std::printf("wrote %zu files to %s/manual and %zu to %s/run_sampling2\n", files.size(),
-              out_dir.c_str(), files2.size(), out_dir.c_str());
+  const auto files3 = tested.observer.save(out_dir + "/test_with_loss", {"npy"});
+  std::printf("wrote %zu files to %s/manual, %zu to run_sampling1, %zu to run_sampling2, %zu to test_with_loss\n",
+              files.size(), out_dir.c_str(), files1.size(), files2.size(), files3.size());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "observer_tutorial: error: %s\n", e.what());

@@ -1,0 +1,180 @@
+// cli/main.cpp - the `qifsim` command: run or check a TOML config, plot recordings.
+//
+//   qifsim run CONFIG.toml [--set KEY=VALUE]... [-o DIR] [-f FORMAT]... [--quiet] [--plot]
+//   qifsim check CONFIG.toml [--set KEY=VALUE]...
+//   qifsim plot DIR [plot options]                (the qifsim-plot helper, Python/matplotlib)
+//
+// Everything but argument handling lives in the library (qifsim/config.hpp).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "qifsim/config.hpp"
+#include "qifsim/qifsim.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kExitError = 1;
+constexpr int kExitConfig = 2;
+
+// The plot helper: beside the executable when installed, else in the source tree.
+std::string plot_script() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path beside = exe.parent_path() / "qifsim-plot";
+    if (fs::exists(beside, ec)) return beside.string();
+  }
+  return QIFSIM_SOURCE_DIR "/scripts/qifsim-plot";
+}
+
+// Debian's python3 (with python3-matplotlib) unless QIFSIM_PYTHON names another.
+std::string python() {
+  if (const char* p = std::getenv("QIFSIM_PYTHON"); p && *p) return p;
+  std::error_code ec;
+  if (fs::exists("/usr/bin/python3", ec)) return "/usr/bin/python3";
+  return "python3";
+}
+
+int run_plot(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_s = {python(), plot_script()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  execvp(argv[0], argv.data());
+  std::perror(("qifsim plot: cannot start " + argv_s[0]).c_str());
+  return kExitError;
+}
+
+int plot_after_run(const std::string& dir) {
+  std::string cmd = "'" + python() + "' '" + plot_script() + "' '" + dir + "'";
+  return std::system(cmd.c_str()) == 0 ? 0 : kExitError;
+}
+
+struct RunArgs {
+  std::string config;
+  std::vector<std::string> sets;
+  std::string out_dir;
+  std::vector<std::string> formats;
+  bool quiet = false;
+  bool progress = false;
+  bool plot = false;
+};
+
+qifsim::RunConfig load(const RunArgs& a) {
+  qifsim::RunConfig cfg = qifsim::load_config(a.config, a.sets);
+  if (!a.out_dir.empty()) cfg.out_dir = a.out_dir;
+  if (!a.formats.empty()) {
+    cfg.formats.clear();
+    for (const auto& f : a.formats) {
+      if (f == "none") continue;
+      const std::string c = f == "h5" ? "hdf5" : f;
+      const auto known = qifsim::file_formats();
+      if (std::find(known.begin(), known.end(), c) == known.end()) {
+        throw qifsim::ConfigError("--format " + f + ": unknown format (npy, hdf5, csv, none)");
+      }
+      if (c == "hdf5" && !qifsim::hdf5_supported()) {
+        throw qifsim::ConfigError("--format hdf5: this qifsim build has no HDF5 support");
+      }
+      cfg.formats.push_back(c);
+    }
+  }
+  return cfg;
+}
+
+int run(const RunArgs& a) {
+  qifsim::RunConfig cfg = load(a);
+  // Progress on stderr: a bar on a terminal, plain lines otherwise; Auto stays silent for
+  // runs that end within a couple of seconds.
+  cfg.options.progress = a.quiet ? qifsim::Progress::Off : a.progress ? qifsim::Progress::On : qifsim::Progress::Auto;
+  if (!a.quiet) std::cout << cfg.summary() << std::flush;
+  for (const auto& f : cfg.formats) {
+    const double values = static_cast<double>(cfg.steps() / cfg.options.sampling_steps) *
+                          static_cast<double>(cfg.network.output_width() + 16);
+    if (f == "csv" && values > 1e7) {
+      std::cerr << "qifsim: note: CSV is meant for small runs; this one writes about " << values / 1e6
+                << " million values as text (npy or hdf5 are faster and smaller)\n";
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  // With files, samples go to disk batch by batch and nothing is kept in memory.
+  qifsim::ConfigRun result = qifsim::run_config(cfg, /*keep_in_memory=*/cfg.formats.empty());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!a.quiet) {
+    std::cout << "done     " << result.observer.samples() << " samples from " << cfg.steps() << " steps in " << seconds
+              << " s (" << static_cast<double>(cfg.steps()) / seconds << " steps/s)\n";
+    for (const auto& f : result.files) std::cout << "wrote    " << f << "\n";
+    if (cfg.formats.empty()) std::cout << "note     nothing was written (record.formats = [])\n";
+  }
+  if (a.plot) {
+    if (cfg.formats.empty()) {
+      std::cerr << "qifsim: --plot needs recordings on disk (record.formats)\n";
+      return kExitError;
+    }
+    return plot_after_run(cfg.out_dir);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"qifsim " QIFSIM_VERSION_STRING ": simulate networks of quadratic integrate-and-fire neurons"};
+  app.set_version_flag("--version", "qifsim " QIFSIM_VERSION_STRING);
+  app.require_subcommand(1);
+
+  RunArgs args;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run a TOML config and write its recordings");
+  run_cmd->add_option("config", args.config, "The config file (TOML)")->required();
+  run_cmd->add_option("--set,-s", args.sets, "Override a config key: KEY=VALUE, e.g. record.sampling_steps=2 "
+                                             "or population.0.eta=-4 (repeatable)");
+  run_cmd->add_option("--out-dir,-o", args.out_dir, "Write the recordings here (record.out_dir)");
+  run_cmd->add_option("--format,-f", args.formats, "npy, hdf5, csv or none (record.formats; repeatable)");
+  run_cmd->add_flag("--quiet,-q", args.quiet, "No progress display and no summary");
+  run_cmd->add_flag("--progress", args.progress, "Show progress even for short runs");
+  run_cmd->add_flag("--plot", args.plot, "Plot the recordings afterwards (PNG files in the output folder)");
+
+  RunArgs check_args;
+  CLI::App* check_cmd = app.add_subcommand("check", "Read and check a config, print what it would run; run nothing");
+  check_cmd->add_option("config", check_args.config, "The config file (TOML)")->required();
+  check_cmd->add_option("--set,-s", check_args.sets, "Override a config key: KEY=VALUE (repeatable)");
+
+  std::vector<std::string> plot_args;
+  CLI::App* plot_cmd = app.add_subcommand("plot", "Plot recordings as PNG files (runs qifsim-plot; `qifsim plot --help`)");
+  plot_cmd->prefix_command();
+  plot_cmd->set_help_flag();  // --help goes to qifsim-plot
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*run_cmd) return run(args);
+    if (*check_cmd) {
+      const qifsim::RunConfig cfg = load(check_args);
+      std::cout << cfg.summary() << "config is valid\n";
+      return 0;
+    }
+    if (*plot_cmd) {
+      for (const auto& s : plot_cmd->remaining()) plot_args.push_back(s);
+      if (!plot_args.empty() && plot_args.front() == "--") plot_args.erase(plot_args.begin());
+      return run_plot(plot_args);
+    }
+  } catch (const qifsim::ConfigError& e) {
+    std::cerr << "qifsim: config error: " << e.what() << "\n";
+    return kExitConfig;
+  } catch (const std::exception& e) {
+    std::cerr << "qifsim: error: " << e.what() << "\n";
+    return kExitError;
+  }
+  return 0;
+}

@@ -1,0 +1,481 @@
+// host/c_api.cpp - the C API: a handle around RunConfig, status codes, thread-local errors.
+//
+// Every entry point runs its body inside guard(), which turns any exception into a status
+// code and a message for qifsim_last_error(); no exception leaves this file.
+#include "qifsim/qifsim.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "qifsim/config.hpp"
+#include "qifsim/qifsim.hpp"
+
+struct qifsim_sim {
+  qifsim::RunConfig cfg;  // network, run options, inputs (config only), output folder, formats
+  bool keep_in_memory = true;
+  std::optional<qifsim::Observer> last;  // the last run's recording
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+template <class F>
+int guard(const char* fn, F&& body) {
+  try {
+    body();
+    return QIFSIM_OK;
+  } catch (const qifsim::ConfigError& e) {
+    g_last_error = e.what();
+    return QIFSIM_ERR_CONFIG;
+  } catch (const qifsim::GraphError& e) {
+    g_last_error = e.what();
+    return QIFSIM_ERR_GRAPH;
+  } catch (const qifsim::MemoryBudgetError& e) {
+    g_last_error = e.what();
+    return QIFSIM_ERR_MEMORY;
+  } catch (const qifsim::IoError& e) {
+    g_last_error = e.what();
+    return QIFSIM_ERR_IO;
+  } catch (const qifsim::BackendError& e) {
+    g_last_error = e.what();
+    return QIFSIM_ERR_BACKEND;
+  } catch (const qifsim::InvalidArgument& e) {
+    g_last_error = e.what();
+    return QIFSIM_ERR_ARGUMENT;
+  } catch (const std::bad_alloc&) {
+    g_last_error = std::string(fn) + ": out of memory";
+    return QIFSIM_ERR_MEMORY;
+  } catch (const std::exception& e) {
+    g_last_error = std::string(fn) + ": " + e.what();
+    return QIFSIM_ERR_INTERNAL;
+  } catch (...) {
+    g_last_error = std::string(fn) + ": unknown error";
+    return QIFSIM_ERR_INTERNAL;
+  }
+}
+
+[[noreturn]] void bad(const char* fn, const std::string& what) {
+  throw qifsim::InvalidArgument(std::string(fn) + ": " + what);
+}
+
+void need(const void* p, const char* fn, const char* what) {
+  if (!p) bad(fn, std::string(what) + " is NULL");
+}
+
+std::string str(const char* s, const char* fn, const char* what) {
+  need(s, fn, what);
+  return s;
+}
+
+void need_capacity(int64_t have, int64_t want, const char* fn) {
+  if (have < want) {
+    bad(fn, "the buffer holds " + std::to_string(have) + " values; " + std::to_string(want) + " are needed");
+  }
+}
+
+std::vector<std::string> split_formats(const char* formats) {
+  std::vector<std::string> out;
+  if (!formats) return out;
+  std::stringstream ss(formats);
+  for (std::string f; std::getline(ss, f, ',');) {
+    const auto b = f.find_first_not_of(" \t");
+    const auto e = f.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(f.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+const qifsim::Observer& last_run(const qifsim_sim* sim, const char* fn) {
+  need(sim, fn, "sim");
+  if (!sim->last) bad(fn, "no run yet: call qifsim_run or qifsim_run_config first");
+  return *sim->last;
+}
+
+int create(qifsim_sim** out, const char* fn, qifsim::RunConfig cfg, bool from_config) {
+  return guard(fn, [&] {
+    need(out, fn, "out");
+    *out = nullptr;
+    auto* sim = new qifsim_sim{std::move(cfg), true, std::nullopt};
+    if (!from_config) {
+      sim->cfg.formats.clear();
+      sim->cfg.options.progress = qifsim::Progress::Off;
+    }
+    *out = sim;
+  });
+}
+
+void run(qifsim_sim* sim, qifsim::Matrix* inputs) {
+  // run_config runs cfg.inputs; lend it the caller's inputs for this run.
+  if (inputs) std::swap(sim->cfg.inputs, *inputs);
+  try {
+    sim->last.reset();
+    qifsim::ConfigRun r = qifsim::run_config(sim->cfg, sim->keep_in_memory);
+    sim->last.emplace(std::move(r.observer));
+  } catch (...) {
+    if (inputs) std::swap(sim->cfg.inputs, *inputs);
+    throw;
+  }
+  if (inputs) std::swap(sim->cfg.inputs, *inputs);
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* qifsim_version(void) { return QIFSIM_VERSION_STRING; }
+const char* qifsim_last_error(void) { return g_last_error.c_str(); }
+
+const char* qifsim_status_name(int status) {
+  switch (status) {
+    case QIFSIM_OK: return "ok";
+    case QIFSIM_ERR_ARGUMENT: return "invalid argument";
+    case QIFSIM_ERR_CONFIG: return "config error";
+    case QIFSIM_ERR_GRAPH: return "graph error";
+    case QIFSIM_ERR_MEMORY: return "memory error";
+    case QIFSIM_ERR_IO: return "i/o error";
+    case QIFSIM_ERR_BACKEND: return "backend error";
+    case QIFSIM_ERR_INTERNAL: return "internal error";
+    default: return "unknown status";
+  }
+}
+
+int qifsim_has_feature(const char* name) {
+  if (!name) return 0;
+  const std::string n(name);
+  if (n == "toml") return qifsim::config_supported() ? 1 : 0;
+  if (n == "hdf5") return qifsim::hdf5_supported() ? 1 : 0;
+  return 0;
+}
+
+int qifsim_load_config(const char* path, qifsim_sim** out) {
+  const char* fn = "qifsim_load_config";
+  qifsim::RunConfig cfg;
+  const int rc = guard(fn, [&] { cfg = qifsim::load_config(str(path, fn, "path")); });
+  if (rc != QIFSIM_OK) {
+    if (out) *out = nullptr;
+    return rc;
+  }
+  return create(out, fn, std::move(cfg), true);
+}
+
+int qifsim_parse_config(const char* toml_text, const char* base_dir, qifsim_sim** out) {
+  const char* fn = "qifsim_parse_config";
+  qifsim::RunConfig cfg;
+  const int rc = guard(fn, [&] { cfg = qifsim::parse_config(str(toml_text, fn, "toml_text"), base_dir ? base_dir : "."); });
+  if (rc != QIFSIM_OK) {
+    if (out) *out = nullptr;
+    return rc;
+  }
+  return create(out, fn, std::move(cfg), true);
+}
+
+int qifsim_create(double dt, const char* backend, const char* precision, qifsim_sim** out) {
+  const char* fn = "qifsim_create";
+  qifsim::RunConfig cfg;
+  const int rc = guard(fn, [&] {
+    cfg.network = qifsim::Network(dt, qifsim::parse_backend(backend ? backend : "auto"),
+                                  qifsim::parse_precision(precision ? precision : "float64"));
+  });
+  if (rc != QIFSIM_OK) {
+    if (out) *out = nullptr;
+    return rc;
+  }
+  return create(out, fn, std::move(cfg), false);
+}
+
+int qifsim_add_population(qifsim_sim* sim, const char* name, int64_t n, const double* weights, int adaptation) {
+  const char* fn = "qifsim_add_population";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    qifsim::QifPopulation pop;
+    pop.n = n;
+    if (weights && n > 0) pop.weights = qifsim::Matrix(n, n, std::vector<double>(weights, weights + n * n));
+    pop.adaptation = adaptation != 0;
+    sim->cfg.network.add_population(str(name, fn, "name"), std::move(pop));
+  });
+}
+
+int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t size, const char* activation) {
+  const char* fn = "qifsim_add_function";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    sim->cfg.network.add_function(str(name, fn, "name"), size,
+                                  qifsim::parse_activation(activation ? activation : "identity"));
+  });
+}
+
+int qifsim_add_edge(qifsim_sim* sim, const char* source, const char* target, const double* weights, int64_t rows,
+                    int64_t cols) {
+  const char* fn = "qifsim_add_edge";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    need(weights, fn, "weights");
+    if (rows <= 0 || cols <= 0) bad(fn, "rows and cols must be > 0");
+    sim->cfg.network.add_edge(str(source, fn, "source"), str(target, fn, "target"),
+                              qifsim::Matrix(rows, cols, std::vector<double>(weights, weights + rows * cols)));
+  });
+}
+
+int qifsim_compile(qifsim_sim* sim) {
+  return guard("qifsim_compile", [&] {
+    need(sim, "qifsim_compile", "sim");
+    sim->cfg.network.compile();
+  });
+}
+
+void qifsim_destroy(qifsim_sim* sim) { delete sim; }
+
+int qifsim_input_width(const qifsim_sim* sim, int64_t* width) {
+  const char* fn = "qifsim_input_width";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    need(width, fn, "width");
+    *width = sim->cfg.network.input_width();
+  });
+}
+
+int qifsim_output_width(const qifsim_sim* sim, int64_t* width) {
+  const char* fn = "qifsim_output_width";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    need(width, fn, "width");
+    *width = sim->cfg.network.output_width();
+  });
+}
+
+int qifsim_node_size(const qifsim_sim* sim, const char* node, int64_t* size) {
+  const char* fn = "qifsim_node_size";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    need(size, fn, "size");
+    *size = sim->cfg.network.node_size(str(node, fn, "node"));
+  });
+}
+
+int qifsim_config_steps(const qifsim_sim* sim, int64_t* steps) {
+  const char* fn = "qifsim_config_steps";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    need(steps, fn, "steps");
+    *steps = sim->cfg.inputs.rows;
+  });
+}
+
+int qifsim_forward(qifsim_sim* sim, const double* x, double* y) {
+  const char* fn = "qifsim_forward";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    need(x, fn, "x");
+    need(y, fn, "y");
+    if (!sim->cfg.network.compiled()) bad(fn, "call qifsim_compile first");
+    sim->cfg.network.forward(x, y);
+  });
+}
+
+int qifsim_get_var(const qifsim_sim* sim, const char* node, const char* var, double* out, int64_t capacity,
+                   int64_t* count) {
+  const char* fn = "qifsim_get_var";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const std::vector<double> v = sim->cfg.network.get_var(str(node, fn, "node"), str(var, fn, "var"));
+    const auto n = static_cast<int64_t>(v.size());
+    if (count) *count = n;
+    if (!out) {
+      if (capacity > 0) bad(fn, "out is NULL");
+      return;  // a size query
+    }
+    need_capacity(capacity, n, fn);
+    std::memcpy(out, v.data(), v.size() * sizeof(double));
+  });
+}
+
+int qifsim_set_var(qifsim_sim* sim, const char* node, const char* var, const double* values, int64_t count) {
+  const char* fn = "qifsim_set_var";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    need(values, fn, "values");
+    if (count <= 0) bad(fn, "count must be > 0");
+    sim->cfg.network.set_var(str(node, fn, "node"), str(var, fn, "var"), std::vector<double>(values, values + count));
+  });
+}
+
+int qifsim_reset(qifsim_sim* sim) {
+  return guard("qifsim_reset", [&] {
+    need(sim, "qifsim_reset", "sim");
+    sim->cfg.network.reset();
+  });
+}
+
+int qifsim_set_sampling(qifsim_sim* sim, int64_t sampling_steps, int64_t cutoff) {
+  const char* fn = "qifsim_set_sampling";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    if (sampling_steps < 1) bad(fn, "sampling_steps = " + std::to_string(sampling_steps) + " must be >= 1");
+    if (cutoff < 0) bad(fn, "cutoff = " + std::to_string(cutoff) + " must be >= 0");
+    sim->cfg.options.sampling_steps = sampling_steps;
+    sim->cfg.options.cutoff = cutoff;
+  });
+}
+
+int qifsim_set_record_output(qifsim_sim* sim, int on) {
+  return guard("qifsim_set_record_output", [&] {
+    need(sim, "qifsim_set_record_output", "sim");
+    sim->cfg.options.record_output = on != 0;
+  });
+}
+
+int qifsim_add_record_var(qifsim_sim* sim, const char* node, const char* var, int mean) {
+  const char* fn = "qifsim_add_record_var";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    qifsim::RecordVar rv{str(node, fn, "node"), str(var, fn, "var"), mean != 0};
+    sim->cfg.network.get_var(rv.node, rv.var);  // names a node and a variable
+    for (const auto& other : sim->cfg.options.record_vars) {
+      if (other.node == rv.node && other.var == rv.var) bad(fn, "'" + rv.node + "." + rv.var + "' is recorded already");
+    }
+    sim->cfg.options.record_vars.push_back(rv);
+  });
+}
+
+int qifsim_clear_record_vars(qifsim_sim* sim) {
+  return guard("qifsim_clear_record_vars", [&] {
+    need(sim, "qifsim_clear_record_vars", "sim");
+    sim->cfg.options.record_vars.clear();
+  });
+}
+
+int qifsim_set_progress(qifsim_sim* sim, int mode) {
+  const char* fn = "qifsim_set_progress";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    if (mode < -1 || mode > 1) bad(fn, "mode must be 0 (off), 1 (on) or -1 (automatic)");
+    sim->cfg.options.progress = mode == 0 ? qifsim::Progress::Off : mode == 1 ? qifsim::Progress::On : qifsim::Progress::Auto;
+  });
+}
+
+int qifsim_set_output(qifsim_sim* sim, const char* out_dir, const char* formats, int keep_in_memory) {
+  const char* fn = "qifsim_set_output";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    std::vector<std::string> f = split_formats(formats);
+    const auto known = qifsim::file_formats();
+    for (const auto& x : f) {
+      if (x != "h5" && std::find(known.begin(), known.end(), x) == known.end()) {
+        bad(fn, "unknown format '" + x + "' (formats: npy, hdf5, csv)");
+      }
+    }
+    if (!f.empty() && (!out_dir || !*out_dir)) bad(fn, "out_dir is empty");
+    if (f.empty() && keep_in_memory == 0) bad(fn, "keep_in_memory = 0 without files would keep nothing");
+    sim->cfg.out_dir = out_dir ? out_dir : "";
+    sim->cfg.formats = std::move(f);
+    sim->keep_in_memory = keep_in_memory != 0;
+  });
+}
+
+int qifsim_run(qifsim_sim* sim, const double* inputs, int64_t steps, int64_t width) {
+  const char* fn = "qifsim_run";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    need(inputs, fn, "inputs");
+    if (steps <= 0 || width <= 0) bad(fn, "steps and width must be > 0");
+    if (!sim->cfg.network.compiled()) bad(fn, "call qifsim_compile first");
+    qifsim::Matrix m(steps, width, std::vector<double>(inputs, inputs + steps * width));
+    run(sim, &m);
+  });
+}
+
+int qifsim_run_config(qifsim_sim* sim) {
+  const char* fn = "qifsim_run_config";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    if (sim->cfg.inputs.rows == 0) bad(fn, "this network was not made from a config; use qifsim_run");
+    run(sim, nullptr);
+  });
+}
+
+int qifsim_samples(const qifsim_sim* sim, int64_t* samples) {
+  const char* fn = "qifsim_samples";
+  return guard(fn, [&] {
+    need(samples, fn, "samples");
+    *samples = last_run(sim, fn).samples();
+  });
+}
+
+int qifsim_series_count(const qifsim_sim* sim, int64_t* count) {
+  const char* fn = "qifsim_series_count";
+  return guard(fn, [&] {
+    need(count, fn, "count");
+    *count = static_cast<int64_t>(last_run(sim, fn).keys().size());
+  });
+}
+
+int qifsim_series_name(const qifsim_sim* sim, int64_t index, char* buf, int64_t capacity) {
+  const char* fn = "qifsim_series_name";
+  return guard(fn, [&] {
+    need(buf, fn, "buf");
+    const auto keys = last_run(sim, fn).keys();
+    if (index < 0 || index >= static_cast<int64_t>(keys.size())) {
+      bad(fn, "index " + std::to_string(index) + " is out of range (" + std::to_string(keys.size()) + " series)");
+    }
+    const std::string& k = keys[static_cast<std::size_t>(index)];
+    if (capacity < static_cast<int64_t>(k.size()) + 1) {
+      bad(fn, "buf holds " + std::to_string(capacity) + " bytes; '" + k + "' needs " + std::to_string(k.size() + 1));
+    }
+    std::memcpy(buf, k.c_str(), k.size() + 1);
+  });
+}
+
+int qifsim_series_width(const qifsim_sim* sim, const char* key, int64_t* width) {
+  const char* fn = "qifsim_series_width";
+  return guard(fn, [&] {
+    need(width, fn, "width");
+    *width = last_run(sim, fn).width(str(key, fn, "key"));
+  });
+}
+
+int qifsim_copy_series(const qifsim_sim* sim, const char* key, double* out, int64_t capacity) {
+  const char* fn = "qifsim_copy_series";
+  return guard(fn, [&] {
+    need(out, fn, "out");
+    const qifsim::Matrix m = last_run(sim, fn).to_matrix(str(key, fn, "key"));
+    need_capacity(capacity, static_cast<int64_t>(m.data.size()), fn);
+    std::memcpy(out, m.data.data(), m.data.size() * sizeof(double));
+  });
+}
+
+int qifsim_copy_steps(const qifsim_sim* sim, int64_t* out, int64_t capacity) {
+  const char* fn = "qifsim_copy_steps";
+  return guard(fn, [&] {
+    need(out, fn, "out");
+    const auto& steps = last_run(sim, fn).steps();
+    need_capacity(capacity, static_cast<int64_t>(steps.size()), fn);
+    std::memcpy(out, steps.data(), steps.size() * sizeof(int64_t));
+  });
+}
+
+int qifsim_copy_times(const qifsim_sim* sim, double* out, int64_t capacity) {
+  const char* fn = "qifsim_copy_times";
+  return guard(fn, [&] {
+    need(out, fn, "out");
+    const std::vector<double> t = last_run(sim, fn).times();
+    need_capacity(capacity, static_cast<int64_t>(t.size()), fn);
+    std::memcpy(out, t.data(), t.size() * sizeof(double));
+  });
+}
+
+int qifsim_save(const qifsim_sim* sim, const char* dir, const char* formats) {
+  const char* fn = "qifsim_save";
+  return guard(fn, [&] {
+    const qifsim::Observer& obs = last_run(sim, fn);
+    std::vector<std::string> f = split_formats(formats);
+    if (f.empty()) bad(fn, "no formats given (npy, hdf5, csv)");
+    qifsim::save_recording(obs, str(dir, fn, "dir"), f, sim->cfg.recording_info());
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,890 @@
+// host/config.cpp - TOML config files: read, check every key, build the network and inputs.
+//
+// Every check happens here, before anything runs; a failure is a ConfigError whose message
+// reads "<file>:<line>: <key>: <problem>" (the key as a path: population[0].eta).
+#include "qifsim/config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "qifsim/generators.hpp"
+#include "qifsim/npy.hpp"
+#include "qifsim/version.hpp"
+#include "text.hpp"
+
+#ifdef QIFSIM_HAVE_TOML
+// toml++ is used header-only inside this file, so that neither libqifsim nor its users
+// need the toml++ library at link or run time.
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+#endif
+
+namespace qifsim {
+
+RecordingInfo RunConfig::recording_info() const {
+  RecordingInfo info;
+  info.sampling_steps = options.sampling_steps;
+  info.cutoff = options.cutoff;
+  info.config_text = text;
+  for (const auto& o : overrides) info.config_text += "\n# --set " + o;
+  info.config_path = path;
+  return info;
+}
+
+std::string RunConfig::summary() const {
+  std::ostringstream os;
+  os << "config   " << (path.empty() ? std::string("<string>") : path);
+  for (const auto& o : overrides) os << " --set " << o;
+  os << "\n";
+  for (const auto& line : node_descriptions) os << "node     " << line << "\n";
+  os << "network  input node '" << network.input_node() << "' (" << network.input_width() << " inputs), output node '"
+     << network.output_node() << "' (" << network.output_width() << " outputs)\n";
+  os << "run      " << steps() << " steps of dt = " << network.dt() << " (t = 0 .. " << static_cast<double>(steps()) * network.dt()
+     << "), " << to_string(network.precision()) << " on " << to_string(network.backend()) << "\n";
+  std::int64_t samples = 0;
+  if (steps() > options.cutoff) {
+    const std::int64_t first = (options.cutoff + options.sampling_steps - 1) / options.sampling_steps;
+    samples = (steps() - 1) / options.sampling_steps - first + 1;
+  }
+  os << "record   ";
+  std::vector<std::string> series;
+  if (options.record_output) series.push_back("out (" + std::to_string(network.output_width()) + ")");
+  for (const auto& v : options.record_vars) {
+    series.push_back(v.node + "." + v.var + (v.mean ? " (mean)" : " (" + std::to_string(network.node_size(v.node)) + ")"));
+  }
+  os << (series.empty() ? std::string("nothing") : detail::join(series, false)) << "; sampling_steps " << options.sampling_steps
+     << ", cutoff " << options.cutoff << " -> " << samples << " samples\n";
+  os << "write    ";
+  if (formats.empty()) os << "nothing (record.formats = [])\n";
+  else os << detail::join(formats, false) << " to " << out_dir << "/\n";
+  return os.str();
+}
+
+#ifndef QIFSIM_HAVE_TOML
+
+bool config_supported() { return false; }
+
+RunConfig load_config(const std::string& path, const std::vector<std::string>&) {
+  throw ConfigError(path + ": this qifsim build cannot read TOML configs (install libtomlplusplus-dev and rebuild)");
+}
+RunConfig parse_config(const std::string&, const std::string&, const std::string& name, const std::vector<std::string>&) {
+  throw ConfigError(name + ": this qifsim build cannot read TOML configs (install libtomlplusplus-dev and rebuild)");
+}
+
+#else
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Ctx {
+  std::string name;      // the config's name in messages
+  std::string base_dir;  // relative .npy paths resolve against it
+};
+
+const char* type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+std::string location(const Ctx& ctx, const toml::node* n) {
+  if (!n) return ctx.name;
+  const auto& src = n->source();
+  std::string file = ctx.name;
+  if (src.path && !src.path->empty() && src.path->rfind("--set", 0) == 0) file = *src.path;
+  if (src.begin.line == 0) return file + " (--set)";  // only --set values lack a position
+  return file + ":" + std::to_string(src.begin.line);
+}
+
+[[noreturn]] void fail(const Ctx& ctx, const toml::node* n, const std::string& key, const std::string& msg) {
+  throw ConfigError(location(ctx, n) + ": " + (key.empty() ? std::string() : key + ": ") + msg);
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string child(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+/// Reads one table: refuses unknown keys up front, then typed getters naming key and line.
+class TableReader {
+ public:
+  TableReader(const Ctx& ctx, const toml::table& table, std::string path, std::vector<std::string> allowed)
+      : ctx_(ctx), table_(table), path_(std::move(path)), allowed_(std::move(allowed)) {
+    for (auto&& [key, node] : table_) {
+      const std::string k(key.str());
+      if (std::find(allowed_.begin(), allowed_.end(), k) != allowed_.end()) continue;
+      std::string msg = "unknown key '" + k + "'";
+      std::string best;
+      std::size_t best_d = 3;
+      for (const auto& a : allowed_) {
+        const std::size_t d = edit_distance(k, a);
+        if (d < best_d && d < k.size()) best_d = d, best = a;  // a typo, not another word
+      }
+      if (!best.empty()) msg += " (did you mean '" + best + "'?)";
+      msg += "; allowed keys " + std::string(path_.empty() ? "at the top level" : "in " + path_) + ": " +
+             detail::join(allowed_, false);
+      fail(ctx_, &node, path_.empty() ? std::string() : path_, msg);
+    }
+  }
+
+  const Ctx& ctx() const { return ctx_; }
+  const std::string& path() const { return path_; }
+  std::string key(const std::string& k) const { return child(path_, k); }
+  const toml::node* get(const std::string& k) const { return table_.get(k); }
+  const toml::table& table() const { return table_; }
+
+  [[noreturn]] void missing(const std::string& k, const std::string& what) const {
+    fail(ctx_, &table_, key(k), "missing (" + what + ")");
+  }
+  [[noreturn]] void wrong(const std::string& k, const toml::node& n, const std::string& expected) const {
+    fail(ctx_, &n, key(k), "expected " + expected + ", got " + type_name(n));
+  }
+
+  std::optional<double> number(const std::string& k) const {
+    const toml::node* n = get(k);
+    if (!n) return std::nullopt;
+    return as_number(*n, key(k));
+  }
+  double number(const std::string& k, double fallback) const { return number(k).value_or(fallback); }
+  double required_number(const std::string& k, const std::string& what) const {
+    auto v = number(k);
+    if (!v) missing(k, what);
+    return *v;
+  }
+  double as_number(const toml::node& n, const std::string& full_key) const {
+    if (n.is_integer()) return static_cast<double>(n.as_integer()->get());
+    if (n.is_floating_point()) {
+      const double v = n.as_floating_point()->get();
+      if (!std::isfinite(v)) fail(ctx_, &n, full_key, "must be finite, got " + std::to_string(v));
+      return v;
+    }
+    fail(ctx_, &n, full_key, std::string("expected a number, got ") + type_name(n));
+  }
+
+  std::optional<std::int64_t> integer(const std::string& k) const {
+    const toml::node* n = get(k);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) wrong(k, *n, "an integer");
+    return n->as_integer()->get();
+  }
+  std::int64_t integer(const std::string& k, std::int64_t fallback) const { return integer(k).value_or(fallback); }
+
+  std::optional<bool> boolean(const std::string& k) const {
+    const toml::node* n = get(k);
+    if (!n) return std::nullopt;
+    if (!n->is_boolean()) wrong(k, *n, "true or false");
+    return n->as_boolean()->get();
+  }
+
+  std::optional<std::string> string(const std::string& k) const {
+    const toml::node* n = get(k);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) wrong(k, *n, "a string");
+    return n->as_string()->get();
+  }
+  std::string required_string(const std::string& k, const std::string& what) const {
+    auto v = string(k);
+    if (!v) missing(k, what);
+    return *v;
+  }
+
+  /// An integer seed >= 0 (default 0).
+  std::uint64_t seed() const {
+    const std::int64_t s = integer("seed", 0);
+    if (s < 0) fail(ctx_, get("seed"), key("seed"), "must be >= 0, got " + std::to_string(s));
+    return static_cast<std::uint64_t>(s);
+  }
+
+ private:
+  const Ctx& ctx_;
+  const toml::table& table_;
+  std::string path_;
+  std::vector<std::string> allowed_;
+};
+
+std::string resolve(const Ctx& ctx, const std::string& file) {
+  const fs::path p(file);
+  if (p.is_absolute()) return p.string();
+  return (fs::path(ctx.base_dir) / p).lexically_normal().string();
+}
+
+NpyArray load_npy(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file) {
+  const std::string path = resolve(ctx, file);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    fail(ctx, &n, key, "file '" + file + "' not found" + (path != file ? " (looked for '" + path + "')" : std::string()));
+  }
+  try {
+    return read_npy(path);
+  } catch (const Error& e) {
+    fail(ctx, &n, key, e.what());
+  }
+}
+
+// ---- parameters: number, array, .npy file or generator ---------------------------------
+
+Param read_param(const TableReader& r, const std::string& k, std::int64_t n, const Param& fallback) {
+  const toml::node* node = r.get(k);
+  if (!node) return fallback;
+  const std::string key = r.key(k);
+  const std::string n_text = "N = " + std::to_string(n);
+  if (node->is_number()) return Param(r.as_number(*node, key));
+  if (node->is_array()) {
+    const toml::array& a = *node->as_array();
+    std::vector<double> v;
+    for (std::size_t i = 0; i < a.size(); ++i) v.push_back(r.as_number(a[i], key + "[" + std::to_string(i) + "]"));
+    if (v.size() != 1 && static_cast<std::int64_t>(v.size()) != n) {
+      fail(r.ctx(), node, key, "array of " + std::to_string(v.size()) + " values; expected 1 value or " + n_text + " (one per neuron)");
+    }
+    return Param(std::move(v));
+  }
+  if (node->is_string()) {
+    const std::string file = node->as_string()->get();
+    NpyArray a = load_npy(r.ctx(), *node, key, file);
+    const auto count = static_cast<std::int64_t>(a.data.size());
+    const bool vector_shape = a.shape.size() <= 1 || (a.shape.size() == 2 && (a.shape[0] == 1 || a.shape[1] == 1));
+    if (!vector_shape || (count != 1 && count != n)) {
+      fail(r.ctx(), node, key, "file '" + file + "' has shape " + shape_string(a.shape) + "; expected (" + std::to_string(n) +
+                                   ",) (one value per neuron, " + n_text + ") or a single value");
+    }
+    return Param(std::move(a.data));
+  }
+  if (node->is_table()) {
+    TableReader g(r.ctx(), *node->as_table(), key, {"kind", "center", "width", "low", "high", "mean", "std", "seed", "value"});
+    const std::string kind = g.required_string("kind", "one of 'lorentzian', 'uniform', 'normal', 'constant'");
+    if (kind == "lorentzian") {
+      const double width = g.required_number("width", "the Lorentzian's half width at half maximum");
+      if (width < 0) fail(r.ctx(), g.get("width"), g.key("width"), "must be >= 0");
+      return Param(lorentzian_quantiles(n, g.required_number("center", "the Lorentzian's center"), width));
+    }
+    if (kind == "uniform") {
+      const double low = g.required_number("low", "lower bound");
+      const double high = g.required_number("high", "upper bound");
+      if (!(high >= low)) fail(r.ctx(), node, key, "high must be >= low");
+      return Param(uniform_values(n, low, high, g.seed()));
+    }
+    if (kind == "normal") {
+      const double sd = g.required_number("std", "standard deviation");
+      if (sd < 0) fail(r.ctx(), g.get("std"), g.key("std"), "must be >= 0");
+      return Param(normal_values(n, g.required_number("mean", "mean"), sd, g.seed()));
+    }
+    if (kind == "constant") return Param(g.required_number("value", "the value"));
+    fail(r.ctx(), g.get("kind"), g.key("kind"), "unknown generator '" + kind + "' (use 'lorentzian', 'uniform', 'normal' or 'constant')");
+  }
+  r.wrong(k, *node, "a number, an array of " + n_text + " numbers, a .npy file name or a generator table { kind = \"lorentzian\" | \"uniform\" | \"normal\" | \"constant\", ... }");
+}
+
+// ---- weight matrices: .npy file, inline rows or generator ----------------------------
+
+ValueDistribution read_distribution(const TableReader& g, const std::string& key_name) {
+  const toml::node* node = g.get(key_name);
+  ValueDistribution d;
+  if (!node) {
+    d.a = g.number("value", 1.0);
+    return d;
+  }
+  if (g.get("value")) fail(g.ctx(), node, g.key(key_name), "give either 'value' or 'values', not both");
+  if (node->is_number()) {
+    d.a = g.as_number(*node, g.key(key_name));
+    return d;
+  }
+  if (!node->is_table()) g.wrong(key_name, *node, "a number or a table { kind = \"uniform\" | \"normal\" | \"constant\", ... }");
+  TableReader v(g.ctx(), *node->as_table(), g.key(key_name), {"kind", "low", "high", "mean", "std", "value"});
+  const std::string kind = v.required_string("kind", "'uniform', 'normal' or 'constant'");
+  if (kind == "uniform") {
+    d.kind = ValueDistribution::Kind::Uniform;
+    d.a = v.required_number("low", "lower bound");
+    d.b = v.required_number("high", "upper bound");
+  } else if (kind == "normal") {
+    d.kind = ValueDistribution::Kind::Normal;
+    d.a = v.required_number("mean", "mean");
+    d.b = v.required_number("std", "standard deviation");
+  } else if (kind == "constant") {
+    d.a = v.required_number("value", "the value");
+  } else {
+    fail(g.ctx(), v.get("kind"), v.key("kind"), "unknown value distribution '" + kind + "' (use 'uniform', 'normal' or 'constant')");
+  }
+  return d;
+}
+
+Matrix read_weights(const TableReader& r, const std::string& k, std::int64_t rows, std::int64_t cols,
+                    const std::string& what) {
+  const toml::node* node = r.get(k);
+  const std::string key = r.key(k);
+  const std::string expected = "(" + std::to_string(rows) + ", " + std::to_string(cols) + ") (" + what + ")";
+  if (!node) return Matrix();
+  const double bytes = static_cast<double>(rows) * static_cast<double>(cols) * 8.0;
+  if (bytes > static_cast<double>(default_memory_budget())) {
+    fail(r.ctx(), node, key, "a dense " + expected + " matrix would take " + detail::format_bytes(bytes) +
+                                 ", more than half of this machine's memory");
+  }
+  if (node->is_string()) {
+    const std::string file = node->as_string()->get();
+    NpyArray a = load_npy(r.ctx(), *node, key, file);
+    const bool ok = (a.shape.size() == 2 && a.shape[0] == rows && a.shape[1] == cols) ||
+                    (rows == 1 && cols == 1 && a.data.size() == 1 && a.shape.size() <= 1);
+    if (!ok) fail(r.ctx(), node, key, "file '" + file + "' has shape " + shape_string(a.shape) + "; expected " + expected);
+    return Matrix(rows, cols, std::move(a.data));
+  }
+  if (node->is_array()) {
+    const toml::array& a = *node->as_array();
+    Matrix m(rows, cols);
+    bool ok = static_cast<std::int64_t>(a.size()) == rows;
+    for (std::size_t i = 0; ok && i < a.size(); ++i) {
+      const toml::array* row = a[i].as_array();
+      if (!row) fail(r.ctx(), &a[i], key + "[" + std::to_string(i) + "]", std::string("expected a row (an array of numbers), got ") + type_name(a[i]));
+      ok = static_cast<std::int64_t>(row->size()) == cols;
+      for (std::size_t j = 0; ok && j < row->size(); ++j) {
+        m(static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)) =
+            r.as_number((*row)[j], key + "[" + std::to_string(i) + "][" + std::to_string(j) + "]");
+      }
+    }
+    if (!ok) {
+      std::string got = std::to_string(a.size()) + " rows";
+      if (!a.empty() && a[0].is_array()) got += " of " + std::to_string(a[0].as_array()->size());
+      fail(r.ctx(), node, key, "inline matrix has " + got + "; expected " + expected);
+    }
+    return m;
+  }
+  if (node->is_table()) {
+    TableReader g(r.ctx(), *node->as_table(), key, {"kind", "low", "high", "mean", "std", "seed", "p", "value", "values"});
+    const std::string kind = g.required_string("kind", "one of 'uniform', 'normal', 'sparse', 'all_to_all', 'identity'");
+    if (kind == "uniform") {
+      const double low = g.required_number("low", "lower bound");
+      const double high = g.required_number("high", "upper bound");
+      if (!(high >= low)) fail(r.ctx(), node, key, "high must be >= low");
+      return Matrix(rows, cols, uniform_values(rows * cols, low, high, g.seed()));
+    }
+    if (kind == "normal") {
+      const double sd = g.required_number("std", "standard deviation");
+      if (sd < 0) fail(r.ctx(), g.get("std"), g.key("std"), "must be >= 0");
+      return Matrix(rows, cols, normal_values(rows * cols, g.required_number("mean", "mean"), sd, g.seed()));
+    }
+    if (kind == "sparse") {
+      const double p = g.required_number("p", "the probability that an entry is nonzero");
+      if (!(p >= 0.0 && p <= 1.0)) fail(r.ctx(), g.get("p"), g.key("p"), "must be in [0, 1], got " + std::to_string(p));
+      return sparse_matrix(rows, cols, p, read_distribution(g, "values"), g.seed());
+    }
+    if (kind == "all_to_all" || kind == "constant") {
+      return Matrix(rows, cols, g.required_number("value", "the weight of every connection"));
+    }
+    if (kind == "identity") {
+      if (rows != cols) fail(r.ctx(), node, key, "an identity needs a square matrix; expected " + expected);
+      Matrix m(rows, cols, 0.0);
+      const double v = g.number("value", 1.0);
+      for (std::int64_t i = 0; i < rows; ++i) m(i, i) = v;
+      return m;
+    }
+    fail(r.ctx(), g.get("kind"), g.key("kind"),
+         "unknown generator '" + kind + "' (use 'uniform', 'normal', 'sparse', 'all_to_all' or 'identity')");
+  }
+  r.wrong(k, *node, "a .npy file name, an inline matrix [[...], ...] or a generator table { kind = \"uniform\" | \"normal\" | \"sparse\" | \"all_to_all\" | \"identity\", ... } of shape " + expected);
+}
+
+// ---- the pieces of a config -------------------------------------------------------------
+
+const toml::array* table_array(const TableReader& r, const std::string& k) {
+  const toml::node* node = r.get(k);
+  if (!node) return nullptr;
+  const toml::array* a = node->as_array();
+  if (!a || !a->is_array_of_tables()) {
+    const std::string full = r.key(k);
+    if (node->is_table()) fail(r.ctx(), node, full, "write [[" + full + "]] (a list of tables), not [" + full + "]");
+    r.wrong(k, *node, "a list of tables [[" + full + "]]");
+  }
+  return a;
+}
+
+struct NodeSizes {
+  std::vector<std::pair<std::string, std::int64_t>> items;
+  std::int64_t find(const std::string& name) const {
+    for (const auto& [n, s] : items) {
+      if (n == name) return s;
+    }
+    return -1;
+  }
+  std::string names() const {
+    std::vector<std::string> n;
+    for (const auto& it : items) n.push_back(it.first);
+    return n.empty() ? std::string("none") : detail::join(n);
+  }
+};
+
+std::int64_t positive_integer(const TableReader& r, const std::string& k, const std::string& what) {
+  auto v = r.integer(k);
+  if (!v) r.missing(k, what);
+  if (*v <= 0) fail(r.ctx(), r.get(k), r.key(k), "must be > 0, got " + std::to_string(*v));
+  return *v;
+}
+
+void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::vector<std::string>& descriptions) {
+  QifPopulation pop;
+  const std::string name = r.required_string("name", "the population's name");
+  const std::int64_t n = positive_integer(r, "n", "the number of neurons N");
+  const std::string who = r.path() + " ('" + name + "')";
+  pop.n = n;
+  pop.weights = read_weights(r, "weights", n, n, "N x N, row i = weights onto neuron i");
+  pop.eta = read_param(r, "eta", n, pop.eta);
+  pop.tau = read_param(r, "tau", n, pop.tau);
+  pop.k = read_param(r, "k", n, pop.k);
+  pop.tau_s = read_param(r, "tau_s", n, pop.tau_s);
+  pop.v0 = read_param(r, "v0", n, pop.v0);
+  pop.s0 = read_param(r, "s0", n, pop.s0);
+  pop.v_threshold = read_param(r, "v_threshold", n, pop.v_threshold);
+  pop.v_reset = read_param(r, "v_reset", n, pop.v_reset);
+  pop.adaptation = r.boolean("adaptation").value_or(false);
+  pop.alpha = read_param(r, "alpha", n, pop.alpha);
+  pop.tau_x = read_param(r, "tau_x", n, pop.tau_x);
+  pop.x0 = read_param(r, "x0", n, pop.x0);
+  if (!pop.adaptation) {
+    for (const char* k : {"alpha", "tau_x", "x0"}) {
+      if (r.get(k)) fail(r.ctx(), r.get(k), r.key(k), "is an adaptation parameter; set adaptation = true to use it");
+    }
+  }
+  pop.output_var = r.string("output_var").value_or("s");
+  if (pop.output_var != "s" && pop.output_var != "v") {
+    fail(r.ctx(), r.get("output_var"), r.key("output_var"), "must be \"s\" or \"v\", got \"" + pop.output_var + "\"");
+  }
+  const bool coupled = !pop.weights.empty();
+  try {
+    net.add_population(name, std::move(pop));
+  } catch (const Error& e) {
+    fail(r.ctx(), &r.table(), who, e.what());
+  }
+  sizes.items.emplace_back(name, n);
+  descriptions.push_back("'" + name + "': QIF population, N = " + std::to_string(n) +
+                         (coupled ? ", coupling " + detail::shape(n, n) : std::string(", no coupling")) +
+                         (r.boolean("adaptation").value_or(false) ? ", adaptation" : ""));
+}
+
+void read_function(const TableReader& r, Network& net, NodeSizes& sizes, std::vector<std::string>& descriptions) {
+  const std::string name = r.required_string("name", "the node's name");
+  const std::int64_t size = positive_integer(r, "size", "the number of units");
+  const std::string act = r.string("activation").value_or("identity");
+  Activation a;
+  try {
+    a = parse_activation(act);
+  } catch (const Error& e) {
+    fail(r.ctx(), r.get("activation"), r.key("activation"), e.what());
+  }
+  try {
+    net.add_function(name, size, a);
+  } catch (const Error& e) {
+    fail(r.ctx(), &r.table(), r.path() + " ('" + name + "')", e.what());
+  }
+  sizes.items.emplace_back(name, size);
+  descriptions.push_back("'" + name + "': function node, " + std::to_string(size) + (size == 1 ? " unit, " : " units, ") + act);
+}
+
+void read_edge(const TableReader& r, Network& net, const NodeSizes& sizes) {
+  const std::string source = r.required_string("source", "the name of the source node");
+  const std::string target = r.required_string("target", "the name of the target node");
+  const std::int64_t s = sizes.find(source);
+  const std::int64_t t = sizes.find(target);
+  if (s < 0) fail(r.ctx(), r.get("source"), r.key("source"), "unknown node '" + source + "' (nodes: " + sizes.names() + ")");
+  if (t < 0) fail(r.ctx(), r.get("target"), r.key("target"), "unknown node '" + target + "' (nodes: " + sizes.names() + ")");
+  if (!r.get("weights")) r.missing("weights", "a (" + std::to_string(t) + ", " + std::to_string(s) + ") matrix: target size x source size");
+  Matrix w = read_weights(r, "weights", t, s, "target size x source size, '" + target + "' x '" + source + "'");
+  try {
+    net.add_edge(source, target, std::move(w));
+  } catch (const Error& e) {
+    fail(r.ctx(), &r.table(), r.path(), e.what());
+  }
+}
+
+/// A value added to every input unit: a number or one number per input unit.
+std::vector<double> input_value(const TableReader& r, const std::string& k, std::int64_t m, bool required) {
+  const toml::node* node = r.get(k);
+  if (!node) {
+    if (required) r.missing(k, "a number or an array of " + std::to_string(m) + " numbers (one per input)");
+    return {};
+  }
+  if (node->is_number()) return std::vector<double>(static_cast<std::size_t>(m), r.as_number(*node, r.key(k)));
+  if (node->is_array()) {
+    const toml::array& a = *node->as_array();
+    std::vector<double> v;
+    for (std::size_t i = 0; i < a.size(); ++i) v.push_back(r.as_number(a[i], r.key(k) + "[" + std::to_string(i) + "]"));
+    if (static_cast<std::int64_t>(v.size()) != m) {
+      fail(r.ctx(), node, r.key(k), "array of " + std::to_string(v.size()) + " values; expected 1 number or " +
+                                        std::to_string(m) + " (one per input of the input node)");
+    }
+    return v;
+  }
+  r.wrong(k, *node, "a number or an array of " + std::to_string(m) + " numbers (one per input)");
+}
+
+/// Steps [first, last) that a component with start/stop times covers.
+std::pair<std::int64_t, std::int64_t> window(const TableReader& r, double dt, std::int64_t steps) {
+  const double start = r.number("start", 0.0);
+  const auto stop = r.number("stop");
+  const std::int64_t first = std::max<std::int64_t>(0, std::llround(start / dt));
+  const std::int64_t last = stop ? std::min<std::int64_t>(steps, std::llround(*stop / dt)) : steps;
+  if (stop && *stop < start) fail(r.ctx(), r.get("stop"), r.key("stop"), "must be >= start");
+  return {first, last};
+}
+
+Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
+                  const std::string& input_node) {
+  const toml::node* node = top.get("input");
+  const std::string width_text = std::to_string(m) + " input" + (m == 1 ? "" : "s") + " of the input node '" + input_node + "'";
+  if (!node) {
+    if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
+    return Matrix(*steps, m, 0.0);
+  }
+  if (!node->is_table()) top.wrong("input", *node, "a table [input]");
+  TableReader r(top.ctx(), *node->as_table(), "input", {"file", "value", "step", "pulse", "sine"});
+  Matrix inputs;
+  if (auto file = r.string("file")) {
+    NpyArray a = load_npy(r.ctx(), *r.get("file"), r.key("file"), *file);
+    const bool ok = (a.shape.size() == 2 && a.shape[1] == m) || (m == 1 && a.shape.size() == 1);
+    if (!ok || a.shape[0] == 0) {
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + *file + "' has shape " + shape_string(a.shape) + "; expected (T, " +
+                                                      std::to_string(m) + "): one row per step, one column per each of the " + width_text);
+    }
+    if (steps && *steps != a.shape[0]) {
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + *file + "' has " + std::to_string(a.shape[0]) + " rows (steps) but steps = " +
+                                                      std::to_string(*steps) + "; drop 'steps'/'duration' or make them agree");
+    }
+    inputs = Matrix(a.shape[0], m, std::move(a.data));
+  } else {
+    if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
+    inputs = Matrix(*steps, m, 0.0);
+  }
+  const std::int64_t T = inputs.rows;
+  if (r.get("value")) {
+    const std::vector<double> v = input_value(r, "value", m, true);
+    for (std::int64_t t = 0; t < T; ++t) {
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
+    }
+  }
+  auto components = [&](const std::string& kind, std::vector<std::string> keys, auto&& add) {
+    const toml::array* list = table_array(r, kind);
+    if (!list) return;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      TableReader c(r.ctx(), *(*list)[i].as_table(), "input." + kind + "[" + std::to_string(i) + "]", keys);
+      add(c);
+    }
+  };
+  components("step", {"start", "stop", "value"}, [&](const TableReader& c) {
+    const std::vector<double> v = input_value(c, "value", m, true);
+    const auto [first, last] = window(c, dt, T);
+    for (std::int64_t t = first; t < last; ++t) {
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
+    }
+  });
+  components("pulse", {"start", "stop", "period", "width", "value"}, [&](const TableReader& c) {
+    const std::vector<double> v = input_value(c, "value", m, true);
+    const auto [first, last] = window(c, dt, T);
+    const std::int64_t period = std::llround(c.required_number("period", "time from one pulse's start to the next") / dt);
+    const std::int64_t width = std::llround(c.required_number("width", "duration of one pulse") / dt);
+    if (period < 1) fail(c.ctx(), c.get("period"), c.key("period"), "must be at least one step (dt)");
+    for (std::int64_t t = first; t < last; ++t) {
+      if ((t - first) % period >= width) continue;
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
+    }
+  });
+  components("sine", {"start", "stop", "amplitude", "frequency", "phase"}, [&](const TableReader& c) {
+    const std::vector<double> amp = input_value(c, "amplitude", m, true);
+    const double f = c.required_number("frequency", "cycles per unit of time");
+    const double phase = c.number("phase", 0.0);
+    const auto [first, last] = window(c, dt, T);
+    for (std::int64_t t = first; t < last; ++t) {
+      const double s = std::sin(2.0 * 3.14159265358979323846 * f * static_cast<double>(t) * dt + phase);
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += amp[static_cast<std::size_t>(j)] * s;
+    }
+  });
+  return inputs;
+}
+
+const char* const kParameterNames[] = {"eta", "tau", "k", "tau_s", "v_threshold", "v_reset", "alpha", "tau_x"};
+
+void read_record(const TableReader& top, RunConfig& cfg, const std::string& default_dir) {
+  cfg.out_dir = default_dir;
+  cfg.formats = {"npy"};
+  const toml::node* node = top.get("record");
+  if (!node) return;
+  if (!node->is_table()) top.wrong("record", *node, "a table [record]");
+  TableReader r(top.ctx(), *node->as_table(), "record",
+                {"output", "vars", "sampling_steps", "cutoff", "out_dir", "formats", "batch_samples"});
+  cfg.options.record_output = r.boolean("output").value_or(true);
+  cfg.options.sampling_steps = r.integer("sampling_steps", 1);
+  if (cfg.options.sampling_steps < 1) {
+    fail(r.ctx(), r.get("sampling_steps"), r.key("sampling_steps"), "must be >= 1, got " + std::to_string(cfg.options.sampling_steps));
+  }
+  cfg.options.cutoff = r.integer("cutoff", 0);
+  if (cfg.options.cutoff < 0 || cfg.options.cutoff >= cfg.steps()) {
+    fail(r.ctx(), r.get("cutoff"), r.key("cutoff"), "= " + std::to_string(cfg.options.cutoff) + " must be in [0, steps = " +
+                                                        std::to_string(cfg.steps()) + ") (a step count, not a time)");
+  }
+  cfg.options.batch_samples = r.integer("batch_samples", 0);
+  if (cfg.options.batch_samples < 0) fail(r.ctx(), r.get("batch_samples"), r.key("batch_samples"), "must be >= 0");
+  if (auto dir = r.string("out_dir")) cfg.out_dir = *dir;
+  if (const toml::node* f = r.get("formats")) {
+    if (!f->is_array()) r.wrong("formats", *f, "an array of strings, e.g. [\"npy\", \"hdf5\", \"csv\"]");
+    cfg.formats.clear();
+    const toml::array& a = *f->as_array();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string key = r.key("formats") + "[" + std::to_string(i) + "]";
+      if (!a[i].is_string()) fail(r.ctx(), &a[i], key, std::string("expected a string, got ") + type_name(a[i]));
+      const std::string fmt = a[i].as_string()->get();
+      const auto known = file_formats();
+      if (fmt != "h5" && std::find(known.begin(), known.end(), fmt) == known.end()) {
+        fail(r.ctx(), &a[i], key, "unknown format '" + fmt + "' (formats: " + detail::join(known) + ")");
+      }
+      if ((fmt == "hdf5" || fmt == "h5") && !hdf5_supported()) {
+        fail(r.ctx(), &a[i], key, "this qifsim build has no HDF5 support (install libhdf5-dev and rebuild)");
+      }
+      cfg.formats.push_back(fmt == "h5" ? "hdf5" : fmt);
+    }
+  }
+  if (const toml::node* v = r.get("vars")) {
+    const std::string shape_text = "[node, var] or [node, var, mean], e.g. [\"qif\", \"v\", true]";
+    if (!v->is_array()) r.wrong("vars", *v, "an array of " + shape_text);
+    const toml::array& a = *v->as_array();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string key = r.key("vars") + "[" + std::to_string(i) + "]";
+      const toml::array* e = a[i].as_array();
+      if (!e || e->size() < 2 || e->size() > 3 || !(*e)[0].is_string() || !(*e)[1].is_string() ||
+          (e->size() == 3 && !(*e)[2].is_boolean())) {
+        fail(r.ctx(), &a[i], key, "expected " + shape_text);
+      }
+      RecordVar rv{(*e)[0].as_string()->get(), (*e)[1].as_string()->get(), e->size() == 3 && (*e)[2].as_boolean()->get()};
+      try {
+        cfg.network.node_size(rv.node);
+        cfg.network.get_var(rv.node, rv.var);  // the variable exists
+      } catch (const Error& err) {
+        fail(r.ctx(), &a[i], key, err.what());
+      }
+      for (const char* p : kParameterNames) {
+        if (rv.var == p) fail(r.ctx(), &a[i], key, "'" + rv.var + "' is a parameter; record a state variable (v, s, x, spike, s_in, I_ext; in, out for function nodes)");
+      }
+      for (const auto& other : cfg.options.record_vars) {
+        if (other.node == rv.node && other.var == rv.var) fail(r.ctx(), &a[i], key, "'" + rv.node + "." + rv.var + "' is listed twice");
+      }
+      cfg.options.record_vars.push_back(rv);
+    }
+  }
+}
+
+void apply_override(toml::table& root, const std::string& text) {
+  const std::size_t eq = text.find('=');
+  const std::string where = "--set " + text;
+  if (eq == std::string::npos || eq == 0) throw ConfigError(where + ": expected KEY=VALUE, e.g. record.sampling_steps=2");
+  std::string path = text.substr(0, eq);
+  const std::string value = text.substr(eq + 1);
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string p; std::getline(ss, p, '.');) {
+    if (p.empty()) throw ConfigError(where + ": empty key component in '" + path + "'");
+    parts.push_back(p);
+  }
+  // The value as TOML; a bare word that is not TOML (cpu, results/run1) is a string.
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value, where);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{};
+    parsed.insert("v", value);
+  }
+  const toml::node& v = *parsed.get("v");
+  toml::node* cur = &root;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string& p = parts[i];
+    const bool last = i + 1 == parts.size();
+    const std::string so_far = [&] {
+      std::string s;
+      for (std::size_t j = 0; j <= i; ++j) s += (j ? "." : "") + parts[j];
+      return s;
+    }();
+    if (toml::table* t = cur->as_table()) {
+      if (last) {
+        t->insert_or_assign(p, v);
+        return;
+      }
+      if (!t->get(p)) t->insert(p, toml::table{});
+      cur = t->get(p);
+    } else if (toml::array* a = cur->as_array()) {
+      if (p.find_first_not_of("0123456789") != std::string::npos) {
+        throw ConfigError(where + ": '" + so_far + "': a list; use an index (e.g. population.0.eta)");
+      }
+      const std::size_t idx = std::stoul(p);
+      if (idx >= a->size()) {
+        throw ConfigError(where + ": '" + so_far + "': index " + p + " is out of range (the list has " + std::to_string(a->size()) + " entries)");
+      }
+      if (last) {
+        a->replace(a->cbegin() + static_cast<std::ptrdiff_t>(idx), v);
+        return;
+      }
+      cur = a->get(idx);
+    } else {
+      throw ConfigError(where + ": '" + so_far.substr(0, so_far.rfind('.')) + "' is a value, not a table");
+    }
+  }
+}
+
+RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& default_dir) {
+  TableReader top(ctx, root, "",
+                  {"description", "dt", "steps", "duration", "precision", "backend", "population", "function", "edge", "input", "record"});
+  if (auto d = top.get("description"); d && !d->is_string()) top.wrong("description", *d, "a string");
+  const double dt = top.number("dt", 1e-3);
+  if (!(dt > 0)) fail(ctx, top.get("dt"), "dt", "must be > 0, got " + std::to_string(dt));
+  Precision precision = Precision::Float64;
+  Backend backend = Backend::Auto;
+  try {
+    if (auto p = top.string("precision")) precision = parse_precision(*p);
+  } catch (const Error& e) {
+    fail(ctx, top.get("precision"), "precision", e.what());
+  }
+  try {
+    if (auto b = top.string("backend")) backend = parse_backend(*b);
+  } catch (const Error& e) {
+    fail(ctx, top.get("backend"), "backend", e.what());
+  }
+  std::optional<std::int64_t> steps = top.integer("steps");
+  if (steps && *steps <= 0) fail(ctx, top.get("steps"), "steps", "must be > 0, got " + std::to_string(*steps));
+  if (auto duration = top.number("duration")) {
+    if (!(*duration > 0)) fail(ctx, top.get("duration"), "duration", "must be > 0");
+    const std::int64_t from_duration = std::llround(*duration / dt);
+    if (steps && *steps != from_duration) {
+      fail(ctx, top.get("duration"), "duration", "= " + std::to_string(*duration) + " gives " + std::to_string(from_duration) +
+                                                      " steps but steps = " + std::to_string(*steps) + "; give one of them");
+    }
+    steps = std::max<std::int64_t>(1, from_duration);
+  }
+
+  RunConfig cfg;
+  cfg.network = Network(dt, backend, precision);
+  NodeSizes sizes;
+  const toml::array* pops = table_array(top, "population");
+  const toml::array* funcs = table_array(top, "function");
+  const toml::array* edges = table_array(top, "edge");
+  if (!pops || pops->empty()) top.missing("population", "at least one [[population]] table");
+  for (std::size_t i = 0; i < pops->size(); ++i) {
+    TableReader r(ctx, *(*pops)[i].as_table(), "population[" + std::to_string(i) + "]",
+                  {"name", "n", "weights", "eta", "tau", "k", "tau_s", "v0", "s0", "v_threshold", "v_reset", "adaptation",
+                   "alpha", "tau_x", "x0", "output_var"});
+    read_population(r, cfg.network, sizes, cfg.node_descriptions);
+  }
+  for (std::size_t i = 0; funcs && i < funcs->size(); ++i) {
+    TableReader r(ctx, *(*funcs)[i].as_table(), "function[" + std::to_string(i) + "]", {"name", "size", "activation"});
+    read_function(r, cfg.network, sizes, cfg.node_descriptions);
+  }
+  for (std::size_t i = 0; edges && i < edges->size(); ++i) {
+    TableReader r(ctx, *(*edges)[i].as_table(), "edge[" + std::to_string(i) + "]", {"source", "target", "weights"});
+    read_edge(r, cfg.network, sizes);
+  }
+  try {
+    cfg.network.compile();
+  } catch (const Error& e) {
+    fail(ctx, nullptr, "", std::string(e.what()) + " (check the [[edge]] tables)");
+  }
+  const std::int64_t m = cfg.network.input_width();
+  const double input_bytes = static_cast<double>(steps.value_or(0)) * static_cast<double>(m) * 8.0;
+  if (input_bytes > static_cast<double>(default_memory_budget())) {
+    fail(ctx, top.get("steps") ? top.get("steps") : top.get("duration"), "steps",
+         "the input array (steps x " + std::to_string(m) + " inputs) would take " + detail::format_bytes(input_bytes) +
+             "; feed the population through a small function node ([[function]] + [[edge]]) so the input is narrow");
+  }
+  cfg.inputs = read_input(top, dt, steps, m, cfg.network.input_node());
+  read_record(top, cfg, default_dir);
+  return cfg;
+}
+
+RunConfig parse_impl(const std::string& text, const Ctx& ctx, const std::vector<std::string>& overrides,
+                     const std::string& path, const std::string& default_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(text, ctx.name);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw ConfigError(ctx.name + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": TOML syntax error: " +
+                      std::string(e.description()));
+  }
+  for (const auto& o : overrides) apply_override(root, o);
+  RunConfig cfg = build(root, ctx, default_dir);
+  cfg.path = path;
+  cfg.text = text;
+  cfg.overrides = overrides;
+  return cfg;
+}
+
+}  // namespace
+
+bool config_supported() { return true; }
+
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot open config file '" + path + "'" + (fs::exists(path) ? "" : ": no such file"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  Ctx ctx{path, fs::path(path).parent_path().string()};
+  if (ctx.base_dir.empty()) ctx.base_dir = ".";
+  return parse_impl(buffer.str(), ctx, overrides, path, fs::path(path).stem().string() + "_results");
+}
+
+RunConfig parse_config(const std::string& text, const std::string& base_dir, const std::string& name,
+                       const std::vector<std::string>& overrides) {
+  return parse_impl(text, Ctx{name, base_dir.empty() ? "." : base_dir}, overrides, "", "qifsim_results");
+}
+
+#endif  // QIFSIM_HAVE_TOML
+
+ConfigRun run_config(RunConfig& config, bool keep_in_memory) {
+  ConfigRun result{Observer(config.network.dt(), RecordSpec{config.options.record_output, false, config.options.record_vars}), {}};
+  Observer& obs = result.observer;
+  obs.set_keep_in_memory(keep_in_memory);
+  if (config.options.memory_budget > 0) obs.set_memory_budget(config.options.memory_budget);
+  std::vector<std::shared_ptr<FileSink>> sinks;
+  if (!config.formats.empty()) {
+    sinks = attach_file_sinks(obs, config.out_dir, config.formats, config.recording_info());
+    // A copy of the config beside the recordings (unless that is where it came from).
+    const std::filesystem::path copy = std::filesystem::path(config.out_dir) / "qifsim_run.toml";
+    std::error_code ec;
+    if (!config.text.empty() && (config.path.empty() || !std::filesystem::equivalent(copy, config.path, ec))) {
+      std::ofstream out(copy);
+      out << "# qifsim " << QIFSIM_VERSION_STRING << " run of " << (config.path.empty() ? "<string>" : config.path) << "\n";
+      for (const auto& o : config.overrides) out << "# --set " << o << "\n";
+      out << config.text;
+      if (!out) throw IoError("writing '" + copy.string() + "' failed");
+      result.files.push_back(copy.string());
+    }
+  }
+  try {
+    config.network.run(config.inputs, config.options, obs);
+  } catch (...) {
+    try {
+      finish_file_sinks(sinks, obs);  // keep what was recorded readable
+    } catch (...) {
+    }
+    throw;
+  }
+  for (auto& p : finish_file_sinks(sinks, obs)) result.files.push_back(std::move(p));
+  return result;
+}
+
+}  // namespace qifsim

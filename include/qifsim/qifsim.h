@@ -1,0 +1,152 @@
+/* qifsim/qifsim.h - the C API of qifsim, for C, Fortran (iso_c_binding) and Python ctypes.
+ *
+ * One opaque handle holds a compiled network, its run settings and the recording of the
+ * last run. Every function returns a status (QIFSIM_OK = 0, or an error code); the message
+ * of the last failure on the calling thread is qifsim_last_error(). No C++ exception crosses
+ * this interface. Arrays are row-major doubles; strings are NUL-terminated UTF-8.
+ *
+ *   qifsim_sim* sim = NULL;
+ *   if (qifsim_load_config("run.toml", &sim) != QIFSIM_OK) {
+ *     fprintf(stderr, "%s\n", qifsim_last_error());
+ *     return 1;
+ *   }
+ *   qifsim_run_config(sim);                         // the config's inputs, files as configured
+ *   int64_t samples, width;
+ *   qifsim_samples(sim, &samples);
+ *   qifsim_series_width(sim, "out", &width);
+ *   double* out = malloc(sizeof(double) * samples * width);
+ *   qifsim_copy_series(sim, "out", out, samples * width);
+ *   qifsim_destroy(sim);
+ *
+ * Link with -lqifsim_c (the shared library; CMake: qifsim::qifsim_c).
+ */
+#ifndef QIFSIM_QIFSIM_H
+#define QIFSIM_QIFSIM_H
+
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define QIFSIM_C_API __declspec(dllexport)
+#else
+#define QIFSIM_C_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Status codes. */
+enum qifsim_status {
+  QIFSIM_OK = 0,
+  QIFSIM_ERR_ARGUMENT = 1, /**< a value the model or the API cannot accept */
+  QIFSIM_ERR_CONFIG = 2,   /**< a config file or string that cannot be used */
+  QIFSIM_ERR_GRAPH = 3,    /**< the network graph does not compile */
+  QIFSIM_ERR_MEMORY = 4,   /**< a recording over the memory budget, or out of memory */
+  QIFSIM_ERR_IO = 5,       /**< reading or writing a file failed */
+  QIFSIM_ERR_BACKEND = 6,  /**< BLAS / CUDA failure, or a backend that is not built */
+  QIFSIM_ERR_INTERNAL = 7  /**< anything else */
+};
+
+/** A network with its run settings and last recording. */
+typedef struct qifsim_sim qifsim_sim;
+
+/** Library version, e.g. "0.1.0". */
+QIFSIM_C_API const char* qifsim_version(void);
+/** Message of the last failed call on this thread ("" when none failed yet). */
+QIFSIM_C_API const char* qifsim_last_error(void);
+/** Name of a status code ("ok", "config error", ...). */
+QIFSIM_C_API const char* qifsim_status_name(int status);
+/** 1 when this build has a feature: "toml" (config files), "hdf5" (HDF5 recordings); else 0. */
+QIFSIM_C_API int qifsim_has_feature(const char* name);
+
+/* ---- Creating a network ------------------------------------------------------------ */
+
+/** Read a TOML config file (see the README); `*out` receives a compiled network whose
+ *  run settings, inputs and output folder come from the file. */
+QIFSIM_C_API int qifsim_load_config(const char* path, qifsim_sim** out);
+/** The same from TOML text; relative .npy paths resolve against base_dir (NULL: "."). */
+QIFSIM_C_API int qifsim_parse_config(const char* toml_text, const char* base_dir, qifsim_sim** out);
+/** An empty network: step dt, backend "auto"/"cpu"/"cuda", precision "float64"/"float32".
+ *  Add nodes and edges, then qifsim_compile(). */
+QIFSIM_C_API int qifsim_create(double dt, const char* backend, const char* precision, qifsim_sim** out);
+/** A QIF population of n neurons with RectiPy's default parameters; weights: n x n
+ *  (row i = weights onto neuron i) or NULL for none; adaptation: 0 or 1 (qif_sfa). Change
+ *  parameters (eta, tau, ...) and the initial state (v, s, x) with qifsim_set_var. */
+QIFSIM_C_API int qifsim_add_population(qifsim_sim* sim, const char* name, int64_t n, const double* weights,
+                                       int adaptation);
+/** A function node: activation "identity", "tanh", "sigmoid", "softmax", "softmin", "log_softmax". */
+QIFSIM_C_API int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t size, const char* activation);
+/** An edge: target input += weights * source output; weights rows x cols = target x source size. */
+QIFSIM_C_API int qifsim_add_edge(qifsim_sim* sim, const char* source, const char* target, const double* weights,
+                                 int64_t rows, int64_t cols);
+/** Check the graph and build the engine. */
+QIFSIM_C_API int qifsim_compile(qifsim_sim* sim);
+/** Free the handle (NULL is fine). */
+QIFSIM_C_API void qifsim_destroy(qifsim_sim* sim);
+
+/* ---- Stepping and variables --------------------------------------------------------- */
+
+QIFSIM_C_API int qifsim_input_width(const qifsim_sim* sim, int64_t* width);
+QIFSIM_C_API int qifsim_output_width(const qifsim_sim* sim, int64_t* width);
+/** Number of units of a node. */
+QIFSIM_C_API int qifsim_node_size(const qifsim_sim* sim, const char* node, int64_t* size);
+/** Steps of the config's input (0 for a network made with qifsim_create). */
+QIFSIM_C_API int qifsim_config_steps(const qifsim_sim* sim, int64_t* steps);
+/** One step: x has input-width values; y receives output-width values (the output at the
+ *  step's start). */
+QIFSIM_C_API int qifsim_forward(qifsim_sim* sim, const double* x, double* y);
+/** Copy a variable (v, s, x, spike, s_in, I_ext, parameters; in/out of function nodes) into
+ *  out (capacity values); *count receives the number of values (may be NULL). With out =
+ *  NULL and capacity = 0 it only reports the count. */
+QIFSIM_C_API int qifsim_get_var(const qifsim_sim* sim, const char* node, const char* var, double* out,
+                                int64_t capacity, int64_t* count);
+/** Set a state variable (v, s, x) or a parameter: 1 value (all units) or one per unit. */
+QIFSIM_C_API int qifsim_set_var(qifsim_sim* sim, const char* node, const char* var, const double* values,
+                                int64_t count);
+/** Back to the initial state at step 0. */
+QIFSIM_C_API int qifsim_reset(qifsim_sim* sim);
+
+/* ---- Run settings ------------------------------------------------------------------- */
+
+/** Sample when step % sampling_steps == 0 and step >= cutoff. */
+QIFSIM_C_API int qifsim_set_sampling(qifsim_sim* sim, int64_t sampling_steps, int64_t cutoff);
+/** Record the network output ("out"): 1 on (default), 0 off. */
+QIFSIM_C_API int qifsim_set_record_output(qifsim_sim* sim, int on);
+/** Record a variable: mean 1 = one number per sample (the mean over units), 0 = every unit. */
+QIFSIM_C_API int qifsim_add_record_var(qifsim_sim* sim, const char* node, const char* var, int mean);
+QIFSIM_C_API int qifsim_clear_record_vars(qifsim_sim* sim);
+/** Progress display on stderr: 0 off (the default here), 1 on, -1 automatic. */
+QIFSIM_C_API int qifsim_set_progress(qifsim_sim* sim, int mode);
+/** Write the recordings of later runs to out_dir while they go: formats is a comma list of
+ *  "npy", "hdf5", "csv" ("" or NULL: no files). keep_in_memory 0 keeps only the files. */
+QIFSIM_C_API int qifsim_set_output(qifsim_sim* sim, const char* out_dir, const char* formats, int keep_in_memory);
+
+/* ---- Running ------------------------------------------------------------------------ */
+
+/** Run `steps` steps of inputs (steps x width, width = input width) and record. */
+QIFSIM_C_API int qifsim_run(qifsim_sim* sim, const double* inputs, int64_t steps, int64_t width);
+/** Run the config's inputs (as `qifsim run` does). */
+QIFSIM_C_API int qifsim_run_config(qifsim_sim* sim);
+
+/* ---- The last run's recording ------------------------------------------------------- */
+
+QIFSIM_C_API int qifsim_samples(const qifsim_sim* sim, int64_t* samples);
+/** Number of series ("out", then "node.var" keys). */
+QIFSIM_C_API int qifsim_series_count(const qifsim_sim* sim, int64_t* count);
+/** Copy the key of series `index` into buf (capacity bytes, NUL included). */
+QIFSIM_C_API int qifsim_series_name(const qifsim_sim* sim, int64_t index, char* buf, int64_t capacity);
+/** Values per sample of a series ("out", "qif.v", ...). */
+QIFSIM_C_API int qifsim_series_width(const qifsim_sim* sim, const char* key, int64_t* width);
+/** Copy a series (samples x width, row-major) into out, which holds capacity values. */
+QIFSIM_C_API int qifsim_copy_series(const qifsim_sim* sim, const char* key, double* out, int64_t capacity);
+/** Copy the step index / the time of every sample. */
+QIFSIM_C_API int qifsim_copy_steps(const qifsim_sim* sim, int64_t* out, int64_t capacity);
+QIFSIM_C_API int qifsim_copy_times(const qifsim_sim* sim, double* out, int64_t capacity);
+/** Write the last recording (kept in memory) to dir: formats as in qifsim_set_output. */
+QIFSIM_C_API int qifsim_save(const qifsim_sim* sim, const char* dir, const char* formats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QIFSIM_QIFSIM_H */

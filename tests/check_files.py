@@ -1,0 +1,477 @@
+#!/usr/bin/python3
+"""tests/check_files.py - the `qifsim` command line, its files and the C API from Python.
+
+Runs `qifsim run` on configs that read weights, parameters and inputs from .npy files made
+here with numpy, reads the NPY, HDF5 and CSV recordings back with numpy and h5py, and
+compares them with an independent numpy simulation of the spec (semantics.md). Also: config
+errors at the command line, the C API through ctypes, and the plot helper.
+
+  /usr/bin/python3 tests/check_files.py --cli build/cli/qifsim --lib build/host/libqifsim_c.so \
+      --plot scripts/qifsim-plot [unittest args, e.g. -k Formats]
+
+Needs python3-numpy, python3-h5py and python3-matplotlib (Debian).
+"""
+import argparse
+import ctypes
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+ARGS = None
+
+
+# ---- an independent reference: the spec, written with numpy ------------------------------
+
+def activation(name, z):
+    if name == "identity":
+        return z
+    if name == "tanh":
+        return np.tanh(z)
+    raise ValueError(name)
+
+
+def reference(inputs, dt, pop, w_in=None, readout=None, sampling=1, cutoff=0, record=()):
+    """Simulate one QIF population, optionally fed through an input projection w_in and read
+    out through (weights, activation). Returns per sample: steps, out, and each recorded
+    (name, mean) series. Variables are taken at the start of the sampled step."""
+    T = inputs.shape[0]
+    n = pop["n"]
+    full = lambda key, default: np.broadcast_to(np.asarray(pop.get(key, default), float), (n,)).copy()
+    eta, tau, k, tau_s = full("eta", -5.0), full("tau", 1.0), full("k", 1.0), full("tau_s", 1.0)
+    vth, vreset = full("v_threshold", 100.0), full("v_reset", -100.0)
+    alpha, tau_x = full("alpha", 1.0), full("tau_x", 10.0)
+    J = pop.get("J", np.zeros((n, n)))
+    v, s, x = full("v0", -2.0), full("s0", 0.0), full("x0", 0.0)
+    adapt = pop.get("adaptation", False)
+    steps, outs, rec = [], [], {name: [] for name, _ in record}
+    acc, count = None, 0
+    for t in range(T):
+        I = inputs[t] if w_in is None else w_in @ inputs[t]
+        if readout is None:
+            y = s.copy()
+            ro_in = None
+        else:
+            ro_in = readout[0] @ s
+            y = activation(readout[1], ro_in)
+        if t >= cutoff:
+            acc = y.copy() if acc is None else acc + y
+            count += 1
+        if t >= cutoff and t % sampling == 0:
+            steps.append(t)
+            outs.append(acc / count)
+            acc, count = None, 0
+            values = {"qif.v": v, "qif.s": s, "qif.x": x, "ro.in": ro_in}
+            for name, mean in record:
+                val = values[name]
+                rec[name].append([val.mean()] if mean else val.copy())
+        spike = v >= vth
+        s_in = J @ s
+        drive = eta - x if adapt else eta
+        v_new = v + dt * ((v * v + drive + I) / tau + k * s_in)
+        s = s + dt * (-s / tau_s) + spike
+        if adapt:
+            x = x + dt * (-x / tau_x) + alpha * spike
+        v = np.where(spike, vreset, v_new)
+    return np.array(steps), np.array(outs), {name: np.array(r) for name, r in rec.items()}
+
+
+def assert_close(test, got, want, what, rtol=1e-9, atol=1e-9):
+    test.assertEqual(got.shape, want.shape, f"{what}: shape")
+    bad = np.argwhere(~np.isclose(got, want, rtol=rtol, atol=atol))
+    if bad.size:
+        i = tuple(bad[0])
+        test.fail(f"{what}: first difference at {i}: got {got[i]!r}, expected {want[i]!r} ({len(bad)} differ)")
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([ARGS.cli, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+# ---- fixtures -------------------------------------------------------------------------------
+
+class Case:
+    """Config A: one population whose J, eta and input come from .npy files, plus a step and
+    a sine added to the input; per-neuron v, mean s; sampling 3 from step 100."""
+
+    N, T, DT = 6, 1500, 1e-3
+
+    def __init__(self, folder):
+        rng = np.random.default_rng(7)
+        self.folder = folder
+        self.J = rng.uniform(0.0, 4.0, (self.N, self.N))
+        self.eta = rng.uniform(-6.0, 2.0, self.N)
+        self.inp = rng.uniform(3.0, 12.0, (self.T, self.N))
+        np.save(os.path.join(folder, "J.npy"), self.J)
+        np.save(os.path.join(folder, "eta.npy"), self.eta.astype(np.float64))
+        np.save(os.path.join(folder, "inp.npy"), self.inp)
+        self.tau = [1.0, 0.9, 1.1, 1.0, 0.8, 1.2]
+        self.text = f"""
+description = "check_files: config A"
+dt = {self.DT}
+precision = "float64"
+backend = "cpu"
+
+[[population]]
+name = "qif"
+n = {self.N}
+weights = "J.npy"
+eta = "eta.npy"
+tau = {self.tau}
+tau_s = 0.8
+
+[input]
+file = "inp.npy"
+[[input.step]]
+start = 0.5
+stop = 1.0
+value = 2.0
+[[input.sine]]
+amplitude = 1.5
+frequency = 2.0
+phase = 0.3
+
+[record]
+vars = [["qif", "v", false], ["qif", "s", true]]
+sampling_steps = 3
+cutoff = 100
+batch_samples = 17
+out_dir = "out"
+formats = ["npy", "hdf5", "csv"]
+"""
+        self.config = os.path.join(folder, "a.toml")
+        with open(self.config, "w") as f:
+            f.write(self.text)
+
+    def expected(self):
+        t = np.arange(self.T) * self.DT
+        I = self.inp.copy()
+        I[int(round(0.5 / self.DT)):int(round(1.0 / self.DT))] += 2.0
+        I += 1.5 * np.sin(2 * np.pi * 2.0 * t + 0.3)[:, None]
+        pop = {"n": self.N, "J": self.J, "eta": self.eta, "tau": self.tau, "tau_s": 0.8}
+        return reference(I, self.DT, pop, sampling=3, cutoff=100, record=[("qif.v", False), ("qif.s", True)])
+
+
+class CaseB:
+    """Config B: input node -> adapting population (Lorentzian eta, all-to-all J) -> tanh
+    readout; inline matrices, a constant per-input value and a pulse train."""
+
+    N, T, DT = 5, 1200, 1e-3
+
+    def __init__(self, folder):
+        rng = np.random.default_rng(11)
+        self.w_in = rng.uniform(0.0, 3.0, (self.N, 2)).round(3)
+        self.w_out = rng.uniform(-0.5, 0.5, (3, self.N))
+        np.save(os.path.join(folder, "w_out.npy"), self.w_out.astype(np.float32))  # float32 file
+        self.w_out = self.w_out.astype(np.float32).astype(np.float64)
+        rows = ", ".join("[" + ", ".join(repr(float(x)) for x in r) + "]" for r in self.w_in)
+        self.text = f"""
+dt = {self.DT}
+steps = {self.T}
+[[function]]
+name = "inp"
+size = 2
+[[population]]
+name = "qif"
+n = {self.N}
+eta = {{ kind = "lorentzian", center = 2.0, width = 0.5 }}
+weights = {{ kind = "all_to_all", value = 0.3 }}
+adaptation = true
+alpha = 0.5
+tau_x = 5.0
+[[function]]
+name = "ro"
+size = 3
+activation = "tanh"
+[[edge]]
+source = "inp"
+target = "qif"
+weights = [{rows}]
+[[edge]]
+source = "qif"
+target = "ro"
+weights = "w_out.npy"
+[input]
+value = [1.0, 2.0]
+[[input.pulse]]
+start = 0.2
+period = 0.3
+width = 0.1
+value = [5.0, 0.0]
+[record]
+vars = [["qif", "x", true], ["ro", "in", false]]
+sampling_steps = 2
+out_dir = "outb"
+formats = ["npy"]
+"""
+        self.config = os.path.join(folder, "b.toml")
+        with open(self.config, "w") as f:
+            f.write(self.text)
+
+    def expected(self):
+        n = self.N
+        i = np.arange(1, n + 1)
+        eta = 2.0 + 0.5 * np.tan(np.pi / 2 * (2 * i - n - 1) / (n + 1))
+        x = np.tile([1.0, 2.0], (self.T, 1))
+        first, period, width = 200, 300, 100
+        for t in range(first, self.T):
+            if (t - first) % period < width:
+                x[t, 0] += 5.0
+        pop = {"n": n, "J": np.full((n, n), 0.3), "eta": eta, "adaptation": True, "alpha": 0.5, "tau_x": 5.0}
+        return reference(x, self.DT, pop, w_in=self.w_in, readout=(self.w_out, "tanh"), sampling=2,
+                         record=[("qif.x", True), ("ro.in", False)])
+
+
+# ---- tests ----------------------------------------------------------------------------------
+
+class Formats(unittest.TestCase):
+    """`qifsim run`: NPY, HDF5 and CSV files against the numpy reference."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.case = Case(cls.tmp.name)
+        cls.proc = run_cli("run", "a.toml", cwd=cls.tmp.name)
+        cls.out = os.path.join(cls.tmp.name, "out")
+        cls.steps, cls.y, cls.rec = cls.case.expected()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_run_succeeds(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        self.assertIn("samples", self.proc.stdout)
+
+    def test_npy(self):
+        load = lambda name: np.load(os.path.join(self.out, name))
+        steps = load("steps.npy")
+        self.assertEqual(steps.dtype, np.int64)
+        np.testing.assert_array_equal(steps, self.steps)
+        assert_close(self, load("time.npy"), self.steps * Case.DT, "time.npy", rtol=1e-15, atol=0)
+        assert_close(self, load("out.npy"), self.y, "out.npy")
+        assert_close(self, load("qif.v.npy"), self.rec["qif.v"], "qif.v.npy")
+        assert_close(self, load("qif.s.npy"), self.rec["qif.s"], "qif.s.npy")
+        self.assertEqual(load("out.npy").dtype, np.float64)
+
+    def test_hdf5(self):
+        with h5py.File(os.path.join(self.out, "recording.h5"), "r") as f:
+            self.assertEqual(set(f.keys()), {"out", "qif.v", "qif.s", "steps", "time"})
+            np.testing.assert_array_equal(f["steps"][:], self.steps)
+            assert_close(self, f["out"][:], self.y, "h5 out")
+            assert_close(self, f["qif.v"][:], self.rec["qif.v"], "h5 qif.v")
+            assert_close(self, f["qif.s"][:], self.rec["qif.s"], "h5 qif.s")
+            self.assertIsNotNone(f["qif.v"].chunks, "datasets are chunked")
+            self.assertEqual(f["qif.v"].maxshape, (None, Case.N), "extendible along samples")
+            self.assertAlmostEqual(float(f.attrs["dt"]), Case.DT, places=15)
+            self.assertEqual(int(f.attrs["sampling_steps"]), 3)
+            self.assertEqual(int(f.attrs["cutoff"]), 100)
+            config = f.attrs["config"]
+            config = config.decode() if isinstance(config, bytes) else config
+            self.assertIn('description = "check_files: config A"', config)
+
+    def test_csv(self):
+        with open(os.path.join(self.out, "qif.v.csv")) as f:
+            header = f.readline().strip().split(",")
+        self.assertEqual(header, ["step", "time"] + [f"qif.v[{j}]" for j in range(Case.N)])
+        data = np.loadtxt(os.path.join(self.out, "qif.v.csv"), delimiter=",", skiprows=1)
+        np.testing.assert_array_equal(data[:, 0].astype(np.int64), self.steps)
+        assert_close(self, data[:, 2:], self.rec["qif.v"], "qif.v.csv")
+        out = np.loadtxt(os.path.join(self.out, "out.csv"), delimiter=",", skiprows=1)
+        assert_close(self, out[:, 2:], self.y, "out.csv")
+
+    def test_config_copy(self):
+        with open(os.path.join(self.out, "qifsim_run.toml")) as f:
+            self.assertIn(self.case.text, f.read())
+
+
+class Graph(unittest.TestCase):
+    """Function nodes, edges, Lorentzian eta, adaptation, pulses, float32 .npy weights."""
+
+    def test_config_b(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            case = CaseB(tmp)
+            proc = run_cli("run", "b.toml", "--quiet", cwd=tmp)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout, "", "--quiet prints nothing on stdout")
+            steps, y, rec = case.expected()
+            out = os.path.join(tmp, "outb")
+            np.testing.assert_array_equal(np.load(os.path.join(out, "steps.npy")), steps)
+            assert_close(self, np.load(os.path.join(out, "out.npy")), y, "out (tanh readout)")
+            assert_close(self, np.load(os.path.join(out, "qif.x.npy")), rec["qif.x"], "qif.x (mean)")
+            assert_close(self, np.load(os.path.join(out, "ro.in.npy")), rec["ro.in"], "ro.in")
+
+    def test_overrides_and_out_dir(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            Case(tmp)
+            proc = run_cli("run", "a.toml", "-q", "--set", "record.sampling_steps=50", "--set",
+                           "record.cutoff=0", "-o", "other", "-f", "npy", cwd=tmp)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            steps = np.load(os.path.join(tmp, "other", "steps.npy"))
+            np.testing.assert_array_equal(steps, np.arange(0, Case.T, 50))
+            self.assertFalse(os.path.exists(os.path.join(tmp, "other", "recording.h5")))
+            self.assertFalse(os.path.exists(os.path.join(tmp, "out")))
+
+
+class Errors(unittest.TestCase):
+    """A bad config stops before the run, exit status 2, naming key, file and shape."""
+
+    def check(self, setup, *expected, extra=()):
+        with tempfile.TemporaryDirectory() as tmp:
+            Case(tmp)
+            setup(tmp)
+            proc = run_cli("run", "a.toml", *extra, cwd=tmp)
+            self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+            for e in expected:
+                self.assertIn(e, proc.stderr)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "out")), "nothing was written")
+
+    def edit(self, old, new):
+        def do(tmp):
+            path = os.path.join(tmp, "a.toml")
+            with open(path) as f:
+                text = f.read()
+            self.assertIn(old, text)
+            with open(path, "w") as f:
+                f.write(text.replace(old, new))
+        return do
+
+    def test_unknown_key(self):
+        self.check(self.edit("tau_s = 0.8", "tau_s = 0.8\ntau_z = 1"), "a.toml:14", "population[0]",
+                   "unknown key 'tau_z'", "did you mean 'tau_s'")
+
+    def test_wrong_type(self):
+        self.check(self.edit("sampling_steps = 3", 'sampling_steps = "3"'), "a.toml:", "record.sampling_steps",
+                   "expected an integer, got a string")
+
+    def test_wrong_shape_weights(self):
+        self.check(lambda tmp: np.save(os.path.join(tmp, "J.npy"), np.zeros((6, 5))),
+                   "population[0].weights", "'J.npy'", "(6, 5)", "expected (6, 6)")
+
+    def test_wrong_shape_input(self):
+        self.check(lambda tmp: np.save(os.path.join(tmp, "inp.npy"), np.zeros((100, 4))),
+                   "input.file", "'inp.npy'", "(100, 4)", "expected (T, 6)")
+
+    def test_wrong_inline_length(self):
+        self.check(self.edit("tau = [1.0, 0.9, 1.1, 1.0, 0.8, 1.2]", "tau = [1.0, 0.9]"),
+                   "population[0].tau", "2 values", "N = 6")
+
+    def test_missing_file(self):
+        self.check(lambda tmp: os.remove(os.path.join(tmp, "eta.npy")), "population[0].eta", "'eta.npy' not found")
+
+    def test_truncated_file(self):
+        def cut(tmp):
+            path = os.path.join(tmp, "J.npy")
+            with open(path, "rb") as f:
+                data = f.read()
+            with open(path, "wb") as f:
+                f.write(data[:-10])
+        self.check(cut, "population[0].weights", "J.npy", "truncated")
+
+    def test_corrupt_file(self):
+        def garble(tmp):
+            with open(os.path.join(tmp, "J.npy"), "wb") as f:
+                f.write(b"this is not numpy")
+        self.check(garble, "J.npy", "not a valid .npy file")
+
+    def test_missing_config(self):
+        proc = run_cli("run", "/nonexistent/x.toml")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("/nonexistent/x.toml", proc.stderr)
+
+    def test_check_command(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            Case(tmp)
+            proc = run_cli("check", "a.toml", cwd=tmp)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("config is valid", proc.stdout)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "out")))
+
+
+class CApi(unittest.TestCase):
+    """The shared C library through ctypes: same numbers as the reference; errors as codes."""
+
+    @classmethod
+    def setUpClass(cls):
+        lib = ctypes.CDLL(ARGS.lib)
+        p, i64, cs = ctypes.c_void_p, ctypes.c_int64, ctypes.c_char_p
+        dp = ctypes.POINTER(ctypes.c_double)
+        for name, res, argt in [
+            ("qifsim_parse_config", ctypes.c_int, [cs, cs, ctypes.POINTER(p)]),
+            ("qifsim_set_output", ctypes.c_int, [p, cs, cs, ctypes.c_int]),
+            ("qifsim_run_config", ctypes.c_int, [p]),
+            ("qifsim_samples", ctypes.c_int, [p, ctypes.POINTER(i64)]),
+            ("qifsim_series_width", ctypes.c_int, [p, cs, ctypes.POINTER(i64)]),
+            ("qifsim_copy_series", ctypes.c_int, [p, cs, dp, i64]),
+            ("qifsim_last_error", cs, []),
+            ("qifsim_destroy", None, [p]),
+        ]:
+            f = getattr(lib, name)
+            f.restype, f.argtypes = res, argt
+        cls.lib = lib
+
+    def test_run_config_string(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            case = Case(tmp)
+            sim = ctypes.c_void_p()
+            rc = self.lib.qifsim_parse_config(case.text.encode(), tmp.encode(), ctypes.byref(sim))
+            self.assertEqual(rc, 0, self.lib.qifsim_last_error())
+            try:
+                self.assertEqual(self.lib.qifsim_set_output(sim, None, None, 1), 0)
+                self.assertEqual(self.lib.qifsim_run_config(sim), 0, self.lib.qifsim_last_error())
+                n, w = ctypes.c_int64(), ctypes.c_int64()
+                self.lib.qifsim_samples(sim, ctypes.byref(n))
+                self.lib.qifsim_series_width(sim, b"qif.v", ctypes.byref(w))
+                v = np.empty((n.value, w.value))
+                rc = self.lib.qifsim_copy_series(sim, b"qif.v", v.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), v.size)
+                self.assertEqual(rc, 0)
+                _, _, rec = case.expected()
+                assert_close(self, v, rec["qif.v"], "qif.v via ctypes")
+                small = np.empty(3)
+                rc = self.lib.qifsim_copy_series(sim, b"qif.v", small.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), 3)
+                self.assertEqual(rc, 1)
+                self.assertIn(b"buffer holds 3 values", self.lib.qifsim_last_error())
+            finally:
+                self.lib.qifsim_destroy(sim)
+
+    def test_config_error(self):
+        sim = ctypes.c_void_p()
+        rc = self.lib.qifsim_parse_config(b"dt = 1e-3\nsteps = 10\nbogus = 1\n", None, ctypes.byref(sim))
+        self.assertEqual(rc, 2)  # QIFSIM_ERR_CONFIG
+        self.assertIn(b"unknown key 'bogus'", self.lib.qifsim_last_error())
+        self.assertFalse(sim.value)
+
+
+class Plots(unittest.TestCase):
+    """The plot helper makes PNG files from a run's folder, directly and via `qifsim plot`."""
+
+    def test_plots(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            Case(tmp)
+            self.assertEqual(run_cli("run", "a.toml", "-q", "-f", "npy", cwd=tmp).returncode, 0)
+            out = os.path.join(tmp, "out")
+            proc = subprocess.run([sys.executable, ARGS.plot, out], capture_output=True, text=True, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            for name in ["out_time.png", "qif.v_time.png", "qif.v_vs_out.png", "qif.v_heatmap.png"]:
+                path = os.path.join(out, name)
+                self.assertTrue(os.path.exists(path), name)
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", name)
+                self.assertGreater(os.path.getsize(path), 10000, name)
+            proc = run_cli("plot", out, "--raster", "qif.v", "-o", os.path.join(tmp, "p"))
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertTrue(os.path.exists(os.path.join(tmp, "p", "qif.v_raster.png")))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--plot", required=True)
+    ARGS, rest = ap.parse_known_args()
+    ARGS.cli, ARGS.lib, ARGS.plot = (os.path.abspath(p) for p in (ARGS.cli, ARGS.lib, ARGS.plot))
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -1,0 +1,37 @@
+# tests/install_consumer/check_install.cmake - install qifsim into a scratch prefix, build
+# the consumer project against it with find_package(qifsim), and run it.
+#   cmake -DBUILD_DIR=<qifsim build> -DWORK=<scratch> -DSOURCE=<this folder> -P check_install.cmake
+foreach(var BUILD_DIR WORK SOURCE)
+  if(NOT ${var})
+    message(FATAL_ERROR "check_install.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+set(prefix ${WORK}/prefix)
+file(REMOVE_RECURSE ${WORK})
+
+function(run what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  message(STATUS "${what}:\n${out}${err}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${rc})")
+  endif()
+endfunction()
+
+run("install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+foreach(f include/qifsim/qifsim.h include/qifsim/config.hpp bin/qifsim-plot)
+  if(NOT EXISTS ${prefix}/${f})
+    message(FATAL_ERROR "the install lacks ${f}")
+  endif()
+endforeach()
+file(GLOB config ${prefix}/lib*/cmake/qifsim/qifsimConfig.cmake)
+if(NOT config)
+  message(FATAL_ERROR "the install lacks lib/cmake/qifsim/qifsimConfig.cmake")
+endif()
+if(EXISTS ${BUILD_DIR}/cli)
+  run("qifsim --version" ${prefix}/bin/qifsim --version)
+endif()
+run("configure the consumer" ${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_PREFIX_PATH=${prefix})
+run("build the consumer" ${CMAKE_COMMAND} --build ${WORK}/build)
+run("consumer_cpp" ${WORK}/build/consumer_cpp ${WORK}/rec)
+run("consumer_c" ${WORK}/build/consumer_c)
