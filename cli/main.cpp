@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +27,17 @@ namespace fs = std::filesystem;
 
 constexpr int kExitError = 1;
 constexpr int kExitConfig = 2;
+constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as shells report it
+
+// Ctrl-C asks the run to stop at the next step boundary; a second Ctrl-C ends at once.
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_interrupt(int) {
+  g_stop.store(true);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
 
 // The plot helper: beside the executable when installed, else in the source tree.
 std::string plot_script() {
@@ -70,6 +83,7 @@ struct RunArgs {
   bool quiet = false;
   bool progress = false;
   bool plot = false;
+  std::string resume;  // a checkpoint written by an interrupted run
 };
 
 qifsim::RunConfig load(const RunArgs& a) {
@@ -94,7 +108,28 @@ qifsim::RunConfig load(const RunArgs& a) {
 }
 
 int run(const RunArgs& a) {
+  // From here on Ctrl-C stops the run cleanly (at step 0 if it comes before the run starts).
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  if (a.quiet) qifsim::set_log_handler(nullptr);
   qifsim::RunConfig cfg = load(a);
+  if (!a.resume.empty()) {
+    // The continuation's samples go to their own folder: the interrupted run's files stay
+    // as they are, and the two recordings concatenated are the uninterrupted one.
+    if (a.out_dir.empty()) cfg.out_dir = (fs::path(cfg.out_dir) / "resumed").string();
+    std::error_code ec;
+    if (fs::equivalent(fs::path(a.resume).parent_path(), cfg.out_dir, ec)) {
+      throw qifsim::ConfigError("--resume: the output folder '" + cfg.out_dir +
+                                "' holds the interrupted run's recordings; choose another with -o");
+    }
+    cfg.network.load_checkpoint(a.resume);
+    if (!cfg.network.interrupted()) {
+      throw qifsim::ConfigError("--resume: '" + a.resume + "' holds no interrupted run");
+    }
+    cfg.options.resume = true;
+    if (!a.quiet) std::cout << "resume   from step " << cfg.network.resume_step() << " (" << a.resume << ")\n";
+  }
+  cfg.options.stop = &g_stop;
   // Progress on stderr: a bar on a terminal, plain lines otherwise; Auto stays silent for
   // runs that end within a couple of seconds.
   cfg.options.progress = a.quiet ? qifsim::Progress::Off : a.progress ? qifsim::Progress::On : qifsim::Progress::Auto;
@@ -111,6 +146,21 @@ int run(const RunArgs& a) {
   // With files, samples go to disk batch by batch and nothing is kept in memory.
   qifsim::ConfigRun result = qifsim::run_config(cfg, /*keep_in_memory=*/cfg.formats.empty());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (cfg.network.interrupted()) {
+    // The recordings are complete up to the stop (run_config finished the files); the
+    // checkpoint lets `--resume` continue exactly where the run stopped.
+    std::error_code ec;
+    fs::create_directories(cfg.out_dir, ec);
+    const std::string ckpt = (fs::path(cfg.out_dir) / "qifsim.ckpt").string();
+    cfg.network.save_checkpoint(ckpt);
+    std::cerr << "qifsim: interrupted at step " << cfg.network.resume_step() << " of " << cfg.steps() << "; "
+              << result.observer.samples() << " samples written";
+    for (const auto& f : result.files) std::cerr << "\n  " << f;
+    std::cerr << "\nqifsim: checkpoint " << ckpt << "\nqifsim: continue with: qifsim run " << a.config;
+    for (const auto& set : a.sets) std::cerr << " --set '" << set << "'";
+    std::cerr << " --resume " << ckpt << "\n";
+    return kExitInterrupted;
+  }
   if (!a.quiet) {
     std::cout << "done     " << result.observer.samples() << " samples from " << cfg.steps() << " steps in " << seconds
               << " s (" << static_cast<double>(cfg.steps()) / seconds << " steps/s)\n";
@@ -144,6 +194,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--quiet,-q", args.quiet, "No progress display and no summary");
   run_cmd->add_flag("--progress", args.progress, "Show progress even for short runs");
   run_cmd->add_flag("--plot", args.plot, "Plot the recordings afterwards (PNG files in the output folder)");
+  run_cmd->add_option("--resume", args.resume,
+                      "Continue an interrupted run from its checkpoint (OUT_DIR/qifsim.ckpt, written on Ctrl-C); "
+                      "its samples go to OUT_DIR/resumed unless -o says otherwise");
 
   RunArgs check_args;
   CLI::App* check_cmd = app.add_subcommand("check", "Read and check a config, print what it would run; run nothing");
