@@ -16,6 +16,7 @@
 #include "engine.hpp"
 #include "progress.hpp"
 #include "qifsim/error.hpp"
+#include "text.hpp"
 
 namespace qifsim::detail {
 namespace {
@@ -445,6 +446,19 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     }
     r.slot[r.count++] = kernels::RecordSlot{record_value(item.var), item.mean, item.offset};
     if (item.mean) ++r.means;
+  }
+
+  // Device memory this run adds; refused before anything is allocated when it does not fit.
+  const double device_bytes = static_cast<double>(2 * half * width + 2 * chunk * m) * sizeof(T) +
+                              (plan.targets ? static_cast<double>(2 * chunk * k) * sizeof(double) : 0.0);
+  std::size_t free_bytes = 0, total_bytes = 0;
+  QIFSIM_CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes));
+  if (device_bytes > 0.9 * static_cast<double>(free_bytes)) {
+    throw MemoryBudgetError("the run needs " + format_bytes(device_bytes) + " of GPU memory (ring buffer of " +
+                            std::to_string(2 * half) + " samples x " + std::to_string(width) +
+                            " values, input chunks of " + std::to_string(chunk) + " steps) but the device has " +
+                            format_bytes(static_cast<double>(free_bytes)) + " free of " +
+                            format_bytes(static_cast<double>(total_bytes)) + "; lower batch_samples or record less");
   }
 
   // Device and pinned buffers of this run, allocated before the first step.

@@ -194,9 +194,14 @@ void Observer::prepare(std::int64_t more_samples, std::size_t extra_bytes) {
         "(RunOptions::memory_budget, Observer::set_memory_budget)");
   }
   const auto total = static_cast<std::size_t>(samples() + more_samples);
-  steps_.reserve(total);
-  if (!keep_in_memory_) return;
-  for (auto& s : series_) s.data.reserve(total * static_cast<std::size_t>(std::max<std::int64_t>(s.width, 0)));
+  try {
+    steps_.reserve(total);
+    if (!keep_in_memory_) return;
+    for (auto& s : series_) s.data.reserve(total * static_cast<std::size_t>(std::max<std::int64_t>(s.width, 0)));
+  } catch (const std::exception&) {  // bad_alloc, length_error: the budget allowed more than there is
+    throw MemoryBudgetError("recording needs " + detail::format_bytes(need) +
+                            " of host memory, within the budget but more than can be allocated");
+  }
 }
 
 void Observer::write_state(std::ostream& out) const {

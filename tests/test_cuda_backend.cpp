@@ -235,4 +235,34 @@ TEST(CudaBackend, TestModeLossMatchesCpu) {
   EXPECT_TRUE(same_recording(g.observer, c.observer, 1e-9, 1e-9));
 }
 
+TEST(CudaBackend, OutOfMemorySaysHowMuchWasAskedAndIsFree) {
+  REQUIRE_GPU();
+  // A one-unit input projected onto 480000 uncoupled neurons, every neuron's v recorded
+  // through a device ring of 2 x 2^20 samples: 7.3 TiB, more than any GPU has.
+  const std::int64_t n = 480000;
+  qifsim::Network net(1e-3, Backend::Cuda, Precision::Float64);
+  net.add_function("in", 1, qifsim::Activation::Identity);
+  qifsim::QifPopulation p;
+  p.n = n;
+  net.add_population("qif", p);
+  net.add_edge("in", "qif", Matrix(n, 1, 1.0));
+  net.compile();
+  qifsim::RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  o.batch_samples = std::int64_t{1} << 20;
+  qifsim::Observer obs(1e-3, false, false, {{"qif", "v", false}});
+  obs.set_keep_in_memory(false);            // nothing held on the host ...
+  obs.set_memory_budget(std::size_t{1} << 62);  // ... and no host limit: the GPU must refuse
+  try {
+    net.run(Matrix(std::int64_t{1} << 21, 1, 0.0), o, obs);
+    FAIL() << "no error";
+  } catch (const qifsim::MemoryBudgetError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("GPU memory"), std::string::npos) << m;
+    EXPECT_NE(m.find("free of"), std::string::npos) << m;
+  }
+  EXPECT_EQ(obs.samples(), 0);
+  EXPECT_EQ(net.step_count(), 0);
+}
+
 }  // namespace
