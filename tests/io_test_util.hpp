@@ -125,10 +125,10 @@ inline NpyFile read_npy_file(const std::string& path) {
   if (b.size() != off + 8 * count) throw std::runtime_error(path + ": size does not match the shape");
   if (f.descr == "<f8") {
     f.f8.resize(count);
-    std::memcpy(f.f8.data(), b.data() + off, 8 * count);
+    if (count > 0) std::memcpy(f.f8.data(), b.data() + off, 8 * count);
   } else if (f.descr == "<i8") {
     f.i8.resize(count);
-    std::memcpy(f.i8.data(), b.data() + off, 8 * count);
+    if (count > 0) std::memcpy(f.i8.data(), b.data() + off, 8 * count);
   } else {
     throw std::runtime_error(path + ": unexpected dtype " + f.descr);
   }

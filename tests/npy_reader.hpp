@@ -106,10 +106,10 @@ inline NpyArray read_npy(const std::string& path) {
   // Little-endian host assumed (x86-64 / aarch64), as the '<' in descr requires.
   if (a.descr == "<f8") {
     a.f8.resize(static_cast<std::size_t>(count));
-    std::memcpy(a.f8.data(), b.data() + a.data_offset, want);
+    if (want > 0) std::memcpy(a.f8.data(), b.data() + a.data_offset, want);
   } else {
     a.i8.resize(static_cast<std::size_t>(count));
-    std::memcpy(a.i8.data(), b.data() + a.data_offset, want);
+    if (want > 0) std::memcpy(a.i8.data(), b.data() + a.data_offset, want);
   }
   return a;
 }
