@@ -8,6 +8,7 @@
 
 #include "qifsim/error.hpp"
 #include "qifsim/recording.hpp"
+#include "npy_writer.hpp"
 #include "text.hpp"
 
 namespace qifsim {
@@ -42,22 +43,7 @@ std::string join_path(const std::string& dir, const std::string& name) {
 constexpr std::size_t kNpyHeaderBytes = 128;
 
 std::string npy_header(const char* descr, const std::vector<std::int64_t>& shape) {
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    dict += std::to_string(shape[i]);
-    if (shape.size() == 1 || i + 1 < shape.size()) dict += ",";
-    if (i + 1 < shape.size()) dict += " ";
-  }
-  dict += "), }";
-  const std::size_t fixed = 10 + 1;  // magic, version, length; the final '\n'
-  if (dict.size() + fixed > kNpyHeaderBytes) throw IoError("npy header too long: " + dict);
-  dict.append(kNpyHeaderBytes - fixed - dict.size(), ' ');
-  dict += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  const auto len = static_cast<std::uint16_t>(dict.size());
-  out += static_cast<char>(len & 0xff);
-  out += static_cast<char>(len >> 8);
-  return out + dict;
+  return detail::npy_header(descr, shape, kNpyHeaderBytes);
 }
 
 class NpySink final : public FileSink {

@@ -20,26 +20,6 @@ bool little_endian() {
   return first == 1;
 }
 
-std::string header(const char* descr, const std::vector<std::int64_t>& shape) {
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    dict += std::to_string(shape[i]);
-    if (shape.size() == 1 || i + 1 < shape.size()) dict += ",";
-    if (i + 1 < shape.size()) dict += " ";
-  }
-  dict += "), }";
-  // magic (6) + version (2) + header length (2) + dict + padding + '\n', a multiple of 64.
-  const std::size_t unpadded = 10 + dict.size() + 1;
-  dict.append((64 - unpadded % 64) % 64, ' ');
-  dict += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  const auto len = static_cast<std::uint16_t>(dict.size());
-  out += static_cast<char>(len & 0xff);
-  out += static_cast<char>(len >> 8);
-  out += dict;
-  return out;
-}
-
 void write(const std::string& path, const char* descr, const void* data, std::size_t bytes,
            const std::vector<std::int64_t>& shape) {
   if (!little_endian()) throw IoError("write_npy: big-endian hosts are not supported");
@@ -48,7 +28,7 @@ void write(const std::string& path, const char* descr, const void* data, std::si
   };
   std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "wb"));
   if (!file) throw IoError("cannot open '" + path + "' for writing: " + std::strerror(errno));
-  const std::string head = header(descr, shape);
+  const std::string head = npy_header(descr, shape);
   if (std::fwrite(head.data(), 1, head.size(), file.get()) != head.size() ||
       (bytes > 0 && std::fwrite(data, 1, bytes, file.get()) != bytes)) {
     throw IoError("writing '" + path + "' failed: " + std::strerror(errno));
@@ -65,6 +45,30 @@ std::size_t count(const std::vector<std::int64_t>& shape) {
 }
 
 }  // namespace
+
+std::string npy_header(const char* descr, const std::vector<std::int64_t>& shape, std::size_t total_bytes) {
+  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    dict += std::to_string(shape[i]);
+    if (shape.size() == 1 || i + 1 < shape.size()) dict += ",";
+    if (i + 1 < shape.size()) dict += " ";
+  }
+  dict += "), }";
+  // magic (6) + version (2) + header length (2) + dict + padding + '\n'.
+  const std::size_t unpadded = 10 + dict.size() + 1;
+  if (total_bytes == 0) {
+    dict.append((64 - unpadded % 64) % 64, ' ');
+  } else {
+    if (unpadded > total_bytes) throw IoError("npy header too long: " + dict);
+    dict.append(total_bytes - unpadded, ' ');
+  }
+  dict += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  const auto len = static_cast<std::uint16_t>(dict.size());
+  out += static_cast<char>(len & 0xff);
+  out += static_cast<char>(len >> 8);
+  return out + dict;
+}
 
 void write_npy(const std::string& path, const double* data, const std::vector<std::int64_t>& shape) {
   write(path, "<f8", data, count(shape) * sizeof(double), shape);
