@@ -1,0 +1,300 @@
+"""``qifsim.Network``: RectiPy's Network interface over qifsim's C++ engine.
+
+The names, arguments and defaults are RectiPy's (``rectipy.Network``); the work is done by
+the C++ library (``qifsim._qifsim.Network``). What RectiPy does through PyTorch and PyRates
+and qifsim does not (training, other neuron models) is refused with a message saying so.
+"""
+
+import signal
+import threading
+from typing import Optional
+
+import numpy as np
+
+from . import _qifsim, _templates
+from .errors import InvalidArgument
+from .observer import Observer, var_name
+
+
+def _vector(values, what: str) -> np.ndarray:
+    """A 1-d float64 C-contiguous array; no copy when `values` already is one."""
+    a = np.ascontiguousarray(values, dtype=np.float64)
+    if a.ndim != 1:
+        if a.ndim == 2 and 1 in a.shape:
+            return a.reshape(-1)
+        raise InvalidArgument(f"{what}: expected a scalar or a 1-d array; got shape {a.shape}")
+    return a
+
+
+def _matrix(values, what: str) -> np.ndarray:
+    """A 2-d float64 C-contiguous array; a 1-d array is taken as one column."""
+    a = np.ascontiguousarray(values, dtype=np.float64)
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise InvalidArgument(f"{what}: expected a 2-d array; got shape {a.shape}")
+    return a
+
+
+def _backend(device) -> str:
+    name = str(device).lower()
+    if name == "cpu":
+        return "cpu"
+    if name in ("cuda", "cuda:0", "gpu"):
+        return "cuda"
+    if name == "auto":
+        return "auto"
+    raise InvalidArgument(f"Network: device '{device}' is unknown (use 'cpu', 'cuda', 'cuda:0' or 'auto')")
+
+
+def _precision(dtype) -> str:
+    name = str(dtype)
+    if name.startswith("torch."):
+        name = name[len("torch."):]
+    else:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            pass
+    if name in ("float64", "double"):
+        return "float64"
+    if name in ("float32", "float"):
+        return "float32"
+    raise InvalidArgument(f"Network: dtype {dtype!r} is not supported (float64, the default, or float32)")
+
+
+class Network:
+    """A network of QIF populations and function nodes, as ``rectipy.Network``.
+
+    ``Network(dt, device="cpu", dtype=np.float64)``: ``device`` is ``"cpu"``, ``"cuda"``
+    (``"cuda:0"``) or ``"auto"`` (the GPU when usable); float64 reproduces RectiPy number for
+    number, float32 is the fast mode. Inputs and outputs are NumPy arrays (anything
+    ``np.asarray`` takes, torch CPU tensors included); outputs are float64.
+    """
+
+    def __init__(self, dt: float = 1e-3, device: str = "cpu", dtype=np.float64):
+        self._device = device
+        self._precision = _precision(dtype)
+        self._core = _qifsim.Network(float(dt), _backend(device), self._precision)
+        self._nodes = []  # labels, in the order they were added
+
+    # ---- building -------------------------------------------------------------------
+    def add_diffeq_node(self, label: str, node: str, input_var: str = "I_ext", output_var: str = "s",
+                        weights=None, source_var: Optional[str] = None, target_var: Optional[str] = None,
+                        spike_var: Optional[str] = None, spike_def: Optional[str] = None,
+                        reset_var: Optional[str] = None, op: Optional[str] = None,
+                        train_params: Optional[list] = None, node_vars: Optional[dict] = None,
+                        spike_threshold=1e2, spike_reset=-1e2, dtype=None, N: Optional[int] = None,
+                        verbose: bool = True, clear: bool = False) -> None:
+        """Add a population of QIF neurons (RectiPy's template ``qif`` or ``qif_sfa``).
+
+        ``node``: ``"neuron_model_templates.spiking_neurons.qif.qif"`` or ``"...qif.qif_sfa"``.
+        ``weights``: the N x N coupling J (row i = weights onto neuron i; it sets N) or None
+        (no coupling; N from ``N`` or from the lengths in ``node_vars``). The variable
+        arguments must name what the template uses: ``source_var="s"``, ``target_var="s_in"``,
+        ``input_var="I_ext"``, ``output_var="s"`` (or ``"v"``), ``spike_var="spike"``,
+        ``reset_var="v"`` (RectiPy's older ``spike_def="v"``); each may carry the operator,
+        ``"qif_op/s"``. ``node_vars``: initial values and parameters by RectiPy's keys (``"eta"``,
+        ``"qif_op/eta"``, ``"qif/qif_op/eta"``): eta, tau, k, tau_s, v, s (and alpha, tau_x, x
+        for qif_sfa), each a scalar or one value per neuron. ``spike_threshold`` and
+        ``spike_reset`` set where v spikes and where it restarts. ``verbose`` and ``clear``
+        (PyRates options) have no effect.
+        """
+        t = _templates.lookup(node)
+        if op is not None and op != t.op:
+            raise InvalidArgument(f"add_diffeq_node('{label}'): op '{op}' is not the operator of template "
+                                  f"'{t.name}' ('{t.op}')")
+        _templates.expect("input_var", input_var, ("I_ext",), t, label)
+        out = _templates.expect("output_var", output_var, ("s", "v"), t, label)
+        _templates.expect("source_var", source_var, ("s",), t, label)
+        _templates.expect("target_var", target_var, ("s_in",), t, label)
+        _templates.expect("spike_var", spike_var, ("spike",), t, label)
+        _templates.expect("spike_def", spike_def, ("v",), t, label)
+        _templates.expect("reset_var", reset_var, ("v",), t, label)
+        if spike_var is None or (spike_def is None and reset_var is None):
+            raise InvalidArgument(
+                f"add_diffeq_node('{label}'): qifsim simulates spiking QIF neurons: pass spike_var='spike' "
+                f"and reset_var='v' (RectiPy's spike_def='v'); RectiPy without them builds a rate network")
+        if train_params:
+            raise InvalidArgument(f"add_diffeq_node('{label}'): train_params: qifsim does not train parameters")
+        if dtype is not None and _precision(dtype) != self._precision:
+            raise InvalidArgument(f"add_diffeq_node('{label}'): dtype {dtype!r} differs from the network's "
+                                  f"({self._precision}); qifsim computes a network in one precision")
+
+        params = {}
+        for key, value in (node_vars or {}).items():
+            params[_templates.node_var_field(key, t, label)] = _vector(value, f"node_vars['{key}']")
+        params["v_threshold"] = _vector(spike_threshold, "spike_threshold")
+        params["v_reset"] = _vector(spike_reset, "spike_reset")
+
+        if weights is not None:
+            J = _matrix(weights, f"add_diffeq_node('{label}'): weights")
+            n = J.shape[0]
+            if N is not None and int(N) != n:
+                raise InvalidArgument(f"add_diffeq_node('{label}'): N = {N} but weights are {J.shape[0]} x "
+                                      f"{J.shape[1]}")
+        else:
+            J = np.zeros((0, 0))
+            sizes = {len(v) for v in params.values() if len(v) > 1}
+            n = int(N) if N is not None else (sizes.pop() if len(sizes) == 1 else 1)
+        self._core.add_population(label, n, J, params, t.adaptation, out)
+        self._nodes.append(label)
+
+    def add_func_node(self, label: str, n: int, activation_function: str = "identity") -> None:
+        """Add a node of ``n`` units applying an activation to its summed input: ``"identity"``,
+        ``"tanh"``, ``"sigmoid"``, ``"softmax"``, ``"softmin"`` or ``"log_softmax"``."""
+        self._core.add_function(label, int(n), activation_function)
+        self._nodes.append(label)
+
+    def add_edge(self, source: str, target: str, weights=None, train: Optional[str] = None, dtype=None) -> None:
+        """Project the n outputs of ``source`` onto the k inputs of ``target`` with ``weights`` (k x n)."""
+        if weights is None:
+            raise InvalidArgument(f"add_edge('{source}', '{target}'): weights are required (a k x n array); "
+                                  f"qifsim has no random initialisation")
+        if train is not None:
+            raise InvalidArgument(f"add_edge('{source}', '{target}'): train='{train}': qifsim does not train edges")
+        if dtype is not None and _precision(dtype) != self._precision:
+            raise InvalidArgument(f"add_edge('{source}', '{target}'): dtype {dtype!r} differs from the "
+                                  f"network's ({self._precision})")
+        self._core.add_edge(source, target, _matrix(weights, f"add_edge('{source}', '{target}'): weights"))
+
+    def compile(self) -> None:
+        """Find the input and output nodes and build the engine (once; again after a change to
+        the graph, which starts from the initial state). Errors name the offending nodes."""
+        if not self._core.compiled:
+            self._core.compile()
+
+    # ---- stepping and state ------------------------------------------------------------
+    def forward(self, x) -> np.ndarray:
+        """One step with input ``x`` (``n_in`` values); returns the output at the step's start."""
+        return self._core.forward(_vector(x, "forward"))
+
+    __call__ = forward
+
+    def get_var(self, node: str, var: str) -> np.ndarray:
+        """A copy of a variable's current values: state ``v``, ``s``, ``x``, ``spike``, last
+        step's ``s_in`` and ``I_ext``, parameters; ``in``/``out`` of function nodes."""
+        return self._core.get_var(node, var_name(var))
+
+    def set_var(self, node: str, var: str, val) -> None:
+        """Set a state variable (``v``, ``s``, ``x``) or a parameter: a scalar or one value per unit."""
+        self._core.set_var(node, var_name(var), _vector(val, f"set_var('{node}', '{var}')"))
+
+    def reset(self, state: Optional[dict] = None) -> None:
+        """Back to the initial state, then set the variables in ``state``:
+        ``{node: {var: values}}`` or ``{(node, var): values}``."""
+        self.compile()
+        entries = []
+        for key, value in (state or {}).items():
+            if isinstance(key, tuple) and len(key) == 2:
+                entries.append((key[0], var_name(key[1]), _vector(value, f"reset: {key}")))
+            elif isinstance(key, str) and isinstance(value, dict):
+                for var, values in value.items():
+                    entries.append((key, var_name(var), _vector(values, f"reset: {key}.{var}")))
+            else:
+                raise InvalidArgument(f"reset: state entry {key!r}: use {{node: {{var: values}}}} or "
+                                      f"{{(node, var): values}}")
+        self._core.reset(entries)
+
+    # ---- runs ----------------------------------------------------------------------------
+    def run(self, inputs, sampling_steps: int = 1, cutoff: int = 0, record_output: bool = True,
+            record_loss: bool = False, record_vars: Optional[list] = None, verbose: bool = True,
+            enable_grad: bool = True, obs: Optional[Observer] = None, memory_budget: Optional[int] = None,
+            batch_samples: Optional[int] = None, cuda_graphs: bool = True, resume: bool = False,
+            divergence_check_steps: Optional[int] = None) -> Observer:
+        """Run ``inputs.shape[0]`` steps (``inputs``: T x n_in) from the current state and return
+        the recordings.
+
+        A sample is taken at step t when ``t >= cutoff`` and ``t % sampling_steps == 0``: the
+        output averaged over the steps since the previous sample, and ``record_vars``
+        (``(node, var, mean)`` tuples) at step t. Samples reach the Observer in batches from the
+        engine's ring buffer (``batch_samples`` per batch; automatic by default). ``obs``: an
+        Observer to append to (its settings then decide what is recorded). ``memory_budget``:
+        bytes the recording may take (default half the machine's memory; refused beforehand
+        with MemoryBudgetError). ``verbose``: progress on stderr for long runs.
+        Ctrl-C stops the run at the next step with KeyboardInterrupt, the samples so far kept
+        in the observer; ``run(inputs, obs=obs, resume=True)`` with the same inputs and
+        schedule continues it bit for bit. A NaN/Inf in the state stops the run with
+        DivergenceError (checked every ``divergence_check_steps`` steps, 1000 by default).
+        ``enable_grad`` has no effect (qifsim computes no gradients).
+        """
+        self.compile()
+        if obs is None:
+            obs = Observer(self.dt, record_output=record_output, record_loss=record_loss, record_vars=record_vars)
+        # Ctrl-C reaches the C++ run only where Python's default SIGINT handling is in force.
+        sigint = threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        self._core.run(_matrix(inputs, "run: inputs"), obs._core, int(sampling_steps), int(cutoff),
+                       "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0),
+                       bool(cuda_graphs), bool(resume),
+                       -1 if divergence_check_steps is None else int(divergence_check_steps), sigint)
+        return obs
+
+    def test(self, inputs, targets, loss: str = "mse", loss_kwargs: Optional[dict] = None,
+             sampling_steps: int = 100, verbose: bool = True, cutoff: int = 0, record_output: bool = True,
+             record_loss: bool = False, record_vars: Optional[list] = None,
+             memory_budget: Optional[int] = None, batch_samples: Optional[int] = None,
+             cuda_graphs: bool = True):
+        """Run and compare the output with ``targets`` (T x n_out) under ``loss`` (``"mse"`` or
+        ``"l1"``). Returns ``(observer, loss)``: the mean per-step loss over steps >= cutoff.
+        With ``record_loss`` each sample holds the loss averaged over its window."""
+        if loss_kwargs:
+            raise InvalidArgument("test: loss_kwargs are not supported (losses: 'mse', 'l1')")
+        self.compile()
+        spec = Observer(self.dt, record_output, record_loss, record_vars)  # checks and normalises names
+        core, value = self._core.test(
+            _matrix(inputs, "test: inputs"), _matrix(targets, "test: targets"), loss, record_output, record_loss,
+            spec._core.recorded_state_variables(), int(sampling_steps), int(cutoff),
+            "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0), bool(cuda_graphs))
+        return Observer._wrap(core), value
+
+    # ---- properties ------------------------------------------------------------------------
+    @property
+    def dt(self) -> float:
+        return self._core.dt
+
+    @property
+    def device(self) -> str:
+        """The device asked for."""
+        return self._device
+
+    @property
+    def backend(self) -> str:
+        """``"cpu"`` or ``"cuda"`` once compiled (what ``"auto"`` chose); before, as asked."""
+        return self._core.backend
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self._precision)
+
+    @property
+    def nodes(self) -> list:
+        """Node labels in the order they were added."""
+        return list(self._nodes)
+
+    @property
+    def n_in(self) -> int:
+        """Width of the network input (after compile())."""
+        return self._core.input_width
+
+    @property
+    def n_out(self) -> int:
+        """Width of the network output (after compile())."""
+        return self._core.output_width
+
+    @property
+    def interrupted(self) -> bool:
+        """True when the last run stopped early (Ctrl-C) and ``run(..., resume=True)`` can continue it."""
+        return self._core.interrupted
+
+    @property
+    def step_count(self) -> int:
+        """Steps taken since compile() or the last reset()."""
+        return self._core.step_count
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __repr__(self) -> str:
+        return (f"qifsim.Network(dt={self.dt}, device='{self._device}', dtype={self._precision}, "
+                f"nodes={self._nodes})")

@@ -1,0 +1,192 @@
+"""``qifsim.Observer``: RectiPy's Observer over qifsim's C++ recordings.
+
+Samples arrive from the engine batch by batch and are stored once, in blocks that the NumPy
+arrays returned here view without copying (read-only; ``.copy()`` for a writable array).
+"""
+
+from typing import Optional
+
+import numpy as np
+
+from . import _qifsim
+from .errors import InvalidArgument
+
+
+def var_name(var: str) -> str:
+    """``"v"`` from ``"v"``, ``"qif_op/v"`` or ``"qif/qif_op/v"`` (RectiPy's operator paths)."""
+    return var.rsplit("/", 1)[-1] if isinstance(var, str) else var
+
+
+def _record_vars(record_vars) -> list:
+    out = []
+    for entry in record_vars or []:
+        if not isinstance(entry, (tuple, list)) or len(entry) not in (2, 3):
+            raise InvalidArgument(f"Observer: record_vars entry {entry!r}: expected (node, var) or (node, var, mean)")
+        node, var = entry[0], var_name(entry[1])
+        mean = bool(entry[2]) if len(entry) == 3 else False
+        out.append((node, var, mean))
+    return out
+
+
+class Observer:
+    """Recordings of a run, or of a custom loop, as ``rectipy.Observer``.
+
+    ``Observer(dt, record_output=True, record_loss=False, record_vars=[(node, var, mean)])``.
+    Retrieve by ``obs["out"]``, ``obs["loss"]``, ``obs[("qif", "v")]`` (also ``"qif.v"``):
+    samples x width arrays, or 1-d arrays for the loss and neuron-averaged variables;
+    ``obs.time`` and ``obs.steps`` give each sample's time and step.
+    """
+
+    def __init__(self, dt: float, record_output: bool = True, record_loss: bool = False,
+                 record_vars: Optional[list] = None):
+        self._core = _qifsim.Observer(float(dt), bool(record_output), bool(record_loss), _record_vars(record_vars))
+
+    @classmethod
+    def _wrap(cls, core) -> "Observer":
+        obs = cls.__new__(cls)
+        obs._core = core
+        return obs
+
+    # ---- recording by hand ------------------------------------------------------------
+    def record(self, step: int, output=None, loss: float = 0.0, record_vars: Optional[list] = None) -> None:
+        """Store one sample as given: the output, the loss and one array per recorded variable
+        (in ``recorded_state_variables`` order; averaged here for a ``mean`` variable)."""
+        out = np.ascontiguousarray(output if output is not None else (), dtype=np.float64).reshape(-1)
+        values = [np.ascontiguousarray(v, dtype=np.float64).reshape(-1) for v in (record_vars or [])]
+        self._core.record(int(step), out, float(loss), values)
+
+    # ---- what was recorded ------------------------------------------------------------
+    @property
+    def dt(self) -> float:
+        return self._core.dt
+
+    @property
+    def recorded_state_variables(self) -> list:
+        """``(node, var)`` of every recorded variable, in order."""
+        return [(node, var) for node, var, _ in self._core.recorded_state_variables()]
+
+    @property
+    def record_output(self) -> bool:
+        return self._core.record_output
+
+    @property
+    def record_loss(self) -> bool:
+        return self._core.record_loss
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Step index of every sample (int64, read-only view)."""
+        return self._core.steps
+
+    @property
+    def time(self) -> np.ndarray:
+        """Time of every sample: step * dt."""
+        return self._core.steps * self._core.dt
+
+    @property
+    def batches(self) -> int:
+        """Batches received from the engine's ring buffer (manual record(): one per sample)."""
+        return self._core.batches
+
+    @property
+    def memory_budget(self) -> int:
+        """Bytes the recordings may take; a run that would exceed it is refused beforehand."""
+        return self._core.memory_budget
+
+    @memory_budget.setter
+    def memory_budget(self, value: int) -> None:
+        self._core.memory_budget = int(value)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the recordings."""
+        return self._core.bytes_held
+
+    def keys(self) -> list:
+        """``"out"``, ``"loss"`` and ``(node, var)`` of every recorded series, in order."""
+        return [k if k in ("out", "loss") else tuple(k.split(".", 1)) for k in self._core.keys()]
+
+    def __len__(self) -> int:
+        return self._core.samples
+
+    # ---- retrieval ----------------------------------------------------------------------
+    def _key(self, item) -> str:
+        if isinstance(item, tuple) and len(item) == 2:
+            return f"{item[0]}.{var_name(item[1])}"
+        if isinstance(item, str):
+            return item
+        raise InvalidArgument(f"Observer: {item!r} is not a recording key ('out', 'loss' or (node, var))")
+
+    def _squeezed(self, key: str) -> bool:
+        """Loss and neuron-averaged variables are one number per sample: 1-d arrays."""
+        if key == "loss":
+            return True
+        return any(f"{n}.{v}" == key and mean for n, v, mean in self._core.recorded_state_variables())
+
+    def to_numpy(self, item) -> np.ndarray:
+        """A recording as one array (samples x width, or samples for loss and means); a
+        read-only view of the stored values, no copy."""
+        if item in ("steps", "time"):
+            return getattr(self, item)
+        key = self._key(item)
+        values = self._core.series(key)
+        return values[:, 0] if self._squeezed(key) else values
+
+    __getitem__ = to_numpy
+
+    def to_dataframe(self, item, copy: bool = True):
+        """A recording as a ``pandas.DataFrame`` indexed by time (one column per unit).
+        ``copy=False`` shares the stored values (read-only)."""
+        import pandas as pd
+
+        values = self.to_numpy(item)
+        columns = [_label(item)] if values.ndim == 1 else list(range(values.shape[1]))
+        data = values.reshape(len(values), -1)
+        return pd.DataFrame(data.copy() if copy else data, index=pd.Index(self.time, name="time"), columns=columns)
+
+    # ---- plots --------------------------------------------------------------------------
+    def plot(self, y, x=None, ax=None, **kwargs):
+        """Plot ``y`` against time, or against the recording ``x``; returns the matplotlib Axes.
+        Other keyword arguments go to ``ax.plot`` (``figsize`` to the new figure)."""
+        ax = _axes(ax, kwargs)
+        y_sig = self.to_numpy(y)
+        x_sig = self.time if x is None else self.to_numpy(x)
+        ax.plot(x_sig, y_sig, **kwargs)
+        ax.set_xlabel("time" if x is None else _label(x))
+        ax.set_ylabel(_label(y))
+        return ax
+
+    def matshow(self, v, ax=None, **kwargs):
+        """A heat map of a per-unit recording (units x time); returns the matplotlib Axes.
+        Other keyword arguments go to ``ax.imshow``."""
+        import matplotlib.pyplot as plt
+
+        ax = _axes(ax, kwargs)
+        values = self.to_numpy(v).reshape(len(self), -1)
+        t = self.time
+        extent = (t[0], t[-1], -0.5, values.shape[1] - 0.5) if len(t) else None
+        kwargs.setdefault("aspect", "auto")
+        kwargs.setdefault("interpolation", "none")
+        kwargs.setdefault("origin", "lower")
+        im = ax.imshow(values.T, extent=extent, **kwargs)
+        plt.colorbar(im, ax=ax, shrink=0.8)
+        ax.set_xlabel("time")
+        ax.set_ylabel(f"{_label(v)} (unit)")
+        return ax
+
+    def __repr__(self) -> str:
+        return f"qifsim.Observer(dt={self.dt}, samples={len(self)}, keys={self.keys()})"
+
+
+def _label(item) -> str:
+    return ".".join(item) if isinstance(item, tuple) else str(item)
+
+
+def _axes(ax, kwargs):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    figsize = kwargs.pop("figsize", None)
+    _, ax = plt.subplots(**({"figsize": figsize} if figsize is not None else {}))
+    return ax

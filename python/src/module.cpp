@@ -1,0 +1,452 @@
+// python/src/module.cpp - qifsim._qifsim: the C++ Network and Observer for Python (nanobind).
+//
+// A thin layer: NumPy arrays in and out, names as in C++. RectiPy's argument names and the
+// template mapping live in Python (qifsim/network.py); the simulation is the C++ library's.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/map.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/vector.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "numpy_sink.hpp"
+#include "qifsim/qifsim.hpp"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace qifsim::python {
+namespace {
+
+// Inputs: float64, C-contiguous, on the CPU. The Python layer converts anything else once
+// (np.ascontiguousarray), so a float64 array arrives here without a copy.
+using In1 = nb::ndarray<const double, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+using In2 = nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+using Out1 = nb::ndarray<nb::numpy, double, nb::ndim<1>>;
+using View2 = nb::ndarray<nb::numpy, const double, nb::ndim<2>>;
+using StepsView = nb::ndarray<nb::numpy, const std::int64_t, nb::ndim<1>>;
+
+/// A NumPy array that owns `values` (moved, not copied).
+Out1 to_numpy(std::vector<double>&& values) {
+  auto* heap = new std::vector<double>(std::move(values));
+  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<double>*>(p); });
+  return Out1(heap->data(), {heap->size()}, owner);
+}
+
+std::vector<double> to_vector(const In1& a) { return std::vector<double>(a.data(), a.data() + a.shape(0)); }
+
+Matrix to_matrix(const In2& a) {
+  const auto rows = static_cast<std::int64_t>(a.shape(0));
+  const auto cols = static_cast<std::int64_t>(a.shape(1));
+  return Matrix(rows, cols, std::vector<double>(a.data(), a.data() + a.size()));
+}
+
+/// A capsule that keeps a sink block alive for as long as a NumPy array views it.
+nb::capsule keep_alive(const std::shared_ptr<const void>& owner) {
+  auto* heap = new std::shared_ptr<const void>(owner);
+  return nb::capsule(heap, [](void* p) noexcept { delete static_cast<std::shared_ptr<const void>*>(p); });
+}
+
+Progress parse_progress(const std::string& name) {
+  if (name == "auto") return Progress::Auto;
+  if (name == "on") return Progress::On;
+  if (name == "off") return Progress::Off;
+  throw InvalidArgument("progress '" + name + "' is unknown (use 'auto', 'on' or 'off')");
+}
+
+/// Samples a run of `steps` steps takes (the schedule of the semantics spec).
+std::int64_t sample_count(std::int64_t steps, std::int64_t sampling_steps, std::int64_t cutoff) {
+  if (steps <= cutoff) return 0;
+  const std::int64_t first = (cutoff + sampling_steps - 1) / sampling_steps;
+  const std::int64_t last = (steps - 1) / sampling_steps;
+  return last >= first ? last - first + 1 : 0;
+}
+
+std::string format_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024.0 && u < 4) {
+    bytes /= 1024.0;
+    ++u;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f %s", bytes, units[u]);
+  return buf;
+}
+
+void set_population_param(QifPopulation& pop, const std::string& key, std::vector<double> values) {
+  static const std::map<std::string, Param QifPopulation::*> fields = {
+      {"eta", &QifPopulation::eta},         {"tau", &QifPopulation::tau},
+      {"k", &QifPopulation::k},             {"tau_s", &QifPopulation::tau_s},
+      {"v0", &QifPopulation::v0},           {"s0", &QifPopulation::s0},
+      {"v_threshold", &QifPopulation::v_threshold}, {"v_reset", &QifPopulation::v_reset},
+      {"alpha", &QifPopulation::alpha},     {"tau_x", &QifPopulation::tau_x},
+      {"x0", &QifPopulation::x0}};
+  const auto it = fields.find(key);
+  if (it == fields.end()) {
+    std::string names;
+    for (const auto& f : fields) names += (names.empty() ? "" : ", ") + f.first;
+    throw InvalidArgument("add_population: unknown parameter '" + key + "' (parameters: " + names + ")");
+  }
+  pop.*(it->second) = Param(std::move(values));
+}
+
+/// Run options shared by run() and test().
+RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
+                        std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs) {
+  RunOptions opt;
+  opt.sampling_steps = sampling_steps;
+  opt.cutoff = cutoff;
+  opt.progress = parse_progress(progress);
+  opt.memory_budget = memory_budget;
+  opt.batch_samples = batch_samples;
+  opt.cuda_graphs = cuda_graphs;
+  return opt;
+}
+
+std::atomic<bool> g_sigint{false};
+
+extern "C" void on_sigint(int) { g_sigint.store(true, std::memory_order_relaxed); }
+
+/// While alive (and `on`), SIGINT (Ctrl-C) stops the run at the next step boundary instead
+/// of waiting for its end: Python's own handler cannot run while the GIL is released.
+class SigintStop {
+ public:
+  explicit SigintStop(bool on) {
+    if (!on) return;
+    g_sigint.store(false);
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART | SA_ONSTACK;  // no EINTR in the engine's threads
+    sigemptyset(&sa.sa_mask);
+    installed_ = sigaction(SIGINT, &sa, &old_) == 0;
+  }
+  ~SigintStop() {
+    if (installed_) sigaction(SIGINT, &old_, nullptr);
+  }
+  SigintStop(const SigintStop&) = delete;
+  SigintStop& operator=(const SigintStop&) = delete;
+  const std::atomic<bool>* flag() const { return installed_ ? &g_sigint : nullptr; }
+  bool fired() const { return installed_ && g_sigint.load(); }
+
+ private:
+  struct sigaction old_ {};
+  bool installed_ = false;
+};
+
+/// After a run that Ctrl-C stopped: KeyboardInterrupt, saying how to go on (GIL held).
+[[noreturn]] void raise_interrupted(const Network& net, std::int64_t steps) {
+  const std::string msg = "qifsim: run interrupted before step " + std::to_string(net.resume_step()) + " of " +
+                          std::to_string(steps) + "; the samples so far are in the observer; run(..., obs=obs, "
+                          "resume=True) with the same inputs continues";
+  PyErr_SetString(PyExc_KeyboardInterrupt, msg.c_str());
+  throw nb::python_error();
+}
+
+/// Before a run into `into`: reserve the samples it will add in the sink (one allocation,
+/// no growth) and check them against the memory budget, which C++ cannot see because the
+/// values live in the sink. C++ then checks the rest (step indices, ring buffer) against
+/// what is left. Returns the budget to restore afterwards. Does nothing (and lets the run
+/// refuse with C++'s own message) when the arguments are not valid.
+std::size_t prepare_sink(const Network& net, std::int64_t steps, std::int64_t cols, const RunOptions& opt,
+                         PyObserver& into) {
+  const std::size_t budget = opt.memory_budget > 0 ? opt.memory_budget : into.obs.memory_budget();
+  if (!net.compiled() || steps <= 0 || cols != net.input_width() || opt.sampling_steps < 1 ||
+      opt.cutoff < 0 || opt.cutoff >= steps) {
+    return into.obs.memory_budget();
+  }
+  std::vector<std::int64_t> widths;
+  const RecordSpec& spec = into.obs.spec();
+  try {
+    if (spec.output) widths.push_back(net.output_width());
+    if (spec.loss) widths.push_back(1);
+    for (const auto& v : spec.vars) widths.push_back(v.mean ? 1 : net.node_size(v.node));
+  } catch (const Error&) {
+    return into.obs.memory_budget();  // unknown node: run() says so in its own words
+  }
+  std::int64_t row = 0;
+  for (auto w : widths) row += w;
+  const std::int64_t held = into.sink->samples();
+  const std::int64_t first = opt.resume ? net.resume_step() : 0;
+  const std::int64_t more =
+      sample_count(steps, opt.sampling_steps, opt.cutoff) - sample_count(first, opt.sampling_steps, opt.cutoff);
+  const double need = static_cast<double>(held + more) * static_cast<double>(row) * sizeof(double);
+  if (need > static_cast<double>(budget)) {
+    throw MemoryBudgetError("recording needs " + format_bytes(need) + " (" + std::to_string(held + more) +
+                            " samples x " + std::to_string(row) + " values x 8 bytes) but the memory budget is " +
+                            format_bytes(static_cast<double>(budget)) +
+                            "; record fewer or neuron-averaged variables, raise sampling_steps, or raise "
+                            "the budget (memory_budget=...)");
+  }
+  into.sink->reserve(held + more, widths);
+  const std::size_t saved = into.obs.memory_budget();
+  into.obs.set_memory_budget(budget - static_cast<std::size_t>(need));
+  return saved;
+}
+
+void raise_as(const char* name, const char* what) {
+  try {
+    nb::object cls = nb::module_::import_("qifsim.errors").attr(name);
+    PyErr_SetString(cls.ptr(), what);
+  } catch (const std::exception&) {
+    PyErr_SetString(PyExc_RuntimeError, what);
+  }
+}
+
+void translate(const std::exception_ptr& p, void*) {
+  try {
+    std::rethrow_exception(p);
+  } catch (const DivergenceError& e) {
+    raise_as("DivergenceError", e.what());
+  } catch (const MemoryBudgetError& e) {
+    raise_as("MemoryBudgetError", e.what());
+  } catch (const InvalidArgument& e) {
+    raise_as("InvalidArgument", e.what());
+  } catch (const GraphError& e) {
+    raise_as("GraphError", e.what());
+  } catch (const IoError& e) {
+    raise_as("IoError", e.what());
+  } catch (const BackendError& e) {
+    raise_as("BackendError", e.what());
+  } catch (const Error& e) {
+    raise_as("Error", e.what());
+  }
+}
+
+}  // namespace
+}  // namespace qifsim::python
+
+NB_MODULE(_qifsim, m) {
+  using namespace qifsim;
+  using namespace qifsim::python;
+  m.doc() = "qifsim's C++ engine (Network, Observer) for Python; use the qifsim package's wrappers.";
+  m.attr("__version__") = QIFSIM_VERSION_STRING;
+  nb::register_exception_translator(translate);
+
+  m.def("built_with_cuda", &built_with_cuda, "True when this build contains the CUDA backend.");
+  m.def(
+      "cuda_device_status",
+      [] {
+        const DeviceStatus s = cuda_device_status();
+        return std::make_pair(s.usable, s.description);
+      },
+      "(usable, description) of GPU 0 for the CUDA backend.");
+  m.def("default_memory_budget", &default_memory_budget,
+        "Bytes a recording may take by default (half the machine's memory).");
+
+  nb::class_<PyObserver>(m, "Observer",
+                         "Recordings of a run or a hand-written loop, stored batch by batch in NumPy-shared blocks.")
+      .def(
+          "__init__",
+          [](PyObserver* self, double dt, bool record_output, bool record_loss,
+             const std::vector<std::tuple<std::string, std::string, bool>>& record_vars) {
+            std::vector<RecordVar> vars;
+            for (const auto& [node, var, mean] : record_vars) vars.push_back(RecordVar{node, var, mean});
+            new (self) PyObserver(dt, record_output, record_loss, std::move(vars));
+          },
+          "dt"_a, "record_output"_a = true, "record_loss"_a = false, "record_vars"_a = nb::list())
+      .def(
+          "record",
+          [](PyObserver& o, std::int64_t step, const In1& output, double loss, const std::vector<In1>& vars) {
+            std::vector<std::vector<double>> values;
+            values.reserve(vars.size());
+            for (const auto& v : vars) values.push_back(to_vector(v));
+            o.obs.record(step, to_vector(output), loss, values);
+          },
+          "step"_a, "output"_a, "loss"_a, "vars"_a, "Store one sample as given (manual use).")
+      .def_prop_ro("dt", [](const PyObserver& o) { return o.obs.dt(); })
+      .def_prop_ro("samples", [](const PyObserver& o) { return o.sink->samples(); })
+      .def_prop_ro("batches", [](const PyObserver& o) { return o.sink->batches(); },
+                   "Batches received from the engine (or one per manual record()).")
+      .def("keys", [](const PyObserver& o) { return o.sink->keys(); })
+      .def("recorded_state_variables", [](const PyObserver& o) {
+        std::vector<std::tuple<std::string, std::string, bool>> out;
+        for (const auto& v : o.obs.spec().vars) out.emplace_back(v.node, v.var, v.mean);
+        return out;
+      })
+      .def_prop_ro("record_output", [](const PyObserver& o) { return o.obs.spec().output; })
+      .def_prop_ro("record_loss", [](const PyObserver& o) { return o.obs.spec().loss; })
+      .def(
+          "series",
+          [](const PyObserver& o, const std::string& key) {
+            const auto& keys = o.sink->keys();
+            const auto it = std::find(keys.begin(), keys.end(), key);
+            if (it == keys.end()) {
+              std::string names;
+              for (const auto& k : keys) names += (names.empty() ? "" : ", ") + k;
+              throw InvalidArgument("Observer: no series '" + key + "' was recorded (series: " +
+                                    (names.empty() ? std::string("none") : names) + ")");
+            }
+            const SeriesView v = o.sink->series(static_cast<std::size_t>(it - keys.begin()));
+            static const double empty = 0.0;
+            if (!v.data) return View2(&empty, {0, static_cast<std::size_t>(v.width)}, nb::handle());
+            return View2(v.data, {static_cast<std::size_t>(v.rows), static_cast<std::size_t>(v.width)},
+                         keep_alive(v.owner));
+          },
+          "key"_a, "Samples x width, read-only, sharing the stored values (no copy).")
+      .def_prop_ro(
+          "steps",
+          [](const PyObserver& o) {
+            const SeriesView v = o.sink->steps();
+            static const std::int64_t empty = 0;
+            if (!v.data) return StepsView(&empty, {0}, nb::handle());
+            return StepsView(v.data, {static_cast<std::size_t>(v.rows)}, keep_alive(v.owner));
+          },
+          nb::rv_policy::move, "Step index of every sample, read-only (no copy).")
+      .def_prop_rw(
+          "memory_budget", [](const PyObserver& o) { return o.obs.memory_budget(); },
+          [](PyObserver& o, std::size_t bytes) { o.obs.set_memory_budget(bytes); })
+      .def_prop_ro("bytes_held", [](const PyObserver& o) { return o.sink->bytes_held(); });
+
+  nb::class_<Network>(m, "Network", "A compiled network of QIF populations and function nodes (C++ API names).")
+      .def(
+          "__init__",
+          [](Network* self, double dt, const std::string& backend, const std::string& precision) {
+            new (self) Network(dt, parse_backend(backend), parse_precision(precision));
+          },
+          "dt"_a = 1e-3, "backend"_a = "cpu", "precision"_a = "float64")
+      .def(
+          "add_population",
+          [](Network& net, const std::string& name, std::int64_t n, const In2& weights,
+             const std::map<std::string, In1>& params, bool adaptation, const std::string& output_var) {
+            QifPopulation pop;
+            pop.n = n;
+            if (weights.size() > 0) pop.weights = to_matrix(weights);
+            for (const auto& [key, values] : params) set_population_param(pop, key, to_vector(values));
+            pop.adaptation = adaptation;
+            pop.output_var = output_var;
+            net.add_population(name, std::move(pop));
+          },
+          "name"_a, "n"_a, "weights"_a, "params"_a, "adaptation"_a = false, "output_var"_a = "s")
+      .def(
+          "add_function",
+          [](Network& net, const std::string& name, std::int64_t size, const std::string& activation) {
+            net.add_function(name, size, parse_activation(activation));
+          },
+          "name"_a, "size"_a, "activation"_a)
+      .def(
+          "add_edge",
+          [](Network& net, const std::string& source, const std::string& target, const In2& weights) {
+            net.add_edge(source, target, to_matrix(weights));
+          },
+          "source"_a, "target"_a, "weights"_a)
+      .def("compile", &Network::compile)
+      .def_prop_ro("compiled", &Network::compiled)
+      .def_prop_ro("dt", &Network::dt)
+      .def_prop_ro("precision", [](const Network& n) { return to_string(n.precision()); })
+      .def_prop_ro("backend", [](const Network& n) { return to_string(n.backend()); })
+      .def_prop_ro("input_node", [](const Network& n) { return n.input_node(); })
+      .def_prop_ro("output_node", [](const Network& n) { return n.output_node(); })
+      .def_prop_ro("input_width", &Network::input_width)
+      .def_prop_ro("output_width", &Network::output_width)
+      .def_prop_ro("step_count", &Network::step_count)
+      .def("node_size", &Network::node_size, "node"_a)
+      .def(
+          "forward",
+          [](Network& net, const In1& x) {
+            if (!net.compiled()) throw InvalidArgument("Network::forward: call compile() first");
+            if (static_cast<std::int64_t>(x.shape(0)) != net.input_width()) {
+              throw InvalidArgument("Network::forward: input has " + std::to_string(x.shape(0)) +
+                                    " values; the input node '" + net.input_node() + "' takes " +
+                                    std::to_string(net.input_width()));
+            }
+            std::vector<double> y(static_cast<std::size_t>(net.output_width()));
+            net.forward(x.data(), y.data());
+            return to_numpy(std::move(y));
+          },
+          "x"_a, "One step; returns the output at the step's start.")
+      .def(
+          "get_var", [](const Network& net, const std::string& node, const std::string& var) {
+            return to_numpy(net.get_var(node, var));
+          },
+          "node"_a, "var"_a)
+      .def(
+          "set_var",
+          [](Network& net, const std::string& node, const std::string& var, const In1& values) {
+            net.set_var(node, var, to_vector(values));
+          },
+          "node"_a, "var"_a, "values"_a)
+      .def(
+          "reset",
+          [](Network& net, const std::vector<std::tuple<std::string, std::string, In1>>& state) {
+            if (state.empty()) {
+              net.reset();
+              return;
+            }
+            std::vector<VarValue> values;
+            for (const auto& [node, var, v] : state) values.push_back(VarValue{node, var, to_vector(v)});
+            net.reset(values);
+          },
+          "state"_a = nb::list(), "Back to the initial state, then set the given (node, var, values).")
+      .def(
+          "run",
+          [](Network& net, const In2& inputs, PyObserver& into, std::int64_t sampling_steps, std::int64_t cutoff,
+             const std::string& progress, std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
+             bool resume, std::int64_t divergence_check_steps, bool handle_sigint) {
+            const Matrix in = to_matrix(inputs);  // Network::run takes a Matrix: one copy of the inputs
+            RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs);
+            opt.resume = resume;
+            if (divergence_check_steps >= 0) opt.divergence_check_steps = divergence_check_steps;
+            const std::size_t saved = prepare_sink(net, in.rows, in.cols, opt, into);
+            struct Restore {
+              Observer& obs;
+              std::size_t budget;
+              ~Restore() { obs.set_memory_budget(budget); }
+            } restore{into.obs, saved};
+            SigintStop sigint(handle_sigint);
+            opt.stop = sigint.flag();
+            {
+              nb::gil_scoped_release release;
+              net.run(in, opt, into.obs);
+            }
+            if (sigint.fired() && net.interrupted()) raise_interrupted(net, in.rows);
+          },
+          "inputs"_a, "observer"_a, "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto",
+          "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true, "resume"_a = false,
+          "divergence_check_steps"_a = -1, "handle_sigint"_a = false,
+          "Run inputs.shape[0] steps, appending the samples to `observer` batch by batch.")
+      .def_prop_ro("interrupted", &Network::interrupted)
+      .def_prop_ro("resume_step", &Network::resume_step)
+      .def(
+          "test",
+          [](Network& net, const In2& inputs, const In2& targets, const std::string& loss, bool record_output,
+             bool record_loss, const std::vector<std::tuple<std::string, std::string, bool>>& record_vars,
+             std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
+             std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs) {
+            const Matrix in = to_matrix(inputs);
+            const Matrix tg = to_matrix(targets);
+            RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs);
+            opt.record_output = record_output;
+            opt.record_loss = record_loss;
+            for (const auto& [node, var, mean] : record_vars) opt.record_vars.push_back(RecordVar{node, var, mean});
+            std::unique_ptr<TestResult> result;
+            {
+              nb::gil_scoped_release release;
+              result = std::make_unique<TestResult>(net.test(in, tg, loss, opt));
+            }
+            // Network::test records into its own in-memory Observer: take its series over.
+            auto out = std::make_unique<PyObserver>(net.dt(), record_output, record_loss, opt.record_vars);
+            out->sink->adopt(result->observer);
+            return std::make_pair(std::move(out), result->loss);
+          },
+          "inputs"_a, "targets"_a, "loss"_a = "mse", "record_output"_a = true, "record_loss"_a = false,
+          "record_vars"_a = nb::list(), "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto",
+          "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true,
+          "Run and compare the output with targets; returns (observer, mean per-step loss).");
+}

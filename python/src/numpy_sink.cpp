@@ -1,0 +1,166 @@
+// python/src/numpy_sink.cpp - batches from the engine into NumPy-shareable blocks.
+#include "numpy_sink.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "qifsim/error.hpp"
+
+namespace qifsim::python {
+
+NumpySink::NumpySink(const Observer& obs) : keys_(obs.keys()), columns_(keys_.size()) {
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    const std::int64_t w = obs.width(keys_[i]);
+    columns_[i].width = w > 0 ? w : -1;
+  }
+  steps_.width = 1;
+}
+
+template <class T>
+void NumpySink::grow(Column<T>& c, std::int64_t rows, std::int64_t used) {
+  if (c.block && c.block->capacity >= rows) return;
+  auto block = std::make_shared<Block<T>>();
+  const auto values = static_cast<std::size_t>(rows * std::max<std::int64_t>(c.width, 0));
+  block->owned.reset(new T[std::max<std::size_t>(values, 1)]);  // uninitialised on purpose
+  block->data = block->owned.get();
+  block->capacity = rows;
+  if (c.block && used > 0) {
+    std::memcpy(block->data, c.block->data, static_cast<std::size_t>(used * c.width) * sizeof(T));
+  }
+  c.block = std::move(block);  // arrays that view the old block keep it alive
+}
+
+void NumpySink::fix_widths(const std::vector<std::int64_t>& widths) {
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i].width < 0) columns_[i].width = widths[i];
+  }
+}
+
+void NumpySink::ensure(std::int64_t rows) {
+  const std::int64_t capacity = steps_.block ? steps_.block->capacity : 0;
+  // Manual recording grows by doubling; run() reserves the exact count beforehand.
+  const std::int64_t target = rows <= capacity ? capacity : std::max({rows, 2 * capacity, std::int64_t{256}});
+  for (auto& c : columns_) grow(c, target, rows_);
+  grow(steps_, target, rows_);
+}
+
+void NumpySink::write(const Observer& obs, std::int64_t count, const std::int64_t* steps,
+                      const std::vector<const double*>& series) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (series.size() != columns_.size()) {
+    throw InvalidArgument("qifsim (Python): a batch has " + std::to_string(series.size()) +
+                          " series; the observer records " + std::to_string(columns_.size()));
+  }
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const std::int64_t w = obs.width(keys_[i]);
+    if (columns_[i].width == w) continue;
+    if (rows_ > 0 && columns_[i].width >= 0) {
+      throw InvalidArgument("qifsim (Python): series '" + keys_[i] + "' holds samples of width " +
+                            std::to_string(columns_[i].width) + "; new samples have width " +
+                            std::to_string(w));
+    }
+    columns_[i] = Column<double>{w, nullptr};  // a reservation made for other widths
+  }
+  ensure(rows_ + count);
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    Column<double>& c = columns_[i];
+    std::memcpy(c.block->data + rows_ * c.width, series[i],
+                static_cast<std::size_t>(count * c.width) * sizeof(double));
+  }
+  std::memcpy(steps_.block->data + rows_, steps, static_cast<std::size_t>(count) * sizeof(std::int64_t));
+  rows_ += count;
+  ++batches_;
+}
+
+void NumpySink::reserve(std::int64_t total, const std::vector<std::int64_t>& widths) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (widths.size() != columns_.size()) return;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i].width >= 0 && columns_[i].width != widths[i]) return;
+  }
+  fix_widths(widths);
+  for (auto& c : columns_) grow(c, total, rows_);
+  grow(steps_, total, rows_);
+}
+
+void NumpySink::adopt(const Observer& src) {
+  const std::vector<std::string> keys = src.keys();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (keys != keys_ || rows_ != 0) {
+    throw InvalidArgument("qifsim (Python): cannot take over the recordings of another observer");
+  }
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    Matrix m = src.to_matrix(keys_[i]);
+    auto block = std::make_shared<Block<double>>();
+    block->adopted = std::move(m.data);
+    block->data = block->adopted.data();
+    block->capacity = m.rows;
+    columns_[i].width = m.cols;
+    columns_[i].block = std::move(block);
+  }
+  auto block = std::make_shared<Block<std::int64_t>>();
+  block->adopted = src.steps();
+  block->data = block->adopted.data();
+  block->capacity = src.samples();
+  steps_.block = std::move(block);
+  rows_ = src.samples();
+  batches_ = rows_ > 0 ? 1 : 0;
+}
+
+std::int64_t NumpySink::samples() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return rows_;
+}
+
+std::int64_t NumpySink::batches() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return batches_;
+}
+
+std::int64_t NumpySink::width(std::size_t i) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::max<std::int64_t>(columns_.at(i).width, 0);
+}
+
+std::size_t NumpySink::bytes_held() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::size_t bytes = static_cast<std::size_t>(rows_) * sizeof(std::int64_t);
+  for (const auto& c : columns_) {
+    bytes += static_cast<std::size_t>(rows_ * std::max<std::int64_t>(c.width, 0)) * sizeof(double);
+  }
+  return bytes;
+}
+
+SeriesView NumpySink::series(std::size_t i) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Column<double>& c = columns_.at(i);
+  SeriesView v;
+  v.rows = rows_;
+  v.width = std::max<std::int64_t>(c.width, 0);
+  if (c.block) {
+    v.owner = c.block;
+    v.data = c.block->data;
+  }
+  return v;
+}
+
+SeriesView NumpySink::steps() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  SeriesView v;
+  v.rows = rows_;
+  v.width = 1;
+  if (steps_.block) {
+    v.owner = steps_.block;
+    v.data = steps_.block->data;
+  }
+  return v;
+}
+
+PyObserver::PyObserver(double dt, bool record_output, bool record_loss, std::vector<RecordVar> vars)
+    : obs(dt, record_output, record_loss, std::move(vars)), sink(std::make_shared<NumpySink>(obs)) {
+  obs.add_sink(sink);
+  obs.set_keep_in_memory(false);
+}
+
+}  // namespace qifsim::python
