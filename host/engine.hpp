@@ -32,8 +32,8 @@ struct RecordItem {
 struct RunPlan {
   std::int64_t steps = 0;
   SampleSchedule schedule;
-  const Matrix* inputs = nullptr;   // steps x input width
-  const Matrix* targets = nullptr;  // steps x output width, or null
+  const MatrixView* inputs = nullptr;   // steps x input width
+  const MatrixView* targets = nullptr;  // steps x output width, or null
   LossKind loss = LossKind::Mse;
   std::int64_t output_offset = -1;  // -1: output not recorded
   std::int64_t loss_offset = -1;    // -1: loss not recorded

@@ -204,18 +204,25 @@ void Network::reset(const std::vector<VarValue>& state) {
   for (const auto& entry : state) set_var(entry.node, entry.var, entry.values);
 }
 
-Observer Network::run(const Matrix& inputs, const RunOptions& options) {
+Observer Network::run(MatrixView inputs, const RunOptions& options) {
   Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars});
   if (options.memory_budget > 0) obs.set_memory_budget(options.memory_budget);
   run_impl(inputs, nullptr, "mse", options, obs, nullptr);
   return obs;
 }
 
-void Network::run(const Matrix& inputs, const RunOptions& options, Observer& into) {
+void Network::run(MatrixView inputs, const RunOptions& options, Observer& into) {
   run_impl(inputs, nullptr, "mse", options, into, nullptr);
 }
 
-TestResult Network::test(const Matrix& inputs, const Matrix& targets, const std::string& loss,
+double Network::test(MatrixView inputs, MatrixView targets, const std::string& loss, const RunOptions& options,
+                     Observer& into) {
+  double mean_loss = 0.0;
+  run_impl(inputs, &targets, loss, options, into, &mean_loss);
+  return mean_loss;
+}
+
+TestResult Network::test(MatrixView inputs, MatrixView targets, const std::string& loss,
                          const RunOptions& options) {
   Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars});
   if (options.memory_budget > 0) obs.set_memory_budget(options.memory_budget);
@@ -224,19 +231,20 @@ TestResult Network::test(const Matrix& inputs, const Matrix& targets, const std:
   return TestResult{std::move(obs), mean_loss};
 }
 
-void Network::run_impl(const Matrix& inputs, const Matrix* targets, const std::string& loss,
+void Network::run_impl(const MatrixView& inputs, const MatrixView* targets, const std::string& loss,
                        const RunOptions& options, Observer& into, double* mean_loss) {
   require_compiled("run");
   const std::string where = targets ? "Network::test" : "Network::run";
   // ---- Check every argument before anything is allocated or stepped. ----
   const std::int64_t steps = inputs.rows;
   if (steps <= 0) throw InvalidArgument(where + ": inputs have no rows (one row per step)");
-  if (inputs.cols != input_width() || static_cast<std::int64_t>(inputs.data.size()) != steps * inputs.cols) {
+  if (inputs.cols != input_width() || inputs.data == nullptr ||
+      static_cast<std::int64_t>(inputs.size) != steps * inputs.cols) {
     throw InvalidArgument(where + ": inputs are " + detail::shape(inputs.rows, inputs.cols) +
-                          " (" + std::to_string(inputs.data.size()) + " values); expected steps x " +
+                          " (" + std::to_string(inputs.size) + " values); expected steps x " +
                           std::to_string(input_width()) + " for the input node '" + input_node() + "'");
   }
-  for (std::size_t i = 0; i < inputs.data.size(); ++i) {
+  for (std::size_t i = 0; i < inputs.size; ++i) {
     if (!std::isfinite(inputs.data[i])) {
       throw InvalidArgument(where + ": input (" + std::to_string(i / inputs.cols) + ", " +
                             std::to_string(i % inputs.cols) + ") is not finite");
@@ -272,8 +280,8 @@ void Network::run_impl(const Matrix& inputs, const Matrix* targets, const std::s
   plan.inputs = &inputs;
   if (targets) {
     plan.loss = detail::parse_loss(loss);
-    if (targets->rows != steps || targets->cols != output_width() ||
-        static_cast<std::int64_t>(targets->data.size()) != steps * targets->cols) {
+    if (targets->rows != steps || targets->cols != output_width() || targets->data == nullptr ||
+        static_cast<std::int64_t>(targets->size) != steps * targets->cols) {
       throw InvalidArgument(where + ": targets are " + detail::shape(targets->rows, targets->cols) +
                             "; expected " + detail::shape(steps, output_width()) +
                             " (steps x output width of '" + output_node() + "')");

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "binary_io.hpp"
+#include "sample_schedule.hpp"
 #include "npy_writer.hpp"
 #include "qifsim/error.hpp"
 #include "text.hpp"
@@ -24,6 +25,11 @@ std::size_t default_memory_budget() {
   const long page_size = sysconf(_SC_PAGE_SIZE);
   if (pages <= 0 || page_size <= 0) return std::size_t{8} << 30;  // 8 GiB when unknown
   return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_size) / 2;
+}
+
+std::int64_t sample_count(std::int64_t steps, std::int64_t sampling_steps, std::int64_t cutoff) {
+  if (sampling_steps < 1) throw InvalidArgument("sample_count: sampling_steps must be >= 1");
+  return detail::SampleSchedule{sampling_steps, cutoff}.count(steps);
 }
 
 Observer::Observer(double dt, bool record_output, bool record_loss, std::vector<RecordVar> record_vars)

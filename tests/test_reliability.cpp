@@ -423,3 +423,38 @@ TEST(Determinism, LargePopulationWithThreadsIsBitIdentical) {
 }
 
 }  // namespace
+
+namespace {
+
+// ---- Views and observers given by the caller --------------------------------------------
+
+TEST(Views, RawArrayViewRunsLikeTheMatrixAndTestRecordsIntoAnObserver) {
+  const Matrix x = drive(1500, 24);
+  const std::vector<double> raw = x.data;  // the caller's own buffer
+  qifsim::Network a = make_net();
+  const qifsim::Observer from_matrix = a.run(x, options());
+  qifsim::Network b = make_net();
+  const qifsim::Observer from_view = b.run(qifsim::MatrixView(raw.data(), 1500, 24), options());
+  EXPECT_TRUE(identical(from_view, from_matrix));
+  EXPECT_EQ(from_view.samples(), qifsim::sample_count(1500, 3, 101));
+
+  const Matrix targets(1500, 24, 0.25);
+  qifsim::RunOptions o = options();
+  o.record_loss = true;
+  qifsim::Network c = make_net();
+  const qifsim::TestResult whole = c.test(x, targets, "mse", o);
+  qifsim::Network d = make_net();
+  qifsim::Observer into(1e-3, true, true, o.record_vars);
+  const double loss = d.test(x, targets, "mse", o, into);
+  EXPECT_EQ(loss, whole.loss);
+  EXPECT_TRUE(identical(into, whole.observer));
+
+  // A Matrix whose data does not match its shape is refused, naming the count.
+  Matrix broken = x;
+  broken.data.pop_back();
+  qifsim::Network e = make_net();
+  const std::string m = error_of([&] { e.run(broken, options()); });
+  EXPECT_NE(m.find("35999 values"), std::string::npos) << m;
+}
+
+}  // namespace

@@ -1,6 +1,7 @@
 // qifsim/matrix.hpp - the dense row-major array type used at the API boundary.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
@@ -28,6 +29,22 @@ struct Matrix {
   const double* row(std::int64_t r) const { return data.data() + r * cols; }
   double* row(std::int64_t r) { return data.data() + r * cols; }
   bool empty() const { return rows == 0 || cols == 0; }
+};
+
+/// A read-only view of row-major doubles owned elsewhere (a Matrix, a NumPy array, a
+/// memory-mapped file): rows x cols values, `size` of them readable. A Matrix converts to it.
+struct MatrixView {
+  const double* data = nullptr;
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::size_t size = 0;  ///< values readable at data (rows * cols for a consistent view)
+
+  MatrixView() = default;
+  MatrixView(const double* values, std::int64_t r, std::int64_t c)
+      : data(values), rows(r), cols(c), size(static_cast<std::size_t>(r * c)) {}
+  MatrixView(const Matrix& m)  // NOLINT: implicit on purpose, so a Matrix is accepted as is
+      : data(m.data.data()), rows(m.rows), cols(m.cols), size(m.data.size()) {}
+  const double* row(std::int64_t r) const { return data + r * cols; }
 };
 
 }  // namespace qifsim

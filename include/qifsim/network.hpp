@@ -139,18 +139,21 @@ class Network {
   void reset(const std::vector<VarValue>& state);
 
   /// Run inputs.rows steps (inputs: steps x input_width()) and return the recordings.
-  Observer run(const Matrix& inputs, const RunOptions& options = {});
+  Observer run(MatrixView inputs, const RunOptions& options = {});
   /// The same, appending to `into`, which decides what is recorded (the record_* fields and
   /// memory_budget of options are not used). Samples recorded before an error stay in `into`.
-  void run(const Matrix& inputs, const RunOptions& options, Observer& into);
+  void run(MatrixView inputs, const RunOptions& options, Observer& into);
   /// Run and compare the output with targets (steps x output_width()) under `loss`
   /// ("mse": mean squared error over outputs, or "l1": mean absolute error).
-  TestResult test(const Matrix& inputs, const Matrix& targets, const std::string& loss = "mse",
+  TestResult test(MatrixView inputs, MatrixView targets, const std::string& loss = "mse",
                   const RunOptions& options = {});
+  /// The same, recording into `into` (as run() does); returns the mean per-step loss.
+  double test(MatrixView inputs, MatrixView targets, const std::string& loss, const RunOptions& options,
+              Observer& into);
 
  private:
   void require_compiled(const char* what) const;
-  void run_impl(const Matrix& inputs, const Matrix* targets, const std::string& loss,
+  void run_impl(const MatrixView& inputs, const MatrixView* targets, const std::string& loss,
                 const RunOptions& options, Observer& into, double* mean_loss);
 
   double dt_;

@@ -155,6 +155,10 @@ class Observer {
   std::vector<double> scratch_;  // one batch, series after series, for the sinks
 };
 
+/// Number of samples a run of `steps` steps takes: steps t >= cutoff with
+/// t % sampling_steps == 0.
+std::int64_t sample_count(std::int64_t steps, std::int64_t sampling_steps, std::int64_t cutoff);
+
 /// Half of the machine's physical memory (the default recording budget).
 std::size_t default_memory_budget();
 
