@@ -51,10 +51,17 @@ Out1 to_numpy(std::vector<double>&& values) {
 
 std::vector<double> to_vector(const In1& a) { return std::vector<double>(a.data(), a.data() + a.shape(0)); }
 
+/// A copy the engine keeps (weights).
 Matrix to_matrix(const In2& a) {
   const auto rows = static_cast<std::int64_t>(a.shape(0));
   const auto cols = static_cast<std::int64_t>(a.shape(1));
   return Matrix(rows, cols, std::vector<double>(a.data(), a.data() + a.size()));
+}
+
+/// The array's memory as the engine's input: no copy (nanobind converts other dtypes or
+/// layouts to a C-contiguous float64 array first).
+MatrixView view_of(const In2& a) {
+  return MatrixView(a.data(), static_cast<std::int64_t>(a.shape(0)), static_cast<std::int64_t>(a.shape(1)));
 }
 
 /// A capsule that keeps a sink block alive for as long as a NumPy array views it.
@@ -70,13 +77,6 @@ Progress parse_progress(const std::string& name) {
   throw InvalidArgument("progress '" + name + "' is unknown (use 'auto', 'on' or 'off')");
 }
 
-/// Samples a run of `steps` steps takes (the schedule of the semantics spec).
-std::int64_t sample_count(std::int64_t steps, std::int64_t sampling_steps, std::int64_t cutoff) {
-  if (steps <= cutoff) return 0;
-  const std::int64_t first = (cutoff + sampling_steps - 1) / sampling_steps;
-  const std::int64_t last = (steps - 1) / sampling_steps;
-  return last >= first ? last - first + 1 : 0;
-}
 
 std::string format_bytes(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -399,7 +399,7 @@ NB_MODULE(_qifsim, m) {
           [](Network& net, const In2& inputs, PyObserver& into, std::int64_t sampling_steps, std::int64_t cutoff,
              const std::string& progress, std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
              bool resume, std::int64_t divergence_check_steps, bool handle_sigint) {
-            const Matrix in = to_matrix(inputs);  // Network::run takes a Matrix: one copy of the inputs
+            const MatrixView in = view_of(inputs);  // the NumPy array itself, no copy
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs);
             opt.resume = resume;
             if (divergence_check_steps >= 0) opt.divergence_check_steps = divergence_check_steps;
@@ -429,21 +429,26 @@ NB_MODULE(_qifsim, m) {
              bool record_loss, const std::vector<std::tuple<std::string, std::string, bool>>& record_vars,
              std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
              std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs) {
-            const Matrix in = to_matrix(inputs);
-            const Matrix tg = to_matrix(targets);
+            const MatrixView in = view_of(inputs);
+            const MatrixView tg = view_of(targets);
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs);
             opt.record_output = record_output;
             opt.record_loss = record_loss;
             for (const auto& [node, var, mean] : record_vars) opt.record_vars.push_back(RecordVar{node, var, mean});
-            std::unique_ptr<TestResult> result;
+            // Recorded straight into the NumPy-backed observer, batch by batch, as run() does.
+            auto out = std::make_unique<PyObserver>(net.dt(), record_output, record_loss, opt.record_vars);
+            const std::size_t saved = prepare_sink(net, in.rows, in.cols, opt, *out);
+            struct Restore {
+              Observer& obs;
+              std::size_t budget;
+              ~Restore() { obs.set_memory_budget(budget); }
+            } restore{out->obs, saved};
+            double mean_loss = 0.0;
             {
               nb::gil_scoped_release release;
-              result = std::make_unique<TestResult>(net.test(in, tg, loss, opt));
+              mean_loss = net.test(in, tg, loss, opt, out->obs);
             }
-            // Network::test records into its own in-memory Observer: take its series over.
-            auto out = std::make_unique<PyObserver>(net.dt(), record_output, record_loss, opt.record_vars);
-            out->sink->adopt(result->observer);
-            return std::make_pair(std::move(out), result->loss);
+            return std::make_pair(std::move(out), mean_loss);
           },
           "inputs"_a, "targets"_a, "loss"_a = "mse", "record_output"_a = true, "record_loss"_a = false,
           "record_vars"_a = nb::list(), "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto",

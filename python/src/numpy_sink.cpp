@@ -84,30 +84,6 @@ void NumpySink::reserve(std::int64_t total, const std::vector<std::int64_t>& wid
   grow(steps_, total, rows_);
 }
 
-void NumpySink::adopt(const Observer& src) {
-  const std::vector<std::string> keys = src.keys();
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (keys != keys_ || rows_ != 0) {
-    throw InvalidArgument("qifsim (Python): cannot take over the recordings of another observer");
-  }
-  for (std::size_t i = 0; i < keys_.size(); ++i) {
-    Matrix m = src.to_matrix(keys_[i]);
-    auto block = std::make_shared<Block<double>>();
-    block->adopted = std::move(m.data);
-    block->data = block->adopted.data();
-    block->capacity = m.rows;
-    columns_[i].width = m.cols;
-    columns_[i].block = std::move(block);
-  }
-  auto block = std::make_shared<Block<std::int64_t>>();
-  block->adopted = src.steps();
-  block->data = block->adopted.data();
-  block->capacity = src.samples();
-  steps_.block = std::move(block);
-  rows_ = src.samples();
-  batches_ = rows_ > 0 ? 1 : 0;
-}
-
 std::int64_t NumpySink::samples() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return rows_;

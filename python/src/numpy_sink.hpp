@@ -17,12 +17,11 @@
 
 namespace qifsim::python {
 
-/// One allocation of `capacity` rows of `width` values: uninitialised storage, or a
-/// vector taken over whole. NumPy arrays share ownership of it.
+/// One allocation of `capacity` rows of `width` values (uninitialised storage). NumPy arrays
+/// share ownership of it.
 template <class T>
 struct Block {
   std::unique_ptr<T[]> owned;
-  std::vector<T> adopted;
   T* data = nullptr;
   std::int64_t capacity = 0;  // rows
 };
@@ -50,8 +49,6 @@ class NumpySink final : public SampleSink {
   /// `widths` are the series widths in key order; ignored when they differ from the widths
   /// already fixed (the run then refuses the observer itself).
   void reserve(std::int64_t total, const std::vector<std::int64_t>& widths);
-  /// Take over every series of an in-memory Observer that has the same keys (test()).
-  void adopt(const Observer& src);
 
   std::int64_t samples() const;
   /// Batches received since construction (a run with batch_samples = b sends ceil(n / b)).
