@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -691,6 +692,53 @@ void read_record(const TableReader& top, RunConfig& cfg, const std::string& defa
   }
 }
 
+// toml++ 3.3.0 (Debian 12) reaches __builtin_unreachable() when it tests some non-ASCII
+// characters for whitespace, i.e. where one stands outside a string or a comment (found by
+// fuzzing). Valid TOML has none there, so such a character is refused first, by position.
+void check_toml_characters(const std::string& text, const std::string& name) {
+  enum class State { Normal, Comment, Basic, Literal, MultiBasic, MultiLiteral } state = State::Normal;
+  std::int64_t line = 1, column = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    ++column;
+    auto starts = [&](const char* token) { return text.compare(i, std::strlen(token), token) == 0; };
+    switch (state) {
+      case State::Normal:
+        if (static_cast<unsigned char>(c) >= 0x80) {
+          throw ConfigError(name + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                            ": TOML syntax error: a non-ASCII character outside a string or comment");
+        }
+        if (c == '#') state = State::Comment;
+        else if (starts("\"\"\"")) { state = State::MultiBasic; i += 2; column += 2; }
+        else if (starts("'''")) { state = State::MultiLiteral; i += 2; column += 2; }
+        else if (c == '"') state = State::Basic;
+        else if (c == '\'') state = State::Literal;
+        break;
+      case State::Comment:
+        if (c == '\n') state = State::Normal;
+        break;
+      case State::Basic:
+        if (c == '\\') { ++i; ++column; }
+        else if (c == '"' || c == '\n') state = State::Normal;
+        break;
+      case State::Literal:
+        if (c == '\'' || c == '\n') state = State::Normal;
+        break;
+      case State::MultiBasic:
+        if (c == '\\') { ++i; ++column; }
+        else if (starts("\"\"\"")) { state = State::Normal; i += 2; column += 2; }
+        break;
+      case State::MultiLiteral:
+        if (starts("'''")) { state = State::Normal; i += 2; column += 2; }
+        break;
+    }
+    if (i < text.size() && text[i] == '\n') {
+      ++line;
+      column = 0;
+    }
+  }
+}
+
 void apply_override(toml::table& root, const std::string& text) {
   const std::size_t eq = text.find('=');
   const std::string where = "--set " + text;
@@ -706,8 +754,9 @@ void apply_override(toml::table& root, const std::string& text) {
   // The value as TOML; a bare word that is not TOML (cpu, results/run1) is a string.
   toml::table parsed;
   try {
+    check_toml_characters("v = " + value, where);
     parsed = toml::parse("v = " + value, where);
-  } catch (const toml::parse_error&) {
+  } catch (const std::exception&) {  // not TOML (or not safe to hand to toml++): a string
     parsed = toml::table{};
     parsed.insert("v", value);
   }
@@ -817,6 +866,7 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
 
 RunConfig parse_impl(const std::string& text, const Ctx& ctx, const std::vector<std::string>& overrides,
                      const std::string& path, const std::string& default_dir) {
+  check_toml_characters(text, ctx.name);
   toml::table root;
   try {
     root = toml::parse(text, ctx.name);

@@ -72,6 +72,23 @@ TEST(ConfigErrors, UnknownTopLevelAndNestedKeys) {
                            {"population[0].eta", "unknown key 'widht'", "did you mean 'width'"}));
 }
 
+TEST(ConfigErrors, NonAsciiOutsideStringsAndCommentsNamesLineAndColumn) {
+  // U+FC00 where a separator belongs: refused by position (toml++ 3.3.0 has undefined
+  // behaviour there, found by fuzzing).
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "eta = -4.0", "eta =\xEF\xB0\x80-4.0")),
+                           {"cfg.toml:6:6", "non-ASCII character outside a string or comment"}));
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "n = 3", "n\xC3\xA9 = 3")), {"cfg.toml:5:2", "non-ASCII"}));
+  // In comments and in strings of every kind they are fine (names, descriptions); the
+  // config then fails or passes on its own merits.
+  const std::string comment = "# Montbri\xC3\xB3, Paz\xC3\xB3, Roxin \xEF\xB0\x80\n" + kBase;
+  EXPECT_NO_THROW(qifsim::parse_config(comment, ".", "cfg.toml"));
+  for (const std::string quoted : {"\"r\xC3\xA9seau ''' \\\" \xEF\xB0\x80\"", "'r\xC3\xA9seau \"'",
+                                   "\"\"\"\nr\xC3\xA9seau \" \xEF\xB0\x80\n\"\"\"", "'''\n\xC3\xA9t\xC3\xA9 '\n'''"}) {
+    const std::string msg = error_of("note = " + quoted + "\n" + kBase);
+    EXPECT_TRUE(contains_all(msg, {"unknown key 'note'"})) << quoted << " -> " << msg;
+  }
+}
+
 struct TypeCase {
   const char* name;
   const char* old_text;
