@@ -1,17 +1,37 @@
 // bench/qifsim_bench.cpp - step throughput of qifsim against N, precision, backend and
-// recording mode, with the machine's own copy bandwidth measured in the same binary.
+// recording mode, the cost of an Observer flush, and the machine's own memory bandwidth,
+// measured in the same binary.
 //
-//   qifsim_bench [--benchmark_filter=Cpu] [--benchmark_min_time=0.2]
+//   qifsim_bench [--benchmark_filter=Cpu] [--benchmark_min_time=0.2] [--bw_mib=256]
+//
+// Benchmarks (arguments: N / recording mode / CUDA graphs):
+//   BM_CpuStepFloat32, BM_CpuStepFloat64   Network::run of one coupled population
+//   BM_CpuGemvFloat32, BM_CpuGemvFloat64   the dense coupling alone (BLAS gemv, J s): the floor
+//   BM_CpuStepUncoupled                    run() without J: the per-step fixed cost
+//   BM_CpuForwardLoop                      forward() + Observer::record() per step (manual loop)
+//   BM_ObserverFlush                       Observer::append_batch of 1024 samples (one flush)
+//   BM_CpuBandwidth                        copy and read bandwidth of this machine
+//   BM_GpuStep*, BM_GpuBandwidth           the same on the CUDA backend (CUDA builds)
 //
 // Counters: steps/s, neuron_steps/s, J_bytes/s (dense coupling: N*N*sizeof(T) read per
-// step) and J_bw_frac (J_bytes/s over the measured copy bandwidth of the same device,
-// bytes read plus bytes written).
+// step), J_bw_frac (J_bytes/s over the measured copy bandwidth, bytes read plus bytes
+// written) and J_read_frac (over the measured read-only bandwidth). Times are those of
+// Network::run alone (manual timing; reset() is not timed).
+//
+// The process exits non-zero when a benchmark fails (an exception, a wrong number of
+// samples, a non-finite state), so a run at tiny sizes is a smoke test (ctest: bench_smoke).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -20,48 +40,107 @@
 #if QIFSIM_BENCH_CUDA
 #include <cuda_runtime_api.h>
 #endif
+#if QIFSIM_BENCH_CBLAS
+#include <cblas.h>
+#endif
 
 namespace {
 
-enum Mode { kNoRecording = 0, kPerNeuron = 1, kNeuronMean = 2, kEvery10 = 3 };
+using Clock = std::chrono::steady_clock;
+
+std::atomic<int> g_failures{0};
+std::size_t g_bw_bytes = std::size_t{256} << 20;  // --bw_mib: bytes per bandwidth buffer
+
+void fail(benchmark::State& state, const std::string& why) {
+  ++g_failures;
+  std::fprintf(stderr, "qifsim_bench: FAILED: %s\n", why.c_str());
+  state.SkipWithError(why.c_str());
+}
+
+double elapsed(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+enum Mode { kNoRecording = 0, kPerNeuron = 1, kNeuronMean = 2, kEvery10 = 3, kOutput = 4 };
 
 const char* mode_name(int mode) {
   switch (mode) {
     case kNoRecording: return "no_recording";
-    case kPerNeuron: return "per_neuron";
-    case kNeuronMean: return "neuron_mean";
-    default: return "per_neuron_every10";
+    case kPerNeuron: return "per_neuron_v";
+    case kNeuronMean: return "neuron_mean_v";
+    case kEvery10: return "per_neuron_v_every10";
+    default: return "output";
   }
 }
 
-// Copy `n` bytes with one thread per core, as the multithreaded gemv reads.
-void parallel_copy(char* dst, const char* src, std::size_t n) {
-  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+// ---- Machine bandwidth -----------------------------------------------------------------
+
+unsigned threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+template <class F>
+void on_all_threads(std::size_t n, F body) {  // body(begin, len, thread)
+  const unsigned t_count = threads();
   std::vector<std::thread> pool;
-  const std::size_t part = n / threads;
-  for (unsigned t = 0; t < threads; ++t) {
+  const std::size_t part = n / t_count / 64 * 64;
+  for (unsigned t = 0; t < t_count; ++t) {
     const std::size_t begin = t * part;
-    const std::size_t len = t + 1 == threads ? n - begin : part;
-    pool.emplace_back([=] { std::memcpy(dst + begin, src + begin, len); });
+    const std::size_t len = t + 1 == t_count ? n - begin : part;
+    pool.emplace_back([=] { body(begin, len, t); });
   }
   for (auto& th : pool) th.join();
 }
 
-// Copy bandwidth in bytes/s (read + write counted), measured once per process.
-double cpu_copy_bandwidth() {
-  static const double bw = [] {
-    const std::size_t n = std::size_t{256} << 20;
-    std::vector<char> a(n, 1), b(n, 0);
-    parallel_copy(b.data(), a.data(), n);  // touch the pages
-    double best = 0.0;
-    for (int r = 0; r < 5; ++r) {
-      const auto t0 = std::chrono::steady_clock::now();
-      parallel_copy(b.data(), a.data(), n);
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      best = std::max(best, 2.0 * static_cast<double>(n) / s);
+typedef double Vec __attribute__((vector_size(64)));  // 8 doubles: one cache line
+
+struct Bandwidth {
+  double copy = 0.0;  // bytes/s, bytes read plus bytes written (memcpy, one thread per core)
+  double read = 0.0;  // bytes/s, read-only (a sum over the buffer, one thread per core)
+  // (the last part of a thread's range that does not fill the streams is not read: < 0.1%)
+};
+
+// Best of 5, on buffers far larger than the last-level cache; measured once per process.
+const Bandwidth& cpu_bandwidth() {
+  static const Bandwidth bw = [] {
+    const std::size_t n = g_bw_bytes;
+    const std::size_t count = n / sizeof(double);
+    std::vector<double> a(count, 1.0), b(count, 0.0);
+    Bandwidth r;
+    for (int rep = 0; rep < 6; ++rep) {  // the first round touches the pages
+      const auto t0 = Clock::now();
+      on_all_threads(count, [&](std::size_t begin, std::size_t len, unsigned) {
+        std::memcpy(b.data() + begin, a.data() + begin, len * sizeof(double));
+      });
+      const double s = elapsed(t0);
+      if (rep > 0) r.copy = std::max(r.copy, 2.0 * static_cast<double>(count * sizeof(double)) / s);
+    }
+    // Read-only: each thread sums its half through 1, 2 or 4 concurrent streams (a gemv
+    // reads several rows at once); the best pattern counts.
+    std::vector<double> sums(threads(), 0.0);
+    for (int streams : {1, 2, 4}) {
+      for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = Clock::now();
+        on_all_threads(count, [&](std::size_t begin, std::size_t len, unsigned t) {
+          const double* p = a.data() + begin;
+          const std::size_t part = len / static_cast<std::size_t>(streams) / 8 * 8;
+          Vec acc[4] = {};
+          for (std::size_t i = 0; i < part; i += 8) {
+            for (int st = 0; st < streams; ++st) {
+              Vec x;
+              std::memcpy(&x, p + static_cast<std::size_t>(st) * part + i, sizeof(Vec));
+              acc[st] += x;
+            }
+          }
+          double total = 0.0;
+          for (const Vec& v : acc) {
+            for (int j = 0; j < 8; ++j) total += v[j];
+          }
+          sums[t] = total;
+        });
+        const double s = elapsed(t0);
+        r.read = std::max(r.read, static_cast<double>(count * sizeof(double)) / s);
+      }
     }
     benchmark::DoNotOptimize(b.data());
-    return best;
+    benchmark::DoNotOptimize(sums.data());
+    return r;
   }();
   return bw;
 }
@@ -71,7 +150,10 @@ double gpu_copy_bandwidth() {
   static const double bw = [] {
     const std::size_t n = std::size_t{1} << 30;
     void *a = nullptr, *b = nullptr;
-    if (cudaMalloc(&a, n) != cudaSuccess || cudaMalloc(&b, n) != cudaSuccess) return 0.0;
+    if (cudaMalloc(&a, n) != cudaSuccess || cudaMalloc(&b, n) != cudaSuccess) {
+      cudaFree(a);
+      return 0.0;
+    }
     cudaEvent_t e0, e1;
     cudaEventCreate(&e0);
     cudaEventCreate(&e1);
@@ -96,93 +178,263 @@ double gpu_copy_bandwidth() {
 }
 #endif
 
-qifsim::Network build(std::int64_t n, qifsim::Backend backend, qifsim::Precision precision) {
+// ---- Networks --------------------------------------------------------------------------
+
+// One population, J uniform in [0, 20/N), RectiPy's defaults, driven by input 15: every
+// neuron fires regularly, the state stays finite.
+qifsim::Network build(std::int64_t n, qifsim::Backend backend, qifsim::Precision precision, bool coupled = true) {
   std::mt19937 rng(1);
   std::uniform_real_distribution<double> u(0.0, 20.0 / static_cast<double>(n));
   qifsim::QifPopulation p;
   p.n = n;
-  p.weights = qifsim::Matrix(n, n);
-  for (double& w : p.weights.data) w = u(rng);
+  if (coupled) {
+    p.weights = qifsim::Matrix(n, n);
+    for (double& w : p.weights.data) w = u(rng);
+  }
   qifsim::Network net(1e-3, backend, precision);
   net.add_population("qif", p);
   net.compile();
   return net;
 }
 
+// Steps per timed run: about 2e8 multiply-adds of coupling, at least 100 and at most 10000.
+std::int64_t steps_for(std::int64_t n) {
+  return std::clamp<std::int64_t>(200000000 / (n * n + 1000 * n), 100, 10000);
+}
+
+qifsim::RunOptions options_for(int mode, bool graphs) {
+  qifsim::RunOptions opt;
+  opt.progress = qifsim::Progress::Off;
+  opt.cuda_graphs = graphs;
+  opt.record_output = mode == kOutput;
+  if (mode == kPerNeuron || mode == kEvery10) opt.record_vars = {{"qif", "v", false}};
+  if (mode == kNeuronMean) opt.record_vars = {{"qif", "v", true}};
+  if (mode == kEvery10) opt.sampling_steps = 10;
+  return opt;
+}
+
+std::int64_t expected_samples(std::int64_t steps, const qifsim::RunOptions& opt) {
+  return (steps - 1) / opt.sampling_steps + 1;
+}
+
+bool state_finite(const qifsim::Network& net) {
+  for (const char* var : {"v", "s"}) {
+    for (double x : net.get_var("qif", var)) {
+      if (!std::isfinite(x)) return false;
+    }
+  }
+  return true;
+}
+
+void set_rates(benchmark::State& state, std::int64_t n, double total_steps, double seconds, double j_bytes,
+               double copy_bw, double read_bw) {
+  state.counters["steps/s"] = benchmark::Counter(total_steps, benchmark::Counter::kIsRate);
+  state.counters["neuron_steps/s"] =
+      benchmark::Counter(total_steps * static_cast<double>(n), benchmark::Counter::kIsRate);
+  if (j_bytes > 0.0) {
+    state.counters["J_bytes/s"] = benchmark::Counter(total_steps * j_bytes, benchmark::Counter::kIsRate);
+    if (seconds > 0.0 && copy_bw > 0.0) state.counters["J_bw_frac"] = total_steps * j_bytes / seconds / copy_bw;
+    if (seconds > 0.0 && read_bw > 0.0) state.counters["J_read_frac"] = total_steps * j_bytes / seconds / read_bw;
+  }
+}
+
 template <class T>
-void bench_steps(benchmark::State& state, qifsim::Backend backend, double bandwidth) {
+void bench_steps(benchmark::State& state, qifsim::Backend backend) {
   const std::int64_t n = state.range(0);
   const int mode = static_cast<int>(state.range(1));
   const bool graphs = state.range(2) != 0;
   const qifsim::Precision precision = sizeof(T) == 4 ? qifsim::Precision::Float32 : qifsim::Precision::Float64;
   qifsim::set_log_handler(nullptr);
-  if (backend == qifsim::Backend::Cuda && !qifsim::cuda_device_status().usable) {
-    state.SkipWithError("no usable GPU");
-    return;
+  double copy_bw = 0.0, read_bw = 0.0;
+  if (backend == qifsim::Backend::Cuda) {
+    if (!qifsim::cuda_device_status().usable) {
+      state.SkipWithError("no usable GPU");  // expected on CPU machines: not a failure
+      return;
+    }
+#if QIFSIM_BENCH_CUDA
+    copy_bw = gpu_copy_bandwidth();
+#endif
+  } else {
+    copy_bw = cpu_bandwidth().copy;
+    read_bw = cpu_bandwidth().read;
   }
-  qifsim::Network net = build(n, backend, precision);
-  if (net.backend() != backend) {
-    state.SkipWithError("backend not available");
-    return;
+  try {
+    qifsim::Network net = build(n, backend, precision);
+    if (net.backend() != backend) {
+      fail(state, "backend " + qifsim::to_string(backend) + " not in use");
+      return;
+    }
+    const std::int64_t steps = steps_for(n);
+    const qifsim::Matrix inputs(steps, n, 15.0);
+    const qifsim::RunOptions opt = options_for(mode, graphs);
+    net.run(inputs, opt);  // warm-up: threads, pages, CUDA graphs
+    double seconds = 0.0;
+    for (auto _ : state) {
+      net.reset();
+      const auto t0 = Clock::now();
+      qifsim::Observer obs = net.run(inputs, opt);
+      const double s = elapsed(t0);
+      state.SetIterationTime(s);
+      seconds += s;
+      if (obs.samples() != expected_samples(steps, opt)) {
+        fail(state, "wrong number of samples: " + std::to_string(obs.samples()));
+        return;
+      }
+    }
+    if (!state_finite(net)) {
+      fail(state, "the state is not finite after the run");
+      return;
+    }
+    set_rates(state, n, static_cast<double>(state.iterations() * steps), seconds,
+              static_cast<double>(n) * static_cast<double>(n) * sizeof(T), copy_bw, read_bw);
+    state.SetLabel(std::string(mode_name(mode)) +
+                   (backend == qifsim::Backend::Cuda ? (graphs ? " graphs" : " plain") : "") +
+                   " steps=" + std::to_string(steps));
+  } catch (const std::exception& e) {
+    fail(state, e.what());
   }
-  const std::int64_t steps = std::clamp<std::int64_t>(200000000 / (n * n + 1000 * n), 100, 10000);
-  const qifsim::Matrix inputs(steps, n, 15.0);
-  qifsim::RunOptions opt;
-  opt.progress = qifsim::Progress::Off;
-  opt.cuda_graphs = graphs;
-  opt.record_output = false;
-  if (mode == kPerNeuron || mode == kEvery10) opt.record_vars = {{"qif", "v", false}};
-  if (mode == kNeuronMean) opt.record_vars = {{"qif", "v", true}};
-  if (mode == kEvery10) opt.sampling_steps = 10;
-  if (mode == kNoRecording) opt.record_vars.clear();
-  net.run(inputs, opt);  // warm-up
-  double seconds = 0.0;
-  for (auto _ : state) {
-    net.reset();
-    const auto t0 = std::chrono::steady_clock::now();
-    qifsim::Observer obs = net.run(inputs, opt);
-    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    benchmark::DoNotOptimize(obs.samples());
-  }
-  const double total = static_cast<double>(state.iterations() * steps);
-  state.counters["steps/s"] = benchmark::Counter(total, benchmark::Counter::kIsRate);
-  state.counters["neuron_steps/s"] = benchmark::Counter(total * static_cast<double>(n), benchmark::Counter::kIsRate);
-  const double j_bytes = static_cast<double>(n) * static_cast<double>(n) * sizeof(T);
-  state.counters["J_bytes/s"] = benchmark::Counter(total * j_bytes, benchmark::Counter::kIsRate);
-  // Against the copy rate counting bytes read and written (a read-only stream can beat it
-  // where a copy pays for write-allocate traffic).
-  if (bandwidth > 0.0 && seconds > 0.0) state.counters["J_bw_frac"] = total * j_bytes / seconds / bandwidth;
-  state.SetLabel(std::string(mode_name(mode)) + (backend == qifsim::Backend::Cuda ? (graphs ? " graphs" : " plain") : ""));
 }
 
 void cpu_args(benchmark::internal::Benchmark* b) {
-  for (std::int64_t n : {64, 256, 1000, 1024, 4096}) {
-    for (int mode : {kNoRecording, kPerNeuron, kNeuronMean, kEvery10}) b->Args({n, mode, 0});
+  for (std::int64_t n : {64, 128, 256, 512, 1000, 1024, 2048, 4096}) {
+    for (int mode : {kNoRecording, kOutput, kPerNeuron, kNeuronMean, kEvery10}) b->Args({n, mode, 0});
   }
-  b->UseRealTime()->Unit(benchmark::kMillisecond);
+  b->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 
-void BM_CpuStepFloat32(benchmark::State& s) { bench_steps<float>(s, qifsim::Backend::Cpu, cpu_copy_bandwidth()); }
-void BM_CpuStepFloat64(benchmark::State& s) { bench_steps<double>(s, qifsim::Backend::Cpu, cpu_copy_bandwidth()); }
+void BM_CpuStepFloat32(benchmark::State& s) { bench_steps<float>(s, qifsim::Backend::Cpu); }
+void BM_CpuStepFloat64(benchmark::State& s) { bench_steps<double>(s, qifsim::Backend::Cpu); }
 BENCHMARK(BM_CpuStepFloat32)->Apply(cpu_args);
 BENCHMARK(BM_CpuStepFloat64)->Apply(cpu_args);
 
+// The floor of a coupled step: the BLAS gemv J s alone, same sizes, same library.
+#if QIFSIM_BENCH_CBLAS
+template <class T>
+void bench_gemv(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const auto count = static_cast<std::size_t>(n);
+  std::vector<T> J(count * count), s(count, T(0.5)), y(count);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<double> u(0.0, 20.0 / static_cast<double>(n));
+  for (T& w : J) w = static_cast<T>(u(rng));
+  const int ni = static_cast<int>(n);
+  auto gemv = [&] {
+    if constexpr (sizeof(T) == 8) {
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, ni, ni, 1.0, J.data(), ni, s.data(), 1, 0.0, y.data(), 1);
+    } else {
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, ni, ni, 1.0f, J.data(), ni, s.data(), 1, 0.0f, y.data(), 1);
+    }
+  };
+  gemv();
+  const std::int64_t reps = steps_for(n);
+  double seconds = 0.0;
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    for (std::int64_t r = 0; r < reps; ++r) {
+      gemv();
+      benchmark::ClobberMemory();
+    }
+    const double sec = elapsed(t0);
+    state.SetIterationTime(sec);
+    seconds += sec;
+  }
+  benchmark::DoNotOptimize(y.data());
+  set_rates(state, n, static_cast<double>(state.iterations() * reps), seconds,
+            static_cast<double>(n) * static_cast<double>(n) * sizeof(T), cpu_bandwidth().copy, cpu_bandwidth().read);
+}
+void gemv_args(benchmark::internal::Benchmark* b) {
+  for (std::int64_t n : {64, 128, 256, 512, 1000, 1024, 2048, 4096}) b->Arg(n);
+  b->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+void BM_CpuGemvFloat32(benchmark::State& s) { bench_gemv<float>(s); }
+void BM_CpuGemvFloat64(benchmark::State& s) { bench_gemv<double>(s); }
+BENCHMARK(BM_CpuGemvFloat32)->Apply(gemv_args);
+BENCHMARK(BM_CpuGemvFloat64)->Apply(gemv_args);
+#endif
+
+// The per-step fixed cost: run() of an uncoupled population (no J), float64, no recording.
+void BM_CpuStepUncoupled(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  qifsim::set_log_handler(nullptr);
+  try {
+    qifsim::Network net = build(n, qifsim::Backend::Cpu, qifsim::Precision::Float64, /*coupled=*/false);
+    const std::int64_t steps = 10000;
+    const qifsim::Matrix inputs(steps, n, 15.0);
+    const qifsim::RunOptions opt = options_for(kNoRecording, false);
+    net.run(inputs, opt);
+    double seconds = 0.0;
+    for (auto _ : state) {
+      net.reset();
+      const auto t0 = Clock::now();
+      qifsim::Observer obs = net.run(inputs, opt);
+      const double s = elapsed(t0);
+      state.SetIterationTime(s);
+      seconds += s;
+      benchmark::DoNotOptimize(obs.samples());
+    }
+    if (!state_finite(net)) {
+      fail(state, "the state is not finite after the run");
+      return;
+    }
+    set_rates(state, n, static_cast<double>(state.iterations() * steps), seconds, 0.0, 0.0, 0.0);
+    state.counters["ns/step"] = seconds / static_cast<double>(state.iterations() * steps) * 1e9;
+  } catch (const std::exception& e) {
+    fail(state, e.what());
+  }
+}
+BENCHMARK(BM_CpuStepUncoupled)->Arg(1)->Arg(64)->Arg(1024)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// A hand-written loop as in RectiPy's tutorial: forward() and Observer::record() of the
+// output and every neuron's v, each step (float64, coupled).
+void BM_CpuForwardLoop(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  qifsim::set_log_handler(nullptr);
+  try {
+    qifsim::Network net = build(n, qifsim::Backend::Cpu, qifsim::Precision::Float64);
+    const std::int64_t steps = std::min<std::int64_t>(steps_for(n), 2000);
+    const std::vector<double> x(static_cast<std::size_t>(n), 15.0);
+    double seconds = 0.0;
+    for (auto _ : state) {
+      net.reset();
+      qifsim::Observer obs(net.dt(), true, false, {{"qif", "v", false}});
+      const auto t0 = Clock::now();
+      for (std::int64_t t = 0; t < steps; ++t) obs.record(t, net.forward(x), 0.0, {net.get_var("qif", "v")});
+      const double s = elapsed(t0);
+      state.SetIterationTime(s);
+      seconds += s;
+      if (obs.samples() != steps) {
+        fail(state, "wrong number of samples");
+        return;
+      }
+    }
+    set_rates(state, n, static_cast<double>(state.iterations() * steps), seconds,
+              static_cast<double>(n) * static_cast<double>(n) * 8.0, cpu_bandwidth().copy, cpu_bandwidth().read);
+  } catch (const std::exception& e) {
+    fail(state, e.what());
+  }
+}
+BENCHMARK(BM_CpuForwardLoop)->Arg(64)->Arg(1000)->UseManualTime()->Unit(benchmark::kMillisecond);
+
 void BM_CpuBandwidth(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(cpu_copy_bandwidth());
-  state.counters["copy_bytes/s"] = cpu_copy_bandwidth();
+  const Bandwidth& bw = cpu_bandwidth();
+  for (auto _ : state) benchmark::DoNotOptimize(bw.copy);
+  state.counters["copy_bytes/s"] = bw.copy;
+  state.counters["read_bytes/s"] = bw.read;
+  state.counters["buffer_MiB"] = static_cast<double>(g_bw_bytes >> 20);
+  state.counters["threads"] = threads();
 }
 BENCHMARK(BM_CpuBandwidth)->Iterations(1);
 
 #if QIFSIM_BENCH_CUDA
 void gpu_args(benchmark::internal::Benchmark* b) {
   for (std::int64_t n : {64, 256, 1024, 4096, 8192, 16384, 32768}) {
-    for (int mode : {kNoRecording, kPerNeuron, kNeuronMean, kEvery10}) b->Args({n, mode, 1});
+    for (int mode : {kNoRecording, kOutput, kPerNeuron, kNeuronMean, kEvery10}) b->Args({n, mode, 1});
   }
   for (std::int64_t n : {256, 1024, 4096}) b->Args({n, kNoRecording, 0});  // plain launches
-  b->UseRealTime()->Unit(benchmark::kMillisecond);
+  b->UseManualTime()->Unit(benchmark::kMillisecond);
 }
-void BM_GpuStepFloat32(benchmark::State& s) { bench_steps<float>(s, qifsim::Backend::Cuda, gpu_copy_bandwidth()); }
-void BM_GpuStepFloat64(benchmark::State& s) { bench_steps<double>(s, qifsim::Backend::Cuda, gpu_copy_bandwidth()); }
+void BM_GpuStepFloat32(benchmark::State& s) { bench_steps<float>(s, qifsim::Backend::Cuda); }
+void BM_GpuStepFloat64(benchmark::State& s) { bench_steps<double>(s, qifsim::Backend::Cuda); }
 BENCHMARK(BM_GpuStepFloat32)->Apply(gpu_args);
 BENCHMARK(BM_GpuStepFloat64)->Apply(gpu_args);
 
@@ -197,28 +449,69 @@ void BM_GpuBandwidth(benchmark::State& state) {
 BENCHMARK(BM_GpuBandwidth)->Iterations(1);
 #endif
 
-// The cost of handing one batch of K samples x W values to the Observer (host side of a
-// ring-buffer flush).
-void BM_ObserverFlush(benchmark::State& state) {
+// The cost of one flush: Observer::append_batch of K = 1024 sample rows of W values from
+// the ring buffer (T = the engine's precision) into fresh storage, as run() does when the
+// ring is full. Timed alone (creating and freeing the Observer is not).
+template <class T>
+void bench_flush(benchmark::State& state) {
   const std::int64_t width = state.range(0);
   const std::int64_t k = 1024;
-  std::vector<double> rows(static_cast<std::size_t>(k * width), 1.0);
+  std::vector<T> rows(static_cast<std::size_t>(k * width), T(1));
   std::vector<std::int64_t> steps(static_cast<std::size_t>(k));
   for (std::int64_t i = 0; i < k; ++i) steps[static_cast<std::size_t>(i)] = i;
+  double seconds = 0.0;
   for (auto _ : state) {
-    state.PauseTiming();
     qifsim::Observer obs(1e-3, false, false, {{"qif", "v", false}});
     obs.bind(0, {width});
     obs.prepare(k, 0);
-    state.ResumeTiming();
+    const auto t0 = Clock::now();
     obs.append_batch(rows.data(), steps.data(), k);
-    benchmark::DoNotOptimize(obs.samples());
+    const double s = elapsed(t0);
+    state.SetIterationTime(s);
+    seconds += s;
+    if (obs.samples() != k) {
+      fail(state, "flush lost samples");
+      return;
+    }
   }
-  state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(state.iterations() * k * width * 8),
-                                                 benchmark::Counter::kIsRate);
+  const double values = static_cast<double>(state.iterations() * k * width);
+  state.counters["bytes/s"] = benchmark::Counter(values * sizeof(double), benchmark::Counter::kIsRate);
+  state.counters["ns/sample"] = seconds / static_cast<double>(state.iterations() * k) * 1e9;
+  state.counters["ns/value"] = seconds / values * 1e9;
 }
-BENCHMARK(BM_ObserverFlush)->Arg(64)->Arg(1024)->Arg(16384)->Unit(benchmark::kMicrosecond);
+void BM_ObserverFlushFloat64(benchmark::State& s) { bench_flush<double>(s); }
+void BM_ObserverFlushFloat32(benchmark::State& s) { bench_flush<float>(s); }
+BENCHMARK(BM_ObserverFlushFloat64)->Arg(1)->Arg(64)->Arg(1024)->Arg(4096)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ObserverFlushFloat32)->Arg(64)->Arg(1024)->Arg(4096)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  // Our own flags, after Google Benchmark has taken its own.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--bw_mib=", 0) == 0) {
+      const long mib = std::strtol(a.c_str() + 9, nullptr, 10);
+      if (mib < 1) {
+        std::fprintf(stderr, "qifsim_bench: --bw_mib must be >= 1\n");
+        return 2;
+      }
+      g_bw_bytes = static_cast<std::size_t>(mib) << 20;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::AddCustomContext("qifsim", QIFSIM_VERSION_STRING);
+  benchmark::AddCustomContext("qifsim_cuda_device", qifsim::cuda_device_status().description);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (g_failures > 0) {
+    std::fprintf(stderr, "qifsim_bench: %d benchmark(s) failed\n", g_failures.load());
+    return 1;
+  }
+  return 0;
+}
