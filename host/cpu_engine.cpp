@@ -336,9 +336,12 @@ class CpuEngine final : public Engine {
     const T* s_in = p.s_in.data();
     const T dt = dt_;
     const long n = static_cast<long>(p.n);
-#pragma omp parallel for schedule(static) if (n >= kParallelNeurons)
-    for (long i = 0; i < n; ++i) {
-      kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], refs, i, dt);
+    // A plain branch, not an OpenMP if() clause: that clause costs a team fork even when false.
+    if (n >= kParallelNeurons) {
+#pragma omp parallel for schedule(static)
+      for (long i = 0; i < n; ++i) kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], refs, i, dt);
+    } else {
+      for (long i = 0; i < n; ++i) kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], refs, i, dt);
     }
   }
 
