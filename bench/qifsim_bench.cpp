@@ -214,7 +214,7 @@ qifsim::RunOptions options_for(int mode, bool graphs) {
 }
 
 std::int64_t expected_samples(std::int64_t steps, const qifsim::RunOptions& opt) {
-  return (steps - 1) / opt.sampling_steps + 1;
+  return qifsim::sample_count(steps, opt.sampling_steps, opt.cutoff);
 }
 
 bool state_finite(const qifsim::Network& net) {
@@ -236,6 +236,32 @@ void set_rates(benchmark::State& state, std::int64_t n, double total_steps, doub
     if (seconds > 0.0 && copy_bw > 0.0) state.counters["J_bw_frac"] = total_steps * j_bytes / seconds / copy_bw;
     if (seconds > 0.0 && read_bw > 0.0) state.counters["J_read_frac"] = total_steps * j_bytes / seconds / read_bw;
   }
+}
+
+// One warm-up run, then Network::run from the initial state once per benchmark iteration,
+// timed alone (reset() outside the clock). Checks the sample count and that the state
+// stays finite; returns the seconds spent in run(), or a negative value after fail().
+double timed_runs(benchmark::State& state, qifsim::Network& net, const qifsim::Matrix& inputs,
+                  const qifsim::RunOptions& opt) {
+  net.run(inputs, opt);  // warm-up: threads, pages, CUDA graphs
+  double seconds = 0.0;
+  for (auto _ : state) {
+    net.reset();
+    const auto t0 = Clock::now();
+    qifsim::Observer obs = net.run(inputs, opt);
+    const double s = elapsed(t0);
+    state.SetIterationTime(s);
+    seconds += s;
+    if (obs.samples() != expected_samples(inputs.rows, opt)) {
+      fail(state, "wrong number of samples: " + std::to_string(obs.samples()));
+      return -1.0;
+    }
+  }
+  if (!state_finite(net)) {
+    fail(state, "the state is not finite after the run");
+    return -1.0;
+  }
+  return seconds;
 }
 
 template <class T>
@@ -267,24 +293,8 @@ void bench_steps(benchmark::State& state, qifsim::Backend backend) {
     const std::int64_t steps = steps_for(n);
     const qifsim::Matrix inputs(steps, n, 15.0);
     const qifsim::RunOptions opt = options_for(mode, graphs);
-    net.run(inputs, opt);  // warm-up: threads, pages, CUDA graphs
-    double seconds = 0.0;
-    for (auto _ : state) {
-      net.reset();
-      const auto t0 = Clock::now();
-      qifsim::Observer obs = net.run(inputs, opt);
-      const double s = elapsed(t0);
-      state.SetIterationTime(s);
-      seconds += s;
-      if (obs.samples() != expected_samples(steps, opt)) {
-        fail(state, "wrong number of samples: " + std::to_string(obs.samples()));
-        return;
-      }
-    }
-    if (!state_finite(net)) {
-      fail(state, "the state is not finite after the run");
-      return;
-    }
+    const double seconds = timed_runs(state, net, inputs, opt);
+    if (seconds < 0.0) return;
     set_rates(state, n, static_cast<double>(state.iterations() * steps), seconds,
               static_cast<double>(n) * static_cast<double>(n) * sizeof(T), copy_bw, read_bw);
     state.SetLabel(std::string(mode_name(mode)) +
@@ -361,21 +371,8 @@ void BM_CpuStepUncoupled(benchmark::State& state) {
     const std::int64_t steps = 10000;
     const qifsim::Matrix inputs(steps, n, 15.0);
     const qifsim::RunOptions opt = options_for(kNoRecording, false);
-    net.run(inputs, opt);
-    double seconds = 0.0;
-    for (auto _ : state) {
-      net.reset();
-      const auto t0 = Clock::now();
-      qifsim::Observer obs = net.run(inputs, opt);
-      const double s = elapsed(t0);
-      state.SetIterationTime(s);
-      seconds += s;
-      benchmark::DoNotOptimize(obs.samples());
-    }
-    if (!state_finite(net)) {
-      fail(state, "the state is not finite after the run");
-      return;
-    }
+    const double seconds = timed_runs(state, net, inputs, opt);
+    if (seconds < 0.0) return;
     set_rates(state, n, static_cast<double>(state.iterations() * steps), seconds, 0.0, 0.0, 0.0);
     state.counters["ns/step"] = seconds / static_cast<double>(state.iterations() * steps) * 1e9;
   } catch (const std::exception& e) {
