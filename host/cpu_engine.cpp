@@ -11,6 +11,7 @@
 #include "activation.hpp"
 #include "blas.hpp"
 #include "engine.hpp"
+#include "node_slots.hpp"
 #include "progress.hpp"
 #include "qifsim/error.hpp"
 #include "sample_schedule.hpp"
@@ -202,10 +203,7 @@ class CpuEngine final : public Engine {
   }
 
  private:
-  struct Slot {
-    bool pop = false;
-    int index = -1;
-  };
+  using Slot = NodeSlot;
   struct Pop {
     std::int64_t n = 0;
     bool adapt = false;
@@ -277,17 +275,8 @@ class CpuEngine final : public Engine {
     return p;
   }
 
-  T* input_values(int node) {
-    const Slot s = slots_[static_cast<std::size_t>(node)];
-    return s.pop ? pops_[static_cast<std::size_t>(s.index)].in.data()
-                 : funcs_[static_cast<std::size_t>(s.index)].in.data();
-  }
-  const T* output_values(int node) const {
-    const Slot s = slots_[static_cast<std::size_t>(node)];
-    if (!s.pop) return funcs_[static_cast<std::size_t>(s.index)].out.data();
-    const Pop& p = pops_[static_cast<std::size_t>(s.index)];
-    return p.out_is_v ? p.v.data() : p.s.data();
-  }
+  T* input_values(int node) { return node_input(slots_, pops_, funcs_, node); }
+  const T* output_values(int node) const { return node_output(slots_, pops_, funcs_, node); }
 
   // Phase 1 of a step: every node's input (in topological order) and function outputs,
   // then every population's coupling J s. Nothing here changes the state.

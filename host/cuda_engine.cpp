@@ -14,6 +14,7 @@
 #include "cuda_blas.hpp"
 #include "cuda_resources.hpp"
 #include "engine.hpp"
+#include "node_slots.hpp"
 #include "progress.hpp"
 #include "qifsim/error.hpp"
 #include "text.hpp"
@@ -216,10 +217,7 @@ class CudaEngine final : public Engine {
   }
 
  private:
-  struct Slot {
-    bool pop = false;
-    int index = -1;
-  };
+  using Slot = NodeSlot;
   struct Pop {
     std::int64_t n = 0;
     bool adapt = false;
@@ -295,17 +293,8 @@ class CudaEngine final : public Engine {
     return p;
   }
 
-  T* input_values(int node) {
-    const Slot s = slots_[static_cast<std::size_t>(node)];
-    return s.pop ? pops_[static_cast<std::size_t>(s.index)].in.data()
-                 : funcs_[static_cast<std::size_t>(s.index)].in.data();
-  }
-  const T* output_values(int node) const {
-    const Slot s = slots_[static_cast<std::size_t>(node)];
-    if (!s.pop) return funcs_[static_cast<std::size_t>(s.index)].out.data();
-    const Pop& p = pops_[static_cast<std::size_t>(s.index)];
-    return p.out_is_v ? p.v.data() : p.s.data();
-  }
+  T* input_values(int node) { return node_input(slots_, pops_, funcs_, node); }
+  const T* output_values(int node) const { return node_output(slots_, pops_, funcs_, node); }
 
   static std::int64_t chunk_steps_for(std::int64_t steps, std::int64_t width) {
     // About 8 MiB of input per chunk, at most 4096 steps, never more than the run.
