@@ -34,27 +34,47 @@ def main(path):
     if bw:
         print(f"Measured: copy {bw['copy_bytes/s'] / 1e9:.1f} GB/s (read + write counted), "
               f"read {bw['read_bytes/s'] / 1e9:.1f} GB/s, {int(bw['threads'])} threads, {int(bw['buffer_MiB'])} MiB buffers\n")
-    for prec in ("Float64", "Float32"):
-        table = defaultdict(dict)
-        for name, b in rows.items():
-            if name.startswith(f"BM_CpuStep{prec}/"):
-                _, n, mode, _ = name.split("/")[:4]
-                table[int(n)][int(mode)] = b
-        if not table:
-            continue
-        print(f"### Network::run, {prec.lower()}: steps/s by recording mode (neuron-steps/s; J bytes/s as a fraction of copy / read bandwidth)\n")
-        print("| N | " + " | ".join(MODES[m] for m in MODES) + " | J_bw_frac | J_read_frac |")
-        print("|---:|" + "---:|" * (len(MODES) + 2))
-        for n in sorted(table):
-            cells = []
-            for m in MODES:
-                b = table[n].get(m)
-                cells.append(f"{si(b['steps/s'])} ({si(b['neuron_steps/s'])})" if b else "")
-            b0 = table[n].get(0)
-            cells.append(f"{b0['J_bw_frac']:.2f}" if b0 else "")
-            cells.append(f"{b0['J_read_frac']:.2f}" if b0 else "")
-            print(f"| {n} | " + " | ".join(cells) + " |")
-        print()
+    gbw = next((v for k, v in rows.items() if k.startswith("BM_GpuBandwidth")), None)
+    if gbw:
+        print(f"Measured on the GPU: device-to-device copy {gbw['copy_bytes/s'] / 1e9:.0f} GB/s (read + write counted)\n")
+    for backend in ("Cpu", "Gpu"):
+        for prec in ("Float64", "Float32"):
+            table = defaultdict(dict)
+            plain = {}
+            for name, b in rows.items():
+                if name.startswith(f"BM_{backend}Step{prec}/"):
+                    _, n, mode, graphs = name.split("/")[:4]
+                    if backend == "Gpu" and graphs == "0":
+                        plain[int(n)] = b
+                    else:
+                        table[int(n)][int(mode)] = b
+            if not table:
+                continue
+            where = "CPU" if backend == "Cpu" else "GPU, CUDA Graphs"
+            print(f"### Network::run ({where}), {prec.lower()}: steps/s by recording mode (neuron-steps/s; "
+                  "J bytes/s as a fraction of copy / read bandwidth)\n")
+            print("| N | " + " | ".join(MODES[m] for m in MODES) + " | J_bw_frac | J_read_frac |")
+            print("|---:|" + "---:|" * (len(MODES) + 2))
+            for n in sorted(table):
+                cells = []
+                for m in MODES:
+                    b = table[n].get(m)
+                    cells.append(f"{si(b['steps/s'])} ({si(b['neuron_steps/s'])})" if b else "")
+                b0 = table[n].get(0) or {}
+                cells.append(f"{b0['J_bw_frac']:.2f}" if "J_bw_frac" in b0 else "")
+                cells.append(f"{b0['J_read_frac']:.2f}" if "J_read_frac" in b0 else "")
+                print(f"| {n} | " + " | ".join(cells) + " |")
+            print()
+            if plain:
+                print(f"### GPU, {prec.lower()}, no recording: us per step with CUDA Graphs and with plain launches\n")
+                print("| N | graphs us/step | plain us/step | plain/graphs |")
+                print("|---:|---:|---:|---:|")
+                for n in sorted(plain):
+                    g = table[n].get(0)
+                    gu = 1e6 / g["steps/s"] if g else float("nan")
+                    pu = 1e6 / plain[n]["steps/s"]
+                    print(f"| {n} | {gu:.2f} | {pu:.2f} | {pu / gu:.2f} |")
+                print()
     gemv = {int(k.split("/")[1]): v for k, v in rows.items() if k.startswith("BM_CpuGemvFloat64/")}
     gemv32 = {int(k.split("/")[1]): v for k, v in rows.items() if k.startswith("BM_CpuGemvFloat32/")}
     if gemv:

@@ -235,6 +235,72 @@ TEST(CudaBackend, TestModeLossMatchesCpu) {
   EXPECT_TRUE(same_recording(g.observer, c.observer, 1e-9, 1e-9));
 }
 
+// Stopping inside an output window and inside an input chunk (n = 3000: chunks of 349
+// steps), then resuming, gives the uninterrupted run bit for bit, with CUDA Graphs on.
+TEST(CudaBackend, StopAndResumeAcrossInputChunksEqualsUninterruptedRun) {
+  REQUIRE_GPU();
+  for (Precision precision : {Precision::Float64, Precision::Float32}) {
+    NetSpec s;
+    s.n = 3000;
+    s.steps = 1500;
+    const Matrix x = make_inputs(s, s.n);
+    qifsim::RunOptions o = options(3, 101, false);
+    o.batch_samples = 50;
+    qifsim::Network a = make_network(s, Backend::Cuda, precision);
+    const qifsim::Observer whole = a.run(x, o);
+
+    qifsim::Network b = make_network(s, Backend::Cuda, precision);
+    o.stop_at_step = 700;  // chunk 2 (698..1046), mid-window (700 % 3 != 0)
+    qifsim::Observer parts(1e-3, true, false, o.record_vars);
+    b.run(x, o, parts);
+    ASSERT_TRUE(b.interrupted());
+    EXPECT_EQ(b.step_count(), 700);
+    EXPECT_EQ(parts.steps().back(), 699);
+    o.stop_at_step = -1;
+    o.resume = true;
+    b.run(x, o, parts);
+    EXPECT_EQ(b.step_count(), 1500);
+    EXPECT_TRUE(same_recording(parts, whole, 0.0, 0.0)) << qifsim::to_string(precision);
+    EXPECT_TRUE(qtest::expect_close(b.get_var("qif", "v"), a.get_var("qif", "v"), 0.0, 0.0));
+  }
+}
+
+// A state that overflows is reported with node, variable, neuron and check step, and the
+// samples taken before the error stay in the Observer (as on the CPU backend).
+TEST(CudaBackend, DivergenceIsReportedAndTheSamplesKept) {
+  REQUIRE_GPU();
+  qifsim::Network net(1e-3, Backend::Cuda);
+  qifsim::QifPopulation p;
+  p.n = 2;
+  p.weights = Matrix(2, 2, -1e308);
+  p.s0 = 1.0;
+  net.add_population("qif", p);
+  net.compile();
+  qifsim::RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  o.divergence_check_steps = 100;
+  o.batch_samples = 16;
+  qifsim::Observer obs(1e-3, true, false, {{"qif", "v", false}});
+  try {
+    net.run(Matrix(5000, 2, 0.0), o, obs);
+    FAIL() << "no DivergenceError";
+  } catch (const qifsim::DivergenceError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("'qif'"), std::string::npos) << m;
+    EXPECT_NE(m.find("'v'"), std::string::npos) << m;
+    EXPECT_NE(m.find("neuron 0"), std::string::npos) << m;
+    EXPECT_NE(m.find("after step 100"), std::string::npos) << m;
+    EXPECT_NE(m.find("finite after step 0"), std::string::npos) << m;
+  }
+  // The check after step 100 may be read back a few blocks late (it is not waited for),
+  // but the run stops within one check interval of it and keeps every sample it took.
+  EXPECT_GE(net.step_count(), 100);
+  EXPECT_LE(net.step_count(), 5000);
+  ASSERT_EQ(obs.samples(), net.step_count());
+  EXPECT_EQ(obs.to_matrix("qif", "v")(0, 0), -2.0);
+  EXPECT_FALSE(std::isfinite(obs.to_matrix("qif", "v")(1, 0)));
+}
+
 TEST(CudaBackend, OutOfMemorySaysHowMuchWasAskedAndIsFree) {
   REQUIRE_GPU();
   // A one-unit input projected onto 480000 uncoupled neurons, every neuron's v recorded

@@ -342,7 +342,9 @@ TEST(Resume, StopFlagFromAnotherThread) {
   b.run(x, o, obs);
   setter.join();
   if (!b.interrupted()) GTEST_SKIP() << "the run finished before the flag was set";
-  EXPECT_GT(b.resume_step(), 0);
+  // On a loaded machine the flag can be set before the first step: 0 is a valid stop too.
+  EXPECT_LT(b.resume_step(), x.rows);
+  EXPECT_EQ(obs.samples(), qifsim::sample_count(b.resume_step(), o.sampling_steps, o.cutoff));
   stop = false;
   o.resume = true;
   b.run(x, o, obs);
