@@ -23,6 +23,9 @@ import h5py
 import numpy as np
 
 ARGS = None
+# `qifsim plot` runs its helper with this Python (the one running these checks, which has
+# numpy and matplotlib), not with whatever /usr/bin/python3 is on this machine.
+os.environ.setdefault("QIFSIM_PYTHON", sys.executable)
 
 
 # ---- an independent reference: the spec, written with numpy ------------------------------
