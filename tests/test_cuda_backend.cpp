@@ -161,6 +161,15 @@ TEST(CudaBackend, LargePopulationMatchesCpu) {
   compare_run(s, Precision::Float64, 4, 0, 1e-9, 1e-9);
 }
 
+// Small enough for compute-sanitizer racecheck: 20 blocks reduce neuron means every step.
+TEST(CudaBackend, ShortRunOfManyBlocksMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 5000;
+  s.steps = 400;
+  compare_run(s, Precision::Float64, 1, 0, 1e-9, 1e-9);
+}
+
 TEST(CudaBackend, GraphReplayEqualsPlainLaunches) {
   REQUIRE_GPU();
   NetSpec s;
