@@ -481,6 +481,19 @@ def benchmark(args):
             _, f32, _ = run_qifsim(qbin, d, args.repeats, args.device, "float32")
             row["tools"]["qifsim_float32"] = dict(f32, best_run_s=min(f32["run_s"][1:] or f32["run_s"]),
                                                   ok=None, note="float32: not compared")
+        if args.qifsim_rows and args.device == "cuda":
+            # The row-block coupling kernel (qifsim_run_npy --cuda-coupling rows), checked
+            # against qifsim's cuBLAS run like any peer.
+            rout, rinfo, _ = run_qifsim(qbin, d, args.repeats, args.device, "float64", extra=("--cuda-coupling", "rows"),
+                                        save_name="qifsim_cuda_rows")
+            rcheck = compare(rout, ref, args.atol)
+            rbest = min(rinfo["run_s"][1:] or rinfo["run_s"])
+            rinfo.update(best_run_s=rbest, check=rcheck, ok=rcheck["ok"])
+            if rcheck["ok"]:
+                rinfo["ratio"] = rbest / qbest
+            row["tools"]["qifsim_rows"] = rinfo
+            log(f"   qifsim_rows run {rbest:.4f} s" + (f"  ratio to cuBLAS {rbest / qbest:.2f}x" if rcheck["ok"]
+                                                        else f"  NOT COUNTED: {rcheck.get('why')}"))
         for tool in tools:
             if tool == "qifsim":
                 continue
@@ -599,7 +612,7 @@ def plot(results, path):
             if "best_run_s" in info and info.get("ok") is not False:
                 series.setdefault(tool, []).append((row["n"], row["steps"] / info["best_run_s"]))
     fig, ax = plt.subplots(figsize=(9.5, 4.8))
-    labels = {"qifsim_float32": "qifsim float32 (not compared)"}
+    labels = {"qifsim_float32": "qifsim float32 (not compared)", "qifsim_rows": "qifsim, row-block coupling"}
     for tool, pts in series.items():
         pts.sort()
         ax.loglog([p[0] for p in pts], [p[1] for p in pts], marker="o", label=labels.get(tool, tool),
@@ -765,6 +778,8 @@ def main():
     p.add_argument("--timeout", type=float, default=3600, help="seconds per peer process")
     p.add_argument("--qifsim-bin", default="", help="path of qifsim_run_npy")
     p.add_argument("--qifsim-float32", action="store_true", help="also time qifsim in float32 (not compared)")
+    p.add_argument("--qifsim-rows", action="store_true",
+                   help="with --device cuda: also time qifsim's row-block coupling kernel (checked like a peer)")
     p.add_argument("--wait-idle", type=float, default=0,
                    help="before each tool, wait up to this many seconds for idle CPUs (shared machines)")
     p.add_argument("--floor-bw", type=float, default=0,

@@ -4,7 +4,8 @@
 //
 //   qifsim_bench [--benchmark_filter=Cpu] [--benchmark_min_time=0.2] [--bw_mib=256]
 //
-// Benchmarks (arguments: N / recording mode / CUDA graphs):
+// Benchmarks (arguments: N / recording mode / GPU launch variant: 0 plain launches,
+// 1 CUDA Graphs, 2 CUDA Graphs with the row-block coupling kernel instead of cuBLAS):
 //   BM_CpuStepFloat32, BM_CpuStepFloat64   Network::run of one coupled population
 //   BM_CpuGemvFloat32, BM_CpuGemvFloat64   the dense coupling alone (BLAS gemv, J s): the floor
 //   BM_CpuStepUncoupled                    run() without J: the per-step fixed cost
@@ -236,10 +237,12 @@ std::int64_t steps_for(std::int64_t n, qifsim::Backend backend = qifsim::Backend
   return std::clamp<std::int64_t>(static_cast<std::int64_t>(work / per_step), 100, 10000);
 }
 
-qifsim::RunOptions options_for(int mode, bool graphs) {
+qifsim::RunOptions options_for(int mode, int variant) {
+  const bool graphs = variant != 0;
   qifsim::RunOptions opt;
   opt.progress = qifsim::Progress::Off;
   opt.cuda_graphs = graphs;
+  if (variant == 2) opt.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
   opt.record_output = mode == kOutput;
   if (mode == kPerNeuron || mode == kEvery10) opt.record_vars = {{"qif", "v", false}};
   if (mode == kNeuronMean) opt.record_vars = {{"qif", "v", true}};
@@ -303,7 +306,7 @@ template <class T>
 void bench_steps(benchmark::State& state, qifsim::Backend backend) {
   const std::int64_t n = state.range(0);
   const int mode = static_cast<int>(state.range(1));
-  const bool graphs = state.range(2) != 0;
+  const int variant = static_cast<int>(state.range(2));
   const qifsim::Precision precision = sizeof(T) == 4 ? qifsim::Precision::Float32 : qifsim::Precision::Float64;
   qifsim::set_log_handler(nullptr);
   double copy_bw = 0.0, read_bw = 0.0;
@@ -327,13 +330,13 @@ void bench_steps(benchmark::State& state, qifsim::Backend backend) {
     }
     const std::int64_t steps = steps_for(n, backend);
     const qifsim::Matrix inputs(steps, n, 15.0);
-    const qifsim::RunOptions opt = options_for(mode, graphs);
+    const qifsim::RunOptions opt = options_for(mode, variant);
     const double seconds = timed_runs(state, net, inputs, opt);
     if (seconds < 0.0) return;
     set_rates(state, n, static_cast<double>(state.iterations() * steps), seconds,
               static_cast<double>(n) * static_cast<double>(n) * sizeof(T), copy_bw, read_bw);
     state.SetLabel(std::string(mode_name(mode)) +
-                   (backend == qifsim::Backend::Cuda ? (graphs ? " graphs" : " plain") : "") +
+                   (backend == qifsim::Backend::Cuda ? (variant == 2 ? " graphs rows" : variant == 1 ? " graphs" : " plain") : "") +
                    " steps=" + std::to_string(steps));
   } catch (const std::exception& e) {
     fail(state, e.what());
@@ -463,6 +466,7 @@ void gpu_args(benchmark::internal::Benchmark* b) {
     for (int mode : {kNoRecording, kOutput, kPerNeuron, kNeuronMean, kEvery10}) b->Args({n, mode, 1});
   }
   for (std::int64_t n : {256, 1024, 4096}) b->Args({n, kNoRecording, 0});  // plain launches
+  for (std::int64_t n : {64, 256, 1024, 4096, 8192, 16384, 32768}) b->Args({n, kNoRecording, 2});  // row-block J s
   b->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 void BM_GpuStepFloat32(benchmark::State& s) { bench_steps<float>(s, qifsim::Backend::Cuda); }

@@ -4,7 +4,7 @@
 //   qifsim_run_npy --weights J.npy --inputs I.npy [--eta eta.npy | --eta-value -5]
 //                  [--dt 1e-3] [--precision float64|float32] [--backend cpu|cuda|auto]
 //                  [--adaptation [--alpha A] [--tau-x T]] [--record out,v,v_mean]
-//                  [--sampling-steps K] [--repeats R] [--save DIR]
+//                  [--sampling-steps K] [--repeats R] [--save DIR] [--cuda-coupling cublas|rows]
 //   qifsim_run_npy --write-example DIR [--n N] [--steps T]   (small arrays for a smoke test)
 //
 // J is N x N (row i = weights onto neuron i), I is steps x N, eta is a scalar or N values.
@@ -42,7 +42,7 @@ double seconds_since(Clock::time_point t0) {
                "usage: qifsim_run_npy --weights J.npy --inputs I.npy [--eta eta.npy | --eta-value X]\n"
                "         [--dt DT] [--precision float64|float32] [--backend cpu|cuda|auto]\n"
                "         [--adaptation [--alpha A] [--tau-x T]] [--record out,v,v_mean]\n"
-               "         [--sampling-steps K] [--repeats R] [--save DIR]\n"
+               "         [--sampling-steps K] [--repeats R] [--save DIR] [--cuda-coupling cublas|rows]\n"
                "       qifsim_run_npy --write-example DIR [--n N] [--steps T]\n",
                why.c_str());
   std::exit(2);
@@ -108,7 +108,7 @@ std::string json_list(const std::vector<double>& v) {
 
 int main(int argc, char** argv) try {
   std::string weights_path, inputs_path, eta_path, save_dir, example_dir;
-  std::string precision = "float64", backend = "cpu", record = "out";
+  std::string precision = "float64", backend = "cpu", record = "out", coupling = "cublas";
   double dt = 1e-3, eta_value = -5.0, alpha = 1.0, tau_x = 10.0;
   bool adaptation = false;
   std::int64_t sampling = 1, repeats = 3, example_n = 8, example_steps = 200;
@@ -132,6 +132,7 @@ int main(int argc, char** argv) try {
     else if (a == "--sampling-steps") sampling = std::stoll(next());
     else if (a == "--repeats") repeats = std::stoll(next());
     else if (a == "--save") save_dir = next();
+    else if (a == "--cuda-coupling") coupling = next();
     else if (a == "--write-example") example_dir = next();
     else if (a == "--n") example_n = std::stoll(next());
     else if (a == "--steps") example_steps = std::stoll(next());
@@ -141,6 +142,7 @@ int main(int argc, char** argv) try {
   if (!example_dir.empty()) return write_example(example_dir, example_n, example_steps);
   if (weights_path.empty() || inputs_path.empty()) usage("--weights and --inputs are required");
   if (repeats < 1) usage("--repeats must be >= 1");
+  if (coupling != "cublas" && coupling != "rows") usage("--cuda-coupling is cublas or rows");
   qifsim::set_log_handler(nullptr);
 
   // ---- Setup: arrays, network, compile. ----
@@ -170,6 +172,7 @@ int main(int argc, char** argv) try {
   opt.progress = qifsim::Progress::Off;
   opt.sampling_steps = sampling;
   opt.record_output = false;
+  if (coupling == "rows") opt.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
   for (const std::string& r : split(record, ',')) {
     if (r == "out") opt.record_output = true;
     else if (r == "v") opt.record_vars.push_back({"qif", "v", false});

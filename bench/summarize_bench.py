@@ -40,12 +40,14 @@ def main(path):
     for backend in ("Cpu", "Gpu"):
         for prec in ("Float64", "Float32"):
             table = defaultdict(dict)
-            plain = {}
+            plain, rows_kernel = {}, {}
             for name, b in rows.items():
                 if name.startswith(f"BM_{backend}Step{prec}/"):
                     _, n, mode, graphs = name.split("/")[:4]
                     if backend == "Gpu" and graphs == "0":
                         plain[int(n)] = b
+                    elif backend == "Gpu" and graphs == "2":
+                        rows_kernel[int(n)] = b
                     else:
                         table[int(n)][int(mode)] = b
             if not table:
@@ -74,6 +76,17 @@ def main(path):
                     gu = 1e6 / g["steps/s"] if g else float("nan")
                     pu = 1e6 / plain[n]["steps/s"]
                     print(f"| {n} | {gu:.2f} | {pu:.2f} | {pu / gu:.2f} |")
+                print()
+            if rows_kernel:
+                print(f"### GPU, {prec.lower()}, no recording, CUDA Graphs: us per step with cuBLAS's gemv and "
+                      "with the row-block coupling kernel\n")
+                print("| N | cuBLAS us/step | row-block us/step | row-block/cuBLAS | row-block J_bw_frac |")
+                print("|---:|---:|---:|---:|---:|")
+                for n in sorted(rows_kernel):
+                    g = table[n].get(0)
+                    gu = 1e6 / g["steps/s"] if g else float("nan")
+                    ru = 1e6 / rows_kernel[n]["steps/s"]
+                    print(f"| {n} | {gu:.2f} | {ru:.2f} | {ru / gu:.2f} | {rows_kernel[n].get('J_bw_frac', float('nan')):.2f} |")
                 print()
     gemv = {int(k.split("/")[1]): v for k, v in rows.items() if k.startswith("BM_CpuGemvFloat64/")}
     gemv32 = {int(k.split("/")[1]): v for k, v in rows.items() if k.startswith("BM_CpuGemvFloat32/")}

@@ -11,6 +11,7 @@
 
 #include "../kernels/node_kernels.hpp"
 #include "../kernels/qif_step.hpp"
+#include "../kernels/row_coupling.hpp"
 #include "cuda_blas.hpp"
 #include "cuda_resources.hpp"
 #include "engine.hpp"
@@ -126,7 +127,7 @@ class CudaEngine final : public Engine {
     StepControl ctrl;
     ctrl.step = step_.data();
     ctrl.record = false;
-    StepBuffers buffers{forward_input_.data(), nullptr, nullptr, 0, false, 0, 0};
+    StepBuffers buffers{forward_input_.data(), nullptr, nullptr, 0, false, 0, 0, false};
     enqueue_prepare(ctrl, buffers);
     QIFSIM_CUDA_TRY(cudaMemcpyAsync(forward_staging_.data(), output_values(output_),
                                     static_cast<std::size_t>(out_width_) * sizeof(T),
@@ -271,6 +272,7 @@ class CudaEngine final : public Engine {
     bool l1;
     std::int64_t output_offset;
     std::int64_t loss_offset;
+    bool row_coupling = false;  // J s by the row-block kernel instead of cuBLAS
   };
   /// Recorded variables grouped per node.
   using NodeRecords = std::vector<RecordSlots>;
@@ -325,7 +327,12 @@ class CudaEngine final : public Engine {
       }
     }
     for (Pop& p : pops_) {
-      if (p.coupled) cuda::gemv<T>(blas_.get(), p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
+      if (!p.coupled) continue;
+      if (b.row_coupling) {
+        kernels::launch_row_coupling<T>(p.J.data(), p.s.data(), p.n, p.n, p.s_in.data(), st);
+      } else {
+        cuda::gemv<T>(blas_.get(), p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
+      }
     }
   }
 
@@ -515,7 +522,8 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
   ctrl.chunk_steps = chunk;
   ctrl.record = true;
   const StepBuffers buffers{inputs.data(), plan.targets ? targets.data() : nullptr, ring.data(), width,
-                            plan.loss == LossKind::L1, plan.output_offset, plan.loss_offset};
+                            plan.loss == LossKind::L1, plan.output_offset, plan.loss_offset,
+                            plan.cuda_row_coupling};
 
   // Input chunk c: convert into pinned staging c % 2, copy into device slot c % 2 once the
   // steps of chunk c - 2 (the slot's previous user) are done.

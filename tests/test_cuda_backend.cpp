@@ -94,7 +94,8 @@ qifsim::RunOptions options(std::int64_t sampling, std::int64_t cutoff, bool read
 }
 
 void compare_run(const NetSpec& s, Precision precision, std::int64_t sampling, std::int64_t cutoff,
-                 double rtol, double atol, std::int64_t batch = 0, bool graphs = true) {
+                 double rtol, double atol, std::int64_t batch = 0, bool graphs = true,
+                 qifsim::CudaCoupling coupling = qifsim::CudaCoupling::Cublas) {
   qifsim::Network cpu = make_network(s, Backend::Cpu, precision);
   qifsim::Network gpu = make_network(s, Backend::Cuda, precision);
   ASSERT_EQ(gpu.backend(), Backend::Cuda);
@@ -103,6 +104,7 @@ void compare_run(const NetSpec& s, Precision precision, std::int64_t sampling, s
   const qifsim::Observer expected = cpu.run(x, o);
   o.batch_samples = batch;
   o.cuda_graphs = graphs;
+  o.cuda_coupling = coupling;
   const qifsim::Observer actual = gpu.run(x, o);
   double spikes = 0.0;
   for (double v : expected.to_matrix("qif", "spike").data) spikes += v;
@@ -168,6 +170,55 @@ TEST(CudaBackend, ShortRunOfManyBlocksMatchesCpu) {
   s.n = 5000;
   s.steps = 400;
   compare_run(s, Precision::Float64, 1, 0, 1e-9, 1e-9);
+}
+
+// The row-block coupling kernel (RunOptions::cuda_coupling) against the CPU backend: one
+// block (N = 64, fewer columns than threads), many rows (N = 5000), and a short run small
+// enough for racecheck (its warp sums go through shared memory).
+TEST(CudaBackend, RowCouplingFloat64MatchesCpu) {
+  REQUIRE_GPU();
+  compare_run(NetSpec{}, Precision::Float64, 3, 101, 1e-9, 1e-9, 0, true, qifsim::CudaCoupling::RowBlocks);
+}
+
+TEST(CudaBackend, RowCouplingLargePopulationMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 5000;
+  s.steps = 600;
+  compare_run(s, Precision::Float64, 4, 0, 1e-9, 1e-9, 0, true, qifsim::CudaCoupling::RowBlocks);
+}
+
+TEST(CudaBackend, RowCouplingShortRunMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 1000;
+  s.steps = 400;
+  compare_run(s, Precision::Float64, 1, 0, 1e-9, 1e-9, 0, false, qifsim::CudaCoupling::RowBlocks);
+}
+
+// float32: the same network through both couplings stays within float32 rounding of the
+// CPU's float32 run while no spike time differs (weak coupling, few steps).
+TEST(CudaBackend, RowCouplingFloat32MatchesCpuFloat32) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.coupling = 0.5;
+  s.steps = 600;
+  qifsim::Network cpu = make_network(s, Backend::Cpu, Precision::Float32);
+  qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float32);
+  const Matrix x = make_inputs(s, s.n);
+  qifsim::RunOptions o = options(1, 0, false);
+  o.record_vars = {{"qif", "s", false}, {"qif", "spike", false}};
+  o.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
+  const qifsim::Observer c = cpu.run(x, o);
+  const qifsim::Observer g = gpu.run(x, o);
+  ASSERT_EQ(g.steps(), c.steps());
+  const Matrix cspike = c.to_matrix("qif", "spike");
+  double spikes = 0.0;
+  for (double v : cspike.data) spikes += v;
+  EXPECT_GT(spikes, 10.0);
+  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "spike"), cspike.rows, cspike.cols, cspike.data, 0.0, 0.0));
+  const Matrix cs = c.to_matrix("qif", "s");
+  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "s"), cs.rows, cs.cols, cs.data, 1e-4, 1e-4));
 }
 
 TEST(CudaBackend, GraphReplayEqualsPlainLaunches) {

@@ -40,6 +40,7 @@ struct RunOptions {
   std::size_t memory_budget = 0;    ///< host bytes for the recording; 0 = default_memory_budget()
   std::int64_t batch_samples = 0;   ///< ring-buffer capacity in samples; 0 = automatic
   bool cuda_graphs = true;          ///< CUDA backend: replay blocks of steps as CUDA Graphs
+  CudaCoupling cuda_coupling = CudaCoupling::Cublas;  ///< CUDA backend: how J s is computed
   /// Check the state for NaN/Inf every this many steps (0: never); a non-finite value stops
   /// the run with DivergenceError naming the node, variable, neuron and step. The check
   /// needs no host synchronisation on the GPU.

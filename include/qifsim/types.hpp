@@ -16,6 +16,15 @@ enum class Backend { Auto, Cpu, Cuda };
 /// Activation of a function node (applied to the node's summed input vector).
 enum class Activation { Identity, Tanh, Sigmoid, Softmax, Softmin, LogSoftmax };
 
+/// How the CUDA backend computes a population's coupling J s each step.
+///  - Cublas: cuBLAS's gemv (the default; measured on an H100, bench/RESULTS.md section 6).
+///  - RowBlocks: qifsim's own kernel, one thread block per row of J, for N up to a few
+///    thousand, where cuBLAS's gemv is latency bound. Experimental: built and covered by
+///    the GPU tests, but not yet run on a GPU.
+/// Both sum each row in a fixed order (deterministic); their float64 results differ at
+/// rounding level. The CPU backend ignores the choice.
+enum class CudaCoupling { Cublas, RowBlocks };
+
 /// Progress display during run(): Auto shows it on long runs (a bar on a terminal,
 /// plain lines otherwise), Off never, On always.
 enum class Progress { Auto, Off, On };
