@@ -22,6 +22,8 @@ namespace {
 // Populations smaller than this update on one thread: below it the fork/join costs more
 // than the work.
 constexpr std::int64_t kParallelNeurons = 16384;
+// The event-driven coupling does N (1 + spikes) additions per step: threads pay off sooner.
+constexpr std::int64_t kParallelCoupling = 4096;
 
 template <class T>
 std::vector<T> to_precision(const std::vector<double>& values) {
@@ -71,10 +73,11 @@ class CpuEngine final : public Engine {
   }
 
   void forward(const double* x, double* y) override {
-    prepare(x);
+    prepare(x, false);
     const T* out = output_values(output_);
     for (std::int64_t j = 0; j < out_width_; ++j) y[j] = static_cast<double>(out[j]);
-    advance();
+    advance<false>();
+    events_valid_ = false;
   }
 
   void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override {
@@ -92,13 +95,18 @@ class CpuEngine final : public Engine {
     carry.y_sum.resize(static_cast<std::size_t>(k), 0.0);
     double* y_sum = carry.y_sum.data();
     std::int64_t t = carry.next_step;
+    const std::int64_t resync = plan.event_coupling;
+    if (resync > 0) prepare_event_coupling();
     try {
       for (; t < plan.steps; ++t) {
         if (stop_requested(plan, t)) break;
         if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
           check_finite(t, plan.divergence_every);
         }
-        prepare(plan.inputs->row(t));
+        // Event-driven coupling: J s from the previous step's J s and spikes, except on
+        // every resync-th step and where that state is not current (a new run, set_var()).
+        const bool from_spikes = resync > 0 && events_valid_ && t % resync != 0;
+        prepare(plan.inputs->row(t), from_spikes);
         const T* y = output_values(output_);
         if (t >= plan.schedule.cutoff) {
           if (record_out) {
@@ -128,7 +136,13 @@ class CpuEngine final : public Engine {
           ring_steps[static_cast<std::size_t>(filled)] = t;
           if (++filled == capacity) flush();
         }
-        advance();
+        if (resync > 0) {
+          advance<true>();
+          events_valid_ = true;
+        } else {
+          advance<false>();
+          events_valid_ = false;
+        }
         if (plan.progress) plan.progress->tick(t + 1);
       }
       if (plan.divergence_every > 0) {
@@ -166,6 +180,7 @@ class CpuEngine final : public Engine {
   }
 
   void set_var(int node, Var var, const std::vector<double>& values) override {
+    events_valid_ = false;
     const Slot slot = slots_[static_cast<std::size_t>(node)];
     Pop& p = pops_[static_cast<std::size_t>(slot.index)];
     if (is_parameter(var)) {
@@ -179,6 +194,7 @@ class CpuEngine final : public Engine {
   }
 
   void reset() override {
+    events_valid_ = false;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       const Slot slot = slots_[i];
       if (slot.pop) {
@@ -212,6 +228,9 @@ class CpuEngine final : public Engine {
     std::vector<T> J;            // N x N, row-major
     std::vector<T> v, s, x;      // state
     std::vector<T> in, s_in;     // this step's external and coupling input
+    std::vector<T> Jt;           // event-driven coupling only: J's columns, contiguous
+    std::vector<unsigned char> fired;  // event-driven coupling only: spiked in the last step
+    std::vector<long> fired_list;      // ... and their indices, ascending
     std::vector<T> eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x;  // 1 or N values each
 
     std::vector<T>* param(Var var) {
@@ -280,7 +299,7 @@ class CpuEngine final : public Engine {
 
   // Phase 1 of a step: every node's input (in topological order) and function outputs,
   // then every population's coupling J s. Nothing here changes the state.
-  void prepare(const double* x) {
+  void prepare(const double* x, bool from_spikes) {
     for (int node : order_) {
       T* in = input_values(node);
       if (node == input_) {
@@ -300,22 +319,87 @@ class CpuEngine final : public Engine {
       }
     }
     for (Pop& p : pops_) {
-      if (p.coupled) gemv<T>(p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
-    }
-  }
-
-  // Phase 2: the fused per-neuron update of every population.
-  void advance() {
-    for (Pop& p : pops_) {
-      if (p.adapt) {
-        update<true>(p);
+      if (!p.coupled) continue;
+      if (from_spikes) {
+        couple_from_spikes(p);
       } else {
-        update<false>(p);
+        gemv<T>(p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
       }
     }
   }
 
-  template <bool Adapt>
+  // Event-driven coupling: with one tau_s, a step maps s to c s + spikes (c = 1 - dt/tau_s),
+  // so J s becomes c (J s) + the columns of J of the neurons that spiked: O(N) plus O(N) per
+  // spike instead of O(N^2). Each value adds its terms in a fixed order (ascending neuron),
+  // so the result does not depend on the thread count; it differs from the dense product
+  // by rounding, which the dense resync bounds.
+  void couple_from_spikes(Pop& p) {
+    const T c = T(1) - dt_ / p.tau_s[0];
+    p.fired_list.clear();
+    for (long j = 0; j < static_cast<long>(p.n); ++j) {
+      if (p.fired[static_cast<std::size_t>(j)]) p.fired_list.push_back(j);
+    }
+    T* y = p.s_in.data();
+    const T* Jt = p.Jt.data();
+    const long* list = p.fired_list.data();
+    const long spikes = static_cast<long>(p.fired_list.size());
+    const long n = static_cast<long>(p.n);
+    constexpr long kChunk = 1024;  // a chunk of y stays in L1 while the columns stream by
+    auto chunk = [&](long begin) {
+      const long end = std::min(n, begin + kChunk);
+      for (long i = begin; i < end; ++i) y[i] *= c;
+      for (long q = 0; q < spikes; ++q) {
+        const T* col = Jt + list[q] * n;
+        for (long i = begin; i < end; ++i) y[i] += col[i];
+      }
+    };
+    if (n >= kParallelCoupling) {
+#pragma omp parallel for schedule(static)
+      for (long b = 0; b < n; b += kChunk) chunk(b);
+    } else {
+      for (long b = 0; b < n; b += kChunk) chunk(b);
+    }
+  }
+
+  // Before an event-driven run: one tau_s per coupled population (else the update of s does
+  // not factor), J's transpose and the spike flags, allocated outside the step loop.
+  void prepare_event_coupling() {
+    for (std::size_t node = 0; node < slots_.size(); ++node) {
+      const Slot slot = slots_[node];
+      if (!slot.pop) continue;
+      Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+      if (!p.coupled) continue;
+      if (p.tau_s.size() != 1) {
+        throw InvalidArgument("event_coupling needs one tau_s for population '" + names_[node] +
+                              "' (it has one per neuron); use event_coupling = 0 (dense)");
+      }
+      const std::size_t n = static_cast<std::size_t>(p.n);
+      if (p.Jt.size() != n * n) {
+        p.Jt.resize(n * n);
+        for (std::size_t i = 0; i < n; ++i) {
+          for (std::size_t j = 0; j < n; ++j) p.Jt[j * n + i] = p.J[i * n + j];
+        }
+      }
+      p.fired.resize(n, 0);
+      p.fired_list.reserve(n);
+    }
+  }
+
+  // Phase 2: the fused per-neuron update of every population.
+  template <bool Events>
+  void advance() {
+    for (Pop& p : pops_) {
+      const bool events = Events && p.coupled;
+      if (p.adapt) {
+        events ? update<true, true>(p) : update<true, false>(p);
+      } else {
+        events ? update<false, true>(p) : update<false, false>(p);
+      }
+    }
+  }
+
+  // Events: also note which neurons spiked (for the event-driven coupling of the next step).
+  template <bool Adapt, bool Events>
   void update(Pop& p) {
     const kernels::QifParamRefs<T> refs = p.refs();
     T* v = p.v.data();
@@ -325,12 +409,17 @@ class CpuEngine final : public Engine {
     const T* s_in = p.s_in.data();
     const T dt = dt_;
     const long n = static_cast<long>(p.n);
+    unsigned char* fired = Events ? p.fired.data() : nullptr;
+    auto step = [&](long i) {
+      const bool spiked = kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], refs, i, dt);
+      if constexpr (Events) fired[i] = spiked ? 1 : 0;
+    };
     // A plain branch, not an OpenMP if() clause: that clause costs a team fork even when false.
     if (n >= kParallelNeurons) {
 #pragma omp parallel for schedule(static)
-      for (long i = 0; i < n; ++i) kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], refs, i, dt);
+      for (long i = 0; i < n; ++i) step(i);
     } else {
-      for (long i = 0; i < n; ++i) kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], refs, i, dt);
+      for (long i = 0; i < n; ++i) step(i);
     }
   }
 
@@ -424,6 +513,7 @@ class CpuEngine final : public Engine {
   std::vector<std::vector<int>> incoming_;
   std::vector<QifPopulation> initial_;
   std::vector<std::string> names_;
+  bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
 };
 
 }  // namespace

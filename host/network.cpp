@@ -261,6 +261,14 @@ void Network::run_impl(const MatrixView& inputs, const MatrixView* targets, cons
     throw InvalidArgument(where + ": divergence_check_steps = " + std::to_string(options.divergence_check_steps) +
                           " must be >= 0 (0: never)");
   }
+  if (options.event_coupling < 0) {
+    throw InvalidArgument(where + ": event_coupling = " + std::to_string(options.event_coupling) +
+                          " must be >= 0 (0: dense J s every step)");
+  }
+  if (options.event_coupling > 0 && backend_ == Backend::Cuda) {
+    throw InvalidArgument(where + ": event_coupling is implemented on the CPU backend only; "
+                          "use event_coupling = 0 on the GPU");
+  }
   if (options.resume) {
     if (!interrupted()) throw InvalidArgument(where + ": resume: there is no interrupted run to continue");
     if (steps != carry_steps_ || options.sampling_steps != carry_sampling_ || options.cutoff != carry_cutoff_) {
@@ -322,6 +330,7 @@ void Network::run_impl(const MatrixView& inputs, const MatrixView* targets, cons
   plan.cuda_graphs = options.cuda_graphs;
   plan.cuda_row_coupling = options.cuda_coupling == CudaCoupling::RowBlocks;
   plan.divergence_every = options.divergence_check_steps;
+  plan.event_coupling = options.event_coupling;
   plan.stop = options.stop;
   plan.stop_at = options.stop_at_step;
   detail::RunCarry carry = options.resume ? *carry_ : detail::RunCarry{};

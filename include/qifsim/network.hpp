@@ -41,6 +41,14 @@ struct RunOptions {
   std::int64_t batch_samples = 0;   ///< ring-buffer capacity in samples; 0 = automatic
   bool cuda_graphs = true;          ///< CUDA backend: replay blocks of steps as CUDA Graphs
   CudaCoupling cuda_coupling = CudaCoupling::Cublas;  ///< CUDA backend: how J s is computed
+  /// CPU backend: 0 (the default) computes the coupling J s densely every step, in the
+  /// spec's arithmetic. R > 0 updates it from the spikes instead, J s <- (1 - dt/tau_s) J s +
+  /// the columns of J of the neurons that spiked, and recomputes it densely every R steps
+  /// (and after set_var(), reset() or forward()). Much faster where few neurons spike per
+  /// step (O(N) plus O(N) per spike instead of O(N^2)), not bit for bit: J s differs from
+  /// the dense product by rounding that grows between resyncs. Needs one tau_s per coupled
+  /// population, holds a transposed copy of J, and is refused on the GPU.
+  std::int64_t event_coupling = 0;
   /// Check the state for NaN/Inf every this many steps (0: never); a non-finite value stops
   /// the run with DivergenceError naming the node, variable, neuron and step. The check
   /// needs no host synchronisation on the GPU.
