@@ -481,6 +481,20 @@ def benchmark(args):
             _, f32, _ = run_qifsim(qbin, d, args.repeats, args.device, "float32")
             row["tools"]["qifsim_float32"] = dict(f32, best_run_s=min(f32["run_s"][1:] or f32["run_s"]),
                                                   ok=None, note="float32: not compared")
+        if args.qifsim_events > 0 and args.device == "cpu":
+            # Event-driven coupling (qifsim_run_npy --event-coupling R): other arithmetic for
+            # J s, so it is checked against the dense run like any peer.
+            eout, einfo, _ = run_qifsim(qbin, d, args.repeats, args.device, "float64",
+                                        extra=("--event-coupling", str(args.qifsim_events)), save_name="qifsim_cpu_events")
+            echeck = compare(eout, ref, args.atol)
+            ebest = min(einfo["run_s"][1:] or einfo["run_s"])
+            einfo.update(best_run_s=ebest, check=echeck, ok=echeck["ok"], event_coupling=args.qifsim_events)
+            if echeck["ok"]:
+                einfo["ratio"] = ebest / qbest
+            row["tools"]["qifsim_events"] = einfo
+            log(f"   qifsim_events run {ebest:.4f} s" + (f"  ratio to dense {ebest / qbest:.3f}x" if echeck["ok"]
+                                                          else f"  NOT COUNTED: {echeck.get('why')}")
+                + f"  (max_abs {echeck.get('max_abs', float('nan')):.2g})")
         if args.qifsim_rows and args.device == "cuda":
             # The row-block coupling kernel (qifsim_run_npy --cuda-coupling rows), checked
             # against qifsim's cuBLAS run like any peer.
@@ -612,7 +626,8 @@ def plot(results, path):
             if "best_run_s" in info and info.get("ok") is not False:
                 series.setdefault(tool, []).append((row["n"], row["steps"] / info["best_run_s"]))
     fig, ax = plt.subplots(figsize=(9.5, 4.8))
-    labels = {"qifsim_float32": "qifsim float32 (not compared)", "qifsim_rows": "qifsim, row-block coupling"}
+    labels = {"qifsim_float32": "qifsim float32 (not compared)", "qifsim_rows": "qifsim, row-block coupling",
+              "qifsim_events": "qifsim, event-driven coupling"}
     for tool, pts in series.items():
         pts.sort()
         ax.loglog([p[0] for p in pts], [p[1] for p in pts], marker="o", label=labels.get(tool, tool),
@@ -778,6 +793,8 @@ def main():
     p.add_argument("--timeout", type=float, default=3600, help="seconds per peer process")
     p.add_argument("--qifsim-bin", default="", help="path of qifsim_run_npy")
     p.add_argument("--qifsim-float32", action="store_true", help="also time qifsim in float32 (not compared)")
+    p.add_argument("--qifsim-events", type=int, default=0, metavar="R",
+                   help="CPU: also time qifsim's event-driven coupling, dense every R steps (checked like a peer)")
     p.add_argument("--qifsim-rows", action="store_true",
                    help="with --device cuda: also time qifsim's row-block coupling kernel (checked like a peer)")
     p.add_argument("--wait-idle", type=float, default=0,

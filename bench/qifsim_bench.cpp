@@ -4,8 +4,9 @@
 //
 //   qifsim_bench [--benchmark_filter=Cpu] [--benchmark_min_time=0.2] [--bw_mib=256]
 //
-// Benchmarks (arguments: N / recording mode / GPU launch variant: 0 plain launches,
-// 1 CUDA Graphs, 2 CUDA Graphs with the row-block coupling kernel instead of cuBLAS):
+// Benchmarks (arguments: N / recording mode / variant. GPU: 0 plain launches, 1 CUDA Graphs,
+// 2 CUDA Graphs with the row-block coupling kernel instead of cuBLAS. CPU: 0 dense coupling,
+// 3 event-driven coupling, RunOptions::event_coupling = 1000):
 //   BM_CpuStepFloat32, BM_CpuStepFloat64   Network::run of one coupled population
 //   BM_CpuGemvFloat32, BM_CpuGemvFloat64   the dense coupling alone (BLAS gemv, J s): the floor
 //   BM_CpuStepUncoupled                    run() without J: the per-step fixed cost
@@ -243,6 +244,7 @@ qifsim::RunOptions options_for(int mode, int variant) {
   opt.progress = qifsim::Progress::Off;
   opt.cuda_graphs = graphs;
   if (variant == 2) opt.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
+  if (variant == 3) opt.event_coupling = 1000;
   opt.record_output = mode == kOutput;
   if (mode == kPerNeuron || mode == kEvery10) opt.record_vars = {{"qif", "v", false}};
   if (mode == kNeuronMean) opt.record_vars = {{"qif", "v", true}};
@@ -336,7 +338,8 @@ void bench_steps(benchmark::State& state, qifsim::Backend backend) {
     set_rates(state, n, static_cast<double>(state.iterations() * steps), seconds,
               static_cast<double>(n) * static_cast<double>(n) * sizeof(T), copy_bw, read_bw);
     state.SetLabel(std::string(mode_name(mode)) +
-                   (backend == qifsim::Backend::Cuda ? (variant == 2 ? " graphs rows" : variant == 1 ? " graphs" : " plain") : "") +
+                   (backend == qifsim::Backend::Cuda ? (variant == 2 ? " graphs rows" : variant == 1 ? " graphs" : " plain")
+                                                    : (variant == 3 ? " events" : "")) +
                    " steps=" + std::to_string(steps));
   } catch (const std::exception& e) {
     fail(state, e.what());
@@ -346,6 +349,9 @@ void bench_steps(benchmark::State& state, qifsim::Backend backend) {
 void cpu_args(benchmark::internal::Benchmark* b) {
   for (std::int64_t n : {64, 128, 256, 512, 1000, 1024, 2048, 4096}) {
     for (int mode : {kNoRecording, kOutput, kPerNeuron, kNeuronMean, kEvery10}) b->Args({n, mode, 0});
+  }
+  for (std::int64_t n : {64, 128, 256, 512, 1000, 1024, 2048, 4096}) {
+    for (int mode : {kNoRecording, kOutput}) b->Args({n, mode, 3});  // event-driven coupling
   }
   b->UseManualTime()->Unit(benchmark::kMillisecond);
 }

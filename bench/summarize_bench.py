@@ -40,7 +40,7 @@ def main(path):
     for backend in ("Cpu", "Gpu"):
         for prec in ("Float64", "Float32"):
             table = defaultdict(dict)
-            plain, rows_kernel = {}, {}
+            plain, rows_kernel, events = {}, {}, defaultdict(dict)
             for name, b in rows.items():
                 if name.startswith(f"BM_{backend}Step{prec}/"):
                     _, n, mode, graphs = name.split("/")[:4]
@@ -48,6 +48,8 @@ def main(path):
                         plain[int(n)] = b
                     elif backend == "Gpu" and graphs == "2":
                         rows_kernel[int(n)] = b
+                    elif backend == "Cpu" and graphs == "3":
+                        events[int(n)][int(mode)] = b
                     else:
                         table[int(n)][int(mode)] = b
             if not table:
@@ -76,6 +78,20 @@ def main(path):
                     gu = 1e6 / g["steps/s"] if g else float("nan")
                     pu = 1e6 / plain[n]["steps/s"]
                     print(f"| {n} | {gu:.2f} | {pu:.2f} | {pu / gu:.2f} |")
+                print()
+            if events:
+                print(f"### CPU, {prec.lower()}: dense coupling against event-driven coupling (event_coupling = 1000), "
+                      "us per step\n")
+                print("| N | dense, no recording | events, no recording | speedup | dense, output | events, output | speedup |")
+                print("|---:|---:|---:|---:|---:|---:|---:|")
+                for n in sorted(events):
+                    cells = []
+                    for m in (0, 4):
+                        d, e = table[n].get(m), events[n].get(m)
+                        du = 1e6 / d["steps/s"] if d else float("nan")
+                        eu = 1e6 / e["steps/s"] if e else float("nan")
+                        cells += [f"{du:.2f}", f"{eu:.2f}", f"{du / eu:.1f}x"]
+                    print(f"| {n} | " + " | ".join(cells) + " |")
                 print()
             if rows_kernel:
                 print(f"### GPU, {prec.lower()}, no recording, CUDA Graphs: us per step with cuBLAS's gemv and "
