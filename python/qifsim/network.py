@@ -201,7 +201,7 @@ class Network:
             record_loss: bool = False, record_vars: Optional[list] = None, verbose: bool = True,
             enable_grad: bool = True, obs: Optional[Observer] = None, memory_budget: Optional[int] = None,
             batch_samples: Optional[int] = None, cuda_graphs: bool = True, resume: bool = False,
-            divergence_check_steps: Optional[int] = None) -> Observer:
+            divergence_check_steps: Optional[int] = None, event_coupling: int = 0) -> Observer:
         """Run ``inputs.shape[0]`` steps (``inputs``: T x n_in) from the current state and return
         the recordings.
 
@@ -216,6 +216,8 @@ class Network:
         in the observer; ``run(inputs, obs=obs, resume=True)`` with the same inputs and
         schedule continues it bit for bit. A NaN/Inf in the state stops the run with
         DivergenceError (checked every ``divergence_check_steps`` steps, 1000 by default).
+        ``event_coupling=R`` (CPU, R > 0): update the coupling J s from the last step's spikes,
+        densely every R steps; much faster with sparse spikes, not bit for bit (see the README).
         ``enable_grad`` has no effect (qifsim computes no gradients).
         """
         self.compile()
@@ -227,14 +229,15 @@ class Network:
         self._core.run(_matrix(inputs, "run: inputs"), obs._core, int(sampling_steps), int(cutoff),
                        "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0),
                        bool(cuda_graphs), bool(resume),
-                       -1 if divergence_check_steps is None else int(divergence_check_steps), sigint)
+                       -1 if divergence_check_steps is None else int(divergence_check_steps), sigint,
+                       int(event_coupling))
         return obs
 
     def test(self, inputs, targets, loss: str = "mse", loss_kwargs: Optional[dict] = None,
              sampling_steps: int = 100, verbose: bool = True, cutoff: int = 0, record_output: bool = True,
              record_loss: bool = False, record_vars: Optional[list] = None,
              memory_budget: Optional[int] = None, batch_samples: Optional[int] = None,
-             cuda_graphs: bool = True):
+             cuda_graphs: bool = True, event_coupling: int = 0):
         """Run and compare the output with ``targets`` (T x n_out) under ``loss`` (``"mse"`` or
         ``"l1"``). Returns ``(observer, loss)``: the mean per-step loss over steps >= cutoff.
         With ``record_loss`` each sample holds the loss averaged over its window."""
@@ -245,7 +248,8 @@ class Network:
         core, value = self._core.test(
             _matrix(inputs, "test: inputs"), _matrix(targets, "test: targets"), loss, record_output, record_loss,
             spec._core.recorded_state_variables(), int(sampling_steps), int(cutoff),
-            "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0), bool(cuda_graphs))
+            "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0), bool(cuda_graphs),
+            int(event_coupling))
         return Observer._wrap(core), value
 
     # ---- properties ------------------------------------------------------------------------

@@ -109,7 +109,8 @@ void set_population_param(QifPopulation& pop, const std::string& key, std::vecto
 
 /// Run options shared by run() and test().
 RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
-                        std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs) {
+                        std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
+                        std::int64_t event_coupling) {
   RunOptions opt;
   opt.sampling_steps = sampling_steps;
   opt.cutoff = cutoff;
@@ -117,6 +118,7 @@ RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const 
   opt.memory_budget = memory_budget;
   opt.batch_samples = batch_samples;
   opt.cuda_graphs = cuda_graphs;
+  opt.event_coupling = event_coupling;
   return opt;
 }
 
@@ -398,9 +400,10 @@ NB_MODULE(_qifsim, m) {
           "run",
           [](Network& net, const In2& inputs, PyObserver& into, std::int64_t sampling_steps, std::int64_t cutoff,
              const std::string& progress, std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
-             bool resume, std::int64_t divergence_check_steps, bool handle_sigint) {
+             bool resume, std::int64_t divergence_check_steps, bool handle_sigint, std::int64_t event_coupling) {
             const MatrixView in = view_of(inputs);  // the NumPy array itself, no copy
-            RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs);
+            RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
+                                          event_coupling);
             opt.resume = resume;
             if (divergence_check_steps >= 0) opt.divergence_check_steps = divergence_check_steps;
             const std::size_t saved = prepare_sink(net, in.rows, in.cols, opt, into);
@@ -419,7 +422,7 @@ NB_MODULE(_qifsim, m) {
           },
           "inputs"_a, "observer"_a, "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto",
           "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true, "resume"_a = false,
-          "divergence_check_steps"_a = -1, "handle_sigint"_a = false,
+          "divergence_check_steps"_a = -1, "handle_sigint"_a = false, "event_coupling"_a = 0,
           "Run inputs.shape[0] steps, appending the samples to `observer` batch by batch.")
       .def_prop_ro("interrupted", &Network::interrupted)
       .def_prop_ro("resume_step", &Network::resume_step)
@@ -428,10 +431,11 @@ NB_MODULE(_qifsim, m) {
           [](Network& net, const In2& inputs, const In2& targets, const std::string& loss, bool record_output,
              bool record_loss, const std::vector<std::tuple<std::string, std::string, bool>>& record_vars,
              std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
-             std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs) {
+             std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs, std::int64_t event_coupling) {
             const MatrixView in = view_of(inputs);
             const MatrixView tg = view_of(targets);
-            RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs);
+            RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
+                                          event_coupling);
             opt.record_output = record_output;
             opt.record_loss = record_loss;
             for (const auto& [node, var, mean] : record_vars) opt.record_vars.push_back(RecordVar{node, var, mean});
@@ -452,6 +456,6 @@ NB_MODULE(_qifsim, m) {
           },
           "inputs"_a, "targets"_a, "loss"_a = "mse", "record_output"_a = true, "record_loss"_a = false,
           "record_vars"_a = nb::list(), "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto",
-          "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true,
+          "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true, "event_coupling"_a = 0,
           "Run and compare the output with targets; returns (observer, mean per-step loss).");
 }

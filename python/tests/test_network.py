@@ -348,3 +348,32 @@ def test_divergence_stops_the_run_and_keeps_the_samples():
         net.run(np.full((5000, 2), 100.0), obs=obs, divergence_check_steps=100, verbose=False)
     assert isinstance(info.value, FloatingPointError)
     assert 0 < len(obs) < 5000
+
+
+def test_event_coupling_matches_reference():
+    """event_coupling=R: J s from the spikes (dense every R steps) against the reference's
+    dense loop: the same spike steps, v within rounding amplified near threshold."""
+    rng = np.random.default_rng(21)
+    n, steps = 60, 4000
+    J = rng.uniform(0.0, 20.0 / n, (n, n))
+    eta = rng.uniform(-5.0, -3.0, n)
+    inputs = np.full((steps, n), 15.0)
+    net = Network(dt=1e-3)
+    net.add_diffeq_node("qif", QIF, weights=J, op="qif_op", node_vars={"eta": eta}, **VARS)
+    obs = net.run(inputs, record_vars=[("qif", "v", False), ("qif", "spike", False)], verbose=False,
+                  event_coupling=500)
+    pop = QifPop(n, J, eta=eta)
+    ref = ref_run(pop.step, lambda i: pop.var(("v", "spike")[i]), inputs, var_means=(False, False))
+    assert pop.spikes > 3 * n
+    np.testing.assert_array_equal(obs[("qif", "spike")], ref["vars"][1])
+    np.testing.assert_allclose(obs[("qif", "v")], ref["vars"][0], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(obs["out"], ref["out"], rtol=0, atol=1e-12)
+
+
+def test_event_coupling_needs_one_tau_s():
+    rng = np.random.default_rng(3)
+    J, _, node_vars = population(rng, 8)  # tau_s per neuron
+    net = Network(dt=1e-3)
+    net.add_diffeq_node("qif", QIF, weights=J, op="qif_op", node_vars=node_vars, **VARS)
+    with pytest.raises(qifsim.InvalidArgument, match="tau_s"):
+        net.run(np.ones((10, 8)), verbose=False, event_coupling=5)
