@@ -44,7 +44,8 @@ struct RunOptions {
   /// CPU backend: 0 (the default) computes the coupling J s densely every step, in the
   /// spec's arithmetic. R > 0 updates it from the spikes instead, J s <- (1 - dt/tau_s) J s +
   /// the columns of J of the neurons that spiked, and recomputes it densely every R steps
-  /// (and after set_var(), reset() or forward()). Much faster where few neurons spike per
+  /// (and after set_var(), reset(), forward() or load_checkpoint(); a run stopped and
+  /// resumed in the same process continues bit for bit). Much faster where few neurons spike per
   /// step (O(N) plus O(N) per spike instead of O(N^2)), not bit for bit: J s differs from
   /// the dense product by rounding that grows between resyncs. Needs one tau_s per coupled
   /// population, holds a transposed copy of J, and is refused on the GPU.
