@@ -798,7 +798,8 @@ void apply_override(toml::table& root, const std::string& text) {
 
 RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& default_dir) {
   TableReader top(ctx, root, "",
-                  {"description", "dt", "steps", "duration", "precision", "backend", "population", "function", "edge", "input", "record"});
+                  {"description", "dt", "steps", "duration", "precision", "backend", "event_coupling", "population", "function",
+                   "edge", "input", "record"});
   if (auto d = top.get("description"); d && !d->is_string()) top.wrong("description", *d, "a string");
   const double dt = top.number("dt", 1e-3);
   if (!(dt > 0)) fail(ctx, top.get("dt"), "dt", "must be > 0, got " + std::to_string(dt));
@@ -826,8 +827,15 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
     steps = std::max<std::int64_t>(1, from_duration);
   }
 
+  const std::int64_t event_coupling = top.integer("event_coupling", 0);
+  if (event_coupling < 0) {
+    fail(ctx, top.get("event_coupling"), "event_coupling", "must be >= 0 (0: dense J s every step), got " +
+                                                            std::to_string(event_coupling));
+  }
+
   RunConfig cfg;
   cfg.network = Network(dt, backend, precision);
+  cfg.options.event_coupling = event_coupling;
   NodeSizes sizes;
   const toml::array* pops = table_array(top, "population");
   const toml::array* funcs = table_array(top, "function");

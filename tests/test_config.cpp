@@ -327,6 +327,14 @@ formats = []
   }
 }
 
+TEST(ConfigValues, EventCouplingReachesTheRunOptions) {
+  EXPECT_EQ(qifsim::parse_config(kBase).options.event_coupling, 0);
+  const qifsim::RunConfig cfg = qifsim::parse_config(replace(kBase, "steps = 50", "steps = 50\nevent_coupling = 250"));
+  EXPECT_EQ(cfg.options.event_coupling, 250);
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "steps = 50", "steps = 50\nevent_coupling = -3")),
+                           {"event_coupling", "must be >= 0", "-3"}));
+}
+
 TEST(ConfigValues, DurationGivesSteps) {
   const qifsim::RunConfig cfg = qifsim::parse_config(replace(kBase, "steps = 50", "duration = 0.25"));
   EXPECT_EQ(cfg.steps(), 250);
