@@ -18,6 +18,23 @@ def si(x):
     return f"{x:.3g}"
 
 
+def us_per_step(b):
+    """Microseconds per step of a benchmark row (NaN where there is none)."""
+    return 1e6 / b["steps/s"] if b else float("nan")
+
+
+def versus(title, base, other, table, others, bw_frac=False):
+    """A table of us per step: the no-recording row of `table` against `others`, per N."""
+    print(f"### {title}\n")
+    print(f"| N | {base} us/step | {other} us/step | {other}/{base} |" + (f" {other} J_bw_frac |" if bw_frac else ""))
+    print("|---:|---:|---:|---:|" + ("---:|" if bw_frac else ""))
+    for n in sorted(others):
+        bu, ou = us_per_step(table[n].get(0)), us_per_step(others[n])
+        extra = f" {others[n].get('J_bw_frac', float('nan')):.2f} |" if bw_frac else ""
+        print(f"| {n} | {bu:.2f} | {ou:.2f} | {ou / bu:.2f} |" + extra)
+    print()
+
+
 def main(path):
     data = json.load(open(path))
     rows = {}
@@ -70,15 +87,8 @@ def main(path):
                 print(f"| {n} | " + " | ".join(cells) + " |")
             print()
             if plain:
-                print(f"### GPU, {prec.lower()}, no recording: us per step with CUDA Graphs and with plain launches\n")
-                print("| N | graphs us/step | plain us/step | plain/graphs |")
-                print("|---:|---:|---:|---:|")
-                for n in sorted(plain):
-                    g = table[n].get(0)
-                    gu = 1e6 / g["steps/s"] if g else float("nan")
-                    pu = 1e6 / plain[n]["steps/s"]
-                    print(f"| {n} | {gu:.2f} | {pu:.2f} | {pu / gu:.2f} |")
-                print()
+                versus(f"GPU, {prec.lower()}, no recording: us per step with CUDA Graphs and with plain launches",
+                       "graphs", "plain", table, plain)
             if events:
                 print(f"### CPU, {prec.lower()}: dense coupling against event-driven coupling (event_coupling = 1000), "
                       "us per step\n")
@@ -87,23 +97,13 @@ def main(path):
                 for n in sorted(events):
                     cells = []
                     for m in (0, 4):
-                        d, e = table[n].get(m), events[n].get(m)
-                        du = 1e6 / d["steps/s"] if d else float("nan")
-                        eu = 1e6 / e["steps/s"] if e else float("nan")
+                        du, eu = us_per_step(table[n].get(m)), us_per_step(events[n].get(m))
                         cells += [f"{du:.2f}", f"{eu:.2f}", f"{du / eu:.1f}x"]
                     print(f"| {n} | " + " | ".join(cells) + " |")
                 print()
             if rows_kernel:
-                print(f"### GPU, {prec.lower()}, no recording, CUDA Graphs: us per step with cuBLAS's gemv and "
-                      "with the row-block coupling kernel\n")
-                print("| N | cuBLAS us/step | row-block us/step | row-block/cuBLAS | row-block J_bw_frac |")
-                print("|---:|---:|---:|---:|---:|")
-                for n in sorted(rows_kernel):
-                    g = table[n].get(0)
-                    gu = 1e6 / g["steps/s"] if g else float("nan")
-                    ru = 1e6 / rows_kernel[n]["steps/s"]
-                    print(f"| {n} | {gu:.2f} | {ru:.2f} | {ru / gu:.2f} | {rows_kernel[n].get('J_bw_frac', float('nan')):.2f} |")
-                print()
+                versus(f"GPU, {prec.lower()}, no recording, CUDA Graphs: us per step with cuBLAS's gemv and "
+                       "with the row-block coupling kernel", "cuBLAS", "row-block", table, rows_kernel, bw_frac=True)
     gemv = {int(k.split("/")[1]): v for k, v in rows.items() if k.startswith("BM_CpuGemvFloat64/")}
     gemv32 = {int(k.split("/")[1]): v for k, v in rows.items() if k.startswith("BM_CpuGemvFloat32/")}
     if gemv:

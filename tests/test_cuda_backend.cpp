@@ -329,13 +329,7 @@ TEST(CudaBackend, StopAndResumeAcrossInputChunksEqualsUninterruptedRun) {
 // samples taken before the error stay in the Observer (as on the CPU backend).
 TEST(CudaBackend, DivergenceIsReportedAndTheSamplesKept) {
   REQUIRE_GPU();
-  qifsim::Network net(1e-3, Backend::Cuda);
-  qifsim::QifPopulation p;
-  p.n = 2;
-  p.weights = Matrix(2, 2, -1e308);
-  p.s0 = 1.0;
-  net.add_population("qif", p);
-  net.compile();
+  qifsim::Network net = qtest::diverging_net(Backend::Cuda);
   qifsim::RunOptions o;
   o.progress = qifsim::Progress::Off;
   o.divergence_check_steps = 100;

@@ -187,20 +187,10 @@ TEST(BadInput, RecordingOverBudgetIsRefusedBeforeAnythingRuns) {
 
 // ---- Divergence -------------------------------------------------------------------------
 
-// Two neurons coupled by -1e308 with s0 = 1: J s overflows to -inf at the first step.
-qifsim::Network diverging_net() {
-  qifsim::Network net(1e-3, qifsim::Backend::Cpu);
-  qifsim::QifPopulation p;
-  p.n = 2;
-  p.weights = Matrix(2, 2, -1e308);
-  p.s0 = 1.0;
-  net.add_population("qif", p);
-  net.compile();
-  return net;
-}
-
+// qtest::diverging_net(): two neurons coupled by -1e308 with s0 = 1, so J s overflows to
+// -inf at the first step.
 TEST(Divergence, IsReportedWithNodeVariableNeuronAndStepAndKeepsTheSamples) {
-  qifsim::Network net = diverging_net();
+  qifsim::Network net = qtest::diverging_net();
   qifsim::RunOptions o;
   o.progress = qifsim::Progress::Off;
   o.divergence_check_steps = 100;
@@ -226,7 +216,7 @@ TEST(Divergence, IsReportedWithNodeVariableNeuronAndStepAndKeepsTheSamples) {
 }
 
 TEST(Divergence, CheckCanBeTurnedOff) {
-  qifsim::Network net = diverging_net();
+  qifsim::Network net = qtest::diverging_net();
   qifsim::RunOptions o;
   o.progress = qifsim::Progress::Off;
   o.divergence_check_steps = 0;

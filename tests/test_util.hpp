@@ -143,6 +143,19 @@ inline bool icontains(const std::string& haystack, const std::string& needle) {
   return lower(haystack).find(lower(needle)) != std::string::npos;
 }
 
+/// Two neurons coupled by -1e308 with s0 = 1: J s overflows to -inf at the first step, so v
+/// diverges (the divergence tests of both backends).
+inline qifsim::Network diverging_net(qifsim::Backend backend = qifsim::Backend::Cpu) {
+  qifsim::Network net(1e-3, backend);
+  qifsim::QifPopulation p;
+  p.n = 2;
+  p.weights = qifsim::Matrix(2, 2, -1e308);
+  p.s0 = 1.0;
+  net.add_population("qif", p);
+  net.compile();
+  return net;
+}
+
 /// A plain quiet RunOptions.
 inline qifsim::RunOptions quiet_options(std::int64_t sampling = 1, std::int64_t cutoff = 0) {
   qifsim::RunOptions o;
