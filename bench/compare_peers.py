@@ -495,19 +495,22 @@ def benchmark(args):
             log(f"   qifsim_events run {ebest:.4f} s" + (f"  ratio to dense {ebest / qbest:.3f}x" if echeck["ok"]
                                                           else f"  NOT COUNTED: {echeck.get('why')}")
                 + f"  (max_abs {echeck.get('max_abs', float('nan')):.2g})")
-        if args.qifsim_rows and args.device == "cuda":
-            # The row-block coupling kernel (qifsim_run_npy --cuda-coupling rows), checked
-            # against qifsim's cuBLAS run like any peer.
-            rout, rinfo, _ = run_qifsim(qbin, d, args.repeats, args.device, "float64", extra=("--cuda-coupling", "rows"),
-                                        save_name="qifsim_cuda_rows")
-            rcheck = compare(rout, ref, args.atol)
-            rbest = min(rinfo["run_s"][1:] or rinfo["run_s"])
-            rinfo.update(best_run_s=rbest, check=rcheck, ok=rcheck["ok"])
-            if rcheck["ok"]:
-                rinfo["ratio"] = rbest / qbest
-            row["tools"]["qifsim_rows"] = rinfo
-            log(f"   qifsim_rows run {rbest:.4f} s" + (f"  ratio to cuBLAS {rbest / qbest:.2f}x" if rcheck["ok"]
-                                                        else f"  NOT COUNTED: {rcheck.get('why')}"))
+        gpu_variants = [("rows", "qifsim_rows", args.qifsim_rows), ("fused", "qifsim_fused", args.qifsim_fused)]
+        for coupling, name, wanted in gpu_variants:
+            if not wanted or args.device != "cuda":
+                continue
+            # qifsim's own coupling kernels (qifsim_run_npy --cuda-coupling rows|fused),
+            # checked against qifsim's cuBLAS run like any peer.
+            vout, vinfo, _ = run_qifsim(qbin, d, args.repeats, args.device, "float64",
+                                        extra=("--cuda-coupling", coupling), save_name=f"qifsim_cuda_{coupling}")
+            vcheck = compare(vout, ref, args.atol)
+            vbest = min(vinfo["run_s"][1:] or vinfo["run_s"])
+            vinfo.update(best_run_s=vbest, check=vcheck, ok=vcheck["ok"])
+            if vcheck["ok"]:
+                vinfo["ratio"] = vbest / qbest
+            row["tools"][name] = vinfo
+            log(f"   {name} run {vbest:.4f} s" + (f"  ratio to cuBLAS {vbest / qbest:.2f}x" if vcheck["ok"]
+                                                   else f"  NOT COUNTED: {vcheck.get('why')}"))
         for tool in tools:
             if tool == "qifsim":
                 continue
@@ -627,6 +630,7 @@ def plot(results, path):
                 series.setdefault(tool, []).append((row["n"], row["steps"] / info["best_run_s"]))
     fig, ax = plt.subplots(figsize=(9.5, 4.8))
     labels = {"qifsim_float32": "qifsim float32 (not compared)", "qifsim_rows": "qifsim, row-block coupling",
+              "qifsim_fused": "qifsim, fused step (one launch per step)",
               "qifsim_events": "qifsim, event-driven coupling"}
     for tool, pts in series.items():
         pts.sort()
@@ -797,6 +801,8 @@ def main():
                    help="CPU: also time qifsim's event-driven coupling, dense every R steps (checked like a peer)")
     p.add_argument("--qifsim-rows", action="store_true",
                    help="with --device cuda: also time qifsim's row-block coupling kernel (checked like a peer)")
+    p.add_argument("--qifsim-fused", action="store_true",
+                   help="with --device cuda: also time qifsim's fused step, one launch per step (checked like a peer)")
     p.add_argument("--wait-idle", type=float, default=0,
                    help="before each tool, wait up to this many seconds for idle CPUs (shared machines)")
     p.add_argument("--floor-bw", type=float, default=0,

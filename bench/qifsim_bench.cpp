@@ -5,8 +5,9 @@
 //   qifsim_bench [--benchmark_filter=Cpu] [--benchmark_min_time=0.2] [--bw_mib=256]
 //
 // Benchmarks (arguments: N / recording mode / variant. GPU: 0 plain launches, 1 CUDA Graphs,
-// 2 CUDA Graphs with the row-block coupling kernel instead of cuBLAS. CPU: 0 dense coupling,
-// 3 event-driven coupling, RunOptions::event_coupling = 1000):
+// 2 CUDA Graphs with the row-block coupling kernel instead of cuBLAS, 4 CUDA Graphs of the
+// fused step (one launch per step). CPU: 0 dense coupling, 3 event-driven coupling,
+// RunOptions::event_coupling = 1000):
 //   BM_CpuStepFloat32, BM_CpuStepFloat64   Network::run of one coupled population
 //   BM_CpuGemvFloat32, BM_CpuGemvFloat64   the dense coupling alone (BLAS gemv, J s): the floor
 //   BM_CpuStepUncoupled                    run() without J: the per-step fixed cost
@@ -244,6 +245,7 @@ qifsim::RunOptions options_for(int mode, int variant) {
   opt.progress = qifsim::Progress::Off;
   opt.cuda_graphs = graphs;
   if (variant == 2) opt.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
+  if (variant == 4) opt.cuda_coupling = qifsim::CudaCoupling::Fused;
   if (variant == 3) opt.event_coupling = 1000;
   opt.record_output = mode == kOutput;
   if (mode == kPerNeuron || mode == kEvery10) opt.record_vars = {{"qif", "v", false}};
@@ -338,7 +340,10 @@ void bench_steps(benchmark::State& state, qifsim::Backend backend) {
     set_rates(state, n, static_cast<double>(state.iterations() * steps), seconds,
               static_cast<double>(n) * static_cast<double>(n) * sizeof(T), copy_bw, read_bw);
     state.SetLabel(std::string(mode_name(mode)) +
-                   (backend == qifsim::Backend::Cuda ? (variant == 2 ? " graphs rows" : variant == 1 ? " graphs" : " plain")
+                   (backend == qifsim::Backend::Cuda ? (variant == 4   ? " graphs fused"
+                                                     : variant == 2 ? " graphs rows"
+                                                     : variant == 1 ? " graphs"
+                                                                    : " plain")
                                                     : (variant == 3 ? " events" : "")) +
                    " steps=" + std::to_string(steps));
   } catch (const std::exception& e) {
@@ -473,6 +478,10 @@ void gpu_args(benchmark::internal::Benchmark* b) {
   }
   for (std::int64_t n : {256, 1024, 4096}) b->Args({n, kNoRecording, 0});  // plain launches
   for (std::int64_t n : {64, 256, 1024, 4096, 8192, 16384, 32768}) b->Args({n, kNoRecording, 2});  // row-block J s
+  for (std::int64_t n : {64, 256, 1024, 4096, 8192, 16384, 32768}) b->Args({n, kNoRecording, 4});  // fused step
+  for (std::int64_t n : {1024, 4096}) {
+    for (int mode : {kOutput, kNeuronMean}) b->Args({n, mode, 4});
+  }
   b->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 void BM_GpuStepFloat32(benchmark::State& s) { bench_steps<float>(s, qifsim::Backend::Cuda); }

@@ -4,7 +4,7 @@
 //   qifsim_run_npy --weights J.npy --inputs I.npy [--eta eta.npy | --eta-value -5]
 //                  [--dt 1e-3] [--precision float64|float32] [--backend cpu|cuda|auto]
 //                  [--adaptation [--alpha A] [--tau-x T]] [--record out,v,v_mean]
-//                  [--sampling-steps K] [--repeats R] [--save DIR] [--cuda-coupling cublas|rows]
+//                  [--sampling-steps K] [--repeats R] [--save DIR] [--cuda-coupling cublas|rows|fused]
 //                  [--event-coupling R]
 //   qifsim_run_npy --write-example DIR [--n N] [--steps T]   (small arrays for a smoke test)
 //
@@ -43,7 +43,7 @@ double seconds_since(Clock::time_point t0) {
                "usage: qifsim_run_npy --weights J.npy --inputs I.npy [--eta eta.npy | --eta-value X]\n"
                "         [--dt DT] [--precision float64|float32] [--backend cpu|cuda|auto]\n"
                "         [--adaptation [--alpha A] [--tau-x T]] [--record out,v,v_mean]\n"
-               "         [--sampling-steps K] [--repeats R] [--save DIR] [--cuda-coupling cublas|rows]\n"
+               "         [--sampling-steps K] [--repeats R] [--save DIR] [--cuda-coupling cublas|rows|fused]\n"
                "         [--event-coupling R]\n"
                "       qifsim_run_npy --write-example DIR [--n N] [--steps T]\n",
                why.c_str());
@@ -145,7 +145,7 @@ int main(int argc, char** argv) try {
   if (!example_dir.empty()) return write_example(example_dir, example_n, example_steps);
   if (weights_path.empty() || inputs_path.empty()) usage("--weights and --inputs are required");
   if (repeats < 1) usage("--repeats must be >= 1");
-  if (coupling != "cublas" && coupling != "rows") usage("--cuda-coupling is cublas or rows");
+  if (coupling != "cublas" && coupling != "rows" && coupling != "fused") usage("--cuda-coupling is cublas, rows or fused");
   qifsim::set_log_handler(nullptr);
 
   // ---- Setup: arrays, network, compile. ----
@@ -176,6 +176,7 @@ int main(int argc, char** argv) try {
   opt.sampling_steps = sampling;
   opt.record_output = false;
   if (coupling == "rows") opt.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
+  if (coupling == "fused") opt.cuda_coupling = qifsim::CudaCoupling::Fused;
   opt.event_coupling = event_coupling;
   for (const std::string& r : split(record, ',')) {
     if (r == "out") opt.record_output = true;

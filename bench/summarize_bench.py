@@ -57,7 +57,7 @@ def main(path):
     for backend in ("Cpu", "Gpu"):
         for prec in ("Float64", "Float32"):
             table = defaultdict(dict)
-            plain, rows_kernel, events = {}, {}, defaultdict(dict)
+            plain, rows_kernel, events, fused = {}, {}, defaultdict(dict), defaultdict(dict)
             for name, b in rows.items():
                 if name.startswith(f"BM_{backend}Step{prec}/"):
                     _, n, mode, graphs = name.split("/")[:4]
@@ -65,6 +65,8 @@ def main(path):
                         plain[int(n)] = b
                     elif backend == "Gpu" and graphs == "2":
                         rows_kernel[int(n)] = b
+                    elif backend == "Gpu" and graphs == "4":
+                        fused[int(n)][int(mode)] = b
                     elif backend == "Cpu" and graphs == "3":
                         events[int(n)][int(mode)] = b
                     else:
@@ -104,6 +106,17 @@ def main(path):
             if rows_kernel:
                 versus(f"GPU, {prec.lower()}, no recording, CUDA Graphs: us per step with cuBLAS's gemv and "
                        "with the row-block coupling kernel", "cuBLAS", "row-block", table, rows_kernel, bw_frac=True)
+            if fused:
+                print(f"### GPU, {prec.lower()}, CUDA Graphs: us per step, cuBLAS + population kernel (3 launches "
+                      "per step) against the fused step (1 launch)\n")
+                print("| N | recording | cuBLAS us/step | fused us/step | fused/cuBLAS | fused J_bw_frac |")
+                print("|---:|---|---:|---:|---:|---:|")
+                for n in sorted(fused):
+                    for m in sorted(fused[n]):
+                        bu, fu = us_per_step(table[n].get(m)), us_per_step(fused[n][m])
+                        print(f"| {n} | {MODES[m]} | {bu:.2f} | {fu:.2f} | {fu / bu:.2f} | "
+                              f"{fused[n][m].get('J_bw_frac', float('nan')):.2f} |")
+                print()
     gemv = {int(k.split("/")[1]): v for k, v in rows.items() if k.startswith("BM_CpuGemvFloat64/")}
     gemv32 = {int(k.split("/")[1]): v for k, v in rows.items() if k.startswith("BM_CpuGemvFloat32/")}
     if gemv:

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../kernels/fused_step.hpp"
 #include "../kernels/node_kernels.hpp"
 #include "../kernels/qif_step.hpp"
 #include "../kernels/row_coupling.hpp"
@@ -127,7 +128,7 @@ class CudaEngine final : public Engine {
     StepControl ctrl;
     ctrl.step = step_.data();
     ctrl.record = false;
-    StepBuffers buffers{forward_input_.data(), nullptr, nullptr, 0, false, 0, 0, false};
+    StepBuffers buffers{forward_input_.data(), nullptr, nullptr, 0, false, 0, 0};
     enqueue_prepare(ctrl, buffers);
     QIFSIM_CUDA_TRY(cudaMemcpyAsync(forward_staging_.data(), output_values(output_),
                                     static_cast<std::size_t>(out_width_) * sizeof(T),
@@ -229,6 +230,8 @@ class CudaEngine final : public Engine {
     std::array<DeviceBuffer<T>, 8> params;  // eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x
     DeviceBuffer<double> partials;          // kMaxRecordSlots x grid
     DeviceBuffer<unsigned int> blocks_done;
+    DeviceBuffer<T> s_alt;                  // CudaCoupling::Fused: the second s buffer
+    DeviceBuffer<double> fused_partials;    // CudaCoupling::Fused: kMaxRecordSlots x fused grid
 
     static int index(Var var) {
       switch (var) {
@@ -272,7 +275,8 @@ class CudaEngine final : public Engine {
     bool l1;
     std::int64_t output_offset;
     std::int64_t loss_offset;
-    bool row_coupling = false;  // J s by the row-block kernel instead of cuBLAS
+    CudaCoupling coupling = CudaCoupling::Cublas;
+    std::int64_t run_start = 0;  // the run's first step (Fused: which s buffer is current)
   };
   /// Recorded variables grouped per node.
   using NodeRecords = std::vector<RecordSlots>;
@@ -328,7 +332,7 @@ class CudaEngine final : public Engine {
     }
     for (Pop& p : pops_) {
       if (!p.coupled) continue;
-      if (b.row_coupling) {
+      if (b.coupling == CudaCoupling::RowBlocks) {
         kernels::launch_row_coupling<T>(p.J.data(), p.s.data(), p.n, p.n, p.s_in.data(), st);
       } else {
         cuda::gemv<T>(blas_.get(), p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
@@ -339,7 +343,6 @@ class CudaEngine final : public Engine {
   // Phase 2: recording of function nodes, the loss, the fused population updates, t + 1.
   void enqueue_update(const StepControl& ctrl, const StepBuffers& b, const NodeRecords& records) {
     const cudaStream_t st = compute_.get();
-    const bool output_is_pop = slots_[static_cast<std::size_t>(output_)].pop;
     for (std::size_t node = 0; node < slots_.size(); ++node) {
       const Slot s = slots_[node];
       if (s.pop) continue;
@@ -360,37 +363,85 @@ class CudaEngine final : public Engine {
     for (std::size_t node = 0; node < slots_.size(); ++node) {
       const Slot s = slots_[node];
       if (!s.pop) continue;
-      Pop& p = pops_[static_cast<std::size_t>(s.index)];
-      const bool is_input = static_cast<int>(node) == input_;
-      const bool is_output = static_cast<int>(node) == output_;
-      kernels::QifStepArgs<T> a;
-      a.n = p.n;
-      a.v = p.v.data();
-      a.s = p.s.data();
-      a.x = p.x.data();
-      a.in = is_input ? b.inputs : p.in.data();
-      a.in_from_chunk = is_input;
-      a.in_store = p.in.data();
-      a.s_in = p.coupled ? p.s_in.data() : nullptr;
-      a.p = p.refs();
-      a.dt = dt_;
-      a.ctrl = ctrl;
-      a.ring = b.ring;
-      a.row_width = b.row_width;
-      if (!records.empty()) a.rec = records[node];
-      a.partials = p.partials.data();
-      a.blocks_done = p.blocks_done.data();
-      a.y_sum = is_output && output_is_pop && ctrl.record && b.output_offset >= 0 ? y_sum_.data() : nullptr;
-      a.out_is_v = p.out_is_v;
-      a.out_offset = b.output_offset;
+      const Pop& p = pops_[static_cast<std::size_t>(s.index)];
+      const kernels::QifStepArgs<T> a = step_args(node, ctrl, b, records);
       kernels::launch_qif_step<T>(a, p.adapt, p.grid, st);
     }
     kernels::launch_advance_step(step_.data(), st);
   }
 
+  // The population kernel's arguments for population node `node` in this step.
+  kernels::QifStepArgs<T> step_args(std::size_t node, const StepControl& ctrl, const StepBuffers& b,
+                                    const NodeRecords& records) {
+    Pop& p = pops_[static_cast<std::size_t>(slots_[node].index)];
+    const bool is_input = static_cast<int>(node) == input_;
+    const bool is_output = static_cast<int>(node) == output_;
+    kernels::QifStepArgs<T> a;
+    a.n = p.n;
+    a.v = p.v.data();
+    a.s = p.s.data();
+    a.x = p.x.data();
+    a.in = is_input ? b.inputs : p.in.data();
+    a.in_from_chunk = is_input;
+    a.in_store = p.in.data();
+    a.s_in = p.coupled ? p.s_in.data() : nullptr;
+    a.p = p.refs();
+    a.dt = dt_;
+    a.ctrl = ctrl;
+    a.ring = b.ring;
+    a.row_width = b.row_width;
+    if (!records.empty()) a.rec = records[node];
+    a.partials = p.partials.data();
+    a.blocks_done = p.blocks_done.data();
+    a.y_sum = is_output && ctrl.record && b.output_offset >= 0 ? y_sum_.data() : nullptr;
+    a.out_is_v = p.out_is_v;
+    a.out_offset = b.output_offset;
+    return a;
+  }
+
+  // CudaCoupling::Fused: why this network cannot take the fused step, or empty.
+  std::string fused_refusal(const RunPlan& plan) const {
+    if (slots_.size() != 1 || !slots_[0].pop) {
+      return "it has " + std::to_string(slots_.size()) + " nodes (populations: " + std::to_string(pops_.size()) +
+             ", function nodes: " + std::to_string(funcs_.size()) + ")";
+    }
+    if (!pops_[0].coupled) return "its population has no coupling J";
+    if (plan.targets) return "test() computes a loss, which the fused step does not";
+    return {};
+  }
+
+  // One whole step of the single population as one launch (CudaCoupling::Fused).
+  void enqueue_fused_step(const StepControl& ctrl, const StepBuffers& b, const NodeRecords& records) {
+    Pop& p = pops_[0];
+    kernels::FusedStepArgs<T> f;
+    f.step = step_args(0, ctrl, b, records);
+    f.step.s_in = nullptr;
+    f.step.partials = p.fused_partials.data();
+    f.J = p.J.data();
+    f.s_alt = p.s_alt.data();
+    f.s_in_out = p.s_in.data();
+    f.counter = step_.data();
+    f.run_start = b.run_start;
+    kernels::launch_fused_step<T>(f, p.adapt, kernels::fused_step_grid(p.n), compute_.get());
+  }
+
   void enqueue_step(const StepControl& ctrl, const StepBuffers& b, const NodeRecords& records) {
+    if (b.coupling == CudaCoupling::Fused) {
+      enqueue_fused_step(ctrl, b, records);
+      return;
+    }
     enqueue_prepare(ctrl, b);
     enqueue_update(ctrl, b, records);
+  }
+
+  // CudaCoupling::Fused: after `taken` steps from the run's start the current s is in s_alt
+  // when `taken` is odd; copy it back so that everything outside the run reads p.s.
+  void settle_fused_state(std::int64_t taken) {
+    if (taken % 2 == 0) return;
+    Pop& p = pops_[0];
+    QIFSIM_CUDA_TRY(cudaMemcpyAsync(p.s.data(), p.s_alt.data(), p.s.bytes(), cudaMemcpyDeviceToDevice,
+                                    compute_.get()));
+    QIFSIM_CUDA_TRY(cudaStreamSynchronize(compute_.get()));
   }
 
   T dt_;
@@ -444,6 +495,16 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     if (item.mean) ++r.means;
   }
 
+  const bool fused = plan.cuda_coupling == CudaCoupling::Fused;
+  if (fused) {
+    const std::string why = fused_refusal(plan);
+    if (!why.empty()) {
+      throw InvalidArgument("cuda_coupling Fused needs a network of one coupled QIF population (its input and "
+                            "output node) run with run(); this run cannot take it: " + why +
+                            ". Use CudaCoupling::RowBlocks or Cublas");
+    }
+  }
+
   // Device memory this run adds; refused before anything is allocated when it does not fit.
   const double device_bytes = static_cast<double>(2 * half * width + 2 * chunk * m) * sizeof(T) +
                               (plan.targets ? static_cast<double>(2 * chunk * k) * sizeof(double) : 0.0);
@@ -458,6 +519,12 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
   }
 
   // Device and pinned buffers of this run, allocated before the first step.
+  if (fused) {
+    Pop& p = pops_[0];
+    if (p.s_alt.size() != static_cast<std::size_t>(p.n)) p.s_alt = DeviceBuffer<T>(static_cast<std::size_t>(p.n));
+    const auto partials = static_cast<std::size_t>(kernels::kMaxRecordSlots * kernels::fused_step_grid(p.n));
+    if (p.fused_partials.size() != partials) p.fused_partials = DeviceBuffer<double>(partials);
+  }
   DeviceBuffer<T> ring(static_cast<std::size_t>(2 * half * width));
   DeviceBuffer<T> inputs(static_cast<std::size_t>(2 * chunk * m));
   DeviceBuffer<double> targets(plan.targets ? static_cast<std::size_t>(2 * chunk * k) : 0);
@@ -478,6 +545,7 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     const char* var;
     const T* values;
     std::int64_t n;
+    const T* values_odd = nullptr;  // Fused: s after an odd number of steps
   };
   std::vector<Checked> checked;
   for (std::size_t node = 0; node < slots_.size(); ++node) {
@@ -485,7 +553,7 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     if (s.pop) {
       const Pop& p = pops_[static_cast<std::size_t>(s.index)];
       checked.push_back({graph_nodes_[node].name, "v", p.v.data(), p.n});
-      checked.push_back({graph_nodes_[node].name, "s", p.s.data(), p.n});
+      checked.push_back({graph_nodes_[node].name, "s", p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
       if (p.adapt) checked.push_back({graph_nodes_[node].name, "x", p.x.data(), p.n});
     } else {
       const Func& f = funcs_[static_cast<std::size_t>(s.index)];
@@ -523,7 +591,7 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
   ctrl.record = true;
   const StepBuffers buffers{inputs.data(), plan.targets ? targets.data() : nullptr, ring.data(), width,
                             plan.loss == LossKind::L1, plan.output_offset, plan.loss_offset,
-                            plan.cuda_row_coupling};
+                            plan.cuda_coupling, start};
 
   // Input chunk c: convert into pinned staging c % 2, copy into device slot c % 2 once the
   // steps of chunk c - 2 (the slot's previous user) are done.
@@ -652,8 +720,9 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
       if (t == (c + 1) * chunk || t == steps) chunk_done[static_cast<std::size_t>(c % 2)].record(st);
       if (every > 0 && t % every == 0) {
         for (std::size_t i = 0; i < nchecked; ++i) {
-          kernels::launch_find_nonfinite<T>(checked[i].values, checked[i].n, step_.data(), bad_index.data() + i,
-                                            bad_step.data() + i, st);
+          const bool odd = checked[i].values_odd && (t - start) % 2 != 0;
+          kernels::launch_find_nonfinite<T>(odd ? checked[i].values_odd : checked[i].values, checked[i].n,
+                                            step_.data(), bad_index.data() + i, bad_step.data() + i, st);
         }
         QIFSIM_CUDA_TRY(cudaMemcpyAsync(bad_index_host.data(), bad_index.data(), bad_index.bytes(),
                                         cudaMemcpyDeviceToHost, st));
@@ -675,8 +744,13 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     carry.next_step = t;
     cudaStreamSynchronize(st);
     cudaStreamSynchronize(xfer);
+    if (fused && (t - start) % 2 != 0) {  // best effort: the run failed already
+      cudaMemcpyAsync(pops_[0].s.data(), pops_[0].s_alt.data(), pops_[0].s.bytes(), cudaMemcpyDeviceToDevice, st);
+      cudaStreamSynchronize(st);
+    }
     throw;
   }
+  if (fused) settle_fused_state(t - start);
 
   // Position and window sums back into the carry (exact: the same doubles).
   carry.next_step = t;

@@ -41,7 +41,7 @@ struct RunPlan {
   std::int64_t row_width = 0;       // values per sample row
   std::int64_t batch_samples = 1;   // ring-buffer capacity (per half on the GPU)
   bool cuda_graphs = true;          // GPU: replay blocks of steps as CUDA Graphs
-  bool cuda_row_coupling = false;   // GPU: J s by the row-block kernel instead of cuBLAS
+  CudaCoupling cuda_coupling = CudaCoupling::Cublas;  // GPU: how J s is computed
   std::int64_t event_coupling = 0;  // CPU: J s from the spikes, dense every this many steps (0: dense)
   std::int64_t divergence_every = 0;  // check the state for NaN/Inf every this many steps (0: never)
   const std::atomic<bool>* stop = nullptr;  // stop at the next step boundary once set

@@ -328,7 +328,7 @@ void Network::run_impl(const MatrixView& inputs, const MatrixView* targets, cons
   }
   plan.batch_samples = std::max<std::int64_t>(1, std::min(batch, std::max<std::int64_t>(samples, 1)));
   plan.cuda_graphs = options.cuda_graphs;
-  plan.cuda_row_coupling = options.cuda_coupling == CudaCoupling::RowBlocks;
+  plan.cuda_coupling = options.cuda_coupling;
   plan.divergence_every = options.divergence_check_steps;
   plan.event_coupling = options.event_coupling;
   plan.stop = options.stop;

@@ -221,6 +221,143 @@ TEST(CudaBackend, RowCouplingFloat32MatchesCpuFloat32) {
   EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "s"), cs.rows, cs.cols, cs.data, 1e-4, 1e-4));
 }
 
+// The fused step (RunOptions::cuda_coupling = Fused: J s, update, recording and the step
+// counter in one launch, s in two buffers) against the CPU backend and the row-block path.
+TEST(CudaBackend, FusedStepFloat64MatchesCpu) {
+  REQUIRE_GPU();
+  compare_run(NetSpec{}, Precision::Float64, 3, 101, 1e-9, 1e-9, 0, true, qifsim::CudaCoupling::Fused);
+}
+
+TEST(CudaBackend, FusedStepAdaptationMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.adaptation = true;
+  s.steps = 1001;  // odd: the final s is in the second buffer until the run copies it back
+  compare_run(s, Precision::Float64, 2, 10, 1e-9, 1e-9, 0, false, qifsim::CudaCoupling::Fused);
+}
+
+// 5000 neurons: 5000 blocks, neuron means summed by the last block from 5000 partials.
+TEST(CudaBackend, FusedStepLargePopulationMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 5000;
+  s.steps = 401;
+  compare_run(s, Precision::Float64, 1, 0, 1e-9, 1e-9, 0, true, qifsim::CudaCoupling::Fused);
+}
+
+// Small enough for racecheck: 1000 blocks share warp sums and block sums in shared memory,
+// and the last block adds 1000 partials per neuron mean at every step.
+TEST(CudaBackend, FusedStepShortRunMatchesCpu) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 1000;
+  s.steps = 400;  // the first spikes come after ~320 steps
+  compare_run(s, Precision::Float64, 1, 0, 1e-9, 1e-9, 0, false, qifsim::CudaCoupling::Fused);
+}
+
+// The fused step sums each row as the row-block kernel does and updates each neuron with the
+// same code: every per-neuron series is bit for bit the row-block run's. Then the state after
+// an odd number of steps is where get_var and forward() read it.
+TEST(CudaBackend, FusedStepEqualsRowBlocksBitForBit) {
+  REQUIRE_GPU();
+  for (Precision precision : {Precision::Float64, Precision::Float32}) {
+    NetSpec s;
+    s.n = 300;
+    s.steps = 777;
+    qifsim::Network rows = make_network(s, Backend::Cuda, precision);
+    qifsim::Network fused = make_network(s, Backend::Cuda, precision);
+    const Matrix x = make_inputs(s, s.n);
+    qifsim::RunOptions o = options(1, 0, false);
+    o.record_vars = {{"qif", "v", false}, {"qif", "s", false}, {"qif", "spike", false}, {"qif", "s_in", false}};
+    o.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
+    const qifsim::Observer a = rows.run(x, o);
+    o.cuda_coupling = qifsim::CudaCoupling::Fused;
+    const qifsim::Observer b = fused.run(x, o);
+    EXPECT_TRUE(same_recording(b, a, 0.0, 0.0)) << qifsim::to_string(precision);
+    for (const char* var : {"v", "s", "s_in", "I_ext"}) {
+      EXPECT_TRUE(qtest::expect_close(fused.get_var("qif", var), rows.get_var("qif", var), 0.0, 0.0)) << var;
+    }
+    const std::vector<double> in(static_cast<std::size_t>(s.n), 22.0);
+    for (int t = 0; t < 3; ++t) {
+      EXPECT_TRUE(qtest::expect_close(fused.forward(in), rows.forward(in), 0.0, 0.0)) << "forward " << t;
+    }
+  }
+}
+
+// Stopped after an odd number of steps (the state in the second buffer) and resumed, the
+// fused run equals an uninterrupted one bit for bit; so does a resume from an even stop.
+TEST(CudaBackend, FusedStepStopAndResumeEqualsUninterruptedRun) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 1000;
+  s.steps = 1500;
+  const Matrix x = make_inputs(s, s.n);
+  qifsim::RunOptions o = options(3, 101, false);
+  o.batch_samples = 50;
+  o.cuda_coupling = qifsim::CudaCoupling::Fused;
+  qifsim::Network a = make_network(s, Backend::Cuda, Precision::Float64);
+  const qifsim::Observer whole = a.run(x, o);
+  for (std::int64_t stop : {std::int64_t{701}, std::int64_t{702}}) {
+    qifsim::Network b = make_network(s, Backend::Cuda, Precision::Float64);
+    qifsim::RunOptions first = o;
+    first.stop_at_step = stop;
+    qifsim::Observer parts(1e-3, true, false, o.record_vars);
+    b.run(x, first, parts);
+    ASSERT_EQ(b.step_count(), stop);
+    qifsim::RunOptions rest = o;
+    rest.resume = true;
+    b.run(x, rest, parts);
+    EXPECT_TRUE(same_recording(parts, whole, 0.0, 0.0)) << "stopped at " << stop;
+    EXPECT_TRUE(qtest::expect_close(b.get_var("qif", "s"), a.get_var("qif", "s"), 0.0, 0.0)) << stop;
+  }
+}
+
+TEST(CudaBackend, FusedStepFloat32MatchesCpuFloat32) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.coupling = 0.5;
+  s.steps = 600;
+  qifsim::Network cpu = make_network(s, Backend::Cpu, Precision::Float32);
+  qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float32);
+  const Matrix x = make_inputs(s, s.n);
+  qifsim::RunOptions o = options(1, 0, false);
+  o.record_vars = {{"qif", "s", false}, {"qif", "spike", false}, {"qif", "s_in", true}};
+  o.cuda_coupling = qifsim::CudaCoupling::Fused;
+  const qifsim::Observer c = cpu.run(x, o);
+  const qifsim::Observer g = gpu.run(x, o);
+  ASSERT_EQ(g.steps(), c.steps());
+  const Matrix cspike = c.to_matrix("qif", "spike");
+  double spikes = 0.0;
+  for (double v : cspike.data) spikes += v;
+  EXPECT_GT(spikes, 10.0);
+  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "spike"), cspike.rows, cspike.cols, cspike.data, 0.0, 0.0));
+  const Matrix cs = c.to_matrix("qif", "s");
+  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "s"), cs.rows, cs.cols, cs.data, 1e-4, 1e-4));
+  const Matrix cm = c.to_matrix("qif", "s_in");  // the neuron mean of J s
+  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "s_in"), cm.rows, cm.cols, cm.data, 1e-4, 1e-4));
+}
+
+// A network the fused step cannot take is refused before anything runs, saying why.
+TEST(CudaBackend, FusedStepRefusesOtherNetworks) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.readout = true;
+  qifsim::Network net = make_network(s, Backend::Cuda, Precision::Float64);
+  qifsim::RunOptions o = options(1, 0, true);
+  o.cuda_coupling = qifsim::CudaCoupling::Fused;
+  qifsim::Observer obs(1e-3, true, false, o.record_vars);
+  try {
+    net.run(make_inputs(s, 3), o, obs);
+    FAIL() << "no InvalidArgument";
+  } catch (const qifsim::InvalidArgument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("Fused"), std::string::npos) << m;
+    EXPECT_NE(m.find("3 nodes"), std::string::npos) << m;
+  }
+  EXPECT_EQ(obs.samples(), 0);
+  EXPECT_EQ(net.step_count(), 0);
+}
+
 TEST(CudaBackend, GraphReplayEqualsPlainLaunches) {
   REQUIRE_GPU();
   NetSpec s;
@@ -329,30 +466,34 @@ TEST(CudaBackend, StopAndResumeAcrossInputChunksEqualsUninterruptedRun) {
 // samples taken before the error stay in the Observer (as on the CPU backend).
 TEST(CudaBackend, DivergenceIsReportedAndTheSamplesKept) {
   REQUIRE_GPU();
-  qifsim::Network net = qtest::diverging_net(Backend::Cuda);
-  qifsim::RunOptions o;
-  o.progress = qifsim::Progress::Off;
-  o.divergence_check_steps = 100;
-  o.batch_samples = 16;
-  qifsim::Observer obs(1e-3, true, false, {{"qif", "v", false}});
-  try {
-    net.run(Matrix(5000, 2, 0.0), o, obs);
-    FAIL() << "no DivergenceError";
-  } catch (const qifsim::DivergenceError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("'qif'"), std::string::npos) << m;
-    EXPECT_NE(m.find("'v'"), std::string::npos) << m;
-    EXPECT_NE(m.find("neuron 0"), std::string::npos) << m;
-    EXPECT_NE(m.find("after step 100"), std::string::npos) << m;
-    EXPECT_NE(m.find("finite after step 0"), std::string::npos) << m;
+  for (auto coupling : {qifsim::CudaCoupling::Cublas, qifsim::CudaCoupling::Fused}) {
+    SCOPED_TRACE(coupling == qifsim::CudaCoupling::Fused ? "fused step" : "cuBLAS");
+    qifsim::Network net = qtest::diverging_net(Backend::Cuda);
+    qifsim::RunOptions o;
+    o.progress = qifsim::Progress::Off;
+    o.divergence_check_steps = 100;
+    o.batch_samples = 16;
+    o.cuda_coupling = coupling;
+    qifsim::Observer obs(1e-3, true, false, {{"qif", "v", false}});
+    try {
+      net.run(Matrix(5000, 2, 0.0), o, obs);
+      FAIL() << "no DivergenceError";
+    } catch (const qifsim::DivergenceError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("'qif'"), std::string::npos) << m;
+      EXPECT_NE(m.find("'v'"), std::string::npos) << m;
+      EXPECT_NE(m.find("neuron 0"), std::string::npos) << m;
+      EXPECT_NE(m.find("after step 100"), std::string::npos) << m;
+      EXPECT_NE(m.find("finite after step 0"), std::string::npos) << m;
+    }
+    // The check after step 100 may be read back a few blocks late (it is not waited for),
+    // but the run stops within one check interval of it and keeps every sample it took.
+    EXPECT_GE(net.step_count(), 100);
+    EXPECT_LE(net.step_count(), 5000);
+    ASSERT_EQ(obs.samples(), net.step_count());
+    EXPECT_EQ(obs.to_matrix("qif", "v")(0, 0), -2.0);
+    EXPECT_FALSE(std::isfinite(obs.to_matrix("qif", "v")(1, 0)));
   }
-  // The check after step 100 may be read back a few blocks late (it is not waited for),
-  // but the run stops within one check interval of it and keeps every sample it took.
-  EXPECT_GE(net.step_count(), 100);
-  EXPECT_LE(net.step_count(), 5000);
-  ASSERT_EQ(obs.samples(), net.step_count());
-  EXPECT_EQ(obs.to_matrix("qif", "v")(0, 0), -2.0);
-  EXPECT_FALSE(std::isfinite(obs.to_matrix("qif", "v")(1, 0)));
 }
 
 TEST(CudaBackend, OutOfMemorySaysHowMuchWasAskedAndIsFree) {

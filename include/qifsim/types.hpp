@@ -19,11 +19,17 @@ enum class Activation { Identity, Tanh, Sigmoid, Softmax, Softmin, LogSoftmax };
 /// How the CUDA backend computes a population's coupling J s each step.
 ///  - Cublas: cuBLAS's gemv (the default; measured on an H100, bench/RESULTS.md section 6).
 ///  - RowBlocks: qifsim's own kernel, one thread block per row of J, for N up to a few
-///    thousand, where cuBLAS's gemv is latency bound. Experimental: built and covered by
-///    the GPU tests, but not yet run on a GPU.
-/// Both sum each row in a fixed order (deterministic); their float64 results differ at
-/// rounding level. The CPU backend ignores the choice.
-enum class CudaCoupling { Cublas, RowBlocks };
+///    thousand, where cuBLAS's gemv is latency bound.
+///  - Fused: one kernel launch per step that computes each neuron's row of J s and updates the
+///    neuron (the same block-per-row sums as RowBlocks), and advances the step counter: one
+///    launch per step instead of three. Only for a network of one coupled population (the
+///    input and output node) run with run() (not test(), which needs the loss kernel);
+///    run() refuses other networks with InvalidArgument. forward() always uses cuBLAS.
+/// RowBlocks and Fused are experimental: built and covered by the GPU tests, but not yet run
+/// on a GPU. All sum each row in a fixed order (deterministic); their float64 results differ
+/// from cuBLAS's at rounding level (RowBlocks and Fused give the same sums). The CPU backend
+/// ignores the choice.
+enum class CudaCoupling { Cublas, RowBlocks, Fused };
 
 /// Progress display during run(): Auto shows it on long runs (a bar on a terminal,
 /// plain lines otherwise), Off never, On always.

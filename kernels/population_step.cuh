@@ -1,0 +1,113 @@
+// kernels/population_step.cuh - what the step kernels of a QIF population do per neuron and
+// per block (device code), shared by the population kernel (J s from cuBLAS or the
+// row-block kernel) and the fused kernel (J s computed in the same launch).
+#pragma once
+
+#include <cstdint>
+
+#include "block_reduce.cuh"
+#include "qif_step.hpp"
+
+namespace qifsim::kernels {
+
+/// What a step derives from the step index t, the same for every neuron.
+template <class T>
+struct StepView {
+  bool counts = false;         ///< the step counts towards the output window
+  bool sample = false;         ///< the step is sampled
+  T* row = nullptr;            ///< the ring row it writes, when sampled
+  double inv_window = 0.0;     ///< 1 / steps in the output window, when sampled
+  const T* in = nullptr;       ///< this step's external input
+};
+
+template <class T>
+__device__ inline StepView<T> step_view(const QifStepArgs<T>& a, std::int64_t t) {
+  StepView<T> w;
+  w.counts = a.ctrl.counts(t);
+  w.sample = a.ctrl.is_sample(t);
+  w.row = w.sample ? a.ring + a.ctrl.ring_row(t) * a.row_width : nullptr;
+  w.inv_window = w.sample ? 1.0 / static_cast<double>(a.ctrl.window(t)) : 0.0;
+  w.in = a.in_from_chunk ? a.in + a.ctrl.input_row(t) * a.n : a.in;
+  return w;
+}
+
+template <class T>
+__device__ inline T record_value(RecordValue which, T v, T s, T x, T s_in, T in, T v_th) {
+  switch (which) {
+    case RecordValue::V: return v;
+    case RecordValue::S: return s;
+    case RecordValue::X: return x;
+    case RecordValue::Spike: return qif_spikes(v, v_th) ? T(1) : T(0);
+    case RecordValue::SIn: return s_in;
+    case RecordValue::IExt: return in;
+    default: return T(0);
+  }
+}
+
+/// Neuron i's whole step: input bookkeeping, the output window sum, recording of the values
+/// at the step's start (means into `local`), then the Euler update and reset. s is read from
+/// `s_from` and written to `s_to` (the same array, or two buffers for the fused kernel).
+template <class T, bool Adapt>
+__device__ inline void neuron_step(const QifStepArgs<T>& a, const StepView<T>& w, std::int64_t i,
+                                   const T* s_from, T* s_to, T s_in, double* local) {
+  T v = a.v[i];
+  T s = s_from[i];
+  T x = Adapt ? a.x[i] : T(0);
+  const T input = w.in[i];
+  if (a.in_from_chunk) a.in_store[i] = input;
+  if (a.y_sum && w.counts) {  // the network output is this population's v or s now
+    double acc = a.y_sum[i] + static_cast<double>(a.out_is_v ? v : s);
+    if (w.sample) {
+      if (a.out_offset >= 0) w.row[a.out_offset + i] = static_cast<T>(acc * w.inv_window);
+      acc = 0.0;
+    }
+    a.y_sum[i] = acc;
+  }
+  if (w.sample) {
+#pragma unroll
+    for (int k = 0; k < kMaxRecordSlots; ++k) {
+      if (k >= a.rec.count) break;
+      const RecordSlot slot = a.rec.slot[k];
+      const T value = record_value(slot.value, v, s, x, s_in, input, a.p.v_th[i]);
+      if (slot.mean) {
+        local[k] += static_cast<double>(value);
+      } else {
+        w.row[slot.offset + i] = value;
+      }
+    }
+  }
+  qif_step<T, Adapt>(v, s, x, input, s_in, a.p, static_cast<long>(i), a.dt);
+  a.v[i] = v;
+  s_to[i] = s;
+  if (Adapt) a.x[i] = x;
+}
+
+/// Writes this block's sums of the recorded neuron means into a.partials (mean m of block b
+/// at m * gridDim.x + b). Every thread must call it.
+template <class T>
+__device__ inline void write_block_means(const QifStepArgs<T>& a, const double* local, double* scratch) {
+  int m = 0;
+  for (int k = 0; k < a.rec.count; ++k) {
+    if (!a.rec.slot[k].mean) continue;
+    const double total = block_sum(local[k], scratch);
+    if (threadIdx.x == 0) a.partials[m * gridDim.x + blockIdx.x] = total;
+    ++m;
+  }
+}
+
+/// True in every thread of the last block of the grid to get here; the writes of all other
+/// blocks before their call are visible to it. Every thread must call it; `counter` starts at
+/// 0 and the last block must reset it.
+__device__ inline bool last_block_to_arrive(unsigned int* counter) {
+  __shared__ bool last;
+  __syncthreads();  // the block's writes are issued
+  if (threadIdx.x == 0) {
+    __threadfence();
+    last = atomicAdd(counter, 1u) == gridDim.x - 1;
+  }
+  __syncthreads();
+  if (last) __threadfence();
+  return last;
+}
+
+}  // namespace qifsim::kernels
