@@ -12,6 +12,7 @@
 #include "blas.hpp"
 #include "engine.hpp"
 #include "node_slots.hpp"
+#include "neuron_update.hpp"
 #include "progress.hpp"
 #include "qifsim/error.hpp"
 #include "sample_schedule.hpp"
@@ -19,9 +20,6 @@
 namespace qifsim::detail {
 namespace {
 
-// Populations smaller than this update on one thread: below it the fork/join costs more
-// than the work.
-constexpr std::int64_t kParallelNeurons = 16384;
 // The event-driven coupling does N (1 + spikes) additions per step: threads pay off sooner.
 constexpr std::int64_t kParallelCoupling = 4096;
 
@@ -185,6 +183,7 @@ class CpuEngine final : public Engine {
     Pop& p = pops_[static_cast<std::size_t>(slot.index)];
     if (is_parameter(var)) {
       *p.param(var) = to_precision<T>(values);
+      p.per_neuron_valid = false;
       return;
     }
     std::vector<T>* dst = var == Var::V ? &p.v : var == Var::S ? &p.s : &p.x;
@@ -229,7 +228,7 @@ class CpuEngine final : public Engine {
     std::vector<T> v, s, x;      // state
     std::vector<T> in, s_in;     // this step's external and coupling input
     std::vector<T> Jt;           // event-driven coupling only: J's columns, contiguous
-    std::vector<unsigned char> fired;  // event-driven coupling only: spiked in the last step
+    std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
     std::vector<long> fired_list;      // ... and their indices, ascending
     std::vector<T> eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x;  // 1 or N values each
 
@@ -249,11 +248,26 @@ class CpuEngine final : public Engine {
         default: return nullptr;
       }
     }
-    kernels::QifParamRefs<T> refs() const {
-      auto ref = [](const std::vector<T>& a) {
-        return kernels::ParamRef<T>{a.data(), a.size() == 1 ? 0 : 1};
-      };
-      return {ref(eta), ref(tau), ref(k), ref(tau_s), ref(v_th), ref(v_reset), ref(alpha), ref(tau_x)};
+    // The 8 parameters as N values each, in the order above (rebuilt after set_var): the
+    // neuron loop reads them with stride 1, so that it vectorises.
+    std::vector<T> per_neuron;
+    bool per_neuron_valid = false;
+
+    kernels::QifParamPtrs<T> ptrs() {
+      const std::vector<T>* all[8] = {&eta, &tau, &k, &tau_s, &v_th, &v_reset, &alpha, &tau_x};
+      const auto count = static_cast<std::size_t>(n);
+      if (!per_neuron_valid) {
+        per_neuron.resize(8 * count);
+        for (std::size_t a = 0; a < 8; ++a) {
+          const std::vector<T>& values = *all[a];
+          T* dst = per_neuron.data() + a * count;
+          for (std::size_t i = 0; i < count; ++i) dst[i] = values[values.size() == 1 ? 0 : i];
+        }
+        per_neuron_valid = true;
+      }
+      const T* base = per_neuron.data();
+      return {base, base + count, base + 2 * count, base + 3 * count,
+              base + 4 * count, base + 5 * count, base + 6 * count, base + 7 * count};
     }
   };
   struct Func {
@@ -401,26 +415,9 @@ class CpuEngine final : public Engine {
   // Events: also note which neurons spiked (for the event-driven coupling of the next step).
   template <bool Adapt, bool Events>
   void update(Pop& p) {
-    const kernels::QifParamRefs<T> refs = p.refs();
-    T* v = p.v.data();
-    T* s = p.s.data();
-    T* x = p.x.data();
-    const T* in = p.in.data();
-    const T* s_in = p.s_in.data();
-    const T dt = dt_;
-    const long n = static_cast<long>(p.n);
-    unsigned char* fired = Events ? p.fired.data() : nullptr;
-    auto step = [&](long i) {
-      const bool spiked = kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], refs, i, dt);
-      if constexpr (Events) fired[i] = spiked ? 1 : 0;
-    };
-    // A plain branch, not an OpenMP if() clause: that clause costs a team fork even when false.
-    if (n >= kParallelNeurons) {
-#pragma omp parallel for schedule(static)
-      for (long i = 0; i < n; ++i) step(i);
-    } else {
-      for (long i = 0; i < n; ++i) step(i);
-    }
+    const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), p.in.data(), p.s_in.data(),
+                                 Events ? p.fired.data() : nullptr};
+    update_neurons<T, Adapt, Events>(arrays, p.ptrs(), p.n, dt_);
   }
 
   // Throw DivergenceError naming the first non-finite state value, if any. `since` steps

@@ -1,0 +1,84 @@
+// host/neuron_update.cpp - the CPU backend's per-neuron loop (see neuron_update.hpp). Built
+// with -fno-trapping-math (host/CMakeLists.txt).
+#include "neuron_update.hpp"
+
+namespace qifsim::detail {
+
+namespace {
+
+// Neurons begin..end-1 as one vector loop; everything it reads is a local here, so the
+// compiler sees plain arrays with no aliasing.
+template <class T, bool Adapt, bool Events>
+__attribute__((always_inline)) inline void span_loop(long begin, long end, const NeuronArrays<T>& a,
+                                                     const kernels::QifParamPtrs<T>& prm, const T dt) {
+  T* __restrict v = a.v;
+  T* __restrict s = a.s;
+  T* __restrict x = a.x;
+  const T* __restrict in = a.in;
+  const T* __restrict s_in = a.s_in;
+  T* __restrict fired = a.fired;
+#pragma omp simd
+  for (long i = begin; i < end; ++i) {
+    const bool spiked = kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], prm, i, dt);
+    if constexpr (Events) fired[i] = spiked ? T(1) : T(0);
+  }
+}
+
+template <class T, bool Adapt, bool Events>
+void span_baseline(long begin, long end, const NeuronArrays<T> a, const kernels::QifParamPtrs<T> prm, const T dt) {
+  span_loop<T, Adapt, Events>(begin, end, a, prm, dt);
+}
+
+// x86-64: an AVX2 copy of the loop (4 doubles per instruction instead of 2), taken where the
+// CPU has AVX2. No FMA: -ffp-contract=off (host/CMakeLists.txt) keeps the rounding.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define QIFSIM_HAVE_AVX2_SPAN 1
+template <class T, bool Adapt, bool Events>
+__attribute__((target("avx2"))) void span_avx2(long begin, long end, const NeuronArrays<T> a,
+                                               const kernels::QifParamPtrs<T> prm, const T dt) {
+  span_loop<T, Adapt, Events>(begin, end, a, prm, dt);
+}
+#endif
+
+template <class T, bool Adapt, bool Events>
+void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& prm, T dt,
+                 bool allow_avx2) {
+#ifdef QIFSIM_HAVE_AVX2_SPAN
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2 && allow_avx2) {
+    span_avx2<T, Adapt, Events>(begin, end, a, prm, dt);
+    return;
+  }
+#endif
+  span_baseline<T, Adapt, Events>(begin, end, a, prm, dt);
+}
+
+}  // namespace
+
+template <class T, bool Adapt, bool Events>
+void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p, std::int64_t count, T dt,
+                    bool allow_avx2) {
+  const long n = static_cast<long>(count);
+  // A plain branch, not an OpenMP if() clause: that clause costs a team fork even when false.
+  if (n >= kParallelNeurons) {
+    constexpr long kSpan = 4096;
+#pragma omp parallel for schedule(static)
+    for (long b = 0; b < n; b += kSpan) update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2);
+  } else {
+    update_span<T, Adapt, Events>(0, n, a, p, dt, allow_avx2);
+  }
+}
+
+#define QIFSIM_UPDATE_NEURONS(T, A, E) \
+  template void update_neurons<T, A, E>(const NeuronArrays<T>&, const kernels::QifParamPtrs<T>&, std::int64_t, T, bool);
+QIFSIM_UPDATE_NEURONS(float, false, false)
+QIFSIM_UPDATE_NEURONS(float, false, true)
+QIFSIM_UPDATE_NEURONS(float, true, false)
+QIFSIM_UPDATE_NEURONS(float, true, true)
+QIFSIM_UPDATE_NEURONS(double, false, false)
+QIFSIM_UPDATE_NEURONS(double, false, true)
+QIFSIM_UPDATE_NEURONS(double, true, false)
+QIFSIM_UPDATE_NEURONS(double, true, true)
+#undef QIFSIM_UPDATE_NEURONS
+
+}  // namespace qifsim::detail
