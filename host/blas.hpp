@@ -14,35 +14,20 @@ namespace qifsim::detail {
 
 /// Matrices with fewer elements go through gemv_loop. Measured with qifsim_bench on 2 cores
 /// (float64, steps/s, OpenBLAS -> loop): N = 64: 892k -> 1.12M, N = 128: 180k -> 340k,
-/// N = 256: 100k -> 95k (so 256 stays with OpenBLAS).
+/// N = 256: 100k -> 95k (so 256 stayed with OpenBLAS). With the 4-row AVX2 loop the
+/// threshold was retried at 400 x 400: N = 256 within the machine's run-to-run noise
+/// (bench/RESULTS.md 4c), so it stays.
 constexpr std::int64_t kSmallGemvElements = 192 * 192;
 /// The loop uses threads from this many elements on.
 constexpr std::int64_t kParallelGemvElements = 1 << 18;
 
-/// y = A x + beta y for a row-major rows x cols matrix A (beta = 0: y is not read); each
-/// y[i] sums its row in eight interleaved partial sums, in a fixed order.
+/// y = A x + beta y for a row-major rows x cols matrix A (beta = 0: y is not read). Row i
+/// is summed in eight partial sums, lane k taking A[i][j] x[j] for j = k, k + 8, ... (j below
+/// cols - cols % 8) in order, then ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), then the
+/// remaining columns in order, then + beta y[i]: the same bits on every CPU
+/// (host/gemv_loop.cpp runs an AVX2 copy where the CPU has AVX2, unless allow_avx2 is false).
 template <class T>
-void gemv_loop(std::int64_t rows, std::int64_t cols, const T* A, const T* x, T beta, T* y) {
-  auto row = [&](std::int64_t i) {
-    // Eight independent partial sums, so the compiler can vectorise without reassociating.
-    constexpr int kLanes = 8;
-    const T* a = A + i * cols;
-    T acc[kLanes] = {};
-    std::int64_t j = 0;
-    for (; j + kLanes <= cols; j += kLanes) {
-      for (int k = 0; k < kLanes; ++k) acc[k] += a[j + k] * x[j + k];
-    }
-    T sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; j < cols; ++j) sum += a[j] * x[j];
-    y[i] = beta == T(0) ? sum : sum + beta * y[i];
-  };
-  if (rows * cols >= kParallelGemvElements) {
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < rows; ++i) row(i);
-  } else {
-    for (std::int64_t i = 0; i < rows; ++i) row(i);
-  }
-}
+void gemv_loop(std::int64_t rows, std::int64_t cols, const T* A, const T* x, T beta, T* y, bool allow_avx2 = true);
 
 /// y = A x + beta y for a row-major rows x cols matrix A (beta = 0: y is not read).
 template <class T>
