@@ -577,6 +577,7 @@ def benchmark(args):
     results = _merged(results, previous)
     (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=str))
     print_table(results)
+    print_variant_ratios(results)
     plot(results, out_dir / "steps_per_s.png")
 
 
@@ -613,6 +614,30 @@ def print_table(results):
                 ratio = info.get("ratio")
                 cells.append(f"{sps:,.0f} steps/s" + (f" ({ratio:.2f}x)" if ratio else ""))
         print(f"| {row['n']} | {row['steps']} | " + " | ".join(cells) + " |")
+
+
+def print_variant_ratios(results):
+    """Each checked peer's time over the time of qifsim's variants (events, rows, fused), per N."""
+    variants = ("qifsim_events", "qifsim_rows", "qifsim_fused")
+    for variant in variants:
+        rows = [r for r in results["rows"] if r["tools"].get(variant, {}).get("ok")]
+        if not rows:
+            continue
+        peers = []
+        for row in rows:
+            for t, info in row["tools"].items():
+                if not t.startswith("qifsim") and info.get("ok") and t not in peers:
+                    peers.append(t)
+        print(f"\nPeer time / {variant} time (above 1: {variant} is faster):")
+        print("| N | " + " | ".join(peers) + " |")
+        print("|---|" + "---|" * len(peers))
+        for row in rows:
+            v = row["tools"][variant]["best_run_s"]
+            cells = []
+            for t in peers:
+                info = row["tools"].get(t, {})
+                cells.append(f"{info['best_run_s'] / v:.2f}x" if info.get("ok") and "best_run_s" in info else "")
+            print(f"| {row['n']} | " + " | ".join(cells) + " |")
 
 
 def plot(results, path):
@@ -823,6 +848,7 @@ def main():
         if args.floor_bw:
             res["floor_bw_gbs"] = args.floor_bw
         print_table(res)
+        print_variant_ratios(res)
         plot(res, Path(args.plot_only) / "steps_per_s.png")
     elif args.parity:
         parity(args)
