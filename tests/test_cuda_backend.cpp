@@ -196,10 +196,9 @@ TEST(CudaBackend, RowCouplingShortRunMatchesCpu) {
   compare_run(s, Precision::Float64, 1, 0, 1e-9, 1e-9, 0, false, qifsim::CudaCoupling::RowBlocks);
 }
 
-// float32: the same network through both couplings stays within float32 rounding of the
-// CPU's float32 run while no spike time differs (weak coupling, few steps).
-TEST(CudaBackend, RowCouplingFloat32MatchesCpuFloat32) {
-  REQUIRE_GPU();
+// float32 through qifsim's own coupling kernels: the same spikes as the CPU's float32 run
+// and s within float32 rounding (weak coupling, few steps), plus the neuron mean of J s.
+void compare_float32(qifsim::CudaCoupling coupling) {
   NetSpec s;
   s.coupling = 0.5;
   s.steps = 600;
@@ -207,8 +206,8 @@ TEST(CudaBackend, RowCouplingFloat32MatchesCpuFloat32) {
   qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float32);
   const Matrix x = make_inputs(s, s.n);
   qifsim::RunOptions o = options(1, 0, false);
-  o.record_vars = {{"qif", "s", false}, {"qif", "spike", false}};
-  o.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
+  o.record_vars = {{"qif", "s", false}, {"qif", "spike", false}, {"qif", "s_in", true}};
+  o.cuda_coupling = coupling;
   const qifsim::Observer c = cpu.run(x, o);
   const qifsim::Observer g = gpu.run(x, o);
   ASSERT_EQ(g.steps(), c.steps());
@@ -217,8 +216,15 @@ TEST(CudaBackend, RowCouplingFloat32MatchesCpuFloat32) {
   for (double v : cspike.data) spikes += v;
   EXPECT_GT(spikes, 10.0);
   EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "spike"), cspike.rows, cspike.cols, cspike.data, 0.0, 0.0));
-  const Matrix cs = c.to_matrix("qif", "s");
-  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "s"), cs.rows, cs.cols, cs.data, 1e-4, 1e-4));
+  for (const char* var : {"s", "s_in"}) {
+    const Matrix cm = c.to_matrix("qif", var);
+    EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", var), cm.rows, cm.cols, cm.data, 1e-4, 1e-4)) << var;
+  }
+}
+
+TEST(CudaBackend, RowCouplingFloat32MatchesCpuFloat32) {
+  REQUIRE_GPU();
+  compare_float32(qifsim::CudaCoupling::RowBlocks);
 }
 
 // The fused step (RunOptions::cuda_coupling = Fused: J s, update, recording and the step
@@ -314,27 +320,7 @@ TEST(CudaBackend, FusedStepStopAndResumeEqualsUninterruptedRun) {
 
 TEST(CudaBackend, FusedStepFloat32MatchesCpuFloat32) {
   REQUIRE_GPU();
-  NetSpec s;
-  s.coupling = 0.5;
-  s.steps = 600;
-  qifsim::Network cpu = make_network(s, Backend::Cpu, Precision::Float32);
-  qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float32);
-  const Matrix x = make_inputs(s, s.n);
-  qifsim::RunOptions o = options(1, 0, false);
-  o.record_vars = {{"qif", "s", false}, {"qif", "spike", false}, {"qif", "s_in", true}};
-  o.cuda_coupling = qifsim::CudaCoupling::Fused;
-  const qifsim::Observer c = cpu.run(x, o);
-  const qifsim::Observer g = gpu.run(x, o);
-  ASSERT_EQ(g.steps(), c.steps());
-  const Matrix cspike = c.to_matrix("qif", "spike");
-  double spikes = 0.0;
-  for (double v : cspike.data) spikes += v;
-  EXPECT_GT(spikes, 10.0);
-  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "spike"), cspike.rows, cspike.cols, cspike.data, 0.0, 0.0));
-  const Matrix cs = c.to_matrix("qif", "s");
-  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "s"), cs.rows, cs.cols, cs.data, 1e-4, 1e-4));
-  const Matrix cm = c.to_matrix("qif", "s_in");  // the neuron mean of J s
-  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif", "s_in"), cm.rows, cm.cols, cm.data, 1e-4, 1e-4));
+  compare_float32(qifsim::CudaCoupling::Fused);
 }
 
 // A network the fused step cannot take is refused before anything runs, saying why.
