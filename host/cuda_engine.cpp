@@ -228,10 +228,9 @@ class CudaEngine final : public Engine {
     int grid = 1;
     DeviceBuffer<T> J, v, s, x, in, s_in;
     std::array<DeviceBuffer<T>, 8> params;  // eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x
-    DeviceBuffer<double> partials;          // kMaxRecordSlots x grid
+    DeviceBuffer<double> partials;          // kMaxRecordSlots x grid (x the fused grid if larger)
     DeviceBuffer<unsigned int> blocks_done;
     DeviceBuffer<T> s_alt;                  // CudaCoupling::Fused: the second s buffer
-    DeviceBuffer<double> fused_partials;    // CudaCoupling::Fused: kMaxRecordSlots x fused grid
 
     static int index(Var var) {
       switch (var) {
@@ -416,11 +415,9 @@ class CudaEngine final : public Engine {
     kernels::FusedStepArgs<T> f;
     f.step = step_args(0, ctrl, b, records);
     f.step.s_in = nullptr;
-    f.step.partials = p.fused_partials.data();
     f.J = p.J.data();
     f.s_alt = p.s_alt.data();
     f.s_in_out = p.s_in.data();
-    f.counter = step_.data();
     f.run_start = b.run_start;
     kernels::launch_fused_step<T>(f, p.adapt, kernels::fused_step_grid(p.n), compute_.get());
   }
@@ -436,12 +433,12 @@ class CudaEngine final : public Engine {
 
   // CudaCoupling::Fused: after `taken` steps from the run's start the current s is in s_alt
   // when `taken` is odd; copy it back so that everything outside the run reads p.s.
-  void settle_fused_state(std::int64_t taken) {
-    if (taken % 2 == 0) return;
+  cudaError_t settle_fused_state(std::int64_t taken) {
+    if (taken % 2 == 0) return cudaSuccess;
     Pop& p = pops_[0];
-    QIFSIM_CUDA_TRY(cudaMemcpyAsync(p.s.data(), p.s_alt.data(), p.s.bytes(), cudaMemcpyDeviceToDevice,
-                                    compute_.get()));
-    QIFSIM_CUDA_TRY(cudaStreamSynchronize(compute_.get()));
+    const cudaError_t copied =
+        cudaMemcpyAsync(p.s.data(), p.s_alt.data(), p.s.bytes(), cudaMemcpyDeviceToDevice, compute_.get());
+    return copied != cudaSuccess ? copied : cudaStreamSynchronize(compute_.get());
   }
 
   T dt_;
@@ -523,7 +520,7 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     Pop& p = pops_[0];
     if (p.s_alt.size() != static_cast<std::size_t>(p.n)) p.s_alt = DeviceBuffer<T>(static_cast<std::size_t>(p.n));
     const auto partials = static_cast<std::size_t>(kernels::kMaxRecordSlots * kernels::fused_step_grid(p.n));
-    if (p.fused_partials.size() != partials) p.fused_partials = DeviceBuffer<double>(partials);
+    if (p.partials.size() < partials) p.partials = DeviceBuffer<double>(partials);
   }
   DeviceBuffer<T> ring(static_cast<std::size_t>(2 * half * width));
   DeviceBuffer<T> inputs(static_cast<std::size_t>(2 * chunk * m));
@@ -744,13 +741,10 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     carry.next_step = t;
     cudaStreamSynchronize(st);
     cudaStreamSynchronize(xfer);
-    if (fused && (t - start) % 2 != 0) {  // best effort: the run failed already
-      cudaMemcpyAsync(pops_[0].s.data(), pops_[0].s_alt.data(), pops_[0].s.bytes(), cudaMemcpyDeviceToDevice, st);
-      cudaStreamSynchronize(st);
-    }
+    if (fused) settle_fused_state(t - start);  // best effort: the run failed already
     throw;
   }
-  if (fused) settle_fused_state(t - start);
+  if (fused) QIFSIM_CUDA_TRY(settle_fused_state(t - start));
 
   // Position and window sums back into the carry (exact: the same doubles).
   carry.next_step = t;

@@ -25,7 +25,10 @@ __global__ void __launch_bounds__(kFusedStepBlock, kFusedMinBlocks) fused_step_k
   __shared__ double scratch[kFusedStepBlock];
   __shared__ T warp_sums[kFusedStepBlock / 32];
   const QifStepArgs<T>& a = f.step;
-  const std::int64_t t = *f.counter;
+  // This kernel owns the step counter: every block reads t before it arrives below, and the
+  // last block to arrive advances it.
+  std::int64_t* const counter = const_cast<std::int64_t*>(a.ctrl.step);
+  const std::int64_t t = *counter;
   const StepView<T> w = step_view(a, t);
   const bool odd = ((t - f.run_start) & 1) != 0;
   const T* s_from = odd ? f.s_alt : a.s;
@@ -60,7 +63,7 @@ __global__ void __launch_bounds__(kFusedStepBlock, kFusedMinBlocks) fused_step_k
   }
   if (threadIdx.x == 0) {
     *a.blocks_done = 0;
-    *f.counter = t + 1;
+    *counter = t + 1;
   }
 }
 

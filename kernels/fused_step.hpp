@@ -23,15 +23,14 @@ struct FusedStepArgs {
   T* s_in_out = nullptr;      ///< receives J s of each step (what get_var("s_in") reads)
   const T* J = nullptr;       ///< n x n, row-major (row i = weights onto neuron i)
   T* s_alt = nullptr;         ///< the second s buffer (n values)
-  std::int64_t* counter = nullptr;  ///< the device step counter (== step.ctrl.step), advanced
-                                    ///< by the last block, so no separate kernel is needed
-  std::int64_t run_start = 0;       ///< the step at which the run began (buffer parity)
+  std::int64_t run_start = 0; ///< the step at which the run began (buffer parity)
 };
 
 /// Blocks of the fused step for n neurons (one block per neuron, up to a limit).
 int fused_step_grid(std::int64_t n);
 
-/// One whole step on `stream`: J s, spike test, recording, update, and t + 1.
+/// One whole step on `stream`: J s, spike test, recording, update, and t + 1 (the last block
+/// advances the device counter step.ctrl.step, so no separate kernel is needed).
 template <class T>
 void launch_fused_step(const FusedStepArgs<T>& args, bool adaptation, int grid, cudaStream_t stream);
 
