@@ -1,9 +1,10 @@
 // host/gemv_loop.cpp - the CPU backend's own matrix-vector product (see blas.hpp): a
-// baseline copy and, on x86-64 CPUs with AVX2, an AVX2 copy chosen at run time. Both sum
-// each row in the same eight partial sums in the same order, so they give the same bits.
+// baseline copy and an AVX2 copy (cpu_dispatch.hpp). Both sum each row in the same eight
+// partial sums in the same order, so they give the same bits.
 #include <cstdint>
 
 #include "blas.hpp"
+#include "cpu_dispatch.hpp"
 
 namespace qifsim::detail {
 namespace {
@@ -51,55 +52,42 @@ __attribute__((always_inline)) inline void load(V<T>& v, const T* p) {
   __builtin_memcpy(&v, p, sizeof(v));
 }
 
-// y[i] for rows begin..end-1. Four rows at a time share the loads of x and keep four
-// independent chains of sums in flight (one row alone waits on its adds); each row's sums
-// are exactly those of the row computed alone.
-template <class T>
-__attribute__((always_inline)) inline void rows_loop(std::int64_t begin, std::int64_t end, std::int64_t cols,
-                                                     const T* __restrict A, const T* __restrict x, T beta,
-                                                     T* __restrict y) {
+// y[i] .. y[i + R - 1]: R rows share the loads of x and keep R independent chains of sums
+// in flight (one row alone waits on its adds); each row's sums are exactly those of the row
+// computed alone.
+template <class T, int R>
+__attribute__((always_inline)) inline void row_group(std::int64_t i, std::int64_t cols, const T* __restrict A,
+                                                     const T* __restrict x, T beta, T* __restrict y) {
   constexpr int P = kParts<T>;
   constexpr int W = 32 / static_cast<int>(sizeof(T));  // values per vector
   const std::int64_t whole = cols - cols % kLanes;
-  auto store = [&](std::int64_t i, const V<T>* acc) {
+  const T* a = A + i * cols;
+  V<T> c[R][P] = {};
+  for (std::int64_t j = 0; j < whole; j += kLanes) {
+#pragma GCC unroll 2
+    for (int q = 0; q < P; ++q) {
+      V<T> xv;
+      load(xv, x + j + q * W);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) mul_add(c[r][q], a + r * cols + j + q * W, xv);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
     T lanes[kLanes];
-    __builtin_memcpy(lanes, acc, sizeof(lanes));
-    const T sum = finish_row(lanes, A + i * cols, x, whole, cols);
-    y[i] = beta == T(0) ? sum : sum + beta * y[i];
-  };
+    __builtin_memcpy(lanes, c[r], sizeof(lanes));
+    const T sum = finish_row(lanes, a + r * cols, x, whole, cols);
+    y[i + r] = beta == T(0) ? sum : sum + beta * y[i + r];
+  }
+}
+
+// y[i] for rows begin..end-1: four rows at a time, then the rest one by one.
+template <class T>
+__attribute__((always_inline)) inline void rows_loop(std::int64_t begin, std::int64_t end, std::int64_t cols,
+                                                     const T* A, const T* x, T beta, T* y) {
   std::int64_t i = begin;
-  for (; i + 4 <= end; i += 4) {
-    const T* a = A + i * cols;
-    V<T> c0[P] = {}, c1[P] = {}, c2[P] = {}, c3[P] = {};
-    for (std::int64_t j = 0; j < whole; j += kLanes) {
-#pragma GCC unroll 2
-      for (int q = 0; q < P; ++q) {
-        V<T> xv;
-        load(xv, x + j + q * W);
-        mul_add(c0[q], a + j + q * W, xv);
-        mul_add(c1[q], a + cols + j + q * W, xv);
-        mul_add(c2[q], a + 2 * cols + j + q * W, xv);
-        mul_add(c3[q], a + 3 * cols + j + q * W, xv);
-      }
-    }
-    store(i, c0);
-    store(i + 1, c1);
-    store(i + 2, c2);
-    store(i + 3, c3);
-  }
-  for (; i < end; ++i) {
-    const T* a = A + i * cols;
-    V<T> c[P] = {};
-    for (std::int64_t j = 0; j < whole; j += kLanes) {
-#pragma GCC unroll 2
-      for (int q = 0; q < P; ++q) {
-        V<T> xv;
-        load(xv, x + j + q * W);
-        mul_add(c[q], a + j + q * W, xv);
-      }
-    }
-    store(i, c);
-  }
+  for (; i + 4 <= end; i += 4) row_group<T, 4>(i, cols, A, x, beta, y);
+  for (; i < end; ++i) row_group<T, 1>(i, cols, A, x, beta, y);
 }
 
 template <class T>
@@ -107,11 +95,10 @@ void rows_baseline(std::int64_t begin, std::int64_t end, std::int64_t cols, cons
   rows_loop(begin, end, cols, A, x, beta, y);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define QIFSIM_HAVE_AVX2_ROWS 1
+#ifdef QIFSIM_AVX2_COPIES
 template <class T>
-__attribute__((target("avx2"))) void rows_avx2(std::int64_t begin, std::int64_t end, std::int64_t cols, const T* A,
-                                               const T* x, T beta, T* y) {
+QIFSIM_TARGET_AVX2 void rows_avx2(std::int64_t begin, std::int64_t end, std::int64_t cols, const T* A, const T* x,
+                                  T beta, T* y) {
   rows_loop(begin, end, cols, A, x, beta, y);
 }
 #endif
@@ -119,9 +106,8 @@ __attribute__((target("avx2"))) void rows_avx2(std::int64_t begin, std::int64_t 
 template <class T>
 void rows(std::int64_t begin, std::int64_t end, std::int64_t cols, const T* A, const T* x, T beta, T* y,
           bool allow_avx2) {
-#ifdef QIFSIM_HAVE_AVX2_ROWS
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2 && allow_avx2) {
+#ifdef QIFSIM_AVX2_COPIES
+  if (use_avx2(allow_avx2)) {
     rows_avx2(begin, end, cols, A, x, beta, y);
     return;
   }

@@ -2,6 +2,8 @@
 // with -fno-trapping-math (host/CMakeLists.txt).
 #include "neuron_update.hpp"
 
+#include "cpu_dispatch.hpp"
+
 // `omp simd` is a request: where a compiler cannot honour it (clang under the sanitizers of
 // scripts/fuzz, for one) the scalar loop computes the same values, so that is no error.
 #if defined(__clang__)
@@ -35,12 +37,10 @@ void span_baseline(long begin, long end, const NeuronArrays<T> a, const kernels:
   span_loop<T, Adapt, Events>(begin, end, a, prm, dt);
 }
 
-// x86-64: an AVX2 copy of the loop (4 doubles per instruction instead of 2), taken where the
-// CPU has AVX2. No FMA: -ffp-contract=off (host/CMakeLists.txt) keeps the rounding.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define QIFSIM_HAVE_AVX2_SPAN 1
+// The AVX2 copy (4 doubles per instruction instead of 2; cpu_dispatch.hpp).
+#ifdef QIFSIM_AVX2_COPIES
 template <class T, bool Adapt, bool Events>
-__attribute__((target("avx2"))) void span_avx2(long begin, long end, const NeuronArrays<T> a,
+QIFSIM_TARGET_AVX2 void span_avx2(long begin, long end, const NeuronArrays<T> a,
                                                const kernels::QifParamPtrs<T> prm, const T dt) {
   span_loop<T, Adapt, Events>(begin, end, a, prm, dt);
 }
@@ -49,9 +49,8 @@ __attribute__((target("avx2"))) void span_avx2(long begin, long end, const Neuro
 template <class T, bool Adapt, bool Events>
 void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& prm, T dt,
                  bool allow_avx2) {
-#ifdef QIFSIM_HAVE_AVX2_SPAN
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2 && allow_avx2) {
+#ifdef QIFSIM_AVX2_COPIES
+  if (use_avx2(allow_avx2)) {
     span_avx2<T, Adapt, Events>(begin, end, a, prm, dt);
     return;
   }
