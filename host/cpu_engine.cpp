@@ -61,11 +61,7 @@ class CpuEngine final : public Engine {
       incoming_[static_cast<std::size_t>(e.target)].push_back(static_cast<int>(edges_.size()));
       edges_.push_back({e.source, e.weights.rows, e.weights.cols, to_precision<T>(e.weights.data)});
     }
-    initial_.reserve(graph.nodes.size());
-    for (const auto& node : graph.nodes) {
-      initial_.push_back(node.pop);
-      names_.push_back(node.name);
-    }
+    starts_ = node_starts(graph);
     out_width_ = graph.nodes[static_cast<std::size_t>(output_)].size;
     in_width_ = graph.nodes[static_cast<std::size_t>(input_)].size;
   }
@@ -198,7 +194,7 @@ class CpuEngine final : public Engine {
       const Slot slot = slots_[i];
       if (slot.pop) {
         Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-        const QifPopulation& init = initial_[i];
+        const NodeStart& init = starts_[i];
         p.v = expand<T>(init.v0, p.n);
         p.s = expand<T>(init.s0, p.n);
         p.x = expand<T>(init.x0, p.n);
@@ -384,7 +380,7 @@ class CpuEngine final : public Engine {
       Pop& p = pops_[static_cast<std::size_t>(slot.index)];
       if (!p.coupled) continue;
       if (p.tau_s.size() != 1) {
-        throw InvalidArgument("event_coupling needs one tau_s for population '" + names_[node] +
+        throw InvalidArgument("event_coupling needs one tau_s for population '" + starts_[node].name +
                               "' (it has one per neuron); use event_coupling = 0 (dense)");
       }
       const std::size_t n = static_cast<std::size_t>(p.n);
@@ -450,7 +446,7 @@ class CpuEngine final : public Engine {
 
   [[noreturn]] void throw_divergence(std::size_t node, const char* var, std::int64_t index, double value,
                                      std::int64_t step, std::int64_t since) const {
-    throw_divergence_error(names_[node], var, index, value, step, since);
+    throw_divergence_error(starts_[node].name, var, index, value, step, since);
   }
 
   // Write the values of one recorded item (at the step's start) to dst, or their mean.
@@ -508,8 +504,7 @@ class CpuEngine final : public Engine {
   std::vector<Func> funcs_;
   std::vector<EdgeW> edges_;
   std::vector<std::vector<int>> incoming_;
-  std::vector<QifPopulation> initial_;
-  std::vector<std::string> names_;
+  std::vector<NodeStart> starts_;  // names and initial states (reset)
   bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
 };
 

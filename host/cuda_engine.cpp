@@ -80,7 +80,7 @@ class CudaEngine final : public Engine {
  public:
   CudaEngine(const Graph& graph, double dt)
       : dt_(static_cast<T>(dt)), order_(graph.order), input_(graph.input), output_(graph.output),
-        graph_nodes_(graph.nodes), blas_workspace_(kBlasWorkspaceBytes), step_(1), loss_sums_(3) {
+        starts_(node_starts(graph)), blas_workspace_(kBlasWorkspaceBytes), step_(1), loss_sums_(3) {
     const cudaStream_t st = compute_.get();
     cuda::bind(blas_.get(), st, blas_workspace_.data(), blas_workspace_.size());
     slots_.resize(graph.nodes.size());
@@ -194,7 +194,7 @@ class CudaEngine final : public Engine {
       const Slot slot = slots_[i];
       if (slot.pop) {
         Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-        const QifPopulation& q = graph_nodes_[i].pop;
+        const NodeStart& q = starts_[i];
         p.v = upload_expanded<T>(q.v0, p.n, st);
         p.s = upload_expanded<T>(q.s0, p.n, st);
         p.x = upload_expanded<T>(q.x0, p.n, st);
@@ -445,7 +445,7 @@ class CudaEngine final : public Engine {
   std::vector<int> order_;
   int input_;
   int output_;
-  std::vector<Node> graph_nodes_;  // initial state for reset()
+  std::vector<NodeStart> starts_;  // names and initial states (reset)
   std::int64_t in_width_ = 0;
   std::int64_t out_width_ = 0;
   cuda::Stream compute_;
@@ -549,12 +549,12 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     const Slot s = slots_[node];
     if (s.pop) {
       const Pop& p = pops_[static_cast<std::size_t>(s.index)];
-      checked.push_back({graph_nodes_[node].name, "v", p.v.data(), p.n});
-      checked.push_back({graph_nodes_[node].name, "s", p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
-      if (p.adapt) checked.push_back({graph_nodes_[node].name, "x", p.x.data(), p.n});
+      checked.push_back({starts_[node].name, "v", p.v.data(), p.n});
+      checked.push_back({starts_[node].name, "s", p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
+      if (p.adapt) checked.push_back({starts_[node].name, "x", p.x.data(), p.n});
     } else {
       const Func& f = funcs_[static_cast<std::size_t>(s.index)];
-      checked.push_back({graph_nodes_[node].name, "out", f.out.data(), f.n});
+      checked.push_back({starts_[node].name, "out", f.out.data(), f.n});
     }
   }
   const std::size_t nchecked = checked.size();

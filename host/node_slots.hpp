@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
+
+#include "graph.hpp"
 
 namespace qifsim::detail {
 
@@ -13,6 +16,21 @@ struct NodeSlot {
   bool pop = false;
   int index = -1;
 };
+
+/// What an engine keeps of a graph node after building its buffers: its name (for messages)
+/// and, for a population, the initial state reset() restores. Not the weights: the engine
+/// holds its own copy of J, and the graph its original.
+struct NodeStart {
+  std::string name;
+  Param v0, s0, x0;
+};
+
+inline std::vector<NodeStart> node_starts(const Graph& graph) {
+  std::vector<NodeStart> starts;
+  starts.reserve(graph.nodes.size());
+  for (const Node& node : graph.nodes) starts.push_back({node.name, node.pop.v0, node.pop.s0, node.pop.x0});
+  return starts;
+}
 
 /// The buffer a node's incoming edges (or the network input) are summed into.
 template <class Pops, class Funcs>
