@@ -5,14 +5,18 @@
 //   qifsim plot DIR [plot options]                (the qifsim-plot helper, Python/matplotlib)
 //
 // Everything but argument handling lives in the library (qifsim/config.hpp).
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -52,27 +56,59 @@ std::string plot_script() {
 
 // Debian's python3 (with python3-matplotlib) unless QIFSIM_PYTHON names another.
 std::string python() {
-  if (const char* p = std::getenv("QIFSIM_PYTHON"); p && *p) return p;
+  // The environment is read before the run starts any thread.
+  if (const char* p = std::getenv("QIFSIM_PYTHON"); p && *p) return p;  // NOLINT(concurrency-mt-unsafe)
   std::error_code ec;
   if (fs::exists("/usr/bin/python3", ec)) return "/usr/bin/python3";
   return "python3";
 }
 
-int run_plot(const std::vector<std::string>& args) {
+// The helper's argument vector: python, the script, then `args` as they are (no shell sees
+// them, so a folder named with quotes or `$(...)` is only a name).
+std::vector<std::string> plot_command(const std::vector<std::string>& args) {
   std::vector<std::string> argv_s = {python(), plot_script()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
+  return argv_s;
+}
+
+std::vector<char*> c_argv(std::vector<std::string>& argv_s) {
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  return argv;
+}
+
+// `qifsim plot ...`: become the helper.
+int run_plot(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_s = plot_command(args);
+  std::vector<char*> argv = c_argv(argv_s);
   std::fflush(stdout);
   execvp(argv[0], argv.data());
   std::perror(("qifsim plot: cannot start " + argv_s[0]).c_str());
   return kExitError;
 }
 
+// `qifsim run ... --plot`: start the helper as a child and wait for it.
 int plot_after_run(const std::string& dir) {
-  std::string cmd = "'" + python() + "' '" + plot_script() + "' '" + dir + "'";
-  return std::system(cmd.c_str()) == 0 ? 0 : kExitError;
+  std::vector<std::string> argv_s = plot_command({"--", dir});
+  std::vector<char*> argv = c_argv(argv_s);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+  if (rc != 0) {
+    std::cerr << "qifsim: --plot: cannot start " << argv_s[0] << ": " << std::error_code(rc, std::generic_category()).message() << "\n";
+    return kExitError;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      std::cerr << "qifsim: --plot: waiting for the plot helper failed: "
+                << std::error_code(errno, std::generic_category()).message() << "\n";
+      return kExitError;
+    }
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : kExitError;
 }
 
 struct RunArgs {
@@ -83,12 +119,14 @@ struct RunArgs {
   bool quiet = false;
   bool progress = false;
   bool plot = false;
+  bool allow_symlink = false;  // the output folder may be a symbolic link
   std::string resume;  // a checkpoint written by an interrupted run
 };
 
 qifsim::RunConfig load(const RunArgs& a) {
   qifsim::RunConfig cfg = qifsim::load_config(a.config, a.sets);
   if (!a.out_dir.empty()) cfg.out_dir = a.out_dir;
+  if (a.allow_symlink) cfg.allow_symlink = true;
   if (!a.formats.empty()) {
     cfg.formats.clear();
     for (const auto& f : a.formats) {
@@ -135,8 +173,9 @@ int run(const RunArgs& a) {
   cfg.options.progress = a.quiet ? qifsim::Progress::Off : a.progress ? qifsim::Progress::On : qifsim::Progress::Auto;
   if (!a.quiet) std::cout << cfg.summary() << std::flush;
   for (const auto& f : cfg.formats) {
-    const double values = static_cast<double>(cfg.steps() / cfg.options.sampling_steps) *
-                          static_cast<double>(cfg.network.output_width() + 16);
+    const double values =
+        static_cast<double>(qifsim::sample_count(cfg.steps(), cfg.options.sampling_steps, cfg.options.cutoff)) *
+        static_cast<double>(cfg.network.output_width() + 16);
     if (f == "csv" && values > 1e7) {
       std::cerr << "qifsim: note: CSV is meant for small runs; this one writes about " << values / 1e6
                 << " million values as text (npy or hdf5 are faster and smaller)\n";
@@ -150,6 +189,11 @@ int run(const RunArgs& a) {
     // The recordings are complete up to the stop (run_config finished the files); the
     // checkpoint lets `--resume` continue exactly where the run stopped.
     std::error_code ec;
+    if (fs::is_symlink(cfg.out_dir, ec) && !cfg.allow_symlink) {
+      std::cerr << "qifsim: interrupted; no checkpoint written: the output folder '" << cfg.out_dir
+                << "' is a symbolic link (--allow-symlink allows it)\n";
+      return kExitInterrupted;
+    }
     fs::create_directories(cfg.out_dir, ec);
     const std::string ckpt = (fs::path(cfg.out_dir) / "qifsim.ckpt").string();
     cfg.network.save_checkpoint(ckpt);
@@ -179,7 +223,7 @@ int run(const RunArgs& a) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int cli_main(int argc, char** argv) {
   CLI::App app{"qifsim " QIFSIM_VERSION_STRING ": simulate networks of quadratic integrate-and-fire neurons"};
   app.set_version_flag("--version", "qifsim " QIFSIM_VERSION_STRING);
   app.require_subcommand(1);
@@ -194,6 +238,8 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--quiet,-q", args.quiet, "No progress display and no summary");
   run_cmd->add_flag("--progress", args.progress, "Show progress even for short runs");
   run_cmd->add_flag("--plot", args.plot, "Plot the recordings afterwards (PNG files in the output folder)");
+  run_cmd->add_flag("--allow-symlink", args.allow_symlink,
+                    "Let the output folder be a symbolic link (refused by default: files would land where it points)");
   run_cmd->add_option("--resume", args.resume,
                       "Continue an interrupted run from its checkpoint (OUT_DIR/qifsim.ckpt, written on Ctrl-C); "
                       "its samples go to OUT_DIR/resumed unless -o says otherwise");
@@ -230,4 +276,15 @@ int main(int argc, char** argv) {
     return kExitError;
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return cli_main(argc, argv);
+  } catch (const std::exception& e) {  // outside the commands' own handling (e.g. out of memory in CLI11)
+    std::cerr << "qifsim: error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "qifsim: error: unknown failure\n";
+  }
+  return kExitError;
 }

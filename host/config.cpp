@@ -15,6 +15,7 @@
 #include "qifsim/generators.hpp"
 #include "qifsim/npy.hpp"
 #include "qifsim/version.hpp"
+#include "output_files.hpp"
 #include "text.hpp"
 
 #ifdef QIFSIM_HAVE_TOML
@@ -631,7 +632,7 @@ void read_record(const TableReader& top, RunConfig& cfg, const std::string& defa
   if (!node) return;
   if (!node->is_table()) top.wrong("record", *node, "a table [record]");
   TableReader r(top.ctx(), *node->as_table(), "record",
-                {"output", "vars", "sampling_steps", "cutoff", "out_dir", "formats", "batch_samples"});
+                {"output", "vars", "sampling_steps", "cutoff", "out_dir", "formats", "batch_samples", "allow_symlink"});
   cfg.options.record_output = r.boolean("output").value_or(true);
   cfg.options.sampling_steps = r.integer("sampling_steps", 1);
   if (cfg.options.sampling_steps < 1) {
@@ -645,6 +646,7 @@ void read_record(const TableReader& top, RunConfig& cfg, const std::string& defa
   cfg.options.batch_samples = r.integer("batch_samples", 0);
   if (cfg.options.batch_samples < 0) fail(r.ctx(), r.get("batch_samples"), r.key("batch_samples"), "must be >= 0");
   if (auto dir = r.string("out_dir")) cfg.out_dir = *dir;
+  cfg.allow_symlink = r.boolean("allow_symlink").value_or(false);
   if (const toml::node* f = r.get("formats")) {
     if (!f->is_array()) r.wrong("formats", *f, "an array of strings, e.g. [\"npy\", \"hdf5\", \"csv\"]");
     cfg.formats.clear();
@@ -857,8 +859,10 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   }
   try {
     cfg.network.compile();
-  } catch (const Error& e) {
+  } catch (const GraphError& e) {
     fail(ctx, nullptr, "", std::string(e.what()) + " (check the [[edge]] tables)");
+  } catch (const Error& e) {
+    fail(ctx, nullptr, "", e.what());
   }
   const std::int64_t m = cfg.network.input_width();
   const double input_bytes = static_cast<double>(steps.value_or(0)) * static_cast<double>(m) * 8.0;
@@ -913,27 +917,32 @@ RunConfig parse_config(const std::string& text, const std::string& base_dir, con
 #endif  // QIFSIM_HAVE_TOML
 
 ConfigRun run_config(RunConfig& config, bool keep_in_memory) {
+  return run_config(config, MatrixView(config.inputs), keep_in_memory);
+}
+
+ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory) {
   ConfigRun result{Observer(config.network.dt(), RecordSpec{config.options.record_output, false, config.options.record_vars}), {}};
   Observer& obs = result.observer;
   obs.set_keep_in_memory(keep_in_memory);
   if (config.options.memory_budget > 0) obs.set_memory_budget(config.options.memory_budget);
   std::vector<std::shared_ptr<FileSink>> sinks;
   if (!config.formats.empty()) {
-    sinks = attach_file_sinks(obs, config.out_dir, config.formats, config.recording_info());
+    sinks = attach_file_sinks(obs, config.out_dir, config.formats, config.recording_info(), config.allow_symlink);
     // A copy of the config beside the recordings (unless that is where it came from).
     const std::filesystem::path copy = std::filesystem::path(config.out_dir) / "qifsim_run.toml";
     std::error_code ec;
     if (!config.text.empty() && (config.path.empty() || !std::filesystem::equivalent(copy, config.path, ec))) {
-      std::ofstream out(copy);
-      out << "# qifsim " << QIFSIM_VERSION_STRING << " run of " << (config.path.empty() ? "<string>" : config.path) << "\n";
-      for (const auto& o : config.overrides) out << "# --set " << o << "\n";
-      out << config.text;
-      if (!out) throw IoError("writing '" + copy.string() + "' failed");
+      detail::write_file_atomically(copy.string(), [&](std::FILE* out) {
+        std::fprintf(out, "# qifsim %s run of %s\n", QIFSIM_VERSION_STRING,
+                     config.path.empty() ? "<string>" : config.path.c_str());
+        for (const auto& o : config.overrides) std::fprintf(out, "# --set %s\n", o.c_str());
+        std::fwrite(config.text.data(), 1, config.text.size(), out);
+      });
       result.files.push_back(copy.string());
     }
   }
   try {
-    config.network.run(config.inputs, config.options, obs);
+    config.network.run(inputs, config.options, obs);
   } catch (...) {
     try {
       finish_file_sinks(sinks, obs);  // keep what was recorded readable

@@ -9,25 +9,19 @@
 #include "qifsim/error.hpp"
 #include "qifsim/recording.hpp"
 #include "npy_writer.hpp"
+#include "output_files.hpp"
 #include "text.hpp"
 
 namespace qifsim {
 namespace {
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
+using File = detail::OutputFile;
 
-File open_for_writing(const std::string& path) {
-  File f(std::fopen(path.c_str(), "wb"));
-  if (!f) throw IoError("cannot open '" + path + "' for writing: " + std::strerror(errno));
-  return f;
-}
+File open_for_writing(const std::string& path) { return detail::create_output_file(path); }
 
 void write_all(std::FILE* f, const void* data, std::size_t bytes, const std::string& path) {
   if (bytes > 0 && std::fwrite(data, 1, bytes, f) != bytes) {
-    throw IoError("writing '" + path + "' failed: " + std::strerror(errno));
+    throw IoError("writing '" + path + "' failed: " + detail::errno_text(errno));
   }
 }
 
@@ -107,11 +101,9 @@ class NpySink final : public FileSink {
     if (!s.file) return;
     std::FILE* f = s.file.get();
     const std::string head = npy_header(s.descr, shape(s, rows_));
-    if (std::fseek(f, 0, SEEK_SET) != 0) throw IoError("seeking in '" + s.path + "' failed: " + std::strerror(errno));
+    if (std::fseek(f, 0, SEEK_SET) != 0) throw IoError("seeking in '" + s.path + "' failed: " + detail::errno_text(errno));
     write_all(f, head.data(), head.size(), s.path);
-    if (std::fclose(s.file.release()) != 0) {
-      throw IoError("closing '" + s.path + "' failed: " + std::strerror(errno));
-    }
+    detail::close_output_file(s.file, s.path);
   }
 
   void complete(const Observer* obs) {
@@ -160,7 +152,7 @@ class CsvSink final : public FileSink {
         for (std::int64_t j = 0; j < s.width; ++j) std::fprintf(f, ",%.17g", row[j]);
         std::fputc('\n', f);
       }
-      if (std::ferror(f)) throw IoError("writing '" + s.path + "' failed: " + std::strerror(errno));
+      if (std::ferror(f)) throw IoError("writing '" + s.path + "' failed: " + detail::errno_text(errno));
     }
   }
 
@@ -195,9 +187,7 @@ class CsvSink final : public FileSink {
       open(*obs);
     }
     done_ = true;
-    for (auto& s : streams_) {
-      if (std::fclose(s.file.release()) != 0) throw IoError("closing '" + s.path + "' failed: " + std::strerror(errno));
-    }
+    for (auto& s : streams_) detail::close_output_file(s.file, s.path);
   }
 
   std::string dir_;
@@ -223,7 +213,7 @@ std::vector<std::string> file_formats() { return {"npy", "hdf5", "csv"}; }
 
 std::vector<std::shared_ptr<FileSink>> attach_file_sinks(Observer& obs, const std::string& dir,
                                                          const std::vector<std::string>& formats,
-                                                         const RecordingInfo& info) {
+                                                         const RecordingInfo& info, bool allow_symlink) {
   std::vector<std::string> canonical;
   for (const auto& f : formats) {
     const std::string c = canonical_format(f);
@@ -235,9 +225,7 @@ std::vector<std::shared_ptr<FileSink>> attach_file_sinks(Observer& obs, const st
     for (const auto& other : canonical) seen = seen || other == c;
     if (!seen) canonical.push_back(c);
   }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError("cannot create directory '" + dir + "': " + ec.message());
+  detail::prepare_output_dir(dir, allow_symlink);
   std::vector<std::shared_ptr<FileSink>> sinks;
   for (const auto& c : canonical) {
     if (c == "npy") sinks.push_back(make_npy_sink(dir));
@@ -260,10 +248,10 @@ std::vector<std::string> finish_file_sinks(const std::vector<std::shared_ptr<Fil
 
 std::vector<std::string> save_recording(const Observer& obs, const std::string& dir,
                                         const std::vector<std::string>& formats,
-                                        const RecordingInfo& info) {
+                                        const RecordingInfo& info, bool allow_symlink) {
   // A scratch observer only lends its sink list; the data come from `obs`.
   Observer scratch(obs.dt(), obs.spec());
-  const auto sinks = attach_file_sinks(scratch, dir, formats, info);
+  const auto sinks = attach_file_sinks(scratch, dir, formats, info, allow_symlink);
   const std::vector<std::string> keys = obs.keys();
   std::vector<Matrix> data;
   std::vector<const double*> series;

@@ -8,8 +8,15 @@
 
 #ifdef QIFSIM_HAVE_HDF5
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "hdf5_file_driver.hpp"
+#include "output_files.hpp"
+#include "text.hpp"
 #endif
 
 namespace qifsim {
@@ -87,10 +94,21 @@ class Hdf5Sink final : public FileSink {
  public:
   Hdf5Sink(std::string path, RecordingInfo info) : path_(std::move(path)), info_(std::move(info)) {
     QuietErrors quiet;
-    Hid fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", path_), H5Pclose);
+    // qifsim's file driver: no link is followed, and a failed write (a full disk) lands in
+    // write_errno_ instead of breaking HDF5's state (see hdf5_file_driver.hpp).
+    Hid fapl(check(detail::hdf5_file_access_list(&write_errno_), "H5Pset_driver", path_), H5Pclose);
     // Dense attribute storage, so that a long config text fits in an attribute.
     check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), "H5Pset_libver_bounds", path_);
-    file_ = Hid(check(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), "H5Fcreate", path_), H5Fclose);
+    // A new file under a fresh name (H5F_ACC_EXCL: O_CREAT | O_EXCL), renamed onto its
+    // name at once, as the other sinks do (output_files.hpp).
+    const std::string temporary = detail::temporary_name_beside(path_);
+    const hid_t file = H5Fcreate(temporary.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get());
+    if (file < 0) {
+      const int err = errno;
+      throw IoError("cannot create '" + path_ + "' (H5Fcreate failed): " + detail::errno_text(err));
+    }
+    file_ = Hid(file, H5Fclose);
+    detail::rename_into_place(temporary, path_);
   }
   ~Hdf5Sink() override {
     try {
@@ -109,6 +127,7 @@ class Hdf5Sink final : public FileSink {
     for (std::int64_t r = 0; r < count; ++r) time_buf_[static_cast<std::size_t>(r)] = static_cast<double>(steps[r]) * obs.dt();
     append(time_, time_buf_.data(), count, H5T_NATIVE_DOUBLE);
     rows_ += count;
+    check_writes();
   }
 
   void finish(const Observer& obs) override { complete(&obs); }
@@ -195,10 +214,20 @@ class Hdf5Sink final : public FileSink {
     steps_.id.reset();
     time_.id.reset();
     check(file_.reset(), "H5Fclose", path_);
+    check_writes();
+  }
+
+  // A write the driver could not make (it kept HDF5 from seeing it) is an error here.
+  void check_writes() const {
+    if (write_errno_ != 0) {
+      throw IoError("writing '" + path_ + "' failed: " + detail::errno_text(write_errno_) +
+                    "; the file is incomplete");
+    }
   }
 
   std::string path_;
   RecordingInfo info_;
+  int write_errno_ = 0;  // set by the file driver (declared before file_: it outlives it)
   Hid file_;
   std::vector<Set> sets_;
   Set steps_, time_;

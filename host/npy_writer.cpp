@@ -6,7 +6,10 @@
 #include <cstring>
 #include <memory>
 
+#include "output_files.hpp"
+
 #include "qifsim/error.hpp"
+#include "text.hpp"
 
 namespace qifsim::detail {
 namespace {
@@ -23,19 +26,13 @@ bool little_endian() {
 void write(const std::string& path, const char* descr, const void* data, std::size_t bytes,
            const std::vector<std::int64_t>& shape) {
   if (!little_endian()) throw IoError("write_npy: big-endian hosts are not supported");
-  struct Closer {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "wb"));
-  if (!file) throw IoError("cannot open '" + path + "' for writing: " + std::strerror(errno));
+  OutputFile file = create_output_file(path);
   const std::string head = npy_header(descr, shape);
   if (std::fwrite(head.data(), 1, head.size(), file.get()) != head.size() ||
       (bytes > 0 && std::fwrite(data, 1, bytes, file.get()) != bytes)) {
-    throw IoError("writing '" + path + "' failed: " + std::strerror(errno));
+    throw IoError("writing '" + path + "' failed: " + errno_text(errno));
   }
-  if (std::fclose(file.release()) != 0) {
-    throw IoError("closing '" + path + "' failed: " + std::strerror(errno));
-  }
+  close_output_file(file, path);
 }
 
 std::size_t count(const std::vector<std::int64_t>& shape) {

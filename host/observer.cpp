@@ -15,6 +15,7 @@
 #include "binary_io.hpp"
 #include "sample_schedule.hpp"
 #include "npy_writer.hpp"
+#include "output_files.hpp"
 #include "qifsim/error.hpp"
 #include "text.hpp"
 
@@ -247,11 +248,24 @@ void Observer::read_state(std::istream& in, const std::string& source) {
     loaded.push_back(std::move(s));
   }
   std::vector<std::int64_t> steps = r.vec<std::int64_t>();
-  for (const auto& s : loaded) {
-    if (s.width > 0 ? s.data.size() != steps.size() * static_cast<std::size_t>(s.width) : !s.data.empty()) {
+  for (std::size_t i = 0; i < loaded.size(); ++i) {
+    const Series& s = loaded[i];
+    if (s.width == 0 || s.width < -1 || (s.width == -1 && !steps.empty())) {
+      r.fail("series '" + s.key + "' has width " + std::to_string(s.width));
+    }
+    if (series_[i].width > 0 && s.width != series_[i].width) {
+      throw InvalidArgument(source + ": saved series '" + s.key + "' has width " + std::to_string(s.width) +
+                            "; this observer's has " + std::to_string(series_[i].width));
+    }
+    if (s.width > 0 ? s.data.size() / static_cast<std::size_t>(s.width) != steps.size() ||
+                          s.data.size() % static_cast<std::size_t>(s.width) != 0
+                    : !s.data.empty()) {
       r.fail("series '" + s.key + "' holds " + std::to_string(s.data.size()) + " values for " +
              std::to_string(steps.size()) + " samples");
     }
+  }
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i] < 0 || (i > 0 && steps[i] <= steps[i - 1])) r.fail("corrupt step index at sample " + std::to_string(i));
   }
   series_ = std::move(loaded);
   steps_ = std::move(steps);
@@ -299,30 +313,29 @@ void Observer::write_npy(const std::string& key, const std::string& path) const 
 
 void Observer::write_csv(const std::string& key, const std::string& path) const {
   const Series& s = stored(key);
-  std::ofstream out(path);
-  if (!out) throw IoError("cannot open '" + path + "' for writing: " + std::strerror(errno));
-  out << "step,time";
-  for (std::int64_t j = 0; j < s.width; ++j) out << ',' << key << '[' << j << ']';
-  out << '\n' << std::setprecision(std::numeric_limits<double>::max_digits10);
+  detail::OutputFile file = detail::create_output_file(path);
+  std::FILE* f = file.get();
+  std::fprintf(f, "step,time");
+  for (std::int64_t j = 0; j < s.width; ++j) std::fprintf(f, ",%s[%lld]", key.c_str(), static_cast<long long>(j));
+  std::fputc('\n', f);
   for (std::int64_t r = 0; r < samples(); ++r) {
-    out << steps_[static_cast<std::size_t>(r)] << ',' << static_cast<double>(steps_[static_cast<std::size_t>(r)]) * dt_;
-    for (std::int64_t j = 0; j < s.width; ++j) out << ',' << s.data[static_cast<std::size_t>(r * s.width + j)];
-    out << '\n';
+    const std::int64_t step = steps_[static_cast<std::size_t>(r)];
+    std::fprintf(f, "%lld,%.17g", static_cast<long long>(step), static_cast<double>(step) * dt_);
+    for (std::int64_t j = 0; j < s.width; ++j) std::fprintf(f, ",%.17g", s.data[static_cast<std::size_t>(r * s.width + j)]);
+    std::fputc('\n', f);
   }
-  out.flush();
-  if (!out) throw IoError("writing '" + path + "' failed");
+  detail::close_output_file(file, path);
 }
 
-std::vector<std::string> Observer::save(const std::string& dir, const std::vector<std::string>& formats) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError("cannot create directory '" + dir + "': " + ec.message());
-  std::vector<std::string> written;
+std::vector<std::string> Observer::save(const std::string& dir, const std::vector<std::string>& formats,
+                                        bool allow_symlink) const {
   for (const auto& fmt : formats) {
     if (fmt != "npy" && fmt != "csv") {
       throw InvalidArgument("Observer::save: unknown format '" + fmt + "' (formats: 'npy', 'csv')");
     }
   }
+  detail::prepare_output_dir(dir, allow_symlink);
+  std::vector<std::string> written;
   for (const auto& fmt : formats) {
     for (const auto& s : series_) {
       const std::string path = (std::filesystem::path(dir) / (s.key + "." + fmt)).string();

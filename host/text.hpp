@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,6 +33,17 @@ inline std::string format_bytes(double bytes) {
   os << std::fixed << bytes << ' ' << units[u];
   std::string s = os.str();
   return s;
+}
+
+namespace text_detail {
+inline const char* strerror_result(int, const char* buf) { return buf; }             // POSIX strerror_r
+inline const char* strerror_result(const char* text, const char*) { return text; }  // GNU strerror_r
+}  // namespace text_detail
+
+/// The message of an errno value, safe to call from several threads (std::strerror is not).
+inline std::string errno_text(int err) {
+  char buf[256] = {0};
+  return text_detail::strerror_result(strerror_r(err, buf, sizeof buf), buf);
 }
 
 /// "rows x cols"

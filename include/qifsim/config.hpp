@@ -37,6 +37,7 @@ struct RunConfig {
   RunOptions options;                ///< sampling_steps, cutoff, record_output, record_vars, ...
   std::string out_dir;               ///< where the recordings go ([record] out_dir)
   std::vector<std::string> formats;  ///< "npy", "hdf5", "csv" (empty: write nothing)
+  bool allow_symlink = false;        ///< out_dir may be a symbolic link ([record] allow_symlink)
   std::vector<std::string> node_descriptions;  ///< one line per node, for summary()
 
   std::int64_t steps() const { return inputs.rows; }
@@ -71,5 +72,7 @@ struct ConfigRun {
 /// qifsim_run.toml); `keep_in_memory` = false keeps only the files (a recording larger than
 /// memory). Files written before an error are completed and readable.
 ConfigRun run_config(RunConfig& config, bool keep_in_memory = true);
+/// The same with other inputs (steps x network.input_width(), read in place, not copied).
+ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory = true);
 
 }  // namespace qifsim

@@ -89,14 +89,16 @@ class Observer {
   Matrix to_matrix(const std::string& key) const;
   Matrix to_matrix(const std::string& node, const std::string& var) const;
 
-  /// Write one series as a float64 .npy array of shape (samples, width).
+  /// Write one series as a float64 .npy array of shape (samples, width) (a link at `path` is
+  /// replaced, not followed; the same for write_csv).
   void write_npy(const std::string& key, const std::string& path) const;
   /// Write one series as CSV: a header `step,time,<key>[0],...`, then one row per sample.
   void write_csv(const std::string& key, const std::string& path) const;
   /// Write every series into `dir` (created if missing) as `<key>.<fmt>`, plus
   /// `steps.npy`/`time.npy` for "npy". Formats: "npy", "csv". Returns the paths written.
-  std::vector<std::string> save(const std::string& dir,
-                                const std::vector<std::string>& formats = {"npy"}) const;
+  /// Files are created without following links; `dir` may be a link only if `allow_symlink`.
+  std::vector<std::string> save(const std::string& dir, const std::vector<std::string>& formats = {"npy"},
+                                bool allow_symlink = false) const;
 
   /// Send every later batch to `sink` as well (in the order sinks were added).
   void add_sink(std::shared_ptr<SampleSink> sink) { sinks_.push_back(std::move(sink)); }

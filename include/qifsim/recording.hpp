@@ -58,16 +58,20 @@ bool hdf5_supported();
 std::vector<std::string> file_formats();
 
 /// Create `dir`, make one sink per format and add them to `obs`. Unknown formats throw
-/// InvalidArgument before anything is created. HDF5 goes to `dir`/recording.h5.
+/// InvalidArgument before anything is created. HDF5 goes to `dir`/recording.h5. `dir` may
+/// not be a symbolic link unless `allow_symlink` (IoError). Files are created without
+/// following links: a link at a file's name is replaced, never written through.
 std::vector<std::shared_ptr<FileSink>> attach_file_sinks(Observer& obs, const std::string& dir,
                                                          const std::vector<std::string>& formats,
-                                                         const RecordingInfo& info = {});
+                                                         const RecordingInfo& info = {},
+                                                         bool allow_symlink = false);
 /// finish() every sink; returns every path written.
 std::vector<std::string> finish_file_sinks(const std::vector<std::shared_ptr<FileSink>>& sinks,
                                            const Observer& obs);
-/// Write an in-memory recording to `dir` in `formats`, in the same layout as the sinks.
+/// Write an in-memory recording to `dir` in `formats`, in the same layout as the sinks (and
+/// under the same rules for links).
 std::vector<std::string> save_recording(const Observer& obs, const std::string& dir,
                                         const std::vector<std::string>& formats,
-                                        const RecordingInfo& info = {});
+                                        const RecordingInfo& info = {}, bool allow_symlink = false);
 
 }  // namespace qifsim
