@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "memory_check.hpp"
 #include "qifsim/config.hpp"
 #include "qifsim/qifsim.hpp"
 
@@ -18,6 +19,7 @@ struct qifsim_sim {
   qifsim::RunConfig cfg;  // network, run options, inputs (config only), output folder, formats
   bool keep_in_memory = true;
   std::optional<qifsim::Observer> last;  // the last run's recording
+  mutable qifsim::detail::CallOwner owner;  // one thread at a time (see qifsim.h)
 };
 
 namespace {
@@ -38,6 +40,9 @@ int guard(const char* fn, F&& body) {
   } catch (const qifsim::MemoryBudgetError& e) {
     g_last_error = e.what();
     return QIFSIM_ERR_MEMORY;
+  } catch (const qifsim::BusyError& e) {
+    g_last_error = e.what();
+    return QIFSIM_ERR_BUSY;
   } catch (const qifsim::IoError& e) {
     g_last_error = e.what();
     return QIFSIM_ERR_IO;
@@ -57,6 +62,26 @@ int guard(const char* fn, F&& body) {
     g_last_error = std::string(fn) + ": unknown error";
     return QIFSIM_ERR_INTERNAL;
   }
+}
+
+/// Holds a handle for one call: a call from a second thread meanwhile is QIFSIM_ERR_BUSY.
+class Hold {
+ public:
+  Hold(const qifsim_sim* sim, const char* fn) : owner_(sim->owner) {
+    owner_.enter(fn, "this qifsim_sim handle");
+  }
+  ~Hold() { owner_.leave(); }
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+
+ private:
+  qifsim::detail::CallOwner& owner_;
+};
+
+/// memcpy of n items that is also defined for n = 0 (an empty vector's data() may be NULL).
+template <class T>
+void copy_out(T* dst, const T* src, std::size_t n) {
+  if (n > 0) std::memcpy(dst, src, n * sizeof(T));
 }
 
 [[noreturn]] void bad(const char* fn, const std::string& what) {
@@ -92,6 +117,7 @@ std::vector<std::string> split_formats(const char* formats) {
 
 const qifsim::Observer& last_run(const qifsim_sim* sim, const char* fn) {
   need(sim, fn, "sim");
+  const Hold hold(sim, fn);
   if (!sim->last) bad(fn, "no run yet: call qifsim_run or qifsim_run_config first");
   return *sim->last;
 }
@@ -100,7 +126,7 @@ int create(qifsim_sim** out, const char* fn, qifsim::RunConfig cfg, bool from_co
   return guard(fn, [&] {
     need(out, fn, "out");
     *out = nullptr;
-    auto* sim = new qifsim_sim{std::move(cfg), true, std::nullopt};
+    auto* sim = new qifsim_sim{std::move(cfg), true, std::nullopt, {}};
     if (!from_config) {
       sim->cfg.formats.clear();
       sim->cfg.options.progress = qifsim::Progress::Off;
@@ -109,18 +135,12 @@ int create(qifsim_sim** out, const char* fn, qifsim::RunConfig cfg, bool from_co
   });
 }
 
-void run(qifsim_sim* sim, qifsim::Matrix* inputs) {
-  // run_config runs cfg.inputs; lend it the caller's inputs for this run.
-  if (inputs) std::swap(sim->cfg.inputs, *inputs);
-  try {
-    sim->last.reset();
-    qifsim::ConfigRun r = qifsim::run_config(sim->cfg, sim->keep_in_memory);
-    sim->last.emplace(std::move(r.observer));
-  } catch (...) {
-    if (inputs) std::swap(sim->cfg.inputs, *inputs);
-    throw;
-  }
-  if (inputs) std::swap(sim->cfg.inputs, *inputs);
+// Run the config's inputs, or the caller's (read in place, not copied), into sim->last.
+void run(qifsim_sim* sim, const qifsim::MatrixView* inputs) {
+  sim->last.reset();
+  qifsim::ConfigRun r = inputs ? qifsim::run_config(sim->cfg, *inputs, sim->keep_in_memory)
+                               : qifsim::run_config(sim->cfg, sim->keep_in_memory);
+  sim->last.emplace(std::move(r.observer));
 }
 
 }  // namespace
@@ -140,6 +160,7 @@ const char* qifsim_status_name(int status) {
     case QIFSIM_ERR_IO: return "i/o error";
     case QIFSIM_ERR_BACKEND: return "backend error";
     case QIFSIM_ERR_INTERNAL: return "internal error";
+    case QIFSIM_ERR_BUSY: return "busy";
     default: return "unknown status";
   }
 }
@@ -192,11 +213,22 @@ int qifsim_add_population(qifsim_sim* sim, const char* name, int64_t n, const do
   const char* fn = "qifsim_add_population";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const std::string label = str(name, fn, "name");
+    if (n <= 0) bad(fn, "n = " + std::to_string(n) + " must be > 0");
     qifsim::QifPopulation pop;
     pop.n = n;
-    if (weights && n > 0) pop.weights = qifsim::Matrix(n, n, std::vector<double>(weights, weights + n * n));
+    if (weights) {
+      // Checked before the caller's n x n values are touched: the product must fit, and the
+      // copy must fit in memory.
+      const int64_t count = qifsim::detail::checked_product(n, n, std::string(fn) + ": weights of '" + label + "'");
+      qifsim::detail::require_host_bytes(static_cast<double>(count) * sizeof(double),
+                                         std::string(fn) + ": a copy of the weights of '" + label + "' (" +
+                                             std::to_string(n) + " x " + std::to_string(n) + ")");
+      pop.weights = qifsim::Matrix(n, n, std::vector<double>(weights, weights + count));
+    }
     pop.adaptation = adaptation != 0;
-    sim->cfg.network.add_population(str(name, fn, "name"), std::move(pop));
+    sim->cfg.network.add_population(label, std::move(pop));
   });
 }
 
@@ -204,6 +236,7 @@ int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t size, const c
   const char* fn = "qifsim_add_function";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     sim->cfg.network.add_function(str(name, fn, "name"), size,
                                   qifsim::parse_activation(activation ? activation : "identity"));
   });
@@ -214,16 +247,29 @@ int qifsim_add_edge(qifsim_sim* sim, const char* source, const char* target, con
   const char* fn = "qifsim_add_edge";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(weights, fn, "weights");
-    if (rows <= 0 || cols <= 0) bad(fn, "rows and cols must be > 0");
-    sim->cfg.network.add_edge(str(source, fn, "source"), str(target, fn, "target"),
-                              qifsim::Matrix(rows, cols, std::vector<double>(weights, weights + rows * cols)));
+    const std::string from = str(source, fn, "source");
+    const std::string to = str(target, fn, "target");
+    // The shape must be the nodes' before the caller's rows x cols values are read.
+    const int64_t want_rows = sim->cfg.network.node_size(to);
+    const int64_t want_cols = sim->cfg.network.node_size(from);
+    if (rows != want_rows || cols != want_cols) {
+      bad(fn, "weights are " + std::to_string(rows) + " x " + std::to_string(cols) + "; the edge '" + from +
+                  "' -> '" + to + "' needs " + std::to_string(want_rows) + " x " + std::to_string(want_cols) +
+                  " (target size x source size)");
+    }
+    const int64_t count = qifsim::detail::checked_product(rows, cols, std::string(fn) + ": weights");
+    qifsim::detail::require_host_bytes(static_cast<double>(count) * sizeof(double),
+                                       std::string(fn) + ": a copy of the weights of '" + from + "' -> '" + to + "'");
+    sim->cfg.network.add_edge(from, to, qifsim::Matrix(rows, cols, std::vector<double>(weights, weights + count)));
   });
 }
 
 int qifsim_compile(qifsim_sim* sim) {
   return guard("qifsim_compile", [&] {
     need(sim, "qifsim_compile", "sim");
+    const Hold hold(sim, "qifsim_compile");
     sim->cfg.network.compile();
   });
 }
@@ -234,6 +280,7 @@ int qifsim_input_width(const qifsim_sim* sim, int64_t* width) {
   const char* fn = "qifsim_input_width";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(width, fn, "width");
     *width = sim->cfg.network.input_width();
   });
@@ -243,6 +290,7 @@ int qifsim_output_width(const qifsim_sim* sim, int64_t* width) {
   const char* fn = "qifsim_output_width";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(width, fn, "width");
     *width = sim->cfg.network.output_width();
   });
@@ -252,6 +300,7 @@ int qifsim_node_size(const qifsim_sim* sim, const char* node, int64_t* size) {
   const char* fn = "qifsim_node_size";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(size, fn, "size");
     *size = sim->cfg.network.node_size(str(node, fn, "node"));
   });
@@ -261,6 +310,7 @@ int qifsim_config_steps(const qifsim_sim* sim, int64_t* steps) {
   const char* fn = "qifsim_config_steps";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(steps, fn, "steps");
     *steps = sim->cfg.inputs.rows;
   });
@@ -270,6 +320,7 @@ int qifsim_forward(qifsim_sim* sim, const double* x, double* y) {
   const char* fn = "qifsim_forward";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(x, fn, "x");
     need(y, fn, "y");
     if (!sim->cfg.network.compiled()) bad(fn, "call qifsim_compile first");
@@ -282,15 +333,22 @@ int qifsim_get_var(const qifsim_sim* sim, const char* node, const char* var, dou
   const char* fn = "qifsim_get_var";
   return guard(fn, [&] {
     need(sim, fn, "sim");
-    const std::vector<double> v = sim->cfg.network.get_var(str(node, fn, "node"), str(var, fn, "var"));
-    const auto n = static_cast<int64_t>(v.size());
-    if (count) *count = n;
+    const Hold hold(sim, fn);
+    const std::string label = str(node, fn, "node");
+    const std::string name = str(var, fn, "var");
+    // Every variable has one value per unit: the size is known before anything is copied.
+    const int64_t n = sim->cfg.network.node_size(label);
     if (!out) {
       if (capacity > 0) bad(fn, "out is NULL");
-      return;  // a size query
+      const auto names = sim->cfg.network.var_names(label);  // a size query: the name only
+      if (std::find(names.begin(), names.end(), name) == names.end()) sim->cfg.network.get_var(label, name);
+      if (count) *count = n;
+      return;
     }
     need_capacity(capacity, n, fn);
-    std::memcpy(out, v.data(), v.size() * sizeof(double));
+    const std::vector<double> v = sim->cfg.network.get_var(label, name);
+    if (count) *count = static_cast<int64_t>(v.size());
+    copy_out(out, v.data(), v.size());
   });
 }
 
@@ -298,15 +356,22 @@ int qifsim_set_var(qifsim_sim* sim, const char* node, const char* var, const dou
   const char* fn = "qifsim_set_var";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(values, fn, "values");
-    if (count <= 0) bad(fn, "count must be > 0");
-    sim->cfg.network.set_var(str(node, fn, "node"), str(var, fn, "var"), std::vector<double>(values, values + count));
+    const std::string label = str(node, fn, "node");
+    const int64_t size = sim->cfg.network.node_size(label);
+    if (count != 1 && count != size) {
+      bad(fn, "count = " + std::to_string(count) + ": '" + label + "' takes 1 value or " + std::to_string(size) +
+                  " (one per unit)");
+    }
+    sim->cfg.network.set_var(label, str(var, fn, "var"), std::vector<double>(values, values + count));
   });
 }
 
 int qifsim_reset(qifsim_sim* sim) {
   return guard("qifsim_reset", [&] {
     need(sim, "qifsim_reset", "sim");
+    const Hold hold(sim, "qifsim_reset");
     sim->cfg.network.reset();
   });
 }
@@ -315,6 +380,7 @@ int qifsim_set_sampling(qifsim_sim* sim, int64_t sampling_steps, int64_t cutoff)
   const char* fn = "qifsim_set_sampling";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     if (sampling_steps < 1) bad(fn, "sampling_steps = " + std::to_string(sampling_steps) + " must be >= 1");
     if (cutoff < 0) bad(fn, "cutoff = " + std::to_string(cutoff) + " must be >= 0");
     sim->cfg.options.sampling_steps = sampling_steps;
@@ -325,6 +391,7 @@ int qifsim_set_sampling(qifsim_sim* sim, int64_t sampling_steps, int64_t cutoff)
 int qifsim_set_record_output(qifsim_sim* sim, int on) {
   return guard("qifsim_set_record_output", [&] {
     need(sim, "qifsim_set_record_output", "sim");
+    const Hold hold(sim, "qifsim_set_record_output");
     sim->cfg.options.record_output = on != 0;
   });
 }
@@ -333,6 +400,7 @@ int qifsim_add_record_var(qifsim_sim* sim, const char* node, const char* var, in
   const char* fn = "qifsim_add_record_var";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     qifsim::RecordVar rv{str(node, fn, "node"), str(var, fn, "var"), mean != 0};
     sim->cfg.network.get_var(rv.node, rv.var);  // names a node and a variable
     for (const auto& other : sim->cfg.options.record_vars) {
@@ -345,6 +413,7 @@ int qifsim_add_record_var(qifsim_sim* sim, const char* node, const char* var, in
 int qifsim_clear_record_vars(qifsim_sim* sim) {
   return guard("qifsim_clear_record_vars", [&] {
     need(sim, "qifsim_clear_record_vars", "sim");
+    const Hold hold(sim, "qifsim_clear_record_vars");
     sim->cfg.options.record_vars.clear();
   });
 }
@@ -353,6 +422,7 @@ int qifsim_set_progress(qifsim_sim* sim, int mode) {
   const char* fn = "qifsim_set_progress";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     if (mode < -1 || mode > 1) bad(fn, "mode must be 0 (off), 1 (on) or -1 (automatic)");
     sim->cfg.options.progress = mode == 0 ? qifsim::Progress::Off : mode == 1 ? qifsim::Progress::On : qifsim::Progress::Auto;
   });
@@ -362,6 +432,7 @@ int qifsim_set_output(qifsim_sim* sim, const char* out_dir, const char* formats,
   const char* fn = "qifsim_set_output";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     std::vector<std::string> f = split_formats(formats);
     const auto known = qifsim::file_formats();
     for (const auto& x : f) {
@@ -381,11 +452,18 @@ int qifsim_run(qifsim_sim* sim, const double* inputs, int64_t steps, int64_t wid
   const char* fn = "qifsim_run";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(inputs, fn, "inputs");
     if (steps <= 0 || width <= 0) bad(fn, "steps and width must be > 0");
     if (!sim->cfg.network.compiled()) bad(fn, "call qifsim_compile first");
-    qifsim::Matrix m(steps, width, std::vector<double>(inputs, inputs + steps * width));
-    run(sim, &m);
+    const int64_t m = sim->cfg.network.input_width();
+    if (width != m) {
+      bad(fn, "width = " + std::to_string(width) + ": the input node '" + sim->cfg.network.input_node() + "' takes " +
+                  std::to_string(m) + " inputs per step");
+    }
+    qifsim::detail::checked_product(steps, width, std::string(fn) + ": inputs");
+    const qifsim::MatrixView view(inputs, steps, width);
+    run(sim, &view);
   });
 }
 
@@ -393,6 +471,7 @@ int qifsim_run_config(qifsim_sim* sim) {
   const char* fn = "qifsim_run_config";
   return guard(fn, [&] {
     need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     if (sim->cfg.inputs.rows == 0) bad(fn, "this network was not made from a config; use qifsim_run");
     run(sim, nullptr);
   });
@@ -401,6 +480,8 @@ int qifsim_run_config(qifsim_sim* sim) {
 int qifsim_samples(const qifsim_sim* sim, int64_t* samples) {
   const char* fn = "qifsim_samples";
   return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(samples, fn, "samples");
     *samples = last_run(sim, fn).samples();
   });
@@ -409,6 +490,8 @@ int qifsim_samples(const qifsim_sim* sim, int64_t* samples) {
 int qifsim_series_count(const qifsim_sim* sim, int64_t* count) {
   const char* fn = "qifsim_series_count";
   return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(count, fn, "count");
     *count = static_cast<int64_t>(last_run(sim, fn).keys().size());
   });
@@ -417,6 +500,8 @@ int qifsim_series_count(const qifsim_sim* sim, int64_t* count) {
 int qifsim_series_name(const qifsim_sim* sim, int64_t index, char* buf, int64_t capacity) {
   const char* fn = "qifsim_series_name";
   return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(buf, fn, "buf");
     const auto keys = last_run(sim, fn).keys();
     if (index < 0 || index >= static_cast<int64_t>(keys.size())) {
@@ -433,6 +518,8 @@ int qifsim_series_name(const qifsim_sim* sim, int64_t index, char* buf, int64_t 
 int qifsim_series_width(const qifsim_sim* sim, const char* key, int64_t* width) {
   const char* fn = "qifsim_series_width";
   return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(width, fn, "width");
     *width = last_run(sim, fn).width(str(key, fn, "key"));
   });
@@ -441,36 +528,44 @@ int qifsim_series_width(const qifsim_sim* sim, const char* key, int64_t* width) 
 int qifsim_copy_series(const qifsim_sim* sim, const char* key, double* out, int64_t capacity) {
   const char* fn = "qifsim_copy_series";
   return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(out, fn, "out");
     const qifsim::Matrix m = last_run(sim, fn).to_matrix(str(key, fn, "key"));
     need_capacity(capacity, static_cast<int64_t>(m.data.size()), fn);
-    std::memcpy(out, m.data.data(), m.data.size() * sizeof(double));
+    copy_out(out, m.data.data(), m.data.size());
   });
 }
 
 int qifsim_copy_steps(const qifsim_sim* sim, int64_t* out, int64_t capacity) {
   const char* fn = "qifsim_copy_steps";
   return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(out, fn, "out");
     const auto& steps = last_run(sim, fn).steps();
     need_capacity(capacity, static_cast<int64_t>(steps.size()), fn);
-    std::memcpy(out, steps.data(), steps.size() * sizeof(int64_t));
+    copy_out(out, steps.data(), steps.size());
   });
 }
 
 int qifsim_copy_times(const qifsim_sim* sim, double* out, int64_t capacity) {
   const char* fn = "qifsim_copy_times";
   return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     need(out, fn, "out");
     const std::vector<double> t = last_run(sim, fn).times();
     need_capacity(capacity, static_cast<int64_t>(t.size()), fn);
-    std::memcpy(out, t.data(), t.size() * sizeof(double));
+    copy_out(out, t.data(), t.size());
   });
 }
 
 int qifsim_save(const qifsim_sim* sim, const char* dir, const char* formats) {
   const char* fn = "qifsim_save";
   return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
     const qifsim::Observer& obs = last_run(sim, fn);
     std::vector<std::string> f = split_formats(formats);
     if (f.empty()) bad(fn, "no formats given (npy, hdf5, csv)");

@@ -519,7 +519,8 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
   if (fused) {
     Pop& p = pops_[0];
     if (p.s_alt.size() != static_cast<std::size_t>(p.n)) p.s_alt = DeviceBuffer<T>(static_cast<std::size_t>(p.n));
-    const auto partials = static_cast<std::size_t>(kernels::kMaxRecordSlots * kernels::fused_step_grid(p.n));
+    const auto partials = static_cast<std::size_t>(kernels::kMaxRecordSlots) *
+                          static_cast<std::size_t>(kernels::fused_step_grid(p.n));
     if (p.partials.size() < partials) p.partials = DeviceBuffer<double>(partials);
   }
   DeviceBuffer<T> ring(static_cast<std::size_t>(2 * half * width));
@@ -599,14 +600,15 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     const std::int64_t first = c * chunk;
     const std::int64_t count = std::min(chunk, steps - first);
     T* stage = input_host[static_cast<std::size_t>(slot)].data();
-    const double* src = plan.inputs->row(first);
+    const double* src = plan.inputs->rows(first, count);
     for (std::int64_t i = 0; i < count * m; ++i) stage[i] = static_cast<T>(src[i]);
     if (c >= first_chunk + 2) chunk_done[static_cast<std::size_t>(slot)].wait_in(xfer);
     QIFSIM_CUDA_TRY(cudaMemcpyAsync(inputs.data() + slot * chunk * m, stage,
                                     static_cast<std::size_t>(count * m) * sizeof(T), cudaMemcpyHostToDevice, xfer));
     if (plan.targets) {
       double* tstage = target_host[static_cast<std::size_t>(slot)].data();
-      std::copy(plan.targets->row(first), plan.targets->row(first) + count * k, tstage);
+      const double* tsrc = plan.targets->rows(first, count);
+      std::copy(tsrc, tsrc + count * k, tstage);
       QIFSIM_CUDA_TRY(cudaMemcpyAsync(targets.data() + slot * chunk * k, tstage,
                                       static_cast<std::size_t>(count * k) * sizeof(double),
                                       cudaMemcpyHostToDevice, xfer));

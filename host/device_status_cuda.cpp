@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "memory_check.hpp"
 #include "qifsim/device.hpp"
 #include "text.hpp"
 
@@ -28,5 +29,18 @@ DeviceStatus cuda_device_status() {
 }
 
 bool built_with_cuda() { return true; }
+
+namespace detail {
+
+std::size_t available_device_memory() {
+  std::size_t free_bytes = 0, total_bytes = 0;
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return free_bytes;
+}
+
+}  // namespace detail
 
 }  // namespace qifsim

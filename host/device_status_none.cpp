@@ -1,9 +1,14 @@
 // host/device_status_none.cpp - device probing in a build without CUDA.
+#include "memory_check.hpp"
 #include "qifsim/device.hpp"
 
 namespace qifsim {
 
 DeviceStatus cuda_device_status() { return {false, "qifsim was built without CUDA"}; }
 bool built_with_cuda() { return false; }
+
+namespace detail {
+std::size_t available_device_memory() { return 0; }
+}  // namespace detail
 
 }  // namespace qifsim

@@ -13,6 +13,7 @@
 #include "qifsim/matrix.hpp"
 #include "qifsim/observer.hpp"
 #include "qifsim/types.hpp"
+#include "row_source.hpp"
 #include "sample_schedule.hpp"
 
 namespace qifsim::detail {
@@ -32,8 +33,8 @@ struct RecordItem {
 struct RunPlan {
   std::int64_t steps = 0;
   SampleSchedule schedule;
-  const MatrixView* inputs = nullptr;   // steps x input width
-  const MatrixView* targets = nullptr;  // steps x output width, or null
+  RowSource* inputs = nullptr;   // steps x input width
+  RowSource* targets = nullptr;  // steps x output width, or null
   LossKind loss = LossKind::Mse;
   std::int64_t output_offset = -1;  // -1: output not recorded
   std::int64_t loss_offset = -1;    // -1: loss not recorded

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "memory_check.hpp"
 #include "qifsim/error.hpp"
 #include "text.hpp"
 
@@ -101,7 +102,7 @@ void Graph::add_edge(const std::string& source, const std::string& target, Matri
   const std::int64_t rows = nodes[static_cast<std::size_t>(t)].size;
   const std::int64_t cols = nodes[static_cast<std::size_t>(s)].size;
   if (weights.rows != rows || weights.cols != cols ||
-      static_cast<std::int64_t>(weights.data.size()) != rows * cols) {
+      static_cast<std::int64_t>(weights.data.size()) != checked_product(rows, cols, ctx + ": weights")) {
     throw InvalidArgument(ctx + ": weights are " + shape(weights.rows, weights.cols) +
                           "; expected " + shape(rows, cols) + " (target size x source size)");
   }
@@ -173,22 +174,39 @@ void Graph::compile() {
   output = find(sinks[0]);
 }
 
-Var parse_var(const Node& node, const std::string& var) {
-  const bool pop = node.kind == NodeKind::Population;
-  std::vector<std::string> names;
-  auto scan = [&](const auto& table) -> int {
+namespace {
+
+// Calls f(name, var) for each variable of `node`, in table order.
+template <class F>
+void for_each_var(const Node& node, F&& f) {
+  auto scan = [&](const auto& table) {
     for (const auto& entry : table) {
       const bool adapt_only = entry.var == Var::X || entry.var == Var::Alpha || entry.var == Var::TauX;
       if (adapt_only && !node.pop.adaptation) continue;
-      names.emplace_back(entry.name);
-      if (var == entry.name) return static_cast<int>(entry.var);
+      f(entry.name, entry.var);
     }
-    return -1;
   };
-  const int found = pop ? scan(kPopulationVars) : scan(kFunctionVars);
+  if (node.kind == NodeKind::Population) scan(kPopulationVars);
+  else scan(kFunctionVars);
+}
+
+}  // namespace
+
+std::vector<std::string> var_names(const Node& node) {
+  std::vector<std::string> names;
+  for_each_var(node, [&](const char* name, Var) { names.emplace_back(name); });
+  return names;
+}
+
+Var parse_var(const Node& node, const std::string& var) {
+  int found = -1;
+  for_each_var(node, [&](const char* name, Var v) {
+    if (found < 0 && var == name) found = static_cast<int>(v);
+  });
   if (found < 0) {
+    const bool pop = node.kind == NodeKind::Population;
     throw InvalidArgument("node '" + node.name + "' has no variable '" + var + "' (" +
-                          (pop ? "population" : "function node") + " variables: " + join(names) +
+                          (pop ? "population" : "function node") + " variables: " + join(var_names(node)) +
                           ")");
   }
   return static_cast<Var>(found);
@@ -239,7 +257,8 @@ void validate_population(const std::string& name, const QifPopulation& pop) {
   if (n <= 0) throw InvalidArgument("population '" + name + "': n = " + std::to_string(n) + " must be > 0");
   const Matrix& J = pop.weights;
   if (!J.empty() || !J.data.empty()) {
-    if (J.rows != n || J.cols != n || static_cast<std::int64_t>(J.data.size()) != n * n) {
+    if (J.rows != n || J.cols != n ||
+        static_cast<std::int64_t>(J.data.size()) != checked_product(n, n, "population '" + name + "': weights")) {
       throw InvalidArgument("population '" + name + "': weights are " + shape(J.rows, J.cols) +
                             " (" + std::to_string(J.data.size()) + " values); expected N x N = " +
                             shape(n, n));
@@ -264,7 +283,9 @@ void validate_population(const std::string& name, const QifPopulation& pop) {
     check_param(name, "tau_x", pop.tau_x, n, true);
     check_param(name, "x0", pop.x0, n, false);
   }
-  for (std::int64_t i = 0; i < n; ++i) {
+  // One comparison when both are scalars (N may be far larger than what is stored).
+  const std::int64_t pairs = pop.v_reset.is_scalar() && pop.v_threshold.is_scalar() ? 1 : n;
+  for (std::int64_t i = 0; i < pairs; ++i) {
     if (!(pop.v_reset.at(i) < pop.v_threshold.at(i))) {
       throw InvalidArgument("population '" + name + "': v_reset (" + std::to_string(pop.v_reset.at(i)) +
                             ") must be below v_threshold (" + std::to_string(pop.v_threshold.at(i)) +

@@ -56,6 +56,8 @@ struct Graph {
 
 /// The variable `var` of `node`; throws InvalidArgument naming the node and the valid names.
 Var parse_var(const Node& node, const std::string& var);
+/// The names parse_var() accepts for `node`.
+std::vector<std::string> var_names(const Node& node);
 const char* var_name(Var v);
 /// True for values that can be recorded (state and per-step values, not parameters).
 bool is_recordable(Var v);

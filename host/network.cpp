@@ -6,6 +6,7 @@
 
 #include "engine.hpp"
 #include "graph.hpp"
+#include "memory_check.hpp"
 #include "progress.hpp"
 #include "qifsim/device.hpp"
 #include "qifsim/error.hpp"
@@ -19,6 +20,37 @@ using detail::Node;
 using detail::NodeKind;
 using detail::Var;
 
+void detail::CallOwner::enter(const char* call, const char* object) {
+  const std::thread::id me = std::this_thread::get_id();
+  if (owner_.load(std::memory_order_acquire) == me) {  // a call nested in our own
+    ++depth_;
+    return;
+  }
+  std::thread::id none{};
+  if (!owner_.compare_exchange_strong(none, me, std::memory_order_acq_rel)) {
+    throw BusyError(std::string(call) + ": " + object +
+                    " is in use by another thread (a call such as a run is in progress); it serves one thread "
+                    "at a time: wait for that call to return, or give each thread its own");
+  }
+  depth_ = 1;
+}
+
+void detail::CallOwner::leave() noexcept {
+  if (--depth_ == 0) owner_.store(std::thread::id{}, std::memory_order_release);
+}
+
+/// Holds the network for one public call (see CallOwner).
+class Network::Call {
+ public:
+  Call(const Network& net, const char* name) : owner_(net.owner_) { owner_.enter(name); }
+  ~Call() { owner_.leave(); }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+ private:
+  detail::CallOwner& owner_;
+};
+
 Network::Network(double dt, Backend backend, Precision precision)
     : dt_(dt), requested_(backend), backend_(backend), precision_(precision), graph_(std::make_unique<Graph>()) {
   if (!(dt > 0.0) || !std::isfinite(dt)) {
@@ -31,6 +63,7 @@ Network::Network(Network&&) noexcept = default;
 Network& Network::operator=(Network&&) noexcept = default;
 
 void Network::add_population(const std::string& name, QifPopulation population) {
+  const Call call(*this, "Network::add_population");
   Node node;
   node.name = name;
   node.kind = NodeKind::Population;
@@ -41,6 +74,7 @@ void Network::add_population(const std::string& name, QifPopulation population) 
 }
 
 void Network::add_function(const std::string& name, std::int64_t size, Activation activation) {
+  const Call call(*this, "Network::add_function");
   Node node;
   node.name = name;
   node.kind = NodeKind::Function;
@@ -51,11 +85,13 @@ void Network::add_function(const std::string& name, std::int64_t size, Activatio
 }
 
 void Network::add_edge(const std::string& source, const std::string& target, Matrix weights) {
+  const Call call(*this, "Network::add_edge");
   graph_->add_edge(source, target, std::move(weights));
   engine_.reset();
 }
 
 void Network::compile() {
+  const Call call(*this, "Network::compile");
   graph_->compile();
   Backend chosen = requested_;
   if (requested_ != Backend::Cpu) {
@@ -69,6 +105,15 @@ void Network::compile() {
       log_notice("backend auto -> " + to_string(chosen) + " (" +
                  (device.usable ? device.description : "no GPU: " + device.description) + ")");
     }
+  }
+  // Before allocating: will it fit? (A size one digit too long is a message, not the
+  // kernel's out-of-memory killer.) The GPU check counts device memory for the engine.
+  const detail::Footprint need = detail::engine_footprint(*graph_, precision_);
+  if (chosen == Backend::Cuda) {
+    const std::size_t free_bytes = detail::available_device_memory();  // 0: unknown
+    if (free_bytes > 0) detail::require_memory(need, free_bytes, "Network::compile", "the GPU");
+  } else {
+    detail::require_memory(need, detail::available_host_memory(), "Network::compile", "this machine");
   }
 #if QIFSIM_HAVE_CUDA
   engine_ = chosen == Backend::Cuda ? detail::make_cuda_engine(*graph_, precision_, dt_)
@@ -88,30 +133,36 @@ void Network::require_compiled(const char* what) const {
 }
 
 const std::string& Network::input_node() const {
+  const Call call(*this, "Network::input_node");
   require_compiled("input_node");
   return graph_->nodes[static_cast<std::size_t>(graph_->input)].name;
 }
 
 const std::string& Network::output_node() const {
+  const Call call(*this, "Network::output_node");
   require_compiled("output_node");
   return graph_->nodes[static_cast<std::size_t>(graph_->output)].name;
 }
 
 std::int64_t Network::input_width() const {
+  const Call call(*this, "Network::input_width");
   require_compiled("input_width");
   return graph_->nodes[static_cast<std::size_t>(graph_->input)].size;
 }
 
 std::int64_t Network::output_width() const {
+  const Call call(*this, "Network::output_width");
   require_compiled("output_width");
   return graph_->nodes[static_cast<std::size_t>(graph_->output)].size;
 }
 
 std::int64_t Network::node_size(const std::string& node) const {
+  const Call call(*this, "Network::node_size");
   return graph_->nodes[static_cast<std::size_t>(graph_->require(node, "node_size"))].size;
 }
 
 std::vector<double> Network::forward(const std::vector<double>& x) {
+  const Call call(*this, "Network::forward");
   require_compiled("forward");
   if (static_cast<std::int64_t>(x.size()) != input_width()) {
     throw InvalidArgument("Network::forward: input has " + std::to_string(x.size()) +
@@ -124,15 +175,19 @@ std::vector<double> Network::forward(const std::vector<double>& x) {
 }
 
 void Network::forward(const double* x, double* y) {
+  const Call call(*this, "Network::forward");
   require_compiled("forward");
   engine_->forward(x, y);
   ++step_;
 }
 
 std::vector<double> Network::get_var(const std::string& node, const std::string& var) const {
+  const Call call(*this, "Network::get_var");
   const int i = graph_->require(node, "get_var");
   const Node& n = graph_->nodes[static_cast<std::size_t>(i)];
   const Var v = detail::parse_var(n, var);
+  detail::require_host_bytes(static_cast<double>(n.size) * sizeof(double),
+                             "get_var('" + node + "', '" + var + "'): a copy of its " + std::to_string(n.size) + " values");
   if (!engine_) {
     // Before compile: initial state and parameters from the description.
     if (detail::is_parameter(v) || v == Var::V || v == Var::S || v == Var::X) {
@@ -147,7 +202,13 @@ std::vector<double> Network::get_var(const std::string& node, const std::string&
   return engine_->get_var(i, v);
 }
 
+std::vector<std::string> Network::var_names(const std::string& node) const {
+  const Call call(*this, "Network::var_names");
+  return detail::var_names(graph_->nodes[static_cast<std::size_t>(graph_->require(node, "var_names"))]);
+}
+
 void Network::set_var(const std::string& node, const std::string& var, const std::vector<double>& values) {
+  const Call call(*this, "Network::set_var");
   const int i = graph_->require(node, "set_var");
   Node& n = graph_->nodes[static_cast<std::size_t>(i)];
   const Var v = detail::parse_var(n, var);
@@ -179,6 +240,7 @@ void Network::set_var(const std::string& node, const std::string& var, const std
 }
 
 void Network::reset() {
+  const Call call(*this, "Network::reset");
   require_compiled("reset");
   engine_->reset();
   step_ = 0;
@@ -186,6 +248,7 @@ void Network::reset() {
 }
 
 void Network::reset(const std::vector<VarValue>& state) {
+  const Call call(*this, "Network::reset");
   require_compiled("reset");
   // Check every entry before touching the state.
   for (const auto& entry : state) {
@@ -204,21 +267,74 @@ void Network::reset(const std::vector<VarValue>& state) {
   for (const auto& entry : state) set_var(entry.node, entry.var, entry.values);
 }
 
+namespace {
+
+// The caller's memory, checked before the run: its shape and every value.
+void check_view(const MatrixView& m, const char* what, const char* one, const std::string& where) {
+  if (m.data == nullptr || m.rows < 0 || m.cols < 0 ||
+      m.size != static_cast<std::size_t>(detail::checked_product(m.rows, m.cols, where + ": " + what))) {
+    throw InvalidArgument(where + ": " + what + " are " + detail::shape(m.rows, m.cols) + " with " +
+                          std::to_string(m.size) + " values readable");
+  }
+  for (std::size_t i = 0; i < m.size; ++i) {
+    if (!std::isfinite(m.data[i])) {
+      throw InvalidArgument(where + ": " + one + " (" +
+                            std::to_string(i / static_cast<std::size_t>(m.cols)) + ", " +
+                            std::to_string(i % static_cast<std::size_t>(m.cols)) + ") is not finite");
+    }
+  }
+}
+
+void check_source(const InputSource& s, const char* what, const std::string& where) {
+  if (!s.fetch) throw InvalidArgument(where + ": the " + std::string(what) + " source has no fetch function");
+  if (s.rows < 0 || s.cols < 0) {
+    throw InvalidArgument(where + ": " + what + " are " + detail::shape(s.rows, s.cols));
+  }
+  detail::checked_product(s.rows, s.cols, where + ": " + what);
+}
+
+}  // namespace
+
 Observer Network::run(MatrixView inputs, const RunOptions& options) {
   Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars});
   if (options.memory_budget > 0) obs.set_memory_budget(options.memory_budget);
-  run_impl(inputs, nullptr, "mse", options, obs, nullptr);
+  run(inputs, options, obs);
   return obs;
 }
 
 void Network::run(MatrixView inputs, const RunOptions& options, Observer& into) {
-  run_impl(inputs, nullptr, "mse", options, into, nullptr);
+  const Call call(*this, "Network::run");
+  check_view(inputs, "inputs", "input", "Network::run");
+  detail::RowSource rows(inputs);
+  run_impl(rows, nullptr, "mse", options, into, nullptr);
+}
+
+void Network::run(const InputSource& inputs, const RunOptions& options, Observer& into) {
+  const Call call(*this, "Network::run");
+  check_source(inputs, "inputs", "Network::run");
+  detail::RowSource rows(inputs, "input");
+  run_impl(rows, nullptr, "mse", options, into, nullptr);
 }
 
 double Network::test(MatrixView inputs, MatrixView targets, const std::string& loss, const RunOptions& options,
                      Observer& into) {
+  const Call call(*this, "Network::test");
+  check_view(inputs, "inputs", "input", "Network::test");
+  check_view(targets, "targets", "target", "Network::test");
+  detail::RowSource in(inputs), tg(targets);
   double mean_loss = 0.0;
-  run_impl(inputs, &targets, loss, options, into, &mean_loss);
+  run_impl(in, &tg, loss, options, into, &mean_loss);
+  return mean_loss;
+}
+
+double Network::test(const InputSource& inputs, const InputSource& targets, const std::string& loss,
+                     const RunOptions& options, Observer& into) {
+  const Call call(*this, "Network::test");
+  check_source(inputs, "inputs", "Network::test");
+  check_source(targets, "targets", "Network::test");
+  detail::RowSource in(inputs, "input"), tg(targets, "target");
+  double mean_loss = 0.0;
+  run_impl(in, &tg, loss, options, into, &mean_loss);
   return mean_loss;
 }
 
@@ -226,29 +342,21 @@ TestResult Network::test(MatrixView inputs, MatrixView targets, const std::strin
                          const RunOptions& options) {
   Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars});
   if (options.memory_budget > 0) obs.set_memory_budget(options.memory_budget);
-  double mean_loss = 0.0;
-  run_impl(inputs, &targets, loss, options, obs, &mean_loss);
+  const double mean_loss = test(inputs, targets, loss, options, obs);
   return TestResult{std::move(obs), mean_loss};
 }
 
-void Network::run_impl(const MatrixView& inputs, const MatrixView* targets, const std::string& loss,
+void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, const std::string& loss,
                        const RunOptions& options, Observer& into, double* mean_loss) {
   require_compiled("run");
   const std::string where = targets ? "Network::test" : "Network::run";
   // ---- Check every argument before anything is allocated or stepped. ----
-  const std::int64_t steps = inputs.rows;
+  const std::int64_t steps = inputs.rows();
   if (steps <= 0) throw InvalidArgument(where + ": inputs have no rows (one row per step)");
-  if (inputs.cols != input_width() || inputs.data == nullptr ||
-      static_cast<std::int64_t>(inputs.size) != steps * inputs.cols) {
-    throw InvalidArgument(where + ": inputs are " + detail::shape(inputs.rows, inputs.cols) +
-                          " (" + std::to_string(inputs.size) + " values); expected steps x " +
-                          std::to_string(input_width()) + " for the input node '" + input_node() + "'");
-  }
-  for (std::size_t i = 0; i < inputs.size; ++i) {
-    if (!std::isfinite(inputs.data[i])) {
-      throw InvalidArgument(where + ": input (" + std::to_string(i / inputs.cols) + ", " +
-                            std::to_string(i % inputs.cols) + ") is not finite");
-    }
+  if (inputs.cols() != input_width()) {
+    throw InvalidArgument(where + ": inputs are " + detail::shape(inputs.rows(), inputs.cols()) +
+                          "; expected steps x " + std::to_string(input_width()) + " for the input node '" +
+                          input_node() + "'");
   }
   if (options.sampling_steps < 1) {
     throw InvalidArgument(where + ": sampling_steps = " + std::to_string(options.sampling_steps) + " must be >= 1");
@@ -288,9 +396,8 @@ void Network::run_impl(const MatrixView& inputs, const MatrixView* targets, cons
   plan.inputs = &inputs;
   if (targets) {
     plan.loss = detail::parse_loss(loss);
-    if (targets->rows != steps || targets->cols != output_width() || targets->data == nullptr ||
-        static_cast<std::int64_t>(targets->size) != steps * targets->cols) {
-      throw InvalidArgument(where + ": targets are " + detail::shape(targets->rows, targets->cols) +
+    if (targets->rows() != steps || targets->cols() != output_width()) {
+      throw InvalidArgument(where + ": targets are " + detail::shape(targets->rows(), targets->cols()) +
                             "; expected " + detail::shape(steps, output_width()) +
                             " (steps x output width of '" + output_node() + "')");
     }
@@ -358,8 +465,19 @@ void Network::run_impl(const MatrixView& inputs, const MatrixView* targets, cons
   }
 }
 
-bool Network::interrupted() const { return carry_ != nullptr; }
+bool Network::interrupted() const {
+  const Call call(*this, "Network::interrupted");
+  return carry_ != nullptr;
+}
 
-std::int64_t Network::resume_step() const { return carry_ ? carry_->next_step : 0; }
+std::int64_t Network::resume_step() const {
+  const Call call(*this, "Network::resume_step");
+  return carry_ ? carry_->next_step : 0;
+}
+
+bool Network::compiled() const {
+  const Call call(*this, "Network::compiled");
+  return engine_ != nullptr;
+}
 
 }  // namespace qifsim

@@ -52,4 +52,11 @@ class DivergenceError : public Error {
   explicit DivergenceError(const std::string& what) : Error(what) {}
 };
 
+/// An object that serves one thread at a time (a Network, a C API handle) was called from
+/// a second thread while a call was in progress; nothing was changed.
+class BusyError : public Error {
+ public:
+  explicit BusyError(const std::string& what) : Error(what) {}
+};
+
 }  // namespace qifsim

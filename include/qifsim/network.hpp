@@ -11,8 +11,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -27,7 +29,38 @@ namespace detail {
 class Engine;
 struct Graph;
 struct RunCarry;
+class RowSource;
+
+/// Which thread is inside a call on an object that serves one thread at a time (a
+/// Network). A call from another thread meanwhile is refused with BusyError; calls nested
+/// in the owner's own call pass. A moved-to object starts free.
+class CallOwner {
+ public:
+  CallOwner() = default;
+  CallOwner(CallOwner&&) noexcept {}
+  CallOwner& operator=(CallOwner&&) noexcept { return *this; }
+  CallOwner(const CallOwner&) = delete;
+  CallOwner& operator=(const CallOwner&) = delete;
+  /// Enter on this thread, or throw BusyError naming `call` and `object`.
+  void enter(const char* call, const char* object = "the network");
+  void leave() noexcept;
+
+ private:
+  std::atomic<std::thread::id> owner_{};
+  int depth_ = 0;  // nested calls of the owner (touched by the owner only)
+};
 }  // namespace detail
+
+/// Inputs handed to a run piece by piece as it consumes them, for inputs the run must not
+/// read in place (a NumPy array another thread may change, a file, a generator):
+/// `fetch(first, count, dst)` writes rows [first, first + count) into dst (count x cols
+/// values, row-major). Rows are fetched in order, in pieces of at most a few MiB; each
+/// piece is checked (finite values) as it arrives. Exceptions from fetch end the run.
+struct InputSource {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::function<void(std::int64_t first, std::int64_t count, double* dst)> fetch;
+};
 
 /// How run() and test() step and sample.
 struct RunOptions {
@@ -80,6 +113,10 @@ struct VarValue {
 /// one backend and precision. Build with add_population / add_function / add_edge, then
 /// compile(); exactly one node has no incoming edge (it takes the network input) and
 /// exactly one has no outgoing edge (its output is the network output).
+///
+/// A Network serves one thread at a time: a call made while another thread is inside one
+/// (a run(), say) throws BusyError at once and changes nothing. Use one Network per thread,
+/// or take turns.
 class Network {
  public:
   /// dt: integration step; backend and precision are fixed at compile().
@@ -100,8 +137,10 @@ class Network {
   void add_edge(const std::string& source, const std::string& target, Matrix weights);
 
   /// Check the graph and build the engine; errors (GraphError) name the offending nodes.
+  /// Refuses (MemoryBudgetError, naming the largest part) an engine that would not fit in
+  /// the memory available now, host or GPU, before allocating it.
   void compile();
-  bool compiled() const { return engine_ != nullptr; }
+  bool compiled() const;
 
   double dt() const { return dt_; }
   Precision precision() const { return precision_; }
@@ -141,6 +180,8 @@ class Network {
   /// (v >= threshold now), last step's "s_in" and "I_ext", and parameters ("eta", "tau",
   /// "k", "tau_s", "v_threshold", "v_reset", "alpha", "tau_x"). Function nodes: "in", "out".
   std::vector<double> get_var(const std::string& node, const std::string& var) const;
+  /// The variable names get_var() takes for `node` (state, per-step values, parameters).
+  std::vector<std::string> var_names(const std::string& node) const;
   /// Set a state variable ("v", "s", "x") or a parameter; 1 value (all units) or one per unit.
   void set_var(const std::string& node, const std::string& var, const std::vector<double>& values);
   /// Back to the initial state (v0, s0, x0) at step 0.
@@ -152,7 +193,10 @@ class Network {
   Observer run(MatrixView inputs, const RunOptions& options = {});
   /// The same, appending to `into`, which decides what is recorded (the record_* fields and
   /// memory_budget of options are not used). Samples recorded before an error stay in `into`.
+  /// The inputs are read in place as the run goes: they must not change until it returns.
   void run(MatrixView inputs, const RunOptions& options, Observer& into);
+  /// The same with inputs fetched piece by piece (see InputSource).
+  void run(const InputSource& inputs, const RunOptions& options, Observer& into);
   /// Run and compare the output with targets (steps x output_width()) under `loss`
   /// ("mse": mean squared error over outputs, or "l1": mean absolute error).
   TestResult test(MatrixView inputs, MatrixView targets, const std::string& loss = "mse",
@@ -160,10 +204,14 @@ class Network {
   /// The same, recording into `into` (as run() does); returns the mean per-step loss.
   double test(MatrixView inputs, MatrixView targets, const std::string& loss, const RunOptions& options,
               Observer& into);
+  /// The same with inputs and targets fetched piece by piece (see InputSource).
+  double test(const InputSource& inputs, const InputSource& targets, const std::string& loss,
+              const RunOptions& options, Observer& into);
 
  private:
+  class Call;  // holds owner_ for the duration of a public call
   void require_compiled(const char* what) const;
-  void run_impl(const MatrixView& inputs, const MatrixView* targets, const std::string& loss,
+  void run_impl(detail::RowSource& inputs, detail::RowSource* targets, const std::string& loss,
                 const RunOptions& options, Observer& into, double* mean_loss);
 
   double dt_;
@@ -178,6 +226,7 @@ class Network {
   std::int64_t carry_steps_ = 0;     // rows of the interrupted run's inputs
   std::int64_t carry_sampling_ = 0;
   std::int64_t carry_cutoff_ = 0;
+  mutable detail::CallOwner owner_;
 };
 
 }  // namespace qifsim

@@ -5,6 +5,19 @@
  * of the last failure on the calling thread is qifsim_last_error(). No C++ exception crosses
  * this interface. Arrays are row-major doubles; strings are NUL-terminated UTF-8.
  *
+ * The caller's part of the contract:
+ *  - A pointer to values holds at least as many as the call's size arguments say: weights
+ *    of n x n (qifsim_add_population) or rows x cols (qifsim_add_edge), count values
+ *    (qifsim_set_var), steps x width (qifsim_run), the input width (qifsim_forward's x) and
+ *    the output width (its y); an output buffer holds `capacity` values or bytes. Sizes are
+ *    checked against the network (node sizes, widths) and for overflow before any value is
+ *    read, so a size that does not match the network is an error, never a read past the
+ *    caller's buffer; a buffer smaller than the sizes the caller passed cannot be detected.
+ *  - A handle serves one thread at a time. A call on a handle while another thread is
+ *    inside a call on it returns QIFSIM_ERR_BUSY at once and changes nothing (different
+ *    handles can run in parallel). qifsim_destroy must not race with any other call on the
+ *    same handle.
+ *
  *   qifsim_sim* sim = NULL;
  *   if (qifsim_load_config("run.toml", &sim) != QIFSIM_OK) {
  *     fprintf(stderr, "%s\n", qifsim_last_error());
@@ -44,7 +57,8 @@ enum qifsim_status {
   QIFSIM_ERR_MEMORY = 4,   /**< a recording over the memory budget, or out of memory */
   QIFSIM_ERR_IO = 5,       /**< reading or writing a file failed */
   QIFSIM_ERR_BACKEND = 6,  /**< BLAS / CUDA failure, or a backend that is not built */
-  QIFSIM_ERR_INTERNAL = 7  /**< anything else */
+  QIFSIM_ERR_INTERNAL = 7, /**< anything else */
+  QIFSIM_ERR_BUSY = 8      /**< the handle is in use by another thread; nothing was done */
 };
 
 /** A network with its run settings and last recording. */
@@ -70,16 +84,20 @@ QIFSIM_C_API int qifsim_parse_config(const char* toml_text, const char* base_dir
  *  Add nodes and edges, then qifsim_compile(). */
 QIFSIM_C_API int qifsim_create(double dt, const char* backend, const char* precision, qifsim_sim** out);
 /** A QIF population of n neurons with RectiPy's default parameters; weights: n x n
- *  (row i = weights onto neuron i) or NULL for none; adaptation: 0 or 1 (qif_sfa). Change
- *  parameters (eta, tau, ...) and the initial state (v, s, x) with qifsim_set_var. */
+ *  (row i = weights onto neuron i; the buffer holds n * n values) or NULL for none;
+ *  adaptation: 0 or 1 (qif_sfa). n * n must fit in int64 and the copy in memory
+ *  (QIFSIM_ERR_ARGUMENT / QIFSIM_ERR_MEMORY otherwise). Change parameters (eta, tau, ...)
+ *  and the initial state (v, s, x) with qifsim_set_var. */
 QIFSIM_C_API int qifsim_add_population(qifsim_sim* sim, const char* name, int64_t n, const double* weights,
                                        int adaptation);
 /** A function node: activation "identity", "tanh", "sigmoid", "softmax", "softmin", "log_softmax". */
 QIFSIM_C_API int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t size, const char* activation);
-/** An edge: target input += weights * source output; weights rows x cols = target x source size. */
+/** An edge: target input += weights * source output; weights rows x cols = target x source
+ *  size (checked against the two nodes before the buffer, rows * cols values, is read). */
 QIFSIM_C_API int qifsim_add_edge(qifsim_sim* sim, const char* source, const char* target, const double* weights,
                                  int64_t rows, int64_t cols);
-/** Check the graph and build the engine. */
+/** Check the graph and build the engine; QIFSIM_ERR_MEMORY, naming the largest part, when
+ *  it would not fit in the memory available. */
 QIFSIM_C_API int qifsim_compile(qifsim_sim* sim);
 /** Free the handle (NULL is fine). */
 QIFSIM_C_API void qifsim_destroy(qifsim_sim* sim);
@@ -100,7 +118,7 @@ QIFSIM_C_API int qifsim_forward(qifsim_sim* sim, const double* x, double* y);
  *  NULL and capacity = 0 it only reports the count. */
 QIFSIM_C_API int qifsim_get_var(const qifsim_sim* sim, const char* node, const char* var, double* out,
                                 int64_t capacity, int64_t* count);
-/** Set a state variable (v, s, x) or a parameter: 1 value (all units) or one per unit. */
+/** Set a state variable (v, s, x) or a parameter: count = 1 (all units) or the node's size. */
 QIFSIM_C_API int qifsim_set_var(qifsim_sim* sim, const char* node, const char* var, const double* values,
                                 int64_t count);
 /** Back to the initial state at step 0. */
@@ -123,7 +141,8 @@ QIFSIM_C_API int qifsim_set_output(qifsim_sim* sim, const char* out_dir, const c
 
 /* ---- Running ------------------------------------------------------------------------ */
 
-/** Run `steps` steps of inputs (steps x width, width = input width) and record. */
+/** Run `steps` steps of inputs (steps x width values, width = input width, read in place:
+ *  they must not change during the call) and record. */
 QIFSIM_C_API int qifsim_run(qifsim_sim* sim, const double* inputs, int64_t steps, int64_t width);
 /** Run the config's inputs (as `qifsim run` does). */
 QIFSIM_C_API int qifsim_run_config(qifsim_sim* sim);

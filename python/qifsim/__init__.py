@@ -16,7 +16,7 @@ qifsim's C++ engine (CPU, or CUDA where built and available), NumPy arrays in an
 """
 
 from . import _qifsim
-from .errors import (BackendError, DivergenceError, Error, GraphError, InvalidArgument, IoError,
+from .errors import (BackendError, BusyError, DivergenceError, Error, GraphError, InvalidArgument, IoError,
                      MemoryBudgetError)
 from .network import Network
 from .observer import Observer
@@ -40,5 +40,5 @@ def default_memory_budget() -> int:
 
 
 __all__ = ["Network", "Observer", "Error", "InvalidArgument", "GraphError", "MemoryBudgetError",
-           "IoError", "BackendError", "DivergenceError", "built_with_cuda", "cuda_device_status",
+           "IoError", "BackendError", "BusyError", "DivergenceError", "built_with_cuda", "cuda_device_status",
            "default_memory_budget", "__version__"]

@@ -29,9 +29,14 @@ class BackendError(Error, RuntimeError):
     """A backend (BLAS, CUDA, cuBLAS) failed, or the asked-for backend is not usable."""
 
 
+class BusyError(Error, RuntimeError):
+    """A Network (or an Observer being recorded into) was used from a second thread while a
+    call was in progress; a Network serves one thread at a time. Nothing was changed."""
+
+
 class DivergenceError(Error, FloatingPointError):
     """The state became NaN or Inf during a run; samples recorded before it are kept."""
 
 
 __all__ = ["Error", "InvalidArgument", "GraphError", "MemoryBudgetError", "IoError", "BackendError",
-           "DivergenceError"]
+           "BusyError", "DivergenceError"]

@@ -5,6 +5,7 @@ the C++ library (``qifsim._qifsim.Network``). What RectiPy does through PyTorch 
 and qifsim does not (training, other neuron models) is refused with a message saying so.
 """
 
+import contextlib
 import signal
 import threading
 from typing import Optional
@@ -34,6 +35,45 @@ def _matrix(values, what: str) -> np.ndarray:
     if a.ndim != 2:
         raise InvalidArgument(f"{what}: expected a 2-d array; got shape {a.shape}")
     return a
+
+
+def _rows(values, what: str) -> np.ndarray:
+    """The caller's steps x width array as it is (no copy where it already is an array); a
+    1-d array is one column. Runs read it piece by piece (see ``_fetcher``)."""
+    a = values if isinstance(values, np.ndarray) else np.asarray(values)
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise InvalidArgument(f"{what}: expected a 2-d array (steps x width); got shape {a.shape}")
+    if a.dtype.kind not in "biuf":
+        raise InvalidArgument(f"{what}: expected numbers; got an array of dtype {a.dtype}")
+    return a
+
+
+def _fetcher(a: np.ndarray):
+    """``fetch(first, count)``: rows [first, first + count) of ``a`` as a float64 C-contiguous
+    copy. The engine calls it as the run consumes its inputs (a few MiB at a time), so the
+    inputs are never copied whole, in whatever dtype or layout they come."""
+    def fetch(first: int, count: int) -> np.ndarray:
+        return np.ascontiguousarray(a[first:first + count], dtype=np.float64)
+    return fetch
+
+
+@contextlib.contextmanager
+def _read_only(*arrays):
+    """While a run reads them, the arrays are read-only: another thread writing into them
+    gets NumPy's "assignment destination is read-only" instead of changing the run's inputs
+    halfway. Writability is given back afterwards, also after an error."""
+    changed = []
+    try:
+        for a in arrays:
+            if a.flags.writeable:
+                a.flags.writeable = False
+                changed.append(a)
+        yield
+    finally:
+        for a in changed:
+            a.flags.writeable = True
 
 
 def _backend(device) -> str:
@@ -226,11 +266,13 @@ class Network:
         # Ctrl-C reaches the C++ run only where Python's default SIGINT handling is in force.
         sigint = threading.current_thread() is threading.main_thread() and \
             signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        self._core.run(_matrix(inputs, "run: inputs"), obs._core, int(sampling_steps), int(cutoff),
-                       "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0),
-                       bool(cuda_graphs), bool(resume),
-                       -1 if divergence_check_steps is None else int(divergence_check_steps), sigint,
-                       int(event_coupling))
+        x = _rows(inputs, "run: inputs")
+        with _read_only(x):
+            self._core.run(x.shape[0], x.shape[1], _fetcher(x), obs._core, int(sampling_steps), int(cutoff),
+                           "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0),
+                           bool(cuda_graphs), bool(resume),
+                           -1 if divergence_check_steps is None else int(divergence_check_steps), sigint,
+                           int(event_coupling))
         return obs
 
     def test(self, inputs, targets, loss: str = "mse", loss_kwargs: Optional[dict] = None,
@@ -245,11 +287,16 @@ class Network:
             raise InvalidArgument("test: loss_kwargs are not supported (losses: 'mse', 'l1')")
         self.compile()
         spec = Observer(self.dt, record_output, record_loss, record_vars)  # checks and normalises names
-        core, value = self._core.test(
-            _matrix(inputs, "test: inputs"), _matrix(targets, "test: targets"), loss, record_output, record_loss,
-            spec._core.recorded_state_variables(), int(sampling_steps), int(cutoff),
-            "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0), bool(cuda_graphs),
-            int(event_coupling))
+        x = _rows(inputs, "test: inputs")
+        y = _rows(targets, "test: targets")
+        if y.shape[0] != x.shape[0]:
+            raise InvalidArgument(f"test: targets have {y.shape[0]} rows; the inputs have {x.shape[0]} (one per step)")
+        with _read_only(x, y):
+            core, value = self._core.test(
+                x.shape[0], x.shape[1], _fetcher(x), y.shape[1], _fetcher(y), loss, record_output, record_loss,
+                spec._core.recorded_state_variables(), int(sampling_steps), int(cutoff),
+                "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0), bool(cuda_graphs),
+                int(event_coupling))
         return Observer._wrap(core), value
 
     # ---- properties ------------------------------------------------------------------------

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "memory_check.hpp"  // the library's own check, before a large copy
 #include "numpy_sink.hpp"
 #include "qifsim/qifsim.hpp"
 
@@ -51,18 +52,58 @@ Out1 to_numpy(std::vector<double>&& values) {
 
 std::vector<double> to_vector(const In1& a) { return std::vector<double>(a.data(), a.data() + a.shape(0)); }
 
-/// A copy the engine keeps (weights).
-Matrix to_matrix(const In2& a) {
+/// A copy the engine keeps (weights); refused beforehand when the machine cannot hold it.
+Matrix to_matrix(const In2& a, const std::string& what) {
   const auto rows = static_cast<std::int64_t>(a.shape(0));
   const auto cols = static_cast<std::int64_t>(a.shape(1));
+  detail::require_host_bytes(static_cast<double>(a.size()) * sizeof(double), what);
   return Matrix(rows, cols, std::vector<double>(a.data(), a.data() + a.size()));
 }
 
-/// The array's memory as the engine's input: no copy (nanobind converts other dtypes or
-/// layouts to a C-contiguous float64 array first).
-MatrixView view_of(const In2& a) {
-  return MatrixView(a.data(), static_cast<std::int64_t>(a.shape(0)), static_cast<std::int64_t>(a.shape(1)));
+/// A run's inputs (or targets) from Python: rows x cols, fetched piece by piece as the
+/// run goes by calling `fetch(first, count)`, which returns a count x cols float64 array
+/// (the Python layer slices and converts the caller's array). The engine works with the GIL
+/// released; each fetch takes it for the copy, so no piece is read while Python code runs.
+InputSource python_rows(std::int64_t rows, std::int64_t cols, nb::callable fetch, const char* what) {
+  InputSource src;
+  src.rows = rows;
+  src.cols = cols;
+  src.fetch = [fetch = std::move(fetch), cols, what](std::int64_t first, std::int64_t count, double* dst) {
+    std::string error;
+    {
+      nb::gil_scoped_acquire gil;
+      try {
+        nb::object piece = fetch(first, count);
+        In2 a;
+        if (!nb::try_cast(piece, a) || static_cast<std::int64_t>(a.shape(0)) != count ||
+            static_cast<std::int64_t>(a.shape(1)) != cols) {
+          error = std::string(what) + " rows " + std::to_string(first) + ".." + std::to_string(first + count) +
+                  " did not arrive as a " + std::to_string(count) + " x " + std::to_string(cols) + " float64 array";
+        } else {
+          std::copy(a.data(), a.data() + a.size(), dst);
+        }
+      } catch (const nb::python_error& e) {
+        // The Python exception stays on this side of the GIL; its message travels.
+        error = std::string("reading ") + what + " rows " + std::to_string(first) + ".." +
+                std::to_string(first + count) + " failed: " + e.what();
+      }
+    }
+    if (!error.empty()) throw InvalidArgument(error);
+  };
+  return src;
 }
+
+/// Holds an Observer for one run: two runs cannot record into it at once.
+class ObserverHold {
+ public:
+  explicit ObserverHold(PyObserver& o) : owner_(o.owner) { owner_.enter("Network.run", "the observer"); }
+  ~ObserverHold() { owner_.leave(); }
+  ObserverHold(const ObserverHold&) = delete;
+  ObserverHold& operator=(const ObserverHold&) = delete;
+
+ private:
+  detail::CallOwner& owner_;
+};
 
 /// A capsule that keeps a sink block alive for as long as a NumPy array views it.
 nb::capsule keep_alive(const std::shared_ptr<const void>& owner) {
@@ -216,6 +257,8 @@ void translate(const std::exception_ptr& p, void*) {
     std::rethrow_exception(p);
   } catch (const DivergenceError& e) {
     raise_as("DivergenceError", e.what());
+  } catch (const BusyError& e) {
+    raise_as("BusyError", e.what());
   } catch (const MemoryBudgetError& e) {
     raise_as("MemoryBudgetError", e.what());
   } catch (const InvalidArgument& e) {
@@ -329,7 +372,7 @@ NB_MODULE(_qifsim, m) {
              const std::map<std::string, In1>& params, bool adaptation, const std::string& output_var) {
             QifPopulation pop;
             pop.n = n;
-            if (weights.size() > 0) pop.weights = to_matrix(weights);
+            if (weights.size() > 0) pop.weights = to_matrix(weights, "add_population('" + name + "'): weights");
             for (const auto& [key, values] : params) set_population_param(pop, key, to_vector(values));
             pop.adaptation = adaptation;
             pop.output_var = output_var;
@@ -345,7 +388,7 @@ NB_MODULE(_qifsim, m) {
       .def(
           "add_edge",
           [](Network& net, const std::string& source, const std::string& target, const In2& weights) {
-            net.add_edge(source, target, to_matrix(weights));
+            net.add_edge(source, target, to_matrix(weights, "add_edge('" + source + "', '" + target + "'): weights"));
           },
           "source"_a, "target"_a, "weights"_a)
       .def("compile", &Network::compile)
@@ -398,15 +441,17 @@ NB_MODULE(_qifsim, m) {
           "state"_a = nb::list(), "Back to the initial state, then set the given (node, var, values).")
       .def(
           "run",
-          [](Network& net, const In2& inputs, PyObserver& into, std::int64_t sampling_steps, std::int64_t cutoff,
-             const std::string& progress, std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
-             bool resume, std::int64_t divergence_check_steps, bool handle_sigint, std::int64_t event_coupling) {
-            const MatrixView in = view_of(inputs);  // the NumPy array itself, no copy
+          [](Network& net, std::int64_t rows, std::int64_t cols, nb::callable fetch, PyObserver& into,
+             std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress, std::size_t memory_budget,
+             std::int64_t batch_samples, bool cuda_graphs, bool resume, std::int64_t divergence_check_steps,
+             bool handle_sigint, std::int64_t event_coupling) {
+            const InputSource in = python_rows(rows, cols, std::move(fetch), "input");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
                                           event_coupling);
             opt.resume = resume;
             if (divergence_check_steps >= 0) opt.divergence_check_steps = divergence_check_steps;
-            const std::size_t saved = prepare_sink(net, in.rows, in.cols, opt, into);
+            const ObserverHold hold(into);
+            const std::size_t saved = prepare_sink(net, rows, cols, opt, into);
             struct Restore {
               Observer& obs;
               std::size_t budget;
@@ -418,22 +463,24 @@ NB_MODULE(_qifsim, m) {
               nb::gil_scoped_release release;
               net.run(in, opt, into.obs);
             }
-            if (sigint.fired() && net.interrupted()) raise_interrupted(net, in.rows);
+            if (sigint.fired() && net.interrupted()) raise_interrupted(net, rows);
           },
-          "inputs"_a, "observer"_a, "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto",
-          "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true, "resume"_a = false,
-          "divergence_check_steps"_a = -1, "handle_sigint"_a = false, "event_coupling"_a = 0,
-          "Run inputs.shape[0] steps, appending the samples to `observer` batch by batch.")
+          "rows"_a, "cols"_a, "fetch"_a, "observer"_a, "sampling_steps"_a = 1, "cutoff"_a = 0,
+          "progress"_a = "auto", "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true,
+          "resume"_a = false, "divergence_check_steps"_a = -1, "handle_sigint"_a = false, "event_coupling"_a = 0,
+          "Run `rows` steps, their inputs fetched piece by piece by fetch(first, count) (a count x cols "
+          "float64 array), appending the samples to `observer` batch by batch.")
       .def_prop_ro("interrupted", &Network::interrupted)
       .def_prop_ro("resume_step", &Network::resume_step)
       .def(
           "test",
-          [](Network& net, const In2& inputs, const In2& targets, const std::string& loss, bool record_output,
-             bool record_loss, const std::vector<std::tuple<std::string, std::string, bool>>& record_vars,
-             std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
-             std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs, std::int64_t event_coupling) {
-            const MatrixView in = view_of(inputs);
-            const MatrixView tg = view_of(targets);
+          [](Network& net, std::int64_t rows, std::int64_t cols, nb::callable fetch_inputs, std::int64_t target_cols,
+             nb::callable fetch_targets, const std::string& loss, bool record_output, bool record_loss,
+             const std::vector<std::tuple<std::string, std::string, bool>>& record_vars, std::int64_t sampling_steps,
+             std::int64_t cutoff, const std::string& progress, std::size_t memory_budget, std::int64_t batch_samples,
+             bool cuda_graphs, std::int64_t event_coupling) {
+            const InputSource in = python_rows(rows, cols, std::move(fetch_inputs), "input");
+            const InputSource tg = python_rows(rows, target_cols, std::move(fetch_targets), "target");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
                                           event_coupling);
             opt.record_output = record_output;
@@ -441,7 +488,7 @@ NB_MODULE(_qifsim, m) {
             for (const auto& [node, var, mean] : record_vars) opt.record_vars.push_back(RecordVar{node, var, mean});
             // Recorded straight into the NumPy-backed observer, batch by batch, as run() does.
             auto out = std::make_unique<PyObserver>(net.dt(), record_output, record_loss, opt.record_vars);
-            const std::size_t saved = prepare_sink(net, in.rows, in.cols, opt, *out);
+            const std::size_t saved = prepare_sink(net, rows, cols, opt, *out);
             struct Restore {
               Observer& obs;
               std::size_t budget;
@@ -454,7 +501,8 @@ NB_MODULE(_qifsim, m) {
             }
             return std::make_pair(std::move(out), mean_loss);
           },
-          "inputs"_a, "targets"_a, "loss"_a = "mse", "record_output"_a = true, "record_loss"_a = false,
+          "rows"_a, "cols"_a, "fetch_inputs"_a, "target_cols"_a, "fetch_targets"_a, "loss"_a = "mse",
+          "record_output"_a = true, "record_loss"_a = false,
           "record_vars"_a = nb::list(), "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto",
           "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true, "event_coupling"_a = 0,
           "Run and compare the output with targets; returns (observer, mean per-step loss).");

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "qifsim/network.hpp"
 #include "qifsim/observer.hpp"
 
 namespace qifsim::python {
@@ -86,6 +87,7 @@ struct PyObserver {
   PyObserver(double dt, bool record_output, bool record_loss, std::vector<RecordVar> vars);
   Observer obs;
   std::shared_ptr<NumpySink> sink;
+  detail::CallOwner owner;  // one run records into it at a time
 };
 
 }  // namespace qifsim::python
