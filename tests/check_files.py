@@ -512,6 +512,145 @@ formats = ["npy"]
             self.assertIn("holds the interrupted run's recordings", again.stderr)
 
 
+class Hardening(unittest.TestCase):
+    """A config shared between colleagues, an output folder someone prepared, a full disk, a
+    damaged checkpoint, a size one digit too long: an error that names it, never a command
+    run, a file written through a link, or a crash."""
+
+    CONFIG = """
+dt = 1e-3
+steps = 3000
+[[population]]
+name = "qif"
+n = 5
+weights = { kind = "uniform", low = 0.0, high = 4.0, seed = 1 }
+[input]
+value = 12.0
+[record]
+vars = [["qif", "v", false]]
+"""
+
+    def config(self, tmp, extra=""):
+        path = os.path.join(tmp, "run.toml")
+        with open(path, "w") as f:
+            f.write(self.CONFIG + extra)
+        return path
+
+    def test_no_shell_sees_the_output_folder(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = self.config(tmp)
+            # A plot helper that only records its arguments stands in for matplotlib.
+            helper = os.path.join(tmp, "fake_python")
+            with open(helper, "w") as f:
+                f.write("#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/plot_args\"\n")
+            os.chmod(helper, 0o755)
+            env = dict(os.environ, QIFSIM_PYTHON=helper)
+            for folder in ["q'; touch PWNED; echo '", "$(touch PWNED2)", "-x"]:
+                proc = subprocess.run([ARGS.cli, "run", config, "-q", "-o", folder, "--plot"], cwd=tmp, env=env,
+                                      capture_output=True, text=True, timeout=120)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertTrue(os.path.isdir(os.path.join(tmp, folder)), folder)
+                with open(os.path.join(tmp, "plot_args")) as f:
+                    self.assertEqual(f.read().splitlines()[-1], folder)  # one argument, as given
+            self.assertFalse(os.path.exists(os.path.join(tmp, "PWNED")))
+            self.assertFalse(os.path.exists(os.path.join(tmp, "PWNED2")))
+            # The same from the config's own out_dir.
+            shared = self.config(tmp, 'out_dir = "res\'$(touch PWNED3)\'"\n')
+            proc = subprocess.run([ARGS.cli, "run", shared, "-q", "--plot"], cwd=tmp, env=env,
+                                  capture_output=True, text=True, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "PWNED3")))
+
+    def test_links_in_the_output_folder_are_replaced_not_followed(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = self.config(tmp)
+            victim = os.path.join(tmp, "victim.txt")
+            with open(victim, "w") as f:
+                f.write("keep me")
+            out = os.path.join(tmp, "out")
+            os.mkdir(out)
+            for name in ["out.npy", "qif.v.npy", "qifsim_run.toml", "recording.h5", "out.csv"]:
+                os.symlink("../victim.txt", os.path.join(out, name))
+            proc = run_cli("run", config, "-q", "-o", "out", "-f", "npy", "-f", "hdf5", "-f", "csv", cwd=tmp)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(victim) as f:
+                self.assertEqual(f.read(), "keep me")
+            self.assertEqual(np.load(os.path.join(out, "qif.v.npy")).shape, (3000, 5))
+            self.assertFalse(os.path.islink(os.path.join(out, "out.npy")))
+            # A folder that is itself a link: refused unless asked for.
+            os.mkdir(os.path.join(tmp, "real"))
+            os.symlink("real", os.path.join(tmp, "linked"))
+            proc = run_cli("run", config, "-q", "-o", "linked", cwd=tmp)
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn("is a symbolic link", proc.stderr)
+            self.assertEqual(os.listdir(os.path.join(tmp, "real")), [])
+            proc = run_cli("run", config, "-q", "-o", "linked", "--allow-symlink", cwd=tmp)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertTrue(os.path.exists(os.path.join(tmp, "real", "out.npy")))
+
+    def test_a_full_disk_is_an_error_not_a_crash(self):
+        import resource
+        import signal
+
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (200 * 1024, 200 * 1024))
+
+        with tempfile.TemporaryDirectory() as tmp:
+            config = self.config(tmp)
+            for fmt in ["hdf5", "npy", "csv"]:
+                proc = subprocess.run([ARGS.cli, "run", config, "-q", "-o", fmt, "-f", fmt, "-s", "steps=200000"],
+                                      cwd=tmp, capture_output=True, text=True, timeout=120, preexec_fn=limit)
+                self.assertEqual(proc.returncode, 1, f"{fmt}: {proc.stderr}")  # not -11 (SIGSEGV)
+                self.assertIn("File too large", proc.stderr, fmt)
+
+    def test_a_damaged_checkpoint_is_refused(self):
+        import signal
+        import struct
+        import time
+        with tempfile.TemporaryDirectory() as tmp:
+            long_config = self.config(tmp)
+            with open(long_config) as f:
+                text = f.read().replace("steps = 3000", "steps = 3000000")
+            with open(long_config, "w") as f:
+                f.write(text)
+            proc = subprocess.Popen([ARGS.cli, "run", long_config, "-o", "part"], cwd=tmp,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for line in proc.stdout:
+                if line.startswith("write"):
+                    break
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=120)
+            if proc.returncode == 0:
+                self.skipTest("the run ended before the signal arrived")
+            ckpt = os.path.join(tmp, "part", "qifsim.ckpt")
+            with open(ckpt, "rb") as f:
+                data = bytearray(f.read())
+            # The position of the interrupted run (layout: tests/test_hardening.cpp).
+            at = 8 + 4 + 8 + 4 + 8 + (8 + 3) + 4 + 8 + 8 + 1 + 24
+            data[at:at + 8] = struct.pack("<q", -1000000000)
+            bad = os.path.join(tmp, "bad.ckpt")
+            with open(bad, "wb") as f:
+                f.write(data)
+            proc = run_cli("run", long_config, "-q", "--resume", bad, "-o", "rest", cwd=tmp)
+            self.assertEqual(proc.returncode, 1, proc.stderr)  # not -11
+            self.assertIn("corrupt interrupted run", proc.stderr)
+
+    def test_a_size_one_digit_too_long_is_named(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = self.config(tmp)
+            with open(config) as f:
+                text = f.read().replace('weights = { kind = "uniform", low = 0.0, high = 4.0, seed = 1 }\n', "")
+            with open(config, "w") as f:
+                f.write(text.replace("n = 5", "n = 4000000000"))
+            proc = run_cli("check", config, cwd=tmp)
+            self.assertNotEqual(proc.returncode, 0)
+            self.assertIn("population 'qif'", proc.stderr)
+            self.assertIn("4000000000 neurons", proc.stderr)
+            self.assertNotIn("bad_alloc", proc.stderr)
+
+
 class Plots(unittest.TestCase):
     """The plot helper makes PNG files from a run's folder, directly and via `qifsim plot`."""
 

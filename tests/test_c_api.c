@@ -7,9 +7,11 @@
  *   test_c_api [CASE]      (no CASE: all cases; exit status 0 when every check passes)
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "qifsim/qifsim.h"
 
@@ -195,12 +197,153 @@ static void test_errors(void) {
   OK(qifsim_add_edge(sim, "a", "b", w, 2, 2));
   OK(qifsim_compile(sim));
   const double in[4] = {1, 1, 1, 1};
+  /* A width that is not the network's is refused before the buffer is read (in[] holds 4
+   * values, not the 6 that 2 x 3 would read). */
   EXPECT(qifsim_run(sim, in, 2, 3) != QIFSIM_OK, "wrong input width accepted");
-  EXPECT(strstr(qifsim_last_error(), "inputs are 2 x 3") != NULL, "%s", qifsim_last_error());
+  EXPECT(strstr(qifsim_last_error(), "width = 3") && strstr(qifsim_last_error(), "takes 2 inputs"), "%s",
+         qifsim_last_error());
   EXPECT(qifsim_set_output(sim, "x", "npy,xlsx", 1) == QIFSIM_ERR_ARGUMENT, "bad format");
   EXPECT(strcmp(qifsim_status_name(QIFSIM_ERR_CONFIG), "config error") == 0, "status name");
   qifsim_destroy(sim);
   qifsim_destroy(NULL);
+}
+
+/* Sizes that do not match the network, or overflow, are refused before the caller's buffer
+ * is read: the buffers here are smaller than the sizes passed, so reading them would be a
+ * buffer overflow (AddressSanitizer, in the sanitizer build). */
+static void test_sizes(void) {
+  qifsim_sim* sim = NULL;
+  OK(qifsim_create(1e-3, "cpu", "float64", &sim));
+  OK(qifsim_add_population(sim, "p", 5, NULL, 0));
+  OK(qifsim_add_function(sim, "f", 3, "identity"));
+  double w[15] = {0};
+  EXPECT(qifsim_add_edge(sim, "p", "f", w, 3000, 3000) == QIFSIM_ERR_ARGUMENT, "3000 x 3000 accepted for 3 x 5");
+  EXPECT(strstr(qifsim_last_error(), "needs 3 x 5") != NULL, "%s", qifsim_last_error());
+  EXPECT(qifsim_add_edge(sim, "p", "nowhere", w, 3, 5) == QIFSIM_ERR_ARGUMENT, "unknown target accepted");
+  EXPECT(strstr(qifsim_last_error(), "'nowhere'") != NULL, "%s", qifsim_last_error());
+  OK(qifsim_add_edge(sim, "p", "f", w, 3, 5));
+
+  /* n * n overflows int64 (3037000500^2 > 2^63), or wraps to 0 (2^32): refused, not copied
+   * and not silently dropped. */
+  EXPECT(qifsim_add_population(sim, "huge", 3037000500LL, w, 0) == QIFSIM_ERR_ARGUMENT, "overflowing n accepted");
+  EXPECT(strstr(qifsim_last_error(), "more than any array can hold") != NULL, "%s", qifsim_last_error());
+  EXPECT(qifsim_add_population(sim, "wrap", 4294967296LL, w, 0) == QIFSIM_ERR_ARGUMENT, "n = 2^32 with weights accepted");
+  EXPECT(qifsim_add_population(sim, "neg", -3, NULL, 0) == QIFSIM_ERR_ARGUMENT, "negative n accepted");
+  int64_t size = 0;
+  EXPECT(qifsim_node_size(sim, "wrap", &size) == QIFSIM_ERR_ARGUMENT, "a refused population was added");
+
+  /* A count that is neither 1 nor the node's size is refused before the values are read. */
+  EXPECT(qifsim_set_var(sim, "p", "eta", w, 1000000) == QIFSIM_ERR_ARGUMENT, "count 10^6 accepted for 5");
+  EXPECT(strstr(qifsim_last_error(), "takes 1 value or 5") != NULL, "%s", qifsim_last_error());
+
+  /* A population that cannot fit in memory is refused at compile, naming it. */
+  qifsim_destroy(sim);
+  OK(qifsim_create(1e-3, "cpu", "float64", &sim));
+  OK(qifsim_add_population(sim, "big", 1099511627776LL, NULL, 0));
+  EXPECT(qifsim_compile(sim) == QIFSIM_ERR_MEMORY, "a 2^40-neuron population compiled");
+  qifsim_destroy(sim);
+  EXPECT(strstr(qifsim_last_error(), "population 'big'") != NULL, "%s", qifsim_last_error());
+}
+
+/* One handle, several threads: a call while another thread is inside one returns
+ * QIFSIM_ERR_BUSY at once; nothing crashes and the run that holds the handle is not
+ * disturbed. */
+enum { kThreadSteps = 1000000 };
+static double* thread_inputs = NULL;
+
+struct run_arg {
+  qifsim_sim* sim;
+  int status;
+};
+
+static void* run_once(void* p) {
+  struct run_arg* a = (struct run_arg*)p;
+  a->status = qifsim_run(a->sim, thread_inputs, kThreadSteps / 10, 2);
+  return NULL;
+}
+
+static void* run_thread(void* p) {
+  struct run_arg* a = (struct run_arg*)p;
+  /* The other thread polls the handle: it may hold it for an instant when we start. */
+  do {
+    a->status = qifsim_run(a->sim, thread_inputs, kThreadSteps, 2);
+  } while (a->status == QIFSIM_ERR_BUSY);
+  return NULL;
+}
+
+static void test_threads(void) {
+  qifsim_sim* sim = NULL;
+  const double J[4] = {0.0, 2.0, 1.0, 0.0};
+  OK(qifsim_create(1e-3, "cpu", "float64", &sim));
+  OK(qifsim_add_population(sim, "qif", 2, J, 0));
+  OK(qifsim_compile(sim));
+  OK(qifsim_set_sampling(sim, 100, 0));
+  thread_inputs = (double*)malloc(sizeof(double) * kThreadSteps * 2);
+  for (int i = 0; i < kThreadSteps * 2; ++i) thread_inputs[i] = 10.0;
+
+  /* The reference: the same run alone. */
+  OK(qifsim_run(sim, thread_inputs, kThreadSteps, 2));
+  int64_t samples = 0;
+  OK(qifsim_samples(sim, &samples));
+  double* alone = (double*)malloc(sizeof(double) * (size_t)samples * 2);
+  OK(qifsim_copy_series(sim, "out", alone, samples * 2));
+  OK(qifsim_reset(sim));
+
+  /* A run in a thread; this thread asks while it goes. */
+  struct run_arg arg = {sim, -1};
+  pthread_t runner;
+  pthread_create(&runner, NULL, run_thread, &arg);
+  int busy = 0, others = 0;
+  for (int i = 0; i < 100000 && !busy; ++i) {
+    int64_t w = 0;
+    const int rc = qifsim_input_width(sim, &w);
+    if (rc == QIFSIM_ERR_BUSY) busy = 1;
+    else if (rc != QIFSIM_OK) others = 1;
+    else nanosleep(&(struct timespec){0, 20000}, NULL);
+  }
+  if (busy) {
+    EXPECT(strstr(qifsim_last_error(), "in use by another thread") != NULL, "%s", qifsim_last_error());
+    EXPECT(strcmp(qifsim_status_name(QIFSIM_ERR_BUSY), "busy") == 0, "status name");
+  }
+  int64_t n = 0;
+  const int again = qifsim_run(sim, thread_inputs, kThreadSteps, 2);
+  const int reset = qifsim_reset(sim);
+  pthread_join(runner, NULL);
+  EXPECT(busy, "a call during another thread's run was not refused as busy");
+  EXPECT(arg.status == QIFSIM_OK, "the running thread failed: %s", qifsim_last_error());
+  EXPECT(!others, "a call failed with another status than busy");
+  EXPECT(again == QIFSIM_OK || again == QIFSIM_ERR_BUSY, "second run: status %d", again);
+  EXPECT(reset == QIFSIM_OK || reset == QIFSIM_ERR_BUSY, "reset: status %d", reset);
+  if (again == QIFSIM_ERR_BUSY && reset == QIFSIM_ERR_BUSY) {
+    /* Both refused: the recording is the one thread's run, equal to the run alone. */
+    OK(qifsim_samples(sim, &n));
+    EXPECT(n == samples, "samples %lld vs %lld", (long long)n, (long long)samples);
+    double* out = (double*)malloc(sizeof(double) * (size_t)samples * 2);
+    OK(qifsim_copy_series(sim, "out", out, samples * 2));
+    EXPECT(max_abs_diff(out, alone, (int)samples * 2) == 0.0, "the run was disturbed");
+    free(out);
+  }
+  printf("threads: busy seen %s; a second run %s\n", busy ? "yes" : "no",
+         again == QIFSIM_ERR_BUSY ? "was refused" : "ran after the first");
+
+  /* Four threads run at once: each run either completes or is refused as busy. */
+  struct run_arg args[4];
+  pthread_t threads[4];
+  for (int i = 0; i < 4; ++i) {
+    args[i].sim = sim;
+    args[i].status = -1;
+    pthread_create(&threads[i], NULL, run_once, &args[i]);
+  }
+  int completed = 0;
+  for (int i = 0; i < 4; ++i) {
+    pthread_join(threads[i], NULL);
+    EXPECT(args[i].status == QIFSIM_OK || args[i].status == QIFSIM_ERR_BUSY, "thread %d: status %d", i, args[i].status);
+    completed += args[i].status == QIFSIM_OK;
+  }
+  EXPECT(completed >= 1, "no run completed");
+  free(alone);
+  free(thread_inputs);
+  qifsim_destroy(sim);
 }
 
 int main(int argc, char** argv) {
@@ -209,6 +352,8 @@ int main(int argc, char** argv) {
   if (!strcmp(which, "all") || !strcmp(which, "arrays")) test_arrays();
   if (!strcmp(which, "all") || !strcmp(which, "config")) test_config(tmp);
   if (!strcmp(which, "all") || !strcmp(which, "errors")) test_errors();
+  if (!strcmp(which, "all") || !strcmp(which, "sizes")) test_sizes();
+  if (!strcmp(which, "all") || !strcmp(which, "threads")) test_threads();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
   else printf("test_c_api %s: all checks passed (qifsim %s)\n", which, qifsim_version());
   return failures ? 1 : 0;

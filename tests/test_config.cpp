@@ -118,7 +118,7 @@ INSTANTIATE_TEST_SUITE_P(
         TypeCase{"Formats", "formats = []", "formats = [\"npy\", 3]", {"record.formats[1]", "expected a string, got an integer"}},
         TypeCase{"Precision", "dt = 1e-3", "dt = 1e-3\nprecision = 64", {"precision: expected a string"}},
         TypeCase{"PopulationList", "[[population]]", "population = 3\n[[function]]", {"population", "expected a list of tables [[population]]"}}),
-    [](const ::testing::TestParamInfo<TypeCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<TypeCase>& param_info) { return std::string(param_info.param.name); });
 
 TEST(ConfigErrors, SingleTableInsteadOfList) {
   EXPECT_TRUE(contains_all(error_of(replace(kBase, "[[population]]", "[population]")),
