@@ -17,7 +17,7 @@ namespace qifsim::detail {
 /// N = 256: 100k -> 95k (so 256 stayed with OpenBLAS). With the 4-row AVX2 loop the
 /// threshold was retried at 400 x 400: N = 256 within the machine's run-to-run noise
 /// (bench/RESULTS.md 4c), so it stays.
-constexpr std::int64_t kSmallGemvElements = 192 * 192;
+constexpr std::int64_t kSmallGemvElements = std::int64_t{192} * 192;
 /// The loop uses threads from this many elements on.
 constexpr std::int64_t kParallelGemvElements = 1 << 18;
 

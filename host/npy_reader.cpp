@@ -9,6 +9,7 @@
 
 #include "qifsim/error.hpp"
 #include "qifsim/npy.hpp"
+#include "text.hpp"
 
 namespace qifsim {
 namespace {
@@ -163,7 +164,7 @@ std::string shape_string(const std::vector<std::int64_t>& shape) {
 NpyArray read_npy(const std::string& path) {
   if (!little_endian_host()) throw IoError("read_npy('" + path + "'): big-endian hosts are not supported");
   File file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw IoError("cannot open '" + path + "': " + std::strerror(errno));
+  if (!file) throw IoError("cannot open '" + path + "': " + detail::errno_text(errno));
   std::FILE* f = file.get();
   if (std::fseek(f, 0, SEEK_END) != 0) throw IoError("cannot read '" + path + "': not a regular file");
   const long file_size = std::ftell(f);

@@ -24,7 +24,7 @@ void ProgressReporter::check(std::int64_t done) {
   next_check_ = done + stride_;
   if (mode_ == Progress::Auto && !shown_) {
     // Show only when the run will take a while: after 2 s, or projected beyond 5 s after 0.5 s.
-    const double projected = done > 0 ? elapsed * static_cast<double>(total_) / done : 0.0;
+    const double projected = done > 0 ? elapsed * static_cast<double>(total_) / static_cast<double>(done) : 0.0;
     if (elapsed < 2.0 && !(elapsed > 0.5 && projected > 5.0)) return;
   }
   if (tty_) {
