@@ -259,6 +259,9 @@ class Network:
         ``event_coupling=R`` (CPU, R > 0): update the coupling J s from the last step's spikes,
         densely every R steps; much faster with sparse spikes, not bit for bit (see the README).
         ``enable_grad`` has no effect (qifsim computes no gradients).
+        ``inputs`` are read piece by piece as the run consumes them (any numeric dtype, never a
+        whole copy) and are read-only until the run returns. A Network serves one thread at a
+        time: a call from another thread during the run raises BusyError.
         """
         self.compile()
         if obs is None:
