@@ -143,6 +143,30 @@ void run(qifsim_sim* sim, const qifsim::MatrixView* inputs) {
   sim->last.emplace(std::move(r.observer));
 }
 
+// qifsim_get_var (RectiPy's view) and qifsim_get_next_state (the state now).
+int copy_var(const qifsim_sim* sim, const char* fn, const char* node, const char* var, double* out, int64_t capacity,
+             int64_t* count, bool next) {
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const std::string label = str(node, fn, "node");
+    const std::string name = str(var, fn, "var");
+    // Every variable has one value per unit: the size is known before anything is copied.
+    const int64_t n = sim->cfg.network.node_size(label);
+    if (!out) {
+      if (capacity > 0) bad(fn, "out is NULL");
+      const auto names = sim->cfg.network.var_names(label);  // a size query: the name only
+      if (std::find(names.begin(), names.end(), name) == names.end()) sim->cfg.network.get_var(label, name);
+      if (count) *count = n;
+      return;
+    }
+    need_capacity(capacity, n, fn);
+    const std::vector<double> v = next ? sim->cfg.network.next_state(label, name) : sim->cfg.network.get_var(label, name);
+    if (count) *count = static_cast<int64_t>(v.size());
+    copy_out(out, v.data(), v.size());
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -330,26 +354,12 @@ int qifsim_forward(qifsim_sim* sim, const double* x, double* y) {
 
 int qifsim_get_var(const qifsim_sim* sim, const char* node, const char* var, double* out, int64_t capacity,
                    int64_t* count) {
-  const char* fn = "qifsim_get_var";
-  return guard(fn, [&] {
-    need(sim, fn, "sim");
-    const Hold hold(sim, fn);
-    const std::string label = str(node, fn, "node");
-    const std::string name = str(var, fn, "var");
-    // Every variable has one value per unit: the size is known before anything is copied.
-    const int64_t n = sim->cfg.network.node_size(label);
-    if (!out) {
-      if (capacity > 0) bad(fn, "out is NULL");
-      const auto names = sim->cfg.network.var_names(label);  // a size query: the name only
-      if (std::find(names.begin(), names.end(), name) == names.end()) sim->cfg.network.get_var(label, name);
-      if (count) *count = n;
-      return;
-    }
-    need_capacity(capacity, n, fn);
-    const std::vector<double> v = sim->cfg.network.get_var(label, name);
-    if (count) *count = static_cast<int64_t>(v.size());
-    copy_out(out, v.data(), v.size());
-  });
+  return copy_var(sim, "qifsim_get_var", node, var, out, capacity, count, false);
+}
+
+int qifsim_get_next_state(const qifsim_sim* sim, const char* node, const char* var, double* out, int64_t capacity,
+                          int64_t* count) {
+  return copy_var(sim, "qifsim_get_next_state", node, var, out, capacity, count, true);
 }
 
 int qifsim_set_var(qifsim_sim* sim, const char* node, const char* var, const double* values, int64_t count) {

@@ -232,6 +232,7 @@ void Network::load_checkpoint(const std::string& path, Observer* observer) {
     engine_->set_var(s.node, s.var, s.values);
   }
   step_ = step;
+  show_step_start_ = false;
   carry_ = std::move(carry);
   carry_steps_ = carry_steps;
   carry_sampling_ = carry_sampling;

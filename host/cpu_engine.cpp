@@ -70,6 +70,11 @@ class CpuEngine final : public Engine {
     prepare(x, false);
     const T* out = output_values(output_);
     for (std::int64_t j = 0; j < out_width_; ++j) y[j] = static_cast<double>(out[j]);
+    for (Pop& p : pops_) {  // the state at the step's start, for get_var after forward
+      p.v_start = p.v;
+      p.s_start = p.s;
+      p.x_start = p.x;
+    }
     advance<false>();
     events_valid_ = false;
   }
@@ -152,7 +157,7 @@ class CpuEngine final : public Engine {
     carry.next_step = t;
   }
 
-  std::vector<double> get_var(int node, Var var) const override {
+  std::vector<double> get_var(int node, Var var, bool at_last_step_start) const override {
     const Slot slot = slots_[static_cast<std::size_t>(node)];
     std::vector<double> out;
     if (!slot.pop) {
@@ -168,7 +173,7 @@ class CpuEngine final : public Engine {
       return out;
     }
     std::vector<T> values(static_cast<std::size_t>(p.n));
-    gather_pop(p, var, Gathered{values.data(), false});
+    gather_pop(p, var, Gathered{values.data(), false}, at_last_step_start);
     std::copy(values.begin(), values.end(), out.begin());
     return out;
   }
@@ -223,6 +228,7 @@ class CpuEngine final : public Engine {
     std::vector<T> J;            // N x N, row-major
     std::vector<T> v, s, x;      // state
     std::vector<T> in, s_in;     // this step's external and coupling input
+    std::vector<T> v_start, s_start, x_start;  // the state at the start of the last forward()
     std::vector<T> Jt;           // event-driven coupling only: J's columns, contiguous
     std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
     std::vector<long> fired_list;      // ... and their indices, ascending
@@ -473,17 +479,19 @@ class CpuEngine final : public Engine {
     }
   }
 
-  void gather_pop(const Pop& p, Var var, Gathered g) const {
+  void gather_pop(const Pop& p, Var var, Gathered g, bool at_last_step_start = false) const {
     const T* src = nullptr;
+    const bool start = at_last_step_start && p.v_start.size() == p.v.size();
+    const T* v_src = start ? p.v_start.data() : p.v.data();
     switch (var) {
-      case Var::V: src = p.v.data(); break;
-      case Var::S: src = p.s.data(); break;
-      case Var::X: src = p.x.data(); break;
+      case Var::V: src = v_src; break;
+      case Var::S: src = start ? p.s_start.data() : p.s.data(); break;
+      case Var::X: src = start ? p.x_start.data() : p.x.data(); break;
       case Var::SIn: src = p.s_in.data(); break;
       case Var::IExt: src = p.in.data(); break;
       case Var::Spike: {
         const kernels::ParamRef<T> th{p.v_th.data(), p.v_th.size() == 1 ? 0 : 1};
-        const T* v = p.v.data();
+        const T* v = v_src;
         emit(p.n, [v, th](std::int64_t i) { return kernels::qif_spikes(v[i], th[i]) ? T(1) : T(0); }, g);
         return;
       }

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../kernels/fused_step.hpp"
@@ -133,6 +134,13 @@ class CudaEngine final : public Engine {
     QIFSIM_CUDA_TRY(cudaMemcpyAsync(forward_staging_.data(), output_values(output_),
                                     static_cast<std::size_t>(out_width_) * sizeof(T),
                                     cudaMemcpyDeviceToHost, st));
+    for (Pop& p : pops_) {  // the state at the step's start, for get_var after forward
+      for (auto [from, to] : {std::pair<DeviceBuffer<T>*, DeviceBuffer<T>*>{&p.v, &p.v_start}, {&p.s, &p.s_start},
+                              {&p.x, &p.x_start}}) {
+        if (to->size() != from->size()) *to = DeviceBuffer<T>(from->size());
+        QIFSIM_CUDA_TRY(cudaMemcpyAsync(to->data(), from->data(), from->bytes(), cudaMemcpyDeviceToDevice, st));
+      }
+    }
     enqueue_update(ctrl, buffers, {});
     QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
     for (std::int64_t j = 0; j < out_width_; ++j) y[j] = static_cast<double>(forward_staging_.data()[j]);
@@ -140,7 +148,7 @@ class CudaEngine final : public Engine {
 
   void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override;
 
-  std::vector<double> get_var(int node, Var var) const override {
+  std::vector<double> get_var(int node, Var var, bool at_last_step_start) const override {
     const cudaStream_t st = compute_.get();
     const Slot slot = slots_[static_cast<std::size_t>(node)];
     if (!slot.pop) {
@@ -155,14 +163,16 @@ class CudaEngine final : public Engine {
       const auto values = download(buf.data(), buf.size(), st);
       for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(values[values.size() == 1 ? 0 : i]);
     };
+    const bool start = at_last_step_start && p.v_start.size() == p.v.size();
+    const DeviceBuffer<T>& v_now = start ? p.v_start : p.v;
     switch (var) {
-      case Var::V: expand(p.v); break;
-      case Var::S: expand(p.s); break;
-      case Var::X: expand(p.x); break;
+      case Var::V: expand(v_now); break;
+      case Var::S: expand(start ? p.s_start : p.s); break;
+      case Var::X: expand(start ? p.x_start : p.x); break;
       case Var::SIn: expand(p.s_in); break;
       case Var::IExt: expand(p.in); break;
       case Var::Spike: {
-        const auto v = download(p.v.data(), n, st);
+        const auto v = download(v_now.data(), n, st);
         const auto th = download(p.param(Var::VThreshold).data(), p.param(Var::VThreshold).size(), st);
         for (std::size_t i = 0; i < n; ++i) out[i] = v[i] >= th[th.size() == 1 ? 0 : i] ? 1.0 : 0.0;
         break;
@@ -227,6 +237,7 @@ class CudaEngine final : public Engine {
     bool out_is_v = false;
     int grid = 1;
     DeviceBuffer<T> J, v, s, x, in, s_in;
+    DeviceBuffer<T> v_start, s_start, x_start;  // the state at the start of the last forward()
     std::array<DeviceBuffer<T>, 8> params;  // eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x
     DeviceBuffer<double> partials;          // kMaxRecordSlots x grid (x the fused grid if larger)
     DeviceBuffer<unsigned int> blocks_done;

@@ -76,13 +76,17 @@ inline bool stop_requested(const RunPlan& plan, std::int64_t t) {
 class Engine {
  public:
   virtual ~Engine() = default;
-  /// One step; y receives the output (output width values).
+  /// One step; y receives the output (output width values). Keeps the state at the step's
+  /// start for get_var(..., at_last_step_start = true).
   virtual void forward(const double* x, double* y) = 0;
   /// Steps carry.next_step .. plan.steps - 1 (or until a stop request), recording into
   /// obs; accumulators and the position live in `carry`, which is written back on return
   /// and on failure.
   virtual void run(const RunPlan& plan, Observer& obs, RunCarry& carry) = 0;
-  virtual std::vector<double> get_var(int node, Var var) const = 0;
+  /// A variable's values now (the state the next step starts from), or, with
+  /// `at_last_step_start`, the state (v, s, x, spike) at the start of the step the last
+  /// forward() took (RectiPy's visible state of a spiking node; valid after a forward()).
+  virtual std::vector<double> get_var(int node, Var var, bool at_last_step_start = false) const = 0;
   virtual void set_var(int node, Var var, const std::vector<double>& values) = 0;
   /// Initial state of every node.
   virtual void reset() = 0;

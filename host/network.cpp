@@ -124,6 +124,7 @@ void Network::compile() {
   backend_ = chosen;
   step_ = 0;
   carry_.reset();
+  show_step_start_ = false;
 }
 
 void Network::require_compiled(const char* what) const {
@@ -179,15 +180,27 @@ void Network::forward(const double* x, double* y) {
   require_compiled("forward");
   engine_->forward(x, y);
   ++step_;
+  show_step_start_ = true;
 }
 
 std::vector<double> Network::get_var(const std::string& node, const std::string& var) const {
   const Call call(*this, "Network::get_var");
-  const int i = graph_->require(node, "get_var");
+  return read_var(node, var, show_step_start_, "get_var");
+}
+
+std::vector<double> Network::next_state(const std::string& node, const std::string& var) const {
+  const Call call(*this, "Network::next_state");
+  return read_var(node, var, false, "next_state");
+}
+
+std::vector<double> Network::read_var(const std::string& node, const std::string& var, bool step_start,
+                                      const char* call) const {
+  const int i = graph_->require(node, call);
   const Node& n = graph_->nodes[static_cast<std::size_t>(i)];
   const Var v = detail::parse_var(n, var);
-  detail::require_host_bytes(static_cast<double>(n.size) * sizeof(double),
-                             "get_var('" + node + "', '" + var + "'): a copy of its " + std::to_string(n.size) + " values");
+  detail::require_host_bytes(static_cast<double>(n.size) * sizeof(double), std::string(call) + "('" + node + "', '" +
+                                                                               var + "'): a copy of its " +
+                                                                               std::to_string(n.size) + " values");
   if (!engine_) {
     // Before compile: initial state and parameters from the description.
     if (detail::is_parameter(v) || v == Var::V || v == Var::S || v == Var::X) {
@@ -197,9 +210,10 @@ std::vector<double> Network::get_var(const std::string& node, const std::string&
       for (std::int64_t j = 0; j < n.size; ++j) out[static_cast<std::size_t>(j)] = p.at(j);
       return out;
     }
-    require_compiled("get_var");
+    require_compiled(call);
   }
-  return engine_->get_var(i, v);
+  const bool state = v == Var::V || v == Var::S || v == Var::X || v == Var::Spike;
+  return engine_->get_var(i, v, step_start && state);
 }
 
 std::vector<std::string> Network::var_names(const std::string& node) const {
@@ -237,6 +251,7 @@ void Network::set_var(const std::string& node, const std::string& var, const std
     return;
   }
   if (engine_) engine_->set_var(i, v, values);
+  if (state) show_step_start_ = false;  // get_var shows the state the next step starts from
 }
 
 void Network::reset() {
@@ -245,6 +260,7 @@ void Network::reset() {
   engine_->reset();
   step_ = 0;
   carry_.reset();
+  show_step_start_ = false;
 }
 
 void Network::reset(const std::vector<VarValue>& state) {
@@ -446,6 +462,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   into.prepare(remaining_samples, engine_->staging_bytes(plan));
   // ---- Run. ----
   carry_.reset();  // whatever happens now, the old interrupted run is gone
+  show_step_start_ = false;
   detail::ProgressReporter progress(options.progress, steps);
   plan.progress = &progress;
   try {

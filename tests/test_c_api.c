@@ -119,8 +119,11 @@ static void test_arrays(void) {
     OK(qifsim_forward(sim, I + t * N, y));
     EXPECT(fabs(y[0] - s_ref[t * N]) < 1e-12, "forward out at %d", t);
   }
-  OK(qifsim_get_var(sim, "qif", "v", vv, N, &nv));
+  OK(qifsim_get_next_state(sim, "qif", "v", vv, N, &nv));
   EXPECT(nv == N && fabs(vv[1] - v_ref[5 * N + 1]) < 1e-12, "v after 5 steps");
+  /* As in RectiPy, get_var after forward shows the state at the start of the step taken. */
+  OK(qifsim_get_var(sim, "qif", "v", vv, N, &nv));
+  EXPECT(nv == N && fabs(vv[1] - v_ref[4 * N + 1]) < 1e-12, "v at the start of step 4");
   free(v), free(out), free(v_want), free(out_want), free(steps);
   qifsim_destroy(sim);
 }
@@ -206,6 +209,43 @@ static void test_errors(void) {
   EXPECT(strcmp(qifsim_status_name(QIFSIM_ERR_CONFIG), "config error") == 0, "status name");
   qifsim_destroy(sim);
   qifsim_destroy(NULL);
+}
+
+/* The seed tutorial's manual loop from C: qifsim_forward, then qifsim_get_var, records
+ * exactly what qifsim_run records at the same steps (sampling 1): as in RectiPy, get_var
+ * after forward shows the state at the start of the step just taken. */
+static void test_manual(void) {
+  enum { N = 3, T = 4000 };
+  const double J[N * N] = {0.0, 9.0, 4.0, 7.0, 0.0, 5.0, 6.0, 8.0, 0.0};
+  qifsim_sim* sim = NULL;
+  OK(qifsim_create(1e-3, "cpu", "float64", &sim));
+  OK(qifsim_add_population(sim, "qif", N, J, 0));
+  OK(qifsim_compile(sim));
+  double* inputs = (double*)malloc(sizeof(double) * T * N);
+  double* out_loop = (double*)malloc(sizeof(double) * T * N);
+  double* v_loop = (double*)malloc(sizeof(double) * T * N);
+  for (int i = 0; i < T * N; ++i) inputs[i] = 30.0 + (double)(i % N);
+  int64_t count = 0;
+  for (int t = 0; t < T; ++t) {
+    OK(qifsim_forward(sim, inputs + t * N, out_loop + t * N));
+    OK(qifsim_get_var(sim, "qif", "v", v_loop + t * N, N, &count));
+  }
+  OK(qifsim_reset(sim));
+  OK(qifsim_set_sampling(sim, 1, 0));
+  OK(qifsim_add_record_var(sim, "qif", "v", 0));
+  OK(qifsim_run(sim, inputs, T, N));
+  double* out_run = (double*)malloc(sizeof(double) * T * N);
+  double* v_run = (double*)malloc(sizeof(double) * T * N);
+  OK(qifsim_copy_series(sim, "out", out_run, T * N));
+  OK(qifsim_copy_series(sim, "qif.v", v_run, T * N));
+  int spikes = 0;
+  for (int i = 0; i < T * N; ++i) spikes += v_loop[i] > 99.0;
+  EXPECT(spikes > 20, "only %d spikes: the comparison would not cover resets", spikes);
+  EXPECT(memcmp(out_loop, out_run, sizeof(double) * T * N) == 0, "manual out differs from run()'s");
+  EXPECT(memcmp(v_loop, v_run, sizeof(double) * T * N) == 0, "manual v differs from run()'s by up to %g",
+         max_abs_diff(v_loop, v_run, T * N));
+  free(inputs), free(out_loop), free(v_loop), free(out_run), free(v_run);
+  qifsim_destroy(sim);
 }
 
 /* Sizes that do not match the network, or overflow, are refused before the caller's buffer
@@ -352,6 +392,7 @@ int main(int argc, char** argv) {
   if (!strcmp(which, "all") || !strcmp(which, "arrays")) test_arrays();
   if (!strcmp(which, "all") || !strcmp(which, "config")) test_config(tmp);
   if (!strcmp(which, "all") || !strcmp(which, "errors")) test_errors();
+  if (!strcmp(which, "all") || !strcmp(which, "manual")) test_manual();
   if (!strcmp(which, "all") || !strcmp(which, "sizes")) test_sizes();
   if (!strcmp(which, "all") || !strcmp(which, "threads")) test_threads();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);

@@ -384,7 +384,7 @@ TEST(Generators, ConfigWeightGenerators) {
       s[static_cast<std::size_t>(j)] = 1.0;
       cfg.network.set_var("p", "s", s);
       cfg.network.forward(std::vector<double>(static_cast<std::size_t>(n), 0.0));
-      const std::vector<double> v = cfg.network.get_var("p", "v");
+      const std::vector<double> v = cfg.network.next_state("p", "v");
       for (int i = 0; i < n; ++i) J(i, j) = v[static_cast<std::size_t>(i)];
     }
     return J;

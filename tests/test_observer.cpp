@@ -271,8 +271,9 @@ TEST(ObserverManual, SeedLoopStoresWhatItIsGiven) {
   std::vector<double> out_given, v_given, v_mean_given;
   std::vector<std::int64_t> steps;
   for (std::int64_t step = 0; step < T; ++step) {
+    const std::vector<double> v_start = pop.v;  // the reference's state at the step's start
     const std::vector<double> y = net.forward(x);
-    const std::vector<double> v = net.get_var("qif", "v");
+    const std::vector<double> v = net.get_var("qif", "v");  // as RectiPy: v at the step's start
     obs.record(step, y, 0.0, {v});
     obs_mean.record(step, y, 0.0, {v});  // N values for a mean variable: averaged by record()
     out_given.insert(out_given.end(), y.begin(), y.end());
@@ -284,7 +285,8 @@ TEST(ObserverManual, SeedLoopStoresWhatItIsGiven) {
     // The engine follows the spec while we are at it.
     const std::vector<double> y_ref = pop.step(x, kDt);
     ASSERT_TRUE(qtest::expect_rel(y, y_ref, kTol)) << "step " << step;
-    ASSERT_TRUE(qtest::expect_rel(v, pop.v, kTol)) << "step " << step;
+    ASSERT_TRUE(qtest::expect_rel(v, v_start, kTol)) << "step " << step;
+    ASSERT_TRUE(qtest::expect_rel(net.next_state("qif", "v"), pop.v, kTol)) << "step " << step;
   }
   EXPECT_GT(pop.spikes_total, 50);
   EXPECT_EQ(obs.samples(), T);
@@ -297,17 +299,56 @@ TEST(ObserverManual, SeedLoopStoresWhatItIsGiven) {
   ASSERT_EQ(rsv.size(), 1u);
   EXPECT_EQ(rsv[0], "qif.v");
 
-  // The seed's second part: net.run(inp, record_vars=[("qif","v",True)]) after a reset
-  // gives the same output as the loop; its v is the state at the step's start, i.e. the
-  // loop's v of the previous step.
+  // The seed's second part: net.run(inp, record_vars=...) after a reset records exactly
+  // what the loop recorded, bit for bit: the output and v of each sample are at the
+  // sampled step's start in both.
   net.reset();
   qifsim::RunOptions opt = qtest::quiet_options();
-  opt.record_vars = {{"qif", "v", true}};
+  opt.record_vars = {{"qif", "v", false}};
   const qifsim::Observer run_obs = net.run(qifsim::Matrix(T, n, 15.0), opt);
-  EXPECT_TRUE(expect_matrix_close(run_obs.to_matrix("out"), T, n, out_given, 1e-12, 1e-12));
-  std::vector<double> v_start{-2.0};
-  v_start.insert(v_start.end(), v_mean_given.begin(), v_mean_given.end() - 1);
-  EXPECT_TRUE(expect_matrix_close(run_obs.to_matrix("qif.v"), T, 1, v_start, 1e-12, 1e-12));
+  EXPECT_TRUE(expect_steps(run_obs.steps(), steps));
+  EXPECT_TRUE(expect_matrix_close(run_obs.to_matrix("out"), T, n, out_given, 0.0, 0.0));
+  EXPECT_TRUE(expect_matrix_close(run_obs.to_matrix("qif.v"), T, n, v_given, 0.0, 0.0));
+  net.reset();
+  opt.record_vars = {{"qif", "v", true}};
+  const qifsim::Observer run_mean = net.run(qifsim::Matrix(T, n, 15.0), opt);
+  EXPECT_TRUE(expect_matrix_close(run_mean.to_matrix("qif.v"), T, 1, v_mean_given, 1e-14, 1e-14));
+  // After run(), get_var shows the state the next step starts from.
+  EXPECT_EQ(net.get_var("qif", "v"), net.next_state("qif", "v"));
+}
+
+TEST(ObserverManual, GetVarAfterForwardShowsTheStepStartAndSetVarActsOnTheNextStep) {
+  // Two uncoupled neurons, v0 = -2, eta = -5, I = 15, dt = 1e-3: while no neuron spikes,
+  // v(t+1) = v(t) + dt (v(t)^2 + 10), so v(1) = -1.986, v(2) = -1.972055804 (RectiPy 0.12.2
+  // prints -2, -1.986, -1.972056, -1.958167 for get_var after the first four forward calls
+  // of the tutorial's network, whose s is 0 until the first spike).
+  ref::QifParams p = ref::QifParams::defaults(2);
+  qifsim::Network net = build(p);
+  const std::vector<double> x(2, 15.0);
+  EXPECT_EQ(net.get_var("qif", "v"), (std::vector<double>{-2.0, -2.0}));  // before any forward
+  std::vector<double> seen;
+  double v = -2.0;
+  for (int t = 0; t < 4; ++t) {
+    net.forward(x);
+    seen.push_back(net.get_var("qif", "v")[0]);
+    EXPECT_EQ(net.get_var("qif", "v")[0], v) << "step " << t;  // v(t), bit for bit
+    v = v + kDt * (v * v + (-5.0 + 15.0));
+    EXPECT_EQ(net.next_state("qif", "v")[0], v) << "step " << t;  // v(t + 1)
+  }
+  const std::vector<double> rectipy = {-2.0, -1.986, -1.972056, -1.958167};
+  for (std::size_t t = 0; t < 4; ++t) EXPECT_NEAR(seen[t], rectipy[t], 5e-7) << "step " << t;
+  // set_var between forward calls: the next step starts from the new value, and get_var
+  // shows it until the next forward.
+  net.set_var("qif", "v", {1.5});
+  EXPECT_EQ(net.get_var("qif", "v"), (std::vector<double>{1.5, 1.5}));
+  net.forward(x);
+  EXPECT_EQ(net.get_var("qif", "v")[1], 1.5);
+  EXPECT_EQ(net.next_state("qif", "v")[1], 1.5 + kDt * (1.5 * 1.5 + 10.0));
+  // A parameter set between forward calls leaves the view of the state as it was.
+  net.set_var("qif", "eta", {-4.0});
+  EXPECT_EQ(net.get_var("qif", "v")[1], 1.5);
+  net.reset();
+  EXPECT_EQ(net.get_var("qif", "v"), (std::vector<double>{-2.0, -2.0}));
 }
 
 TEST(ObserverManual, WidthsFixedByTheFirstSample) {

@@ -167,7 +167,8 @@ TEST_P(Parity, ForwardStepByStep) {
   std::vector<double> y2(static_cast<std::size_t>(n));
   for (std::int64_t t = 0; t < T; ++t) {
     const std::vector<double> x = qtest::row_of(inputs, t);
-    ASSERT_TRUE(expect_rel(net.get_var("qif", "spike"), pop.spike(), kTol)) << "spike before step " << t;
+    ASSERT_TRUE(expect_rel(net.next_state("qif", "spike"), pop.spike(), kTol)) << "spike before step " << t;
+    const std::vector<double> v_start = pop.v, s_start = pop.s, spike_start = pop.spike();
     const std::vector<double> y_ref = pop.step(x, kDt);
     std::vector<double> y;
     if (t % 2 == 0) {
@@ -177,8 +178,12 @@ TEST_P(Parity, ForwardStepByStep) {
       y = y2;
     }
     ASSERT_TRUE(expect_rel(y, y_ref, kTol)) << "output of step " << t;
-    ASSERT_TRUE(expect_rel(net.get_var("qif", "v"), pop.v, kTol)) << "v after step " << t;
-    ASSERT_TRUE(expect_rel(net.get_var("qif", "s"), pop.s, kTol)) << "s after step " << t;
+    ASSERT_TRUE(expect_rel(net.next_state("qif", "v"), pop.v, kTol)) << "v after step " << t;
+    ASSERT_TRUE(expect_rel(net.next_state("qif", "s"), pop.s, kTol)) << "s after step " << t;
+    // RectiPy's view after forward: the state at the start of the step just taken.
+    ASSERT_TRUE(expect_rel(net.get_var("qif", "v"), v_start, kTol)) << "v at the start of step " << t;
+    ASSERT_TRUE(expect_rel(net.get_var("qif", "s"), s_start, kTol)) << "s at the start of step " << t;
+    ASSERT_TRUE(expect_rel(net.get_var("qif", "spike"), spike_start, kTol)) << "spike of step " << t;
     ASSERT_TRUE(expect_rel(net.get_var("qif", "s_in"), pop.s_in, kTol)) << "s_in of step " << t;
     ASSERT_TRUE(expect_rel(net.get_var("qif", "I_ext"), pop.I_ext, kTol)) << "I_ext of step " << t;
     ASSERT_EQ(net.step_count(), t + 1);
@@ -260,7 +265,7 @@ TEST_P(Parity, SetGetResetRoundTrips) {
     const std::vector<double> x = qtest::row_of(inputs, t);
     const std::vector<double> y_ref = pop.step(x, kDt);
     ASSERT_TRUE(expect_rel(net.forward(x), y_ref, kTol)) << "step " << t;
-    ASSERT_TRUE(expect_rel(net.get_var("qif", "v"), pop.v, kTol)) << "v after step " << t;
+    ASSERT_TRUE(expect_rel(net.next_state("qif", "v"), pop.v, kTol)) << "v after step " << t;
   }
 }
 
@@ -281,8 +286,9 @@ TEST_P(Parity, AdaptationStateRoundTrip) {
   const std::vector<double> in(n, 30.0);
   pop.step(in, kDt);
   net.forward(in);
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "x"), pop.x, kTol));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "v"), pop.v, kTol));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "x"), pop.x, kTol));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "v"), pop.v, kTol));
+  EXPECT_TRUE(qtest::expect_identical(net.get_var("qif", "x"), x_new));  // the step's start
   net.reset();
   EXPECT_TRUE(qtest::expect_identical(net.get_var("qif", "x"), p.x0));
 }
@@ -313,18 +319,23 @@ TEST(ParityHand, TwoNeuronsTwoSteps) {
   //   output = s at start = (0.5, 0)
   auto y = net.forward({1.0, 2.0});
   EXPECT_TRUE(expect_rel(y, {0.5, 0.0}, 1e-12));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "v"), {1078.7, -100.0}, 1e-12));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "s"), {0.45, 1.0}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "v"), {1078.7, -100.0}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "s"), {0.45, 1.0}, 1e-12));
   EXPECT_TRUE(expect_rel(net.get_var("qif", "s_in"), {0.0, 1.5}, 1e-12));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "spike"), {1.0, 0.0}, 0.0));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "spike"), {1.0, 0.0}, 0.0));
+  // get_var after forward, as RectiPy: the state at the start of step 0.
+  EXPECT_TRUE(expect_rel(net.get_var("qif", "v"), {99.0, 101.0}, 0.0));
+  EXPECT_TRUE(expect_rel(net.get_var("qif", "s"), {0.5, 0.0}, 0.0));
+  EXPECT_TRUE(expect_rel(net.get_var("qif", "spike"), {0.0, 1.0}, 0.0));
   // Step 1: spike = (1, 0); s_in = (2*1, 3*0.45) = (2, 1.35)
   //   v0 -> reset -100
   //   v1' = -100 + 0.1*(10000 - 5 + 2 + 1.35) = -100 + 999.835 = 899.835
   //   s' = (0.45 - 0.045 + 1, 1 - 0.1) = (1.405, 0.9)
   y = net.forward({1.0, 2.0});
   EXPECT_TRUE(expect_rel(y, {0.45, 1.0}, 1e-12));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "v"), {-100.0, 899.835}, 1e-12));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "s"), {1.405, 0.9}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "v"), {-100.0, 899.835}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "s"), {1.405, 0.9}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.get_var("qif", "v"), {1078.7, -100.0}, 1e-12));  // start of step 1
   EXPECT_TRUE(expect_rel(net.get_var("qif", "s_in"), {2.0, 1.35}, 1e-12));
   EXPECT_TRUE(expect_rel(net.get_var("qif", "I_ext"), {1.0, 2.0}, 1e-12));
 }
@@ -347,13 +358,15 @@ TEST(ParityHand, AdaptationOneStep) {
   net.add_population("qif", p);
   net.compile();
   net.forward({10.0});
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "v"), {-100.0}, 1e-12));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "s"), {1.0}, 1e-12));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "x"), {2.495}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "v"), {-100.0}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "s"), {1.0}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "x"), {2.495}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.get_var("qif", "x"), {2.0}, 0.0));  // the step's start
   net.forward({10.0});
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "v"), {0.02505}, 1e-10));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "x"), {2.4887625}, 1e-12));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "s"), {0.99}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "v"), {0.02505}, 1e-10));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "x"), {2.4887625}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "s"), {0.99}, 1e-12));
+  EXPECT_TRUE(expect_rel(net.get_var("qif", "x"), {2.495}, 1e-12));
 }
 
 }  // namespace

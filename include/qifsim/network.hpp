@@ -176,13 +176,22 @@ class Network {
   /// The same without allocation: x has input_width() values, y receives output_width().
   void forward(const double* x, double* y);
 
-  /// Current value of a variable. Populations: state "v", "s", "x" (adaptation), "spike"
-  /// (v >= threshold now), last step's "s_in" and "I_ext", and parameters ("eta", "tau",
-  /// "k", "tau_s", "v_threshold", "v_reset", "alpha", "tau_x"). Function nodes: "in", "out".
+  /// A variable's values as RectiPy shows them. Populations: state "v", "s", "x"
+  /// (adaptation), "spike" (v >= threshold), last step's "s_in" and "I_ext", and parameters
+  /// ("eta", "tau", "k", "tau_s", "v_threshold", "v_reset", "alpha", "tau_x"). Function
+  /// nodes: "in", "out". After forward(x_t), the state of a population (v, s, x, spike) is
+  /// the state at the start of step t: the instant of the output forward() returned, so
+  /// `obs.record(t, net.forward(x), 0.0, {net.get_var("qif", "v")})` records what run()
+  /// records at step t. Before any forward(), and after run(), reset(), set_var() of a state
+  /// variable or load_checkpoint(), it is the current state (what next_state() returns).
   std::vector<double> get_var(const std::string& node, const std::string& var) const;
+  /// A variable's values now: for a population's state, the state the next step starts
+  /// from, whatever the last call was (get_var() otherwise).
+  std::vector<double> next_state(const std::string& node, const std::string& var) const;
   /// The variable names get_var() takes for `node` (state, per-step values, parameters).
   std::vector<std::string> var_names(const std::string& node) const;
-  /// Set a state variable ("v", "s", "x") or a parameter; 1 value (all units) or one per unit.
+  /// Set a state variable ("v", "s", "x") or a parameter; 1 value (all units) or one per
+  /// unit. The next step starts from (or with) the new values.
   void set_var(const std::string& node, const std::string& var, const std::vector<double>& values);
   /// Back to the initial state (v0, s0, x0) at step 0.
   void reset();
@@ -211,6 +220,8 @@ class Network {
  private:
   class Call;  // holds owner_ for the duration of a public call
   void require_compiled(const char* what) const;
+  std::vector<double> read_var(const std::string& node, const std::string& var, bool step_start,
+                               const char* call) const;
   void run_impl(detail::RowSource& inputs, detail::RowSource* targets, const std::string& loss,
                 const RunOptions& options, Observer& into, double* mean_loss);
 
@@ -221,6 +232,8 @@ class Network {
   std::unique_ptr<detail::Graph> graph_;
   std::unique_ptr<detail::Engine> engine_;
   std::int64_t step_ = 0;
+  // get_var() shows the state at the start of the last forward()'s step (RectiPy's view).
+  bool show_step_start_ = false;
   // An interrupted run: its position and window sums, and what it ran with.
   std::unique_ptr<detail::RunCarry> carry_;
   std::int64_t carry_steps_ = 0;     // rows of the interrupted run's inputs

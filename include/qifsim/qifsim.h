@@ -115,9 +115,14 @@ QIFSIM_C_API int qifsim_config_steps(const qifsim_sim* sim, int64_t* steps);
 QIFSIM_C_API int qifsim_forward(qifsim_sim* sim, const double* x, double* y);
 /** Copy a variable (v, s, x, spike, s_in, I_ext, parameters; in/out of function nodes) into
  *  out (capacity values); *count receives the number of values (may be NULL). With out =
- *  NULL and capacity = 0 it only reports the count. */
+ *  NULL and capacity = 0 it only reports the count. As in RectiPy, after qifsim_forward the
+ *  state of a population (v, s, x, spike) is the state at the start of the step just taken,
+ *  the instant of the output qifsim_forward returned; otherwise it is the current state. */
 QIFSIM_C_API int qifsim_get_var(const qifsim_sim* sim, const char* node, const char* var, double* out,
                                 int64_t capacity, int64_t* count);
+/** The same, always the state now: the state the next step starts from. */
+QIFSIM_C_API int qifsim_get_next_state(const qifsim_sim* sim, const char* node, const char* var, double* out,
+                                       int64_t capacity, int64_t* count);
 /** Set a state variable (v, s, x) or a parameter: count = 1 (all units) or the node's size. */
 QIFSIM_C_API int qifsim_set_var(qifsim_sim* sim, const char* node, const char* var, const double* values,
                                 int64_t count);

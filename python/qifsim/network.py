@@ -212,12 +212,24 @@ class Network:
     __call__ = forward
 
     def get_var(self, node: str, var: str) -> np.ndarray:
-        """A copy of a variable's current values: state ``v``, ``s``, ``x``, ``spike``, last
-        step's ``s_in`` and ``I_ext``, parameters; ``in``/``out`` of function nodes."""
+        """A copy of a variable's values: state ``v``, ``s``, ``x``, ``spike``, last step's
+        ``s_in`` and ``I_ext``, parameters; ``in``/``out`` of function nodes.
+
+        As in RectiPy, after ``forward(x_t)`` a population's state is the state at the start
+        of step t, the instant of the output ``forward`` returned: a loop of ``forward`` and
+        ``obs.record(t, out, 0.0, [net.get_var(...)])`` records what ``run`` records. Before
+        any ``forward``, and after ``run``, ``reset`` or ``set_var`` of a state variable, it is
+        the current state (``next_state``)."""
         return self._core.get_var(node, var_name(var))
 
+    def next_state(self, node: str, var: str) -> np.ndarray:
+        """A copy of a variable's values now: a population's state is the state the next step
+        starts from, whatever the last call was."""
+        return self._core.next_state(node, var_name(var))
+
     def set_var(self, node: str, var: str, val) -> None:
-        """Set a state variable (``v``, ``s``, ``x``) or a parameter: a scalar or one value per unit."""
+        """Set a state variable (``v``, ``s``, ``x``) or a parameter: a scalar or one value per
+        unit. The next step starts from (or with) the new values."""
         self._core.set_var(node, var_name(var), _vector(val, f"set_var('{node}', '{var}')"))
 
     def reset(self, state: Optional[dict] = None) -> None:

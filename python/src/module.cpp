@@ -420,7 +420,12 @@ NB_MODULE(_qifsim, m) {
           "get_var", [](const Network& net, const std::string& node, const std::string& var) {
             return to_numpy(net.get_var(node, var));
           },
-          "node"_a, "var"_a)
+          "node"_a, "var"_a, "RectiPy's view: after forward(x_t), a population's state at the start of step t.")
+      .def(
+          "next_state", [](const Network& net, const std::string& node, const std::string& var) {
+            return to_numpy(net.next_state(node, var));
+          },
+          "node"_a, "var"_a, "The state the next step starts from.")
       .def(
           "set_var",
           [](Network& net, const std::string& node, const std::string& var, const In1& values) {
