@@ -11,10 +11,10 @@ namespace qifsim::kernels {
 namespace {
 
 static_assert(kFusedStepBlock % 32 == 0 && kFusedStepBlock <= 1024, "a block is whole warps");
-// At least 12 resident blocks per SM (<= 40 registers per thread; ptxas reports ~50 bytes
-// of float64 spills): on an H100 (132 SMs) 1584 blocks, so a population of up to 1584
-// neurons takes its step in one wave.
-constexpr int kFusedMinBlocks = 12;
+// At least 8 resident blocks per SM (<= 64 registers per thread: 12 capped them at 40 and
+// float64 spilled 52-92 bytes): on a 132-SM H100 or H200, 1056 blocks, so a population of
+// up to 1056 neurons takes its step in one wave.
+constexpr int kFusedMinBlocks = 8;
 
 // Block b handles neurons b, b + gridDim.x, ...: the whole block sums row i of J against s,
 // then thread 0 steps neuron i. Every block reads all of s at the step's start and writes
@@ -39,15 +39,19 @@ __global__ void __launch_bounds__(kFusedStepBlock, kFusedMinBlocks) fused_step_k
   for (int k = 0; k < kMaxRecordSlots; ++k) local[k] = 0.0;
 
   for (std::int64_t i = blockIdx.x; i < a.n; i += gridDim.x) {
+    // Neuron i's state, parameters and input are loaded first: their latency hides behind
+    // the row dot instead of following it.
+    LoadedNeuron<T> n{};
+    if (threadIdx.x == 0) n = load_neuron<T, Adapt>(a, w, i, s_from);
     const T s_in = block_row_dot(f.J + i * a.n, s_from, a.n, warp_sums);
     if (threadIdx.x == 0) {
       f.s_in_out[i] = s_in;
-      neuron_step<T, Adapt>(a, w, i, s_from, s_to, s_in, local);
+      neuron_step<T, Adapt>(a, w, i, n, s_to, s_in, local);
     }
   }
 
   const bool means = w.sample && a.rec.means > 0;  // uniform over the grid
-  if (means) write_block_means(a, local, scratch);
+  if (means) write_thread0_means(a, local);  // only thread 0 stepped neurons
   if (!last_block_to_arrive(a.blocks_done)) return;
   if (means) {
     int m = 0;

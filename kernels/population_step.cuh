@@ -3,6 +3,8 @@
 // row-block kernel) and the fused kernel (J s computed in the same launch).
 #pragma once
 
+#include <cuda/atomic>
+
 #include <cstdint>
 
 #include "block_reduce.cuh"
@@ -44,16 +46,58 @@ __device__ inline T record_value(RecordValue which, T v, T s, T x, T s_in, T in,
   }
 }
 
-/// Neuron i's whole step: input bookkeeping, the output window sum, recording of the values
-/// at the step's start (means into `local`), then the Euler update and reset. s is read from
-/// `s_from` and written to `s_to` (the same array, or two buffers for the fused kernel).
+/// One value standing in for a parameter array (what load_neuron read for neuron i).
+template <class T>
+struct LoadedValue {
+  T value;
+  __device__ T operator[](long) const { return value; }
+};
+
+/// The parameters of one neuron, loaded (qif_step indexes them like QifParamRefs).
+template <class T>
+struct LoadedParams {
+  LoadedValue<T> eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x;
+};
+
+/// Everything neuron i's step reads, loaded in one place so that a kernel can issue the loads
+/// early (the fused kernel issues them before its row dot, which then hides their latency).
+template <class T>
+struct LoadedNeuron {
+  T v, s, x, input;
+  LoadedParams<T> p;
+};
+
+template <class T, bool Adapt>
+__device__ inline LoadedNeuron<T> load_neuron(const QifStepArgs<T>& a, const StepView<T>& w, std::int64_t i,
+                                              const T* s_from) {
+  const long j = static_cast<long>(i);
+  LoadedNeuron<T> n;
+  n.v = a.v[i];
+  n.s = s_from[i];
+  n.x = Adapt ? a.x[i] : T(0);
+  n.input = w.in[i];
+  n.p.eta.value = a.p.eta[j];
+  n.p.tau.value = a.p.tau[j];
+  n.p.k.value = a.p.k[j];
+  n.p.tau_s.value = a.p.tau_s[j];
+  n.p.v_th.value = a.p.v_th[j];
+  n.p.v_reset.value = a.p.v_reset[j];
+  n.p.alpha.value = Adapt ? a.p.alpha[j] : T(0);
+  n.p.tau_x.value = Adapt ? a.p.tau_x[j] : T(1);
+  return n;
+}
+
+/// Neuron i's whole step from its loaded values: input bookkeeping, the output window sum,
+/// recording of the values at the step's start (means into `local`), then the Euler update
+/// and reset. s is written to `s_to` (the array it was read from, or the fused kernel's
+/// second buffer).
 template <class T, bool Adapt>
 __device__ inline void neuron_step(const QifStepArgs<T>& a, const StepView<T>& w, std::int64_t i,
-                                   const T* s_from, T* s_to, T s_in, double* local) {
-  T v = a.v[i];
-  T s = s_from[i];
-  T x = Adapt ? a.x[i] : T(0);
-  const T input = w.in[i];
+                                   const LoadedNeuron<T>& n, T* s_to, T s_in, double* local) {
+  T v = n.v;
+  T s = n.s;
+  T x = n.x;
+  const T input = n.input;
   if (a.in_from_chunk) a.in_store[i] = input;
   if (a.y_sum && w.counts) {  // the network output is this population's v or s now
     double acc = a.y_sum[i] + static_cast<double>(a.out_is_v ? v : s);
@@ -68,7 +112,7 @@ __device__ inline void neuron_step(const QifStepArgs<T>& a, const StepView<T>& w
     for (int k = 0; k < kMaxRecordSlots; ++k) {
       if (k >= a.rec.count) break;
       const RecordSlot slot = a.rec.slot[k];
-      const T value = record_value(slot.value, v, s, x, s_in, input, a.p.v_th[i]);
+      const T value = record_value(slot.value, v, s, x, s_in, input, n.p.v_th.value);
       if (slot.mean) {
         local[k] += static_cast<double>(value);
       } else {
@@ -76,18 +120,21 @@ __device__ inline void neuron_step(const QifStepArgs<T>& a, const StepView<T>& w
       }
     }
   }
-  qif_step<T, Adapt>(v, s, x, input, s_in, a.p, static_cast<long>(i), a.dt);
+  qif_step<T, Adapt>(v, s, x, input, s_in, n.p, 0L, a.dt);
   a.v[i] = v;
   s_to[i] = s;
   if (Adapt) a.x[i] = x;
 }
 
 /// Writes this block's sums of the recorded neuron means into a.partials (mean m of block b
-/// at m * gridDim.x + b). Every thread must call it.
+/// at m * gridDim.x + b). Every thread must call it. The slots are walked with constant
+/// indices, so that `local` stays in registers.
 template <class T>
 __device__ inline void write_block_means(const QifStepArgs<T>& a, const double* local, double* scratch) {
   int m = 0;
-  for (int k = 0; k < a.rec.count; ++k) {
+#pragma unroll
+  for (int k = 0; k < kMaxRecordSlots; ++k) {
+    if (k >= a.rec.count) break;
     if (!a.rec.slot[k].mean) continue;
     const double total = block_sum(local[k], scratch);
     if (threadIdx.x == 0) a.partials[m * gridDim.x + blockIdx.x] = total;
@@ -95,18 +142,52 @@ __device__ inline void write_block_means(const QifStepArgs<T>& a, const double* 
   }
 }
 
+/// The same where only thread 0 of the block holds values (the fused kernel): no block sum.
+template <class T>
+__device__ inline void write_thread0_means(const QifStepArgs<T>& a, const double* local) {
+  if (threadIdx.x != 0) return;
+  int m = 0;
+#pragma unroll
+  for (int k = 0; k < kMaxRecordSlots; ++k) {
+    if (k >= a.rec.count) break;
+    if (!a.rec.slot[k].mean) continue;
+    a.partials[m * gridDim.x + blockIdx.x] = local[k];
+    ++m;
+  }
+}
+
+/// sum_{b < count} partial[b], added in block order (b = 0, 1, ...) by one thread, with
+/// kRowDotBatch loads in flight at a time instead of one dependent load per add. Reads
+/// through L2 (__ldcg): the values were written by other blocks.
+__device__ inline double sum_in_block_order(const double* partial, unsigned int count) {
+  constexpr unsigned int kBatch = 8;
+  double sum = 0.0;
+  unsigned int b = 0;
+  for (; b + kBatch <= count; b += kBatch) {
+    double q[kBatch];
+#pragma unroll
+    for (unsigned int k = 0; k < kBatch; ++k) q[k] = __ldcg(partial + b + k);
+#pragma unroll
+    for (unsigned int k = 0; k < kBatch; ++k) sum += q[k];
+  }
+  for (; b < count; ++b) sum += __ldcg(partial + b);
+  return sum;
+}
+
 /// True in every thread of the last block of the grid to get here; the writes of all other
 /// blocks before their call are visible to it. Every thread must call it; `counter` starts at
-/// 0 and the last block must reset it.
+/// 0 and the last block must reset it. Thread 0 arrives with a device-scope release
+/// (ordering the block's writes, made before the barrier, ahead of the arrival) and only the
+/// last block acquires: no block invalidates its L1 with a full fence.
 __device__ inline bool last_block_to_arrive(unsigned int* counter) {
   __shared__ bool last;
   __syncthreads();  // the block's writes are issued
   if (threadIdx.x == 0) {
-    __threadfence();
-    last = atomicAdd(counter, 1u) == gridDim.x - 1;
+    ::cuda::atomic_ref<unsigned int, ::cuda::thread_scope_device> arrivals(*counter);
+    last = arrivals.fetch_add(1u, ::cuda::memory_order_release) == gridDim.x - 1;
   }
   __syncthreads();
-  if (last) __threadfence();
+  if (last) ::cuda::atomic_thread_fence(::cuda::memory_order_acquire, ::cuda::thread_scope_device);
   return last;
 }
 

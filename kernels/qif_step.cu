@@ -9,7 +9,7 @@ namespace qifsim::kernels {
 namespace {
 
 template <class T, bool Adapt>
-__global__ void __launch_bounds__(kQifStepBlock) qif_step_kernel(QifStepArgs<T> a) {
+__global__ void __launch_bounds__(kQifStepBlock, 3) qif_step_kernel(QifStepArgs<T> a) {
   __shared__ double scratch[kQifStepBlock];
   const std::int64_t t = *a.ctrl.step;
   const StepView<T> w = step_view(a, t);
@@ -21,7 +21,7 @@ __global__ void __launch_bounds__(kQifStepBlock) qif_step_kernel(QifStepArgs<T> 
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < a.n;
        i += stride) {
-    neuron_step<T, Adapt>(a, w, i, a.s, a.s, a.s_in ? a.s_in[i] : T(0), local);
+    neuron_step<T, Adapt>(a, w, i, load_neuron<T, Adapt>(a, w, i, a.s), a.s, a.s_in ? a.s_in[i] : T(0), local);
   }
 
   if (!w.sample || a.rec.means == 0) return;  // uniform over the grid: same t everywhere
@@ -32,9 +32,7 @@ __global__ void __launch_bounds__(kQifStepBlock) qif_step_kernel(QifStepArgs<T> 
   int m = 0;
   for (int k = 0; k < a.rec.count; ++k) {
     if (!a.rec.slot[k].mean) continue;
-    const volatile double* partial = a.partials + m * gridDim.x;
-    double sum = 0.0;
-    for (unsigned int b = 0; b < gridDim.x; ++b) sum += partial[b];
+    const double sum = sum_in_block_order(a.partials + m * gridDim.x, gridDim.x);
     w.row[a.rec.slot[k].offset] = static_cast<T>(sum / static_cast<double>(a.n));
     ++m;
   }

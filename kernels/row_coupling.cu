@@ -9,10 +9,13 @@ namespace qifsim::kernels {
 namespace {
 
 constexpr int kWarps = kRowCouplingBlock / 32;
+// 8 resident blocks per SM leave 64 registers per thread: room for the row dot's batch of
+// loads (at the 32 registers of full occupancy ptxas kept only two elements in flight).
+constexpr int kRowCouplingMinBlocks = 8;
 static_assert(kRowCouplingBlock % 32 == 0 && kWarps <= 32, "a block is whole warps, at most 32");
 
 template <class T>
-__global__ void __launch_bounds__(kRowCouplingBlock) row_coupling_kernel(
+__global__ void __launch_bounds__(kRowCouplingBlock, kRowCouplingMinBlocks) row_coupling_kernel(
     const T* __restrict__ A, const T* __restrict__ x, std::int64_t rows, std::int64_t cols, T* __restrict__ y) {
   __shared__ T warp_sums[kWarps];
   for (std::int64_t r = blockIdx.x; r < rows; r += gridDim.x) {

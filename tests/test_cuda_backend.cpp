@@ -323,6 +323,91 @@ TEST(CudaBackend, FusedStepFloat32MatchesCpuFloat32) {
   compare_float32(qifsim::CudaCoupling::Fused);
 }
 
+// Short enough for compute-sanitizer racecheck (scripts/gpu-check): 300 blocks, 20 steps,
+// every step sampled with neuron means (the last block's reduction) and per-neuron values.
+TEST(CudaBackend, FusedStepRacecheckShortRun) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 300;
+  s.steps = 20;
+  qifsim::Network cpu = make_network(s, Backend::Cpu, Precision::Float64);
+  qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float64);
+  cpu.set_var("qif", "v", {150.0});  // every neuron spikes at step 0: resets and jumps of s
+  gpu.set_var("qif", "v", {150.0});
+  const Matrix x = make_inputs(s, s.n);
+  qifsim::RunOptions o = options(1, 0, false);
+  const qifsim::Observer expected = cpu.run(x, o);
+  o.cuda_coupling = qifsim::CudaCoupling::Fused;
+  EXPECT_TRUE(same_recording(gpu.run(x, o), expected, 1e-12, 1e-12));
+}
+
+// float32 with more blocks than one wave holds (5000 blocks; 8 per SM are resident): blocks
+// of later waves read s from the buffer the first wave did not write. Float32 sums J s in
+// another order than the CPU, so a spike may move by a step: allow 0.1% of them.
+TEST(CudaBackend, FusedStepFloat32ManyWavesMatchesCpuFloat32) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.n = 5000;
+  s.coupling = 0.5;
+  s.steps = 300;
+  qifsim::Network cpu = make_network(s, Backend::Cpu, Precision::Float32);
+  qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float32);
+  cpu.set_var("qif", "v", {60.0});
+  gpu.set_var("qif", "v", {60.0});
+  const Matrix x = make_inputs(s, s.n);
+  qifsim::RunOptions o = options(1, 0, false);
+  o.record_vars = {{"qif", "spike", false}, {"qif", "s", true}};
+  const qifsim::Observer c = cpu.run(x, o);
+  o.cuda_coupling = qifsim::CudaCoupling::Fused;
+  const qifsim::Observer g = gpu.run(x, o);
+  const Matrix cs = c.to_matrix("qif", "spike"), gs = g.to_matrix("qif", "spike");
+  ASSERT_EQ(cs.data.size(), gs.data.size());
+  double spikes = 0.0, moved = 0.0;
+  for (std::size_t i = 0; i < cs.data.size(); ++i) {
+    spikes += cs.data[i];
+    moved += cs.data[i] != gs.data[i] ? 1.0 : 0.0;
+  }
+  EXPECT_GT(spikes, 5000.0);
+  EXPECT_LE(moved, 1e-3 * spikes) << moved << " of " << spikes << " spike entries differ";
+  const Matrix cm = c.to_matrix("qif.s");
+  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif.s"), cm.rows, cm.cols, cm.data, 1e-3, 1e-3));
+}
+
+// More neurons than the fused grid has blocks (32768): blocks loop over neurons. float32 and
+// a uniform J (33000 x 33000 is 4.4 GB in float32; the host holds the float64 graph twice:
+// about 26 GB in all). A few steps from states that spike at once and soon.
+TEST(CudaBackend, FusedStepHugePopulationMoreNeuronsThanBlocks) {
+  REQUIRE_GPU();
+  const std::int64_t n = 33000;
+  auto make = [n](Backend backend) {
+    qifsim::Network net(1e-3, backend, Precision::Float32);
+    qifsim::QifPopulation p;
+    p.n = n;
+    p.weights = Matrix(n, n, 20.0 / static_cast<double>(n));
+    std::vector<double> v0(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) v0[static_cast<std::size_t>(i)] = 60.0 + 80.0 * static_cast<double>(i % 97) / 96.0;
+    p.v0 = v0;
+    net.add_population("qif", p);
+    net.compile();
+    return net;
+  };
+  qifsim::Network cpu = make(Backend::Cpu);
+  qifsim::Network gpu = make(Backend::Cuda);
+  const Matrix x(8, n, 10.0);
+  qifsim::RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  o.record_vars = {{"qif", "spike", false}, {"qif", "v", true}, {"qif", "s_in", true}};
+  const qifsim::Observer c = cpu.run(x, o);
+  o.cuda_coupling = qifsim::CudaCoupling::Fused;
+  const qifsim::Observer g = gpu.run(x, o);
+  const Matrix cs = c.to_matrix("qif.spike");
+  EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif.spike"), cs.rows, cs.cols, cs.data, 0.0, 0.0));
+  for (const char* key : {"qif.v", "qif.s_in"}) {
+    const Matrix cm = c.to_matrix(key);
+    EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix(key), cm.rows, cm.cols, cm.data, 1e-4, 1e-4)) << key;
+  }
+}
+
 // A network the fused step cannot take is refused before anything runs, saying why.
 TEST(CudaBackend, FusedStepRefusesOtherNetworks) {
   REQUIRE_GPU();
@@ -395,7 +480,9 @@ TEST(CudaBackend, ForwardAndVariablesMatchCpu) {
     ASSERT_TRUE(qtest::expect_close(yg, yc, 1e-10, 1e-10)) << "step " << t;
   }
   for (const char* var : {"v", "s", "spike", "s_in", "I_ext", "eta"}) {
+    // get_var after forward: the state at the last step's start (the GPU keeps a copy).
     EXPECT_TRUE(qtest::expect_close(gpu.get_var("qif", var), cpu.get_var("qif", var), 1e-10, 1e-10)) << var;
+    EXPECT_TRUE(qtest::expect_close(gpu.next_state("qif", var), cpu.next_state("qif", var), 1e-10, 1e-10)) << var;
   }
   gpu.reset();
   cpu.reset();
