@@ -111,6 +111,27 @@ int plot_after_run(const std::string& dir) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : kExitError;
 }
 
+// Why a run could not write into `dir` (empty: it can), without creating anything: the
+// folder, or the nearest folder above it that exists, must be a writable folder.
+std::string output_folder_problem(const std::string& dir, bool allow_symlink) {
+  std::error_code ec;
+  fs::path p = dir.empty() ? fs::path(".") : fs::path(dir);
+  if (fs::is_symlink(p, ec) && !allow_symlink) {
+    return "its output folder '" + dir + "' is a symbolic link (qifsim run --allow-symlink allows it)";
+  }
+  fs::path existing = p;
+  while (!existing.empty() && !fs::exists(existing, ec)) existing = existing.parent_path();
+  if (existing.empty()) existing = ".";
+  if (!fs::is_directory(existing, ec)) {
+    return "its output folder '" + dir + "' cannot be made: '" + existing.string() + "' is not a folder";
+  }
+  if (::access(existing.c_str(), W_OK | X_OK) != 0) {
+    return "its output folder '" + dir + "' cannot be written: '" + existing.string() + "': " +
+           std::error_code(errno, std::generic_category()).message();
+  }
+  return "";
+}
+
 struct RunArgs {
   std::string config;
   std::vector<std::string> sets;
@@ -146,11 +167,11 @@ qifsim::RunConfig load(const RunArgs& a) {
 }
 
 int run(const RunArgs& a) {
-  // From here on Ctrl-C stops the run cleanly (at step 0 if it comes before the run starts).
+  if (a.quiet) qifsim::set_log_handler(nullptr);
+  qifsim::RunConfig cfg = load(a);  // Ctrl-C or SIGTERM while reading ends the command at once
+  // From here on Ctrl-C (or SIGTERM) stops the run cleanly at a step boundary.
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
-  if (a.quiet) qifsim::set_log_handler(nullptr);
-  qifsim::RunConfig cfg = load(a);
   if (!a.resume.empty()) {
     // The continuation's samples go to their own folder: the interrupted run's files stay
     // as they are, and the two recordings concatenated are the uninterrupted one.
@@ -248,6 +269,9 @@ static int cli_main(int argc, char** argv) {
   CLI::App* check_cmd = app.add_subcommand("check", "Read and check a config, print what it would run; run nothing");
   check_cmd->add_option("config", check_args.config, "The config file (TOML)")->required();
   check_cmd->add_option("--set,-s", check_args.sets, "Override a config key: KEY=VALUE (repeatable)");
+  check_cmd->add_option("--out-dir,-o", check_args.out_dir, "Check this output folder (record.out_dir) instead");
+  check_cmd->add_option("--format,-f", check_args.formats, "npy, hdf5, csv or none (record.formats; repeatable)");
+  check_cmd->add_flag("--allow-symlink", check_args.allow_symlink, "The output folder may be a symbolic link");
 
   std::vector<std::string> plot_args;
   CLI::App* plot_cmd = app.add_subcommand("plot", "Plot recordings as PNG files (runs qifsim-plot; `qifsim plot --help`)");
@@ -260,7 +284,15 @@ static int cli_main(int argc, char** argv) {
     if (*run_cmd) return run(args);
     if (*check_cmd) {
       const qifsim::RunConfig cfg = load(check_args);
-      std::cout << cfg.summary() << "config is valid\n";
+      std::cout << cfg.summary();
+      if (!cfg.formats.empty()) {
+        const std::string problem = output_folder_problem(cfg.out_dir, cfg.allow_symlink);
+        if (!problem.empty()) {
+          std::cerr << "qifsim: the config is valid, but " << problem << "\n";
+          return kExitError;
+        }
+      }
+      std::cout << "config is valid\n";
       return 0;
     }
     if (*plot_cmd) {

@@ -37,6 +37,9 @@ int guard(const char* fn, F&& body) {
   } catch (const qifsim::GraphError& e) {
     g_last_error = e.what();
     return QIFSIM_ERR_GRAPH;
+  } catch (const qifsim::DivergenceError& e) {
+    g_last_error = e.what();
+    return QIFSIM_ERR_DIVERGED;
   } catch (const qifsim::MemoryBudgetError& e) {
     g_last_error = e.what();
     return QIFSIM_ERR_MEMORY;
@@ -135,12 +138,12 @@ int create(qifsim_sim** out, const char* fn, qifsim::RunConfig cfg, bool from_co
   });
 }
 
-// Run the config's inputs, or the caller's (read in place, not copied), into sim->last.
+// Run the config's inputs, or the caller's (read in place, not copied), into sim->last:
+// after a failed run (a divergence, say) it holds the samples recorded before the failure.
 void run(qifsim_sim* sim, const qifsim::MatrixView* inputs) {
   sim->last.reset();
-  qifsim::ConfigRun r = inputs ? qifsim::run_config(sim->cfg, *inputs, sim->keep_in_memory)
-                               : qifsim::run_config(sim->cfg, sim->keep_in_memory);
-  sim->last.emplace(std::move(r.observer));
+  sim->last.emplace(qifsim::config_observer(sim->cfg, sim->keep_in_memory));
+  qifsim::run_config_into(sim->cfg, inputs ? *inputs : qifsim::MatrixView(sim->cfg.inputs), *sim->last);
 }
 
 // qifsim_get_var (RectiPy's view) and qifsim_get_next_state (the state now).
@@ -185,6 +188,7 @@ const char* qifsim_status_name(int status) {
     case QIFSIM_ERR_BACKEND: return "backend error";
     case QIFSIM_ERR_INTERNAL: return "internal error";
     case QIFSIM_ERR_BUSY: return "busy";
+    case QIFSIM_ERR_DIVERGED: return "diverged";
     default: return "unknown status";
   }
 }
@@ -223,8 +227,16 @@ int qifsim_create(double dt, const char* backend, const char* precision, qifsim_
   const char* fn = "qifsim_create";
   qifsim::RunConfig cfg;
   const int rc = guard(fn, [&] {
-    cfg.network = qifsim::Network(dt, qifsim::parse_backend(backend ? backend : "auto"),
-                                  qifsim::parse_precision(precision ? precision : "float64"));
+    // "cuda:N" picks GPU N.
+    std::string name = backend ? backend : "auto";
+    int gpu = 0;
+    if (name.rfind("cuda:", 0) == 0 && name.size() > 5 && name.size() <= 9 &&
+        name.find_first_not_of("0123456789", 5) == std::string::npos) {
+      gpu = std::stoi(name.substr(5));
+      name = "cuda";
+    }
+    cfg.network = qifsim::Network(dt, qifsim::parse_backend(name), qifsim::parse_precision(precision ? precision : "float64"));
+    cfg.network.set_cuda_device(gpu);
   });
   if (rc != QIFSIM_OK) {
     if (out) *out = nullptr;

@@ -13,6 +13,7 @@
 #include "binary_io.hpp"
 #include "engine.hpp"
 #include "graph.hpp"
+#include "input_files.hpp"
 #include "output_files.hpp"
 #include "qifsim/error.hpp"
 #include "qifsim/network.hpp"
@@ -116,6 +117,7 @@ void Network::save_checkpoint(const std::string& path, const Observer* observer)
 
 void Network::load_checkpoint(const std::string& path, Observer* observer) {
   require_compiled("load_checkpoint");
+  detail::open_regular_file(path, "a qifsim checkpoint");  // a FIFO or a device is refused, not read
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot open checkpoint '" + path + "': " + detail::errno_text(errno));
   const std::string what = "checkpoint '" + path + "'";

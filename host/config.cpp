@@ -15,6 +15,7 @@
 #include "qifsim/generators.hpp"
 #include "qifsim/npy.hpp"
 #include "qifsim/version.hpp"
+#include "input_files.hpp"
 #include "output_files.hpp"
 #include "text.hpp"
 
@@ -540,14 +541,23 @@ std::vector<double> input_value(const TableReader& r, const std::string& k, std:
   r.wrong(k, *node, "a number or an array of " + std::to_string(m) + " numbers (one per input)");
 }
 
+/// A time as a whole number of steps of dt, rounded, clamped to [0, limit] before any
+/// conversion (a time of 1e30 is "after the end", not an overflow).
+std::int64_t steps_clamped(double time, double dt, std::int64_t limit) {
+  const double x = time / dt;
+  if (!(x > 0.0)) return 0;
+  if (x >= static_cast<double>(limit)) return limit;
+  return std::min<std::int64_t>(limit, std::llround(x));
+}
+
 /// Steps [first, last) that a component with start/stop times covers.
 std::pair<std::int64_t, std::int64_t> window(const TableReader& r, double dt, std::int64_t steps) {
   const double start = r.number("start", 0.0);
   const auto stop = r.number("stop");
-  const std::int64_t first = std::max<std::int64_t>(0, std::llround(start / dt));
-  const std::int64_t last = stop ? std::min<std::int64_t>(steps, std::llround(*stop / dt)) : steps;
   if (stop && *stop < start) fail(r.ctx(), r.get("stop"), r.key("stop"), "must be >= start");
-  return {first, last};
+  const std::int64_t first = steps_clamped(start, dt, steps);
+  const std::int64_t last = stop ? steps_clamped(*stop, dt, steps) : steps;
+  return {first, std::max(first, last)};
 }
 
 Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
@@ -602,8 +612,12 @@ Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t>
   components("pulse", {"start", "stop", "period", "width", "value"}, [&](const TableReader& c) {
     const std::vector<double> v = input_value(c, "value", m, true);
     const auto [first, last] = window(c, dt, T);
-    const std::int64_t period = std::llround(c.required_number("period", "time from one pulse's start to the next") / dt);
-    const std::int64_t width = std::llround(c.required_number("width", "duration of one pulse") / dt);
+    const double period_time = c.required_number("period", "time from one pulse's start to the next");
+    const double width_time = c.required_number("width", "duration of one pulse");
+    if (!(width_time > 0)) fail(c.ctx(), c.get("width"), c.key("width"), "must be > 0, got " + std::to_string(width_time));
+    // In steps, clamped to the run: a period or width beyond its end means one pulse.
+    const std::int64_t period = steps_clamped(period_time, dt, T + 1);
+    const std::int64_t width = steps_clamped(width_time, dt, T + 1);
     if (period < 1) fail(c.ctx(), c.get("period"), c.key("period"), "must be at least one step (dt)");
     for (std::int64_t t = first; t < last; ++t) {
       if ((t - first) % period >= width) continue;
@@ -759,6 +773,12 @@ void apply_override(toml::table& root, const std::string& text) {
     check_toml_characters("v = " + value, where);
     parsed = toml::parse("v = " + value, where);
   } catch (const std::exception&) {  // not TOML (or not safe to hand to toml++): a string
+    const bool numeric = !value.empty() && value.find_first_not_of("+-0123456789._eE") == std::string::npos &&
+                         value.find_first_of("0123456789") != std::string::npos;
+    if (numeric) {
+      throw ConfigError(where + ": '" + value + "' is not a number TOML can hold (integers are 64-bit: at most " +
+                        "9223372036854775807)");
+    }
     parsed = toml::table{};
     parsed.insert("v", value);
   }
@@ -783,7 +803,7 @@ void apply_override(toml::table& root, const std::string& text) {
       if (p.find_first_not_of("0123456789") != std::string::npos) {
         throw ConfigError(where + ": '" + so_far + "': a list; use an index (e.g. population.0.eta)");
       }
-      const std::size_t idx = std::stoul(p);
+      const std::size_t idx = p.size() > 9 ? a->size() : std::stoul(p);  // more than 9 digits: out of range
       if (idx >= a->size()) {
         throw ConfigError(where + ": '" + so_far + "': index " + p + " is out of range (the list has " + std::to_string(a->size()) + " entries)");
       }
@@ -800,7 +820,7 @@ void apply_override(toml::table& root, const std::string& text) {
 
 RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& default_dir) {
   TableReader top(ctx, root, "",
-                  {"description", "dt", "steps", "duration", "precision", "backend", "event_coupling", "population", "function",
+                  {"description", "dt", "steps", "duration", "precision", "backend", "event_coupling", "subnormals", "population", "function",
                    "edge", "input", "record"});
   if (auto d = top.get("description"); d && !d->is_string()) top.wrong("description", *d, "a string");
   const double dt = top.number("dt", 1e-3);
@@ -821,6 +841,13 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   if (steps && *steps <= 0) fail(ctx, top.get("steps"), "steps", "must be > 0, got " + std::to_string(*steps));
   if (auto duration = top.number("duration")) {
     if (!(*duration > 0)) fail(ctx, top.get("duration"), "duration", "must be > 0");
+    constexpr std::int64_t kMaxSteps = std::int64_t{1} << 53;  // steps whose times dt * t stay exact integers
+    if (!(*duration / dt < static_cast<double>(kMaxSteps))) {
+      std::ostringstream os;
+      os << "= " << *duration << " is " << *duration / dt << " steps of dt = " << dt
+         << "; at most 2^53 (about 9e15) steps can be run";
+      fail(ctx, top.get("duration"), "duration", os.str());
+    }
     const std::int64_t from_duration = std::llround(*duration / dt);
     if (steps && *steps != from_duration) {
       fail(ctx, top.get("duration"), "duration", "= " + std::to_string(*duration) + " gives " + std::to_string(from_duration) +
@@ -838,6 +865,12 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   RunConfig cfg;
   cfg.network = Network(dt, backend, precision);
   cfg.options.event_coupling = event_coupling;
+  if (auto sub = top.string("subnormals")) {
+    if (*sub == "auto") cfg.options.subnormals = Subnormals::Auto;
+    else if (*sub == "keep") cfg.options.subnormals = Subnormals::Keep;
+    else if (*sub == "flush") cfg.options.subnormals = Subnormals::Flush;
+    else fail(ctx, top.get("subnormals"), "subnormals", "'" + *sub + "' is unknown (use \"auto\", \"keep\" or \"flush\")");
+  }
   NodeSizes sizes;
   const toml::array* pops = table_array(top, "population");
   const toml::array* funcs = table_array(top, "function");
@@ -860,7 +893,11 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   try {
     cfg.network.compile();
   } catch (const GraphError& e) {
-    fail(ctx, nullptr, "", std::string(e.what()) + " (check the [[edge]] tables)");
+    fail(ctx, nullptr, "", std::string(e.what()) +
+                               (edges && !edges->empty()
+                                    ? " (check the [[edge]] tables)"
+                                    : " (this config has no [[edge]] tables: several nodes need [[edge]] tables that "
+                                      "join them into one chain from the input node to the output node)"));
   } catch (const Error& e) {
     fail(ctx, nullptr, "", e.what());
   }
@@ -900,10 +937,22 @@ RunConfig parse_impl(const std::string& text, const Ctx& ctx, const std::vector<
 bool config_supported() { return true; }
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("cannot open config file '" + path + "'" + (fs::exists(path) ? "" : ": no such file"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  // A config is text of a few KB: a FIFO, a device or a file of gigabytes is refused before
+  // the first read (weights and inputs belong in .npy files).
+  constexpr std::uint64_t kMaxConfigBytes = std::uint64_t{16} << 20;
+  std::string text;
+  try {
+    std::uint64_t bytes = 0;
+    const detail::OutputFile file = detail::open_regular_file(path, "a config file", kMaxConfigBytes, &bytes);
+    text.resize(static_cast<std::size_t>(bytes));
+    if (bytes > 0 && std::fread(text.data(), 1, text.size(), file.get()) != text.size()) {
+      throw IoError("cannot read '" + path + "': " + detail::errno_text(errno));
+    }
+  } catch (const IoError& e) {
+    std::error_code ec;
+    throw ConfigError(std::string(e.what()) + (fs::exists(path, ec) ? "" : " (no such file)"));
+  }
+  std::stringstream buffer(text);
   Ctx ctx{path, fs::path(path).parent_path().string()};
   if (ctx.base_dir.empty()) ctx.base_dir = ".";
   return parse_impl(buffer.str(), ctx, overrides, path, fs::path(path).stem().string() + "_results");
@@ -921,10 +970,20 @@ ConfigRun run_config(RunConfig& config, bool keep_in_memory) {
 }
 
 ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory) {
-  ConfigRun result{Observer(config.network.dt(), RecordSpec{config.options.record_output, false, config.options.record_vars}), {}};
-  Observer& obs = result.observer;
+  ConfigRun result{config_observer(config, keep_in_memory), {}};
+  result.files = run_config_into(config, inputs, result.observer);
+  return result;
+}
+
+Observer config_observer(const RunConfig& config, bool keep_in_memory) {
+  Observer obs(config.network.dt(), RecordSpec{config.options.record_output, false, config.options.record_vars});
   obs.set_keep_in_memory(keep_in_memory);
   if (config.options.memory_budget > 0) obs.set_memory_budget(config.options.memory_budget);
+  return obs;
+}
+
+std::vector<std::string> run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
+  std::vector<std::string> files;
   std::vector<std::shared_ptr<FileSink>> sinks;
   if (!config.formats.empty()) {
     sinks = attach_file_sinks(obs, config.out_dir, config.formats, config.recording_info(), config.allow_symlink);
@@ -938,7 +997,7 @@ ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory) 
         for (const auto& o : config.overrides) std::fprintf(out, "# --set %s\n", o.c_str());
         std::fwrite(config.text.data(), 1, config.text.size(), out);
       });
-      result.files.push_back(copy.string());
+      files.push_back(copy.string());
     }
   }
   try {
@@ -950,8 +1009,8 @@ ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory) 
     }
     throw;
   }
-  for (auto& p : finish_file_sinks(sinks, obs)) result.files.push_back(std::move(p));
-  return result;
+  for (auto& p : finish_file_sinks(sinks, obs)) files.push_back(std::move(p));
+  return files;
 }
 
 }  // namespace qifsim

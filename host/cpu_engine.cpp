@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -85,9 +86,10 @@ class CpuEngine final : public Engine {
     std::vector<T> ring(static_cast<std::size_t>(capacity * width));
     std::vector<std::int64_t> ring_steps(static_cast<std::size_t>(capacity));
     std::int64_t filled = 0;
-    auto flush = [&] {
-      if (filled > 0) obs.append_batch(ring.data(), ring_steps.data(), filled);
+    auto flush = [&] {  // empties the ring before handing it over, so a refused batch is not retried
+      const std::int64_t count = filled;
       filled = 0;
+      if (count > 0) obs.append_batch(ring.data(), ring_steps.data(), count);
     };
     const bool record_out = plan.output_offset >= 0;
     const std::int64_t k = out_width_;
@@ -142,6 +144,7 @@ class CpuEngine final : public Engine {
           advance<false>();
           events_valid_ = false;
         }
+        if (plan.flush_subnormals) flush_subnormals();
         if (plan.progress) plan.progress->tick(t + 1);
       }
       if (plan.divergence_every > 0) {
@@ -340,6 +343,19 @@ class CpuEngine final : public Engine {
         couple_from_spikes(p);
       } else {
         gemv<T>(p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
+      }
+    }
+  }
+
+  // Subnormals::Flush: s and x below the smallest normal number become 0 (they only decay
+  // there, and every operation on them costs a micro-code assist on x86).
+  void flush_subnormals() {
+    constexpr T kTiny = std::numeric_limits<T>::min();
+    for (Pop& p : pops_) {
+      for (std::vector<T>* a : {&p.s, &p.x}) {
+        T* values = a->data();
+        const std::size_t count = a->size();
+        for (std::size_t i = 0; i < count; ++i) values[i] = std::fabs(values[i]) < kTiny ? T(0) : values[i];
       }
     }
   }

@@ -79,8 +79,8 @@ RecordValue record_value(Var v) {
 template <class T>
 class CudaEngine final : public Engine {
  public:
-  CudaEngine(const Graph& graph, double dt)
-      : dt_(static_cast<T>(dt)), order_(graph.order), input_(graph.input), output_(graph.output),
+  CudaEngine(const Graph& graph, double dt, int device)
+      : anchor_(device), dt_(static_cast<T>(dt)), order_(graph.order), input_(graph.input), output_(graph.output),
         starts_(node_starts(graph)), blas_workspace_(kBlasWorkspaceBytes), step_(1), loss_sums_(3) {
     const cudaStream_t st = compute_.get();
     cuda::bind(blas_.get(), st, blas_workspace_.data(), blas_workspace_.size());
@@ -111,15 +111,21 @@ class CudaEngine final : public Engine {
     forward_staging_ = PinnedBuffer<T>(static_cast<std::size_t>(std::max(in_width_, out_width_)));
     y_sum_ = DeviceBuffer<double>(static_cast<std::size_t>(out_width_));
     reset();
+    anchor_.release();  // the caller's device is current again
   }
 
   ~CudaEngine() override {
+    try {
+      anchor_.enter();  // the members below are freed on the engine's device
+    } catch (...) {
+    }
     // Pending work must finish before the buffers it uses are freed.
     QIFSIM_CUDA_TRY_NOEXCEPT(cudaStreamSynchronize(compute_.get()));
     QIFSIM_CUDA_TRY_NOEXCEPT(cudaStreamSynchronize(transfer_.get()));
   }
 
   void forward(const double* x, double* y) override {
+    const cuda::DeviceScope scope(anchor_.device());
     const cudaStream_t st = compute_.get();
     for (std::int64_t j = 0; j < in_width_; ++j) forward_staging_.data()[j] = static_cast<T>(x[j]);
     QIFSIM_CUDA_TRY(cudaMemcpyAsync(forward_input_.data(), forward_staging_.data(),
@@ -149,6 +155,7 @@ class CudaEngine final : public Engine {
   void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override;
 
   std::vector<double> get_var(int node, Var var, bool at_last_step_start) const override {
+    const cuda::DeviceScope scope(anchor_.device());
     const cudaStream_t st = compute_.get();
     const Slot slot = slots_[static_cast<std::size_t>(node)];
     if (!slot.pop) {
@@ -183,6 +190,7 @@ class CudaEngine final : public Engine {
   }
 
   void set_var(int node, Var var, const std::vector<double>& values) override {
+    const cuda::DeviceScope scope(anchor_.device());
     const cudaStream_t st = compute_.get();
     QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
     const Slot slot = slots_[static_cast<std::size_t>(node)];
@@ -198,6 +206,7 @@ class CudaEngine final : public Engine {
   }
 
   void reset() override {
+    const cuda::DeviceScope scope(anchor_.device());
     const cudaStream_t st = compute_.get();
     QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
     for (std::size_t i = 0; i < slots_.size(); ++i) {
@@ -452,6 +461,7 @@ class CudaEngine final : public Engine {
     return copied != cudaSuccess ? copied : cudaStreamSynchronize(compute_.get());
   }
 
+  cuda::DeviceAnchor anchor_;  // first: the engine's GPU while its members are built and freed
   T dt_;
   std::vector<int> order_;
   int input_;
@@ -477,6 +487,7 @@ class CudaEngine final : public Engine {
 
 template <class T>
 void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
+  const cuda::DeviceScope scope(anchor_.device());
   const cudaStream_t st = compute_.get();
   const cudaStream_t xfer = transfer_.get();
   const std::int64_t steps = plan.steps;
@@ -782,10 +793,9 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
 
 }  // namespace
 
-std::unique_ptr<Engine> make_cuda_engine(const Graph& graph, Precision precision, double dt) {
-  QIFSIM_CUDA_TRY(cudaSetDevice(0));
-  if (precision == Precision::Float32) return std::make_unique<CudaEngine<float>>(graph, dt);
-  return std::make_unique<CudaEngine<double>>(graph, dt);
+std::unique_ptr<Engine> make_cuda_engine(const Graph& graph, Precision precision, double dt, int device) {
+  if (precision == Precision::Float32) return std::make_unique<CudaEngine<float>>(graph, dt, device);
+  return std::make_unique<CudaEngine<double>>(graph, dt, device);
 }
 
 }  // namespace qifsim::detail

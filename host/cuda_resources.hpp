@@ -17,6 +17,59 @@
 
 namespace qifsim::cuda {
 
+/// Makes `device` the calling thread's current device for its lifetime and restores the
+/// previous one (a no-op where they are the same): every entry point of the CUDA engine
+/// holds one, so that a call from any thread reaches the engine's own GPU.
+class DeviceScope {
+ public:
+  explicit DeviceScope(int device) {
+    QIFSIM_CUDA_TRY(cudaGetDevice(&previous_));
+    if (previous_ != device) {
+      QIFSIM_CUDA_TRY(cudaSetDevice(device));
+      changed_ = true;
+    }
+  }
+  ~DeviceScope() {
+    if (changed_) QIFSIM_CUDA_TRY_NOEXCEPT(cudaSetDevice(previous_));
+  }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int previous_ = 0;
+  bool changed_ = false;
+};
+
+/// The device of an object that owns CUDA resources, current while the owner's members are
+/// built and destroyed: declared as the owner's first member, it makes the device current
+/// when constructed (release() gives the caller's device back at the end of the owner's
+/// constructor), enter() makes it current again in the owner's destructor, and its own
+/// destructor, which runs after every other member's, restores the caller's device.
+class DeviceAnchor {
+ public:
+  explicit DeviceAnchor(int device) : device_(device) { enter(); }
+  ~DeviceAnchor() { release(); }
+  DeviceAnchor(const DeviceAnchor&) = delete;
+  DeviceAnchor& operator=(const DeviceAnchor&) = delete;
+  void enter() {
+    QIFSIM_CUDA_TRY(cudaGetDevice(&previous_));
+    if (previous_ != device_) {
+      QIFSIM_CUDA_TRY(cudaSetDevice(device_));
+      changed_ = true;
+    }
+  }
+  void release() noexcept {
+    if (changed_) QIFSIM_CUDA_TRY_NOEXCEPT(cudaSetDevice(previous_));
+    changed_ = false;
+  }
+  int device() const { return device_; }
+
+ private:
+  int device_;
+  int previous_ = 0;
+  bool changed_ = false;
+};
+
 /// A non-blocking stream (nothing runs on the legacy default stream).
 class Stream {
  public:

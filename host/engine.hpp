@@ -44,6 +44,7 @@ struct RunPlan {
   bool cuda_graphs = true;          // GPU: replay blocks of steps as CUDA Graphs
   CudaCoupling cuda_coupling = CudaCoupling::Cublas;  // GPU: how J s is computed
   std::int64_t event_coupling = 0;  // CPU: J s from the spikes, dense every this many steps (0: dense)
+  bool flush_subnormals = false;    // CPU: set s and x below the smallest normal number to 0 after each step
   std::int64_t divergence_every = 0;  // check the state for NaN/Inf every this many steps (0: never)
   const std::atomic<bool>* stop = nullptr;  // stop at the next step boundary once set
   std::int64_t stop_at = -1;        // stop before this step (-1: never)
@@ -95,7 +96,7 @@ class Engine {
 };
 
 std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt);
-/// The CUDA engine on device 0; only in builds with QIFSIM_HAVE_CUDA.
-std::unique_ptr<Engine> make_cuda_engine(const Graph& graph, Precision precision, double dt);
+/// The CUDA engine on GPU `device`; only in builds with QIFSIM_HAVE_CUDA.
+std::unique_ptr<Engine> make_cuda_engine(const Graph& graph, Precision precision, double dt, int device);
 
 }  // namespace qifsim::detail

@@ -15,8 +15,8 @@ namespace qifsim::detail {
 /// free physical pages where that is unknown), lowered by RLIMIT_AS where one is set.
 std::size_t available_host_memory();
 
-/// Bytes free on CUDA device 0 (0 when there is no usable device or no CUDA in this build).
-std::size_t available_device_memory();
+/// Bytes free on CUDA device `device` (0 when it is not usable or there is no CUDA in this build).
+std::size_t available_device_memory(int device);
 
 /// a * b for sizes and counts; InvalidArgument naming `what` when it does not fit in int64.
 std::int64_t checked_product(std::int64_t a, std::int64_t b, const std::string& what);

@@ -95,7 +95,7 @@ void Network::compile() {
   graph_->compile();
   Backend chosen = requested_;
   if (requested_ != Backend::Cpu) {
-    const DeviceStatus device = cuda_device_status();
+    const DeviceStatus device = cuda_device_status(cuda_device_);
     if (requested_ == Backend::Cuda && !device.usable) {
       throw BackendError("Network::compile: backend 'cuda' was asked for, but no GPU is usable: " +
                          device.description + "; use Backend::Cpu or Backend::Auto");
@@ -110,13 +110,13 @@ void Network::compile() {
   // kernel's out-of-memory killer.) The GPU check counts device memory for the engine.
   const detail::Footprint need = detail::engine_footprint(*graph_, precision_);
   if (chosen == Backend::Cuda) {
-    const std::size_t free_bytes = detail::available_device_memory();  // 0: unknown
+    const std::size_t free_bytes = detail::available_device_memory(cuda_device_);  // 0: unknown
     if (free_bytes > 0) detail::require_memory(need, free_bytes, "Network::compile", "the GPU");
   } else {
     detail::require_memory(need, detail::available_host_memory(), "Network::compile", "this machine");
   }
 #if QIFSIM_HAVE_CUDA
-  engine_ = chosen == Backend::Cuda ? detail::make_cuda_engine(*graph_, precision_, dt_)
+  engine_ = chosen == Backend::Cuda ? detail::make_cuda_engine(*graph_, precision_, dt_, cuda_device_)
                                     : detail::make_cpu_engine(*graph_, precision_, dt_);
 #else
   engine_ = detail::make_cpu_engine(*graph_, precision_, dt_);
@@ -125,6 +125,13 @@ void Network::compile() {
   step_ = 0;
   carry_.reset();
   show_step_start_ = false;
+}
+
+void Network::set_cuda_device(int device) {
+  const Call call(*this, "Network::set_cuda_device");
+  if (device < 0) throw InvalidArgument("Network::set_cuda_device: device " + std::to_string(device) + " must be >= 0");
+  cuda_device_ = device;
+  engine_.reset();  // compile() builds the engine on that device
 }
 
 void Network::require_compiled(const char* what) const {
@@ -178,6 +185,13 @@ std::vector<double> Network::forward(const std::vector<double>& x) {
 void Network::forward(const double* x, double* y) {
   const Call call(*this, "Network::forward");
   require_compiled("forward");
+  const std::int64_t m = input_width();
+  for (std::int64_t j = 0; j < m; ++j) {
+    if (!std::isfinite(x[j])) {
+      throw InvalidArgument("Network::forward: input[" + std::to_string(j) + "] = " + std::to_string(x[j]) +
+                            " is not finite; the state is unchanged");
+    }
+  }
   engine_->forward(x, y);
   ++step_;
   show_step_start_ = true;
@@ -454,6 +468,8 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   plan.cuda_coupling = options.cuda_coupling;
   plan.divergence_every = options.divergence_check_steps;
   plan.event_coupling = options.event_coupling;
+  plan.flush_subnormals = options.subnormals == Subnormals::Flush ||
+                          (options.subnormals == Subnormals::Auto && precision_ == Precision::Float32);
   plan.stop = options.stop;
   plan.stop_at = options.stop_at_step;
   detail::RunCarry carry = options.resume ? *carry_ : detail::RunCarry{};

@@ -9,15 +9,11 @@
 
 #include "qifsim/error.hpp"
 #include "qifsim/npy.hpp"
+#include "input_files.hpp"
 #include "text.hpp"
 
 namespace qifsim {
 namespace {
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw IoError("'" + path + "' is not a valid .npy file: " + what);
@@ -163,13 +159,10 @@ std::string shape_string(const std::vector<std::int64_t>& shape) {
 
 NpyArray read_npy(const std::string& path) {
   if (!little_endian_host()) throw IoError("read_npy('" + path + "'): big-endian hosts are not supported");
-  File file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw IoError("cannot open '" + path + "': " + detail::errno_text(errno));
+  std::uint64_t bytes = 0;
+  const detail::OutputFile file = detail::open_regular_file(path, "a .npy file", 0, &bytes);
   std::FILE* f = file.get();
-  if (std::fseek(f, 0, SEEK_END) != 0) throw IoError("cannot read '" + path + "': not a regular file");
-  const long file_size = std::ftell(f);
-  std::rewind(f);
-  if (file_size < 0) throw IoError("cannot read '" + path + "': not a regular file");
+  const auto file_size = static_cast<long>(bytes);
 
   unsigned char pre[12];
   if (file_size < 10 || std::fread(pre, 1, 10, f) != 10) fail(path, "the file is too short (" + std::to_string(file_size) + " bytes)");

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <iomanip>
 #include <limits>
 #include <memory>
+#include <sstream>
 
 #include "binary_io.hpp"
 #include "sample_schedule.hpp"
@@ -117,6 +119,17 @@ void Observer::record(std::int64_t step, const std::vector<double>& output, doub
     }
   }
   bind(static_cast<std::int64_t>(output.size()), widths);
+  auto finite = [&](const std::vector<double>& values, const std::string& what) {
+    for (std::size_t j = 0; j < values.size(); ++j) {
+      if (!std::isfinite(values[j])) {
+        throw InvalidArgument("Observer::record: " + what + "[" + std::to_string(j) + "] is not finite (step " +
+                              std::to_string(step) + ")");
+      }
+    }
+  };
+  if (spec_.output) finite(output, "output");
+  if (spec_.loss) finite({loss}, "loss");
+  for (std::size_t i = 0; i < vars.size(); ++i) finite(vars[i], "'" + recorded_state_variables()[i] + "'");
   std::vector<double> row(static_cast<std::size_t>(row_width()));
   if (spec_.output) std::copy(output.begin(), output.end(), row.begin());
   if (spec_.loss) row[static_cast<std::size_t>(loss_offset())] = loss;
@@ -273,6 +286,43 @@ void Observer::read_state(std::istream& in, const std::string& source) {
 
 template <class T>
 void Observer::append_batch(const T* rows, const std::int64_t* steps, std::int64_t count) {
+  // No value that is not finite is ever stored or written: the rows before the first such
+  // row are kept, then the run stops with the series, index and step named. (The state check
+  // of a run comes every divergence_check_steps steps; what was recorded between two checks
+  // is checked here.)
+  const std::int64_t width = row_width();
+  for (std::int64_t r = 0; r < count; ++r) {
+    const T* row = rows + r * width;
+    for (std::int64_t c = 0; c < width; ++c) {
+      if (std::isfinite(row[c])) continue;
+      if (r > 0) append_rows(rows, steps, r);
+      std::int64_t offset = 0;
+      std::size_t k = 0;
+      while (k + 1 < series_.size() && c >= offset + std::max<std::int64_t>(series_[k].width, 0)) {
+        offset += std::max<std::int64_t>(series_[k].width, 0);
+        ++k;
+      }
+      const std::string& key = series_[k].key;
+      const std::size_t dot = key.find('.');
+      std::ostringstream os;
+      os << "the state diverged: ";
+      if (dot == std::string::npos) {
+        os << "the " << (key == "out" ? "network output" : key) << "[" << c - offset << "]";
+      } else {
+        os << "node '" << key.substr(0, dot) << "' variable '" << key.substr(dot + 1) << "' "
+           << (series_[k].width == 1 ? "mean" : "neuron " + std::to_string(c - offset));
+      }
+      os << " is " << static_cast<double>(row[c]) << " in the sample of step " << steps[r]
+         << " (recorded between two checks of the state); the " << samples()
+         << " samples before it are kept. A smaller dt or weaker coupling usually helps";
+      throw DivergenceError(os.str());
+    }
+  }
+  append_rows(rows, steps, count);
+}
+
+template <class T>
+void Observer::append_rows(const T* rows, const std::int64_t* steps, std::int64_t count) {
   const std::int64_t width = row_width();
   if (!sinks_.empty()) {
     // Regroup the rows series by series for the sinks.
@@ -305,6 +355,8 @@ void Observer::append_batch(const T* rows, const std::int64_t* steps, std::int64
 
 template void Observer::append_batch<float>(const float*, const std::int64_t*, std::int64_t);
 template void Observer::append_batch<double>(const double*, const std::int64_t*, std::int64_t);
+template void Observer::append_rows<float>(const float*, const std::int64_t*, std::int64_t);
+template void Observer::append_rows<double>(const double*, const std::int64_t*, std::int64_t);
 
 void Observer::write_npy(const std::string& key, const std::string& path) const {
   const Series& s = stored(key);

@@ -75,4 +75,11 @@ ConfigRun run_config(RunConfig& config, bool keep_in_memory = true);
 /// The same with other inputs (steps x network.input_width(), read in place, not copied).
 ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory = true);
 
+/// The Observer a config's run records into (its record settings and memory budget).
+Observer config_observer(const RunConfig& config, bool keep_in_memory = true);
+/// Run `inputs` through the config's network into `obs` (from config_observer), writing the
+/// files as run_config does; returns the files written. Samples recorded before an error
+/// stay in `obs` and in the files.
+std::vector<std::string> run_config_into(RunConfig& config, MatrixView inputs, Observer& obs);
+
 }  // namespace qifsim

@@ -83,6 +83,9 @@ struct RunOptions {
   /// the dense product by rounding that grows between resyncs. Needs one tau_s per coupled
   /// population, holds a transposed copy of J, and is refused on the GPU.
   std::int64_t event_coupling = 0;
+  /// CPU backend: keep state values below the smallest normal number, or set them to zero
+  /// (faster; see Subnormals). Auto: flushed in float32, kept in float64.
+  Subnormals subnormals = Subnormals::Auto;
   /// Check the state for NaN/Inf every this many steps (0: never); a non-finite value stops
   /// the run with DivergenceError naming the node, variable, neuron and step. The check
   /// needs no host synchronisation on the GPU.
@@ -135,6 +138,11 @@ class Network {
   /// Add an edge: target input += weights * source output; weights is
   /// (target size) x (source size).
   void add_edge(const std::string& source, const std::string& target, Matrix weights);
+
+  /// The GPU the CUDA backend runs on (default 0; see cuda_device_count()). Takes effect at
+  /// the next compile(); the calling thread's current device is left as it was.
+  void set_cuda_device(int device);
+  int cuda_device() const { return cuda_device_; }
 
   /// Check the graph and build the engine; errors (GraphError) name the offending nodes.
   /// Refuses (MemoryBudgetError, naming the largest part) an engine that would not fit in
@@ -239,6 +247,7 @@ class Network {
   std::int64_t carry_steps_ = 0;     // rows of the interrupted run's inputs
   std::int64_t carry_sampling_ = 0;
   std::int64_t carry_cutoff_ = 0;
+  int cuda_device_ = 0;
   mutable detail::CallOwner owner_;
 };
 

@@ -65,7 +65,8 @@ class Observer {
   /// Store one sample as given (manual use). `output` is ignored unless the output is
   /// recorded, `loss` unless the loss is; `vars` holds one vector per RecordVar, in order
   /// (a vector of N values for a `mean` variable is averaged here). Widths are fixed by the
-  /// first sample; a later sample of another width is an InvalidArgument.
+  /// first sample; a later sample of another width, or a value that is not finite, is an
+  /// InvalidArgument.
   void record(std::int64_t step, const std::vector<double>& output, double loss,
               const std::vector<std::vector<double>>& vars);
 
@@ -135,6 +136,8 @@ class Observer {
   /// would exceed the budget; reserves the storage otherwise.
   void prepare(std::int64_t more_samples, std::size_t extra_bytes);
   /// Append `count` rows of row_width() values each (row-major) with their step indices.
+  /// A row holding a value that is not finite is refused with DivergenceError naming it;
+  /// the rows before it are appended first.
   template <class T>
   void append_batch(const T* rows, const std::int64_t* steps, std::int64_t count);
 
@@ -144,6 +147,8 @@ class Observer {
     std::int64_t width = -1;   // -1: not known yet
     std::vector<double> data;  // samples * width
   };
+  template <class T>
+  void append_rows(const T* rows, const std::int64_t* steps, std::int64_t count);  // checked
   const Series& find(const std::string& key) const;
   const Series& stored(const std::string& key) const;  // find(), and the data is in memory
 

@@ -58,7 +58,9 @@ enum qifsim_status {
   QIFSIM_ERR_IO = 5,       /**< reading or writing a file failed */
   QIFSIM_ERR_BACKEND = 6,  /**< BLAS / CUDA failure, or a backend that is not built */
   QIFSIM_ERR_INTERNAL = 7, /**< anything else */
-  QIFSIM_ERR_BUSY = 8      /**< the handle is in use by another thread; nothing was done */
+  QIFSIM_ERR_BUSY = 8,     /**< the handle is in use by another thread; nothing was done */
+  QIFSIM_ERR_DIVERGED = 9  /**< the state became NaN/Inf during a run; the samples recorded
+                                before it are the last recording (qifsim_samples, ...) */
 };
 
 /** A network with its run settings and last recording. */
@@ -80,7 +82,8 @@ QIFSIM_C_API int qifsim_has_feature(const char* name);
 QIFSIM_C_API int qifsim_load_config(const char* path, qifsim_sim** out);
 /** The same from TOML text; relative .npy paths resolve against base_dir (NULL: "."). */
 QIFSIM_C_API int qifsim_parse_config(const char* toml_text, const char* base_dir, qifsim_sim** out);
-/** An empty network: step dt, backend "auto"/"cpu"/"cuda", precision "float64"/"float32".
+/** An empty network: step dt, backend "auto"/"cpu"/"cuda" ("cuda:N": GPU N), precision
+ *  "float64"/"float32".
  *  Add nodes and edges, then qifsim_compile(). */
 QIFSIM_C_API int qifsim_create(double dt, const char* backend, const char* precision, qifsim_sim** out);
 /** A QIF population of n neurons with RectiPy's default parameters; weights: n x n
@@ -153,6 +156,8 @@ QIFSIM_C_API int qifsim_run(qifsim_sim* sim, const double* inputs, int64_t steps
 QIFSIM_C_API int qifsim_run_config(qifsim_sim* sim);
 
 /* ---- The last run's recording ------------------------------------------------------- */
+/* After a run that failed part way (QIFSIM_ERR_DIVERGED, a full disk, ...), the samples
+ * recorded before the failure. */
 
 QIFSIM_C_API int qifsim_samples(const qifsim_sim* sim, int64_t* samples);
 /** Number of series ("out", then "node.var" keys). */

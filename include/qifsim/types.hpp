@@ -31,6 +31,15 @@ enum class Activation { Identity, Tanh, Sigmoid, Softmax, Softmin, LogSoftmax };
 /// ignores the choice.
 enum class CudaCoupling { Cublas, RowBlocks, Fused };
 
+/// What the CPU backend does with state values that decay below the smallest normal number
+/// (s and x after long quiet stretches: about 2.2e-308 in float64, 1.2e-38 in float32).
+/// Arithmetic on such subnormal numbers is far slower on x86 CPUs. Keep: computed as they
+/// are (bit for bit RectiPy's numbers). Flush: set to zero after each step (the state then
+/// differs from RectiPy's by less than the smallest normal number). Auto: Flush in float32,
+/// Keep in float64 (the parity mode). GPUs compute subnormals at full speed; the CUDA backend
+/// keeps them.
+enum class Subnormals { Auto, Keep, Flush };
+
 /// Progress display during run(): Auto shows it on long runs (a bar on a terminal,
 /// plain lines otherwise), Off never, On always.
 enum class Progress { Auto, Off, On };

@@ -29,9 +29,14 @@ def built_with_cuda() -> bool:
     return _qifsim.built_with_cuda()
 
 
-def cuda_device_status():
-    """``(usable, description)``: can ``device="cuda"`` run here, on what GPU, or why not."""
-    return _qifsim.cuda_device_status()
+def cuda_device_status(device: int = 0):
+    """``(usable, description)``: can ``device="cuda:N"`` run here, on what GPU, or why not."""
+    return _qifsim.cuda_device_status(int(device))
+
+
+def cuda_device_count() -> int:
+    """How many GPUs ``device="cuda:N"`` can choose from (0 without CUDA, a driver or a GPU)."""
+    return _qifsim.cuda_device_count()
 
 
 def default_memory_budget() -> int:
@@ -40,5 +45,5 @@ def default_memory_budget() -> int:
 
 
 __all__ = ["Network", "Observer", "Error", "InvalidArgument", "GraphError", "MemoryBudgetError",
-           "IoError", "BackendError", "BusyError", "DivergenceError", "built_with_cuda", "cuda_device_status",
+           "IoError", "BackendError", "BusyError", "DivergenceError", "built_with_cuda", "cuda_device_status", "cuda_device_count",
            "default_memory_budget", "__version__"]

@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 
 from . import _qifsim, _templates
-from .errors import InvalidArgument
+from .errors import BackendError, Error, InvalidArgument
 from .observer import Observer, var_name
 
 
@@ -35,6 +35,25 @@ def _matrix(values, what: str) -> np.ndarray:
     if a.ndim != 2:
         raise InvalidArgument(f"{what}: expected a 2-d array; got shape {a.shape}")
     return a
+
+
+_INT64_MAX = 2 ** 63 - 1
+
+
+def _int(value, name: str, minimum: int = 0) -> int:
+    """``value`` as an int: a whole number (Python or NumPy integer, or a float with no
+    fractional part) in [minimum, 2^63 - 1]; anything else is an InvalidArgument naming it."""
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidArgument(f"{name} must be a whole number; got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        v = int(value)
+    elif isinstance(value, (float, np.floating)) and float(value).is_integer():
+        v = int(value)
+    else:
+        raise InvalidArgument(f"{name} must be a whole number; got {value!r}")
+    if v < minimum or v > _INT64_MAX:
+        raise InvalidArgument(f"{name} = {v} is out of range (it must be in [{minimum}, 2^63 - 1])")
+    return v
 
 
 def _rows(values, what: str) -> np.ndarray:
@@ -76,15 +95,20 @@ def _read_only(*arrays):
             a.flags.writeable = True
 
 
-def _backend(device) -> str:
+def _backend(device):
+    """(backend, GPU index) for RectiPy's ``device`` argument: "cpu", "cuda", "cuda:N", "gpu",
+    "auto", or a torch.device."""
     name = str(device).lower()
     if name == "cpu":
-        return "cpu"
-    if name in ("cuda", "cuda:0", "gpu"):
-        return "cuda"
+        return "cpu", 0
+    if name in ("cuda", "gpu"):
+        return "cuda", 0
     if name == "auto":
-        return "auto"
-    raise InvalidArgument(f"Network: device '{device}' is unknown (use 'cpu', 'cuda', 'cuda:0' or 'auto')")
+        return "auto", 0
+    if name.startswith("cuda:") and name[5:].isdigit():
+        return "cuda", int(name[5:])
+    raise InvalidArgument(f"Network: device '{device}' is unknown (use 'cpu', 'cuda', 'cuda:N' for GPU N, or "
+                          f"'auto')")
 
 
 def _precision(dtype) -> str:
@@ -115,7 +139,11 @@ class Network:
     def __init__(self, dt: float = 1e-3, device: str = "cpu", dtype=np.float64):
         self._device = device
         self._precision = _precision(dtype)
-        self._core = _qifsim.Network(float(dt), _backend(device), self._precision)
+        backend, gpu = _backend(device)
+        self._backend = backend
+        self._core = _qifsim.Network(float(dt), backend, self._precision)
+        if gpu:
+            self._core.set_cuda_device(gpu)
         self._nodes = []  # labels, in the order they were added
 
     # ---- building -------------------------------------------------------------------
@@ -170,20 +198,30 @@ class Network:
         if weights is not None:
             J = _matrix(weights, f"add_diffeq_node('{label}'): weights")
             n = J.shape[0]
-            if N is not None and int(N) != n:
+            if N is not None and _int(N, f"add_diffeq_node('{label}'): N", 1) != n:
                 raise InvalidArgument(f"add_diffeq_node('{label}'): N = {N} but weights are {J.shape[0]} x "
                                       f"{J.shape[1]}")
         else:
             J = np.zeros((0, 0))
             sizes = {len(v) for v in params.values() if len(v) > 1}
-            n = int(N) if N is not None else (sizes.pop() if len(sizes) == 1 else 1)
+            if N is not None:
+                n = _int(N, f"add_diffeq_node('{label}'): N", 1)
+            elif len(sizes) == 1:
+                n = sizes.pop()
+            elif len(sizes) > 1:
+                raise InvalidArgument(f"add_diffeq_node('{label}'): node_vars hold per-neuron arrays of different "
+                                      f"lengths {sorted(sizes)}")
+            else:
+                raise InvalidArgument(
+                    f"add_diffeq_node('{label}'): the number of neurons is not given: pass weights (an N x N "
+                    f"array), N, or per-neuron values in node_vars")
         self._core.add_population(label, n, J, params, t.adaptation, out)
         self._nodes.append(label)
 
     def add_func_node(self, label: str, n: int, activation_function: str = "identity") -> None:
         """Add a node of ``n`` units applying an activation to its summed input: ``"identity"``,
         ``"tanh"``, ``"sigmoid"``, ``"softmax"``, ``"softmin"`` or ``"log_softmax"``."""
-        self._core.add_function(label, int(n), activation_function)
+        self._core.add_function(label, _int(n, f"add_func_node('{label}'): n", 1), activation_function)
         self._nodes.append(label)
 
     def add_edge(self, source: str, target: str, weights=None, train: Optional[str] = None, dtype=None) -> None:
@@ -202,7 +240,16 @@ class Network:
         """Find the input and output nodes and build the engine (once; again after a change to
         the graph, which starts from the initial state). Errors name the offending nodes."""
         if not self._core.compiled:
-            self._core.compile()
+            try:
+                self._core.compile()
+            except BackendError:
+                if self._backend != "cuda":
+                    raise
+                usable, why = _qifsim.cuda_device_status(self._core.cuda_device)
+                if usable:
+                    raise
+                raise BackendError(f"device='{self._device}': no GPU is usable here: {why}. Use device='cpu', or "
+                                   f"device='auto' to take a GPU where there is one") from None
 
     # ---- stepping and state ------------------------------------------------------------
     def forward(self, x) -> np.ndarray:
@@ -253,7 +300,8 @@ class Network:
             record_loss: bool = False, record_vars: Optional[list] = None, verbose: bool = True,
             enable_grad: bool = True, obs: Optional[Observer] = None, memory_budget: Optional[int] = None,
             batch_samples: Optional[int] = None, cuda_graphs: bool = True, resume: bool = False,
-            divergence_check_steps: Optional[int] = None, event_coupling: int = 0) -> Observer:
+            divergence_check_steps: Optional[int] = None, event_coupling: int = 0,
+            subnormals: str = "auto") -> Observer:
         """Run ``inputs.shape[0]`` steps (``inputs``: T x n_in) from the current state and return
         the recordings.
 
@@ -264,12 +312,17 @@ class Network:
         Observer to append to (its settings then decide what is recorded). ``memory_budget``:
         bytes the recording may take (default half the machine's memory; refused beforehand
         with MemoryBudgetError). ``verbose``: progress on stderr for long runs.
-        Ctrl-C stops the run at the next step with KeyboardInterrupt, the samples so far kept
-        in the observer; ``run(inputs, obs=obs, resume=True)`` with the same inputs and
-        schedule continues it bit for bit. A NaN/Inf in the state stops the run with
-        DivergenceError (checked every ``divergence_check_steps`` steps, 1000 by default).
+        Ctrl-C stops the run at the next step with KeyboardInterrupt; the exception carries the
+        samples so far as ``e.observer``, and ``run(inputs, obs=e.observer, resume=True)`` with
+        the same inputs and schedule continues it bit for bit. A NaN/Inf in the state stops the
+        run with DivergenceError (the state is checked every ``divergence_check_steps`` steps,
+        1000 by default, and every recorded value as it is recorded); it carries the samples
+        recorded before it as ``e.observer`` too, as does any other qifsim error.
         ``event_coupling=R`` (CPU, R > 0): update the coupling J s from the last step's spikes,
         densely every R steps; much faster with sparse spikes, not bit for bit (see the README).
+        ``subnormals`` (CPU): ``"keep"`` state values below the smallest normal number (s
+        and x after long quiet stretches), ``"flush"`` them to zero (faster on CPUs that take a
+        micro-code assist per such value), ``"auto"``: flush in float32, keep in float64.
         ``enable_grad`` has no effect (qifsim computes no gradients).
         ``inputs`` are read piece by piece as the run consumes them (any numeric dtype, never a
         whole copy) and are read-only until the run returns. A Network serves one thread at a
@@ -282,37 +335,49 @@ class Network:
         sigint = threading.current_thread() is threading.main_thread() and \
             signal.getsignal(signal.SIGINT) is signal.default_int_handler
         x = _rows(inputs, "run: inputs")
-        with _read_only(x):
-            self._core.run(x.shape[0], x.shape[1], _fetcher(x), obs._core, int(sampling_steps), int(cutoff),
-                           "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0),
-                           bool(cuda_graphs), bool(resume),
-                           -1 if divergence_check_steps is None else int(divergence_check_steps), sigint,
-                           int(event_coupling))
+        try:
+            with _read_only(x):
+                self._core.run(x.shape[0], x.shape[1], _fetcher(x), obs._core,
+                               _int(sampling_steps, "run: sampling_steps", 1), _int(cutoff, "run: cutoff"),
+                               "auto" if verbose else "off", _int(memory_budget or 0, "run: memory_budget"),
+                               _int(batch_samples or 0, "run: batch_samples"), bool(cuda_graphs), bool(resume),
+                               -1 if divergence_check_steps is None else
+                               _int(divergence_check_steps, "run: divergence_check_steps"), sigint,
+                               _int(event_coupling, "run: event_coupling"), str(subnormals))
+        except (KeyboardInterrupt, Error) as e:
+            # `obs = net.run(...)` never assigned obs: the exception carries what was recorded.
+            e.observer = obs
+            raise
         return obs
 
     def test(self, inputs, targets, loss: str = "mse", loss_kwargs: Optional[dict] = None,
              sampling_steps: int = 100, verbose: bool = True, cutoff: int = 0, record_output: bool = True,
              record_loss: bool = False, record_vars: Optional[list] = None,
              memory_budget: Optional[int] = None, batch_samples: Optional[int] = None,
-             cuda_graphs: bool = True, event_coupling: int = 0):
+             cuda_graphs: bool = True, event_coupling: int = 0, subnormals: str = "auto"):
         """Run and compare the output with ``targets`` (T x n_out) under ``loss`` (``"mse"`` or
         ``"l1"``). Returns ``(observer, loss)``: the mean per-step loss over steps >= cutoff.
         With ``record_loss`` each sample holds the loss averaged over its window."""
         if loss_kwargs:
             raise InvalidArgument("test: loss_kwargs are not supported (losses: 'mse', 'l1')")
         self.compile()
-        spec = Observer(self.dt, record_output, record_loss, record_vars)  # checks and normalises names
+        spec = Observer(self.dt, record_output, record_loss, record_vars)  # records the run
         x = _rows(inputs, "test: inputs")
         y = _rows(targets, "test: targets")
         if y.shape[0] != x.shape[0]:
             raise InvalidArgument(f"test: targets have {y.shape[0]} rows; the inputs have {x.shape[0]} (one per step)")
-        with _read_only(x, y):
-            core, value = self._core.test(
-                x.shape[0], x.shape[1], _fetcher(x), y.shape[1], _fetcher(y), loss, record_output, record_loss,
-                spec._core.recorded_state_variables(), int(sampling_steps), int(cutoff),
-                "auto" if verbose else "off", int(memory_budget or 0), int(batch_samples or 0), bool(cuda_graphs),
-                int(event_coupling))
-        return Observer._wrap(core), value
+        try:
+            with _read_only(x, y):
+                value = self._core.test(
+                    x.shape[0], x.shape[1], _fetcher(x), y.shape[1], _fetcher(y), loss, spec._core,
+                    _int(sampling_steps, "test: sampling_steps", 1), _int(cutoff, "test: cutoff"),
+                    "auto" if verbose else "off", _int(memory_budget or 0, "test: memory_budget"),
+                    _int(batch_samples or 0, "test: batch_samples"), bool(cuda_graphs),
+                    _int(event_coupling, "test: event_coupling"), str(subnormals))
+        except (KeyboardInterrupt, Error) as e:
+            e.observer = spec  # what was recorded before the error
+            raise
+        return spec, value
 
     # ---- properties ------------------------------------------------------------------------
     @property

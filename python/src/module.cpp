@@ -149,9 +149,16 @@ void set_population_param(QifPopulation& pop, const std::string& key, std::vecto
 }
 
 /// Run options shared by run() and test().
+Subnormals parse_subnormals(const std::string& name) {
+  if (name == "auto") return Subnormals::Auto;
+  if (name == "keep") return Subnormals::Keep;
+  if (name == "flush") return Subnormals::Flush;
+  throw InvalidArgument("subnormals='" + name + "' is unknown (use 'auto', 'keep' or 'flush')");
+}
+
 RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
                         std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
-                        std::int64_t event_coupling) {
+                        std::int64_t event_coupling, const std::string& subnormals) {
   RunOptions opt;
   opt.sampling_steps = sampling_steps;
   opt.cutoff = cutoff;
@@ -160,6 +167,7 @@ RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const 
   opt.batch_samples = batch_samples;
   opt.cuda_graphs = cuda_graphs;
   opt.event_coupling = event_coupling;
+  opt.subnormals = parse_subnormals(subnormals);
   return opt;
 }
 
@@ -196,8 +204,9 @@ class SigintStop {
 /// After a run that Ctrl-C stopped: KeyboardInterrupt, saying how to go on (GIL held).
 [[noreturn]] void raise_interrupted(const Network& net, std::int64_t steps) {
   const std::string msg = "qifsim: run interrupted before step " + std::to_string(net.resume_step()) + " of " +
-                          std::to_string(steps) + "; the samples so far are in the observer; run(..., obs=obs, "
-                          "resume=True) with the same inputs continues";
+                          std::to_string(steps) + "; the samples so far are in this exception's .observer "
+                          "(except KeyboardInterrupt as e: obs = e.observer); run(inputs, obs=obs, resume=True) "
+                          "with the same inputs continues";
   PyErr_SetString(PyExc_KeyboardInterrupt, msg.c_str());
   throw nb::python_error();
 }
@@ -256,7 +265,8 @@ void translate(const std::exception_ptr& p, void*) {
   try {
     std::rethrow_exception(p);
   } catch (const DivergenceError& e) {
-    raise_as("DivergenceError", e.what());
+    const std::string what = std::string(e.what()) + " (in this exception's .observer)";
+    raise_as("DivergenceError", what.c_str());
   } catch (const BusyError& e) {
     raise_as("BusyError", e.what());
   } catch (const MemoryBudgetError& e) {
@@ -287,11 +297,12 @@ NB_MODULE(_qifsim, m) {
   m.def("built_with_cuda", &built_with_cuda, "True when this build contains the CUDA backend.");
   m.def(
       "cuda_device_status",
-      [] {
-        const DeviceStatus s = cuda_device_status();
+      [](int device) {
+        const DeviceStatus s = cuda_device_status(device);
         return std::make_pair(s.usable, s.description);
       },
-      "(usable, description) of GPU 0 for the CUDA backend.");
+      "device"_a = 0, "(usable, description) of a GPU for the CUDA backend.");
+  m.def("cuda_device_count", &cuda_device_count, "Number of usable CUDA devices.");
   m.def("default_memory_budget", &default_memory_budget,
         "Bytes a recording may take by default (half the machine's memory).");
 
@@ -391,6 +402,8 @@ NB_MODULE(_qifsim, m) {
             net.add_edge(source, target, to_matrix(weights, "add_edge('" + source + "', '" + target + "'): weights"));
           },
           "source"_a, "target"_a, "weights"_a)
+      .def("set_cuda_device", &Network::set_cuda_device, "device"_a)
+      .def_prop_ro("cuda_device", &Network::cuda_device)
       .def("compile", &Network::compile)
       .def_prop_ro("compiled", &Network::compiled)
       .def_prop_ro("dt", &Network::dt)
@@ -449,10 +462,10 @@ NB_MODULE(_qifsim, m) {
           [](Network& net, std::int64_t rows, std::int64_t cols, nb::callable fetch, PyObserver& into,
              std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress, std::size_t memory_budget,
              std::int64_t batch_samples, bool cuda_graphs, bool resume, std::int64_t divergence_check_steps,
-             bool handle_sigint, std::int64_t event_coupling) {
+             bool handle_sigint, std::int64_t event_coupling, const std::string& subnormals) {
             const InputSource in = python_rows(rows, cols, std::move(fetch), "input");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
-                                          event_coupling);
+                                          event_coupling, subnormals);
             opt.resume = resume;
             if (divergence_check_steps >= 0) opt.divergence_check_steps = divergence_check_steps;
             const ObserverHold hold(into);
@@ -473,6 +486,7 @@ NB_MODULE(_qifsim, m) {
           "rows"_a, "cols"_a, "fetch"_a, "observer"_a, "sampling_steps"_a = 1, "cutoff"_a = 0,
           "progress"_a = "auto", "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true,
           "resume"_a = false, "divergence_check_steps"_a = -1, "handle_sigint"_a = false, "event_coupling"_a = 0,
+          "subnormals"_a = "auto",
           "Run `rows` steps, their inputs fetched piece by piece by fetch(first, count) (a count x cols "
           "float64 array), appending the samples to `observer` batch by batch.")
       .def_prop_ro("interrupted", &Network::interrupted)
@@ -480,35 +494,30 @@ NB_MODULE(_qifsim, m) {
       .def(
           "test",
           [](Network& net, std::int64_t rows, std::int64_t cols, nb::callable fetch_inputs, std::int64_t target_cols,
-             nb::callable fetch_targets, const std::string& loss, bool record_output, bool record_loss,
-             const std::vector<std::tuple<std::string, std::string, bool>>& record_vars, std::int64_t sampling_steps,
+             nb::callable fetch_targets, const std::string& loss, PyObserver& into, std::int64_t sampling_steps,
              std::int64_t cutoff, const std::string& progress, std::size_t memory_budget, std::int64_t batch_samples,
-             bool cuda_graphs, std::int64_t event_coupling) {
+             bool cuda_graphs, std::int64_t event_coupling, const std::string& subnormals) {
             const InputSource in = python_rows(rows, cols, std::move(fetch_inputs), "input");
             const InputSource tg = python_rows(rows, target_cols, std::move(fetch_targets), "target");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
-                                          event_coupling);
-            opt.record_output = record_output;
-            opt.record_loss = record_loss;
-            for (const auto& [node, var, mean] : record_vars) opt.record_vars.push_back(RecordVar{node, var, mean});
+                                          event_coupling, subnormals);
             // Recorded straight into the NumPy-backed observer, batch by batch, as run() does.
-            auto out = std::make_unique<PyObserver>(net.dt(), record_output, record_loss, opt.record_vars);
-            const std::size_t saved = prepare_sink(net, rows, cols, opt, *out);
+            const ObserverHold hold(into);
+            const std::size_t saved = prepare_sink(net, rows, cols, opt, into);
             struct Restore {
               Observer& obs;
               std::size_t budget;
               ~Restore() { obs.set_memory_budget(budget); }
-            } restore{out->obs, saved};
+            } restore{into.obs, saved};
             double mean_loss = 0.0;
             {
               nb::gil_scoped_release release;
-              mean_loss = net.test(in, tg, loss, opt, out->obs);
+              mean_loss = net.test(in, tg, loss, opt, into.obs);
             }
-            return std::make_pair(std::move(out), mean_loss);
+            return mean_loss;
           },
-          "rows"_a, "cols"_a, "fetch_inputs"_a, "target_cols"_a, "fetch_targets"_a, "loss"_a = "mse",
-          "record_output"_a = true, "record_loss"_a = false,
-          "record_vars"_a = nb::list(), "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto",
-          "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true, "event_coupling"_a = 0,
-          "Run and compare the output with targets; returns (observer, mean per-step loss).");
+          "rows"_a, "cols"_a, "fetch_inputs"_a, "target_cols"_a, "fetch_targets"_a, "loss"_a, "observer"_a,
+          "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto", "memory_budget"_a = 0, "batch_samples"_a = 0,
+          "cuda_graphs"_a = true, "event_coupling"_a = 0, "subnormals"_a = "auto",
+          "Run and compare the output with targets, recording into `observer`; returns the mean per-step loss.");
 }
