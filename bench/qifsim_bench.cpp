@@ -430,6 +430,47 @@ void BM_CpuStepUncoupled(benchmark::State& state) {
 }
 BENCHMARK(BM_CpuStepUncoupled)->Arg(1)->Arg(64)->Arg(1024)->UseManualTime()->Unit(benchmark::kMillisecond);
 
+// Subnormal state: a coupled N = 100 population whose s starts normal (1) or subnormal
+// (1e-310 in float64, 1e-40 in float32, where s ends after long quiet stretches), the
+// subnormals kept or flushed (RunOptions::subnormals). No recording, no input (no spikes).
+template <class T>
+void bench_subnormals(benchmark::State& state) {
+  const bool subnormal_start = state.range(0) != 0;
+  const bool flush = state.range(1) != 0;
+  const std::int64_t n = 100;
+  qifsim::set_log_handler(nullptr);
+  try {
+    const qifsim::Precision precision = sizeof(T) == 4 ? qifsim::Precision::Float32 : qifsim::Precision::Float64;
+    qifsim::Network net(1e-3, qifsim::Backend::Cpu, precision);
+    qifsim::QifPopulation p;
+    p.n = n;
+    p.weights = qifsim::Matrix(n, n, 0.01);
+    p.s0 = subnormal_start ? (sizeof(T) == 4 ? 1e-40 : 1e-310) : 1.0;
+    net.add_population("qif", p);
+    net.compile();
+    const std::int64_t steps = 20000;
+    const qifsim::Matrix inputs(steps, n, 0.0);
+    qifsim::RunOptions opt = options_for(kNoRecording, false);
+    opt.subnormals = flush ? qifsim::Subnormals::Flush : qifsim::Subnormals::Keep;
+    const double seconds = timed_runs(state, net, inputs, opt);
+    if (seconds < 0.0) return;
+    set_rates(state, n, static_cast<double>(state.iterations() * steps), seconds, 0.0, 0.0, 0.0);
+    state.SetLabel(std::string(subnormal_start ? "s subnormal" : "s normal") + (flush ? ", flushed" : ", kept"));
+  } catch (const std::exception& e) {
+    fail(state, e.what());
+  }
+}
+void subnormal_args(benchmark::internal::Benchmark* b) {
+  for (int start : {0, 1}) {
+    for (int flush : {0, 1}) b->Args({start, flush});
+  }
+  b->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+void BM_CpuSubnormalsFloat64(benchmark::State& s) { bench_subnormals<double>(s); }
+void BM_CpuSubnormalsFloat32(benchmark::State& s) { bench_subnormals<float>(s); }
+BENCHMARK(BM_CpuSubnormalsFloat64)->Apply(subnormal_args);
+BENCHMARK(BM_CpuSubnormalsFloat32)->Apply(subnormal_args);
+
 // A hand-written loop as in RectiPy's tutorial: forward() and Observer::record() of the
 // output and every neuron's v, each step (float64, coupled).
 void BM_CpuForwardLoop(benchmark::State& state) {

@@ -651,6 +651,84 @@ vars = [["qif", "v", false]]
             self.assertNotIn("bad_alloc", proc.stderr)
 
 
+class UserWay(unittest.TestCase):
+    """What a new user trips on at the command line: values that are not finite, inputs that
+    are not files, output folders that cannot be written, plots of the wrong things."""
+
+    CONFIG = Hardening.CONFIG
+
+    def config(self, tmp, text):
+        path = os.path.join(tmp, "run.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_a_diverging_run_is_an_error_and_its_files_hold_only_finite_values(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            text = self.CONFIG.replace('weights = { kind = "uniform", low = 0.0, high = 4.0, seed = 1 }',
+                                      'weights = { kind = "all_to_all", value = -1e308 }\ns0 = 1.0')
+            proc = run_cli("run", self.config(tmp, text), "-q", "-o", "out", cwd=tmp)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertIn("the state diverged", proc.stderr)
+            for name in ("out", "qif.v"):
+                values = np.load(os.path.join(tmp, "out", name + ".npy"))
+                self.assertTrue(np.all(np.isfinite(values)), name)
+
+    def test_files_that_are_not_files_are_refused_at_once(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.mkfifo(os.path.join(tmp, "J.npy"))
+            os.mkdir(os.path.join(tmp, "eta.npy"))
+            text = self.CONFIG.replace('weights = { kind = "uniform", low = 0.0, high = 4.0, seed = 1 }',
+                                      'weights = "J.npy"')
+            proc = run_cli("check", self.config(tmp, text), cwd=tmp)  # would wait forever for a writer
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn("is a FIFO", proc.stderr)
+            text = self.CONFIG.replace("n = 5", 'n = 5\neta = "eta.npy"')
+            proc = run_cli("check", self.config(tmp, text), cwd=tmp)
+            self.assertIn("is a folder, not a .npy file", proc.stderr)
+            proc = run_cli("check", "/dev/zero", cwd=tmp)  # used to read gigabytes first
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn("character device", proc.stderr)
+
+    def test_check_says_when_the_output_folder_cannot_be_written(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = self.config(tmp, self.CONFIG)
+            proc = run_cli("check", config, "-o", "run.toml/out", cwd=tmp)
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            self.assertIn("cannot be made", proc.stderr)
+            self.assertEqual(run_cli("check", config, "-o", "fine", cwd=tmp).returncode, 0)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "fine")))  # check creates nothing
+
+    def test_out_of_range_overrides_say_what(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = run_cli("check", self.config(tmp, self.CONFIG), "-s", "steps=99999999999999999999", cwd=tmp)
+            self.assertEqual(proc.returncode, 2)
+            self.assertIn("not a number TOML can hold", proc.stderr)
+            self.assertNotIn("stoul", proc.stderr)
+
+    def test_plot_errors_are_messages_not_tracebacks(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = self.config(tmp, self.CONFIG)
+            for target in ("missing", config):
+                proc = run_cli("plot", target, cwd=tmp)
+                self.assertNotEqual(proc.returncode, 0)
+                self.assertNotIn("Traceback", proc.stderr)
+                self.assertIn("qifsim-plot:", proc.stderr)
+
+    def test_default_plots_show_spikes_as_raster_and_rate(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = self.config(tmp, self.CONFIG.replace('vars = [["qif", "v", false]]',
+                                                          'vars = [["qif", "v", false], ["qif", "spike", false]]'))
+            self.assertEqual(run_cli("run", config, "-q", "-o", "out", cwd=tmp).returncode, 0)
+            proc = run_cli("plot", os.path.join(tmp, "out"), cwd=tmp)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            made = set(os.listdir(os.path.join(tmp, "out")))
+            for name in ("qif.spike_raster.png", "qif.spike_rate.png", "qif.v_time.png", "qif.v_vs_out.png"):
+                self.assertIn(name, made)
+            for name in ("qif.spike_vs_out.png", "qif.spike_heatmap.png", "qif.spike_time.png"):
+                self.assertNotIn(name, made)
+
+
 class Plots(unittest.TestCase):
     """The plot helper makes PNG files from a run's folder, directly and via `qifsim plot`."""
 

@@ -248,6 +248,32 @@ static void test_manual(void) {
   qifsim_destroy(sim);
 }
 
+/* A run that diverges returns QIFSIM_ERR_DIVERGED, and the samples recorded before it stay
+ * readable as the last recording (all finite). */
+static void test_diverged(void) {
+  qifsim_sim* sim = NULL;
+  const double J[4] = {-1e308, -1e308, -1e308, -1e308};
+  OK(qifsim_create(1e-3, "cpu", "float64", &sim));
+  OK(qifsim_add_population(sim, "qif", 2, J, 0));
+  const double s0 = 1.0;
+  OK(qifsim_set_var(sim, "qif", "s", &s0, 1));
+  OK(qifsim_compile(sim));
+  OK(qifsim_add_record_var(sim, "qif", "v", 0));
+  double inputs[2 * 500] = {0};
+  const int rc = qifsim_run(sim, inputs, 500, 2);
+  EXPECT(rc == QIFSIM_ERR_DIVERGED, "status %d (%s): %s", rc, qifsim_status_name(rc), qifsim_last_error());
+  EXPECT(strstr(qifsim_last_error(), "'qif'") && strstr(qifsim_last_error(), "'v'"), "%s", qifsim_last_error());
+  EXPECT(strcmp(qifsim_status_name(QIFSIM_ERR_DIVERGED), "diverged") == 0, "status name");
+  int64_t samples = -1;
+  OK(qifsim_samples(sim, &samples));
+  EXPECT(samples >= 1 && samples < 500, "%lld samples kept", (long long)samples);
+  double v[2 * 500];
+  OK(qifsim_copy_series(sim, "qif.v", v, 2 * samples));
+  for (int64_t i = 0; i < 2 * samples; ++i) EXPECT(isfinite(v[i]), "v[%lld] = %g recorded", (long long)i, v[i]);
+  EXPECT(v[0] == -2.0, "the first sample is the initial v");
+  qifsim_destroy(sim);
+}
+
 /* Sizes that do not match the network, or overflow, are refused before the caller's buffer
  * is read: the buffers here are smaller than the sizes passed, so reading them would be a
  * buffer overflow (AddressSanitizer, in the sanitizer build). */
@@ -393,6 +419,7 @@ int main(int argc, char** argv) {
   if (!strcmp(which, "all") || !strcmp(which, "config")) test_config(tmp);
   if (!strcmp(which, "all") || !strcmp(which, "errors")) test_errors();
   if (!strcmp(which, "all") || !strcmp(which, "manual")) test_manual();
+  if (!strcmp(which, "all") || !strcmp(which, "diverged")) test_diverged();
   if (!strcmp(which, "all") || !strcmp(which, "sizes")) test_sizes();
   if (!strcmp(which, "all") || !strcmp(which, "threads")) test_threads();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);

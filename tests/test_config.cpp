@@ -1,8 +1,10 @@
 // tests/test_config.cpp - TOML configs: every error names key, file and shape; values,
 // generators, inputs and overrides against independent computations.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -445,3 +447,76 @@ TEST(ConfigFiles, LoadResolvesDataAgainstTheConfigFolderAndStreams) {
 }
 
 }  // namespace
+
+// ---- times and counts far out of range (they used to overflow) -----------------------------
+
+namespace {
+
+// Inputs of a 1-unit population over 10 steps of dt = 1 with one [[input.X]] component.
+std::vector<double> input_of(const std::string& component) {
+  const qifsim::RunConfig cfg = qifsim::parse_config(
+      "dt = 1.0\nsteps = 10\n[[population]]\nname = \"p\"\nn = 1\n[input]\nvalue = 0.0\n" + component +
+      "\n[record]\nformats = []\n");
+  return cfg.inputs.data;
+}
+
+}  // namespace
+
+TEST(ConfigRanges, TimesBeyondTheRunAreClampedNotOverflowed) {
+  // A step from t = 1e30 never starts; one to t = 1e30 lasts to the end.
+  EXPECT_EQ(input_of("[[input.step]]\nstart = 1e30\nvalue = 5.0"), std::vector<double>(10, 0.0));
+  std::vector<double> from3(10, 0.0);
+  for (int t = 3; t < 10; ++t) from3[static_cast<std::size_t>(t)] = 5.0;
+  EXPECT_EQ(input_of("[[input.step]]\nstart = 3.0\nstop = 1e30\nvalue = 5.0"), from3);
+  // A pulse wider than the run: one pulse, on from its start to the end.
+  EXPECT_EQ(input_of("[[input.pulse]]\nstart = 3.0\nperiod = 4.0\nwidth = 1e30\nvalue = 5.0"), from3);
+  // A period beyond the run: one pulse of the given width.
+  std::vector<double> one(10, 0.0);
+  one[2] = one[3] = 5.0;
+  EXPECT_EQ(input_of("[[input.pulse]]\nstart = 2.0\nperiod = 1e30\nwidth = 2.0\nvalue = 5.0"), one);
+}
+
+TEST(ConfigRanges, NegativeWidthsAndHugeDurationsAreRefused) {
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "value = 12.0",
+                                            "value = 12.0\n[[input.pulse]]\nperiod = 0.01\nwidth = -0.005\nvalue = 1.0")),
+                           {"input.pulse[0].width", "must be > 0"}));
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "steps = 50", "duration = 1e30")),
+                           {"duration", "1e+30", "2^53"}));
+}
+
+TEST(ConfigRanges, OverridesOutOfRangeSayWhat) {
+  EXPECT_TRUE(contains_all(error_of(kBase, ".", {"steps=99999999999999999999"}),
+                           {"99999999999999999999", "not a number TOML can hold"}));
+  EXPECT_TRUE(contains_all(error_of(kBase, ".", {"population.99999999999999999999.eta=1"}),
+                           {"index 99999999999999999999 is out of range", "1 entries"}));
+}
+
+TEST(ConfigFiles, OnlyRegularFilesAreRead) {
+  ScratchDir dir;
+  std::filesystem::create_directory(dir / "J.npy");
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "eta = -4.0", "eta = -4.0\nweights = \"J.npy\""), dir.str()),
+                           {"'", "J.npy' is a folder, not a .npy file"}));
+  ASSERT_EQ(::mkfifo((dir / "eta.npy").c_str(), 0600), 0);
+  // A FIFO with no writer: refused at once instead of waiting forever for one.
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "eta = -4.0", "eta = \"eta.npy\""), dir.str()),
+                           {"eta.npy' is a FIFO"}));
+  try {
+    qifsim::load_config("/dev/zero");
+    ADD_FAILURE() << "/dev/zero was read as a config";
+  } catch (const qifsim::ConfigError& e) {
+    EXPECT_TRUE(contains_all(e.what(), {"/dev/zero' is a character device, not a config file"})) << e.what();
+  }
+  std::filesystem::create_directory(dir / "cfg.toml");
+  EXPECT_THROW(qifsim::load_config(dir / "cfg.toml"), qifsim::ConfigError);
+}
+
+TEST(ConfigErrors, AGraphWithoutEdgesSaysEdgesAreMissing) {
+  const std::string msg = error_of(replace(kBase, "[input]", "[[population]]\nname = \"b\"\nn = 2\n[input]"));
+  EXPECT_TRUE(contains_all(msg, {"no [[edge]] tables"})) << msg;
+}
+
+TEST(ConfigValues, SubnormalsKey) {
+  EXPECT_EQ(qifsim::parse_config("subnormals = \"flush\"\n" + kBase).options.subnormals, qifsim::Subnormals::Flush);
+  EXPECT_EQ(qifsim::parse_config(kBase).options.subnormals, qifsim::Subnormals::Auto);
+  EXPECT_TRUE(contains_all(error_of("subnormals = \"never\"\n" + kBase), {"subnormals", "'never' is unknown"}));
+}

@@ -552,20 +552,18 @@ TEST(CudaBackend, DivergenceIsReportedAndTheSamplesKept) {
       net.run(Matrix(5000, 2, 0.0), o, obs);
       FAIL() << "no DivergenceError";
     } catch (const qifsim::DivergenceError& e) {
+      // Either the state check (after step 100, read back without waiting) or the check of
+      // the recorded samples (v is -inf from step 1 on) stops the run first.
       const std::string m = e.what();
       EXPECT_NE(m.find("'qif'"), std::string::npos) << m;
       EXPECT_NE(m.find("'v'"), std::string::npos) << m;
       EXPECT_NE(m.find("neuron 0"), std::string::npos) << m;
-      EXPECT_NE(m.find("after step 100"), std::string::npos) << m;
-      EXPECT_NE(m.find("finite after step 0"), std::string::npos) << m;
     }
-    // The check after step 100 may be read back a few blocks late (it is not waited for),
-    // but the run stops within one check interval of it and keeps every sample it took.
-    EXPECT_GE(net.step_count(), 100);
+    // Only the samples before the first non-finite one reach the observer.
+    EXPECT_GE(net.step_count(), 16);
     EXPECT_LE(net.step_count(), 5000);
-    ASSERT_EQ(obs.samples(), net.step_count());
+    ASSERT_EQ(obs.samples(), 1);
     EXPECT_EQ(obs.to_matrix("qif", "v")(0, 0), -2.0);
-    EXPECT_FALSE(std::isfinite(obs.to_matrix("qif", "v")(1, 0)));
   }
 }
 

@@ -200,6 +200,32 @@ TEST(Divergence, IsReportedWithNodeVariableNeuronAndStepAndKeepsTheSamples) {
     net.run(Matrix(5000, 2, 0.0), o, obs);
     FAIL() << "no DivergenceError";
   } catch (const qifsim::DivergenceError& e) {
+    // The sample of step 1 already holds -inf: it is refused when its batch (16 samples)
+    // reaches the observer, before the state check after step 100.
+    const std::string m = e.what();
+    EXPECT_NE(m.find("'qif'"), std::string::npos) << m;
+    EXPECT_NE(m.find("'v'"), std::string::npos) << m;
+    EXPECT_NE(m.find("neuron 0"), std::string::npos) << m;
+    EXPECT_NE(m.find("sample of step 1 "), std::string::npos) << m;
+  }
+  // Every sample before the first non-finite one is in the observer; nothing else.
+  ASSERT_EQ(obs.samples(), 1);
+  EXPECT_EQ(obs.steps().back(), 0);
+  EXPECT_EQ(obs.to_matrix("qif", "v")(0, 0), -2.0);
+  EXPECT_EQ(net.step_count(), 15);  // the batch was handed over at step 15, before its update
+}
+
+TEST(Divergence, TheStateCheckNamesNodeVariableNeuronAndStep) {
+  // Recording only the output (s stays finite): the state check finds v after step 100.
+  qifsim::Network net = qtest::diverging_net();
+  qifsim::RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  o.divergence_check_steps = 100;
+  qifsim::Observer obs(1e-3, true, false, {});
+  try {
+    net.run(Matrix(5000, 2, 0.0), o, obs);
+    FAIL() << "no DivergenceError";
+  } catch (const qifsim::DivergenceError& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("'qif'"), std::string::npos) << m;
     EXPECT_NE(m.find("'v'"), std::string::npos) << m;
@@ -207,12 +233,44 @@ TEST(Divergence, IsReportedWithNodeVariableNeuronAndStepAndKeepsTheSamples) {
     EXPECT_NE(m.find("after step 100"), std::string::npos) << m;
     EXPECT_NE(m.find("finite after step 0"), std::string::npos) << m;
   }
-  // Every sample up to the check is in the observer, the first one finite.
-  ASSERT_EQ(obs.samples(), 100);
-  EXPECT_EQ(obs.steps().back(), 99);
-  EXPECT_EQ(obs.to_matrix("qif", "v")(0, 0), -2.0);
-  EXPECT_FALSE(std::isfinite(obs.to_matrix("qif", "v")(1, 0)));
+  EXPECT_EQ(obs.samples(), 100);
   EXPECT_EQ(net.step_count(), 100);
+}
+
+TEST(Divergence, NoValueThatIsNotFiniteIsEverRecordedWithoutAnError) {
+  // Weights of 1e308 with the check every 1000 steps: v is -inf from step 1 on. Every
+  // recorded value is checked as it is recorded, whatever the check interval (even 0).
+  for (std::int64_t every : {std::int64_t{1000}, std::int64_t{0}}) {
+    qifsim::Network net = qtest::diverging_net();
+    qifsim::RunOptions o;
+    o.progress = qifsim::Progress::Off;
+    o.divergence_check_steps = every;
+    o.record_vars = {{"qif", "v", true}};
+    qifsim::Observer obs(1e-3, true, false, o.record_vars);
+    EXPECT_THROW(net.run(Matrix(3000, 2, 0.0), o, obs), qifsim::DivergenceError) << every;
+    for (const auto& key : obs.keys()) {
+      for (double v : obs.to_matrix(key).data) EXPECT_TRUE(std::isfinite(v)) << key;
+    }
+  }
+  // By hand, too.
+  qifsim::Observer manual(1e-3, true, false, {});
+  EXPECT_THROW(manual.record(0, {1.0, std::numeric_limits<double>::infinity()}, 0.0, {}), qifsim::InvalidArgument);
+  EXPECT_EQ(manual.samples(), 0);
+}
+
+TEST(Divergence, ForwardRefusesAnInputThatIsNotFinite) {
+  qifsim::Network net = make_net();
+  const std::vector<double> v = net.get_var("qif", "v");
+  std::vector<double> x(24, 1.0);
+  x[5] = kNaN;
+  try {
+    net.forward(x);
+    FAIL() << "no InvalidArgument";
+  } catch (const qifsim::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("input[5]"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(net.get_var("qif", "v"), v);
+  EXPECT_EQ(net.step_count(), 0);
 }
 
 TEST(Divergence, CheckCanBeTurnedOff) {

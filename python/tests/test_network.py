@@ -226,7 +226,7 @@ def test_inputs_of_any_array_like():
 def test_device_and_dtype_arguments():
     assert Network(1e-3, device="cpu").device == "cpu"
     net = Network(1e-3, device="auto")
-    net.add_diffeq_node("qif", QIF, **VARS)
+    net.add_diffeq_node("qif", QIF, **VARS, N=1)
     net.compile()
     assert net.backend in ("cpu", "cuda")
     with pytest.raises(qifsim.InvalidArgument, match="device 'tpu'"):
@@ -236,7 +236,7 @@ def test_device_and_dtype_arguments():
     usable, _ = qifsim.cuda_device_status()
     if not usable:
         net = Network(1e-3, device="cuda:0")
-        net.add_diffeq_node("qif", QIF, **VARS)
+        net.add_diffeq_node("qif", QIF, **VARS, N=1)
         with pytest.raises(qifsim.BackendError, match="no GPU is usable"):
             net.compile()
 

@@ -62,7 +62,7 @@ static double* values(Input* in, int64_t count) {
 }
 
 static void check(int status) {
-  if (status < QIFSIM_OK || status > QIFSIM_ERR_BUSY) __builtin_trap();
+  if (status < QIFSIM_OK || status > QIFSIM_ERR_DIVERGED) __builtin_trap();
   if (status != QIFSIM_OK && qifsim_last_error()[0] == '\0') __builtin_trap();
 }
 
