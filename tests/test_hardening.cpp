@@ -23,6 +23,9 @@
 #include "io_test_util.hpp"
 #include "qifsim/qifsim.hpp"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>  // the checkpoint's checksum, to seal edited files again
+
 #if defined(__SANITIZE_ADDRESS__)
 #define QIFSIM_TEST_ASAN 1
 #elif defined(__has_feature)
@@ -234,10 +237,19 @@ struct Checkpoint {
   std::size_t y_sum_length_at = 0;
   std::size_t tau_values_at = 0;  // offset of the first tau value
   std::size_t v_reset_values_at = 0;
+  std::size_t window_at = 0;  // steps summed since the last sample
 };
 
+// Format 2 ends with the XXH3-64 of every byte before it (host/checkpoint.cpp): after an
+// edit, the tests below seal the file again, so that what is checked is the value itself.
+void reseal(std::string& bytes) {
+  const std::uint64_t sum = XXH3_64bits(bytes.data(), bytes.size() - 8);
+  std::memcpy(&bytes[bytes.size() - 8], &sum, 8);
+}
+
 // A checkpoint of an interrupted run of make_net(6), with the offsets of a few fields,
-// computed from the documented layout (host/checkpoint.cpp): magic 8, version 4, dt 8,
+// computed from the documented layout (host/checkpoint.cpp): magic 8, version 4, the
+// "network" section's tag (8 + 7) and length 8, then dt 8,
 // precision 4, node count 8, per node name (8 + length) kind 4 size 8, step 8, flag 1,
 // run: steps 8 sampling 8 cutoff 8 next 8, y_sum (8 + 8 k), loss sums 16, window 8, loss
 // steps 8; then per population v, s, x, eta, tau, k, tau_s, v_threshold, v_reset, alpha,
@@ -252,11 +264,12 @@ Checkpoint interrupted_checkpoint(const std::string& path) {
   net.save_checkpoint(path, &obs);
   Checkpoint c;
   c.bytes = iotest::read_text(path);
-  const std::size_t header = 8 + 4 + 8 + 4 + 8 + (8 + 3) + 4 + 8 + 8 + 1;
+  const std::size_t header = 8 + 4 + (8 + 7) + 8 + 8 + 4 + 8 + (8 + 3) + 4 + 8 + 8 + 1;
   c.next_step_at = header + 8 * 3;
   c.y_sum_length_at = c.next_step_at + 8;
   const std::size_t per_array = 8 + 8 * 6;
   const std::size_t populations_at = c.y_sum_length_at + 8 + 8 * 6 + 16 + 16;
+  c.window_at = populations_at - 16;                         // window, loss steps, then the populations
   c.tau_values_at = populations_at + 4 * per_array + 8;     // v, s, x, eta, then tau's values
   c.v_reset_values_at = populations_at + 8 * per_array + 8;  // ..., k, tau_s, v_threshold, then v_reset
   return c;
@@ -267,7 +280,8 @@ void put(std::string& bytes, std::size_t at, T value) {
   std::memcpy(&bytes[at], &value, sizeof(T));
 }
 
-std::string load_error(const std::string& path, const std::string& bytes) {
+std::string load_error(const std::string& path, std::string bytes, bool seal = true) {
+  if (seal && bytes.size() >= 8) reseal(bytes);
   iotest::write_text(path, bytes);
   qifsim::Network net = make_net(6);
   qifsim::Observer obs(1e-3, qifsim::RecordSpec{true, false, quiet().record_vars});
@@ -298,6 +312,23 @@ TEST(Checkpoint, ANegativePositionIsRefusedNotRun) {
   EXPECT_TRUE(contains(e, "corrupt interrupted run") && contains(e, "-1000000000")) << e;
 }
 
+// The window follows from the position and the schedule (stopped at step 300, sampling 4:
+// steps 297..299 since the sample at 296); any other count would average the next sample
+// over the wrong steps.
+TEST(Checkpoint, AWindowThatDoesNotFitThePositionIsRefused) {
+  ScratchDir dir;
+  Checkpoint c = interrupted_checkpoint(dir / "a.ckpt");
+  std::int64_t window = -1;
+  std::memcpy(&window, &c.bytes[c.window_at], 8);
+  EXPECT_EQ(window, 3);
+  for (const std::int64_t bad : {0, 2, 4}) {
+    std::string bytes = c.bytes;
+    put<std::int64_t>(bytes, c.window_at, bad);
+    const std::string e = load_error(dir / "b.ckpt", bytes);
+    EXPECT_TRUE(contains(e, "window of " + std::to_string(bad) + " steps") && contains(e, "gives 3")) << e;
+  }
+}
+
 TEST(Checkpoint, InvalidParametersAreRefused) {
   ScratchDir dir;
   Checkpoint c = interrupted_checkpoint(dir / "a.ckpt");
@@ -322,6 +353,7 @@ TEST(Checkpoint, ALengthFieldIsCheckedAgainstTheFileBeforeAllocating) {
   ScratchDir dir;
   Checkpoint c = interrupted_checkpoint(dir / "a.ckpt");
   put<std::uint64_t>(c.bytes, c.y_sum_length_at, 400000000);
+  reseal(c.bytes);
   iotest::write_text(dir / "b.ckpt", c.bytes);
   const int status = in_child([&] {
 #ifndef QIFSIM_TEST_ASAN  // the sanitizer reserves terabytes of address space for itself
@@ -347,14 +379,37 @@ TEST(Checkpoint, EveryTruncationAndEveryFlippedByteIsHandled) {
   ScratchDir dir;
   const Checkpoint c = interrupted_checkpoint(dir / "a.ckpt");
   for (std::size_t n = 0; n < c.bytes.size(); n += 7) {
-    const std::string e = load_error(dir / "b.ckpt", c.bytes.substr(0, n));
+    const std::string e = load_error(dir / "b.ckpt", c.bytes.substr(0, n), false);
     EXPECT_NE(e, "<no error>") << "a prefix of " << n << " bytes loaded";
   }
   for (std::size_t i = 0; i < c.bytes.size(); ++i) {
     std::string bytes = c.bytes;
     bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
-    load_error(dir / "b.ckpt", bytes);  // a qifsim::Error or a load; anything else fails the test
+    // As it is, the checksum refuses it; sealed again, the structure is checked: a
+    // qifsim::Error or a load, anything else fails the test.
+    const std::string e = load_error(dir / "b.ckpt", bytes, false);
+    if (i >= 12) EXPECT_TRUE(contains(e, "checksum")) << "byte " << i << ": " << e;  // after magic and version
+    else EXPECT_NE(e, "<no error>") << "byte " << i;
+    if (i + 8 < bytes.size()) load_error(dir / "b.ckpt", bytes, true);
   }
+}
+
+// A checkpoint says which weights it was saved with; loading it into a network with other
+// weights would continue another run, and is refused naming the edge (unless allowed).
+TEST(Checkpoint, OtherWeightsAreRefusedNamingThem) {
+  ScratchDir dir;
+  qifsim::Network net = make_net(6);
+  net.save_checkpoint(dir / "a.ckpt");
+  qifsim::Network other(1e-3, qifsim::Backend::Cpu);
+  qifsim::QifPopulation p = coupled(6);
+  p.weights(2, 3) += 0.01;
+  other.add_population("qif", p);
+  other.compile();
+  const std::string e = error_of([&] { other.load_checkpoint(dir / "a.ckpt"); });
+  EXPECT_TRUE(contains(e, "other weights") && contains(e, "weights of 'qif'")) << e;
+  qifsim::CheckpointLoad how;
+  how.allow_changes = true;
+  EXPECT_EQ(error_of([&] { other.load_checkpoint(dir / "a.ckpt", how); }), "<no error>");
 }
 
 // ---- One thread at a time ----------------------------------------------------------------

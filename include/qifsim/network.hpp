@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "qifsim/checkpoint.hpp"
 #include "qifsim/matrix.hpp"
 #include "qifsim/observer.hpp"
 #include "qifsim/population.hpp"
@@ -72,6 +73,10 @@ struct RunOptions {
   Progress progress = Progress::Auto;  ///< progress display on stderr
   std::size_t memory_budget = 0;    ///< host bytes for the recording; 0 = default_memory_budget()
   std::int64_t batch_samples = 0;   ///< ring-buffer capacity in samples; 0 = automatic
+  /// CPU backend: hand the samples held in the ring to the Observer (and its file sinks) at
+  /// least this often, even when the ring is not full (0: only when full). The CUDA backend
+  /// hands over full ring halves (at most batch_samples samples).
+  double flush_seconds = 2.0;
   bool cuda_graphs = true;          ///< CUDA backend: replay blocks of steps as CUDA Graphs
   CudaCoupling cuda_coupling = CudaCoupling::Cublas;  ///< CUDA backend: how J s is computed
   /// CPU backend: 0 (the default) computes the coupling J s densely every step, in the
@@ -172,12 +177,20 @@ class Network {
 
   /// Save everything a run needs to continue bit for bit: the state of every node, the
   /// parameters, the step count, the position and window sums of an interrupted run, and
-  /// (when given) the samples held by `observer`. Throws IoError naming the path.
-  void save_checkpoint(const std::string& path, const Observer* observer = nullptr) const;
+  /// (when given) the samples held by `observer`, with `info`'s fingerprint and details
+  /// (qifsim/checkpoint.hpp). Written atomically (the old file stays whole until the new one
+  /// is) with a checksum. Throws IoError naming the path.
+  void save_checkpoint(const std::string& path, const Observer* observer = nullptr,
+                       const CheckpointInfo* info = nullptr) const;
   /// Restore a checkpoint into this compiled network, which must have the same nodes,
-  /// sizes, dt and precision (GraphError naming the difference otherwise). With
-  /// `observer`, its samples are replaced by the checkpoint's.
+  /// sizes, dt, precision, weights and activations (GraphError naming the difference
+  /// otherwise). A file that fails its checksum or holds invalid values is refused
+  /// (IoError) and nothing changes. With `observer`, its samples are replaced by the
+  /// checkpoint's.
   void load_checkpoint(const std::string& path, Observer* observer = nullptr);
+  /// The same, as `how` says (keep this network's parameters, accept changed weights,
+  /// return the checkpoint's fingerprint and details).
+  void load_checkpoint(const std::string& path, const CheckpointLoad& how);
 
   /// One step with input x (input_width() values); returns the output at the step's start.
   std::vector<double> forward(const std::vector<double>& x);

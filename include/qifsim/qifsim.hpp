@@ -2,6 +2,7 @@
 #pragma once
 
 #include "qifsim/config.hpp"
+#include "qifsim/checkpoint.hpp"
 #include "qifsim/device.hpp"
 #include "qifsim/error.hpp"
 #include "qifsim/generators.hpp"
