@@ -1,6 +1,7 @@
 // host/cpu_engine.cpp - the CPU backend: BLAS coupling, OpenMP neuron update, host ring
 // buffer for recordings. It is the reference backend and a real one.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <cstring>
@@ -98,9 +99,20 @@ class CpuEngine final : public Engine {
     std::int64_t t = carry.next_step;
     const std::int64_t resync = plan.event_coupling;
     if (resync > 0) prepare_event_coupling();
+    // The clock is read every 1024 steps: a part-filled ring goes out after flush_seconds.
+    using Clock = std::chrono::steady_clock;
+    auto last_flush = Clock::now();
+    const auto flush_every = std::chrono::duration<double>(plan.flush_seconds);
     try {
       for (; t < plan.steps; ++t) {
         if (stop_requested(plan, t)) break;
+        if (plan.flush_seconds > 0.0 && (t & 1023) == 0 && filled > 0) {
+          const auto now = Clock::now();
+          if (now - last_flush >= flush_every) {
+            flush();
+            last_flush = now;
+          }
+        }
         if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
           check_finite(t, plan.divergence_every);
         }
@@ -135,7 +147,10 @@ class CpuEngine final : public Engine {
           carry.window = 0;
           for (const auto& item : plan.vars) gather(item, row + item.offset);
           ring_steps[static_cast<std::size_t>(filled)] = t;
-          if (++filled == capacity) flush();
+          if (++filled == capacity) {
+            flush();
+            last_flush = Clock::now();
+          }
         }
         if (resync > 0) {
           advance<true>();

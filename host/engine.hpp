@@ -41,6 +41,7 @@ struct RunPlan {
   std::vector<RecordItem> vars;
   std::int64_t row_width = 0;       // values per sample row
   std::int64_t batch_samples = 1;   // ring-buffer capacity (per half on the GPU)
+  double flush_seconds = 0.0;       // CPU: hand a part-filled ring over after this long (0: never)
   bool cuda_graphs = true;          // GPU: replay blocks of steps as CUDA Graphs
   CudaCoupling cuda_coupling = CudaCoupling::Cublas;  // GPU: how J s is computed
   std::int64_t event_coupling = 0;  // CPU: J s from the spikes, dense every this many steps (0: dense)

@@ -25,7 +25,7 @@ namespace qifsim {
 
 bool hdf5_supported() { return false; }
 
-std::shared_ptr<FileSink> make_hdf5_sink(const std::string& path, const RecordingInfo&) {
+std::shared_ptr<FileSink> make_hdf5_sink(const std::string& path, const RecordingInfo&, std::int64_t) {
   throw IoError("cannot write '" + path + "': this qifsim build has no HDF5 support (install libhdf5-dev and rebuild)");
 }
 
@@ -92,23 +92,39 @@ T check(T result, const char* call, const std::string& path) {
 
 class Hdf5Sink final : public FileSink {
  public:
-  Hdf5Sink(std::string path, RecordingInfo info) : path_(std::move(path)), info_(std::move(info)) {
+  Hdf5Sink(std::string path, RecordingInfo info, std::int64_t continue_rows)
+      : path_(std::move(path)), info_(std::move(info)), continue_rows_(continue_rows) {
     QuietErrors quiet;
     // qifsim's file driver: no link is followed, and a failed write (a full disk) lands in
     // write_errno_ instead of breaking HDF5's state (see hdf5_file_driver.hpp).
     Hid fapl(check(detail::hdf5_file_access_list(&write_errno_), "H5Pset_driver", path_), H5Pclose);
     // Dense attribute storage, so that a long config text fits in an attribute.
     check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), "H5Pset_libver_bounds", path_);
+    if (continue_rows_ >= 0) {  // a resumed run: the file is there, opened in start()
+      const hid_t file = H5Fopen(path_.c_str(), H5F_ACC_RDWR, fapl.get());
+      if (file < 0) {
+        throw IoError("cannot continue '" + path_ + "' (H5Fopen failed): " + detail::errno_text(errno) +
+                      "; the run can be continued without it with --format npy or csv");
+      }
+      file_ = Hid(file, H5Fclose);
+      return;
+    }
     // A new file under a fresh name (H5F_ACC_EXCL: O_CREAT | O_EXCL), renamed onto its
-    // name at once, as the other sinks do (output_files.hpp).
-    const std::string temporary = detail::temporary_name_beside(path_);
-    const hid_t file = H5Fcreate(temporary.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get());
+    // name once its structure is written (start()), as the other sinks do (output_files.hpp).
+    temporary_ = detail::temporary_name_beside(path_);
+    const hid_t file = H5Fcreate(temporary_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get());
     if (file < 0) {
       const int err = errno;
       throw IoError("cannot create '" + path_ + "' (H5Fcreate failed): " + detail::errno_text(err));
     }
     file_ = Hid(file, H5Fclose);
-    detail::rename_into_place(temporary, path_);
+  }
+
+  // The attributes and empty datasets, flushed, then the file takes its name: under its name
+  // it is a valid HDF5 file at every moment.
+  void start(const Observer& obs) override {
+    QuietErrors quiet;
+    if (!open_) open(obs);
   }
   ~Hdf5Sink() override {
     try {
@@ -127,6 +143,9 @@ class Hdf5Sink final : public FileSink {
     for (std::int64_t r = 0; r < count; ++r) time_buf_[static_cast<std::size_t>(r)] = static_cast<double>(steps[r]) * obs.dt();
     append(time_, time_buf_.data(), count, H5T_NATIVE_DOUBLE);
     rows_ += count;
+    // Every batch reaches the file: data, extents and metadata (a killed run leaves a file
+    // that holds the batches flushed before it).
+    check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);
     check_writes();
   }
 
@@ -141,6 +160,10 @@ class Hdf5Sink final : public FileSink {
   };
 
   void open(const Observer& obs) {
+    if (continue_rows_ >= 0) {
+      reopen(obs);
+      return;
+    }
     attribute("dt", obs.dt());
     attribute("sampling_steps", info_.sampling_steps);
     attribute("cutoff", info_.cutoff);
@@ -150,7 +173,45 @@ class Hdf5Sink final : public FileSink {
     for (const auto& key : obs.keys()) create(sets_.emplace_back(), key, obs.width(key), H5T_IEEE_F64LE);
     create(steps_, "steps", 0, H5T_STD_I64LE);
     create(time_, "time", 0, H5T_IEEE_F64LE);
+    check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);
+    check_writes();
+    detail::rename_into_place(temporary_, path_);
+    temporary_.clear();
     open_ = true;
+  }
+
+  // The datasets of this recording, cut to the rows the checkpoint counts.
+  void reopen(const Observer& obs) {
+    for (const auto& key : obs.keys()) attach(sets_.emplace_back(), key, obs.width(key));
+    attach(steps_, "steps", 0);
+    attach(time_, "time", 0);
+    rows_ = continue_rows_;
+    check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);
+    check_writes();
+    open_ = true;
+  }
+
+  void attach(Set& set, const std::string& name, std::int64_t width) {
+    const std::string where = path_ + "', dataset '" + name;
+    set.name = name;
+    set.width = width;
+    const hid_t id = H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT);
+    if (id < 0) throw IoError("cannot continue '" + where + "': there is no such dataset");
+    set.id = Hid(id, H5Dclose);
+    Hid space(check(H5Dget_space(set.id.get()), "H5Dget_space", where), H5Sclose);
+    const int rank = width > 0 ? 2 : 1;
+    hsize_t dims[2] = {0, 0};
+    if (H5Sget_simple_extent_ndims(space.get()) != rank || H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
+        (rank == 2 && dims[1] != static_cast<hsize_t>(width))) {
+      throw IoError("cannot continue '" + where + "': its shape is not this recording's");
+    }
+    if (dims[0] < static_cast<hsize_t>(continue_rows_)) {
+      throw IoError("cannot continue '" + where + "': it holds " + std::to_string(dims[0]) +
+                    " samples, the checkpoint counts " + std::to_string(continue_rows_) +
+                    " (the recording was changed or damaged after the checkpoint)");
+    }
+    const hsize_t cut[2] = {static_cast<hsize_t>(continue_rows_), static_cast<hsize_t>(width)};
+    check(H5Dset_extent(set.id.get(), cut), "H5Dset_extent", where);
   }
 
   void create(Set& set, const std::string& name, std::int64_t width, hid_t type) {
@@ -206,7 +267,12 @@ class Hdf5Sink final : public FileSink {
     if (done_) return;
     QuietErrors quiet;
     if (!open_) {
-      if (!obs) return;
+      if (!obs) {  // never started: no file under the name, and none left behind
+        done_ = true;
+        file_.reset();
+        if (!temporary_.empty()) ::unlink(temporary_.c_str());
+        return;
+      }
       open(*obs);  // no batch arrived: empty datasets of the right widths
     }
     done_ = true;
@@ -226,12 +292,14 @@ class Hdf5Sink final : public FileSink {
   }
 
   std::string path_;
+  std::string temporary_;  // the file's name until it is started
   RecordingInfo info_;
   int write_errno_ = 0;  // set by the file driver (declared before file_: it outlives it)
   Hid file_;
   std::vector<Set> sets_;
   Set steps_, time_;
   std::vector<double> time_buf_;
+  std::int64_t continue_rows_ = -1;
   std::int64_t rows_ = 0;
   bool open_ = false;
   bool done_ = false;
@@ -241,8 +309,9 @@ class Hdf5Sink final : public FileSink {
 
 bool hdf5_supported() { return true; }
 
-std::shared_ptr<FileSink> make_hdf5_sink(const std::string& path, const RecordingInfo& info) {
-  return std::make_shared<Hdf5Sink>(path, info);
+std::shared_ptr<FileSink> make_hdf5_sink(const std::string& path, const RecordingInfo& info,
+                                         std::int64_t continue_samples) {
+  return std::make_shared<Hdf5Sink>(path, info, continue_samples);
 }
 
 #endif

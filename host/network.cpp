@@ -465,6 +465,10 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   }
   plan.batch_samples = std::max<std::int64_t>(1, std::min(batch, std::max<std::int64_t>(samples, 1)));
   plan.cuda_graphs = options.cuda_graphs;
+  if (!(options.flush_seconds >= 0.0)) {
+    throw InvalidArgument(where + ": flush_seconds = " + std::to_string(options.flush_seconds) + " must be >= 0");
+  }
+  plan.flush_seconds = options.flush_seconds;
   plan.cuda_coupling = options.cuda_coupling;
   plan.divergence_every = options.divergence_check_steps;
   plan.event_coupling = options.event_coupling;
@@ -476,10 +480,11 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   const std::int64_t first = carry.next_step;
   const std::int64_t remaining_samples = samples - plan.schedule.count(first);
   into.prepare(remaining_samples, engine_->staging_bytes(plan));
+  into.start_sinks();  // file sinks create their files now, not at the first batch
   // ---- Run. ----
   carry_.reset();  // whatever happens now, the old interrupted run is gone
   show_step_start_ = false;
-  detail::ProgressReporter progress(options.progress, steps);
+  detail::ProgressReporter progress(options.progress, steps, first);
   plan.progress = &progress;
   try {
     engine_->run(plan, into, carry);
@@ -488,7 +493,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
     throw;
   }
   step_ += carry.next_step - first;
-  progress.finish(carry.next_step);
+  if (carry.next_step >= steps) progress.finish(carry.next_step);
   if (mean_loss) *mean_loss = carry.loss_steps > 0 ? carry.loss_total / static_cast<double>(carry.loss_steps) : 0.0;
   if (carry.next_step < steps) {  // stopped early: keep what resuming needs
     carry_steps_ = steps;

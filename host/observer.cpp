@@ -199,6 +199,10 @@ std::size_t Observer::bytes_held() const {
   return bytes;
 }
 
+void Observer::start_sinks() const {
+  for (const auto& sink : sinks_) sink->start(*this);
+}
+
 void Observer::prepare(std::int64_t more_samples, std::size_t extra_bytes) {
   const double need = static_cast<double>(bytes_held()) +
                       static_cast<double>(more_samples) * static_cast<double>(bytes_per_sample()) +

@@ -38,7 +38,7 @@ int create_temporary(const std::string& path, std::string& name) {
     name = temporary_name_beside(path);
     int fd = -1;
     do {
-      fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+      fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     } while (fd < 0 && errno == EINTR);
     if (fd >= 0) return fd;
     if (errno != EEXIST) {
@@ -49,7 +49,7 @@ int create_temporary(const std::string& path, std::string& name) {
 }
 
 OutputFile as_stdio(int fd, const std::string& path, const std::string& temporary) {
-  std::FILE* f = ::fdopen(fd, "wb");
+  std::FILE* f = ::fdopen(fd, "w+b");  // read too: a checkpoint reads itself back for its checksum
   if (!f) {
     const int err = errno;
     ::close(fd);
@@ -81,6 +81,24 @@ OutputFile create_output_file(const std::string& path) {
   OutputFile file = as_stdio(fd, path, temporary);
   rename_into_place(temporary, path);  // replaces a link at `path`; never writes through it
   return file;
+}
+
+PendingFile::PendingFile(std::string path) : path_(std::move(path)) {
+  const int fd = create_temporary(path_, temporary_);
+  file_ = as_stdio(fd, path_, temporary_);
+}
+
+PendingFile::~PendingFile() {
+  if (file_) {
+    file_.reset();
+    ::unlink(temporary_.c_str());
+  }
+}
+
+OutputFile PendingFile::commit() {
+  if (std::fflush(file_.get()) != 0) throw IoError("writing '" + path_ + "' failed: " + errno_text(errno));
+  rename_into_place(temporary_, path_);
+  return std::move(file_);
 }
 
 void close_output_file(OutputFile& file, const std::string& path) {

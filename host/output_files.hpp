@@ -31,6 +31,26 @@ std::string temporary_name_beside(const std::string& path);
 /// names. IoError names the path and the reason.
 OutputFile create_output_file(const std::string& path);
 
+/// A new file under a temporary name beside `path`, renamed onto `path` by commit(): for a
+/// file whose first bytes (a header) must be in place before anyone can see it under its
+/// name. Not committed, it is removed when destroyed.
+class PendingFile {
+ public:
+  explicit PendingFile(std::string path);
+  ~PendingFile();
+  PendingFile(const PendingFile&) = delete;
+  PendingFile& operator=(const PendingFile&) = delete;
+  std::FILE* get() const { return file_.get(); }
+  const std::string& temporary() const { return temporary_; }
+  /// Flush and rename onto the final name; returns the open file (IoError on failure).
+  OutputFile commit();
+
+ private:
+  std::string path_;
+  std::string temporary_;
+  OutputFile file_;
+};
+
 /// Flush and close `file`; a failure (a full disk, say) is an IoError naming `path`.
 void close_output_file(OutputFile& file, const std::string& path);
 

@@ -8,23 +8,26 @@
 
 namespace qifsim::detail {
 
-ProgressReporter::ProgressReporter(Progress mode, std::int64_t total_steps, std::FILE* out)
-    : mode_(mode), total_(std::max<std::int64_t>(total_steps, 1)), out_(out),
-      tty_(out != nullptr && isatty(fileno(out)) != 0), start_(Clock::now()) {
+ProgressReporter::ProgressReporter(Progress mode, std::int64_t total_steps, std::int64_t first_step, std::FILE* out)
+    : mode_(mode), total_(std::max<std::int64_t>(total_steps, 1)), first_(std::clamp<std::int64_t>(first_step, 0, total_)),
+      out_(out), tty_(out != nullptr && isatty(fileno(out)) != 0), start_(Clock::now()) {
   if (mode_ == Progress::Off || out_ == nullptr) next_check_ = INT64_MAX;
+  else next_check_ = first_;
+  last_decile_ = first_ > 0 ? static_cast<int>(10 * first_ / total_) : -1;  // a continued run's lines go on
 }
 
 void ProgressReporter::check(std::int64_t done) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   // Aim at about 20 clock reads per second whatever the step rate.
   if (elapsed > 0.0) {
-    const double rate = static_cast<double>(done) / elapsed;
+    const double rate = static_cast<double>(done - first_) / elapsed;
     stride_ = std::clamp<std::int64_t>(static_cast<std::int64_t>(rate / 20.0), 1, 1 << 20);
   }
   next_check_ = done + stride_;
   if (mode_ == Progress::Auto && !shown_) {
     // Show only when the run will take a while: after 2 s, or projected beyond 5 s after 0.5 s.
-    const double projected = done > 0 ? elapsed * static_cast<double>(total_) / static_cast<double>(done) : 0.0;
+    const double projected =
+        done > first_ ? elapsed * static_cast<double>(total_ - first_) / static_cast<double>(done - first_) : 0.0;
     if (elapsed < 2.0 && !(elapsed > 0.5 && projected > 5.0)) return;
   }
   if (tty_) {
@@ -41,7 +44,7 @@ void ProgressReporter::draw(std::int64_t done, double elapsed, bool final_line) 
   shown_ = true;
   last_draw_ = elapsed;
   const double frac = static_cast<double>(done) / static_cast<double>(total_);
-  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+  const double rate = elapsed > 0 ? static_cast<double>(done - first_) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
   if (tty_) {
     constexpr int kWidth = 30;

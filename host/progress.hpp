@@ -14,11 +14,13 @@ namespace qifsim::detail {
 /// tick() is cheap: it reads the clock only every few hundred steps.
 class ProgressReporter {
  public:
-  ProgressReporter(Progress mode, std::int64_t total_steps, std::FILE* out = stderr);
+  /// A run of `total_steps` steps that starts at `first_step` (> 0 when continued).
+  ProgressReporter(Progress mode, std::int64_t total_steps, std::int64_t first_step = 0, std::FILE* out = stderr);
   void tick(std::int64_t done) {
     if (done >= next_check_) check(done);
   }
-  /// Final line (only if anything was shown).
+  /// Final line (only if anything was shown). Not called for a run that stops early: a
+  /// continuation's display goes on where it left off.
   void finish(std::int64_t done);
 
  private:
@@ -28,6 +30,7 @@ class ProgressReporter {
 
   Progress mode_;
   std::int64_t total_;
+  std::int64_t first_;
   std::FILE* out_;
   bool tty_;
   bool shown_ = false;

@@ -3,12 +3,23 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <charconv>
 #include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace qifsim::detail {
+
+/// The decimal integer at the start of `text` (leading spaces skipped), or `fallback` when
+/// there is none or it does not fit.
+inline std::int64_t leading_int64(const char* text, std::int64_t fallback = -1) {
+  while (*text == ' ') ++text;
+  std::int64_t value = 0;
+  const char* end = text + std::strlen(text);
+  const auto r = std::from_chars(text, end, value);
+  return r.ec == std::errc() ? value : fallback;
+}
 
 /// "a, b, c" (names quoted when `quote`).
 inline std::string join(const std::vector<std::string>& items, bool quote = true) {

@@ -45,6 +45,11 @@ class Observer;
 class SampleSink {
  public:
   virtual ~SampleSink() = default;
+  /// A run is about to record into `obs` (its series and widths are final): a sink may
+  /// set up what the samples will go to (file sinks create their files here, so that a run
+  /// killed before its first batch still leaves valid, empty files). Called before every
+  /// run, also when resuming; the default does nothing.
+  virtual void start(const Observer& obs) { (void)obs; }
   /// `count` samples: their step indices and, for each series in obs.keys() order,
   /// count x width values (row-major). Widths are final from the first call on.
   virtual void write(const Observer& obs, std::int64_t count, const std::int64_t* steps,
@@ -135,6 +140,8 @@ class Observer {
   /// Refuse (MemoryBudgetError) if adding `more_samples` plus `extra_bytes` of staging
   /// would exceed the budget; reserves the storage otherwise.
   void prepare(std::int64_t more_samples, std::size_t extra_bytes);
+  /// Tell every sink that a run starts (SampleSink::start), after bind() and prepare().
+  void start_sinks() const;
   /// Append `count` rows of row_width() values each (row-major) with their step indices.
   /// A row holding a value that is not finite is refused with DivergenceError naming it;
   /// the rows before it are appended first.

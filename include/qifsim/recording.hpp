@@ -44,13 +44,20 @@ class FileSink : public SampleSink {
 };
 
 /// One `<key>.npy` per series plus steps.npy and time.npy in `dir` (must exist). Rows are
-/// appended as they come; the header's shape is rewritten at finish().
-std::shared_ptr<FileSink> make_npy_sink(const std::string& dir);
-/// One `<key>.csv` per series in `dir` (must exist): `step,time,<key>[0],...`, one row per sample.
-std::shared_ptr<FileSink> make_csv_sink(const std::string& dir);
-/// One HDF5 file at `path` with chunked, extendible datasets (throws IoError when qifsim was
-/// built without HDF5; see hdf5_supported()).
-std::shared_ptr<FileSink> make_hdf5_sink(const std::string& path, const RecordingInfo& info);
+/// appended as they come, and the header's shape is rewritten after each batch: the files
+/// are valid up to the rows they claim at every moment. `continue_samples` >= 0 continues
+/// the files already there (a resumed run), cut to that many samples.
+std::shared_ptr<FileSink> make_npy_sink(const std::string& dir, std::int64_t continue_samples = -1);
+/// One `<key>.csv` per series in `dir` (must exist): `step,time,<key>[0],...`, one row per
+/// sample, each batch written as whole lines (continue_samples as for make_npy_sink).
+std::shared_ptr<FileSink> make_csv_sink(const std::string& dir, std::int64_t continue_samples = -1);
+/// One HDF5 file at `path` with chunked, extendible datasets, flushed after each batch
+/// (continue_samples as for make_npy_sink; throws IoError when qifsim was built without
+/// HDF5; see hdf5_supported()).
+std::shared_ptr<FileSink> make_hdf5_sink(const std::string& path, const RecordingInfo& info,
+                                         std::int64_t continue_samples = -1);
+/// The names (in the output folder) of the files the sinks write for `obs` in `formats`.
+std::vector<std::string> recording_file_names(const Observer& obs, const std::vector<std::string>& formats);
 /// True when this build can write HDF5.
 bool hdf5_supported();
 
@@ -64,7 +71,8 @@ std::vector<std::string> file_formats();
 std::vector<std::shared_ptr<FileSink>> attach_file_sinks(Observer& obs, const std::string& dir,
                                                          const std::vector<std::string>& formats,
                                                          const RecordingInfo& info = {},
-                                                         bool allow_symlink = false);
+                                                         bool allow_symlink = false,
+                                                         std::int64_t continue_samples = -1);
 /// finish() every sink; returns every path written.
 std::vector<std::string> finish_file_sinks(const std::vector<std::shared_ptr<FileSink>>& sinks,
                                            const Observer& obs);
