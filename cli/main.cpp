@@ -1,6 +1,7 @@
 // cli/main.cpp - the `qifsim` command: run or check a TOML config, plot recordings.
 //
 //   qifsim run CONFIG.toml [--set KEY=VALUE]... [-o DIR] [-f FORMAT]... [--quiet] [--plot]
+//   qifsim run --resume DIR [--allow-changes]     (continue a stopped or killed run)
 //   qifsim check CONFIG.toml [--set KEY=VALUE]...
 //   qifsim plot DIR [plot options]                (the qifsim-plot helper, Python/matplotlib)
 //
@@ -141,7 +142,8 @@ struct RunArgs {
   bool progress = false;
   bool plot = false;
   bool allow_symlink = false;  // the output folder may be a symbolic link
-  std::string resume;  // a checkpoint written by an interrupted run
+  std::string resume;          // the output folder of a stopped or killed run (or its checkpoint)
+  bool allow_changes = false;  // resume although the config changed since the checkpoint
 };
 
 qifsim::RunConfig load(const RunArgs& a) {
@@ -168,31 +170,34 @@ qifsim::RunConfig load(const RunArgs& a) {
 
 int run(const RunArgs& a) {
   if (a.quiet) qifsim::set_log_handler(nullptr);
-  qifsim::RunConfig cfg = load(a);  // Ctrl-C or SIGTERM while reading ends the command at once
+  qifsim::RunConfig cfg;  // Ctrl-C or SIGTERM while reading ends the command at once
+  if (!a.resume.empty()) {
+    if (!a.out_dir.empty() || !a.formats.empty()) {
+      throw qifsim::ConfigError("--resume continues the run in its own folder with its own formats; "
+                                "-o and -f do not apply");
+    }
+    cfg = qifsim::resume_config(a.resume, a.config, a.sets);
+    cfg.allow_changes = a.allow_changes;
+    if (a.allow_symlink) cfg.allow_symlink = true;
+  } else {
+    if (a.config.empty()) throw qifsim::ConfigError("qifsim run: give a config file (or --resume FOLDER)");
+    if (a.allow_changes) throw qifsim::ConfigError("--allow-changes goes with --resume");
+    cfg = load(a);
+  }
   // From here on Ctrl-C (or SIGTERM) stops the run cleanly at a step boundary.
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
-  if (!a.resume.empty()) {
-    // The continuation's samples go to their own folder: the interrupted run's files stay
-    // as they are, and the two recordings concatenated are the uninterrupted one.
-    if (a.out_dir.empty()) cfg.out_dir = (fs::path(cfg.out_dir) / "resumed").string();
-    std::error_code ec;
-    if (fs::equivalent(fs::path(a.resume).parent_path(), cfg.out_dir, ec)) {
-      throw qifsim::ConfigError("--resume: the output folder '" + cfg.out_dir +
-                                "' holds the interrupted run's recordings; choose another with -o");
-    }
-    cfg.network.load_checkpoint(a.resume);
-    if (!cfg.network.interrupted()) {
-      throw qifsim::ConfigError("--resume: '" + a.resume + "' holds no interrupted run");
-    }
-    cfg.options.resume = true;
-    if (!a.quiet) std::cout << "resume   from step " << cfg.network.resume_step() << " (" << a.resume << ")\n";
-  }
   cfg.options.stop = &g_stop;
   // Progress on stderr: a bar on a terminal, plain lines otherwise; Auto stays silent for
   // runs that end within a couple of seconds.
   cfg.options.progress = a.quiet ? qifsim::Progress::Off : a.progress ? qifsim::Progress::On : qifsim::Progress::Auto;
   if (!a.quiet) std::cout << cfg.summary() << std::flush;
+  if (!a.quiet && cfg.resume) {
+    const qifsim::CheckpointInfo saved = qifsim::read_checkpoint_info((fs::path(cfg.out_dir) / "qifsim.ckpt").string());
+    std::cout << "resume   " << cfg.out_dir << " from step " << saved.detail("next_step") << " ("
+              << saved.detail("samples") << " samples in its files)\n"
+              << std::flush;
+  }
   for (const auto& f : cfg.formats) {
     const double values =
         static_cast<double>(qifsim::sample_count(cfg.steps(), cfg.options.sampling_steps, cfg.options.cutoff)) *
@@ -204,31 +209,28 @@ int run(const RunArgs& a) {
   }
   const auto start = std::chrono::steady_clock::now();
   // With files, samples go to disk batch by batch and nothing is kept in memory.
-  qifsim::ConfigRun result = qifsim::run_config(cfg, /*keep_in_memory=*/cfg.formats.empty());
+  const qifsim::ConfigRun result = qifsim::run_config(cfg, /*keep_in_memory=*/cfg.formats.empty());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (cfg.network.interrupted()) {
-    // The recordings are complete up to the stop (run_config finished the files); the
-    // checkpoint lets `--resume` continue exactly where the run stopped.
-    std::error_code ec;
-    if (fs::is_symlink(cfg.out_dir, ec) && !cfg.allow_symlink) {
-      std::cerr << "qifsim: interrupted; no checkpoint written: the output folder '" << cfg.out_dir
-                << "' is a symbolic link (--allow-symlink allows it)\n";
-      return kExitInterrupted;
-    }
-    fs::create_directories(cfg.out_dir, ec);
-    const std::string ckpt = (fs::path(cfg.out_dir) / "qifsim.ckpt").string();
-    cfg.network.save_checkpoint(ckpt);
-    std::cerr << "qifsim: interrupted at step " << cfg.network.resume_step() << " of " << cfg.steps() << "; "
-              << result.observer.samples() << " samples written";
+  const std::int64_t ran = result.next_step - result.first_step;
+  if (!a.quiet) {
+    for (const auto& c : result.changes) std::cout << "changed  " << c << " (--allow-changes; in manifest.json)\n";
+  }
+  if (result.interrupted()) {
+    // The recordings are complete up to the stop; the checkpoint lets `--resume`
+    // continue exactly there, into the same files.
+    if (isatty(STDERR_FILENO)) std::cerr << "\n";  // after the progress bar
+    std::cerr << "qifsim: interrupted at step " << result.next_step << " of " << cfg.steps() << "; " << result.samples
+              << " samples in the files";
     for (const auto& f : result.files) std::cerr << "\n  " << f;
-    std::cerr << "\nqifsim: checkpoint " << ckpt << "\nqifsim: continue with: qifsim run " << a.config;
-    for (const auto& set : a.sets) std::cerr << " --set '" << set << "'";
-    std::cerr << " --resume " << ckpt << "\n";
+    std::cerr << "\nqifsim: checkpoint " << result.checkpoint << "\nqifsim: continue with: qifsim run --resume "
+              << cfg.out_dir << "\n";
     return kExitInterrupted;
   }
   if (!a.quiet) {
-    std::cout << "done     " << result.observer.samples() << " samples from " << cfg.steps() << " steps in " << seconds
-              << " s (" << static_cast<double>(cfg.steps()) / seconds << " steps/s)\n";
+    std::cout << "done     " << result.samples << " samples; " << ran << " steps in " << seconds << " s ("
+              << static_cast<double>(ran) / seconds << " steps/s)";
+    if (result.first_step > 0) std::cout << ", steps " << result.first_step << " to " << result.next_step;
+    std::cout << "\n";
     for (const auto& f : result.files) std::cout << "wrote    " << f << "\n";
     if (cfg.formats.empty()) std::cout << "note     nothing was written (record.formats = [])\n";
   }
@@ -251,7 +253,7 @@ static int cli_main(int argc, char** argv) {
 
   RunArgs args;
   CLI::App* run_cmd = app.add_subcommand("run", "Run a TOML config and write its recordings");
-  run_cmd->add_option("config", args.config, "The config file (TOML)")->required();
+  run_cmd->add_option("config", args.config, "The config file (TOML); with --resume, the run's own by default");
   run_cmd->add_option("--set,-s", args.sets, "Override a config key: KEY=VALUE, e.g. record.sampling_steps=2 "
                                              "or population.0.eta=-4 (repeatable)");
   run_cmd->add_option("--out-dir,-o", args.out_dir, "Write the recordings here (record.out_dir)");
@@ -262,8 +264,11 @@ static int cli_main(int argc, char** argv) {
   run_cmd->add_flag("--allow-symlink", args.allow_symlink,
                     "Let the output folder be a symbolic link (refused by default: files would land where it points)");
   run_cmd->add_option("--resume", args.resume,
-                      "Continue an interrupted run from its checkpoint (OUT_DIR/qifsim.ckpt, written on Ctrl-C); "
-                      "its samples go to OUT_DIR/resumed unless -o says otherwise");
+                      "Continue the run in this output folder from its checkpoint (qifsim.ckpt: written on Ctrl-C "
+                      "and every record.checkpoint_seconds), appending to its files");
+  run_cmd->add_flag("--allow-changes", args.allow_changes,
+                    "With --resume: continue although the config, inputs or schedule changed since the checkpoint "
+                    "(what changed is recorded in manifest.json)");
 
   RunArgs check_args;
   CLI::App* check_cmd = app.add_subcommand("check", "Read and check a config, print what it would run; run nothing");

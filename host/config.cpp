@@ -5,7 +5,12 @@
 #include "qifsim/config.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +22,7 @@
 #include "qifsim/version.hpp"
 #include "input_files.hpp"
 #include "output_files.hpp"
+#include "run_folder.hpp"
 #include "text.hpp"
 
 #ifdef QIFSIM_HAVE_TOML
@@ -88,6 +94,8 @@ namespace fs = std::filesystem;
 struct Ctx {
   std::string name;      // the config's name in messages
   std::string base_dir;  // relative .npy paths resolve against it
+  // The .npy files read (outputs may not replace them); shared by the copies of a Ctx.
+  std::shared_ptr<std::vector<std::string>> files_read = std::make_shared<std::vector<std::string>>();
 };
 
 const char* type_name(const toml::node& n) {
@@ -242,11 +250,31 @@ NpyArray load_npy(const Ctx& ctx, const toml::node& n, const std::string& key, c
   if (!fs::exists(path, ec)) {
     fail(ctx, &n, key, "file '" + file + "' not found" + (path != file ? " (looked for '" + path + "')" : std::string()));
   }
+  ctx.files_read->push_back(path);
   try {
     return read_npy(path);
   } catch (const Error& e) {
     fail(ctx, &n, key, e.what());
   }
+}
+
+// ---- the fingerprint: what defines the run, key by key (qifsim/checkpoint.hpp) ----------
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void fingerprint_text(std::vector<FingerprintEntry>& fp, const std::string& key, const std::string& text) {
+  fp.push_back({key, hash_bytes(text.data(), text.size()), text.size() <= 80 ? text : std::string()});
+}
+
+void fingerprint_values(std::vector<FingerprintEntry>& fp, const std::string& key, const std::vector<double>& values,
+                        std::int64_t rows = -1) {
+  std::uint64_t h = hash_bytes(&rows, sizeof rows);
+  h = hash_bytes(values.data(), values.size() * sizeof(double), h);
+  fp.push_back({key, h, values.size() == 1 ? number_text(values[0]) : std::string()});
 }
 
 // ---- parameters: number, array, .npy file or generator ---------------------------------
@@ -445,7 +473,8 @@ std::int64_t positive_integer(const TableReader& r, const std::string& k, const 
   return *v;
 }
 
-void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::vector<std::string>& descriptions) {
+void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::vector<std::string>& descriptions,
+                     std::vector<FingerprintEntry>& fp) {
   QifPopulation pop;
   const std::string name = r.required_string("name", "the population's name");
   const std::int64_t n = positive_integer(r, "n", "the number of neurons N");
@@ -474,6 +503,17 @@ void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::
     fail(r.ctx(), r.get("output_var"), r.key("output_var"), "must be \"s\" or \"v\", got \"" + pop.output_var + "\"");
   }
   const bool coupled = !pop.weights.empty();
+  const std::string at = r.path() + ".";
+  fingerprint_text(fp, at + "name", name);
+  fingerprint_values(fp, at + "n", {static_cast<double>(n)});
+  fingerprint_values(fp, at + "weights", pop.weights.data, pop.weights.rows);
+  const std::pair<const char*, const Param*> params[] = {
+      {"eta", &pop.eta}, {"tau", &pop.tau}, {"k", &pop.k}, {"tau_s", &pop.tau_s}, {"v0", &pop.v0}, {"s0", &pop.s0},
+      {"v_threshold", &pop.v_threshold}, {"v_reset", &pop.v_reset}, {"alpha", &pop.alpha}, {"tau_x", &pop.tau_x},
+      {"x0", &pop.x0}};
+  for (const auto& [key, param] : params) fingerprint_values(fp, at + key, param->values);
+  fingerprint_text(fp, at + "adaptation", pop.adaptation ? "true" : "false");
+  fingerprint_text(fp, at + "output_var", pop.output_var);
   try {
     net.add_population(name, std::move(pop));
   } catch (const Error& e) {
@@ -485,7 +525,8 @@ void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::
                          (r.boolean("adaptation").value_or(false) ? ", adaptation" : ""));
 }
 
-void read_function(const TableReader& r, Network& net, NodeSizes& sizes, std::vector<std::string>& descriptions) {
+void read_function(const TableReader& r, Network& net, NodeSizes& sizes, std::vector<std::string>& descriptions,
+                   std::vector<FingerprintEntry>& fp) {
   const std::string name = r.required_string("name", "the node's name");
   const std::int64_t size = positive_integer(r, "size", "the number of units");
   const std::string act = r.string("activation").value_or("identity");
@@ -495,6 +536,9 @@ void read_function(const TableReader& r, Network& net, NodeSizes& sizes, std::ve
   } catch (const Error& e) {
     fail(r.ctx(), r.get("activation"), r.key("activation"), e.what());
   }
+  fingerprint_text(fp, r.path() + ".name", name);
+  fingerprint_values(fp, r.path() + ".size", {static_cast<double>(size)});
+  fingerprint_text(fp, r.path() + ".activation", act);
   try {
     net.add_function(name, size, a);
   } catch (const Error& e) {
@@ -504,7 +548,7 @@ void read_function(const TableReader& r, Network& net, NodeSizes& sizes, std::ve
   descriptions.push_back("'" + name + "': function node, " + std::to_string(size) + (size == 1 ? " unit, " : " units, ") + act);
 }
 
-void read_edge(const TableReader& r, Network& net, const NodeSizes& sizes) {
+void read_edge(const TableReader& r, Network& net, const NodeSizes& sizes, std::vector<FingerprintEntry>& fp) {
   const std::string source = r.required_string("source", "the name of the source node");
   const std::string target = r.required_string("target", "the name of the target node");
   const std::int64_t s = sizes.find(source);
@@ -513,6 +557,9 @@ void read_edge(const TableReader& r, Network& net, const NodeSizes& sizes) {
   if (t < 0) fail(r.ctx(), r.get("target"), r.key("target"), "unknown node '" + target + "' (nodes: " + sizes.names() + ")");
   if (!r.get("weights")) r.missing("weights", "a (" + std::to_string(t) + ", " + std::to_string(s) + ") matrix: target size x source size");
   Matrix w = read_weights(r, "weights", t, s, "target size x source size, '" + target + "' x '" + source + "'");
+  fingerprint_text(fp, r.path() + ".source", source);
+  fingerprint_text(fp, r.path() + ".target", target);
+  fingerprint_values(fp, r.path() + ".weights", w.data, w.rows);
   try {
     net.add_edge(source, target, std::move(w));
   } catch (const Error& e) {
@@ -646,7 +693,8 @@ void read_record(const TableReader& top, RunConfig& cfg, const std::string& defa
   if (!node) return;
   if (!node->is_table()) top.wrong("record", *node, "a table [record]");
   TableReader r(top.ctx(), *node->as_table(), "record",
-                {"output", "vars", "sampling_steps", "cutoff", "out_dir", "formats", "batch_samples", "allow_symlink"});
+                {"output", "vars", "sampling_steps", "cutoff", "out_dir", "formats", "batch_samples", "allow_symlink",
+                 "flush_seconds", "checkpoint_seconds"});
   cfg.options.record_output = r.boolean("output").value_or(true);
   cfg.options.sampling_steps = r.integer("sampling_steps", 1);
   if (cfg.options.sampling_steps < 1) {
@@ -659,6 +707,17 @@ void read_record(const TableReader& top, RunConfig& cfg, const std::string& defa
   }
   cfg.options.batch_samples = r.integer("batch_samples", 0);
   if (cfg.options.batch_samples < 0) fail(r.ctx(), r.get("batch_samples"), r.key("batch_samples"), "must be >= 0");
+  const double flush = r.number("flush_seconds", cfg.options.flush_seconds);
+  if (!(flush >= 0.0 && flush <= 1e9)) {
+    fail(r.ctx(), r.get("flush_seconds"), r.key("flush_seconds"), "must be in [0, 1e9] seconds (0: only when a batch is full)");
+  }
+  cfg.options.flush_seconds = flush;
+  const double every = r.number("checkpoint_seconds", cfg.checkpoint_seconds);
+  if (!(every >= 0.0 && every <= 1e9)) {
+    fail(r.ctx(), r.get("checkpoint_seconds"), r.key("checkpoint_seconds"),
+         "must be in [0, 1e9] seconds (0: a checkpoint only when the run is stopped)");
+  }
+  cfg.checkpoint_seconds = every;
   if (auto dir = r.string("out_dir")) cfg.out_dir = *dir;
   cfg.allow_symlink = r.boolean("allow_symlink").value_or(false);
   if (const toml::node* f = r.get("formats")) {
@@ -880,15 +939,15 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
     TableReader r(ctx, *(*pops)[i].as_table(), "population[" + std::to_string(i) + "]",
                   {"name", "n", "weights", "eta", "tau", "k", "tau_s", "v0", "s0", "v_threshold", "v_reset", "adaptation",
                    "alpha", "tau_x", "x0", "output_var"});
-    read_population(r, cfg.network, sizes, cfg.node_descriptions);
+    read_population(r, cfg.network, sizes, cfg.node_descriptions, cfg.fingerprint);
   }
   for (std::size_t i = 0; funcs && i < funcs->size(); ++i) {
     TableReader r(ctx, *(*funcs)[i].as_table(), "function[" + std::to_string(i) + "]", {"name", "size", "activation"});
-    read_function(r, cfg.network, sizes, cfg.node_descriptions);
+    read_function(r, cfg.network, sizes, cfg.node_descriptions, cfg.fingerprint);
   }
   for (std::size_t i = 0; edges && i < edges->size(); ++i) {
     TableReader r(ctx, *(*edges)[i].as_table(), "edge[" + std::to_string(i) + "]", {"source", "target", "weights"});
-    read_edge(r, cfg.network, sizes);
+    read_edge(r, cfg.network, sizes, cfg.fingerprint);
   }
   try {
     cfg.network.compile();
@@ -929,6 +988,9 @@ RunConfig parse_impl(const std::string& text, const Ctx& ctx, const std::vector<
   cfg.path = path;
   cfg.text = text;
   cfg.overrides = overrides;
+  cfg.base_dir = ctx.base_dir;
+  if (!path.empty()) cfg.input_files.push_back(path);
+  for (const auto& f : *ctx.files_read) cfg.input_files.push_back(f);
   return cfg;
 }
 
@@ -970,8 +1032,8 @@ ConfigRun run_config(RunConfig& config, bool keep_in_memory) {
 }
 
 ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory) {
-  ConfigRun result{config_observer(config, keep_in_memory), {}};
-  result.files = run_config_into(config, inputs, result.observer);
+  ConfigRun result(config_observer(config, keep_in_memory));
+  static_cast<RunReport&>(result) = run_config_into(config, inputs, result.observer);
   return result;
 }
 
@@ -982,35 +1044,332 @@ Observer config_observer(const RunConfig& config, bool keep_in_memory) {
   return obs;
 }
 
-std::vector<std::string> run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
-  std::vector<std::string> files;
-  std::vector<std::shared_ptr<FileSink>> sinks;
-  if (!config.formats.empty()) {
-    sinks = attach_file_sinks(obs, config.out_dir, config.formats, config.recording_info(), config.allow_symlink);
-    // A copy of the config beside the recordings (unless that is where it came from).
-    const std::filesystem::path copy = std::filesystem::path(config.out_dir) / "qifsim_run.toml";
-    std::error_code ec;
-    if (!config.text.empty() && (config.path.empty() || !std::filesystem::equivalent(copy, config.path, ec))) {
-      detail::write_file_atomically(copy.string(), [&](std::FILE* out) {
-        std::fprintf(out, "# qifsim %s run of %s\n", QIFSIM_VERSION_STRING,
-                     config.path.empty() ? "<string>" : config.path.c_str());
-        for (const auto& o : config.overrides) std::fprintf(out, "# --set %s\n", o.c_str());
-        std::fwrite(config.text.data(), 1, config.text.size(), out);
-      });
-      files.push_back(copy.string());
+namespace {
+
+namespace fsys = std::filesystem;
+
+constexpr const char* kCheckpointName = "qifsim.ckpt";
+constexpr const char* kConfigCopyName = "qifsim_run.toml";
+
+std::string absolute_path(const std::string& p) {
+  if (p.empty()) return p;
+  std::error_code ec;
+  const fsys::path a = fsys::absolute(p, ec);
+  return ec ? p : a.lexically_normal().string();
+}
+
+// The same file, or (for a file not made yet) the same place.
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (fsys::equivalent(a, b, ec)) return true;
+  const fsys::path ca = fsys::weakly_canonical(a, ec);
+  if (ec) return false;
+  const fsys::path cb = fsys::weakly_canonical(b, ec);
+  return !ec && ca == cb;
+}
+
+const char* subnormals_name(Subnormals s) {
+  switch (s) {
+    case Subnormals::Keep: return "keep";
+    case Subnormals::Flush: return "flush";
+    default: return "auto";
+  }
+}
+
+// What defines the run: the network as the config gives it, the inputs (as run), the
+// schedule, the recording and the numerics.
+std::vector<FingerprintEntry> run_fingerprint(const RunConfig& config, MatrixView inputs) {
+  std::vector<FingerprintEntry> fp = config.fingerprint;
+  const Network& net = config.network;
+  const auto text = [&](const std::string& key, const std::string& value) {
+    fp.push_back({key, hash_bytes(value.data(), value.size()), value.size() <= 80 ? value : std::string()});
+  };
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", net.dt());
+  text("dt", buf);
+  text("precision", net.precision() == Precision::Float32 ? "float32" : "float64");
+  text("backend (in use)", net.backend() == Backend::Cuda ? "cuda" : "cpu");
+  text("event_coupling", std::to_string(config.options.event_coupling));
+  text("subnormals", subnormals_name(config.options.subnormals));
+  text("steps", std::to_string(inputs.rows));
+  std::uint64_t h = hash_bytes(&inputs.rows, sizeof inputs.rows);
+  h = hash_bytes(&inputs.cols, sizeof inputs.cols, h);
+  for (std::int64_t t = 0; t < inputs.rows; ++t) {
+    h = hash_bytes(inputs.row(t), static_cast<std::size_t>(inputs.cols) * sizeof(double), h);
+  }
+  fp.push_back({"input", h, ""});
+  text("record.sampling_steps", std::to_string(config.options.sampling_steps));
+  text("record.cutoff", std::to_string(config.options.cutoff));
+  text("record.output", config.options.record_output ? "true" : "false");
+  std::string vars;
+  for (const auto& v : config.options.record_vars) vars += (vars.empty() ? "" : ", ") + v.node + "." + v.var + (v.mean ? " (mean)" : "");
+  text("record.vars", vars.empty() ? "none" : vars);
+  return fp;
+}
+
+// Outputs may not replace the run's own inputs (a config or .npy file in out_dir).
+void refuse_overwriting_inputs(const RunConfig& config, const std::vector<std::string>& outputs) {
+  for (const auto& out : outputs) {
+    for (const auto& in : config.input_files) {
+      if (!same_file(out, in)) continue;
+      if (in == config.path && fsys::path(out).filename() == kConfigCopyName) continue;  // the copy is skipped
+      throw ConfigError("the run would write '" + out + "' over its own input '" + in +
+                        "'; choose another output folder (record.out_dir or -o) or move the input");
     }
   }
-  try {
+}
+
+// Sets a flag for the run to stop at: when the caller's stop flag is set, or every
+// `period` seconds (a periodic checkpoint).
+class StopTimer {
+ public:
+  StopTimer(const std::atomic<bool>* user, double period) : user_(user), period_(period) {
+    if (user_ || period_ > 0.0) thread_ = std::thread([this] { loop(); });
+  }
+  ~StopTimer() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  StopTimer(const StopTimer&) = delete;
+  StopTimer& operator=(const StopTimer&) = delete;
+
+  const std::atomic<bool>* flag() const { return &halt_; }
+  bool user_stop() const { return user_ != nullptr && user_->load(); }
+  /// After a periodic stop: run on, the next period counting from now.
+  void rearm() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    halt_.store(false);
+    due_ = Clock::now() + period();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  Clock::duration period() const {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(period_));
+  }
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    due_ = Clock::now() + (period_ > 0.0 ? period() : Clock::duration::zero());
+    while (!done_) {
+      wake_.wait_for(lock, std::chrono::milliseconds(20));
+      if (done_) break;
+      if (user_stop() || (period_ > 0.0 && !halt_.load() && Clock::now() >= due_)) halt_.store(true);
+    }
+  }
+
+  const std::atomic<bool>* user_;
+  double period_;
+  std::atomic<bool> halt_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  Clock::time_point due_{};
+  std::thread thread_;
+};
+
+}  // namespace
+
+RunConfig resume_config(const std::string& folder, const std::string& config_path,
+                        const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  std::string dir = folder;
+  if (fsys::is_regular_file(folder, ec)) dir = fsys::path(folder).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const std::string ckpt = (fsys::path(dir) / kCheckpointName).string();
+  if (!fsys::is_directory(dir, ec)) throw ConfigError("resume: '" + folder + "' is not an output folder");
+  if (!fsys::exists(ckpt, ec)) {
+    const detail::Manifest m = detail::read_manifest(dir);
+    if (m.valid && m.status == "complete") {
+      throw ConfigError("resume: '" + dir + "' holds a complete run (" + std::to_string(m.samples) +
+                        " samples); there is nothing to continue");
+    }
+    throw ConfigError("resume: '" + dir + "' holds no checkpoint (" + kCheckpointName +
+                      "); the run stopped before its first one (record.checkpoint_seconds) and must be run again");
+  }
+  const CheckpointInfo info = read_checkpoint_info(ckpt);
+  std::string path = config_path;
+  std::vector<std::string> sets = overrides;
+  RunConfig cfg;
+  if (path.empty()) {
+    if (info.format < 2) {
+      throw ConfigError("resume: '" + ckpt + "' was written by an older qifsim; name its config: qifsim run CONFIG --resume " + dir);
+    }
+    sets = info.details_of("override");  // as it ran, then what is given now
+    sets.insert(sets.end(), overrides.begin(), overrides.end());
+    path = info.detail("config");
+    const std::string copy = (fsys::path(dir) / kConfigCopyName).string();
+    if (path.empty() || !fsys::exists(path, ec)) {
+      // The config it ran (a string, or a file gone since): the copy beside the recordings,
+      // its .npy paths resolved where the original's were.
+      if (!fsys::exists(copy, ec)) throw ConfigError("resume: the run's config '" + path + "' is gone, and so is its copy '" + copy + "'");
+      std::ifstream in(copy);
+      std::stringstream text;
+      text << in.rdbuf();
+      cfg = parse_config(text.str(), info.detail("base_dir").empty() ? dir : info.detail("base_dir"), copy, sets);
+    } else {
+      cfg = load_config(path, sets);
+    }
+  } else {
+    cfg = load_config(path, sets);
+  }
+  cfg.out_dir = dir;
+  const auto formats = info.details_of("format");
+  if (!formats.empty()) cfg.formats = formats;
+  cfg.allow_symlink = cfg.allow_symlink || info.detail("allow_symlink") == "true";
+  cfg.resume = true;
+  return cfg;
+}
+
+RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
+  RunReport report;
+  if (config.formats.empty()) {  // nothing on disk: no folder, no checkpoints
+    if (config.resume) throw ConfigError("resume: the run records no files (record.formats = []); nothing to continue");
+    report.first_step = 0;
     config.network.run(inputs, config.options, obs);
-  } catch (...) {
+    report.next_step = config.network.interrupted() ? config.network.resume_step() : inputs.rows;
+    report.samples = obs.samples();
+    return report;
+  }
+  const std::vector<FingerprintEntry> fingerprint = run_fingerprint(config, inputs);
+  const fsys::path dir(config.out_dir);
+  const std::string ckpt = (dir / kCheckpointName).string();
+  const fsys::path copy = dir / kConfigCopyName;
+  std::error_code ec;
+  const bool write_copy = !config.resume && !config.text.empty() &&
+                          (config.path.empty() || !fsys::equivalent(copy, config.path, ec));
+  // Every name this run writes in the folder, checked against its inputs before anything
+  // (the previous run's files included) is removed.
+  std::vector<std::string> names = recording_file_names(obs, config.formats);
+  if (write_copy) names.emplace_back(kConfigCopyName);
+  std::vector<std::string> outputs;
+  for (const auto& n : names) outputs.push_back((dir / n).string());
+  outputs.push_back(ckpt);
+  outputs.push_back((dir / "manifest.json").string());
+  refuse_overwriting_inputs(config, outputs);
+
+  auto folder = std::make_shared<detail::RunFolder>(config.out_dir, config.allow_symlink, absolute_path(config.path),
+                                                    inputs.rows, config.resume, config.input_files);
+  // The folder is the run's until it returns (the object itself lives on in obs's sinks).
+  struct Release {
+    detail::RunFolder& folder;
+    ~Release() { folder.release(); }
+  } release{*folder};
+  RunOptions options = config.options;
+  std::int64_t continue_samples = -1;
+  if (!config.resume) fsys::remove(ckpt, ec);  // a previous run's: it would not fit these files
+  if (config.resume) {
+    const detail::Manifest& m = folder->previous();
+    if (m.valid && m.status == "complete") {
+      throw ConfigError("resume: '" + config.out_dir + "' holds a complete run; there is nothing to continue");
+    }
+    if (!fsys::exists(ckpt, ec)) {
+      throw ConfigError("resume: '" + config.out_dir + "' holds no checkpoint (" + kCheckpointName + ")");
+    }
+    const CheckpointInfo saved = read_checkpoint_info(ckpt);
+    std::vector<FingerprintEntry> theirs;
+    for (const auto& e : saved.fingerprint) {
+      if (e.key.rfind("network: ", 0) != 0) theirs.push_back(e);
+    }
+    report.changes = fingerprint_changes(theirs, fingerprint);
+    if (saved.format < 2) report.changes.clear();  // format 1 knew no fingerprint
+    if (!report.changes.empty() && !config.allow_changes) {
+      std::string list;
+      for (const auto& c : report.changes) list += "\n  " + c;
+      throw ConfigError("resume: the run differs from the one checkpointed in '" + ckpt + "':" + list +
+                        "\nits recording would not be one run; resume with --allow-changes (record what changed in "
+                        "the manifest) or start a new run");
+    }
+    CheckpointLoad how;
+    how.parameters = false;  // the config's (the same unless changes are allowed)
+    how.allow_changes = config.allow_changes;
+    config.network.load_checkpoint(ckpt, how);
+    if (!config.network.interrupted()) {
+      throw ConfigError("resume: '" + ckpt + "' holds no interrupted run");
+    }
+    const std::string samples = saved.detail("samples");
+    continue_samples = detail::leading_int64(samples.c_str(), -1);
+    if (continue_samples < 0) throw ConfigError("resume: '" + ckpt + "' does not say how many samples its files hold");
+    options.resume = true;
+    folder->continue_from(continue_samples, config.network.resume_step(), report.changes);
+  }
+  report.first_step = config.network.interrupted() && options.resume ? config.network.resume_step() : 0;
+
+  std::vector<std::shared_ptr<FileSink>> sinks =
+      attach_file_sinks(obs, config.out_dir, config.formats, config.recording_info(), config.allow_symlink,
+                        continue_samples);
+  obs.add_sink(folder);  // counts the samples, after the files have them
+  if (write_copy) {
+    // A copy of the config beside the recordings (unless that is where it came from).
+    detail::write_file_atomically(copy.string(), [&](std::FILE* out) {
+      std::fprintf(out, "# qifsim %s run of %s\n", QIFSIM_VERSION_STRING,
+                   config.path.empty() ? "<string>" : config.path.c_str());
+      for (const auto& o : config.overrides) std::fprintf(out, "# --set %s\n", o.c_str());
+      std::fwrite(config.text.data(), 1, config.text.size(), out);
+    });
+  }
+  folder->add_files(names);
+
+  // The checkpoint: the network's state at a step boundary, the samples the files hold then
+  // (all that were recorded: a stopped run hands its ring over first) and how to resume.
+  const auto save_checkpoint = [&] {
+    CheckpointInfo info;
+    info.fingerprint = fingerprint;
+    info.details = {{"config", absolute_path(config.path)},
+                    {"base_dir", absolute_path(config.base_dir)},
+                    {"out_dir", absolute_path(config.out_dir)},
+                    {"allow_symlink", config.allow_symlink ? "true" : "false"},
+                    {"samples", std::to_string(folder->samples())},
+                    {"next_step", std::to_string(config.network.resume_step())},
+                    {"steps", std::to_string(inputs.rows)},
+                    {"qifsim", QIFSIM_VERSION_STRING}};
+    for (const auto& o : config.overrides) info.details.emplace_back("override", o);
+    for (const auto& f : config.formats) info.details.emplace_back("format", f);
+    config.network.save_checkpoint(ckpt, nullptr, &info);
+    folder->checkpointed(config.network.resume_step(), kCheckpointName);
+  };
+
+  StopTimer timer(config.options.stop, config.checkpoint_seconds);
+  options.stop = timer.flag();
+  try {
+    for (;;) {
+      config.network.run(inputs, options, obs);
+      if (!config.network.interrupted()) break;
+      // Stopped: by the caller (or stop_at_step), or for a periodic checkpoint.
+      save_checkpoint();
+      if (timer.user_stop() || !timer.flag()->load()) {
+        report.checkpoint = ckpt;
+        break;
+      }
+      timer.rearm();
+      options.resume = true;
+    }
+  } catch (const std::exception& e) {
     try {
       finish_file_sinks(sinks, obs);  // keep what was recorded readable
     } catch (...) {
     }
+    try {
+      folder->finish("failed", config.network.step_count(), e.what(), fsys::exists(ckpt, ec) ? kCheckpointName : "");
+    } catch (...) {
+    }
     throw;
   }
-  for (auto& p : finish_file_sinks(sinks, obs)) files.push_back(std::move(p));
-  return files;
+  for (auto& p : finish_file_sinks(sinks, obs)) report.files.push_back(std::move(p));
+  if (write_copy) report.files.push_back(copy.string());
+  report.samples = folder->samples();
+  if (report.interrupted()) {
+    report.next_step = config.network.resume_step();
+    folder->finish("interrupted", report.next_step, "", kCheckpointName);
+  } else {
+    report.next_step = inputs.rows;
+    fsys::remove(ckpt, ec);  // a complete run has nothing to resume
+    folder->finish("complete", report.next_step);
+  }
+  return report;
 }
 
 }  // namespace qifsim

@@ -20,6 +20,7 @@ from .errors import (BackendError, BusyError, DivergenceError, Error, GraphError
                      MemoryBudgetError)
 from .network import Network
 from .observer import Observer
+from .runs import IncompleteRecordingWarning, Recording, RunResult, load_recording, read_manifest, run_config
 
 __version__ = _qifsim.__version__
 
@@ -46,4 +47,5 @@ def default_memory_budget() -> int:
 
 __all__ = ["Network", "Observer", "Error", "InvalidArgument", "GraphError", "MemoryBudgetError",
            "IoError", "BackendError", "BusyError", "DivergenceError", "built_with_cuda", "cuda_device_status", "cuda_device_count",
-           "default_memory_budget", "__version__"]
+           "default_memory_budget", "run_config", "load_recording", "read_manifest", "Recording", "RunResult",
+           "IncompleteRecordingWarning", "__version__"]

@@ -27,6 +27,7 @@
 
 #include "memory_check.hpp"  // the library's own check, before a large copy
 #include "numpy_sink.hpp"
+#include "qifsim/config.hpp"
 #include "qifsim/qifsim.hpp"
 
 namespace nb = nanobind;
@@ -305,6 +306,51 @@ NB_MODULE(_qifsim, m) {
   m.def("cuda_device_count", &cuda_device_count, "Number of usable CUDA devices.");
   m.def("default_memory_budget", &default_memory_budget,
         "Bytes a recording may take by default (half the machine's memory).");
+  m.def("config_supported", &config_supported, "True when this build reads TOML configs.");
+  m.def(
+      "run_config",
+      [](const std::string& config, const std::vector<std::string>& sets, const std::string& out_dir,
+         const std::vector<std::string>& formats, bool set_formats, const std::string& resume, bool allow_changes,
+         double checkpoint_seconds, double flush_seconds, const std::string& progress, bool handle_sigint) {
+        RunConfig cfg = resume.empty() ? load_config(config, sets) : resume_config(resume, config, sets);
+        if (resume.empty()) {
+          if (!out_dir.empty()) cfg.out_dir = out_dir;
+          if (set_formats) cfg.formats = formats;
+        }
+        cfg.allow_changes = allow_changes;
+        if (checkpoint_seconds >= 0) cfg.checkpoint_seconds = checkpoint_seconds;
+        if (flush_seconds >= 0) cfg.options.flush_seconds = flush_seconds;
+        cfg.options.progress = parse_progress(progress);
+        SigintStop sigint(handle_sigint);
+        cfg.options.stop = sigint.flag();
+        RunReport report;
+        {
+          nb::gil_scoped_release release;
+          Observer obs = config_observer(cfg, /*keep_in_memory=*/cfg.formats.empty());
+          report = run_config_into(cfg, MatrixView(cfg.inputs), obs);
+        }
+        if (sigint.fired() && report.interrupted()) {
+          const std::string msg = "qifsim: run interrupted at step " + std::to_string(report.next_step) + " of " +
+                                  std::to_string(cfg.steps()) + "; " + std::to_string(report.samples) +
+                                  " samples are in '" + cfg.out_dir + "'; qifsim.run_config(resume='" + cfg.out_dir +
+                                  "') continues it";
+          PyErr_SetString(PyExc_KeyboardInterrupt, msg.c_str());
+          throw nb::python_error();
+        }
+        nb::dict out;
+        out["out_dir"] = cfg.out_dir;
+        out["files"] = report.files;
+        out["samples"] = report.samples;
+        out["steps"] = cfg.steps();
+        out["first_step"] = report.first_step;
+        out["next_step"] = report.next_step;
+        out["checkpoint"] = report.checkpoint;
+        out["changes"] = report.changes;
+        return out;
+      },
+      "config"_a, "sets"_a, "out_dir"_a, "formats"_a, "set_formats"_a, "resume"_a, "allow_changes"_a,
+      "checkpoint_seconds"_a, "flush_seconds"_a, "progress"_a, "handle_sigint"_a,
+      "Run a TOML config (or continue the run in the folder `resume`) into its output folder.");
 
   nb::class_<PyObserver>(m, "Observer",
                          "Recordings of a run or a hand-written loop, stored batch by batch in NumPy-shared blocks.")
