@@ -449,67 +449,247 @@ class CApi(unittest.TestCase):
         self.assertFalse(sim.value)
 
 
-class Interrupt(unittest.TestCase):
-    """Ctrl-C stops a run at a step boundary with its files complete and a checkpoint;
-    --resume continues it, and the two recordings together equal the uninterrupted one
-    bit for bit."""
+def read_csv_rows(path):
+    """(rows, text) of a recording's CSV file: its lines after the header; it must end on a whole line."""
+    with open(path) as f:
+        text = f.read()
+    assert text.endswith("\n"), f"{path} ends in the middle of a line"
+    return text.count("\n") - 1, text
 
+
+def check_folder(test, folder, formats):
+    """Every file the manifest names loads and holds at least the samples it says; returns
+    the manifest."""
+    import json
+    with open(os.path.join(folder, "manifest.json")) as f:
+        m = json.load(f)
+    claimed = m["samples"]
+    names = m["files"]
+    for name in names:
+        path = os.path.join(folder, name)
+        test.assertTrue(os.path.exists(path), f"{name} named in the manifest is missing")
+        if name.endswith(".npy"):
+            a = np.load(path)  # the header's shape and the data agree, or this fails
+            test.assertGreaterEqual(a.shape[0], claimed, name)
+        elif name.endswith(".csv"):
+            rows, _ = read_csv_rows(path)
+            test.assertGreaterEqual(rows, claimed, name)
+        elif name.endswith(".h5"):
+            with h5py.File(path, "r") as h:
+                for key in h.keys():
+                    test.assertGreaterEqual(h[key].shape[0], claimed, f"{name}:{key}")
+    for fmt in formats:
+        test.assertTrue(any(n.endswith({"npy": ".npy", "csv": ".csv", "hdf5": ".h5"}[fmt]) for n in names), fmt)
+    return m
+
+
+def assert_same_recording(test, got, want):
+    """The files of two folders hold the same recording, bit for bit."""
+    for name in sorted(os.listdir(want)):
+        a, b = os.path.join(got, name), os.path.join(want, name)
+        if name.endswith(".npy"):
+            x, y = np.load(a), np.load(b)
+            test.assertEqual(x.shape, y.shape, name)
+            test.assertTrue(np.array_equal(x, y), name)
+        elif name.endswith(".csv"):
+            test.assertEqual(read_csv_rows(a)[1], read_csv_rows(b)[1], name)
+        elif name.endswith(".h5"):
+            with h5py.File(a, "r") as f, h5py.File(b, "r") as g:
+                test.assertEqual(sorted(f.keys()), sorted(g.keys()))
+                for key in g.keys():
+                    test.assertTrue(np.array_equal(f[key][:], g[key][:]), f"{name}:{key}")
+
+
+class CrashResume(unittest.TestCase):
+    """Runs killed with SIGINT and with SIGKILL at seeded random points: every file loads and
+    holds what the manifest says, and `qifsim run --resume FOLDER` completes a recording
+    equal to the uninterrupted one bit for bit, in every format, also after several kills."""
+
+    # The simulation, not the writing, takes the time: 64 coupled neurons fed through a
+    # one-unit input node, means recorded every 20 steps.
     CONFIG = """
 dt = 1e-3
-steps = 600000
+steps = 1500000
+[[function]]
+name = "drive"
+size = 1
 [[population]]
 name = "qif"
 n = 64
 weights = { kind = "uniform", low = 0.0, high = 0.3, seed = 3 }
-eta = { kind = "lorentzian", center = -5.0, width = 1.0 }
+eta = { kind = "lorentzian", center = -5.0, width = 1.0, seed = 4 }
+[[edge]]
+source = "drive"
+target = "qif"
+weights = { kind = "all_to_all", value = 1.0 }
 [input]
 value = 12.0
 [record]
-output = true
-vars = [["qif", "v", true]]
-sampling_steps = 7
+output = false
+vars = [["qif", "v", true], ["qif", "s", true]]
+sampling_steps = 20
 cutoff = 5
 out_dir = "full"
-formats = ["npy"]
+formats = ["npy", "csv", "hdf5"]
+checkpoint_seconds = 0.2
+flush_seconds = 0.05
 """
+    FORMATS = ("npy", "csv", "hdf5")
 
-    def test_ctrl_c_writes_checkpoint_and_resume_completes_the_run(self):
-        import signal
+    def start(self, tmp, *args):
+        return subprocess.Popen([ARGS.cli, "run", *args], cwd=tmp, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def stop_after(self, proc, seconds, sig):
         import time
+        time.sleep(seconds)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+        return proc.returncode, err
+
+    def test_kills_at_random_points_then_resume(self):
+        import random
+        import signal
+        rng = random.Random(2026)
         with tempfile.TemporaryDirectory() as tmp:
             config = os.path.join(tmp, "run.toml")
             with open(config, "w") as f:
                 f.write(self.CONFIG)
+            import time
+            t0 = time.monotonic()
             full = run_cli("run", config, "-q", cwd=tmp)
+            length = time.monotonic() - t0
             self.assertEqual(full.returncode, 0, full.stderr)
-            proc = subprocess.Popen([ARGS.cli, "run", config, "-o", "part"], cwd=tmp,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            # The summary's last line comes right before the run starts.
-            for line in proc.stdout:
-                if line.startswith("write"):
+            whole = os.path.join(tmp, "full")
+            check_folder(self, whole, self.FORMATS)
+            resumed = 0
+            for i, sig in enumerate([signal.SIGINT, signal.SIGKILL, signal.SIGINT, signal.SIGKILL, signal.SIGKILL]):
+                folder = os.path.join(tmp, f"part{i}")
+                at = rng.uniform(0.25, 0.8) * length
+                proc = self.start(tmp, config, "-o", folder, "-q")
+                rc, err = self.stop_after(proc, at, sig)
+                print(f"  {signal.Signals(sig).name} after {at:.2f} s of {length:.2f} s: exit {rc}", file=sys.stderr)
+                if rc == 0:
+                    continue  # the run ended before the signal
+                m = check_folder(self, folder, self.FORMATS)
+                if sig == signal.SIGINT:
+                    self.assertEqual(rc, 130, err)
+                    self.assertEqual(m["status"], "interrupted")
+                    self.assertIn(f"qifsim run --resume {folder}", err)
+                else:
+                    self.assertEqual(rc, -signal.SIGKILL)
+                    self.assertEqual(m["status"], "running")  # what a killed run leaves
+                    if not os.path.exists(os.path.join(folder, "qifsim.ckpt")):
+                        again = run_cli("run", "--resume", folder, "-q", cwd=tmp)
+                        self.assertNotEqual(again.returncode, 0)
+                        self.assertIn("no checkpoint", again.stderr)
+                        continue
+                # A second kill while resuming, then to the end.
+                if i == 4:
+                    proc = self.start(tmp, "--resume", folder, "-q")
+                    rc, err = self.stop_after(proc, rng.uniform(0.1, 0.4) * length, signal.SIGKILL)
+                    check_folder(self, folder, self.FORMATS)
+                rest = run_cli("run", "--resume", folder, "-q", cwd=tmp)
+                self.assertEqual(rest.returncode, 0, rest.stderr)
+                m = check_folder(self, folder, self.FORMATS)
+                self.assertEqual(m["status"], "complete")
+                self.assertFalse(os.path.exists(os.path.join(folder, "qifsim.ckpt")))
+                assert_same_recording(self, folder, whole)
+                resumed += 1
+                # The run is complete: nothing to resume.
+                done = run_cli("run", "--resume", folder, "-q", cwd=tmp)
+                self.assertEqual(done.returncode, 2)
+                self.assertIn("complete run", done.stderr)
+            self.assertGreaterEqual(resumed, 3, "too few runs were stopped before their end")
+
+    def test_a_changed_config_is_refused_unless_allowed(self):
+        import signal
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "run.toml")
+            with open(config, "w") as f:
+                f.write(self.CONFIG.replace("steps = 1500000", "steps = 5000000").replace('formats = ["npy", "csv", "hdf5"]', 'formats = ["npy"]'))
+            proc = self.start(tmp, config, "-o", "part")
+            rc, err = self.stop_after(proc, 1.0, signal.SIGINT)
+            self.assertEqual(rc, 130, err)
+            with open(config, "a") as f:
+                pass
+            changed = run_cli("run", "--resume", "part", "-q", "--set", "population.0.tau_s=2", cwd=tmp)
+            self.assertEqual(changed.returncode, 2, changed.stderr)
+            self.assertIn("population[0].tau_s: 1 -> 2", changed.stderr)
+            self.assertIn("--allow-changes", changed.stderr)
+            allowed = run_cli("run", "--resume", "part", "--set", "population.0.tau_s=2", "--set", "steps=1000",
+                              "--allow-changes", cwd=tmp)
+            # steps changed too: the interrupted run had 3000000 steps; that cannot continue
+            self.assertNotEqual(allowed.returncode, 0)
+            allowed = run_cli("run", "--resume", "part", "--set", "population.0.tau_s=2", "--allow-changes",
+                              "--set", "record.checkpoint_seconds=0", cwd=tmp)
+            self.assertEqual(allowed.returncode, 0, allowed.stderr)
+            self.assertIn("changed  population[0].tau_s: 1 -> 2", allowed.stdout)
+            import json
+            with open(os.path.join(tmp, "part", "manifest.json")) as f:
+                m = json.load(f)
+            self.assertEqual(m["status"], "complete")
+            self.assertIn("population[0].tau_s: 1 -> 2", m["changes"])
+
+
+class Folders(unittest.TestCase):
+    """A run owns its output folder: a rerun removes what the previous run wrote there and
+    nothing else, a folder in use is refused, and outputs never replace the run's inputs."""
+
+    def test_a_rerun_with_less_leaves_nothing_stale(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            Case(tmp)
+            self.assertEqual(run_cli("run", "a.toml", "-q", "-o", "stale", cwd=tmp).returncode, 0)
+            with open(os.path.join(tmp, "stale", "mine.txt"), "w") as f:
+                f.write("kept")
+            again = run_cli("run", "a.toml", "-q", "-o", "stale", "-s", "record.sampling_steps=10", "-s", "record.vars=[]",
+                            cwd=tmp)
+            self.assertEqual(again.returncode, 0, again.stderr)
+            names = sorted(os.listdir(os.path.join(tmp, "stale")))
+            self.assertNotIn("qif.v.npy", names)
+            self.assertIn("mine.txt", names)
+            check_folder(self, os.path.join(tmp, "stale"), ["npy"])
+            self.assertEqual(np.load(os.path.join(tmp, "stale", "time.npy")).shape[0],
+                             np.load(os.path.join(tmp, "stale", "out.npy")).shape[0])
+            plot = run_cli("plot", os.path.join(tmp, "stale"), cwd=tmp)
+            self.assertEqual(plot.returncode, 0, plot.stderr)
+
+    def test_a_folder_in_use_is_refused(self):
+        import signal
+        import time
+        with tempfile.TemporaryDirectory() as tmp:
+            Case(tmp)
+            with open(os.path.join(tmp, "long.toml"), "w") as f:
+                f.write(CrashResume.CONFIG.replace("steps = 1500000", "steps = 20000000"))
+            first = subprocess.Popen([ARGS.cli, "run", "long.toml", "-q", "-o", "busy"], cwd=tmp,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            manifest = os.path.join(tmp, "busy", "manifest.json")
+            for _ in range(300):
+                if os.path.exists(manifest):
                     break
-            time.sleep(0.2)
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=120)
-            if proc.returncode == 0:
-                self.skipTest("the run ended before the signal arrived")
-            self.assertEqual(proc.returncode, 130, err)
-            self.assertIn("interrupted at step", err)
-            ckpt = os.path.join(tmp, "part", "qifsim.ckpt")
-            self.assertTrue(os.path.exists(ckpt), err)
-            part_out = np.load(os.path.join(tmp, "part", "out.npy"))  # complete, readable
-            self.assertGreater(part_out.shape[0], 0)
-            rest = run_cli("run", config, "-q", "--resume", ckpt, "-o", "rest", cwd=tmp)
-            self.assertEqual(rest.returncode, 0, rest.stderr)
-            for name in ("steps", "out", "qif.v", "time"):
-                whole = np.load(os.path.join(tmp, "full", name + ".npy"))
-                joined = np.concatenate([np.load(os.path.join(tmp, "part", name + ".npy")),
-                                         np.load(os.path.join(tmp, "rest", name + ".npy"))])
-                self.assertTrue(np.array_equal(whole, joined), name)
-            # The interrupted run's folder is not a place for the continuation.
-            again = run_cli("run", config, "-q", "--resume", ckpt, "-o", "part", cwd=tmp)
-            self.assertEqual(again.returncode, 2)
-            self.assertIn("holds the interrupted run's recordings", again.stderr)
+                time.sleep(0.05)
+            time.sleep(0.3)
+            second = run_cli("run", "a.toml", "-q", "-o", "busy", cwd=tmp)
+            first.send_signal(signal.SIGINT)
+            first.communicate(timeout=120)
+            self.assertNotEqual(second.returncode, 0)
+            self.assertIn("in use by another run", second.stderr)
+            self.assertIn(f"pid {first.pid}", second.stderr)
+            m = check_folder(self, os.path.join(tmp, "busy"), ["npy"])
+            self.assertEqual(m["status"], "interrupted")
+
+    def test_outputs_never_replace_the_runs_inputs(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            case = Case(tmp)
+            with open(os.path.join(tmp, "a.toml")) as f:
+                text = f.read()
+            np.save(os.path.join(tmp, "out.npy"), case.J)
+            with open(os.path.join(tmp, "here.toml"), "w") as f:
+                f.write(text.replace('weights = "J.npy"', 'weights = "out.npy"'))
+            proc = run_cli("run", "here.toml", "-q", "-o", ".", cwd=tmp)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn("its own input", proc.stderr)
+            self.assertTrue(np.array_equal(np.load(os.path.join(tmp, "out.npy")), case.J))
 
 
 class Hardening(unittest.TestCase):
@@ -603,6 +783,10 @@ vars = [["qif", "v", false]]
                                       cwd=tmp, capture_output=True, text=True, timeout=120, preexec_fn=limit)
                 self.assertEqual(proc.returncode, 1, f"{fmt}: {proc.stderr}")  # not -11 (SIGSEGV)
                 self.assertIn("File too large", proc.stderr, fmt)
+                # What was written stays readable, and the folder says the run failed.
+                m = check_folder(self, os.path.join(tmp, fmt), [fmt])
+                self.assertEqual(m["status"], "failed")
+                self.assertIn("File too large", m["error"])
 
     def test_a_damaged_checkpoint_is_refused(self):
         import signal
@@ -626,16 +810,22 @@ vars = [["qif", "v", false]]
                 self.skipTest("the run ended before the signal arrived")
             ckpt = os.path.join(tmp, "part", "qifsim.ckpt")
             with open(ckpt, "rb") as f:
-                data = bytearray(f.read())
-            # The position of the interrupted run (layout: tests/test_hardening.cpp).
-            at = 8 + 4 + 8 + 4 + 8 + (8 + 3) + 4 + 8 + 8 + 1 + 24
+                good = f.read()
+            # The position of the interrupted run (layout: tests/test_hardening.cpp), changed
+            # without sealing the file again: the checksum refuses it.
+            data = bytearray(good)
+            at = 8 + 4 + (8 + 7) + 8 + 8 + 4 + 8 + (8 + 3) + 4 + 8 + 8 + 1 + 24
             data[at:at + 8] = struct.pack("<q", -1000000000)
-            bad = os.path.join(tmp, "bad.ckpt")
-            with open(bad, "wb") as f:
+            with open(ckpt, "wb") as f:
                 f.write(data)
-            proc = run_cli("run", long_config, "-q", "--resume", bad, "-o", "rest", cwd=tmp)
+            proc = run_cli("run", "-q", "--resume", "part", cwd=tmp)
             self.assertEqual(proc.returncode, 1, proc.stderr)  # not -11
-            self.assertIn("corrupt interrupted run", proc.stderr)
+            self.assertIn("checksum", proc.stderr)
+            self.assertIn("qifsim.ckpt", proc.stderr)
+            with open(ckpt, "wb") as f:
+                f.write(good)
+            proc = run_cli("run", "-q", "--resume", "part", cwd=tmp)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
 
     def test_a_size_one_digit_too_long_is_named(self):
         with tempfile.TemporaryDirectory() as tmp:
