@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "qif_neuron.hpp"
+#include "model/qif.hpp"
 #include "step_control.hpp"
 
 namespace qifsim::kernels {

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "host_device.hpp"
+#include "model/host_device.hpp"
 
 namespace qifsim::kernels {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "neuron_update.hpp"
+#include "cpu/neuron_update.hpp"
 
 namespace {
 

@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "memory_check.hpp"  // the library's own check, before a large copy
+#include "core/memory_check.hpp"  // the library's own check, before a large copy
 #include "numpy_sink.hpp"
 #include "qifsim/config.hpp"
 #include "qifsim/qifsim.hpp"

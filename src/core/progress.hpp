@@ -1,0 +1,44 @@
+// src/core/progress.hpp - progress display of long runs on stderr.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+
+#include "qifsim/types.hpp"
+
+namespace qifsim::detail {
+
+/// Shows how far a run is: a bar with rate and ETA on a terminal, a plain line every 10%
+/// otherwise. In Auto mode it stays silent for runs that finish within about two seconds.
+/// tick() is cheap: it reads the clock only every few hundred steps.
+class ProgressReporter {
+ public:
+  /// A run of `total_steps` steps that starts at `first_step` (> 0 when continued).
+  ProgressReporter(Progress mode, std::int64_t total_steps, std::int64_t first_step = 0, std::FILE* out = stderr);
+  void tick(std::int64_t done) {
+    if (done >= next_check_) check(done);
+  }
+  /// Final line (only if anything was shown). Not called for a run that stops early: a
+  /// continuation's display goes on where it left off.
+  void finish(std::int64_t done);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  void check(std::int64_t done);
+  void draw(std::int64_t done, double elapsed, bool final_line);
+
+  Progress mode_;
+  std::int64_t total_;
+  std::int64_t first_;
+  std::FILE* out_;
+  bool tty_;
+  bool shown_ = false;
+  Clock::time_point start_;
+  double last_draw_ = -1.0;
+  int last_decile_ = -1;
+  std::int64_t next_check_ = 0;
+  std::int64_t stride_ = 64;
+};
+
+}  // namespace qifsim::detail

@@ -1,0 +1,557 @@
+// src/cpu/cpu_engine.cpp - the CPU backend: BLAS coupling, OpenMP neuron update, host ring
+// buffer for recordings. It is the reference backend and a real one.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "model/qif.hpp"
+#include "model/activation.hpp"
+#include "cpu/blas.hpp"
+#include "core/engine.hpp"
+#include "core/node_slots.hpp"
+#include "cpu/neuron_update.hpp"
+#include "core/progress.hpp"
+#include "qifsim/error.hpp"
+#include "model/sample_schedule.hpp"
+
+namespace qifsim::detail {
+namespace {
+
+// The event-driven coupling does N (1 + spikes) additions per step: threads pay off sooner.
+constexpr std::int64_t kParallelCoupling = 4096;
+
+template <class T>
+std::vector<T> to_precision(const std::vector<double>& values) {
+  return std::vector<T>(values.begin(), values.end());
+}
+
+template <class T>
+std::vector<T> expand(const Param& p, std::int64_t n) {
+  std::vector<T> out(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = static_cast<T>(p.at(i));
+  return out;
+}
+
+template <class T>
+class CpuEngine final : public Engine {
+ public:
+  CpuEngine(const Graph& graph, double dt) : dt_(static_cast<T>(dt)), order_(graph.order),
+      input_(graph.input), output_(graph.output) {
+    slots_.resize(graph.nodes.size());
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+      const Node& node = graph.nodes[i];
+      if (node.kind == NodeKind::Population) {
+        slots_[i] = {true, static_cast<int>(pops_.size())};
+        pops_.push_back(make_pop(node.pop));
+      } else {
+        slots_[i] = {false, static_cast<int>(funcs_.size())};
+        Func f;
+        f.n = node.size;
+        f.act = node.activation;
+        f.in.assign(static_cast<std::size_t>(node.size), T(0));
+        f.out.assign(static_cast<std::size_t>(node.size), T(0));
+        funcs_.push_back(std::move(f));
+      }
+    }
+    incoming_.resize(graph.nodes.size());
+    for (const auto& e : graph.edges) {
+      incoming_[static_cast<std::size_t>(e.target)].push_back(static_cast<int>(edges_.size()));
+      edges_.push_back({e.source, e.weights.rows, e.weights.cols, to_precision<T>(e.weights.data)});
+    }
+    starts_ = node_starts(graph);
+    out_width_ = graph.nodes[static_cast<std::size_t>(output_)].size;
+    in_width_ = graph.nodes[static_cast<std::size_t>(input_)].size;
+  }
+
+  void forward(const double* x, double* y) override {
+    prepare(x, false);
+    const T* out = output_values(output_);
+    for (std::int64_t j = 0; j < out_width_; ++j) y[j] = static_cast<double>(out[j]);
+    for (Pop& p : pops_) {  // the state at the step's start, for get_var after forward
+      p.v_start = p.v;
+      p.s_start = p.s;
+      p.x_start = p.x;
+    }
+    advance<false>();
+    events_valid_ = false;
+  }
+
+  void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override {
+    const std::int64_t width = plan.row_width;
+    const std::int64_t capacity = plan.batch_samples;
+    std::vector<T> ring(static_cast<std::size_t>(capacity * width));
+    std::vector<std::int64_t> ring_steps(static_cast<std::size_t>(capacity));
+    std::int64_t filled = 0;
+    auto flush = [&] {  // empties the ring before handing it over, so a refused batch is not retried
+      const std::int64_t count = filled;
+      filled = 0;
+      if (count > 0) obs.append_batch(ring.data(), ring_steps.data(), count);
+    };
+    const bool record_out = plan.output_offset >= 0;
+    const std::int64_t k = out_width_;
+    carry.y_sum.resize(static_cast<std::size_t>(k), 0.0);
+    double* y_sum = carry.y_sum.data();
+    std::int64_t t = carry.next_step;
+    const std::int64_t resync = plan.event_coupling;
+    if (resync > 0) prepare_event_coupling();
+    // The clock is read every 1024 steps: a part-filled ring goes out after flush_seconds.
+    using Clock = std::chrono::steady_clock;
+    auto last_flush = Clock::now();
+    const auto flush_every = std::chrono::duration<double>(plan.flush_seconds);
+    try {
+      for (; t < plan.steps; ++t) {
+        if (stop_requested(plan, t)) break;
+        if (plan.flush_seconds > 0.0 && (t & 1023) == 0 && filled > 0) {
+          const auto now = Clock::now();
+          if (now - last_flush >= flush_every) {
+            flush();
+            last_flush = now;
+          }
+        }
+        if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
+          check_finite(t, plan.divergence_every);
+        }
+        // Event-driven coupling: J s from the previous step's J s and spikes, except on
+        // every resync-th step and where that state is not current (a new run, set_var()).
+        const bool from_spikes = resync > 0 && events_valid_ && t % resync != 0;
+        prepare(plan.inputs->row(t), from_spikes);
+        const T* y = output_values(output_);
+        if (t >= plan.schedule.cutoff) {
+          if (record_out) {
+            for (std::int64_t j = 0; j < k; ++j) y_sum[j] += y[j];
+          }
+          if (plan.targets) {
+            const double l = step_loss(plan.loss, y, plan.targets->row(t), k);
+            carry.loss_window += l;
+            carry.loss_total += l;
+            ++carry.loss_steps;
+          }
+          ++carry.window;
+        }
+        if (plan.schedule.is_sample(t)) {
+          T* row = ring.data() + filled * width;
+          const double inv = 1.0 / static_cast<double>(carry.window);
+          if (record_out) {
+            for (std::int64_t j = 0; j < k; ++j) {
+              row[plan.output_offset + j] = static_cast<T>(y_sum[j] * inv);
+              y_sum[j] = 0.0;
+            }
+          }
+          if (plan.loss_offset >= 0) row[plan.loss_offset] = static_cast<T>(carry.loss_window * inv);
+          carry.loss_window = 0.0;
+          carry.window = 0;
+          for (const auto& item : plan.vars) gather(item, row + item.offset);
+          ring_steps[static_cast<std::size_t>(filled)] = t;
+          if (++filled == capacity) {
+            flush();
+            last_flush = Clock::now();
+          }
+        }
+        if (resync > 0) {
+          advance<true>();
+          events_valid_ = true;
+        } else {
+          advance<false>();
+          events_valid_ = false;
+        }
+        if (plan.flush_subnormals) flush_subnormals();
+        if (plan.progress) plan.progress->tick(t + 1);
+      }
+      if (plan.divergence_every > 0) {
+        const std::int64_t since = t % plan.divergence_every;
+        check_finite(t, since == 0 ? plan.divergence_every : since);
+      }
+    } catch (...) {
+      flush();  // keep what was recorded
+      carry.next_step = t;
+      throw;
+    }
+    flush();
+    carry.next_step = t;
+  }
+
+  std::vector<double> get_var(int node, Var var, bool at_last_step_start) const override {
+    const Slot slot = slots_[static_cast<std::size_t>(node)];
+    std::vector<double> out;
+    if (!slot.pop) {
+      const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+      const auto& src = var == Var::In ? f.in : f.out;
+      return std::vector<double>(src.begin(), src.end());
+    }
+    const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    out.resize(static_cast<std::size_t>(p.n));
+    if (is_parameter(var)) {
+      const auto& values = *p.param(var);
+      for (std::int64_t i = 0; i < p.n; ++i) out[static_cast<std::size_t>(i)] = values[values.size() == 1 ? 0 : static_cast<std::size_t>(i)];
+      return out;
+    }
+    std::vector<T> values(static_cast<std::size_t>(p.n));
+    gather_pop(p, var, Gathered{values.data(), false}, at_last_step_start);
+    std::copy(values.begin(), values.end(), out.begin());
+    return out;
+  }
+
+  void set_var(int node, Var var, const std::vector<double>& values) override {
+    events_valid_ = false;
+    const Slot slot = slots_[static_cast<std::size_t>(node)];
+    Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    if (is_parameter(var)) {
+      *p.param(var) = to_precision<T>(values);
+      p.per_neuron_valid = false;
+      return;
+    }
+    std::vector<T>* dst = var == Var::V ? &p.v : var == Var::S ? &p.s : &p.x;
+    for (std::int64_t i = 0; i < p.n; ++i) {
+      (*dst)[static_cast<std::size_t>(i)] = static_cast<T>(values[values.size() == 1 ? 0 : static_cast<std::size_t>(i)]);
+    }
+  }
+
+  void reset() override {
+    events_valid_ = false;
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      const Slot slot = slots_[i];
+      if (slot.pop) {
+        Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+        const NodeStart& init = starts_[i];
+        p.v = expand<T>(init.v0, p.n);
+        p.s = expand<T>(init.s0, p.n);
+        p.x = expand<T>(init.x0, p.n);
+        std::fill(p.in.begin(), p.in.end(), T(0));
+        std::fill(p.s_in.begin(), p.s_in.end(), T(0));
+      } else {
+        Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+        std::fill(f.in.begin(), f.in.end(), T(0));
+        std::fill(f.out.begin(), f.out.end(), T(0));
+      }
+    }
+  }
+
+  std::size_t staging_bytes(const RunPlan& plan) const override {
+    return static_cast<std::size_t>(plan.batch_samples * plan.row_width) * sizeof(T) +
+           static_cast<std::size_t>(plan.batch_samples) * sizeof(std::int64_t);
+  }
+
+ private:
+  using Slot = NodeSlot;
+  struct Pop {
+    std::int64_t n = 0;
+    bool adapt = false;
+    bool coupled = false;
+    bool out_is_v = false;
+    std::vector<T> J;            // N x N, row-major
+    std::vector<T> v, s, x;      // state
+    std::vector<T> in, s_in;     // this step's external and coupling input
+    std::vector<T> v_start, s_start, x_start;  // the state at the start of the last forward()
+    std::vector<T> Jt;           // event-driven coupling only: J's columns, contiguous
+    std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
+    std::vector<long> fired_list;      // ... and their indices, ascending
+    std::vector<T> eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x;  // 1 or N values each
+
+    std::vector<T>* param(Var var) {
+      return const_cast<std::vector<T>*>(static_cast<const Pop*>(this)->param(var));
+    }
+    const std::vector<T>* param(Var var) const {
+      switch (var) {
+        case Var::Eta: return &eta;
+        case Var::Tau: return &tau;
+        case Var::K: return &k;
+        case Var::TauS: return &tau_s;
+        case Var::VThreshold: return &v_th;
+        case Var::VReset: return &v_reset;
+        case Var::Alpha: return &alpha;
+        case Var::TauX: return &tau_x;
+        default: return nullptr;
+      }
+    }
+    // The 8 parameters as N values each, in the order above (rebuilt after set_var): the
+    // neuron loop reads them with stride 1, so that it vectorises.
+    std::vector<T> per_neuron;
+    bool per_neuron_valid = false;
+
+    kernels::QifParamPtrs<T> ptrs() {
+      const std::vector<T>* all[8] = {&eta, &tau, &k, &tau_s, &v_th, &v_reset, &alpha, &tau_x};
+      const auto count = static_cast<std::size_t>(n);
+      if (!per_neuron_valid) {
+        per_neuron.resize(8 * count);
+        for (std::size_t a = 0; a < 8; ++a) {
+          const std::vector<T>& values = *all[a];
+          T* dst = per_neuron.data() + a * count;
+          for (std::size_t i = 0; i < count; ++i) dst[i] = values[values.size() == 1 ? 0 : i];
+        }
+        per_neuron_valid = true;
+      }
+      const T* base = per_neuron.data();
+      return {base, base + count, base + 2 * count, base + 3 * count,
+              base + 4 * count, base + 5 * count, base + 6 * count, base + 7 * count};
+    }
+  };
+  struct Func {
+    std::int64_t n = 0;
+    Activation act = Activation::Identity;
+    std::vector<T> in, out;
+  };
+  struct EdgeW {
+    int source;
+    std::int64_t rows, cols;
+    std::vector<T> w;
+  };
+  struct Gathered {
+    T* dst;     // for a row (T) ...
+    bool mean;  // ... or one mean value
+  };
+
+  static Pop make_pop(const QifPopulation& q) {
+    Pop p;
+    p.n = q.n;
+    p.adapt = q.adaptation;
+    p.coupled = !q.weights.data.empty();
+    p.out_is_v = q.output_var == "v";
+    p.J = to_precision<T>(q.weights.data);
+    p.v = expand<T>(q.v0, q.n);
+    p.s = expand<T>(q.s0, q.n);
+    p.x = expand<T>(q.x0, q.n);
+    p.in.assign(static_cast<std::size_t>(q.n), T(0));
+    p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
+    p.eta = to_precision<T>(q.eta.values);
+    p.tau = to_precision<T>(q.tau.values);
+    p.k = to_precision<T>(q.k.values);
+    p.tau_s = to_precision<T>(q.tau_s.values);
+    p.v_th = to_precision<T>(q.v_threshold.values);
+    p.v_reset = to_precision<T>(q.v_reset.values);
+    p.alpha = to_precision<T>(q.alpha.values);
+    p.tau_x = to_precision<T>(q.tau_x.values);
+    return p;
+  }
+
+  T* input_values(int node) { return node_input(slots_, pops_, funcs_, node); }
+  const T* output_values(int node) const { return node_output(slots_, pops_, funcs_, node); }
+
+  // Phase 1 of a step: every node's input (in topological order) and function outputs,
+  // then every population's coupling J s. Nothing here changes the state.
+  void prepare(const double* x, bool from_spikes) {
+    for (int node : order_) {
+      T* in = input_values(node);
+      if (node == input_) {
+        for (std::int64_t j = 0; j < in_width_; ++j) in[j] = static_cast<T>(x[j]);
+      } else {
+        bool first = true;
+        for (int e : incoming_[static_cast<std::size_t>(node)]) {
+          const EdgeW& w = edges_[static_cast<std::size_t>(e)];
+          gemv<T>(w.rows, w.cols, w.w.data(), output_values(w.source), first ? T(0) : T(1), in);
+          first = false;
+        }
+      }
+      const Slot s = slots_[static_cast<std::size_t>(node)];
+      if (!s.pop) {
+        Func& f = funcs_[static_cast<std::size_t>(s.index)];
+        apply_activation(f.act, f.in.data(), f.out.data(), f.n);
+      }
+    }
+    for (Pop& p : pops_) {
+      if (!p.coupled) continue;
+      if (from_spikes) {
+        couple_from_spikes(p);
+      } else {
+        gemv<T>(p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
+      }
+    }
+  }
+
+  // Subnormals::Flush: s and x below the smallest normal number become 0 (they only decay
+  // there, and every operation on them costs a micro-code assist on x86).
+  void flush_subnormals() {
+    constexpr T kTiny = std::numeric_limits<T>::min();
+    for (Pop& p : pops_) {
+      for (std::vector<T>* a : {&p.s, &p.x}) {
+        T* values = a->data();
+        const std::size_t count = a->size();
+        for (std::size_t i = 0; i < count; ++i) values[i] = std::fabs(values[i]) < kTiny ? T(0) : values[i];
+      }
+    }
+  }
+
+  // Event-driven coupling: with one tau_s, a step maps s to c s + spikes (c = 1 - dt/tau_s),
+  // so J s becomes c (J s) + the columns of J of the neurons that spiked: O(N) plus O(N) per
+  // spike instead of O(N^2). Each value adds its terms in a fixed order (ascending neuron),
+  // so the result does not depend on the thread count; it differs from the dense product
+  // by rounding, which the dense resync bounds.
+  void couple_from_spikes(Pop& p) {
+    const T c = T(1) - dt_ / p.tau_s[0];
+    p.fired_list.clear();
+    for (long j = 0; j < static_cast<long>(p.n); ++j) {
+      if (p.fired[static_cast<std::size_t>(j)]) p.fired_list.push_back(j);
+    }
+    T* y = p.s_in.data();
+    const T* Jt = p.Jt.data();
+    const long* list = p.fired_list.data();
+    const long spikes = static_cast<long>(p.fired_list.size());
+    const long n = static_cast<long>(p.n);
+    constexpr long kChunk = 1024;  // a chunk of y stays in L1 while the columns stream by
+    auto chunk = [&](long begin) {
+      const long end = std::min(n, begin + kChunk);
+      for (long i = begin; i < end; ++i) y[i] *= c;
+      for (long q = 0; q < spikes; ++q) {
+        const T* col = Jt + list[q] * n;
+        for (long i = begin; i < end; ++i) y[i] += col[i];
+      }
+    };
+    if (n >= kParallelCoupling) {
+#pragma omp parallel for schedule(static)
+      for (long b = 0; b < n; b += kChunk) chunk(b);
+    } else {
+      for (long b = 0; b < n; b += kChunk) chunk(b);
+    }
+  }
+
+  // Before an event-driven run: one tau_s per coupled population (else the update of s does
+  // not factor), J's transpose and the spike flags, allocated outside the step loop.
+  void prepare_event_coupling() {
+    for (std::size_t node = 0; node < slots_.size(); ++node) {
+      const Slot slot = slots_[node];
+      if (!slot.pop) continue;
+      Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+      if (!p.coupled) continue;
+      if (p.tau_s.size() != 1) {
+        throw InvalidArgument("event_coupling needs one tau_s for population '" + starts_[node].name +
+                              "' (it has one per neuron); use event_coupling = 0 (dense)");
+      }
+      const std::size_t n = static_cast<std::size_t>(p.n);
+      if (p.Jt.size() != n * n) {
+        p.Jt.resize(n * n);
+        for (std::size_t i = 0; i < n; ++i) {
+          for (std::size_t j = 0; j < n; ++j) p.Jt[j * n + i] = p.J[i * n + j];
+        }
+      }
+      p.fired.resize(n, 0);
+      p.fired_list.reserve(n);
+    }
+  }
+
+  // Phase 2: the fused per-neuron update of every population.
+  template <bool Events>
+  void advance() {
+    for (Pop& p : pops_) {
+      const bool events = Events && p.coupled;
+      if (p.adapt) {
+        events ? update<true, true>(p) : update<true, false>(p);
+      } else {
+        events ? update<false, true>(p) : update<false, false>(p);
+      }
+    }
+  }
+
+  // Events: also note which neurons spiked (for the event-driven coupling of the next step).
+  template <bool Adapt, bool Events>
+  void update(Pop& p) {
+    const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), p.in.data(), p.s_in.data(),
+                                 Events ? p.fired.data() : nullptr};
+    update_neurons<T, Adapt, Events>(arrays, p.ptrs(), p.n, dt_);
+  }
+
+  // Throw DivergenceError naming the first non-finite state value, if any. `since` steps
+  // ago the state was last seen finite.
+  void check_finite(std::int64_t step, std::int64_t since) const {
+    for (std::size_t node = 0; node < slots_.size(); ++node) {
+      const Slot slot = slots_[node];
+      if (slot.pop) {
+        const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+        const std::vector<T>* arrays[] = {&p.v, &p.s, &p.x};
+        const char* names[] = {"v", "s", "x"};
+        for (int a = 0; a < (p.adapt ? 3 : 2); ++a) {
+          const std::int64_t i = first_nonfinite(*arrays[a]);
+          if (i >= 0) throw_divergence(node, names[a], i, static_cast<double>((*arrays[a])[static_cast<std::size_t>(i)]), step, since);
+        }
+      } else {
+        const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+        const std::int64_t i = first_nonfinite(f.out);
+        if (i >= 0) throw_divergence(node, "out", i, static_cast<double>(f.out[static_cast<std::size_t>(i)]), step, since);
+      }
+    }
+  }
+
+  static std::int64_t first_nonfinite(const std::vector<T>& values) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) return static_cast<std::int64_t>(i);
+    }
+    return -1;
+  }
+
+  [[noreturn]] void throw_divergence(std::size_t node, const char* var, std::int64_t index, double value,
+                                     std::int64_t step, std::int64_t since) const {
+    throw_divergence_error(starts_[node].name, var, index, value, step, since);
+  }
+
+  // Write the values of one recorded item (at the step's start) to dst, or their mean.
+  void gather(const RecordItem& item, T* dst) const {
+    const Slot slot = slots_[static_cast<std::size_t>(item.node)];
+    Gathered g{dst, item.mean};
+    if (slot.pop) {
+      gather_pop(pops_[static_cast<std::size_t>(slot.index)], item.var, g);
+    } else {
+      const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+      const T* src = item.var == Var::In ? f.in.data() : f.out.data();
+      emit(f.n, [src](std::int64_t i) { return src[i]; }, g);
+    }
+  }
+
+  template <class F>
+  static void emit(std::int64_t n, F value, Gathered g) {
+    if (g.mean) {
+      double sum = 0.0;
+      for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(value(i));
+      *g.dst = static_cast<T>(sum / static_cast<double>(n));
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) g.dst[i] = static_cast<T>(value(i));
+    }
+  }
+
+  void gather_pop(const Pop& p, Var var, Gathered g, bool at_last_step_start = false) const {
+    const T* src = nullptr;
+    const bool start = at_last_step_start && p.v_start.size() == p.v.size();
+    const T* v_src = start ? p.v_start.data() : p.v.data();
+    switch (var) {
+      case Var::V: src = v_src; break;
+      case Var::S: src = start ? p.s_start.data() : p.s.data(); break;
+      case Var::X: src = start ? p.x_start.data() : p.x.data(); break;
+      case Var::SIn: src = p.s_in.data(); break;
+      case Var::IExt: src = p.in.data(); break;
+      case Var::Spike: {
+        const kernels::ParamRef<T> th{p.v_th.data(), p.v_th.size() == 1 ? 0 : 1};
+        const T* v = v_src;
+        emit(p.n, [v, th](std::int64_t i) { return kernels::qif_spikes(v[i], th[i]) ? T(1) : T(0); }, g);
+        return;
+      }
+      default:
+        throw InvalidArgument(std::string("variable '") + var_name(var) + "' cannot be read here");
+    }
+    emit(p.n, [src](std::int64_t i) { return src[i]; }, g);
+  }
+
+  T dt_;
+  std::vector<int> order_;
+  int input_;
+  int output_;
+  std::int64_t in_width_ = 0;
+  std::int64_t out_width_ = 0;
+  std::vector<Slot> slots_;
+  std::vector<Pop> pops_;
+  std::vector<Func> funcs_;
+  std::vector<EdgeW> edges_;
+  std::vector<std::vector<int>> incoming_;
+  std::vector<NodeStart> starts_;  // names and initial states (reset)
+  bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt) {
+  if (precision == Precision::Float32) return std::make_unique<CpuEngine<float>>(graph, dt);
+  return std::make_unique<CpuEngine<double>>(graph, dt);
+}
+
+}  // namespace qifsim::detail

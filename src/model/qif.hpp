@@ -1,0 +1,58 @@
+// src/model/qif.hpp - the per-neuron QIF step, written once for the CPU loop and the
+// CUDA kernel (plain C++ under g++, __host__ __device__ under nvcc).
+#pragma once
+
+#include "model/host_device.hpp"
+
+namespace qifsim::kernels {
+
+/// A parameter array that is either one value (stride 0) or one value per neuron (stride 1).
+template <class T>
+struct ParamRef {
+  const T* ptr;
+  int stride;
+  QIFSIM_HD T operator[](long i) const { return ptr[i * stride]; }
+};
+
+/// Parameters of a QIF population, as seen by the per-neuron step.
+template <class T>
+struct QifParamRefs {
+  ParamRef<T> eta, tau, k, tau_s, v_th, v_reset;
+  ParamRef<T> alpha, tau_x;  // adaptation only
+};
+
+/// The same parameters as plain per-neuron arrays (stride 1 known at compile time): what
+/// the CPU backend passes, so that its neuron loop vectorises.
+template <class T>
+struct QifParamPtrs {
+  const T *eta, *tau, *k, *tau_s, *v_th, *v_reset;
+  const T *alpha, *tau_x;  // adaptation only
+};
+
+/// Spike test on the state at the step's start.
+template <class T>
+QIFSIM_HD inline bool qif_spikes(T v, T v_th) {
+  return v >= v_th;
+}
+
+/// One explicit-Euler step of neuron i (RectiPy's qif / qif_sfa): `in` is its external
+/// input, `s_in` its coupling input (J s)_i, both for this step. Updates v, s (and x with
+/// Adapt) in place and returns whether the neuron spiked (v >= v_th at the step's start).
+/// The order of the arithmetic is the reference's: float64 results match it exactly.
+/// Params is QifParamRefs<T> or QifParamPtrs<T> (anything whose members index by neuron).
+template <class T, bool Adapt, class Params>
+QIFSIM_HD inline bool qif_step(T& v, T& s, T& x, T in, T s_in, const Params& p, long i, T dt) {
+  const T v0 = v;
+  const bool spike = qif_spikes(v0, p.v_th[i]);
+  const T spike_value = spike ? T(1) : T(0);
+  T drive = p.eta[i];
+  if constexpr (Adapt) drive = drive - x;
+  const T v1 = v0 + dt * ((v0 * v0 + drive + in) / p.tau[i] + p.k[i] * s_in);
+  s = s + dt * (-s / p.tau_s[i]) + spike_value;
+  if constexpr (Adapt) x = x + dt * (-x / p.tau_x[i]) + p.alpha[i] * spike_value;
+  const T v_reset = p.v_reset[i];  // loaded unconditionally: the select then vectorises
+  v = spike ? v_reset : v1;
+  return spike;
+}
+
+}  // namespace qifsim::kernels
