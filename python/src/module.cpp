@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/memory_check.hpp"  // the library's own check, before a large copy
+#include "model/qif_population.hpp"  // the QIF model's fields by name
 #include "numpy_sink.hpp"
 #include "qifsim/config.hpp"
 #include "qifsim/qifsim.hpp"
@@ -133,13 +134,15 @@ std::string format_bytes(double bytes) {
 }
 
 void set_population_param(QifPopulation& pop, const std::string& key, std::vector<double> values) {
-  static const std::map<std::string, Param QifPopulation::*> fields = {
-      {"eta", &QifPopulation::eta},         {"tau", &QifPopulation::tau},
-      {"k", &QifPopulation::k},             {"tau_s", &QifPopulation::tau_s},
-      {"v0", &QifPopulation::v0},           {"s0", &QifPopulation::s0},
-      {"v_threshold", &QifPopulation::v_threshold}, {"v_reset", &QifPopulation::v_reset},
-      {"alpha", &QifPopulation::alpha},     {"tau_x", &QifPopulation::tau_x},
-      {"x0", &QifPopulation::x0}};
+  // The model's fields by name, from its declaration (src/model/qif_population.hpp).
+  static const std::map<std::string, Param QifPopulation::*> fields = [] {
+    std::map<std::string, Param QifPopulation::*> m;
+    for (std::size_t i = 0; i < qifsim::model::kQifFieldCount; ++i) {
+      const auto f = qifsim::model::qif_field(i);
+      m.emplace(f.name, f.member);
+    }
+    return m;
+  }();
   const auto it = fields.find(key);
   if (it == fields.end()) {
     std::string names;

@@ -217,9 +217,8 @@ std::vector<double> Network::read_var(const std::string& node, const std::string
                                                                                std::to_string(n.size) + " values");
   if (!engine_) {
     // Before compile: initial state and parameters from the description.
-    if (detail::is_parameter(v) || v == Var::V || v == Var::S || v == Var::X) {
-      const Param& p = v == Var::V ? n.pop.v0 : v == Var::S ? n.pop.s0 : v == Var::X ? n.pop.x0
-                                                                                    : detail::param_of(n.pop, v);
+    if (detail::is_parameter(v) || detail::is_state(v)) {
+      const Param& p = detail::is_state(v) ? detail::initial_of(n.pop, v) : detail::param_of(n.pop, v);
       std::vector<double> out(static_cast<std::size_t>(n.size));
       for (std::int64_t j = 0; j < n.size; ++j) out[static_cast<std::size_t>(j)] = p.at(j);
       return out;
@@ -261,7 +260,7 @@ void Network::set_var(const std::string& node, const std::string& var, const std
     n.pop = std::move(updated);
   } else if (!engine_) {
     // Before compile, the state is the initial state.
-    (v == Var::V ? n.pop.v0 : v == Var::S ? n.pop.s0 : n.pop.x0) = Param(values);
+    detail::initial_of(n.pop, v) = Param(values);
     return;
   }
   if (engine_) engine_->set_var(i, v, values);

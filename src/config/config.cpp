@@ -24,6 +24,7 @@
 #include "io/output_files.hpp"
 #include "io/run_folder.hpp"
 #include "core/text.hpp"
+#include "model/qif_population.hpp"
 
 #ifdef QIFSIM_HAVE_TOML
 // toml++ is used header-only inside this file, so that neither libqifsim nor its users
@@ -473,6 +474,21 @@ std::int64_t positive_integer(const TableReader& r, const std::string& k, const 
   return *v;
 }
 
+// A [[population]] table's keys: its own, then the model's fields (model/qif.hpp).
+std::vector<std::string> population_keys() {
+  std::vector<std::string> keys = {"name", "n", "weights", "output_var", model::kQif.feature};
+  for (std::size_t i = 0; i < model::kQifFieldCount; ++i) keys.emplace_back(model::qif_field(i).name);
+  return keys;
+}
+
+// What a population can record: the model's states and the values of each step.
+std::string recordable_names() {
+  std::vector<std::string> names;
+  for (std::size_t s = 0; s < model::kQif.state_count; ++s) names.emplace_back(model::kQif.states[s].name);
+  for (const char* v : {"spike", "s_in", "I_ext"}) names.emplace_back(v);
+  return detail::join(names, false);
+}
+
 void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::vector<std::string>& descriptions,
                      std::vector<FingerprintEntry>& fp) {
   QifPopulation pop;
@@ -481,37 +497,30 @@ void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::
   const std::string who = r.path() + " ('" + name + "')";
   pop.n = n;
   pop.weights = read_weights(r, "weights", n, n, "N x N, row i = weights onto neuron i");
-  pop.eta = read_param(r, "eta", n, pop.eta);
-  pop.tau = read_param(r, "tau", n, pop.tau);
-  pop.k = read_param(r, "k", n, pop.k);
-  pop.tau_s = read_param(r, "tau_s", n, pop.tau_s);
-  pop.v0 = read_param(r, "v0", n, pop.v0);
-  pop.s0 = read_param(r, "s0", n, pop.s0);
-  pop.v_threshold = read_param(r, "v_threshold", n, pop.v_threshold);
-  pop.v_reset = read_param(r, "v_reset", n, pop.v_reset);
   pop.adaptation = r.boolean("adaptation").value_or(false);
-  pop.alpha = read_param(r, "alpha", n, pop.alpha);
-  pop.tau_x = read_param(r, "tau_x", n, pop.tau_x);
-  pop.x0 = read_param(r, "x0", n, pop.x0);
-  if (!pop.adaptation) {
-    for (const char* k : {"alpha", "tau_x", "x0"}) {
-      if (r.get(k)) fail(r.ctx(), r.get(k), r.key(k), "is an adaptation parameter; set adaptation = true to use it");
+  for (std::size_t i = 0; i < model::kQifFieldCount; ++i) {
+    const model::QifField f = model::qif_field(i);
+    pop.*f.member = read_param(r, f.name, n, pop.*f.member);
+    if (!model::qif_field_present(f, pop.adaptation) && r.get(f.name)) {
+      fail(r.ctx(), r.get(f.name), r.key(f.name),
+           std::string("is an ") + f.feature + " parameter; set " + f.feature + " = true to use it");
     }
   }
-  pop.output_var = r.string("output_var").value_or("s");
-  if (pop.output_var != "s" && pop.output_var != "v") {
-    fail(r.ctx(), r.get("output_var"), r.key("output_var"), "must be \"s\" or \"v\", got \"" + pop.output_var + "\"");
+  const std::string out = model::kQif.output, spiking = model::kQif.spike_var;
+  pop.output_var = r.string("output_var").value_or(out);
+  if (pop.output_var != out && pop.output_var != spiking) {
+    fail(r.ctx(), r.get("output_var"), r.key("output_var"),
+         "must be \"" + out + "\" or \"" + spiking + "\", got \"" + pop.output_var + "\"");
   }
   const bool coupled = !pop.weights.empty();
   const std::string at = r.path() + ".";
   fingerprint_text(fp, at + "name", name);
   fingerprint_values(fp, at + "n", {static_cast<double>(n)});
   fingerprint_values(fp, at + "weights", pop.weights.data, pop.weights.rows);
-  const std::pair<const char*, const Param*> params[] = {
-      {"eta", &pop.eta}, {"tau", &pop.tau}, {"k", &pop.k}, {"tau_s", &pop.tau_s}, {"v0", &pop.v0}, {"s0", &pop.s0},
-      {"v_threshold", &pop.v_threshold}, {"v_reset", &pop.v_reset}, {"alpha", &pop.alpha}, {"tau_x", &pop.tau_x},
-      {"x0", &pop.x0}};
-  for (const auto& [key, param] : params) fingerprint_values(fp, at + key, param->values);
+  for (std::size_t i = 0; i < model::kQifFieldCount; ++i) {
+    const model::QifField f = model::qif_field(i);
+    fingerprint_values(fp, at + f.name, (pop.*f.member).values);
+  }
   fingerprint_text(fp, at + "adaptation", pop.adaptation ? "true" : "false");
   fingerprint_text(fp, at + "output_var", pop.output_var);
   try {
@@ -684,7 +693,6 @@ Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t>
   return inputs;
 }
 
-const char* const kParameterNames[] = {"eta", "tau", "k", "tau_s", "v_threshold", "v_reset", "alpha", "tau_x"};
 
 void read_record(const TableReader& top, RunConfig& cfg, const std::string& default_dir) {
   cfg.out_dir = default_dir;
@@ -756,8 +764,11 @@ void read_record(const TableReader& top, RunConfig& cfg, const std::string& defa
       } catch (const Error& err) {
         fail(r.ctx(), &a[i], key, err.what());
       }
-      for (const char* p : kParameterNames) {
-        if (rv.var == p) fail(r.ctx(), &a[i], key, "'" + rv.var + "' is a parameter; record a state variable (v, s, x, spike, s_in, I_ext; in, out for function nodes)");
+      for (std::size_t p = 0; p < model::kQif.param_count; ++p) {
+        if (rv.var == model::kQif.params[p].name) {
+          fail(r.ctx(), &a[i], key, "'" + rv.var + "' is a parameter; record a state variable (" + recordable_names() +
+                                        "; in, out for function nodes)");
+        }
       }
       for (const auto& other : cfg.options.record_vars) {
         if (other.node == rv.node && other.var == rv.var) fail(r.ctx(), &a[i], key, "'" + rv.node + "." + rv.var + "' is listed twice");
@@ -936,9 +947,7 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   const toml::array* edges = table_array(top, "edge");
   if (!pops || pops->empty()) top.missing("population", "at least one [[population]] table");
   for (std::size_t i = 0; i < pops->size(); ++i) {
-    TableReader r(ctx, *(*pops)[i].as_table(), "population[" + std::to_string(i) + "]",
-                  {"name", "n", "weights", "eta", "tau", "k", "tau_s", "v0", "s0", "v_threshold", "v_reset", "adaptation",
-                   "alpha", "tau_x", "x0", "output_var"});
+    TableReader r(ctx, *(*pops)[i].as_table(), "population[" + std::to_string(i) + "]", population_keys());
     read_population(r, cfg.network, sizes, cfg.node_descriptions, cfg.fingerprint);
   }
   for (std::size_t i = 0; funcs && i < funcs->size(); ++i) {

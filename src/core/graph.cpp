@@ -7,22 +7,39 @@
 #include "core/memory_check.hpp"
 #include "qifsim/error.hpp"
 #include "core/text.hpp"
+#include "model/qif_population.hpp"
 
 namespace qifsim::detail {
 namespace {
 
+static_assert(model::state_index(model::kQif, "v") == static_cast<int>(Var::V) &&
+                  model::state_index(model::kQif, "s") == static_cast<int>(Var::S) &&
+                  model::state_index(model::kQif, "x") == static_cast<int>(Var::X),
+              "Var::V, S, X follow the QIF model's states");
+
 struct VarEntry {
   const char* name;
   Var var;
+  const char* feature;  // nullptr, or the option it needs
 };
 
-constexpr VarEntry kPopulationVars[] = {
-    {"v", Var::V},           {"s", Var::S},         {"x", Var::X},
-    {"spike", Var::Spike},   {"s_in", Var::SIn},    {"I_ext", Var::IExt},
-    {"eta", Var::Eta},       {"tau", Var::Tau},     {"k", Var::K},
-    {"tau_s", Var::TauS},    {"v_threshold", Var::VThreshold},
-    {"v_reset", Var::VReset}, {"alpha", Var::Alpha}, {"tau_x", Var::TauX}};
-constexpr VarEntry kFunctionVars[] = {{"in", Var::In}, {"out", Var::Out}};
+// Values of a spiking population that are not state: computed in each step.
+constexpr VarEntry kStepValues[] = {{"spike", Var::Spike, nullptr}, {"s_in", Var::SIn, nullptr}, {"I_ext", Var::IExt, nullptr}};
+constexpr VarEntry kFunctionVars[] = {{"in", Var::In, nullptr}, {"out", Var::Out, nullptr}};
+
+// A population's variables: the model's states, its per-step values, then its parameters.
+template <class F>
+void for_each_population_var(F&& f) {
+  for (std::size_t s = 0; s < model::kQif.state_count; ++s) {
+    const model::StateDecl& st = model::kQif.states[s];
+    f(VarEntry{st.name, static_cast<Var>(s), st.feature});
+  }
+  for (const auto& e : kStepValues) f(e);
+  for (std::size_t i = 0; i < model::kQif.param_count; ++i) {
+    const model::ParamDecl& p = model::kQif.params[i];
+    f(VarEntry{p.name, param_var(static_cast<int>(i)), p.feature});
+  }
+}
 
 bool valid_name(const std::string& name) {
   if (name.empty()) return false;
@@ -179,15 +196,13 @@ namespace {
 // Calls f(name, var) for each variable of `node`, in table order.
 template <class F>
 void for_each_var(const Node& node, F&& f) {
-  auto scan = [&](const auto& table) {
-    for (const auto& entry : table) {
-      const bool adapt_only = entry.var == Var::X || entry.var == Var::Alpha || entry.var == Var::TauX;
-      if (adapt_only && !node.pop.adaptation) continue;
-      f(entry.name, entry.var);
-    }
-  };
-  if (node.kind == NodeKind::Population) scan(kPopulationVars);
-  else scan(kFunctionVars);
+  if (node.kind == NodeKind::Population) {
+    for_each_population_var([&](const VarEntry& e) {
+      if (e.feature == nullptr || node.pop.adaptation) f(e.name, e.var);
+    });
+  } else {
+    for (const auto& e : kFunctionVars) f(e.name, e.var);
+  }
 }
 
 }  // namespace
@@ -213,39 +228,38 @@ Var parse_var(const Node& node, const std::string& var) {
 }
 
 const char* var_name(Var v) {
-  for (const auto& e : kPopulationVars) {
-    if (e.var == v) return e.name;
-  }
+  const char* found = "?";
+  for_each_population_var([&](const VarEntry& e) {
+    if (e.var == v) found = e.name;
+  });
   for (const auto& e : kFunctionVars) {
-    if (e.var == v) return e.name;
+    if (e.var == v) found = e.name;
   }
-  return "?";
+  return found;
 }
 
 bool is_recordable(Var v) { return !is_parameter(v); }
 
 bool is_parameter(Var v) {
-  switch (v) {
-    case Var::Eta: case Var::Tau: case Var::K: case Var::TauS:
-    case Var::VThreshold: case Var::VReset: case Var::Alpha: case Var::TauX:
-      return true;
-    default:
-      return false;
-  }
+  return param_slot(v) >= 0 && param_slot(v) < static_cast<int>(model::kQif.param_count);
 }
 
 const Param& param_of(const QifPopulation& pop, Var v) {
-  switch (v) {
-    case Var::Eta: return pop.eta;
-    case Var::Tau: return pop.tau;
-    case Var::K: return pop.k;
-    case Var::TauS: return pop.tau_s;
-    case Var::VThreshold: return pop.v_threshold;
-    case Var::VReset: return pop.v_reset;
-    case Var::Alpha: return pop.alpha;
-    case Var::TauX: return pop.tau_x;
-    default: throw InvalidArgument(std::string("'") + var_name(v) + "' is not a parameter");
-  }
+  if (!is_parameter(v)) throw InvalidArgument(std::string("'") + var_name(v) + "' is not a parameter");
+  return pop.*model::kQifParamFields[param_slot(v)];
+}
+
+bool is_state(Var v) {
+  return static_cast<int>(v) >= 0 && static_cast<int>(v) < static_cast<int>(model::kQif.state_count);
+}
+
+const Param& initial_of(const QifPopulation& pop, Var state) {
+  if (!is_state(state)) throw InvalidArgument(std::string("'") + var_name(state) + "' is not a state variable");
+  return pop.*model::kQifInitialFields[static_cast<int>(state)];
+}
+
+Param& initial_of(QifPopulation& pop, Var state) {
+  return const_cast<Param&>(initial_of(static_cast<const QifPopulation&>(pop), state));
 }
 
 Param& param_of(QifPopulation& pop, Var v) {
@@ -270,31 +284,29 @@ void validate_population(const std::string& name, const QifPopulation& pop) {
       }
     }
   }
-  check_param(name, "eta", pop.eta, n, false);
-  check_param(name, "tau", pop.tau, n, true);
-  check_param(name, "k", pop.k, n, false);
-  check_param(name, "tau_s", pop.tau_s, n, true);
-  check_param(name, "v0", pop.v0, n, false);
-  check_param(name, "s0", pop.s0, n, false);
-  check_param(name, "v_threshold", pop.v_threshold, n, false);
-  check_param(name, "v_reset", pop.v_reset, n, false);
-  if (pop.adaptation) {
-    check_param(name, "alpha", pop.alpha, n, false);
-    check_param(name, "tau_x", pop.tau_x, n, true);
-    check_param(name, "x0", pop.x0, n, false);
+  for (std::size_t i = 0; i < model::kQifFieldCount; ++i) {
+    const model::QifField f = model::qif_field(i);
+    if (model::qif_field_present(f, pop.adaptation)) {
+      check_param(name, f.name, pop.*f.member, n, f.rule == model::Rule::Positive);
+    }
   }
-  // One comparison when both are scalars (N may be far larger than what is stored).
-  const std::int64_t pairs = pop.v_reset.is_scalar() && pop.v_threshold.is_scalar() ? 1 : n;
+  // A spiking model resets below its threshold. One comparison when both are scalars (N may
+  // be far larger than what is stored).
+  const Param& reset = pop.*model::kQifParamFields[model::kVReset];
+  const Param& threshold = pop.*model::kQifParamFields[model::kVThreshold];
+  const std::int64_t pairs = reset.is_scalar() && threshold.is_scalar() ? 1 : n;
   for (std::int64_t i = 0; i < pairs; ++i) {
-    if (!(pop.v_reset.at(i) < pop.v_threshold.at(i))) {
-      throw InvalidArgument("population '" + name + "': v_reset (" + std::to_string(pop.v_reset.at(i)) +
-                            ") must be below v_threshold (" + std::to_string(pop.v_threshold.at(i)) +
+    if (!(reset.at(i) < threshold.at(i))) {
+      throw InvalidArgument("population '" + name + "': " + model::kQif.params[model::kVReset].name + " (" +
+                            std::to_string(reset.at(i)) + ") must be below " +
+                            model::kQif.params[model::kVThreshold].name + " (" + std::to_string(threshold.at(i)) +
                             ") (neuron " + std::to_string(i) + ")");
     }
   }
-  if (pop.output_var != "s" && pop.output_var != "v") {
+  const std::string out = model::kQif.output, spiking = model::kQif.spike_var;
+  if (pop.output_var != out && pop.output_var != spiking) {
     throw InvalidArgument("population '" + name + "': output_var '" + pop.output_var +
-                          "' is not supported (use \"s\" or \"v\")");
+                          "' is not supported (use \"" + out + "\" or \"" + spiking + "\")");
   }
 }
 

@@ -14,12 +14,17 @@ namespace qifsim::detail {
 enum class NodeKind { Population, Function };
 
 /// Variables a node exposes. State and derived values can be recorded; parameters can be
-/// read and set.
-enum class Var {
-  V, S, X, Spike, SIn, IExt,             // population state / per-step values
-  In, Out,                               // function node values
-  Eta, Tau, K, TauS, VThreshold, VReset, Alpha, TauX  // population parameters
+/// read and set. V, S, X are the QIF model's states in their declared order; parameter slot i
+/// of the model (model::QifParam) is param_var(i).
+enum class Var : int {
+  V, S, X, Spike, SIn, IExt,  // population state / per-step values
+  In, Out,                    // function node values
+  FirstParam = 16             // population parameters: FirstParam + slot
 };
+
+/// The Var of parameter slot `slot` (model::QifParam) and back.
+constexpr Var param_var(int slot) { return static_cast<Var>(static_cast<int>(Var::FirstParam) + slot); }
+constexpr int param_slot(Var v) { return static_cast<int>(v) - static_cast<int>(Var::FirstParam); }
 
 struct Node {
   std::string name;
@@ -66,6 +71,11 @@ bool is_parameter(Var v);
 /// The parameter field of a population for a parameter Var.
 Param& param_of(QifPopulation& pop, Var v);
 const Param& param_of(const QifPopulation& pop, Var v);
+/// The initial value of a state Var (V, S, X) of a population.
+Param& initial_of(QifPopulation& pop, Var state);
+const Param& initial_of(const QifPopulation& pop, Var state);
+/// True for the model's state variables (V, S, X).
+bool is_state(Var v);
 
 /// Check a population's sizes and values; throws InvalidArgument naming `name` and the field.
 void validate_population(const std::string& name, const QifPopulation& pop);

@@ -13,6 +13,7 @@
 
 #include "qifsim/error.hpp"
 #include "core/text.hpp"
+#include "model/qif_population.hpp"
 
 namespace qifsim::detail {
 namespace {
@@ -80,9 +81,8 @@ Footprint engine_footprint(const Graph& graph, Precision precision) {
       // v, s, x, input, coupling input, 8 parameters per neuron, and the 8 parameters as
       // given (one value or one per neuron).
       double params = 0.0;
-      for (const Param* p : {&node.pop.eta, &node.pop.tau, &node.pop.k, &node.pop.tau_s, &node.pop.v_threshold,
-                             &node.pop.v_reset, &node.pop.alpha, &node.pop.tau_x}) {
-        params += static_cast<double>(p->values.size());
+      for (std::size_t slot = 0; slot < model::kQif.param_count; ++slot) {
+        params += static_cast<double>(param_of(node.pop, param_var(static_cast<int>(slot))).values.size());
       }
       add((13.0 * n + params) * value,
           "population '" + node.name + "': state and parameters of " + count_text(node.size) + " neurons");

@@ -22,13 +22,17 @@ struct NodeSlot {
 /// holds its own copy of J, and the graph its original.
 struct NodeStart {
   std::string name;
-  Param v0, s0, x0;
+  std::vector<Param> initial;  // each state's initial value, in Var order (V, S, X)
 };
 
 inline std::vector<NodeStart> node_starts(const Graph& graph) {
   std::vector<NodeStart> starts;
   starts.reserve(graph.nodes.size());
-  for (const Node& node : graph.nodes) starts.push_back({node.name, node.pop.v0, node.pop.s0, node.pop.x0});
+  for (const Node& node : graph.nodes) {
+    NodeStart start{node.name, {}};
+    for (int s = 0; is_state(static_cast<Var>(s)); ++s) start.initial.push_back(initial_of(node.pop, static_cast<Var>(s)));
+    starts.push_back(std::move(start));
+  }
   return starts;
 }
 

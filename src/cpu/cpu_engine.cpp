@@ -1,6 +1,7 @@
 // src/cpu/cpu_engine.cpp - the CPU backend: BLAS coupling, OpenMP neuron update, host ring
 // buffer for recordings. It is the reference backend and a real one.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -9,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "model/qif.hpp"
+#include "model/qif_population.hpp"
 #include "model/activation.hpp"
 #include "cpu/blas.hpp"
 #include "core/engine.hpp"
@@ -218,9 +219,9 @@ class CpuEngine final : public Engine {
       if (slot.pop) {
         Pop& p = pops_[static_cast<std::size_t>(slot.index)];
         const NodeStart& init = starts_[i];
-        p.v = expand<T>(init.v0, p.n);
-        p.s = expand<T>(init.s0, p.n);
-        p.x = expand<T>(init.x0, p.n);
+        p.v = expand<T>(init.initial[static_cast<int>(Var::V)], p.n);
+        p.s = expand<T>(init.initial[static_cast<int>(Var::S)], p.n);
+        p.x = expand<T>(init.initial[static_cast<int>(Var::X)], p.n);
         std::fill(p.in.begin(), p.in.end(), T(0));
         std::fill(p.s_in.begin(), p.s_in.end(), T(0));
       } else {
@@ -250,44 +251,34 @@ class CpuEngine final : public Engine {
     std::vector<T> Jt;           // event-driven coupling only: J's columns, contiguous
     std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
     std::vector<long> fired_list;      // ... and their indices, ascending
-    std::vector<T> eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x;  // 1 or N values each
+    // The model's parameters in model::QifParam order, 1 or N values each.
+    std::array<std::vector<T>, model::kQifParamCount> params;
 
     std::vector<T>* param(Var var) {
       return const_cast<std::vector<T>*>(static_cast<const Pop*>(this)->param(var));
     }
     const std::vector<T>* param(Var var) const {
-      switch (var) {
-        case Var::Eta: return &eta;
-        case Var::Tau: return &tau;
-        case Var::K: return &k;
-        case Var::TauS: return &tau_s;
-        case Var::VThreshold: return &v_th;
-        case Var::VReset: return &v_reset;
-        case Var::Alpha: return &alpha;
-        case Var::TauX: return &tau_x;
-        default: return nullptr;
-      }
+      return is_parameter(var) ? &params[static_cast<std::size_t>(param_slot(var))] : nullptr;
     }
-    // The 8 parameters as N values each, in the order above (rebuilt after set_var): the
-    // neuron loop reads them with stride 1, so that it vectorises.
+    // The parameters as N values each, in slot order (rebuilt after set_var): the neuron loop
+    // reads them with stride 1, so that it vectorises.
     std::vector<T> per_neuron;
     bool per_neuron_valid = false;
 
     kernels::QifParamPtrs<T> ptrs() {
-      const std::vector<T>* all[8] = {&eta, &tau, &k, &tau_s, &v_th, &v_reset, &alpha, &tau_x};
       const auto count = static_cast<std::size_t>(n);
       if (!per_neuron_valid) {
-        per_neuron.resize(8 * count);
-        for (std::size_t a = 0; a < 8; ++a) {
-          const std::vector<T>& values = *all[a];
+        per_neuron.resize(params.size() * count);
+        for (std::size_t a = 0; a < params.size(); ++a) {
+          const std::vector<T>& values = params[a];
           T* dst = per_neuron.data() + a * count;
           for (std::size_t i = 0; i < count; ++i) dst[i] = values[values.size() == 1 ? 0 : i];
         }
         per_neuron_valid = true;
       }
-      const T* base = per_neuron.data();
-      return {base, base + count, base + 2 * count, base + 3 * count,
-              base + 4 * count, base + 5 * count, base + 6 * count, base + 7 * count};
+      std::array<const T*, model::kQifParamCount> slots{};
+      for (std::size_t a = 0; a < slots.size(); ++a) slots[a] = per_neuron.data() + a * count;
+      return kernels::qif_params<kernels::QifParamPtrs<T>>(slots);
     }
   };
   struct Func {
@@ -310,21 +301,14 @@ class CpuEngine final : public Engine {
     p.n = q.n;
     p.adapt = q.adaptation;
     p.coupled = !q.weights.data.empty();
-    p.out_is_v = q.output_var == "v";
+    p.out_is_v = q.output_var == model::kQif.spike_var;
     p.J = to_precision<T>(q.weights.data);
-    p.v = expand<T>(q.v0, q.n);
-    p.s = expand<T>(q.s0, q.n);
-    p.x = expand<T>(q.x0, q.n);
+    p.v = expand<T>(initial_of(q, Var::V), q.n);
+    p.s = expand<T>(initial_of(q, Var::S), q.n);
+    p.x = expand<T>(initial_of(q, Var::X), q.n);
     p.in.assign(static_cast<std::size_t>(q.n), T(0));
     p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
-    p.eta = to_precision<T>(q.eta.values);
-    p.tau = to_precision<T>(q.tau.values);
-    p.k = to_precision<T>(q.k.values);
-    p.tau_s = to_precision<T>(q.tau_s.values);
-    p.v_th = to_precision<T>(q.v_threshold.values);
-    p.v_reset = to_precision<T>(q.v_reset.values);
-    p.alpha = to_precision<T>(q.alpha.values);
-    p.tau_x = to_precision<T>(q.tau_x.values);
+    for (std::size_t a = 0; a < p.params.size(); ++a) p.params[a] = to_precision<T>((q.*model::kQifParamFields[a]).values);
     return p;
   }
 
@@ -381,7 +365,7 @@ class CpuEngine final : public Engine {
   // so the result does not depend on the thread count; it differs from the dense product
   // by rounding, which the dense resync bounds.
   void couple_from_spikes(Pop& p) {
-    const T c = T(1) - dt_ / p.tau_s[0];
+    const T c = T(1) - dt_ / p.params[model::kTauS][0];
     p.fired_list.clear();
     for (long j = 0; j < static_cast<long>(p.n); ++j) {
       if (p.fired[static_cast<std::size_t>(j)]) p.fired_list.push_back(j);
@@ -416,8 +400,8 @@ class CpuEngine final : public Engine {
       if (!slot.pop) continue;
       Pop& p = pops_[static_cast<std::size_t>(slot.index)];
       if (!p.coupled) continue;
-      if (p.tau_s.size() != 1) {
-        throw InvalidArgument("event_coupling needs one tau_s for population '" + starts_[node].name +
+      if (p.params[model::kTauS].size() != 1) {
+        throw InvalidArgument(std::string("event_coupling needs one ") + model::kQif.params[model::kTauS].name + " for population '" + starts_[node].name +
                               "' (it has one per neuron); use event_coupling = 0 (dense)");
       }
       const std::size_t n = static_cast<std::size_t>(p.n);
@@ -461,7 +445,7 @@ class CpuEngine final : public Engine {
       if (slot.pop) {
         const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
         const std::vector<T>* arrays[] = {&p.v, &p.s, &p.x};
-        const char* names[] = {"v", "s", "x"};
+        const char* names[] = {var_name(Var::V), var_name(Var::S), var_name(Var::X)};
         for (int a = 0; a < (p.adapt ? 3 : 2); ++a) {
           const std::int64_t i = first_nonfinite(*arrays[a]);
           if (i >= 0) throw_divergence(node, names[a], i, static_cast<double>((*arrays[a])[static_cast<std::size_t>(i)]), step, since);
@@ -521,7 +505,8 @@ class CpuEngine final : public Engine {
       case Var::SIn: src = p.s_in.data(); break;
       case Var::IExt: src = p.in.data(); break;
       case Var::Spike: {
-        const kernels::ParamRef<T> th{p.v_th.data(), p.v_th.size() == 1 ? 0 : 1};
+        const std::vector<T>& v_th = p.params[model::kVThreshold];
+        const kernels::ParamRef<T> th{v_th.data(), v_th.size() == 1 ? 0 : 1};
         const T* v = v_src;
         emit(p.n, [v, th](std::int64_t i) { return kernels::qif_spikes(v[i], th[i]) ? T(1) : T(0); }, g);
         return;

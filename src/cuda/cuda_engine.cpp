@@ -21,6 +21,7 @@
 #include "core/progress.hpp"
 #include "qifsim/error.hpp"
 #include "core/text.hpp"
+#include "model/qif_population.hpp"
 
 namespace qifsim::detail {
 namespace {
@@ -180,7 +181,7 @@ class CudaEngine final : public Engine {
       case Var::IExt: expand(p.in); break;
       case Var::Spike: {
         const auto v = download(v_now.data(), n, st);
-        const auto th = download(p.param(Var::VThreshold).data(), p.param(Var::VThreshold).size(), st);
+        const auto th = download(p.params[model::kVThreshold].data(), p.params[model::kVThreshold].size(), st);
         for (std::size_t i = 0; i < n; ++i) out[i] = v[i] >= th[th.size() == 1 ? 0 : i] ? 1.0 : 0.0;
         break;
       }
@@ -214,9 +215,9 @@ class CudaEngine final : public Engine {
       if (slot.pop) {
         Pop& p = pops_[static_cast<std::size_t>(slot.index)];
         const NodeStart& q = starts_[i];
-        p.v = upload_expanded<T>(q.v0, p.n, st);
-        p.s = upload_expanded<T>(q.s0, p.n, st);
-        p.x = upload_expanded<T>(q.x0, p.n, st);
+        p.v = upload_expanded<T>(q.initial[static_cast<int>(Var::V)], p.n, st);
+        p.s = upload_expanded<T>(q.initial[static_cast<int>(Var::S)], p.n, st);
+        p.x = upload_expanded<T>(q.initial[static_cast<int>(Var::X)], p.n, st);
         QIFSIM_CUDA_TRY(cudaMemsetAsync(p.in.data(), 0, p.in.bytes(), st));
         QIFSIM_CUDA_TRY(cudaMemsetAsync(p.s_in.data(), 0, p.s_in.bytes(), st));
       } else {
@@ -247,32 +248,21 @@ class CudaEngine final : public Engine {
     int grid = 1;
     DeviceBuffer<T> J, v, s, x, in, s_in;
     DeviceBuffer<T> v_start, s_start, x_start;  // the state at the start of the last forward()
-    std::array<DeviceBuffer<T>, 8> params;  // eta, tau, k, tau_s, v_th, v_reset, alpha, tau_x
+    std::array<DeviceBuffer<T>, model::kQifParamCount> params;  // model::QifParam order
     DeviceBuffer<double> partials;          // kMaxRecordSlots x grid (x the fused grid if larger)
     DeviceBuffer<unsigned int> blocks_done;
     DeviceBuffer<T> s_alt;                  // CudaCoupling::Fused: the second s buffer
 
-    static int index(Var var) {
-      switch (var) {
-        case Var::Eta: return 0;
-        case Var::Tau: return 1;
-        case Var::K: return 2;
-        case Var::TauS: return 3;
-        case Var::VThreshold: return 4;
-        case Var::VReset: return 5;
-        case Var::Alpha: return 6;
-        case Var::TauX: return 7;
-        default: throw InvalidArgument(std::string("'") + var_name(var) + "' is not a parameter");
-      }
+    static std::size_t index(Var var) {
+      if (!is_parameter(var)) throw InvalidArgument(std::string("'") + var_name(var) + "' is not a parameter");
+      return static_cast<std::size_t>(param_slot(var));
     }
-    DeviceBuffer<T>& param(Var var) { return params[static_cast<std::size_t>(index(var))]; }
-    const DeviceBuffer<T>& param(Var var) const { return params[static_cast<std::size_t>(index(var))]; }
+    DeviceBuffer<T>& param(Var var) { return params[index(var)]; }
+    const DeviceBuffer<T>& param(Var var) const { return params[index(var)]; }
     kernels::QifParamRefs<T> refs() const {
-      auto ref = [](const DeviceBuffer<T>& b) {
-        return kernels::ParamRef<T>{b.data(), b.size() == 1 ? 0 : 1};
-      };
-      return {ref(params[0]), ref(params[1]), ref(params[2]), ref(params[3]),
-              ref(params[4]), ref(params[5]), ref(params[6]), ref(params[7])};
+      std::array<kernels::ParamRef<T>, model::kQifParamCount> slots{};
+      for (std::size_t a = 0; a < slots.size(); ++a) slots[a] = {params[a].data(), params[a].size() == 1 ? 0 : 1};
+      return kernels::qif_params<kernels::QifParamRefs<T>>(slots);
     }
   };
   struct Func {
@@ -305,13 +295,12 @@ class CudaEngine final : public Engine {
     p.n = q.n;
     p.adapt = q.adaptation;
     p.coupled = !q.weights.data.empty();
-    p.out_is_v = q.output_var == "v";
+    p.out_is_v = q.output_var == model::kQif.spike_var;
     p.grid = kernels::qif_step_grid(q.n, kernels::kQifStepBlock);
     p.J = upload<T>(q.weights.data, st);
     p.in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
     p.s_in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
-    const Param* params[8] = {&q.eta, &q.tau, &q.k, &q.tau_s, &q.v_threshold, &q.v_reset, &q.alpha, &q.tau_x};
-    for (std::size_t i = 0; i < 8; ++i) p.params[i] = upload<T>(params[i]->values, st);
+    for (std::size_t i = 0; i < p.params.size(); ++i) p.params[i] = upload<T>((q.*model::kQifParamFields[i]).values, st);
     p.partials = DeviceBuffer<double>(static_cast<std::size_t>(kernels::kMaxRecordSlots * p.grid));
     p.blocks_done = DeviceBuffer<unsigned int>(1);
     QIFSIM_CUDA_TRY(cudaMemsetAsync(p.blocks_done.data(), 0, sizeof(unsigned int), st));
@@ -572,9 +561,9 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     const Slot s = slots_[node];
     if (s.pop) {
       const Pop& p = pops_[static_cast<std::size_t>(s.index)];
-      checked.push_back({starts_[node].name, "v", p.v.data(), p.n});
-      checked.push_back({starts_[node].name, "s", p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
-      if (p.adapt) checked.push_back({starts_[node].name, "x", p.x.data(), p.n});
+      checked.push_back({starts_[node].name, var_name(Var::V), p.v.data(), p.n});
+      checked.push_back({starts_[node].name, var_name(Var::S), p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
+      if (p.adapt) checked.push_back({starts_[node].name, var_name(Var::X), p.x.data(), p.n});
     } else {
       const Func& f = funcs_[static_cast<std::size_t>(s.index)];
       checked.push_back({starts_[node].name, "out", f.out.data(), f.n});

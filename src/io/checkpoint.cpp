@@ -42,10 +42,20 @@ namespace {
 
 constexpr char kMagic[8] = {'Q', 'I', 'F', 'C', 'K', 'P', 'T', '\n'};
 constexpr std::uint32_t kVersion = 2;
-constexpr detail::Var kStateVars[] = {detail::Var::V, detail::Var::S, detail::Var::X};
-constexpr detail::Var kParams[] = {detail::Var::Eta, detail::Var::Tau, detail::Var::K, detail::Var::TauS,
-                                   detail::Var::VThreshold, detail::Var::VReset, detail::Var::Alpha,
-                                   detail::Var::TauX};
+// A population's saved values: every state of its model, then every parameter (model/qif.hpp's
+// declaration order; the format's order).
+std::vector<detail::Var> state_vars() {
+  std::vector<detail::Var> vars;
+  for (int s = 0; detail::is_state(static_cast<detail::Var>(s)); ++s) vars.push_back(static_cast<detail::Var>(s));
+  return vars;
+}
+std::vector<detail::Var> param_vars() {
+  std::vector<detail::Var> vars;
+  for (int p = 0; detail::is_parameter(detail::param_var(p)); ++p) vars.push_back(detail::param_var(p));
+  return vars;
+}
+const std::vector<detail::Var> kStateVars = state_vars();
+const std::vector<detail::Var> kParams = param_vars();
 // The network's own fingerprint keys start with this (the rest belong to the caller).
 constexpr const char kNetworkKey[] = "network: ";
 constexpr std::size_t kNetworkKeyLength = sizeof(kNetworkKey) - 1;

@@ -1,8 +1,45 @@
-// src/model/qif.hpp - the per-neuron QIF step, written once for the CPU loop and the
-// CUDA kernel (plain C++ under g++, __host__ __device__ under nvcc).
+// src/model/qif.hpp - the QIF neuron model: its declaration (parameters, state, defaults,
+// rules) and its per-neuron step, written once for the CPU loop and the CUDA kernel (plain C++
+// under g++, __host__ __device__ under nvcc).
 #pragma once
 
 #include "model/host_device.hpp"
+#include "model/model_decl.hpp"
+
+namespace qifsim::model {
+
+/// RectiPy's qif (and, with adaptation, qif_sfa) template; v_threshold and v_reset are the
+/// node's spike_threshold and spike_reset. The parameters' order is the engines' storage order
+/// and the checkpoint's (QifParam below).
+inline constexpr ParamDecl kQifParams[] = {
+    {"eta", -5.0, Rule::Finite, nullptr},
+    {"tau", 1.0, Rule::Positive, nullptr},
+    {"k", 1.0, Rule::Finite, nullptr},
+    {"tau_s", 1.0, Rule::Positive, nullptr},
+    {"v_threshold", 100.0, Rule::Finite, nullptr},
+    {"v_reset", -100.0, Rule::Finite, nullptr},
+    {"alpha", 1.0, Rule::Finite, "adaptation"},
+    {"tau_x", 10.0, Rule::Positive, "adaptation"},
+};
+inline constexpr StateDecl kQifStates[] = {
+    {"v", "v0", -2.0, nullptr},
+    {"s", "s0", 0.0, nullptr},
+    {"x", "x0", 0.0, "adaptation"},
+};
+inline constexpr ModelDecl kQif = declare("qif", "neuron_model_templates.spiking_neurons.qif.qif",
+                                          ModelKind::Spiking, kQifParams, kQifStates, "s", "v", "adaptation");
+static_assert(names_unique(kQif));
+
+/// Parameter slots, in the declaration's order (the step and the engines index by them).
+enum QifParam : int { kEta, kTau, kK, kTauS, kVThreshold, kVReset, kAlpha, kTauX, kQifParamCount };
+static_assert(kQifParamCount == static_cast<int>(kQif.param_count));
+static_assert(param_index(kQif, "eta") == kEta && param_index(kQif, "tau") == kTau &&
+              param_index(kQif, "k") == kK && param_index(kQif, "tau_s") == kTauS &&
+              param_index(kQif, "v_threshold") == kVThreshold && param_index(kQif, "v_reset") == kVReset &&
+              param_index(kQif, "alpha") == kAlpha && param_index(kQif, "tau_x") == kTauX,
+              "QifParam follows kQifParams");
+
+}  // namespace qifsim::model
 
 namespace qifsim::kernels {
 
@@ -14,7 +51,7 @@ struct ParamRef {
   QIFSIM_HD T operator[](long i) const { return ptr[i * stride]; }
 };
 
-/// Parameters of a QIF population, as seen by the per-neuron step.
+/// Parameters of a QIF population, as seen by the per-neuron step (members in QifParam order).
 template <class T>
 struct QifParamRefs {
   ParamRef<T> eta, tau, k, tau_s, v_th, v_reset;
@@ -28,6 +65,14 @@ struct QifParamPtrs {
   const T *eta, *tau, *k, *tau_s, *v_th, *v_reset;
   const T *alpha, *tau_x;  // adaptation only
 };
+
+/// The step's parameters from slots held in QifParam order (an engine's storage): `a[i]` is
+/// a ParamRef<T> (QifParamRefs) or a const T* (QifParamPtrs).
+template <class Params, class Slots>
+inline Params qif_params(const Slots& a) {
+  return Params{a[model::kEta], a[model::kTau], a[model::kK], a[model::kTauS],
+                a[model::kVThreshold], a[model::kVReset], a[model::kAlpha], a[model::kTauX]};
+}
 
 /// Spike test on the state at the step's start.
 template <class T>
