@@ -1,0 +1,333 @@
+// src/config/config_values.cpp - a config's values: parameters, weight matrices, the input, the fingerprint.
+//
+// A value is a number, an array, a .npy file or a generator table, checked against the shape
+// it needs; a failure is a ConfigError naming file, line and key (toml_reader.hpp).
+#include "config/config_values.hpp"
+
+#ifdef QIFSIM_HAVE_TOML
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <utility>
+
+#include "qifsim/generators.hpp"
+#include "qifsim/npy.hpp"
+#include "qifsim/observer.hpp"
+#include "core/text.hpp"
+
+namespace qifsim::config_detail {
+
+// ---- the fingerprint: what defines the run, key by key (qifsim/checkpoint.hpp) ----------
+
+namespace {
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+void fingerprint_text(std::vector<FingerprintEntry>& fp, const std::string& key, const std::string& text) {
+  fp.push_back({key, hash_bytes(text.data(), text.size()), text.size() <= 80 ? text : std::string()});
+}
+
+void fingerprint_values(std::vector<FingerprintEntry>& fp, const std::string& key, const std::vector<double>& values,
+                        std::int64_t rows) {
+  std::uint64_t h = hash_bytes(&rows, sizeof rows);
+  h = hash_bytes(values.data(), values.size() * sizeof(double), h);
+  fp.push_back({key, h, values.size() == 1 ? number_text(values[0]) : std::string()});
+}
+
+// ---- parameters: number, array, .npy file or generator ---------------------------------
+
+Param read_param(const TableReader& r, const std::string& k, std::int64_t n, const Param& fallback) {
+  const toml::node* node = r.get(k);
+  if (!node) return fallback;
+  const std::string key = r.key(k);
+  const std::string n_text = "N = " + std::to_string(n);
+  if (node->is_number()) return Param(r.as_number(*node, key));
+  if (node->is_array()) {
+    const toml::array& a = *node->as_array();
+    std::vector<double> v;
+    for (std::size_t i = 0; i < a.size(); ++i) v.push_back(r.as_number(a[i], key + "[" + std::to_string(i) + "]"));
+    if (v.size() != 1 && static_cast<std::int64_t>(v.size()) != n) {
+      fail(r.ctx(), node, key, "array of " + std::to_string(v.size()) + " values; expected 1 value or " + n_text + " (one per neuron)");
+    }
+    return Param(std::move(v));
+  }
+  if (node->is_string()) {
+    const std::string file = node->as_string()->get();
+    NpyArray a = load_npy(r.ctx(), *node, key, file);
+    const auto count = static_cast<std::int64_t>(a.data.size());
+    const bool vector_shape = a.shape.size() <= 1 || (a.shape.size() == 2 && (a.shape[0] == 1 || a.shape[1] == 1));
+    if (!vector_shape || (count != 1 && count != n)) {
+      fail(r.ctx(), node, key, "file '" + file + "' has shape " + shape_string(a.shape) + "; expected (" + std::to_string(n) +
+                                   ",) (one value per neuron, " + n_text + ") or a single value");
+    }
+    return Param(std::move(a.data));
+  }
+  if (node->is_table()) {
+    TableReader g(r.ctx(), *node->as_table(), key, {"kind", "center", "width", "low", "high", "mean", "std", "seed", "value"});
+    const std::string kind = g.required_string("kind", "one of 'lorentzian', 'uniform', 'normal', 'constant'");
+    if (kind == "lorentzian") {
+      const double width = g.required_number("width", "the Lorentzian's half width at half maximum");
+      if (width < 0) fail(r.ctx(), g.get("width"), g.key("width"), "must be >= 0");
+      return Param(lorentzian_quantiles(n, g.required_number("center", "the Lorentzian's center"), width));
+    }
+    if (kind == "uniform") {
+      const double low = g.required_number("low", "lower bound");
+      const double high = g.required_number("high", "upper bound");
+      if (!(high >= low)) fail(r.ctx(), node, key, "high must be >= low");
+      return Param(uniform_values(n, low, high, g.seed()));
+    }
+    if (kind == "normal") {
+      const double sd = g.required_number("std", "standard deviation");
+      if (sd < 0) fail(r.ctx(), g.get("std"), g.key("std"), "must be >= 0");
+      return Param(normal_values(n, g.required_number("mean", "mean"), sd, g.seed()));
+    }
+    if (kind == "constant") return Param(g.required_number("value", "the value"));
+    fail(r.ctx(), g.get("kind"), g.key("kind"), "unknown generator '" + kind + "' (use 'lorentzian', 'uniform', 'normal' or 'constant')");
+  }
+  r.wrong(k, *node, "a number, an array of " + n_text + " numbers, a .npy file name or a generator table { kind = \"lorentzian\" | \"uniform\" | \"normal\" | \"constant\", ... }");
+}
+
+// ---- weight matrices: .npy file, inline rows or generator ----------------------------
+
+namespace {
+
+ValueDistribution read_distribution(const TableReader& g, const std::string& key_name) {
+  const toml::node* node = g.get(key_name);
+  ValueDistribution d;
+  if (!node) {
+    d.a = g.number("value", 1.0);
+    return d;
+  }
+  if (g.get("value")) fail(g.ctx(), node, g.key(key_name), "give either 'value' or 'values', not both");
+  if (node->is_number()) {
+    d.a = g.as_number(*node, g.key(key_name));
+    return d;
+  }
+  if (!node->is_table()) g.wrong(key_name, *node, "a number or a table { kind = \"uniform\" | \"normal\" | \"constant\", ... }");
+  TableReader v(g.ctx(), *node->as_table(), g.key(key_name), {"kind", "low", "high", "mean", "std", "value"});
+  const std::string kind = v.required_string("kind", "'uniform', 'normal' or 'constant'");
+  if (kind == "uniform") {
+    d.kind = ValueDistribution::Kind::Uniform;
+    d.a = v.required_number("low", "lower bound");
+    d.b = v.required_number("high", "upper bound");
+  } else if (kind == "normal") {
+    d.kind = ValueDistribution::Kind::Normal;
+    d.a = v.required_number("mean", "mean");
+    d.b = v.required_number("std", "standard deviation");
+  } else if (kind == "constant") {
+    d.a = v.required_number("value", "the value");
+  } else {
+    fail(g.ctx(), v.get("kind"), v.key("kind"), "unknown value distribution '" + kind + "' (use 'uniform', 'normal' or 'constant')");
+  }
+  return d;
+}
+
+}  // namespace
+
+Matrix read_weights(const TableReader& r, const std::string& k, std::int64_t rows, std::int64_t cols,
+                    const std::string& what) {
+  const toml::node* node = r.get(k);
+  const std::string key = r.key(k);
+  const std::string expected = "(" + std::to_string(rows) + ", " + std::to_string(cols) + ") (" + what + ")";
+  if (!node) return Matrix();
+  const double bytes = static_cast<double>(rows) * static_cast<double>(cols) * 8.0;
+  if (bytes > static_cast<double>(default_memory_budget())) {
+    fail(r.ctx(), node, key, "a dense " + expected + " matrix would take " + detail::format_bytes(bytes) +
+                                 ", more than half of this machine's memory");
+  }
+  if (node->is_string()) {
+    const std::string file = node->as_string()->get();
+    NpyArray a = load_npy(r.ctx(), *node, key, file);
+    const bool ok = (a.shape.size() == 2 && a.shape[0] == rows && a.shape[1] == cols) ||
+                    (rows == 1 && cols == 1 && a.data.size() == 1 && a.shape.size() <= 1);
+    if (!ok) fail(r.ctx(), node, key, "file '" + file + "' has shape " + shape_string(a.shape) + "; expected " + expected);
+    return Matrix(rows, cols, std::move(a.data));
+  }
+  if (node->is_array()) {
+    const toml::array& a = *node->as_array();
+    Matrix m(rows, cols);
+    bool ok = static_cast<std::int64_t>(a.size()) == rows;
+    for (std::size_t i = 0; ok && i < a.size(); ++i) {
+      const toml::array* row = a[i].as_array();
+      if (!row) fail(r.ctx(), &a[i], key + "[" + std::to_string(i) + "]", std::string("expected a row (an array of numbers), got ") + type_name(a[i]));
+      ok = static_cast<std::int64_t>(row->size()) == cols;
+      for (std::size_t j = 0; ok && j < row->size(); ++j) {
+        m(static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)) =
+            r.as_number((*row)[j], key + "[" + std::to_string(i) + "][" + std::to_string(j) + "]");
+      }
+    }
+    if (!ok) {
+      std::string got = std::to_string(a.size()) + " rows";
+      if (!a.empty() && a[0].is_array()) got += " of " + std::to_string(a[0].as_array()->size());
+      fail(r.ctx(), node, key, "inline matrix has " + got + "; expected " + expected);
+    }
+    return m;
+  }
+  if (node->is_table()) {
+    TableReader g(r.ctx(), *node->as_table(), key, {"kind", "low", "high", "mean", "std", "seed", "p", "value", "values"});
+    const std::string kind = g.required_string("kind", "one of 'uniform', 'normal', 'sparse', 'all_to_all', 'identity'");
+    if (kind == "uniform") {
+      const double low = g.required_number("low", "lower bound");
+      const double high = g.required_number("high", "upper bound");
+      if (!(high >= low)) fail(r.ctx(), node, key, "high must be >= low");
+      return Matrix(rows, cols, uniform_values(rows * cols, low, high, g.seed()));
+    }
+    if (kind == "normal") {
+      const double sd = g.required_number("std", "standard deviation");
+      if (sd < 0) fail(r.ctx(), g.get("std"), g.key("std"), "must be >= 0");
+      return Matrix(rows, cols, normal_values(rows * cols, g.required_number("mean", "mean"), sd, g.seed()));
+    }
+    if (kind == "sparse") {
+      const double p = g.required_number("p", "the probability that an entry is nonzero");
+      if (!(p >= 0.0 && p <= 1.0)) fail(r.ctx(), g.get("p"), g.key("p"), "must be in [0, 1], got " + std::to_string(p));
+      return sparse_matrix(rows, cols, p, read_distribution(g, "values"), g.seed());
+    }
+    if (kind == "all_to_all" || kind == "constant") {
+      return Matrix(rows, cols, g.required_number("value", "the weight of every connection"));
+    }
+    if (kind == "identity") {
+      if (rows != cols) fail(r.ctx(), node, key, "an identity needs a square matrix; expected " + expected);
+      Matrix m(rows, cols, 0.0);
+      const double v = g.number("value", 1.0);
+      for (std::int64_t i = 0; i < rows; ++i) m(i, i) = v;
+      return m;
+    }
+    fail(r.ctx(), g.get("kind"), g.key("kind"),
+         "unknown generator '" + kind + "' (use 'uniform', 'normal', 'sparse', 'all_to_all' or 'identity')");
+  }
+  r.wrong(k, *node, "a .npy file name, an inline matrix [[...], ...] or a generator table { kind = \"uniform\" | \"normal\" | \"sparse\" | \"all_to_all\" | \"identity\", ... } of shape " + expected);
+}
+
+// ---- the input: a file, a value, steps, pulses and sines ------------------------------
+
+namespace {
+
+/// A value added to every input unit: a number or one number per input unit.
+std::vector<double> input_value(const TableReader& r, const std::string& k, std::int64_t m, bool required) {
+  const toml::node* node = r.get(k);
+  if (!node) {
+    if (required) r.missing(k, "a number or an array of " + std::to_string(m) + " numbers (one per input)");
+    return {};
+  }
+  if (node->is_number()) return std::vector<double>(static_cast<std::size_t>(m), r.as_number(*node, r.key(k)));
+  if (node->is_array()) {
+    const toml::array& a = *node->as_array();
+    std::vector<double> v;
+    for (std::size_t i = 0; i < a.size(); ++i) v.push_back(r.as_number(a[i], r.key(k) + "[" + std::to_string(i) + "]"));
+    if (static_cast<std::int64_t>(v.size()) != m) {
+      fail(r.ctx(), node, r.key(k), "array of " + std::to_string(v.size()) + " values; expected 1 number or " +
+                                        std::to_string(m) + " (one per input of the input node)");
+    }
+    return v;
+  }
+  r.wrong(k, *node, "a number or an array of " + std::to_string(m) + " numbers (one per input)");
+}
+
+/// A time as a whole number of steps of dt, rounded, clamped to [0, limit] before any
+/// conversion (a time of 1e30 is "after the end", not an overflow).
+std::int64_t steps_clamped(double time, double dt, std::int64_t limit) {
+  const double x = time / dt;
+  if (!(x > 0.0)) return 0;
+  if (x >= static_cast<double>(limit)) return limit;
+  return std::min<std::int64_t>(limit, std::llround(x));
+}
+
+/// Steps [first, last) that a component with start/stop times covers.
+std::pair<std::int64_t, std::int64_t> window(const TableReader& r, double dt, std::int64_t steps) {
+  const double start = r.number("start", 0.0);
+  const auto stop = r.number("stop");
+  if (stop && *stop < start) fail(r.ctx(), r.get("stop"), r.key("stop"), "must be >= start");
+  const std::int64_t first = steps_clamped(start, dt, steps);
+  const std::int64_t last = stop ? steps_clamped(*stop, dt, steps) : steps;
+  return {first, std::max(first, last)};
+}
+
+}  // namespace
+
+Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
+                  const std::string& input_node) {
+  const toml::node* node = top.get("input");
+  const std::string width_text = std::to_string(m) + " input" + (m == 1 ? "" : "s") + " of the input node '" + input_node + "'";
+  if (!node) {
+    if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
+    return Matrix(*steps, m, 0.0);
+  }
+  if (!node->is_table()) top.wrong("input", *node, "a table [input]");
+  TableReader r(top.ctx(), *node->as_table(), "input", {"file", "value", "step", "pulse", "sine"});
+  Matrix inputs;
+  if (auto file = r.string("file")) {
+    NpyArray a = load_npy(r.ctx(), *r.get("file"), r.key("file"), *file);
+    const bool ok = (a.shape.size() == 2 && a.shape[1] == m) || (m == 1 && a.shape.size() == 1);
+    if (!ok || a.shape[0] == 0) {
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + *file + "' has shape " + shape_string(a.shape) + "; expected (T, " +
+                                                      std::to_string(m) + "): one row per step, one column per each of the " + width_text);
+    }
+    if (steps && *steps != a.shape[0]) {
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + *file + "' has " + std::to_string(a.shape[0]) + " rows (steps) but steps = " +
+                                                      std::to_string(*steps) + "; drop 'steps'/'duration' or make them agree");
+    }
+    inputs = Matrix(a.shape[0], m, std::move(a.data));
+  } else {
+    if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
+    inputs = Matrix(*steps, m, 0.0);
+  }
+  const std::int64_t T = inputs.rows;
+  if (r.get("value")) {
+    const std::vector<double> v = input_value(r, "value", m, true);
+    for (std::int64_t t = 0; t < T; ++t) {
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
+    }
+  }
+  auto components = [&](const std::string& kind, std::vector<std::string> keys, auto&& add) {
+    const toml::array* list = table_array(r, kind);
+    if (!list) return;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      TableReader c(r.ctx(), *(*list)[i].as_table(), "input." + kind + "[" + std::to_string(i) + "]", keys);
+      add(c);
+    }
+  };
+  components("step", {"start", "stop", "value"}, [&](const TableReader& c) {
+    const std::vector<double> v = input_value(c, "value", m, true);
+    const auto [first, last] = window(c, dt, T);
+    for (std::int64_t t = first; t < last; ++t) {
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
+    }
+  });
+  components("pulse", {"start", "stop", "period", "width", "value"}, [&](const TableReader& c) {
+    const std::vector<double> v = input_value(c, "value", m, true);
+    const auto [first, last] = window(c, dt, T);
+    const double period_time = c.required_number("period", "time from one pulse's start to the next");
+    const double width_time = c.required_number("width", "duration of one pulse");
+    if (!(width_time > 0)) fail(c.ctx(), c.get("width"), c.key("width"), "must be > 0, got " + std::to_string(width_time));
+    // In steps, clamped to the run: a period or width beyond its end means one pulse.
+    const std::int64_t period = steps_clamped(period_time, dt, T + 1);
+    const std::int64_t width = steps_clamped(width_time, dt, T + 1);
+    if (period < 1) fail(c.ctx(), c.get("period"), c.key("period"), "must be at least one step (dt)");
+    for (std::int64_t t = first; t < last; ++t) {
+      if ((t - first) % period >= width) continue;
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
+    }
+  });
+  components("sine", {"start", "stop", "amplitude", "frequency", "phase"}, [&](const TableReader& c) {
+    const std::vector<double> amp = input_value(c, "amplitude", m, true);
+    const double f = c.required_number("frequency", "cycles per unit of time");
+    const double phase = c.number("phase", 0.0);
+    const auto [first, last] = window(c, dt, T);
+    for (std::int64_t t = first; t < last; ++t) {
+      const double s = std::sin(2.0 * 3.14159265358979323846 * f * static_cast<double>(t) * dt + phase);
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += amp[static_cast<std::size_t>(j)] * s;
+    }
+  });
+  return inputs;
+}
+
+}  // namespace qifsim::config_detail
+
+#endif  // QIFSIM_HAVE_TOML
