@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/observer_engine_side.hpp"
 #include "qifsim/qifsim.hpp"
 
 #if QIFSIM_BENCH_CUDA
@@ -554,10 +555,11 @@ void bench_flush(benchmark::State& state) {
   double seconds = 0.0;
   for (auto _ : state) {
     qifsim::Observer obs(1e-3, false, false, {{"qif", "v", false}});
-    obs.bind(0, {width});
-    obs.prepare(k, 0);
+    qifsim::detail::ObserverEngineSide side(obs);
+    side.bind(0, {width});
+    side.prepare(k, 0);
     const auto t0 = Clock::now();
-    obs.append_batch(rows.data(), steps.data(), k);
+    side.append_batch(rows.data(), steps.data(), k);
     const double s = elapsed(t0);
     state.SetIterationTime(s);
     seconds += s;

@@ -38,5 +38,12 @@ void report_cuda_error(cudaError_t error, const char* call, const char* file, in
       ::qifsim::cuda::throw_cublas_error(qifsim_status_, #call, __FILE__, __LINE__);   \
   } while (0)
 
-/// After a kernel launch: a launch-configuration error names the kernel.
-#define QIFSIM_CUDA_CHECK_LAUNCH(kernel_name) QIFSIM_CUDA_TRY(cudaGetLastError())
+/// After a kernel launch: a launch-configuration error names the kernel ("launch of
+/// qif_step_kernel at kernels/qif_step.cu:57: ...").
+#define QIFSIM_CUDA_CHECK_LAUNCH(kernel_name)                                          \
+  do {                                                                                 \
+    const cudaError_t qifsim_error_ = cudaGetLastError();                              \
+    if (qifsim_error_ != cudaSuccess)                                                  \
+      ::qifsim::cuda::throw_cuda_error(qifsim_error_, "launch of " #kernel_name,       \
+                                       __FILE__, __LINE__);                            \
+  } while (0)

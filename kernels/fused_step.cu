@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cuda_error.hpp"
+#include "nvtx_range.hpp"
 #include "fused_step.hpp"
 #include "population_step.cuh"
 #include "row_dot.cuh"
@@ -81,6 +82,7 @@ int fused_step_grid(std::int64_t n) {
 
 template <class T>
 void launch_fused_step(const FusedStepArgs<T>& args, bool adaptation, int grid, cudaStream_t stream) {
+  const cuda::NvtxRange range("fused_step");
   if (adaptation) {
     fused_step_kernel<T, true><<<grid, kFusedStepBlock, 0, stream>>>(args);
   } else {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "block_reduce.cuh"
+#include "nvtx_range.hpp"
 #include "cuda_error.hpp"
 #include "node_kernels.hpp"
 
@@ -138,6 +139,7 @@ __global__ void find_nonfinite_kernel(const T* values, std::int64_t n, const std
 template <class T>
 void launch_activation(ActivationKind act, const T* in, bool in_from_chunk, T* in_store,
                        const StepControl& ctrl, std::int64_t n, T* out, cudaStream_t stream) {
+  const cuda::NvtxRange range("activation");
   activation_kernel<T><<<1, kBlock, 0, stream>>>(act, in, in_from_chunk, in_store, ctrl, n, out);
   QIFSIM_CUDA_CHECK_LAUNCH(activation_kernel);
 }
@@ -146,6 +148,7 @@ template <class T>
 void launch_function_observe(const StepControl& ctrl, const T* in, const T* out, std::int64_t n,
                              const RecordSlots& rec, T* ring, std::int64_t row_width,
                              double* y_sum, std::int64_t out_offset, cudaStream_t stream) {
+  const cuda::NvtxRange range("function_observe");
   function_observe_kernel<T><<<1, kBlock, 0, stream>>>(ctrl, in, out, n, rec, ring, row_width,
                                                        y_sum, out_offset);
   QIFSIM_CUDA_CHECK_LAUNCH(function_observe_kernel);
@@ -155,12 +158,14 @@ template <class T>
 void launch_loss(const StepControl& ctrl, const T* y, std::int64_t k, const double* targets,
                  bool l1, double* sums, T* ring, std::int64_t row_width, std::int64_t loss_offset,
                  cudaStream_t stream) {
+  const cuda::NvtxRange range("loss");
   loss_kernel<T><<<1, kBlock, 0, stream>>>(ctrl, y, k, targets, l1, sums, ring, row_width,
                                            loss_offset);
   QIFSIM_CUDA_CHECK_LAUNCH(loss_kernel);
 }
 
 void launch_advance_step(std::int64_t* step, cudaStream_t stream) {
+  const cuda::NvtxRange range("advance_step");
   advance_step_kernel<<<1, 1, 0, stream>>>(step);
   QIFSIM_CUDA_CHECK_LAUNCH(advance_step_kernel);
 }
@@ -168,6 +173,7 @@ void launch_advance_step(std::int64_t* step, cudaStream_t stream) {
 template <class T>
 void launch_find_nonfinite(const T* values, std::int64_t n, const std::int64_t* step,
                            unsigned long long* first_index, long long* found_step, cudaStream_t stream) {
+  const cuda::NvtxRange range("find_nonfinite");
   const int grid = static_cast<int>(std::min<std::int64_t>((n + kBlock - 1) / kBlock, 1024));
   find_nonfinite_kernel<T><<<grid, kBlock, 0, stream>>>(values, n, step, first_index, found_step);
   QIFSIM_CUDA_CHECK_LAUNCH(find_nonfinite_kernel);

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "cuda_error.hpp"
+#include "nvtx_range.hpp"
 #include "population_step.cuh"
 #include "qif_step.hpp"
 
@@ -49,6 +50,7 @@ int qif_step_grid(std::int64_t n, int block) {
 
 template <class T>
 void launch_qif_step(const QifStepArgs<T>& args, bool adaptation, int grid, cudaStream_t stream) {
+  const cuda::NvtxRange range("qif_step");
   if (adaptation) {
     qif_step_kernel<T, true><<<grid, kQifStepBlock, 0, stream>>>(args);
   } else {

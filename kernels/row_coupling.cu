@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "cuda_error.hpp"
+#include "nvtx_range.hpp"
 #include "row_dot.cuh"
 #include "row_coupling.hpp"
 
@@ -29,6 +30,7 @@ __global__ void __launch_bounds__(kRowCouplingBlock, kRowCouplingMinBlocks) row_
 template <class T>
 void launch_row_coupling(const T* A, const T* x, std::int64_t rows, std::int64_t cols, T* y,
                          cudaStream_t stream) {
+  const cuda::NvtxRange range("row_coupling");
   if (rows <= 0) return;
   // One block per row up to 65535 blocks; beyond, blocks loop over rows.
   const int grid = static_cast<int>(std::min<std::int64_t>(rows, 65535));

@@ -24,6 +24,10 @@
 
 namespace qifsim {
 
+namespace detail {
+class ObserverEngineSide;
+}  // namespace detail
+
 /// One variable to record: node name, variable name, and whether to average over neurons.
 struct RecordVar {
   std::string node;
@@ -127,7 +131,9 @@ class Observer {
   /// (InvalidArgument otherwise), a short or corrupt stream throws IoError.
   void read_state(std::istream& in, const std::string& source);
 
-  // ---- Interface for the engines (batch path) ---------------------------------------
+ private:
+  // ---- The engines' side (batch path), reached through detail::ObserverEngineSide ----
+  friend class detail::ObserverEngineSide;
   /// Fix the widths: output width and one width per RecordVar (already 1 for means).
   /// Throws InvalidArgument if the observer already holds samples of other widths.
   void bind(std::int64_t output_width, const std::vector<std::int64_t>& var_widths);
@@ -148,7 +154,7 @@ class Observer {
   template <class T>
   void append_batch(const T* rows, const std::int64_t* steps, std::int64_t count);
 
- private:
+
   struct Series {
     std::string key;
     std::int64_t width = -1;   // -1: not known yet

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/engine.hpp"
+#include "core/observer_engine_side.hpp"
 #include "core/graph.hpp"
 #include "core/memory_check.hpp"
 #include "core/progress.hpp"
@@ -450,11 +451,12 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
     widths.push_back(width);
     plan.vars.push_back(detail::RecordItem{node, v, rv.mean, 0, width});
   }
-  into.bind(output_width(), widths);
-  plan.output_offset = into.output_offset();
-  plan.loss_offset = into.loss_offset();
-  for (std::size_t i = 0; i < plan.vars.size(); ++i) plan.vars[i].offset = into.var_offset(i);
-  plan.row_width = into.row_width();
+  detail::ObserverEngineSide side(into);
+  side.bind(output_width(), widths);
+  plan.output_offset = side.output_offset();
+  plan.loss_offset = side.loss_offset();
+  for (std::size_t i = 0; i < plan.vars.size(); ++i) plan.vars[i].offset = side.var_offset(i);
+  plan.row_width = side.row_width();
   const std::int64_t samples = plan.schedule.count(steps);
   // Ring capacity: as asked, else about 16 MiB of rows, never more than the samples.
   std::int64_t batch = options.batch_samples;
@@ -478,8 +480,8 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   detail::RunCarry carry = options.resume ? *carry_ : detail::RunCarry{};
   const std::int64_t first = carry.next_step;
   const std::int64_t remaining_samples = samples - plan.schedule.count(first);
-  into.prepare(remaining_samples, engine_->staging_bytes(plan));
-  into.start_sinks();  // file sinks create their files now, not at the first batch
+  side.prepare(remaining_samples, engine_->staging_bytes(plan));
+  side.start_sinks();  // file sinks create their files now, not at the first batch
   // ---- Run. ----
   carry_.reset();  // whatever happens now, the old interrupted run is gone
   show_step_start_ = false;

@@ -13,6 +13,7 @@
 #include "model/qif_population.hpp"
 #include "model/activation.hpp"
 #include "cpu/blas.hpp"
+#include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
 #include "core/node_slots.hpp"
 #include "cpu/neuron_update.hpp"
@@ -83,84 +84,27 @@ class CpuEngine final : public Engine {
   }
 
   void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override {
-    const std::int64_t width = plan.row_width;
-    const std::int64_t capacity = plan.batch_samples;
-    std::vector<T> ring(static_cast<std::size_t>(capacity * width));
-    std::vector<std::int64_t> ring_steps(static_cast<std::size_t>(capacity));
-    std::int64_t filled = 0;
-    auto flush = [&] {  // empties the ring before handing it over, so a refused batch is not retried
-      const std::int64_t count = filled;
-      filled = 0;
-      if (count > 0) obs.append_batch(ring.data(), ring_steps.data(), count);
-    };
-    const bool record_out = plan.output_offset >= 0;
-    const std::int64_t k = out_width_;
-    carry.y_sum.resize(static_cast<std::size_t>(k), 0.0);
-    double* y_sum = carry.y_sum.data();
+    HostRing<T> ring(obs, plan.batch_samples, plan.row_width, plan.flush_seconds);
+    carry.y_sum.resize(static_cast<std::size_t>(out_width_), 0.0);
     std::int64_t t = carry.next_step;
     const std::int64_t resync = plan.event_coupling;
     if (resync > 0) prepare_event_coupling();
-    // The clock is read every 1024 steps: a part-filled ring goes out after flush_seconds.
-    using Clock = std::chrono::steady_clock;
-    auto last_flush = Clock::now();
-    const auto flush_every = std::chrono::duration<double>(plan.flush_seconds);
     try {
       for (; t < plan.steps; ++t) {
         if (stop_requested(plan, t)) break;
-        if (plan.flush_seconds > 0.0 && (t & 1023) == 0 && filled > 0) {
-          const auto now = Clock::now();
-          if (now - last_flush >= flush_every) {
-            flush();
-            last_flush = now;
-          }
-        }
+        ring.flush_if_due(t);
         if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
           check_finite(t, plan.divergence_every);
         }
         // Event-driven coupling: J s from the previous step's J s and spikes, except on
         // every resync-th step and where that state is not current (a new run, set_var()).
-        const bool from_spikes = resync > 0 && events_valid_ && t % resync != 0;
-        prepare(plan.inputs->row(t), from_spikes);
-        const T* y = output_values(output_);
-        if (t >= plan.schedule.cutoff) {
-          if (record_out) {
-            for (std::int64_t j = 0; j < k; ++j) y_sum[j] += y[j];
-          }
-          if (plan.targets) {
-            const double l = step_loss(plan.loss, y, plan.targets->row(t), k);
-            carry.loss_window += l;
-            carry.loss_total += l;
-            ++carry.loss_steps;
-          }
-          ++carry.window;
-        }
+        prepare(plan.inputs->row(t), resync > 0 && events_valid_ && t % resync != 0);
+        if (t >= plan.schedule.cutoff) accumulate(plan, carry, t);
         if (plan.schedule.is_sample(t)) {
-          T* row = ring.data() + filled * width;
-          const double inv = 1.0 / static_cast<double>(carry.window);
-          if (record_out) {
-            for (std::int64_t j = 0; j < k; ++j) {
-              row[plan.output_offset + j] = static_cast<T>(y_sum[j] * inv);
-              y_sum[j] = 0.0;
-            }
-          }
-          if (plan.loss_offset >= 0) row[plan.loss_offset] = static_cast<T>(carry.loss_window * inv);
-          carry.loss_window = 0.0;
-          carry.window = 0;
-          for (const auto& item : plan.vars) gather(item, row + item.offset);
-          ring_steps[static_cast<std::size_t>(filled)] = t;
-          if (++filled == capacity) {
-            flush();
-            last_flush = Clock::now();
-          }
+          take_sample(plan, carry, ring.next_row());
+          ring.commit(t);
         }
-        if (resync > 0) {
-          advance<true>();
-          events_valid_ = true;
-        } else {
-          advance<false>();
-          events_valid_ = false;
-        }
-        if (plan.flush_subnormals) flush_subnormals();
+        advance_state(plan);
         if (plan.progress) plan.progress->tick(t + 1);
       }
       if (plan.divergence_every > 0) {
@@ -168,11 +112,11 @@ class CpuEngine final : public Engine {
         check_finite(t, since == 0 ? plan.divergence_every : since);
       }
     } catch (...) {
-      flush();  // keep what was recorded
+      ring.flush();  // keep what was recorded
       carry.next_step = t;
       throw;
     }
-    flush();
+    ring.flush();
     carry.next_step = t;
   }
 
@@ -295,6 +239,54 @@ class CpuEngine final : public Engine {
     T* dst;     // for a row (T) ...
     bool mean;  // ... or one mean value
   };
+
+  // A counted step (t >= cutoff): the output and the loss join the current window's sums.
+  void accumulate(const RunPlan& plan, RunCarry& carry, std::int64_t t) const {
+    const T* y = output_values(output_);
+    const std::int64_t k = out_width_;
+    if (plan.output_offset >= 0) {
+      double* y_sum = carry.y_sum.data();
+      for (std::int64_t j = 0; j < k; ++j) y_sum[j] += y[j];
+    }
+    if (plan.targets) {
+      const double l = step_loss(plan.loss, y, plan.targets->row(t), k);
+      carry.loss_window += l;
+      carry.loss_total += l;
+      ++carry.loss_steps;
+    }
+    ++carry.window;
+  }
+
+  // A sample step: the window means of the output and the loss, then the recorded variables,
+  // into `row`; the window starts again.
+  void take_sample(const RunPlan& plan, RunCarry& carry, T* row) const {
+    const std::int64_t k = out_width_;
+    const double inv = 1.0 / static_cast<double>(carry.window);
+    if (plan.output_offset >= 0) {
+      double* y_sum = carry.y_sum.data();
+      for (std::int64_t j = 0; j < k; ++j) {
+        row[plan.output_offset + j] = static_cast<T>(y_sum[j] * inv);
+        y_sum[j] = 0.0;
+      }
+    }
+    if (plan.loss_offset >= 0) row[plan.loss_offset] = static_cast<T>(carry.loss_window * inv);
+    carry.loss_window = 0.0;
+    carry.window = 0;
+    for (const auto& item : plan.vars) gather(item, row + item.offset);
+  }
+
+  // Phase 2 of a step: every population's state advances (keeping what event-driven coupling
+  // needs of this step when it is on).
+  void advance_state(const RunPlan& plan) {
+    if (plan.event_coupling > 0) {
+      advance<true>();
+      events_valid_ = true;
+    } else {
+      advance<false>();
+      events_valid_ = false;
+    }
+    if (plan.flush_subnormals) flush_subnormals();
+  }
 
   static Pop make_pop(const QifPopulation& q) {
     Pop p;

@@ -16,6 +16,12 @@
 #include "row_coupling.hpp"
 #include "cuda/cuda_blas.hpp"
 #include "cuda/cuda_resources.hpp"
+#include "cuda/divergence_watch.hpp"
+#include "cuda/input_chunks.hpp"
+#include "cuda/sample_drain.hpp"
+#include "cuda/step_graph.hpp"
+#include "cuda/transfers.hpp"
+#include "nvtx_range.hpp"
 #include "core/engine.hpp"
 #include "core/node_slots.hpp"
 #include "core/progress.hpp"
@@ -36,32 +42,9 @@ using kernels::StepControl;
 constexpr std::int64_t kGraphSteps = 32;  // steps per captured graph
 constexpr std::size_t kBlasWorkspaceBytes = std::size_t{32} << 20;
 
-template <class T>
-DeviceBuffer<T> upload(const std::vector<double>& values, cudaStream_t stream) {
-  DeviceBuffer<T> buf(values.size());
-  if (values.empty()) return buf;
-  std::vector<T> host(values.begin(), values.end());
-  QIFSIM_CUDA_TRY(cudaMemcpyAsync(buf.data(), host.data(), host.size() * sizeof(T),
-                                  cudaMemcpyHostToDevice, stream));
-  QIFSIM_CUDA_TRY(cudaStreamSynchronize(stream));  // `host` goes out of scope
-  return buf;
-}
-
-template <class T>
-DeviceBuffer<T> upload_expanded(const Param& p, std::int64_t n, cudaStream_t stream) {
-  std::vector<double> values(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) values[static_cast<std::size_t>(i)] = p.at(i);
-  return upload<T>(values, stream);
-}
-
-template <class T>
-std::vector<T> download(const T* device, std::size_t n, cudaStream_t stream) {
-  std::vector<T> host(n);
-  if (n == 0) return host;
-  QIFSIM_CUDA_TRY(cudaMemcpyAsync(host.data(), device, n * sizeof(T), cudaMemcpyDeviceToHost, stream));
-  QIFSIM_CUDA_TRY(cudaStreamSynchronize(stream));
-  return host;
-}
+using cuda::download;
+using cuda::upload;
+using cuda::upload_expanded;
 
 RecordValue record_value(Var v) {
   switch (v) {
@@ -442,6 +425,21 @@ class CudaEngine final : public Engine {
 
   // CudaCoupling::Fused: after `taken` steps from the run's start the current s is in s_alt
   // when `taken` is odd; copy it back so that everything outside the run reads p.s.
+  // The run's named parts (run() below is the loop over them).
+  NodeRecords record_slots(const RunPlan& plan) const;
+  void check_run_memory(const RunPlan& plan, std::int64_t chunk) const;
+  std::vector<typename cuda::DivergenceWatch<T>::Watched> watched_arrays(bool fused) const;
+  void load_carry(RunCarry& carry);
+  void store_carry(RunCarry& carry, std::int64_t t, const SampleSchedule& sched);
+  // CudaCoupling::Fused: the second s buffer and the fused grid's partial sums.
+  void prepare_fused() {
+    Pop& p = pops_[0];
+    if (p.s_alt.size() != static_cast<std::size_t>(p.n)) p.s_alt = DeviceBuffer<T>(static_cast<std::size_t>(p.n));
+    const auto partials = static_cast<std::size_t>(kernels::kMaxRecordSlots) *
+                          static_cast<std::size_t>(kernels::fused_step_grid(p.n));
+    if (p.partials.size() < partials) p.partials = DeviceBuffer<double>(partials);
+  }
+
   cudaError_t settle_fused_state(std::int64_t taken) {
     if (taken % 2 == 0) return cudaSuccess;
     Pop& p = pops_[0];
@@ -475,23 +473,7 @@ class CudaEngine final : public Engine {
 };
 
 template <class T>
-void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
-  const cuda::DeviceScope scope(anchor_.device());
-  const cudaStream_t st = compute_.get();
-  const cudaStream_t xfer = transfer_.get();
-  const std::int64_t steps = plan.steps;
-  const std::int64_t width = plan.row_width;
-  const std::int64_t half = plan.batch_samples;  // samples per ring half = per batch
-  const std::int64_t chunk = chunk_steps(plan);
-  const std::int64_t m = in_width_;
-  const std::int64_t k = out_width_;
-  const SampleSchedule& sched = plan.schedule;
-  const std::int64_t start = carry.next_step;
-  // Samples of this run are numbered from 0; sample j is taken at step (base + j) * S.
-  const std::int64_t base = (sched.cutoff + sched.sampling_steps - 1) / sched.sampling_steps + sched.count(start);
-  const std::int64_t run_samples = sched.count(steps) - sched.count(start);
-
-  // Recorded variables per node, as kernel slots.
+typename CudaEngine<T>::NodeRecords CudaEngine<T>::record_slots(const RunPlan& plan) const {
   NodeRecords records(slots_.size());
   for (const auto& item : plan.vars) {
     RecordSlots& r = records[static_cast<std::size_t>(item.node)];
@@ -502,18 +484,13 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
     r.slot[r.count++] = kernels::RecordSlot{record_value(item.var), item.mean, item.offset};
     if (item.mean) ++r.means;
   }
+  return records;
+}
 
-  const bool fused = plan.cuda_coupling == CudaCoupling::Fused;
-  if (fused) {
-    const std::string why = fused_refusal(plan);
-    if (!why.empty()) {
-      throw InvalidArgument("cuda_coupling Fused needs a network of one coupled QIF population (its input and "
-                            "output node) run with run(); this run cannot take it: " + why +
-                            ". Use CudaCoupling::RowBlocks or Cublas");
-    }
-  }
-
+template <class T>
+void CudaEngine<T>::check_run_memory(const RunPlan& plan, std::int64_t chunk) const {
   // Device memory this run adds; refused before anything is allocated when it does not fit.
+  const std::int64_t half = plan.batch_samples, width = plan.row_width, m = in_width_, k = out_width_;
   const double device_bytes = static_cast<double>(2 * half * width + 2 * chunk * m) * sizeof(T) +
                               (plan.targets ? static_cast<double>(2 * chunk * k) * sizeof(double) : 0.0);
   std::size_t free_bytes = 0, total_bytes = 0;
@@ -525,241 +502,41 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
                             format_bytes(static_cast<double>(free_bytes)) + " free of " +
                             format_bytes(static_cast<double>(total_bytes)) + "; lower batch_samples or record less");
   }
+}
 
-  // Device and pinned buffers of this run, allocated before the first step.
-  if (fused) {
-    Pop& p = pops_[0];
-    if (p.s_alt.size() != static_cast<std::size_t>(p.n)) p.s_alt = DeviceBuffer<T>(static_cast<std::size_t>(p.n));
-    const auto partials = static_cast<std::size_t>(kernels::kMaxRecordSlots) *
-                          static_cast<std::size_t>(kernels::fused_step_grid(p.n));
-    if (p.partials.size() < partials) p.partials = DeviceBuffer<double>(partials);
-  }
-  DeviceBuffer<T> ring(static_cast<std::size_t>(2 * half * width));
-  DeviceBuffer<T> inputs(static_cast<std::size_t>(2 * chunk * m));
-  DeviceBuffer<double> targets(plan.targets ? static_cast<std::size_t>(2 * chunk * k) : 0);
-  std::array<PinnedBuffer<T>, 2> ring_host{PinnedBuffer<T>(static_cast<std::size_t>(half * width)),
-                                           PinnedBuffer<T>(static_cast<std::size_t>(half * width))};
-  std::array<PinnedBuffer<T>, 2> input_host{PinnedBuffer<T>(static_cast<std::size_t>(chunk * m)),
-                                            PinnedBuffer<T>(static_cast<std::size_t>(chunk * m))};
-  std::array<PinnedBuffer<double>, 2> target_host;
-  if (plan.targets) {
-    for (auto& t : target_host) t = PinnedBuffer<double>(static_cast<std::size_t>(chunk * k));
-  }
-  std::array<Event, 2> uploaded, chunk_done, copied, staged_free;
-  std::array<bool, 2> staged_used{false, false};
-
-  // Divergence checks: one flag pair per checked array, read back without blocking.
-  struct Checked {
-    std::string node;
-    const char* var;
-    const T* values;
-    std::int64_t n;
-    const T* values_odd = nullptr;  // Fused: s after an odd number of steps
-  };
-  std::vector<Checked> checked;
+template <class T>
+std::vector<typename cuda::DivergenceWatch<T>::Watched> CudaEngine<T>::watched_arrays(bool fused) const {
+  std::vector<typename cuda::DivergenceWatch<T>::Watched> watched;
   for (std::size_t node = 0; node < slots_.size(); ++node) {
     const Slot s = slots_[node];
     if (s.pop) {
       const Pop& p = pops_[static_cast<std::size_t>(s.index)];
-      checked.push_back({starts_[node].name, var_name(Var::V), p.v.data(), p.n});
-      checked.push_back({starts_[node].name, var_name(Var::S), p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
-      if (p.adapt) checked.push_back({starts_[node].name, var_name(Var::X), p.x.data(), p.n});
+      watched.push_back({starts_[node].name, var_name(Var::V), p.v.data(), p.n});
+      watched.push_back({starts_[node].name, var_name(Var::S), p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
+      if (p.adapt) watched.push_back({starts_[node].name, var_name(Var::X), p.x.data(), p.n});
     } else {
       const Func& f = funcs_[static_cast<std::size_t>(s.index)];
-      checked.push_back({starts_[node].name, "out", f.out.data(), f.n});
+      watched.push_back({starts_[node].name, "out", f.out.data(), f.n});
     }
   }
-  const std::size_t nchecked = checked.size();
-  DeviceBuffer<unsigned long long> bad_index(nchecked);
-  DeviceBuffer<long long> bad_step(nchecked);
-  PinnedBuffer<unsigned long long> bad_index_host(nchecked);
-  PinnedBuffer<long long> bad_step_host(nchecked);
-  Event flags_copied;
-  bool flags_pending = false;
-  const std::int64_t every = plan.divergence_every;
-  if (every > 0) {
-    QIFSIM_CUDA_TRY(cudaMemsetAsync(bad_index.data(), 0xff, bad_index.bytes(), st));
-    QIFSIM_CUDA_TRY(cudaMemsetAsync(bad_step.data(), 0xff, bad_step.bytes(), st));
-  }
+  return watched;
+}
 
-  // Position and window sums from the carry.
+template <class T>
+void CudaEngine<T>::load_carry(RunCarry& carry) {
+  const cudaStream_t st = compute_.get();
   QIFSIM_CUDA_TRY(cudaMemcpyAsync(step_.data(), &carry.next_step, sizeof(std::int64_t), cudaMemcpyHostToDevice, st));
-  carry.y_sum.resize(static_cast<std::size_t>(k), 0.0);
+  carry.y_sum.resize(static_cast<std::size_t>(out_width_), 0.0);
   QIFSIM_CUDA_TRY(cudaMemcpyAsync(y_sum_.data(), carry.y_sum.data(), y_sum_.bytes(), cudaMemcpyHostToDevice, st));
   const double sums_in[3] = {carry.loss_window, carry.loss_total, static_cast<double>(carry.loss_steps)};
   QIFSIM_CUDA_TRY(cudaMemcpyAsync(loss_sums_.data(), sums_in, sizeof(sums_in), cudaMemcpyHostToDevice, st));
   QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));  // the host values above go out of scope
+}
 
-  StepControl ctrl;
-  ctrl.step = step_.data();
-  ctrl.cutoff = sched.cutoff;
-  ctrl.sampling = sched.sampling_steps;
-  ctrl.first_sample = base;
-  ctrl.ring_rows = 2 * half;
-  ctrl.chunk_steps = chunk;
-  ctrl.record = true;
-  const StepBuffers buffers{inputs.data(), plan.targets ? targets.data() : nullptr, ring.data(), width,
-                            plan.loss == LossKind::L1, plan.output_offset, plan.loss_offset,
-                            plan.cuda_coupling, start};
-
-  // Input chunk c: convert into pinned staging c % 2, copy into device slot c % 2 once the
-  // steps of chunk c - 2 (the slot's previous user) are done.
-  const std::int64_t first_chunk = start / chunk;
-  auto upload_chunk = [&](std::int64_t c) {
-    const int slot = static_cast<int>(c % 2);
-    if (staged_used[static_cast<std::size_t>(slot)]) staged_free[static_cast<std::size_t>(slot)].synchronize();
-    const std::int64_t first = c * chunk;
-    const std::int64_t count = std::min(chunk, steps - first);
-    T* stage = input_host[static_cast<std::size_t>(slot)].data();
-    const double* src = plan.inputs->rows(first, count);
-    for (std::int64_t i = 0; i < count * m; ++i) stage[i] = static_cast<T>(src[i]);
-    if (c >= first_chunk + 2) chunk_done[static_cast<std::size_t>(slot)].wait_in(xfer);
-    QIFSIM_CUDA_TRY(cudaMemcpyAsync(inputs.data() + slot * chunk * m, stage,
-                                    static_cast<std::size_t>(count * m) * sizeof(T), cudaMemcpyHostToDevice, xfer));
-    if (plan.targets) {
-      double* tstage = target_host[static_cast<std::size_t>(slot)].data();
-      const double* tsrc = plan.targets->rows(first, count);
-      std::copy(tsrc, tsrc + count * k, tstage);
-      QIFSIM_CUDA_TRY(cudaMemcpyAsync(targets.data() + slot * chunk * k, tstage,
-                                      static_cast<std::size_t>(count * k) * sizeof(double),
-                                      cudaMemcpyHostToDevice, xfer));
-    }
-    staged_free[static_cast<std::size_t>(slot)].record(xfer);
-    staged_used[static_cast<std::size_t>(slot)] = true;
-    uploaded[static_cast<std::size_t>(slot)].record(xfer);
-  };
-
-  // Ring halves: a full half is copied to pinned memory on the transfer stream while the
-  // compute stream fills the other; batches reach the Observer in sample order.
-  struct Pending {
-    int half;
-    std::int64_t first_sample;
-    std::int64_t count;
-  };
-  std::deque<Pending> pending;
-  std::vector<std::int64_t> batch_steps(static_cast<std::size_t>(half));
-  auto deliver_front = [&] {
-    const Pending p = pending.front();
-    pending.pop_front();
-    copied[static_cast<std::size_t>(p.half)].synchronize();
-    for (std::int64_t j = 0; j < p.count; ++j) {
-      batch_steps[static_cast<std::size_t>(j)] = (base + p.first_sample + j) * sched.sampling_steps;
-    }
-    obs.append_batch(ring_host[static_cast<std::size_t>(p.half)].data(), batch_steps.data(), p.count);
-  };
-  std::int64_t flushed = 0;  // samples of this run handed to a copy
-  auto flush = [&](std::int64_t count) {
-    const int h = static_cast<int>((flushed / half) % 2);
-    while (pending.size() >= 2 || (!pending.empty() && pending.front().half == h)) deliver_front();
-    Event ready;
-    ready.record(st);
-    ready.wait_in(xfer);
-    QIFSIM_CUDA_TRY(cudaMemcpyAsync(ring_host[static_cast<std::size_t>(h)].data(), ring.data() + h * half * width,
-                                    static_cast<std::size_t>(count * width) * sizeof(T), cudaMemcpyDeviceToHost, xfer));
-    copied[static_cast<std::size_t>(h)].record(xfer);
-    // The next samples go to the other half: wait until its previous copy is out.
-    if (flushed >= half) copied[static_cast<std::size_t>(1 - h)].wait_in(st);
-    pending.push_back({h, flushed, count});
-    flushed += count;
-  };
-  // Samples taken by the steps enqueued so far.
-  auto samples_before = [&](std::int64_t t) { return sched.count(t) - sched.count(start); };
-
-  // A graph of kGraphSteps steps; every step derives its position from the device counter.
-  cuda::GraphExec graph;
-  if (plan.cuda_graphs && steps - start >= kGraphSteps) {
-    QIFSIM_CUDA_TRY(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
-    try {
-      for (std::int64_t i = 0; i < kGraphSteps; ++i) enqueue_step(ctrl, buffers, records);
-    } catch (...) {
-      cudaGraph_t broken = nullptr;
-      cudaStreamEndCapture(st, &broken);
-      if (broken) cudaGraphDestroy(broken);
-      throw;
-    }
-    cudaGraph_t captured = nullptr;
-    QIFSIM_CUDA_TRY(cudaStreamEndCapture(st, &captured));
-    graph = cuda::GraphExec(captured);
-  }
-  auto enqueue_steps = [&](std::int64_t count) {
-    for (; graph.valid() && count >= kGraphSteps; count -= kGraphSteps) graph.launch(st);
-    for (; count > 0; --count) enqueue_step(ctrl, buffers, records);
-  };
-  // The most recent divergence flags that reached the host (no waiting).
-  auto diverged = [&](bool wait) -> std::int64_t {
-    if (!flags_pending) return -1;
-    if (wait) {
-      flags_copied.synchronize();
-    } else if (cudaEventQuery(flags_copied.get()) != cudaSuccess) {
-      cudaGetLastError();  // cudaErrorNotReady is not an error here
-      return -1;
-    }
-    for (std::size_t i = 0; i < nchecked; ++i) {
-      if (bad_step_host.data()[i] >= 0) return static_cast<std::int64_t>(i);
-    }
-    return -1;
-  };
-
-  std::int64_t t = start;
-  std::int64_t found = -1;
-  try {
-    upload_chunk(first_chunk);
-    std::int64_t uploaded_chunks = first_chunk + 1;
-    while (t < steps) {
-      if (stop_requested(plan, t)) break;
-      if ((found = diverged(false)) >= 0) break;
-      const std::int64_t c = t / chunk;
-      if (t == start || t == c * chunk) {
-        uploaded[static_cast<std::size_t>(c % 2)].wait_in(st);
-        if (uploaded_chunks == c + 1 && (c + 1) * chunk < steps) {
-          upload_chunk(c + 1);
-          ++uploaded_chunks;
-        }
-      }
-      // Up to the end of the chunk, the run, the step that fills the current ring half,
-      // the next divergence check, or a requested stop.
-      std::int64_t end = std::min(steps, (c + 1) * chunk);
-      const std::int64_t fill_sample = (flushed / half + 1) * half - 1;  // this run's index
-      const std::int64_t fill_step = (base + fill_sample) * sched.sampling_steps;
-      if (fill_sample < run_samples && fill_step < end) end = fill_step + 1;
-      if (every > 0) end = std::min(end, (t / every + 1) * every);
-      if (plan.stop_at > t) end = std::min(end, plan.stop_at);
-      enqueue_steps(end - t);
-      t = end;
-      if (fill_sample < run_samples && t == fill_step + 1) flush(half);
-      if (t == (c + 1) * chunk || t == steps) chunk_done[static_cast<std::size_t>(c % 2)].record(st);
-      if (every > 0 && t % every == 0) {
-        for (std::size_t i = 0; i < nchecked; ++i) {
-          const bool odd = checked[i].values_odd && (t - start) % 2 != 0;
-          kernels::launch_find_nonfinite<T>(odd ? checked[i].values_odd : checked[i].values, checked[i].n,
-                                            step_.data(), bad_index.data() + i, bad_step.data() + i, st);
-        }
-        QIFSIM_CUDA_TRY(cudaMemcpyAsync(bad_index_host.data(), bad_index.data(), bad_index.bytes(),
-                                        cudaMemcpyDeviceToHost, st));
-        QIFSIM_CUDA_TRY(cudaMemcpyAsync(bad_step_host.data(), bad_step.data(), bad_step.bytes(),
-                                        cudaMemcpyDeviceToHost, st));
-        flags_copied.record(st);
-        flags_pending = true;
-      }
-      if (plan.progress) plan.progress->tick(t);
-    }
-    // Samples taken so far, then everything back to the host.
-    const std::int64_t taken = samples_before(t);
-    if (flushed < taken) flush(taken - flushed);
-    QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
-    QIFSIM_CUDA_TRY(cudaStreamSynchronize(xfer));
-    while (!pending.empty()) deliver_front();
-    if (found < 0) found = diverged(true);
-  } catch (...) {
-    carry.next_step = t;
-    cudaStreamSynchronize(st);
-    cudaStreamSynchronize(xfer);
-    if (fused) settle_fused_state(t - start);  // best effort: the run failed already
-    throw;
-  }
-  if (fused) QIFSIM_CUDA_TRY(settle_fused_state(t - start));
-
+template <class T>
+void CudaEngine<T>::store_carry(RunCarry& carry, std::int64_t t, const SampleSchedule& sched) {
   // Position and window sums back into the carry (exact: the same doubles).
+  const cudaStream_t st = compute_.get();
   carry.next_step = t;
   QIFSIM_CUDA_TRY(cudaMemcpyAsync(carry.y_sum.data(), y_sum_.data(), y_sum_.bytes(), cudaMemcpyDeviceToHost, st));
   double sums[3];
@@ -771,13 +548,95 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
   // Counted steps since the last sample (the CPU backend counts them one by one).
   const std::int64_t last_sample = sched.count(t) > 0 ? ((t - 1) / sched.sampling_steps) * sched.sampling_steps : -1;
   carry.window = t <= sched.cutoff ? 0 : (last_sample >= sched.cutoff ? t - 1 - last_sample : t - sched.cutoff);
-  if (found >= 0) {
-    const auto i = static_cast<std::size_t>(found);
-    const auto index = static_cast<std::int64_t>(bad_index_host.data()[i]);
-    const auto values = download(checked[i].values + index, 1, st);
-    throw_divergence_error(checked[i].node, checked[i].var, index, static_cast<double>(values[0]),
-                           bad_step_host.data()[i], every);
+}
+
+template <class T>
+void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
+  const cuda::NvtxRange range("qifsim run");
+  const cuda::DeviceScope scope(anchor_.device());
+  const cudaStream_t st = compute_.get();
+  const cudaStream_t xfer = transfer_.get();
+  const std::int64_t steps = plan.steps;
+  const std::int64_t half = plan.batch_samples;  // samples per ring half = per batch
+  const std::int64_t chunk = chunk_steps(plan);
+  const SampleSchedule& sched = plan.schedule;
+  const std::int64_t start = carry.next_step;
+  // Samples of this run are numbered from 0; sample j is taken at step (base + j) * S.
+  const std::int64_t base = (sched.cutoff + sched.sampling_steps - 1) / sched.sampling_steps + sched.count(start);
+  const std::int64_t run_samples = sched.count(steps) - sched.count(start);
+  const NodeRecords records = record_slots(plan);
+  const bool fused = plan.cuda_coupling == CudaCoupling::Fused;
+  if (fused) {
+    const std::string why = fused_refusal(plan);
+    if (!why.empty()) {
+      throw InvalidArgument("cuda_coupling Fused needs a network of one coupled QIF population (its input and "
+                            "output node) run with run(); this run cannot take it: " + why +
+                            ". Use CudaCoupling::RowBlocks or Cublas");
+    }
   }
+  check_run_memory(plan, chunk);
+
+  // The run's parts, allocated before the first step.
+  if (fused) prepare_fused();
+  cuda::SampleDrain<T> drain(obs, half, plan.row_width, base, sched.sampling_steps, st, xfer);
+  cuda::InputChunks<T> chunks(plan, chunk, in_width_, out_width_, start / chunk, xfer);
+  cuda::DivergenceWatch<T> watch(watched_arrays(fused), plan.divergence_every, st);
+  load_carry(carry);
+  StepControl ctrl;
+  ctrl.step = step_.data();
+  ctrl.cutoff = sched.cutoff;
+  ctrl.sampling = sched.sampling_steps;
+  ctrl.first_sample = base;
+  ctrl.ring_rows = 2 * half;
+  ctrl.chunk_steps = chunk;
+  ctrl.record = true;
+  const StepBuffers buffers{chunks.inputs(), chunks.targets(), drain.ring(), plan.row_width,
+                            plan.loss == LossKind::L1, plan.output_offset, plan.loss_offset,
+                            plan.cuda_coupling, start};
+  const auto step = [&] { enqueue_step(ctrl, buffers, records); };
+  const cuda::StepGraph graph(plan.cuda_graphs && steps - start >= kGraphSteps, kGraphSteps, st, step);
+
+  // The loop: blocks of steps up to the end of an input chunk, the run, the step that fills
+  // a ring half, the next divergence check or a requested stop.
+  std::int64_t t = start;
+  std::int64_t found = -1;
+  try {
+    chunks.start();
+    while (t < steps) {
+      if (stop_requested(plan, t)) break;
+      if ((found = watch.found(false)) >= 0) break;
+      const std::int64_t c = t / chunk;
+      if (t == start || t == c * chunk) chunks.enter(c, st);
+      std::int64_t end = std::min(steps, (c + 1) * chunk);
+      const std::int64_t fill_sample = (drain.flushed() / half + 1) * half - 1;  // this run's index
+      const std::int64_t fill_step = (base + fill_sample) * sched.sampling_steps;
+      if (fill_sample < run_samples && fill_step < end) end = fill_step + 1;
+      end = watch.limit(t, end);
+      if (plan.stop_at > t) end = std::min(end, plan.stop_at);
+      graph.enqueue(end - t, st, step);
+      t = end;
+      if (fill_sample < run_samples && t == fill_step + 1) drain.flush(half);
+      if (t == (c + 1) * chunk || t == steps) chunks.finished(c, st);
+      watch.check(t, start, step_.data(), st);
+      if (plan.progress) plan.progress->tick(t);
+    }
+    // Samples taken so far, then everything back to the host.
+    const std::int64_t taken = sched.count(t) - sched.count(start);
+    if (drain.flushed() < taken) drain.flush(taken - drain.flushed());
+    QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
+    QIFSIM_CUDA_TRY(cudaStreamSynchronize(xfer));
+    drain.deliver_all();
+    if (found < 0) found = watch.found(true);
+  } catch (...) {
+    carry.next_step = t;
+    cudaStreamSynchronize(st);
+    cudaStreamSynchronize(xfer);
+    if (fused) settle_fused_state(t - start);  // best effort: the run failed already
+    throw;
+  }
+  if (fused) QIFSIM_CUDA_TRY(settle_fused_state(t - start));
+  store_carry(carry, t, sched);
+  if (found >= 0) watch.throw_found(found, st);
 }
 
 }  // namespace
