@@ -3,7 +3,7 @@
 
   /usr/bin/python3 examples/ctypes_example.py [path/to/libqifsim_c.so]
 
-Without an argument the library is looked for in $QIFSIM_LIB, build/host/ and the system's
+Without an argument the library is looked for in $QIFSIM_LIB, build/src/ and the system's
 library path. Needs python3-numpy.
 """
 import ctypes
@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def load_library(path=None):
     candidates = [path, os.environ.get("QIFSIM_LIB"),
-                  os.path.join(HERE, "..", "build", "host", "libqifsim_c.so"), "libqifsim_c.so"]
+                  os.path.join(HERE, "..", "build", "src", "libqifsim_c.so"), "libqifsim_c.so"]
     for c in candidates:
         if not c:
             continue

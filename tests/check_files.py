@@ -6,7 +6,7 @@ here with numpy, reads the NPY, HDF5 and CSV recordings back with numpy and h5py
 compares them with an independent numpy simulation of the spec (semantics.md). Also: config
 errors at the command line, the C API through ctypes, and the plot helper.
 
-  /usr/bin/python3 tests/check_files.py --cli build/cli/qifsim --lib build/host/libqifsim_c.so \
+  /usr/bin/python3 tests/check_files.py --cli build/cli/qifsim --lib build/src/libqifsim_c.so \
       --plot scripts/qifsim-plot [unittest args, e.g. -k Formats]
 
 Needs python3-numpy, python3-h5py and python3-matplotlib (Debian).
