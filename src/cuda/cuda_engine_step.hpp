@@ -1,0 +1,139 @@
+// src/cuda/cuda_engine_step.hpp - where a GPU step is enqueued and coupling applied: node
+// inputs through cuBLAS gemv (or kernels/row_coupling.cu) in topological order, function nodes,
+// the loss, the population kernel (kernels/qif_step.cu) or the one-launch fused step.
+#pragma once
+
+#include "cuda/cuda_engine.hpp"
+
+namespace qifsim::detail::cuda_backend {
+
+// Phase 1 of a step: node inputs in topological order, function outputs, couplings.
+template <class T>
+void CudaEngine<T>::enqueue_prepare(const StepControl& ctrl, const StepBuffers& b) {
+  const cudaStream_t st = compute_.get();
+  for (int node : order_) {
+    const Slot s = slots_[static_cast<std::size_t>(node)];
+    const bool is_input = node == input_;
+    if (!is_input) {
+      bool first = true;
+      for (int e : incoming_[static_cast<std::size_t>(node)]) {
+        const EdgeW& w = edges_[static_cast<std::size_t>(e)];
+        cuda::gemv<T>(blas_.get(), w.rows, w.cols, w.w.data(), output_values(w.source),
+                      first ? T(0) : T(1), input_values(node));
+        first = false;
+      }
+    }
+    if (!s.pop) {
+      Func& f = funcs_[static_cast<std::size_t>(s.index)];
+      kernels::launch_activation<T>(f.act, is_input ? b.inputs : f.in.data(), is_input, f.in.data(),
+                                    ctrl, f.n, f.out.data(), st);
+    }
+  }
+  for (Pop& p : pops_) {
+    if (!p.coupled) continue;
+    if (b.coupling == CudaCoupling::RowBlocks) {
+      kernels::launch_row_coupling<T>(p.J.data(), p.s.data(), p.n, p.n, p.s_in.data(), st);
+    } else {
+      cuda::gemv<T>(blas_.get(), p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
+    }
+  }
+}
+
+// Phase 2: recording of function nodes, the loss, the fused population updates, t + 1.
+template <class T>
+void CudaEngine<T>::enqueue_update(const StepControl& ctrl, const StepBuffers& b, const NodeRecords& records) {
+  const cudaStream_t st = compute_.get();
+  for (std::size_t node = 0; node < slots_.size(); ++node) {
+    const Slot s = slots_[node];
+    if (s.pop) continue;
+    const bool is_output = static_cast<int>(node) == output_;
+    const bool recorded = !records.empty() && records[node].count > 0;
+    const bool accumulates = is_output && ctrl.record && b.output_offset >= 0;
+    if (!recorded && !accumulates) continue;
+    const Func& f = funcs_[static_cast<std::size_t>(s.index)];
+    kernels::launch_function_observe<T>(ctrl, f.in.data(), f.out.data(), f.n,
+                                        recorded ? records[node] : RecordSlots{}, b.ring, b.row_width,
+                                        accumulates ? y_sum_.data() : nullptr,
+                                        accumulates ? b.output_offset : -1, st);
+  }
+  if (b.targets) {
+    kernels::launch_loss<T>(ctrl, output_values(output_), out_width_, b.targets, b.l1, loss_sums_.data(),
+                            b.ring, b.row_width, b.loss_offset, st);
+  }
+  for (std::size_t node = 0; node < slots_.size(); ++node) {
+    const Slot s = slots_[node];
+    if (!s.pop) continue;
+    const Pop& p = pops_[static_cast<std::size_t>(s.index)];
+    const kernels::QifStepArgs<T> a = step_args(node, ctrl, b, records);
+    kernels::launch_qif_step<T>(a, p.adapt, p.grid, st);
+  }
+  kernels::launch_advance_step(step_.data(), st);
+}
+
+// The population kernel's arguments for population node `node` in this step.
+template <class T>
+kernels::QifStepArgs<T> CudaEngine<T>::step_args(std::size_t node, const StepControl& ctrl, const StepBuffers& b,
+                                  const NodeRecords& records) {
+  Pop& p = pops_[static_cast<std::size_t>(slots_[node].index)];
+  const bool is_input = static_cast<int>(node) == input_;
+  const bool is_output = static_cast<int>(node) == output_;
+  kernels::QifStepArgs<T> a;
+  a.n = p.n;
+  a.v = p.v.data();
+  a.s = p.s.data();
+  a.x = p.x.data();
+  a.in = is_input ? b.inputs : p.in.data();
+  a.in_from_chunk = is_input;
+  a.in_store = p.in.data();
+  a.s_in = p.coupled ? p.s_in.data() : nullptr;
+  a.p = p.refs();
+  a.dt = dt_;
+  a.ctrl = ctrl;
+  a.ring = b.ring;
+  a.row_width = b.row_width;
+  if (!records.empty()) a.rec = records[node];
+  a.partials = p.partials.data();
+  a.blocks_done = p.blocks_done.data();
+  a.y_sum = is_output && ctrl.record && b.output_offset >= 0 ? y_sum_.data() : nullptr;
+  a.out_is_v = p.out_is_v;
+  a.out_offset = b.output_offset;
+  return a;
+}
+
+// CudaCoupling::Fused: why this network cannot take the fused step, or empty.
+template <class T>
+std::string CudaEngine<T>::fused_refusal(const RunPlan& plan) const {
+  if (slots_.size() != 1 || !slots_[0].pop) {
+    return "it has " + std::to_string(slots_.size()) + " nodes (populations: " + std::to_string(pops_.size()) +
+           ", function nodes: " + std::to_string(funcs_.size()) + ")";
+  }
+  if (!pops_[0].coupled) return "its population has no coupling J";
+  if (plan.targets) return "test() computes a loss, which the fused step does not";
+  return {};
+}
+
+// One whole step of the single population as one launch (CudaCoupling::Fused).
+template <class T>
+void CudaEngine<T>::enqueue_fused_step(const StepControl& ctrl, const StepBuffers& b, const NodeRecords& records) {
+  Pop& p = pops_[0];
+  kernels::FusedStepArgs<T> f;
+  f.step = step_args(0, ctrl, b, records);
+  f.step.s_in = nullptr;
+  f.J = p.J.data();
+  f.s_alt = p.s_alt.data();
+  f.s_in_out = p.s_in.data();
+  f.run_start = b.run_start;
+  kernels::launch_fused_step<T>(f, p.adapt, kernels::fused_step_grid(p.n), compute_.get());
+}
+
+template <class T>
+void CudaEngine<T>::enqueue_step(const StepControl& ctrl, const StepBuffers& b, const NodeRecords& records) {
+  if (b.coupling == CudaCoupling::Fused) {
+    enqueue_fused_step(ctrl, b, records);
+    return;
+  }
+  enqueue_prepare(ctrl, b);
+  enqueue_update(ctrl, b, records);
+}
+
+}  // namespace qifsim::detail::cuda_backend
