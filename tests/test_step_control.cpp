@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "model/sample_schedule.hpp"
 #include "step_control.hpp"
 
 namespace {
@@ -50,6 +51,29 @@ TEST(StepControl, ForwardModeNeverSamples) {
   for (std::int64_t t = 0; t < 10; ++t) {
     EXPECT_FALSE(c.counts(t));
     EXPECT_FALSE(c.is_sample(t));
+  }
+}
+
+// The host's sample clock (src/model/sample_schedule.hpp): sample count, first sample index
+// and the window at every position, against the same walk over the steps.
+TEST(SampleSchedule, CountsFirstIndexAndWindowsFollowTheSteps) {
+  for (std::int64_t sampling : {1, 2, 3, 7}) {
+    for (std::int64_t cutoff : {0, 1, 5, 10, 11}) {
+      const qifsim::detail::SampleSchedule sched{sampling, cutoff};
+      std::int64_t samples = 0, since = 0, first_sample_step = -1;
+      for (std::int64_t next = 0; next <= 120; ++next) {
+        ASSERT_EQ(sched.count(next), samples) << "next " << next << " sampling " << sampling << " cutoff " << cutoff;
+        ASSERT_EQ(sched.window_at(next), since) << "next " << next << " sampling " << sampling << " cutoff " << cutoff;
+        const std::int64_t t = next;  // take step t
+        if (t >= cutoff) ++since;
+        if (t >= cutoff && t % sampling == 0) {
+          if (first_sample_step < 0) first_sample_step = t;
+          ++samples;
+          since = 0;
+        }
+      }
+      ASSERT_EQ(sched.first_index() * sampling, first_sample_step) << "sampling " << sampling << " cutoff " << cutoff;
+    }
   }
 }
 

@@ -19,6 +19,7 @@
 #include "io/output_files.hpp"
 #include "io/run_folder.hpp"
 #include "core/text.hpp"
+#include "model/sample_schedule.hpp"
 
 namespace qifsim {
 
@@ -42,11 +43,7 @@ std::string RunConfig::summary() const {
      << network.output_node() << "' (" << network.output_width() << " outputs)\n";
   os << "run      " << steps() << " steps of dt = " << network.dt() << " (t = 0 .. " << static_cast<double>(steps()) * network.dt()
      << "), " << to_string(network.precision()) << " on " << to_string(network.backend()) << "\n";
-  std::int64_t samples = 0;
-  if (steps() > options.cutoff) {
-    const std::int64_t first = (options.cutoff + options.sampling_steps - 1) / options.sampling_steps;
-    samples = (steps() - 1) / options.sampling_steps - first + 1;
-  }
+  const std::int64_t samples = detail::SampleSchedule{options.sampling_steps, options.cutoff}.count(steps());
   os << "record   ";
   std::vector<std::string> series;
   if (options.record_output) series.push_back("out (" + std::to_string(network.output_width()) + ")");

@@ -82,8 +82,7 @@ void CudaEngine<T>::store_carry(RunCarry& carry, std::int64_t t, const SampleSch
   carry.loss_total = sums[1];
   carry.loss_steps = static_cast<std::int64_t>(sums[2]);
   // Counted steps since the last sample (the CPU backend counts them one by one).
-  const std::int64_t last_sample = sched.count(t) > 0 ? ((t - 1) / sched.sampling_steps) * sched.sampling_steps : -1;
-  carry.window = t <= sched.cutoff ? 0 : (last_sample >= sched.cutoff ? t - 1 - last_sample : t - sched.cutoff);
+  carry.window = sched.window_at(t);
 }
 
 template <class T>
@@ -98,7 +97,7 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
   const SampleSchedule& sched = plan.schedule;
   const std::int64_t start = carry.next_step;
   // Samples of this run are numbered from 0; sample j is taken at step (base + j) * S.
-  const std::int64_t base = (sched.cutoff + sched.sampling_steps - 1) / sched.sampling_steps + sched.count(start);
+  const std::int64_t base = sched.first_index() + sched.count(start);
   const std::int64_t run_samples = sched.count(steps) - sched.count(start);
   const NodeRecords records = record_slots(plan);
   const bool fused = plan.cuda_coupling == CudaCoupling::Fused;

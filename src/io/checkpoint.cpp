@@ -389,14 +389,8 @@ class CheckpointReader {
     }
     check_finite(r, carry->y_sum, "the output sums");
     // The window (steps summed since the last sample) follows from the position and the
-    // schedule: steps t in [max(cutoff, last sample + 1), next).
-    std::int64_t from = cutoff;
-    if (next > cutoff) {
-      const std::int64_t last = next - 1;                   // a step already taken
-      const std::int64_t last_sample = last - last % sampling;  // at or before it
-      if (last_sample >= cutoff) from = last_sample + 1;
-    }
-    const std::int64_t window = std::max<std::int64_t>(0, next - from);
+    // schedule.
+    const std::int64_t window = detail::SampleSchedule{sampling, cutoff}.window_at(next);
     if (carry->window != window) {
       bad("window of " + std::to_string(carry->window) + " steps; stopping at step " + std::to_string(next) +
           " with sampling_steps " + std::to_string(sampling) + " and cutoff " + std::to_string(cutoff) + " gives " +
