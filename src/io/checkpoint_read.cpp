@@ -1,19 +1,5 @@
-// src/io/checkpoint.cpp - save and restore everything a run needs to continue bit for bit.
-//
-// Format 2 (native little-endian):
-//   magic "QIFCKPT\n", u32 version = 2,
-//   sections, each: tag (u64 length + bytes), u64 body length, body:
-//     "network"      dt, precision, the nodes (name, kind, size), the step count, the
-//                    interrupted run (position, schedule, window sums), every population's
-//                    state (v, s, x) and parameters (float64, which holds float32 exactly)
-//     "fingerprint"  u64 count, then key, u64 hash, text per entry (checkpoint.hpp)
-//     "details"      u64 count, then key, value per entry
-//     "observer"     an Observer's settings and samples (Observer::write_state)
-//     "end"          empty, always last
-//   u64 XXH3-64 of every byte before it.
-// A reader skips sections it does not know: later versions add theirs (the coupling
-// choice, ensemble members, ranks) without breaking older readers.
-// Format 1 (no sections, no checksum) is still read.
+// src/io/checkpoint_read.cpp - reading and checking a checkpoint (formats 1 and 2, checkpoint_format.hpp): the
+// reader, read_checkpoint_info, fingerprint_changes, Network::load_checkpoint.
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,15 +7,13 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
-#include <streambuf>
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #include "io/binary_io.hpp"
 #include "core/engine.hpp"
 #include "core/graph.hpp"
+#include "io/checkpoint_format.hpp"
 #include "io/input_files.hpp"
 #include "io/output_files.hpp"
 #include "qifsim/checkpoint.hpp"
@@ -38,98 +22,10 @@
 #include "core/text.hpp"
 
 namespace qifsim {
+
+using namespace checkpoint_detail;
+
 namespace {
-
-constexpr char kMagic[8] = {'Q', 'I', 'F', 'C', 'K', 'P', 'T', '\n'};
-constexpr std::uint32_t kVersion = 2;
-// A population's saved values: every state of its model, then every parameter (model/qif.hpp's
-// declaration order; the format's order).
-std::vector<detail::Var> state_vars() {
-  std::vector<detail::Var> vars;
-  for (int s = 0; detail::is_state(static_cast<detail::Var>(s)); ++s) vars.push_back(static_cast<detail::Var>(s));
-  return vars;
-}
-std::vector<detail::Var> param_vars() {
-  std::vector<detail::Var> vars;
-  for (int p = 0; detail::is_parameter(detail::param_var(p)); ++p) vars.push_back(detail::param_var(p));
-  return vars;
-}
-const std::vector<detail::Var> kStateVars = state_vars();
-const std::vector<detail::Var> kParams = param_vars();
-// The network's own fingerprint keys start with this (the rest belong to the caller).
-constexpr const char kNetworkKey[] = "network: ";
-constexpr std::size_t kNetworkKeyLength = sizeof(kNetworkKey) - 1;
-
-// An output stream onto a stdio file (the checkpoint's temporary file).
-class StdioBuf : public std::streambuf {
- public:
-  explicit StdioBuf(std::FILE* f) : f_(f) {}
-
- protected:
-  int_type overflow(int_type c) override {
-    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
-    return std::fputc(c, f_) == EOF ? traits_type::eof() : c;
-  }
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    return static_cast<std::streamsize>(std::fwrite(s, 1, static_cast<std::size_t>(n), f_));
-  }
-
- private:
-  std::FILE* f_;
-};
-
-// Sections with their length in front: the length is written as 0 and filled in once the
-// body is written (the stream goes straight to the stdio file, so positions agree).
-class SectionWriter {
- public:
-  SectionWriter(std::FILE* f, std::ostream& out) : f_(f), out_(out), w_(out) {}
-  detail::BinaryWriter& begin(const std::string& tag) {
-    w_.str(tag);
-    at_ = ::ftello(f_);
-    w_.pod<std::uint64_t>(0);
-    return w_;
-  }
-  void end() {
-    const off_t here = ::ftello(f_);
-    if (at_ < 0 || here < 0) return;  // the stdio error is reported by write_file_atomically
-    const std::uint64_t length = static_cast<std::uint64_t>(here - at_) - 8;
-    ::fseeko(f_, at_, SEEK_SET);
-    w_.pod(length);
-    ::fseeko(f_, here, SEEK_SET);
-  }
-  detail::BinaryWriter& writer() { return w_; }
-  std::ostream& stream() { return out_; }
-
- private:
-  std::FILE* f_;
-  std::ostream& out_;
-  detail::BinaryWriter w_;
-  off_t at_ = -1;
-};
-
-// XXH3-64 of the file's first `bytes` bytes, read through the descriptor.
-std::uint64_t hash_of_file(int fd, std::uint64_t bytes, const std::string& path) {
-  XXH3_state_t* state = XXH3_createState();
-  if (!state) throw std::bad_alloc();
-  XXH3_64bits_reset(state);
-  std::vector<char> buf(std::size_t{1} << 20);
-  std::uint64_t done = 0;
-  while (done < bytes) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), bytes - done));
-    const ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      XXH3_freeState(state);
-      throw IoError("reading checkpoint '" + path + "' failed: " + detail::errno_text(err));
-    }
-    XXH3_64bits_update(state, buf.data(), static_cast<std::size_t>(n));
-    done += static_cast<std::uint64_t>(n);
-  }
-  const std::uint64_t h = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
-  return h;
-}
 
 void check_finite(const detail::BinaryReader& r, const std::vector<double>& values, const std::string& what) {
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -152,38 +48,6 @@ QifPopulation parameters_of(QifPopulation& pop) {
   copy.weights = Matrix();
   return copy;
 }
-
-std::uint64_t hash_matrix(const Matrix& m) {
-  std::uint64_t h = hash_bytes(&m.rows, sizeof(m.rows));
-  h = hash_bytes(&m.cols, sizeof(m.cols), h);
-  return hash_bytes(m.data.data(), m.data.size() * sizeof(double), h);
-}
-
-// What defines the network beyond the nodes a checkpoint names and the state it holds:
-// the weights and the function nodes' activations.
-std::vector<FingerprintEntry> network_fingerprint(const detail::Graph& g) {
-  std::vector<FingerprintEntry> out;
-  for (const auto& node : g.nodes) {
-    if (node.kind == detail::NodeKind::Population) {
-      out.push_back({std::string(kNetworkKey) + "weights of '" + node.name + "'", hash_matrix(node.pop.weights), ""});
-      const std::string var = node.pop.output_var;
-      out.push_back({std::string(kNetworkKey) + "output of '" + node.name + "'", hash_bytes(var.data(), var.size()), var});
-    } else {
-      const auto a = static_cast<int>(node.activation);
-      out.push_back({std::string(kNetworkKey) + "activation of '" + node.name + "'", hash_bytes(&a, sizeof a), ""});
-    }
-  }
-  for (const auto& e : g.edges) {
-    out.push_back({std::string(kNetworkKey) + "edge '" + g.nodes[static_cast<std::size_t>(e.source)].name + "' -> '" +
-                       g.nodes[static_cast<std::size_t>(e.target)].name + "'",
-                   hash_matrix(e.weights), ""});
-  }
-  return out;
-}
-
-bool is_network_key(const FingerprintEntry& e) { return e.key.rfind(kNetworkKey, 0) == 0; }
-
-// ---- reading ------------------------------------------------------------------------------
 
 // What a checkpoint file holds, read and checked, before anything is applied.
 struct Loaded {
@@ -411,25 +275,6 @@ class CheckpointReader {
 
 }  // namespace
 
-std::uint64_t hash_bytes(const void* data, std::size_t bytes, std::uint64_t seed) {
-  return XXH3_64bits_withSeed(data, bytes, seed);
-}
-
-std::string CheckpointInfo::detail(const std::string& key) const {
-  for (const auto& d : details) {
-    if (d.first == key) return d.second;
-  }
-  return "";
-}
-
-std::vector<std::string> CheckpointInfo::details_of(const std::string& key) const {
-  std::vector<std::string> out;
-  for (const auto& d : details) {
-    if (d.first == key) out.push_back(d.second);
-  }
-  return out;
-}
-
 std::vector<std::string> fingerprint_changes(const std::vector<FingerprintEntry>& saved,
                                              const std::vector<FingerprintEntry>& now) {
   std::map<std::string, const FingerprintEntry*> before;
@@ -457,87 +302,6 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   CheckpointReader reader(path, nullptr, Precision::Float64, 0.0);
   Loaded loaded = reader.read(nullptr);
   return std::move(loaded.info);
-}
-
-void Network::save_checkpoint(const std::string& path, const Observer* observer, const CheckpointInfo* info) const {
-  require_compiled("save_checkpoint");
-  std::vector<FingerprintEntry> fingerprint = network_fingerprint(*graph_);
-  if (info) {
-    for (const auto& e : info->fingerprint) {
-      if (!is_network_key(e)) fingerprint.push_back(e);
-    }
-  }
-  // Written to a temporary file beside `path` and renamed onto it when complete: an old
-  // checkpoint stays whole until the new one is, and a link at `path` is not followed.
-  detail::write_file_atomically(path, [&](std::FILE* file) {
-    StdioBuf buf(file);
-    std::ostream out(&buf);
-    SectionWriter sections(file, out);
-    detail::BinaryWriter& w = sections.writer();
-    out.write(kMagic, sizeof(kMagic));
-    w.pod(kVersion);
-    sections.begin("network");
-    w.pod(dt_);
-    w.pod<std::int32_t>(precision_ == Precision::Float32 ? 32 : 64);
-    w.pod<std::uint64_t>(graph_->nodes.size());
-    for (const auto& node : graph_->nodes) {
-      w.str(node.name);
-      w.pod<std::int32_t>(node.kind == detail::NodeKind::Population ? 0 : 1);
-      w.pod<std::int64_t>(node.size);
-    }
-    w.pod<std::int64_t>(step_);
-    w.pod<std::uint8_t>(carry_ ? 1 : 0);
-    if (carry_) {
-      w.pod(carry_steps_);
-      w.pod(carry_sampling_);
-      w.pod(carry_cutoff_);
-      w.pod(carry_->next_step);
-      w.vec(carry_->y_sum);
-      w.pod(carry_->loss_window);
-      w.pod(carry_->loss_total);
-      w.pod(carry_->window);
-      w.pod(carry_->loss_steps);
-    }
-    for (std::size_t i = 0; i < graph_->nodes.size(); ++i) {
-      const auto& node = graph_->nodes[i];
-      if (node.kind != detail::NodeKind::Population) continue;
-      for (auto v : kStateVars) w.vec(engine_->get_var(static_cast<int>(i), v));
-      for (auto v : kParams) w.vec(engine_->get_var(static_cast<int>(i), v));
-    }
-    sections.end();
-    sections.begin("fingerprint");
-    w.pod<std::uint64_t>(fingerprint.size());
-    for (const auto& e : fingerprint) {
-      w.str(e.key);
-      w.pod(e.hash);
-      w.str(e.text);
-    }
-    sections.end();
-    if (info) {
-      sections.begin("details");
-      w.pod<std::uint64_t>(info->details.size());
-      for (const auto& d : info->details) {
-        w.str(d.first);
-        w.str(d.second);
-      }
-      sections.end();
-    }
-    if (observer) {
-      sections.begin("observer");
-      observer->write_state(out);
-      sections.end();
-    }
-    sections.begin("end");
-    sections.end();
-    out.flush();
-    if (!out || std::fflush(file) != 0) {
-      throw IoError("writing checkpoint '" + path + "' failed: " + detail::errno_text(errno));
-    }
-    const off_t size = ::ftello(file);
-    if (size < 0) throw IoError("writing checkpoint '" + path + "' failed: " + detail::errno_text(errno));
-    const std::uint64_t sum = hash_of_file(::fileno(file), static_cast<std::uint64_t>(size), path);
-    w.pod(sum);
-  });
 }
 
 void Network::load_checkpoint(const std::string& path, Observer* observer) {

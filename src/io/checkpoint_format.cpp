@@ -1,0 +1,114 @@
+// src/io/checkpoint_format.cpp - what the checkpoint writer and reader share: saved variables, checksum, fingerprint.
+#include "io/checkpoint_format.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <new>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "core/graph.hpp"
+#include "qifsim/checkpoint.hpp"
+#include "qifsim/error.hpp"
+#include "core/text.hpp"
+
+namespace qifsim {
+namespace {
+
+std::vector<detail::Var> state_vars() {
+  std::vector<detail::Var> vars;
+  for (int s = 0; detail::is_state(static_cast<detail::Var>(s)); ++s) vars.push_back(static_cast<detail::Var>(s));
+  return vars;
+}
+std::vector<detail::Var> param_vars() {
+  std::vector<detail::Var> vars;
+  for (int p = 0; detail::is_parameter(detail::param_var(p)); ++p) vars.push_back(detail::param_var(p));
+  return vars;
+}
+
+std::uint64_t hash_matrix(const Matrix& m) {
+  std::uint64_t h = hash_bytes(&m.rows, sizeof(m.rows));
+  h = hash_bytes(&m.cols, sizeof(m.cols), h);
+  return hash_bytes(m.data.data(), m.data.size() * sizeof(double), h);
+}
+
+}  // namespace
+
+namespace checkpoint_detail {
+
+const std::vector<detail::Var> kStateVars = state_vars();
+const std::vector<detail::Var> kParams = param_vars();
+
+// XXH3-64 of the file's first `bytes` bytes, read through the descriptor.
+std::uint64_t hash_of_file(int fd, std::uint64_t bytes, const std::string& path) {
+  XXH3_state_t* state = XXH3_createState();
+  if (!state) throw std::bad_alloc();
+  XXH3_64bits_reset(state);
+  std::vector<char> buf(std::size_t{1} << 20);
+  std::uint64_t done = 0;
+  while (done < bytes) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), bytes - done));
+    const ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      XXH3_freeState(state);
+      throw IoError("reading checkpoint '" + path + "' failed: " + detail::errno_text(err));
+    }
+    XXH3_64bits_update(state, buf.data(), static_cast<std::size_t>(n));
+    done += static_cast<std::uint64_t>(n);
+  }
+  const std::uint64_t h = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return h;
+}
+
+// What defines the network beyond the nodes a checkpoint names and the state it holds:
+// the weights and the function nodes' activations.
+std::vector<FingerprintEntry> network_fingerprint(const detail::Graph& g) {
+  std::vector<FingerprintEntry> out;
+  for (const auto& node : g.nodes) {
+    if (node.kind == detail::NodeKind::Population) {
+      out.push_back({std::string(kNetworkKey) + "weights of '" + node.name + "'", hash_matrix(node.pop.weights), ""});
+      const std::string var = node.pop.output_var;
+      out.push_back({std::string(kNetworkKey) + "output of '" + node.name + "'", hash_bytes(var.data(), var.size()), var});
+    } else {
+      const auto a = static_cast<int>(node.activation);
+      out.push_back({std::string(kNetworkKey) + "activation of '" + node.name + "'", hash_bytes(&a, sizeof a), ""});
+    }
+  }
+  for (const auto& e : g.edges) {
+    out.push_back({std::string(kNetworkKey) + "edge '" + g.nodes[static_cast<std::size_t>(e.source)].name + "' -> '" +
+                       g.nodes[static_cast<std::size_t>(e.target)].name + "'",
+                   hash_matrix(e.weights), ""});
+  }
+  return out;
+}
+
+bool is_network_key(const FingerprintEntry& e) { return e.key.rfind(kNetworkKey, 0) == 0; }
+
+}  // namespace checkpoint_detail
+
+std::uint64_t hash_bytes(const void* data, std::size_t bytes, std::uint64_t seed) {
+  return XXH3_64bits_withSeed(data, bytes, seed);
+}
+
+std::string CheckpointInfo::detail(const std::string& key) const {
+  for (const auto& d : details) {
+    if (d.first == key) return d.second;
+  }
+  return "";
+}
+
+std::vector<std::string> CheckpointInfo::details_of(const std::string& key) const {
+  std::vector<std::string> out;
+  for (const auto& d : details) {
+    if (d.first == key) out.push_back(d.second);
+  }
+  return out;
+}
+
+}  // namespace qifsim

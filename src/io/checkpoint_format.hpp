@@ -1,0 +1,48 @@
+// src/io/checkpoint_format.hpp - the checkpoint format: its constants and the helpers its writer and reader share.
+//
+// Format 2 (native little-endian):
+//   magic "QIFCKPT\n", u32 version = 2,
+//   sections, each: tag (u64 length + bytes), u64 body length, body:
+//     "network"      dt, precision, the nodes (name, kind, size), the step count, the
+//                    interrupted run (position, schedule, window sums), every population's
+//                    state (v, s, x) and parameters (float64, which holds float32 exactly)
+//     "fingerprint"  u64 count, then key, u64 hash, text per entry (checkpoint.hpp)
+//     "details"      u64 count, then key, value per entry
+//     "observer"     an Observer's settings and samples (Observer::write_state)
+//     "end"          empty, always last
+//   u64 XXH3-64 of every byte before it.
+// A reader skips sections it does not know: later versions add theirs (the coupling
+// choice, ensemble members, ranks) without breaking older readers.
+// Format 1 (no sections, no checksum) is still read.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/graph.hpp"
+#include "qifsim/checkpoint.hpp"
+
+namespace qifsim::checkpoint_detail {
+
+inline constexpr char kMagic[8] = {'Q', 'I', 'F', 'C', 'K', 'P', 'T', '\n'};
+inline constexpr std::uint32_t kVersion = 2;
+// A population's saved values: every state of its model, then every parameter (model/qif.hpp's
+// declaration order; the format's order).
+extern const std::vector<detail::Var> kStateVars;
+extern const std::vector<detail::Var> kParams;
+// The network's own fingerprint keys start with this (the rest belong to the caller).
+inline constexpr char kNetworkKey[] = "network: ";
+inline constexpr std::size_t kNetworkKeyLength = sizeof(kNetworkKey) - 1;
+
+// XXH3-64 of the file's first `bytes` bytes, read through the descriptor.
+std::uint64_t hash_of_file(int fd, std::uint64_t bytes, const std::string& path);
+
+// What defines the network beyond the nodes a checkpoint names and the state it holds:
+// the weights and the function nodes' activations.
+std::vector<FingerprintEntry> network_fingerprint(const detail::Graph& g);
+
+bool is_network_key(const FingerprintEntry& e);
+
+}  // namespace qifsim::checkpoint_detail
