@@ -18,17 +18,6 @@
 namespace qifsim {
 namespace {
 
-std::vector<detail::Var> state_vars() {
-  std::vector<detail::Var> vars;
-  for (int s = 0; detail::is_state(static_cast<detail::Var>(s)); ++s) vars.push_back(static_cast<detail::Var>(s));
-  return vars;
-}
-std::vector<detail::Var> param_vars() {
-  std::vector<detail::Var> vars;
-  for (int p = 0; detail::is_parameter(detail::param_var(p)); ++p) vars.push_back(detail::param_var(p));
-  return vars;
-}
-
 std::uint64_t hash_matrix(const Matrix& m) {
   std::uint64_t h = hash_bytes(&m.rows, sizeof(m.rows));
   h = hash_bytes(&m.cols, sizeof(m.cols), h);
@@ -39,8 +28,6 @@ std::uint64_t hash_matrix(const Matrix& m) {
 
 namespace checkpoint_detail {
 
-const std::vector<detail::Var> kStateVars = state_vars();
-const std::vector<detail::Var> kParams = param_vars();
 
 // XXH3-64 of the file's first `bytes` bytes, read through the descriptor.
 std::uint64_t hash_of_file(int fd, std::uint64_t bytes, const std::string& path) {

@@ -16,22 +16,32 @@
 // Format 1 (no sections, no checksum) is still read.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/graph.hpp"
+#include "model/qif.hpp"
 #include "qifsim/checkpoint.hpp"
 
 namespace qifsim::checkpoint_detail {
 
 inline constexpr char kMagic[8] = {'Q', 'I', 'F', 'C', 'K', 'P', 'T', '\n'};
 inline constexpr std::uint32_t kVersion = 2;
-// A population's saved values: every state of its model, then every parameter (model/qif.hpp's
-// declaration order; the format's order).
-extern const std::vector<detail::Var> kStateVars;
-extern const std::vector<detail::Var> kParams;
+/// A population's saved values: every state of its model, then every parameter (the model
+/// declaration's order, src/model/qif.hpp; the format's order).
+inline constexpr auto kStateVars = [] {
+  std::array<detail::Var, model::kQif.state_count> vars{};
+  for (std::size_t s = 0; s < vars.size(); ++s) vars[s] = static_cast<detail::Var>(s);
+  return vars;
+}();
+inline constexpr auto kParams = [] {
+  std::array<detail::Var, model::kQif.param_count> vars{};
+  for (std::size_t p = 0; p < vars.size(); ++p) vars[p] = detail::param_var(static_cast<int>(p));
+  return vars;
+}();
 // The network's own fingerprint keys start with this (the rest belong to the caller).
 inline constexpr char kNetworkKey[] = "network: ";
 inline constexpr std::size_t kNetworkKeyLength = sizeof(kNetworkKey) - 1;
