@@ -13,6 +13,7 @@
 #include "model/qif_population.hpp"
 #include "model/activation.hpp"
 #include "cpu/blas.hpp"
+#include "cpu/event_coupling.hpp"
 #include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
 #include "core/node_slots.hpp"
@@ -23,9 +24,6 @@
 
 namespace qifsim::detail {
 namespace {
-
-// The event-driven coupling does N (1 + spikes) additions per step: threads pay off sooner.
-constexpr std::int64_t kParallelCoupling = 4096;
 
 template <class T>
 std::vector<T> to_precision(const std::vector<double>& values) {
@@ -351,37 +349,10 @@ class CpuEngine final : public Engine {
     }
   }
 
-  // Event-driven coupling: with one tau_s, a step maps s to c s + spikes (c = 1 - dt/tau_s),
-  // so J s becomes c (J s) + the columns of J of the neurons that spiked: O(N) plus O(N) per
-  // spike instead of O(N^2). Each value adds its terms in a fixed order (ascending neuron),
-  // so the result does not depend on the thread count; it differs from the dense product
-  // by rounding, which the dense resync bounds.
+  // Event-driven coupling (cpu/event_coupling.hpp): J s from the last step's J s and spikes.
   void couple_from_spikes(Pop& p) {
-    const T c = T(1) - dt_ / p.params[model::kTauS][0];
-    p.fired_list.clear();
-    for (long j = 0; j < static_cast<long>(p.n); ++j) {
-      if (p.fired[static_cast<std::size_t>(j)]) p.fired_list.push_back(j);
-    }
-    T* y = p.s_in.data();
-    const T* Jt = p.Jt.data();
-    const long* list = p.fired_list.data();
-    const long spikes = static_cast<long>(p.fired_list.size());
-    const long n = static_cast<long>(p.n);
-    constexpr long kChunk = 1024;  // a chunk of y stays in L1 while the columns stream by
-    auto chunk = [&](long begin) {
-      const long end = std::min(n, begin + kChunk);
-      for (long i = begin; i < end; ++i) y[i] *= c;
-      for (long q = 0; q < spikes; ++q) {
-        const T* col = Jt + list[q] * n;
-        for (long i = begin; i < end; ++i) y[i] += col[i];
-      }
-    };
-    if (n >= kParallelCoupling) {
-#pragma omp parallel for schedule(static)
-      for (long b = 0; b < n; b += kChunk) chunk(b);
-    } else {
-      for (long b = 0; b < n; b += kChunk) chunk(b);
-    }
+    detail::couple_from_spikes(p.s_in.data(), p.Jt.data(), p.fired.data(), p.fired_list, static_cast<long>(p.n),
+                               T(1) - dt_ / p.params[model::kTauS][0]);
   }
 
   // Before an event-driven run: one tau_s per coupled population (else the update of s does
@@ -397,12 +368,7 @@ class CpuEngine final : public Engine {
                               "' (it has one per neuron); use event_coupling = 0 (dense)");
       }
       const std::size_t n = static_cast<std::size_t>(p.n);
-      if (p.Jt.size() != n * n) {
-        p.Jt.resize(n * n);
-        for (std::size_t i = 0; i < n; ++i) {
-          for (std::size_t j = 0; j < n; ++j) p.Jt[j * n + i] = p.J[i * n + j];
-        }
-      }
+      columns_of(p.J, p.Jt, n);
       p.fired.resize(n, 0);
       p.fired_list.reserve(n);
     }
