@@ -16,6 +16,7 @@
 #include "cpu/event_coupling.hpp"
 #include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
+#include "core/engine_layout.hpp"
 #include "core/node_slots.hpp"
 #include "cpu/neuron_update.hpp"
 #include "core/progress.hpp"
@@ -40,38 +41,24 @@ std::vector<T> expand(const Param& p, std::int64_t n) {
 template <class T>
 class CpuEngine final : public Engine {
  public:
-  CpuEngine(const Graph& graph, double dt) : dt_(static_cast<T>(dt)), order_(graph.order),
-      input_(graph.input), output_(graph.output) {
-    slots_.resize(graph.nodes.size());
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-      const Node& node = graph.nodes[i];
-      if (node.kind == NodeKind::Population) {
-        slots_[i] = {true, static_cast<int>(pops_.size())};
-        pops_.push_back(make_pop(node.pop));
-      } else {
-        slots_[i] = {false, static_cast<int>(funcs_.size())};
-        Func f;
-        f.n = node.size;
-        f.act = node.activation;
-        f.in.assign(static_cast<std::size_t>(node.size), T(0));
-        f.out.assign(static_cast<std::size_t>(node.size), T(0));
-        funcs_.push_back(std::move(f));
-      }
-    }
-    incoming_.resize(graph.nodes.size());
-    for (const auto& e : graph.edges) {
-      incoming_[static_cast<std::size_t>(e.target)].push_back(static_cast<int>(edges_.size()));
-      edges_.push_back({e.source, e.weights.rows, e.weights.cols, to_precision<T>(e.weights.data)});
-    }
-    starts_ = node_starts(graph);
-    out_width_ = graph.nodes[static_cast<std::size_t>(output_)].size;
-    in_width_ = graph.nodes[static_cast<std::size_t>(input_)].size;
+  CpuEngine(const Graph& graph, double dt) : dt_(static_cast<T>(dt)), layout_(graph) {
+    EngineLayout::build(
+        graph, pops_, funcs_, edges_, [](const Node& node) { return make_pop(node.pop); },
+        [](const Node& node) {
+          Func f;
+          f.n = node.size;
+          f.act = node.activation;
+          f.in.assign(static_cast<std::size_t>(node.size), T(0));
+          f.out.assign(static_cast<std::size_t>(node.size), T(0));
+          return f;
+        },
+        [](const Edge& e) { return EdgeW{e.source, e.weights.rows, e.weights.cols, to_precision<T>(e.weights.data)}; });
   }
 
   void forward(const double* x, double* y) override {
     prepare(x, false);
-    const T* out = output_values(output_);
-    for (std::int64_t j = 0; j < out_width_; ++j) y[j] = static_cast<double>(out[j]);
+    const T* out = output_values(layout_.output);
+    for (std::int64_t j = 0; j < layout_.out_width; ++j) y[j] = static_cast<double>(out[j]);
     for (Pop& p : pops_) {  // the state at the step's start, for get_var after forward
       p.v_start = p.v;
       p.s_start = p.s;
@@ -83,7 +70,7 @@ class CpuEngine final : public Engine {
 
   void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override {
     HostRing<T> ring(obs, plan.batch_samples, plan.row_width, plan.flush_seconds);
-    carry.y_sum.resize(static_cast<std::size_t>(out_width_), 0.0);
+    carry.y_sum.resize(static_cast<std::size_t>(layout_.out_width), 0.0);
     std::int64_t t = carry.next_step;
     const std::int64_t resync = plan.event_coupling;
     if (resync > 0) prepare_event_coupling();
@@ -119,7 +106,7 @@ class CpuEngine final : public Engine {
   }
 
   std::vector<double> get_var(int node, Var var, bool at_last_step_start) const override {
-    const Slot slot = slots_[static_cast<std::size_t>(node)];
+    const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
     std::vector<double> out;
     if (!slot.pop) {
       const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
@@ -141,7 +128,7 @@ class CpuEngine final : public Engine {
 
   void set_var(int node, Var var, const std::vector<double>& values) override {
     events_valid_ = false;
-    const Slot slot = slots_[static_cast<std::size_t>(node)];
+    const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
     Pop& p = pops_[static_cast<std::size_t>(slot.index)];
     if (is_parameter(var)) {
       *p.param(var) = to_precision<T>(values);
@@ -156,11 +143,11 @@ class CpuEngine final : public Engine {
 
   void reset() override {
     events_valid_ = false;
-    for (std::size_t i = 0; i < slots_.size(); ++i) {
-      const Slot slot = slots_[i];
+    for (std::size_t i = 0; i < layout_.slots.size(); ++i) {
+      const Slot slot = layout_.slots[i];
       if (slot.pop) {
         Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-        const NodeStart& init = starts_[i];
+        const NodeStart& init = layout_.starts[i];
         p.v = expand<T>(init.initial[static_cast<int>(Var::V)], p.n);
         p.s = expand<T>(init.initial[static_cast<int>(Var::S)], p.n);
         p.x = expand<T>(init.initial[static_cast<int>(Var::X)], p.n);
@@ -240,8 +227,8 @@ class CpuEngine final : public Engine {
 
   // A counted step (t >= cutoff): the output and the loss join the current window's sums.
   void accumulate(const RunPlan& plan, RunCarry& carry, std::int64_t t) const {
-    const T* y = output_values(output_);
-    const std::int64_t k = out_width_;
+    const T* y = output_values(layout_.output);
+    const std::int64_t k = layout_.out_width;
     if (plan.output_offset >= 0) {
       double* y_sum = carry.y_sum.data();
       for (std::int64_t j = 0; j < k; ++j) y_sum[j] += y[j];
@@ -258,7 +245,7 @@ class CpuEngine final : public Engine {
   // A sample step: the window means of the output and the loss, then the recorded variables,
   // into `row`; the window starts again.
   void take_sample(const RunPlan& plan, RunCarry& carry, T* row) const {
-    const std::int64_t k = out_width_;
+    const std::int64_t k = layout_.out_width;
     const double inv = 1.0 / static_cast<double>(carry.window);
     if (plan.output_offset >= 0) {
       double* y_sum = carry.y_sum.data();
@@ -302,25 +289,25 @@ class CpuEngine final : public Engine {
     return p;
   }
 
-  T* input_values(int node) { return node_input(slots_, pops_, funcs_, node); }
-  const T* output_values(int node) const { return node_output(slots_, pops_, funcs_, node); }
+  T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
+  const T* output_values(int node) const { return node_output(layout_.slots, pops_, funcs_, node); }
 
   // Phase 1 of a step: every node's input (in topological order) and function outputs,
   // then every population's coupling J s. Nothing here changes the state.
   void prepare(const double* x, bool from_spikes) {
-    for (int node : order_) {
+    for (int node : layout_.order) {
       T* in = input_values(node);
-      if (node == input_) {
-        for (std::int64_t j = 0; j < in_width_; ++j) in[j] = static_cast<T>(x[j]);
+      if (node == layout_.input) {
+        for (std::int64_t j = 0; j < layout_.in_width; ++j) in[j] = static_cast<T>(x[j]);
       } else {
         bool first = true;
-        for (int e : incoming_[static_cast<std::size_t>(node)]) {
+        for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
           const EdgeW& w = edges_[static_cast<std::size_t>(e)];
           gemv<T>(w.rows, w.cols, w.w.data(), output_values(w.source), first ? T(0) : T(1), in);
           first = false;
         }
       }
-      const Slot s = slots_[static_cast<std::size_t>(node)];
+      const Slot s = layout_.slots[static_cast<std::size_t>(node)];
       if (!s.pop) {
         Func& f = funcs_[static_cast<std::size_t>(s.index)];
         apply_activation(f.act, f.in.data(), f.out.data(), f.n);
@@ -358,13 +345,13 @@ class CpuEngine final : public Engine {
   // Before an event-driven run: one tau_s per coupled population (else the update of s does
   // not factor), J's transpose and the spike flags, allocated outside the step loop.
   void prepare_event_coupling() {
-    for (std::size_t node = 0; node < slots_.size(); ++node) {
-      const Slot slot = slots_[node];
+    for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+      const Slot slot = layout_.slots[node];
       if (!slot.pop) continue;
       Pop& p = pops_[static_cast<std::size_t>(slot.index)];
       if (!p.coupled) continue;
       if (p.params[model::kTauS].size() != 1) {
-        throw InvalidArgument(std::string("event_coupling needs one ") + model::kQif.params[model::kTauS].name + " for population '" + starts_[node].name +
+        throw InvalidArgument(std::string("event_coupling needs one ") + model::kQif.params[model::kTauS].name + " for population '" + layout_.starts[node].name +
                               "' (it has one per neuron); use event_coupling = 0 (dense)");
       }
       const std::size_t n = static_cast<std::size_t>(p.n);
@@ -398,8 +385,8 @@ class CpuEngine final : public Engine {
   // Throw DivergenceError naming the first non-finite state value, if any. `since` steps
   // ago the state was last seen finite.
   void check_finite(std::int64_t step, std::int64_t since) const {
-    for (std::size_t node = 0; node < slots_.size(); ++node) {
-      const Slot slot = slots_[node];
+    for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+      const Slot slot = layout_.slots[node];
       if (slot.pop) {
         const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
         const std::vector<T>* arrays[] = {&p.v, &p.s, &p.x};
@@ -425,12 +412,12 @@ class CpuEngine final : public Engine {
 
   [[noreturn]] void throw_divergence(std::size_t node, const char* var, std::int64_t index, double value,
                                      std::int64_t step, std::int64_t since) const {
-    throw_divergence_error(starts_[node].name, var, index, value, step, since);
+    throw_divergence_error(layout_.starts[node].name, var, index, value, step, since);
   }
 
   // Write the values of one recorded item (at the step's start) to dst, or their mean.
   void gather(const RecordItem& item, T* dst) const {
-    const Slot slot = slots_[static_cast<std::size_t>(item.node)];
+    const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
     Gathered g{dst, item.mean};
     if (slot.pop) {
       gather_pop(pops_[static_cast<std::size_t>(slot.index)], item.var, g);
@@ -476,17 +463,10 @@ class CpuEngine final : public Engine {
   }
 
   T dt_;
-  std::vector<int> order_;
-  int input_;
-  int output_;
-  std::int64_t in_width_ = 0;
-  std::int64_t out_width_ = 0;
-  std::vector<Slot> slots_;
+  EngineLayout layout_;  // order, input and output, slots, incoming edges, initial states
   std::vector<Pop> pops_;
   std::vector<Func> funcs_;
   std::vector<EdgeW> edges_;
-  std::vector<std::vector<int>> incoming_;
-  std::vector<NodeStart> starts_;  // names and initial states (reset)
   bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
 };
 

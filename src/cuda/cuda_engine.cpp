@@ -9,36 +9,24 @@ namespace cuda_backend {
 
 template <class T>
 CudaEngine<T>::CudaEngine(const Graph& graph, double dt, int device)
-    : anchor_(device), dt_(static_cast<T>(dt)), order_(graph.order), input_(graph.input), output_(graph.output),
-      starts_(node_starts(graph)), blas_workspace_(kBlasWorkspaceBytes), step_(1), loss_sums_(3) {
+    : anchor_(device), dt_(static_cast<T>(dt)), layout_(graph), blas_workspace_(kBlasWorkspaceBytes), step_(1),
+      loss_sums_(3) {
   const cudaStream_t st = compute_.get();
   cuda::bind(blas_.get(), st, blas_workspace_.data(), blas_workspace_.size());
-  slots_.resize(graph.nodes.size());
-  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-    const Node& node = graph.nodes[i];
-    if (node.kind == NodeKind::Population) {
-      slots_[i] = {true, static_cast<int>(pops_.size())};
-      pops_.push_back(make_pop(node.pop, st));
-    } else {
-      slots_[i] = {false, static_cast<int>(funcs_.size())};
-      Func f;
-      f.n = node.size;
-      f.act = static_cast<kernels::ActivationKind>(static_cast<int>(node.activation));
-      f.in = DeviceBuffer<T>(static_cast<std::size_t>(node.size));
-      f.out = DeviceBuffer<T>(static_cast<std::size_t>(node.size));
-      funcs_.push_back(std::move(f));
-    }
-  }
-  incoming_.resize(graph.nodes.size());
-  for (const auto& e : graph.edges) {
-    incoming_[static_cast<std::size_t>(e.target)].push_back(static_cast<int>(edges_.size()));
-    edges_.push_back({e.source, e.weights.rows, e.weights.cols, upload<T>(e.weights.data, st)});
-  }
-  in_width_ = graph.nodes[static_cast<std::size_t>(input_)].size;
-  out_width_ = graph.nodes[static_cast<std::size_t>(output_)].size;
-  forward_input_ = DeviceBuffer<T>(static_cast<std::size_t>(in_width_));
-  forward_staging_ = PinnedBuffer<T>(static_cast<std::size_t>(std::max(in_width_, out_width_)));
-  y_sum_ = DeviceBuffer<double>(static_cast<std::size_t>(out_width_));
+  EngineLayout::build(
+      graph, pops_, funcs_, edges_, [&](const Node& node) { return make_pop(node.pop, st); },
+      [&](const Node& node) {
+        Func f;
+        f.n = node.size;
+        f.act = static_cast<kernels::ActivationKind>(static_cast<int>(node.activation));
+        f.in = DeviceBuffer<T>(static_cast<std::size_t>(node.size));
+        f.out = DeviceBuffer<T>(static_cast<std::size_t>(node.size));
+        return f;
+      },
+      [&](const Edge& e) { return EdgeW{e.source, e.weights.rows, e.weights.cols, upload<T>(e.weights.data, st)}; });
+  forward_input_ = DeviceBuffer<T>(static_cast<std::size_t>(layout_.in_width));
+  forward_staging_ = PinnedBuffer<T>(static_cast<std::size_t>(std::max(layout_.in_width, layout_.out_width)));
+  y_sum_ = DeviceBuffer<double>(static_cast<std::size_t>(layout_.out_width));
   reset();
   anchor_.release();  // the caller's device is current again
 }
@@ -47,9 +35,9 @@ template <class T>
 void CudaEngine<T>::forward(const double* x, double* y) {
   const cuda::DeviceScope scope(anchor_.device());
   const cudaStream_t st = compute_.get();
-  for (std::int64_t j = 0; j < in_width_; ++j) forward_staging_.data()[j] = static_cast<T>(x[j]);
+  for (std::int64_t j = 0; j < layout_.in_width; ++j) forward_staging_.data()[j] = static_cast<T>(x[j]);
   QIFSIM_CUDA_TRY(cudaMemcpyAsync(forward_input_.data(), forward_staging_.data(),
-                                  static_cast<std::size_t>(in_width_) * sizeof(T),
+                                  static_cast<std::size_t>(layout_.in_width) * sizeof(T),
                                   cudaMemcpyHostToDevice, st));
   QIFSIM_CUDA_TRY(cudaMemsetAsync(step_.data(), 0, sizeof(std::int64_t), st));
   StepControl ctrl;
@@ -57,8 +45,8 @@ void CudaEngine<T>::forward(const double* x, double* y) {
   ctrl.record = false;
   StepBuffers buffers{forward_input_.data(), nullptr, nullptr, 0, false, 0, 0};
   enqueue_prepare(ctrl, buffers);
-  QIFSIM_CUDA_TRY(cudaMemcpyAsync(forward_staging_.data(), output_values(output_),
-                                  static_cast<std::size_t>(out_width_) * sizeof(T),
+  QIFSIM_CUDA_TRY(cudaMemcpyAsync(forward_staging_.data(), output_values(layout_.output),
+                                  static_cast<std::size_t>(layout_.out_width) * sizeof(T),
                                   cudaMemcpyDeviceToHost, st));
   for (Pop& p : pops_) {  // the state at the step's start, for get_var after forward
     for (auto [from, to] : {std::pair<DeviceBuffer<T>*, DeviceBuffer<T>*>{&p.v, &p.v_start}, {&p.s, &p.s_start},
@@ -69,14 +57,14 @@ void CudaEngine<T>::forward(const double* x, double* y) {
   }
   enqueue_update(ctrl, buffers, {});
   QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
-  for (std::int64_t j = 0; j < out_width_; ++j) y[j] = static_cast<double>(forward_staging_.data()[j]);
+  for (std::int64_t j = 0; j < layout_.out_width; ++j) y[j] = static_cast<double>(forward_staging_.data()[j]);
 }
 
 template <class T>
 std::vector<double> CudaEngine<T>::get_var(int node, Var var, bool at_last_step_start) const {
   const cuda::DeviceScope scope(anchor_.device());
   const cudaStream_t st = compute_.get();
-  const Slot slot = slots_[static_cast<std::size_t>(node)];
+  const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
   if (!slot.pop) {
     const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
     const auto values = download(var == Var::In ? f.in.data() : f.out.data(), static_cast<std::size_t>(f.n), st);
@@ -113,7 +101,7 @@ void CudaEngine<T>::set_var(int node, Var var, const std::vector<double>& values
   const cuda::DeviceScope scope(anchor_.device());
   const cudaStream_t st = compute_.get();
   QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
-  const Slot slot = slots_[static_cast<std::size_t>(node)];
+  const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
   Pop& p = pops_[static_cast<std::size_t>(slot.index)];
   if (is_parameter(var)) {
     p.param(var) = upload<T>(values, st);
@@ -130,11 +118,11 @@ void CudaEngine<T>::reset() {
   const cuda::DeviceScope scope(anchor_.device());
   const cudaStream_t st = compute_.get();
   QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    const Slot slot = slots_[i];
+  for (std::size_t i = 0; i < layout_.slots.size(); ++i) {
+    const Slot slot = layout_.slots[i];
     if (slot.pop) {
       Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-      const NodeStart& q = starts_[i];
+      const NodeStart& q = layout_.starts[i];
       p.v = upload_expanded<T>(q.initial[static_cast<int>(Var::V)], p.n, st);
       p.s = upload_expanded<T>(q.initial[static_cast<int>(Var::S)], p.n, st);
       p.x = upload_expanded<T>(q.initial[static_cast<int>(Var::X)], p.n, st);

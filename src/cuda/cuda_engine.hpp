@@ -27,6 +27,7 @@
 #include "cuda/transfers.hpp"
 #include "nvtx_range.hpp"
 #include "core/engine.hpp"
+#include "core/engine_layout.hpp"
 #include "core/node_slots.hpp"
 #include "core/progress.hpp"
 #include "qifsim/error.hpp"
@@ -92,8 +93,8 @@ class CudaEngine final : public Engine {
     // Pinned host memory: two ring halves, two input chunks (and targets).
     const std::int64_t chunk = chunk_steps(plan);
     std::size_t bytes = 2 * static_cast<std::size_t>(plan.batch_samples * plan.row_width) * sizeof(T);
-    bytes += 2 * static_cast<std::size_t>(chunk * in_width_) * sizeof(T);
-    if (plan.targets) bytes += 2 * static_cast<std::size_t>(chunk * out_width_) * sizeof(double);
+    bytes += 2 * static_cast<std::size_t>(chunk * layout_.in_width) * sizeof(T);
+    if (plan.targets) bytes += 2 * static_cast<std::size_t>(chunk * layout_.out_width) * sizeof(double);
     return bytes;
   }
 
@@ -151,15 +152,15 @@ class CudaEngine final : public Engine {
 
   Pop make_pop(const QifPopulation& q, cudaStream_t st);
 
-  T* input_values(int node) { return node_input(slots_, pops_, funcs_, node); }
-  const T* output_values(int node) const { return node_output(slots_, pops_, funcs_, node); }
+  T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
+  const T* output_values(int node) const { return node_output(layout_.slots, pops_, funcs_, node); }
 
   static std::int64_t chunk_steps_for(std::int64_t steps, std::int64_t width) {
     // About 8 MiB of input per chunk, at most 4096 steps, never more than the run.
     const std::int64_t bytes = std::max<std::int64_t>(width, 1) * static_cast<std::int64_t>(sizeof(T));
     return std::max<std::int64_t>(1, std::min({steps, std::int64_t{4096}, (std::int64_t{8} << 20) / bytes}));
   }
-  std::int64_t chunk_steps(const RunPlan& plan) const { return chunk_steps_for(plan.steps, in_width_); }
+  std::int64_t chunk_steps(const RunPlan& plan) const { return chunk_steps_for(plan.steps, layout_.in_width); }
 
   // Phase 1 of a step: node inputs in topological order, function outputs, couplings.
   void enqueue_prepare(const StepControl& ctrl, const StepBuffers& b);
@@ -206,21 +207,14 @@ class CudaEngine final : public Engine {
 
   cuda::DeviceAnchor anchor_;  // first: the engine's GPU while its members are built and freed
   T dt_;
-  std::vector<int> order_;
-  int input_;
-  int output_;
-  std::vector<NodeStart> starts_;  // names and initial states (reset)
-  std::int64_t in_width_ = 0;
-  std::int64_t out_width_ = 0;
+  EngineLayout layout_;  // order, input and output, slots, incoming edges, initial states
   cuda::Stream compute_;
   cuda::Stream transfer_;
   cuda::BlasHandle blas_;
   DeviceBuffer<char> blas_workspace_;  // cuBLAS's, owned here (graph capture)
-  std::vector<Slot> slots_;
   std::vector<Pop> pops_;
   std::vector<Func> funcs_;
   std::vector<EdgeW> edges_;
-  std::vector<std::vector<int>> incoming_;
   DeviceBuffer<std::int64_t> step_;     // the device step counter
   DeviceBuffer<double> y_sum_;          // window sum of the output
   DeviceBuffer<double> loss_sums_;      // window sum, total, counted steps

@@ -10,7 +10,7 @@ namespace qifsim::detail::cuda_backend {
 
 template <class T>
 typename CudaEngine<T>::NodeRecords CudaEngine<T>::record_slots(const RunPlan& plan) const {
-  NodeRecords records(slots_.size());
+  NodeRecords records(layout_.slots.size());
   for (const auto& item : plan.vars) {
     RecordSlots& r = records[static_cast<std::size_t>(item.node)];
     if (r.count == kernels::kMaxRecordSlots) {
@@ -26,7 +26,7 @@ typename CudaEngine<T>::NodeRecords CudaEngine<T>::record_slots(const RunPlan& p
 template <class T>
 void CudaEngine<T>::check_run_memory(const RunPlan& plan, std::int64_t chunk) const {
   // Device memory this run adds; refused before anything is allocated when it does not fit.
-  const std::int64_t half = plan.batch_samples, width = plan.row_width, m = in_width_, k = out_width_;
+  const std::int64_t half = plan.batch_samples, width = plan.row_width, m = layout_.in_width, k = layout_.out_width;
   const double device_bytes = static_cast<double>(2 * half * width + 2 * chunk * m) * sizeof(T) +
                               (plan.targets ? static_cast<double>(2 * chunk * k) * sizeof(double) : 0.0);
   std::size_t free_bytes = 0, total_bytes = 0;
@@ -43,16 +43,16 @@ void CudaEngine<T>::check_run_memory(const RunPlan& plan, std::int64_t chunk) co
 template <class T>
 std::vector<typename cuda::DivergenceWatch<T>::Watched> CudaEngine<T>::watched_arrays(bool fused) const {
   std::vector<typename cuda::DivergenceWatch<T>::Watched> watched;
-  for (std::size_t node = 0; node < slots_.size(); ++node) {
-    const Slot s = slots_[node];
+  for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+    const Slot s = layout_.slots[node];
     if (s.pop) {
       const Pop& p = pops_[static_cast<std::size_t>(s.index)];
-      watched.push_back({starts_[node].name, var_name(Var::V), p.v.data(), p.n});
-      watched.push_back({starts_[node].name, var_name(Var::S), p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
-      if (p.adapt) watched.push_back({starts_[node].name, var_name(Var::X), p.x.data(), p.n});
+      watched.push_back({layout_.starts[node].name, var_name(Var::V), p.v.data(), p.n});
+      watched.push_back({layout_.starts[node].name, var_name(Var::S), p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
+      if (p.adapt) watched.push_back({layout_.starts[node].name, var_name(Var::X), p.x.data(), p.n});
     } else {
       const Func& f = funcs_[static_cast<std::size_t>(s.index)];
-      watched.push_back({starts_[node].name, "out", f.out.data(), f.n});
+      watched.push_back({layout_.starts[node].name, "out", f.out.data(), f.n});
     }
   }
   return watched;
@@ -62,7 +62,7 @@ template <class T>
 void CudaEngine<T>::load_carry(RunCarry& carry) {
   const cudaStream_t st = compute_.get();
   QIFSIM_CUDA_TRY(cudaMemcpyAsync(step_.data(), &carry.next_step, sizeof(std::int64_t), cudaMemcpyHostToDevice, st));
-  carry.y_sum.resize(static_cast<std::size_t>(out_width_), 0.0);
+  carry.y_sum.resize(static_cast<std::size_t>(layout_.out_width), 0.0);
   QIFSIM_CUDA_TRY(cudaMemcpyAsync(y_sum_.data(), carry.y_sum.data(), y_sum_.bytes(), cudaMemcpyHostToDevice, st));
   const double sums_in[3] = {carry.loss_window, carry.loss_total, static_cast<double>(carry.loss_steps)};
   QIFSIM_CUDA_TRY(cudaMemcpyAsync(loss_sums_.data(), sums_in, sizeof(sums_in), cudaMemcpyHostToDevice, st));
@@ -114,7 +114,7 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
   // The run's parts, allocated before the first step.
   if (fused) prepare_fused();
   cuda::SampleDrain<T> drain(obs, half, plan.row_width, base, sched.sampling_steps, st, xfer);
-  cuda::InputChunks<T> chunks(plan, chunk, in_width_, out_width_, start / chunk, xfer);
+  cuda::InputChunks<T> chunks(plan, chunk, layout_.in_width, layout_.out_width, start / chunk, xfer);
   cuda::DivergenceWatch<T> watch(watched_arrays(fused), plan.divergence_every, st);
   load_carry(carry);
   StepControl ctrl;

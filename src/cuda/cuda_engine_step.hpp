@@ -11,12 +11,12 @@ namespace qifsim::detail::cuda_backend {
 template <class T>
 void CudaEngine<T>::enqueue_prepare(const StepControl& ctrl, const StepBuffers& b) {
   const cudaStream_t st = compute_.get();
-  for (int node : order_) {
-    const Slot s = slots_[static_cast<std::size_t>(node)];
-    const bool is_input = node == input_;
+  for (int node : layout_.order) {
+    const Slot s = layout_.slots[static_cast<std::size_t>(node)];
+    const bool is_input = node == layout_.input;
     if (!is_input) {
       bool first = true;
-      for (int e : incoming_[static_cast<std::size_t>(node)]) {
+      for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
         const EdgeW& w = edges_[static_cast<std::size_t>(e)];
         cuda::gemv<T>(blas_.get(), w.rows, w.cols, w.w.data(), output_values(w.source),
                       first ? T(0) : T(1), input_values(node));
@@ -43,10 +43,10 @@ void CudaEngine<T>::enqueue_prepare(const StepControl& ctrl, const StepBuffers& 
 template <class T>
 void CudaEngine<T>::enqueue_update(const StepControl& ctrl, const StepBuffers& b, const NodeRecords& records) {
   const cudaStream_t st = compute_.get();
-  for (std::size_t node = 0; node < slots_.size(); ++node) {
-    const Slot s = slots_[node];
+  for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+    const Slot s = layout_.slots[node];
     if (s.pop) continue;
-    const bool is_output = static_cast<int>(node) == output_;
+    const bool is_output = static_cast<int>(node) == layout_.output;
     const bool recorded = !records.empty() && records[node].count > 0;
     const bool accumulates = is_output && ctrl.record && b.output_offset >= 0;
     if (!recorded && !accumulates) continue;
@@ -57,11 +57,11 @@ void CudaEngine<T>::enqueue_update(const StepControl& ctrl, const StepBuffers& b
                                         accumulates ? b.output_offset : -1, st);
   }
   if (b.targets) {
-    kernels::launch_loss<T>(ctrl, output_values(output_), out_width_, b.targets, b.l1, loss_sums_.data(),
+    kernels::launch_loss<T>(ctrl, output_values(layout_.output), layout_.out_width, b.targets, b.l1, loss_sums_.data(),
                             b.ring, b.row_width, b.loss_offset, st);
   }
-  for (std::size_t node = 0; node < slots_.size(); ++node) {
-    const Slot s = slots_[node];
+  for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+    const Slot s = layout_.slots[node];
     if (!s.pop) continue;
     const Pop& p = pops_[static_cast<std::size_t>(s.index)];
     const kernels::QifStepArgs<T> a = step_args(node, ctrl, b, records);
@@ -74,9 +74,9 @@ void CudaEngine<T>::enqueue_update(const StepControl& ctrl, const StepBuffers& b
 template <class T>
 kernels::QifStepArgs<T> CudaEngine<T>::step_args(std::size_t node, const StepControl& ctrl, const StepBuffers& b,
                                   const NodeRecords& records) {
-  Pop& p = pops_[static_cast<std::size_t>(slots_[node].index)];
-  const bool is_input = static_cast<int>(node) == input_;
-  const bool is_output = static_cast<int>(node) == output_;
+  Pop& p = pops_[static_cast<std::size_t>(layout_.slots[node].index)];
+  const bool is_input = static_cast<int>(node) == layout_.input;
+  const bool is_output = static_cast<int>(node) == layout_.output;
   kernels::QifStepArgs<T> a;
   a.n = p.n;
   a.v = p.v.data();
@@ -103,8 +103,8 @@ kernels::QifStepArgs<T> CudaEngine<T>::step_args(std::size_t node, const StepCon
 // CudaCoupling::Fused: why this network cannot take the fused step, or empty.
 template <class T>
 std::string CudaEngine<T>::fused_refusal(const RunPlan& plan) const {
-  if (slots_.size() != 1 || !slots_[0].pop) {
-    return "it has " + std::to_string(slots_.size()) + " nodes (populations: " + std::to_string(pops_.size()) +
+  if (layout_.slots.size() != 1 || !layout_.slots[0].pop) {
+    return "it has " + std::to_string(layout_.slots.size()) + " nodes (populations: " + std::to_string(pops_.size()) +
            ", function nodes: " + std::to_string(funcs_.size()) + ")";
   }
   if (!pops_[0].coupled) return "its population has no coupling J";
