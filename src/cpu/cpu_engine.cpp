@@ -12,6 +12,7 @@
 
 #include "model/qif_population.hpp"
 #include "model/activation.hpp"
+#include "model/reduction.hpp"
 #include "cpu/blas.hpp"
 #include "cpu/event_coupling.hpp"
 #include "cpu/host_ring.hpp"
@@ -430,10 +431,8 @@ class CpuEngine final : public Engine {
 
   template <class F>
   static void emit(std::int64_t n, F value, Gathered g) {
-    if (g.mean) {
-      double sum = 0.0;
-      for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(value(i));
-      *g.dst = static_cast<T>(sum / static_cast<double>(n));
+    if (g.mean) {  // the one reduction order over the neuron index (model/reduction.hpp)
+      *g.dst = static_cast<T>(model::ordered_sum(n, value) / static_cast<double>(n));
     } else {
       for (std::int64_t i = 0; i < n; ++i) g.dst[i] = static_cast<T>(value(i));
     }

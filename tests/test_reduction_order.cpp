@@ -1,0 +1,76 @@
+// tests/test_reduction_order.cpp - neuron means follow the one reduction order of
+// shared/spec/semantics.md: blocks of 256 consecutive neuron indices, each summed as a halving
+// tree, the block sums added in block order. The reference below is written from the spec,
+// independently of src/model/reduction.hpp, and applied to the full recording of v.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "qifsim/network.hpp"
+#include "qifsim/observer.hpp"
+
+namespace {
+
+// The spec's order, spelled out: pairwise halving inside each block of 256, blocks in order.
+double spec_mean(const double* v, std::int64_t n) {
+  double total = 0.0;
+  for (std::int64_t first = 0; first < n; first += 256) {
+    std::vector<double> block(256, 0.0);
+    for (std::int64_t j = first; j < std::min<std::int64_t>(n, first + 256); ++j) block[static_cast<std::size_t>(j - first)] = v[j];
+    for (std::size_t width = 128; width >= 1; width /= 2) {
+      for (std::size_t j = 0; j < width; ++j) block[j] = block[j] + block[j + width];
+    }
+    total = total + block[0];
+  }
+  return total / static_cast<double>(n);
+}
+
+qifsim::Network make_net(std::int64_t n) {
+  qifsim::Network net(1e-3, qifsim::Backend::Cpu, qifsim::Precision::Float64);
+  qifsim::QifPopulation pop;
+  pop.n = n;
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<double> eta(static_cast<std::size_t>(n)), J(static_cast<std::size_t>(n * n));
+  for (auto& e : eta) e = -5.0 + 3.0 * u(rng);
+  for (auto& w : J) w = 2.0 * u(rng) / static_cast<double>(n);
+  pop.eta = eta;
+  pop.weights = qifsim::Matrix(n, n, J);
+  net.add_population("qif", pop);
+  net.compile();
+  return net;
+}
+
+TEST(ReductionOrder, NeuronMeansFollowTheSpecsBlocksBitForBit) {
+  for (std::int64_t n : {1, 255, 256, 700, 1300}) {  // partial, whole and several blocks
+    const std::int64_t steps = 400;
+    qifsim::RunOptions full;
+    full.sampling_steps = 7;
+    full.record_vars = {{"qif", "v", false}};
+    qifsim::RunOptions mean = full;
+    mean.record_vars = {{"qif", "v", true}};
+    qifsim::Network a = make_net(n), b = make_net(n);
+    const qifsim::Matrix inputs(steps, n, 12.0);
+    const qifsim::Matrix v = a.run(inputs, full).to_matrix("qif", "v");
+    const qifsim::Matrix m = b.run(inputs, mean).to_matrix("qif", "v");
+    ASSERT_EQ(v.rows, m.rows);
+    ASSERT_EQ(m.cols, 1);
+    double largest_gap = 0.0;
+    for (std::int64_t r = 0; r < v.rows; ++r) {
+      const double* row = v.data.data() + r * n;
+      const double expected = spec_mean(row, n);
+      ASSERT_EQ(m.data[static_cast<std::size_t>(r)], expected) << "N " << n << " sample " << r;
+      double sequential = 0.0;
+      for (std::int64_t j = 0; j < n; ++j) sequential += row[j];
+      sequential /= static_cast<double>(n);
+      largest_gap = std::max(largest_gap, std::fabs(expected - sequential));
+    }
+    EXPECT_LT(largest_gap, 1e-12) << "N " << n;  // another order differs by rounding only
+  }
+}
+
+}  // namespace
