@@ -1,7 +1,7 @@
 // src/cuda/cuda_resources.hpp - one move-only owner per CUDA resource.
 //
-// Each class creates its resource in the constructor (throwing BackendError naming the
-// failed call) and releases it in the destructor without throwing.
+// Each is one Handle<H, Release>: created in its constructor (throwing BackendError naming the
+// failed call), released in the destructor without throwing, moved but never copied.
 #pragma once
 
 #include <cublas_v2.h>
@@ -70,150 +70,132 @@ class DeviceAnchor {
   bool changed_ = false;
 };
 
-/// A non-blocking stream (nothing runs on the legacy default stream).
-class Stream {
+/// The one owner of a CUDA handle: move-only, released by Release::release(handle) (which
+/// must not throw) when it goes out of scope. Stream, Event, BlasHandle, GraphExec and the
+/// buffers below are this template with their own create call.
+template <class H, class Release>
+class Handle {
  public:
-  Stream() { QIFSIM_CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
-  ~Stream() {
-    if (stream_) QIFSIM_CUDA_TRY_NOEXCEPT(cudaStreamDestroy(stream_));
+  Handle() = default;
+  ~Handle() {
+    if (handle_) Release::release(handle_);
   }
-  Stream(Stream&& o) noexcept : stream_(std::exchange(o.stream_, nullptr)) {}
-  Stream& operator=(Stream&& o) noexcept { std::swap(stream_, o.stream_); return *this; }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-  void synchronize() const { QIFSIM_CUDA_TRY(cudaStreamSynchronize(stream_)); }
+  Handle(Handle&& o) noexcept : handle_(std::exchange(o.handle_, H{})) {}
+  Handle& operator=(Handle&& o) noexcept {
+    std::swap(handle_, o.handle_);  // the old handle goes with `o`
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  H get() const { return handle_; }
 
- private:
-  cudaStream_t stream_ = nullptr;
+ protected:
+  H handle_{};
+};
+
+struct StreamRelease {
+  static void release(cudaStream_t s) noexcept { QIFSIM_CUDA_TRY_NOEXCEPT(cudaStreamDestroy(s)); }
+};
+struct EventRelease {
+  static void release(cudaEvent_t e) noexcept { QIFSIM_CUDA_TRY_NOEXCEPT(cudaEventDestroy(e)); }
+};
+struct BlasRelease {
+  static void release(cublasHandle_t h) noexcept { cublasDestroy(h); }
+};
+struct GraphExecRelease {
+  static void release(cudaGraphExec_t g) noexcept { QIFSIM_CUDA_TRY_NOEXCEPT(cudaGraphExecDestroy(g)); }
+};
+struct DeviceFree {
+  static void release(void* p) noexcept { QIFSIM_CUDA_TRY_NOEXCEPT(cudaFree(p)); }
+};
+struct PinnedFree {
+  static void release(void* p) noexcept { QIFSIM_CUDA_TRY_NOEXCEPT(cudaFreeHost(p)); }
+};
+
+/// A non-blocking stream (nothing runs on the legacy default stream).
+class Stream : public Handle<cudaStream_t, StreamRelease> {
+ public:
+  Stream() { QIFSIM_CUDA_TRY(cudaStreamCreateWithFlags(&handle_, cudaStreamNonBlocking)); }
+  void synchronize() const { QIFSIM_CUDA_TRY(cudaStreamSynchronize(handle_)); }
 };
 
 /// An event without timing, for ordering streams.
-class Event {
+class Event : public Handle<cudaEvent_t, EventRelease> {
  public:
-  Event() { QIFSIM_CUDA_TRY(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming)); }
-  ~Event() {
-    if (event_) QIFSIM_CUDA_TRY_NOEXCEPT(cudaEventDestroy(event_));
-  }
-  Event(Event&& o) noexcept : event_(std::exchange(o.event_, nullptr)) {}
-  Event& operator=(Event&& o) noexcept { std::swap(event_, o.event_); return *this; }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  cudaEvent_t get() const { return event_; }
-  void record(cudaStream_t stream) { QIFSIM_CUDA_TRY(cudaEventRecord(event_, stream)); }
+  Event() { QIFSIM_CUDA_TRY(cudaEventCreateWithFlags(&handle_, cudaEventDisableTiming)); }
+  void record(cudaStream_t stream) { QIFSIM_CUDA_TRY(cudaEventRecord(handle_, stream)); }
   /// Make `stream` wait for the work recorded in this event.
-  void wait_in(cudaStream_t stream) const { QIFSIM_CUDA_TRY(cudaStreamWaitEvent(stream, event_, 0)); }
-  void synchronize() const { QIFSIM_CUDA_TRY(cudaEventSynchronize(event_)); }
-
- private:
-  cudaEvent_t event_ = nullptr;
+  void wait_in(cudaStream_t stream) const { QIFSIM_CUDA_TRY(cudaStreamWaitEvent(stream, handle_, 0)); }
+  void synchronize() const { QIFSIM_CUDA_TRY(cudaEventSynchronize(handle_)); }
 };
 
 /// A cuBLAS handle.
-class BlasHandle {
+class BlasHandle : public Handle<cublasHandle_t, BlasRelease> {
  public:
   BlasHandle() { QIFSIM_CUBLAS_TRY(cublasCreate(&handle_)); }
-  ~BlasHandle() {
-    if (handle_) cublasDestroy(handle_);
-  }
-  BlasHandle(BlasHandle&& o) noexcept : handle_(std::exchange(o.handle_, nullptr)) {}
-  BlasHandle& operator=(BlasHandle&& o) noexcept { std::swap(handle_, o.handle_); return *this; }
-  BlasHandle(const BlasHandle&) = delete;
-  BlasHandle& operator=(const BlasHandle&) = delete;
-  cublasHandle_t get() const { return handle_; }
-
- private:
-  cublasHandle_t handle_ = nullptr;
 };
 
 /// Throws BackendError for a failed allocation, saying how much was asked and is free.
 [[noreturn]] void throw_allocation_error(cudaError_t error, const char* what, std::size_t bytes);
 
-/// Device memory for n values of T (uninitialised).
-template <class T>
-class DeviceBuffer {
+/// Memory for n values of T, owned as one Handle (released by DeviceFree or PinnedFree).
+template <class T, class Release>
+class Buffer : public Handle<void*, Release> {
  public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t n) : size_(n) {
-    if (n == 0) return;
-    const cudaError_t e = cudaMalloc(reinterpret_cast<void**>(&data_), n * sizeof(T));
-    if (e != cudaSuccess) throw_allocation_error(e, "cudaMalloc", n * sizeof(T));
-  }
-  ~DeviceBuffer() {
-    if (data_) QIFSIM_CUDA_TRY_NOEXCEPT(cudaFree(data_));
-  }
-  DeviceBuffer(DeviceBuffer&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-    std::swap(data_, o.data_);
+  Buffer() = default;
+  T* data() { return static_cast<T*>(this->handle_); }
+  const T* data() const { return static_cast<const T*>(this->handle_); }
+  std::size_t size() const { return size_; }
+  std::size_t bytes() const { return size_ * sizeof(T); }
+  Buffer(Buffer&& o) noexcept : Handle<void*, Release>(std::move(o)), size_(std::exchange(o.size_, 0)) {}
+  Buffer& operator=(Buffer&& o) noexcept {
+    Handle<void*, Release>::operator=(std::move(o));
     std::swap(size_, o.size_);
     return *this;
   }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* data() { return data_; }
-  const T* data() const { return data_; }
-  std::size_t size() const { return size_; }
-  std::size_t bytes() const { return size_ * sizeof(T); }
 
- private:
-  T* data_ = nullptr;
+ protected:
   std::size_t size_ = 0;
+};
+
+/// Device memory for n values of T (uninitialised).
+template <class T>
+class DeviceBuffer : public Buffer<T, DeviceFree> {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t n) {
+    this->size_ = n;
+    if (n == 0) return;
+    const cudaError_t e = cudaMalloc(&this->handle_, n * sizeof(T));
+    if (e != cudaSuccess) throw_allocation_error(e, "cudaMalloc", n * sizeof(T));
+  }
 };
 
 /// Page-locked host memory for n values of T, the end point of asynchronous copies.
 template <class T>
-class PinnedBuffer {
+class PinnedBuffer : public Buffer<T, PinnedFree> {
  public:
   PinnedBuffer() = default;
-  explicit PinnedBuffer(std::size_t n) : size_(n) {
+  explicit PinnedBuffer(std::size_t n) {
+    this->size_ = n;
     if (n == 0) return;
-    const cudaError_t e = cudaMallocHost(reinterpret_cast<void**>(&data_), n * sizeof(T));
+    const cudaError_t e = cudaMallocHost(&this->handle_, n * sizeof(T));
     if (e != cudaSuccess) throw_allocation_error(e, "cudaMallocHost", n * sizeof(T));
   }
-  ~PinnedBuffer() {
-    if (data_) QIFSIM_CUDA_TRY_NOEXCEPT(cudaFreeHost(data_));
-  }
-  PinnedBuffer(PinnedBuffer&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
-    std::swap(data_, o.data_);
-    std::swap(size_, o.size_);
-    return *this;
-  }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  T* data() { return data_; }
-  const T* data() const { return data_; }
-  std::size_t size() const { return size_; }
-
- private:
-  T* data_ = nullptr;
-  std::size_t size_ = 0;
 };
 
 /// An instantiated CUDA Graph, replayed with launch().
-class GraphExec {
+class GraphExec : public Handle<cudaGraphExec_t, GraphExecRelease> {
  public:
   GraphExec() = default;
   /// Instantiate `graph` (and destroy the graph description).
   explicit GraphExec(cudaGraph_t graph) {
-    const cudaError_t e = cudaGraphInstantiate(&exec_, graph, 0);
+    const cudaError_t e = cudaGraphInstantiate(&handle_, graph, 0);
     cudaGraphDestroy(graph);
     if (e != cudaSuccess) throw_cuda_error(e, "cudaGraphInstantiate", __FILE__, __LINE__);
   }
-  ~GraphExec() {
-    if (exec_) QIFSIM_CUDA_TRY_NOEXCEPT(cudaGraphExecDestroy(exec_));
-  }
-  GraphExec(GraphExec&& o) noexcept : exec_(std::exchange(o.exec_, nullptr)) {}
-  GraphExec& operator=(GraphExec&& o) noexcept { std::swap(exec_, o.exec_); return *this; }
-  GraphExec(const GraphExec&) = delete;
-  GraphExec& operator=(const GraphExec&) = delete;
-  bool valid() const { return exec_ != nullptr; }
-  void launch(cudaStream_t stream) const { QIFSIM_CUDA_TRY(cudaGraphLaunch(exec_, stream)); }
-
- private:
-  cudaGraphExec_t exec_ = nullptr;
+  bool valid() const { return handle_ != nullptr; }
+  void launch(cudaStream_t stream) const { QIFSIM_CUDA_TRY(cudaGraphLaunch(handle_, stream)); }
 };
 
 }  // namespace qifsim::cuda
