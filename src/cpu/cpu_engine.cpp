@@ -13,8 +13,7 @@
 #include "model/qif_population.hpp"
 #include "model/activation.hpp"
 #include "model/reduction.hpp"
-#include "cpu/blas.hpp"
-#include "cpu/event_coupling.hpp"
+#include "cpu/coupling.hpp"
 #include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
 #include "core/engine_layout.hpp"
@@ -53,7 +52,9 @@ class CpuEngine final : public Engine {
           f.out.assign(static_cast<std::size_t>(node.size), T(0));
           return f;
         },
-        [](const Edge& e) { return EdgeW{e.source, e.weights.rows, e.weights.cols, to_precision<T>(e.weights.data)}; });
+        [](const Edge& e) {
+          return EdgeW{e.source, make_dense_coupling<T>(e.weights.rows, e.weights.cols, e.weights.data)};
+        });
   }
 
   void forward(const double* x, double* y) override {
@@ -174,11 +175,10 @@ class CpuEngine final : public Engine {
     bool adapt = false;
     bool coupled = false;
     bool out_is_v = false;
-    std::vector<T> J;            // N x N, row-major
+    std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
     std::vector<T> v, s, x;      // state
     std::vector<T> in, s_in;     // this step's external and coupling input
     std::vector<T> v_start, s_start, x_start;  // the state at the start of the last forward()
-    std::vector<T> Jt;           // event-driven coupling only: J's columns, contiguous
     std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
     std::vector<long> fired_list;      // ... and their indices, ascending
     // The model's parameters in model::QifParam order, 1 or N values each.
@@ -218,8 +218,7 @@ class CpuEngine final : public Engine {
   };
   struct EdgeW {
     int source;
-    std::int64_t rows, cols;
-    std::vector<T> w;
+    std::unique_ptr<Coupling<T>> w;  // target size x source size
   };
   struct Gathered {
     T* dst;     // for a row (T) ...
@@ -280,7 +279,7 @@ class CpuEngine final : public Engine {
     p.adapt = q.adaptation;
     p.coupled = !q.weights.data.empty();
     p.out_is_v = q.output_var == model::kQif.spike_var;
-    p.J = to_precision<T>(q.weights.data);
+    if (p.coupled) p.J = make_dense_coupling<T>(q.n, q.n, q.weights.data);
     p.v = expand<T>(initial_of(q, Var::V), q.n);
     p.s = expand<T>(initial_of(q, Var::S), q.n);
     p.x = expand<T>(initial_of(q, Var::X), q.n);
@@ -304,7 +303,7 @@ class CpuEngine final : public Engine {
         bool first = true;
         for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
           const EdgeW& w = edges_[static_cast<std::size_t>(e)];
-          gemv<T>(w.rows, w.cols, w.w.data(), output_values(w.source), first ? T(0) : T(1), in);
+          w.w->apply(output_values(w.source), !first, in);
           first = false;
         }
       }
@@ -319,7 +318,7 @@ class CpuEngine final : public Engine {
       if (from_spikes) {
         couple_from_spikes(p);
       } else {
-        gemv<T>(p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
+        p.J->apply(p.s.data(), false, p.s_in.data());
       }
     }
   }
@@ -337,10 +336,9 @@ class CpuEngine final : public Engine {
     }
   }
 
-  // Event-driven coupling (cpu/event_coupling.hpp): J s from the last step's J s and spikes.
+  // Event-driven coupling: J s from the last step's J s and spikes (s <- c s + spikes).
   void couple_from_spikes(Pop& p) {
-    detail::couple_from_spikes(p.s_in.data(), p.Jt.data(), p.fired.data(), p.fired_list, static_cast<long>(p.n),
-                               T(1) - dt_ / p.params[model::kTauS][0]);
+    p.J->apply_spikes(p.fired.data(), p.fired_list, T(1) - dt_ / p.params[model::kTauS][0], p.s_in.data());
   }
 
   // Before an event-driven run: one tau_s per coupled population (else the update of s does
@@ -355,8 +353,12 @@ class CpuEngine final : public Engine {
         throw InvalidArgument(std::string("event_coupling needs one ") + model::kQif.params[model::kTauS].name + " for population '" + layout_.starts[node].name +
                               "' (it has one per neuron); use event_coupling = 0 (dense)");
       }
+      if (!p.J->supports_events()) {
+        throw InvalidArgument("event_coupling: the coupling of population '" + layout_.starts[node].name +
+                              "' has no event-driven update; use event_coupling = 0 (dense)");
+      }
       const std::size_t n = static_cast<std::size_t>(p.n);
-      columns_of(p.J, p.Jt, n);
+      p.J->prepare_events();
       p.fired.resize(n, 0);
       p.fired_list.reserve(n);
     }
