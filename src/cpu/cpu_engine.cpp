@@ -173,7 +173,6 @@ class CpuEngine final : public Engine {
   struct Pop {
     std::int64_t n = 0;
     bool adapt = false;
-    bool coupled = false;
     bool out_is_v = false;
     std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
     std::vector<T> v, s, x;      // state
@@ -277,9 +276,8 @@ class CpuEngine final : public Engine {
     Pop p;
     p.n = q.n;
     p.adapt = q.adaptation;
-    p.coupled = !q.weights.data.empty();
     p.out_is_v = q.output_var == model::kQif.spike_var;
-    if (p.coupled) p.J = make_dense_coupling<T>(q.n, q.n, q.weights.data);
+    if (!q.weights.data.empty()) p.J = make_dense_coupling<T>(q.n, q.n, q.weights.data);
     p.v = expand<T>(initial_of(q, Var::V), q.n);
     p.s = expand<T>(initial_of(q, Var::S), q.n);
     p.x = expand<T>(initial_of(q, Var::X), q.n);
@@ -314,7 +312,7 @@ class CpuEngine final : public Engine {
       }
     }
     for (Pop& p : pops_) {
-      if (!p.coupled) continue;
+      if (!p.J) continue;
       if (from_spikes) {
         couple_from_spikes(p);
       } else {
@@ -348,7 +346,7 @@ class CpuEngine final : public Engine {
       const Slot slot = layout_.slots[node];
       if (!slot.pop) continue;
       Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-      if (!p.coupled) continue;
+      if (!p.J) continue;
       if (p.params[model::kTauS].size() != 1) {
         throw InvalidArgument(std::string("event_coupling needs one ") + model::kQif.params[model::kTauS].name + " for population '" + layout_.starts[node].name +
                               "' (it has one per neuron); use event_coupling = 0 (dense)");
@@ -368,7 +366,7 @@ class CpuEngine final : public Engine {
   template <bool Events>
   void advance() {
     for (Pop& p : pops_) {
-      const bool events = Events && p.coupled;
+      const bool events = Events && p.J != nullptr;
       if (p.adapt) {
         events ? update<true, true>(p) : update<true, false>(p);
       } else {
