@@ -193,10 +193,10 @@ qifsim::Network build(std::int64_t n, qifsim::Backend backend, qifsim::Precision
   qifsim::QifPopulation p;
   p.n = n;
   if (coupled) {
-    p.weights = qifsim::Matrix(n, n);
+    qifsim::Matrix J(n, n);
     const double scale = 20.0 / static_cast<double>(n) * 0x1.0p-53;
-    double* w = p.weights.data.data();
-    on_all_threads(p.weights.data.size(), [=](std::size_t begin, std::size_t len, unsigned) {
+    double* w = J.data.data();
+    on_all_threads(J.data.size(), [=](std::size_t begin, std::size_t len, unsigned) {
       for (std::size_t i = begin; i < begin + len; ++i) {
         std::uint64_t z = (i + 1) * 0x9e3779b97f4a7c15ULL;
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -205,6 +205,7 @@ qifsim::Network build(std::int64_t n, qifsim::Backend backend, qifsim::Precision
         w[i] = static_cast<double>(z >> 11) * scale;
       }
     });
+    p.weights = std::move(J);
   }
   qifsim::Network net(1e-3, backend, precision);
   net.add_population("qif", std::move(p));

@@ -110,8 +110,9 @@ struct Fixture {
     std::uniform_real_distribution<double> u(0.0, 5.0);
     qifsim::QifPopulation pop;
     pop.n = N;
-    pop.weights = qifsim::Matrix(N, N);
-    for (double& w : pop.weights.data) w = u(rng);
+    qifsim::Matrix J(N, N);
+    for (double& w : J.data) w = u(rng);
+    pop.weights = J;
     net.add_population("qif", pop);
     net.compile();
     for (std::int64_t t = 0; t < steps; ++t) {

@@ -159,8 +159,9 @@ RateRun chaotic_rates(qifsim::Precision precision, std::int64_t transient, std::
   std::uniform_real_distribution<double> uniform(-6.0, -2.0);
   qifsim::QifPopulation p;
   p.n = n;
-  p.weights = qifsim::Matrix(n, n);
-  for (double& w : p.weights.data) w = normal(rng);
+  qifsim::Matrix J(n, n);
+  for (double& w : J.data) w = normal(rng);
+  p.weights = J;
   std::vector<double> eta(static_cast<std::size_t>(n));
   for (double& x : eta) x = uniform(rng);
   p.eta = eta;

@@ -32,8 +32,9 @@ qifsim::QifPopulation random_population(std::int64_t n, unsigned seed) {
   std::uniform_real_distribution<double> e(-6.0, -2.0);
   qifsim::QifPopulation p;
   p.n = n;
-  p.weights = Matrix(n, n);
-  for (double& w : p.weights.data) w = u(rng);
+  Matrix J(n, n);
+  for (double& w : J.data) w = u(rng);
+  p.weights = J;
   std::vector<double> eta(static_cast<std::size_t>(n));
   for (double& x : eta) x = e(rng);
   p.eta = eta;
@@ -108,7 +109,9 @@ TEST(BadInput, NonFiniteWeightsParametersAndInputs) {
   for (double bad : {kNaN, kInf, -kInf}) {
     qifsim::Network net(1e-3);
     qifsim::QifPopulation p = random_population(3, 1);
-    p.weights(1, 2) = bad;
+    Matrix J = p.weights.dense();
+    J(1, 2) = bad;
+    p.weights = J;
     const std::string m = error_of([&] { net.add_population("pop", p); });
     EXPECT_NE(m.find("(1, 2)"), std::string::npos) << m;
     EXPECT_NE(m.find("not finite"), std::string::npos) << m;

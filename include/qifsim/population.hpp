@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "qifsim/matrix.hpp"
+#include "qifsim/weights.hpp"
 
 namespace qifsim {
 
@@ -28,7 +29,7 @@ struct Param {
 ///   x += dt * (-x / tau_x) + alpha * spike (adaptation only);  v = v_reset where spike.
 struct QifPopulation {
   std::int64_t n = 1;          ///< number of neurons N
-  Matrix weights;              ///< J (N x N, row i = weights onto neuron i); empty = no coupling
+  Weights weights;             ///< J (N x N, row i = weights onto neuron i: dense, sparse or all-to-all); empty = no coupling
   Param eta = -5.0;            ///< excitability
   Param tau = 1.0;             ///< membrane time constant
   Param k = 1.0;               ///< coupling gain

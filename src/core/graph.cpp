@@ -108,7 +108,7 @@ void Graph::add_node(Node node) {
   order.clear();
 }
 
-void Graph::add_edge(const std::string& source, const std::string& target, Matrix weights) {
+void Graph::add_edge(const std::string& source, const std::string& target, Weights weights) {
   const std::string ctx = "edge '" + source + "' -> '" + target + "'";
   const int s = require(source, ctx);
   const int t = require(target, ctx);
@@ -118,17 +118,8 @@ void Graph::add_edge(const std::string& source, const std::string& target, Matri
   }
   const std::int64_t rows = nodes[static_cast<std::size_t>(t)].size;
   const std::int64_t cols = nodes[static_cast<std::size_t>(s)].size;
-  if (weights.rows != rows || weights.cols != cols ||
-      static_cast<std::int64_t>(weights.data.size()) != checked_product(rows, cols, ctx + ": weights")) {
-    throw InvalidArgument(ctx + ": weights are " + shape(weights.rows, weights.cols) +
-                          "; expected " + shape(rows, cols) + " (target size x source size)");
-  }
-  for (std::size_t i = 0; i < weights.data.size(); ++i) {
-    if (!std::isfinite(weights.data[i])) {
-      throw InvalidArgument(ctx + ": weight (" + std::to_string(i / cols) + ", " +
-                            std::to_string(i % cols) + ") is not finite");
-    }
-  }
+  if (weights.empty()) throw InvalidArgument(ctx + ": weights are empty; expected " + shape(rows, cols) + " (target size x source size)");
+  validate_weights(weights, rows, cols, ctx, "target size x source size");
   edges.push_back(Edge{s, t, std::move(weights)});
   order.clear();
 }
@@ -266,24 +257,44 @@ Param& param_of(QifPopulation& pop, Var v) {
   return const_cast<Param&>(param_of(static_cast<const QifPopulation&>(pop), v));
 }
 
+void validate_weights(const Weights& w, std::int64_t rows, std::int64_t cols, const std::string& ctx,
+                      const char* expected_what) {
+  const std::string expected = std::string("; expected ") + expected_what + " = " + shape(rows, cols);
+  switch (w.kind()) {
+    case Weights::Kind::None: return;
+    case Weights::Kind::Dense: {
+      const Matrix& J = w.dense();
+      if (J.rows != rows || J.cols != cols ||
+          static_cast<std::int64_t>(J.data.size()) != checked_product(rows, cols, ctx + ": weights")) {
+        throw InvalidArgument(ctx + ": weights are " + shape(J.rows, J.cols) + " (" + std::to_string(J.data.size()) +
+                              " values)" + expected);
+      }
+      for (std::size_t i = 0; i < J.data.size(); ++i) {
+        if (!std::isfinite(J.data[i])) {
+          throw InvalidArgument(ctx + ": weights (" + std::to_string(i / static_cast<std::size_t>(cols)) + ", " +
+                                std::to_string(i % static_cast<std::size_t>(cols)) + ") is not finite");
+        }
+      }
+      return;
+    }
+    case Weights::Kind::Sparse:
+      if (w.rows() != rows || w.cols() != cols) {
+        throw InvalidArgument(ctx + ": sparse weights are " + shape(w.rows(), w.cols()) + expected);
+      }
+      w.sparse().validate(ctx + ": sparse weights");
+      return;
+    case Weights::Kind::AllToAll:
+      if (w.rows() != rows || w.cols() != cols) {
+        throw InvalidArgument(ctx + ": all-to-all weights are " + shape(w.rows(), w.cols()) + expected);
+      }
+      return;
+  }
+}
+
 void validate_population(const std::string& name, const QifPopulation& pop) {
   const std::int64_t n = pop.n;
   if (n <= 0) throw InvalidArgument("population '" + name + "': n = " + std::to_string(n) + " must be > 0");
-  const Matrix& J = pop.weights;
-  if (!J.empty() || !J.data.empty()) {
-    if (J.rows != n || J.cols != n ||
-        static_cast<std::int64_t>(J.data.size()) != checked_product(n, n, "population '" + name + "': weights")) {
-      throw InvalidArgument("population '" + name + "': weights are " + shape(J.rows, J.cols) +
-                            " (" + std::to_string(J.data.size()) + " values); expected N x N = " +
-                            shape(n, n));
-    }
-    for (std::size_t i = 0; i < J.data.size(); ++i) {
-      if (!std::isfinite(J.data[i])) {
-        throw InvalidArgument("population '" + name + "': weights (" + std::to_string(i / n) +
-                              ", " + std::to_string(i % n) + ") is not finite");
-      }
-    }
-  }
+  if (!pop.weights.empty()) validate_weights(pop.weights, n, n, "population '" + name + "'", "N x N");
   for (std::size_t i = 0; i < model::kQifFieldCount; ++i) {
     const model::QifField f = model::qif_field(i);
     if (model::qif_field_present(f, pop.adaptation)) {

@@ -37,7 +37,7 @@ struct Node {
 struct Edge {
   int source = -1;
   int target = -1;
-  Matrix weights;  // target size x source size
+  Weights weights;  // target size x source size
 };
 
 /// Nodes and edges as the user added them; compile() orders them.
@@ -52,7 +52,7 @@ struct Graph {
   /// Index of `name`; throws InvalidArgument "<context>: unknown node 'x' (nodes: a, b)".
   int require(const std::string& name, const std::string& context) const;
   void add_node(Node node);
-  void add_edge(const std::string& source, const std::string& target, Matrix weights);
+  void add_edge(const std::string& source, const std::string& target, Weights weights);
   /// Apply the input/output-node rule and order the nodes; throws GraphError naming nodes.
   void compile();
   /// Edges into node `i`, in the order they were added.
@@ -77,6 +77,9 @@ const Param& initial_of(const QifPopulation& pop, Var state);
 /// True for the model's state variables (V, S, X).
 bool is_state(Var v);
 
+/// Check that `w` is a rows x cols matrix of finite values; throws InvalidArgument starting with `ctx`.
+void validate_weights(const Weights& w, std::int64_t rows, std::int64_t cols, const std::string& ctx,
+                      const char* expected_what);
 /// Check a population's sizes and values; throws InvalidArgument naming `name` and the field.
 void validate_population(const std::string& name, const QifPopulation& pop);
 

@@ -24,6 +24,32 @@ std::uint64_t hash_matrix(const Matrix& m) {
   return hash_bytes(m.data.data(), m.data.size() * sizeof(double), h);
 }
 
+// Dense weights and none hash as format 2 always did; sparse and all-to-all ones with a tag.
+std::uint64_t hash_weights(const Weights& w) {
+  switch (w.kind()) {
+    case Weights::Kind::None: return hash_matrix(Matrix());
+    case Weights::Kind::Dense: return hash_matrix(w.dense());
+    case Weights::Kind::Sparse: {
+      const SparseMatrix& m = w.sparse();
+      std::uint64_t h = hash_bytes("sparse", 6);
+      h = hash_bytes(&m.rows, sizeof(m.rows), h);
+      h = hash_bytes(&m.cols, sizeof(m.cols), h);
+      h = hash_bytes(m.indptr.data(), m.indptr.size() * sizeof(std::int64_t), h);
+      h = hash_bytes(m.indices.data(), m.indices.size() * sizeof(std::int32_t), h);
+      return hash_bytes(m.values.data(), m.values.size() * sizeof(double), h);
+    }
+    case Weights::Kind::AllToAll: {
+      const std::int64_t rows = w.rows(), cols = w.cols();
+      const double v = w.value();
+      std::uint64_t h = hash_bytes("all_to_all", 10);
+      h = hash_bytes(&rows, sizeof rows, h);
+      h = hash_bytes(&cols, sizeof cols, h);
+      return hash_bytes(&v, sizeof v, h);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 namespace checkpoint_detail {
@@ -59,7 +85,7 @@ std::vector<FingerprintEntry> network_fingerprint(const detail::Graph& g) {
   std::vector<FingerprintEntry> out;
   for (const auto& node : g.nodes) {
     if (node.kind == detail::NodeKind::Population) {
-      out.push_back({std::string(kNetworkKey) + "weights of '" + node.name + "'", hash_matrix(node.pop.weights), ""});
+      out.push_back({std::string(kNetworkKey) + "weights of '" + node.name + "'", hash_weights(node.pop.weights), ""});
       const std::string var = node.pop.output_var;
       out.push_back({std::string(kNetworkKey) + "output of '" + node.name + "'", hash_bytes(var.data(), var.size()), var});
     } else {
@@ -70,7 +96,7 @@ std::vector<FingerprintEntry> network_fingerprint(const detail::Graph& g) {
   for (const auto& e : g.edges) {
     out.push_back({std::string(kNetworkKey) + "edge '" + g.nodes[static_cast<std::size_t>(e.source)].name + "' -> '" +
                        g.nodes[static_cast<std::size_t>(e.target)].name + "'",
-                   hash_matrix(e.weights), ""});
+                   hash_weights(e.weights), ""});
   }
   return out;
 }

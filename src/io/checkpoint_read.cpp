@@ -33,19 +33,11 @@ void check_finite(const detail::BinaryReader& r, const std::vector<double>& valu
   }
 }
 
-// A copy of a population without its weights (the checks below need the parameters only,
-// and a copy of J could be most of the machine's memory). Moving a vector cannot throw.
-QifPopulation parameters_of(QifPopulation& pop) {
-  Matrix weights = std::move(pop.weights);
-  QifPopulation copy;
-  try {
-    copy = pop;
-  } catch (...) {
-    pop.weights = std::move(weights);
-    throw;
-  }
-  pop.weights = std::move(weights);
-  copy.weights = Matrix();
+// A copy of a population without its weights (the checks below need the parameters only;
+// copies of Weights share the matrix, so this costs no copy of J).
+QifPopulation parameters_of(const QifPopulation& pop) {
+  QifPopulation copy = pop;
+  copy.weights = Weights();
   return copy;
 }
 
