@@ -79,14 +79,17 @@ struct RunOptions {
   double flush_seconds = 2.0;
   bool cuda_graphs = true;          ///< CUDA backend: replay blocks of steps as CUDA Graphs
   CudaCoupling cuda_coupling = CudaCoupling::Cublas;  ///< CUDA backend: how J s is computed
-  /// CPU backend: 0 (the default) computes the coupling J s densely every step, in the
-  /// spec's arithmetic. R > 0 updates it from the spikes instead, J s <- (1 - dt/tau_s) J s +
-  /// the columns of J of the neurons that spiked, and recomputes it densely every R steps
-  /// (and after set_var(), reset(), forward() or load_checkpoint(); a run stopped and
-  /// resumed in the same process continues bit for bit). Much faster where few neurons spike per
-  /// step (O(N) plus O(N) per spike instead of O(N^2)), not bit for bit: J s differs from
-  /// the dense product by rounding that grows between resyncs. Needs one tau_s per coupled
-  /// population, holds a transposed copy of J, and is refused on the GPU.
+  /// How each population's J s (and each edge's W x) is computed: auto (the default), dense,
+  /// sparse, procedural or events; see CouplingMode and the README's "Coupling" section. The
+  /// choice is logged in one line (log_notice) when it changes and kept in coupling_choice().
+  CouplingMode coupling = CouplingMode::Auto;
+  /// Events: J s <- (1 - dt/tau_s) J s + the columns of J of the neurons that spiked, recomputed
+  /// with a fresh product every `resync` steps (and after set_var(), reset(), forward() or
+  /// load_checkpoint(); a run stopped and resumed in the same process continues bit for bit).
+  /// 0: 1000. J s then differs from the product by rounding that grows between resyncs.
+  std::int64_t resync = 0;
+  /// The former spelling of events: R > 0 means coupling = Events with resync = R (when
+  /// `coupling` is Auto); 0 leaves `coupling` as it is.
   std::int64_t event_coupling = 0;
   /// CPU backend: keep state values below the smallest normal number, or set them to zero
   /// (faster; see Subnormals). Auto: flushed in float32, kept in float64.
@@ -142,7 +145,7 @@ class Network {
   void add_function(const std::string& name, std::int64_t size, Activation activation);
   /// Add an edge: target input += weights * source output; weights is
   /// (target size) x (source size).
-  void add_edge(const std::string& source, const std::string& target, Matrix weights);
+  void add_edge(const std::string& source, const std::string& target, Weights weights);
 
   /// The GPU the CUDA backend runs on (default 0; see cuda_device_count()). Takes effect at
   /// the next compile(); the calling thread's current device is left as it was.
@@ -154,6 +157,10 @@ class Network {
   /// the memory available now, host or GPU, before allocating it.
   void compile();
   bool compiled() const;
+  /// The coupling operators in use (after compile(), and after each run that asked for another
+  /// RunOptions::coupling), one line: "'pop': events over sparse (resync 1000)". Empty when no
+  /// population is coupled.
+  const std::string& coupling_choice() const;
 
   double dt() const { return dt_; }
   Precision precision() const { return precision_; }
@@ -261,6 +268,10 @@ class Network {
   std::int64_t carry_sampling_ = 0;
   std::int64_t carry_cutoff_ = 0;
   int cuda_device_ = 0;
+  CouplingMode coupling_requested_ = CouplingMode::Auto;  // what the engine's operators follow
+  std::int64_t coupling_resync_ = 0;
+  std::string coupling_line_;
+  void log_coupling() const;
   mutable detail::CallOwner owner_;
 };
 

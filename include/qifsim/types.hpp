@@ -40,6 +40,21 @@ enum class CudaCoupling { Cublas, RowBlocks, Fused };
 /// keeps them.
 enum class Subnormals { Auto, Keep, Flush };
 
+/// How a population's recurrent coupling J s (and an edge's W x) is applied; a run option
+/// (RunOptions::coupling, the config's top-level `coupling`, `-s coupling=...`).
+///  - Auto (the default): the cheapest valid operator, chosen from static facts only (N, the
+///    synapse count, the weights' kind, one tau_s per population), so one network always gets the
+///    same choice; see choose_coupling() in the README's "Coupling" section.
+///  - Dense: a dense matrix-vector product every step (a sparse or all-to-all J made dense once).
+///    In float64 bit for bit RectiPy's arithmetic.
+///  - Sparse: CSR rows, each summed in ascending column order (a dense J made sparse once).
+///  - Procedural: J_ij = w for every i, j: J s = w * sum(s), O(N), no matrix (only for
+///    all-to-all weights, or a dense matrix whose entries are all equal).
+///  - Events: J s <- (1 - dt/tau_s) J s + the columns of J of the neurons that spiked, with a
+///    fresh product every `resync` steps; over dense, sparse (outgoing lists) or all-to-all
+///    storage. Needs one tau_s per coupled population. CPU only for now.
+enum class CouplingMode { Auto, Dense, Sparse, Procedural, Events };
+
 /// Progress display during run(): Auto shows it on long runs (a bar on a terminal,
 /// plain lines otherwise), Off never, On always.
 enum class Progress { Auto, Off, On };
@@ -47,11 +62,14 @@ enum class Progress { Auto, Off, On };
 std::string to_string(Precision p);
 std::string to_string(Backend b);
 std::string to_string(Activation a);
+std::string to_string(CouplingMode c);
 
 /// Parse "float32"/"float64" (also "f32"/"f64"/"single"/"double"); throws InvalidArgument.
 Precision parse_precision(const std::string& name);
 /// Parse "auto"/"cpu"/"cuda"; throws InvalidArgument.
 Backend parse_backend(const std::string& name);
+/// Parse "auto", "dense", "sparse", "procedural", "events"; throws InvalidArgument.
+CouplingMode parse_coupling(const std::string& name);
 /// Parse "identity", "tanh", "sigmoid", "softmax", "softmin", "log_softmax"; throws InvalidArgument.
 Activation parse_activation(const std::string& name);
 

@@ -6,6 +6,7 @@
 
 #include "core/engine.hpp"
 #include "core/observer_engine_side.hpp"
+#include "core/coupling_choice.hpp"
 #include "core/graph.hpp"
 #include "core/memory_check.hpp"
 #include "core/progress.hpp"
@@ -85,7 +86,7 @@ void Network::add_function(const std::string& name, std::int64_t size, Activatio
   engine_.reset();
 }
 
-void Network::add_edge(const std::string& source, const std::string& target, Matrix weights) {
+void Network::add_edge(const std::string& source, const std::string& target, Weights weights) {
   const Call call(*this, "Network::add_edge");
   graph_->add_edge(source, target, std::move(weights));
   engine_.reset();
@@ -126,6 +127,23 @@ void Network::compile() {
   step_ = 0;
   carry_.reset();
   show_step_start_ = false;
+  coupling_requested_ = CouplingMode::Auto;
+  coupling_resync_ = detail::kDefaultResync;
+  coupling_line_ = engine_->set_coupling(coupling_requested_, coupling_resync_);
+  log_coupling();
+}
+
+void Network::log_coupling() const {
+  // Quiet where everything is the plain dense product (small networks, RectiPy's arithmetic).
+  const bool plain = coupling_line_.empty() ||
+                     (coupling_line_.find("sparse") == std::string::npos && coupling_line_.find("procedural") == std::string::npos &&
+                      coupling_line_.find("events") == std::string::npos);
+  if (!plain) log_notice("coupling " + to_string(coupling_requested_) + " -> " + coupling_line_);
+}
+
+const std::string& Network::coupling_choice() const {
+  const Call call(*this, "Network::coupling_choice");
+  return coupling_line_;
 }
 
 void Network::set_cuda_device(int device) {
@@ -401,11 +419,21 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   }
   if (options.event_coupling < 0) {
     throw InvalidArgument(where + ": event_coupling = " + std::to_string(options.event_coupling) +
-                          " must be >= 0 (0: dense J s every step)");
+                          " must be >= 0 (0: as `coupling` says)");
   }
-  if (options.event_coupling > 0 && backend_ == Backend::Cuda) {
-    throw InvalidArgument(where + ": event_coupling is implemented on the CPU backend only; "
-                          "use event_coupling = 0 on the GPU");
+  if (options.resync < 0) {
+    throw InvalidArgument(where + ": resync = " + std::to_string(options.resync) + " must be >= 0 (0: " +
+                          std::to_string(detail::kDefaultResync) + ")");
+  }
+  CouplingMode coupling = options.coupling;
+  std::int64_t resync = options.resync > 0 ? options.resync : detail::kDefaultResync;
+  if (options.event_coupling > 0 && coupling == CouplingMode::Auto) {
+    coupling = CouplingMode::Events;
+    resync = options.event_coupling;
+  }
+  if (coupling == CouplingMode::Events && backend_ == Backend::Cuda) {
+    throw InvalidArgument(where + ": coupling = events is implemented on the CPU backend only; "
+                          "use auto, dense, sparse or procedural on the GPU");
   }
   if (options.resume) {
     if (!interrupted()) throw InvalidArgument(where + ": resume: there is no interrupted run to continue");
@@ -472,11 +500,16 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   plan.flush_seconds = options.flush_seconds;
   plan.cuda_coupling = options.cuda_coupling;
   plan.divergence_every = options.divergence_check_steps;
-  plan.event_coupling = options.event_coupling;
   plan.flush_subnormals = options.subnormals == Subnormals::Flush ||
                           (options.subnormals == Subnormals::Auto && precision_ == Precision::Float32);
   plan.stop = options.stop;
   plan.stop_at = options.stop_at_step;
+  if (coupling != coupling_requested_ || resync != coupling_resync_) {
+    coupling_line_ = engine_->set_coupling(coupling, resync);  // throws before anything changed
+    coupling_requested_ = coupling;
+    coupling_resync_ = resync;
+    log_coupling();
+  }
   detail::RunCarry carry = options.resume ? *carry_ : detail::RunCarry{};
   const std::int64_t first = carry.next_step;
   const std::int64_t remaining_samples = samples - plan.schedule.count(first);

@@ -44,7 +44,6 @@ struct RunPlan {
   double flush_seconds = 0.0;       // CPU: hand a part-filled ring over after this long (0: never)
   bool cuda_graphs = true;          // GPU: replay blocks of steps as CUDA Graphs
   CudaCoupling cuda_coupling = CudaCoupling::Cublas;  // GPU: how J s is computed
-  std::int64_t event_coupling = 0;  // CPU: J s from the spikes, dense every this many steps (0: dense)
   bool flush_subnormals = false;    // CPU: set s and x below the smallest normal number to 0 after each step
   std::int64_t divergence_every = 0;  // check the state for NaN/Inf every this many steps (0: never)
   const std::atomic<bool>* stop = nullptr;  // stop at the next step boundary once set
@@ -92,6 +91,11 @@ class Engine {
   virtual void set_var(int node, Var var, const std::vector<double>& values) = 0;
   /// Initial state of every node.
   virtual void reset() = 0;
+  /// Choose every coupling operator for the next runs (core/coupling_choice.hpp), converting
+  /// weights once where the storage changes; `resync`: events recompute J s every this many
+  /// steps. Returns one line describing the choice ("'p': events over sparse (resync 1000)").
+  /// Throws InvalidArgument where the request cannot apply; the engine is then unchanged.
+  virtual std::string set_coupling(CouplingMode requested, std::int64_t resync) = 0;
   /// Bytes the backend's staging for recording takes for `plan` (the ring buffer).
   virtual std::size_t staging_bytes(const RunPlan& plan) const = 0;
 };

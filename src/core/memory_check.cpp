@@ -1,6 +1,8 @@
 // src/core/memory_check.cpp - memory available and memory an engine needs (memory_check.hpp).
 #include "core/memory_check.hpp"
 
+#include "core/coupling_choice.hpp"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -86,8 +88,13 @@ Footprint engine_footprint(const Graph& graph, Precision precision) {
       }
       add((13.0 * n + params) * value,
           "population '" + node.name + "': state and parameters of " + count_text(node.size) + " neurons");
-      if (!node.pop.weights.data.empty()) {
-        add(n * n * value, "population '" + node.name + "': its weights J (" + shape(node.size, node.size) + ")");
+      if (!node.pop.weights.empty()) {
+        // The engine's operator as `auto` chooses it (the graph's float64 copy is counted as
+        // allocated already; in float32 the engine holds its own values).
+        const WeightsFacts facts = weights_facts(node.pop.weights);
+        const CouplingChoice c = choose_coupling(node.name, facts, node.pop.tau_s.is_scalar(), CouplingMode::Auto);
+        add(coupling_bytes(facts, c, value), "population '" + node.name + "': its weights J (" +
+                                                 shape(node.size, node.size) + ", " + describe(c) + ")");
       }
     } else {
       add(2.0 * n * value, "function node '" + node.name + "' (" + count_text(node.size) + " units)");
@@ -96,8 +103,9 @@ Footprint engine_footprint(const Graph& graph, Precision precision) {
   for (const Edge& e : graph.edges) {
     const Node& s = graph.nodes[static_cast<std::size_t>(e.source)];
     const Node& t = graph.nodes[static_cast<std::size_t>(e.target)];
-    add(static_cast<double>(e.weights.rows) * static_cast<double>(e.weights.cols) * value,
-        "edge '" + s.name + "' -> '" + t.name + "' (" + shape(e.weights.rows, e.weights.cols) + ")");
+    const WeightsFacts facts = weights_facts(e.weights);
+    const CouplingChoice c{choose_edge_storage(facts, CouplingMode::Auto), false};
+    add(coupling_bytes(facts, c, value), "edge '" + s.name + "' -> '" + t.name + "' (" + shape(e.weights.rows(), e.weights.cols()) + ")");
   }
   return f;
 }

@@ -28,6 +28,25 @@ std::string to_string(Activation a) {
   return "?";
 }
 
+std::string to_string(CouplingMode c) {
+  switch (c) {
+    case CouplingMode::Auto: return "auto";
+    case CouplingMode::Dense: return "dense";
+    case CouplingMode::Sparse: return "sparse";
+    case CouplingMode::Procedural: return "procedural";
+    case CouplingMode::Events: return "events";
+  }
+  return "?";
+}
+
+CouplingMode parse_coupling(const std::string& name) {
+  for (CouplingMode c : {CouplingMode::Auto, CouplingMode::Dense, CouplingMode::Sparse, CouplingMode::Procedural,
+                         CouplingMode::Events}) {
+    if (name == to_string(c)) return c;
+  }
+  throw InvalidArgument("unknown coupling '" + name + "' (use auto, dense, sparse, procedural or events)");
+}
+
 Precision parse_precision(const std::string& name) {
   if (name == "float64" || name == "f64" || name == "double") return Precision::Float64;
   if (name == "float32" || name == "f32" || name == "single" || name == "float") return Precision::Float32;

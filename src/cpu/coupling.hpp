@@ -1,7 +1,8 @@
 // src/cpu/coupling.hpp - where the CPU applies coupling: one operator interface for a
 // population's recurrent J s and an edge's W x. DenseCoupling is today's operator (the row-major
 // product of blas.hpp, and the event-driven update from J's columns of event_coupling.hpp);
-// sparse and procedural operators are further implementations of the same interface.
+// sparse and procedural operators (sparse_coupling.hpp) implement the same interface;
+// make_coupling.hpp picks one.
 #pragma once
 
 #include <cstdint>
@@ -58,11 +59,5 @@ class DenseCoupling final : public Coupling<T> {
   std::vector<T> w_;        // row-major
   std::vector<T> columns_;  // event-driven only: W's columns, contiguous
 };
-
-/// The operator for a rows x cols weight matrix given as float64 values (row-major), in T.
-template <class T>
-std::unique_ptr<Coupling<T>> make_dense_coupling(std::int64_t rows, std::int64_t cols, const std::vector<double>& w) {
-  return std::make_unique<DenseCoupling<T>>(rows, cols, std::vector<T>(w.begin(), w.end()));
-}
 
 }  // namespace qifsim::detail

@@ -13,7 +13,7 @@
 #include "model/qif_population.hpp"
 #include "model/activation.hpp"
 #include "model/reduction.hpp"
-#include "cpu/coupling.hpp"
+#include "cpu/make_coupling.hpp"
 #include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
 #include "core/engine_layout.hpp"
@@ -53,8 +53,60 @@ class CpuEngine final : public Engine {
           return f;
         },
         [](const Edge& e) {
-          return EdgeW{e.source, make_dense_coupling<T>(e.weights.rows, e.weights.cols, e.weights.data)};
+          EdgeW w{e.source, e.weights, weights_facts(e.weights), CouplingMode::Dense, nullptr};
+          w.storage = choose_edge_storage(w.facts, CouplingMode::Auto);
+          w.w = make_coupling<T>(w.weights, w.facts, w.storage);
+          return w;
         });
+    for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+      if (layout_.slots[node].pop) pops_[static_cast<std::size_t>(layout_.slots[node].index)].name = layout_.starts[node].name;
+    }
+    set_coupling(CouplingMode::Auto, kDefaultResync);
+  }
+
+  std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
+    // Every choice first (they may throw), then the conversions.
+    std::vector<CouplingChoice> choices;
+    for (Pop& p : pops_) {
+      if (p.weights.empty()) {
+        choices.push_back({});
+        continue;
+      }
+      choices.push_back(choose_coupling(p.name, p.facts, p.params[model::kTauS].size() == 1, requested));
+      if (choices.back().events && !p.weights.empty() && p.weights.rows() != p.weights.cols()) {
+        throw InvalidArgument("coupling: population '" + p.name + "' has a coupling without an event-driven update");
+      }
+    }
+    std::string line;
+    for (std::size_t i = 0; i < pops_.size(); ++i) {
+      Pop& p = pops_[i];
+      if (p.weights.empty()) continue;
+      const CouplingChoice c = choices[i];
+      if (!p.J || c.storage != p.storage) {
+        p.J.reset();  // the old operator's memory first
+        p.J = make_coupling<T>(p.weights, p.facts, c.storage);
+        p.storage = c.storage;
+      }
+      p.events = c.events;
+      if (p.events) {
+        p.J->prepare_events();
+        p.fired.resize(static_cast<std::size_t>(p.n), T(0));
+        p.fired_list.reserve(static_cast<std::size_t>(p.n));
+      }
+      line += (line.empty() ? "" : "; ") + ("'" + p.name + "': " + describe(c)) +
+              (c.events ? " (resync " + std::to_string(resync) + ")" : "");
+    }
+    for (EdgeW& e : edges_) {
+      const CouplingMode storage = choose_edge_storage(e.facts, requested);
+      if (storage != e.storage) {
+        e.w.reset();
+        e.w = make_coupling<T>(e.weights, e.facts, storage);
+        e.storage = storage;
+      }
+    }
+    resync_ = resync;
+    events_valid_ = false;
+    return line;
   }
 
   void forward(const double* x, double* y) override {
@@ -74,8 +126,7 @@ class CpuEngine final : public Engine {
     HostRing<T> ring(obs, plan.batch_samples, plan.row_width, plan.flush_seconds);
     carry.y_sum.resize(static_cast<std::size_t>(layout_.out_width), 0.0);
     std::int64_t t = carry.next_step;
-    const std::int64_t resync = plan.event_coupling;
-    if (resync > 0) prepare_event_coupling();
+    const std::int64_t resync = resync_;
     try {
       for (; t < plan.steps; ++t) {
         if (stop_requested(plan, t)) break;
@@ -85,7 +136,7 @@ class CpuEngine final : public Engine {
         }
         // Event-driven coupling: J s from the previous step's J s and spikes, except on
         // every resync-th step and where that state is not current (a new run, set_var()).
-        prepare(plan.inputs->row(t), resync > 0 && events_valid_ && t % resync != 0);
+        prepare(plan.inputs->row(t), events_valid_ && t % resync != 0);
         if (t >= plan.schedule.cutoff) accumulate(plan, carry, t);
         if (plan.schedule.is_sample(t)) {
           take_sample(plan, carry, ring.next_row());
@@ -174,6 +225,11 @@ class CpuEngine final : public Engine {
     std::int64_t n = 0;
     bool adapt = false;
     bool out_is_v = false;
+    std::string name;
+    Weights weights;                 // as given (shared with the graph)
+    WeightsFacts facts;
+    CouplingMode storage = CouplingMode::Dense;  // what J works on
+    bool events = false;             // J s from the spikes (set_coupling)
     std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
     std::vector<T> v, s, x;      // state
     std::vector<T> in, s_in;     // this step's external and coupling input
@@ -189,24 +245,37 @@ class CpuEngine final : public Engine {
     const std::vector<T>* param(Var var) const {
       return is_parameter(var) ? &params[static_cast<std::size_t>(param_slot(var))] : nullptr;
     }
-    // The parameters as N values each, in slot order (rebuilt after set_var): the neuron loop
-    // reads them with stride 1, so that it vectorises.
+    // The parameters in slot order (rebuilt after set_var), as the neuron loop reads them with
+    // stride 1 so that it vectorises: N values for a per-neuron parameter; for a scalar one,
+    // min(N, kNeuronSpan) copies that every span reads again (bit `slot` of scalar_slots).
     std::vector<T> per_neuron;
+    std::array<std::size_t, model::kQifParamCount> offsets{};
+    std::uint32_t scalar_slots = 0;
     bool per_neuron_valid = false;
 
     kernels::QifParamPtrs<T> ptrs() {
-      const auto count = static_cast<std::size_t>(n);
       if (!per_neuron_valid) {
-        per_neuron.resize(params.size() * count);
+        const auto count = static_cast<std::size_t>(n);
+        const auto span = static_cast<std::size_t>(std::min<std::int64_t>(n, kNeuronSpan));
+        std::size_t total = 0;
+        scalar_slots = 0;
+        for (std::size_t a = 0; a < params.size(); ++a) {
+          offsets[a] = total;
+          const bool scalar = params[a].size() == 1;
+          if (scalar) scalar_slots |= 1u << a;
+          total += scalar ? span : count;
+        }
+        per_neuron.resize(total);
         for (std::size_t a = 0; a < params.size(); ++a) {
           const std::vector<T>& values = params[a];
-          T* dst = per_neuron.data() + a * count;
-          for (std::size_t i = 0; i < count; ++i) dst[i] = values[values.size() == 1 ? 0 : i];
+          T* dst = per_neuron.data() + offsets[a];
+          const std::size_t len = values.size() == 1 ? span : count;
+          for (std::size_t i = 0; i < len; ++i) dst[i] = values[values.size() == 1 ? 0 : i];
         }
         per_neuron_valid = true;
       }
       std::array<const T*, model::kQifParamCount> slots{};
-      for (std::size_t a = 0; a < slots.size(); ++a) slots[a] = per_neuron.data() + a * count;
+      for (std::size_t a = 0; a < slots.size(); ++a) slots[a] = per_neuron.data() + offsets[a];
       return kernels::qif_params<kernels::QifParamPtrs<T>>(slots);
     }
   };
@@ -217,6 +286,9 @@ class CpuEngine final : public Engine {
   };
   struct EdgeW {
     int source;
+    Weights weights;  // as given (shared with the graph)
+    WeightsFacts facts;
+    CouplingMode storage;
     std::unique_ptr<Coupling<T>> w;  // target size x source size
   };
   struct Gathered {
@@ -262,13 +334,8 @@ class CpuEngine final : public Engine {
   // Phase 2 of a step: every population's state advances (keeping what event-driven coupling
   // needs of this step when it is on).
   void advance_state(const RunPlan& plan) {
-    if (plan.event_coupling > 0) {
-      advance<true>();
-      events_valid_ = true;
-    } else {
-      advance<false>();
-      events_valid_ = false;
-    }
+    advance<true>();
+    events_valid_ = true;
     if (plan.flush_subnormals) flush_subnormals();
   }
 
@@ -277,7 +344,8 @@ class CpuEngine final : public Engine {
     p.n = q.n;
     p.adapt = q.adaptation;
     p.out_is_v = q.output_var == model::kQif.spike_var;
-    if (!q.weights.data.empty()) p.J = make_dense_coupling<T>(q.n, q.n, q.weights.data);
+    p.weights = q.weights;
+    p.facts = weights_facts(q.weights);
     p.v = expand<T>(initial_of(q, Var::V), q.n);
     p.s = expand<T>(initial_of(q, Var::S), q.n);
     p.x = expand<T>(initial_of(q, Var::X), q.n);
@@ -313,7 +381,7 @@ class CpuEngine final : public Engine {
     }
     for (Pop& p : pops_) {
       if (!p.J) continue;
-      if (from_spikes) {
+      if (from_spikes && p.events) {
         couple_from_spikes(p);
       } else {
         p.J->apply(p.s.data(), false, p.s_in.data());
@@ -339,34 +407,11 @@ class CpuEngine final : public Engine {
     p.J->apply_spikes(p.fired.data(), p.fired_list, T(1) - dt_ / p.params[model::kTauS][0], p.s_in.data());
   }
 
-  // Before an event-driven run: one tau_s per coupled population (else the update of s does
-  // not factor), J's transpose and the spike flags, allocated outside the step loop.
-  void prepare_event_coupling() {
-    for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
-      const Slot slot = layout_.slots[node];
-      if (!slot.pop) continue;
-      Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-      if (!p.J) continue;
-      if (p.params[model::kTauS].size() != 1) {
-        throw InvalidArgument(std::string("event_coupling needs one ") + model::kQif.params[model::kTauS].name + " for population '" + layout_.starts[node].name +
-                              "' (it has one per neuron); use event_coupling = 0 (dense)");
-      }
-      if (!p.J->supports_events()) {
-        throw InvalidArgument("event_coupling: the coupling of population '" + layout_.starts[node].name +
-                              "' has no event-driven update; use event_coupling = 0 (dense)");
-      }
-      const std::size_t n = static_cast<std::size_t>(p.n);
-      p.J->prepare_events();
-      p.fired.resize(n, 0);
-      p.fired_list.reserve(n);
-    }
-  }
-
   // Phase 2: the fused per-neuron update of every population.
   template <bool Events>
   void advance() {
     for (Pop& p : pops_) {
-      const bool events = Events && p.J != nullptr;
+      const bool events = Events && p.events;
       if (p.adapt) {
         events ? update<true, true>(p) : update<true, false>(p);
       } else {
@@ -380,7 +425,8 @@ class CpuEngine final : public Engine {
   void update(Pop& p) {
     const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), p.in.data(), p.s_in.data(),
                                  Events ? p.fired.data() : nullptr};
-    update_neurons<T, Adapt, Events>(arrays, p.ptrs(), p.n, dt_);
+    const kernels::QifParamPtrs<T> prm = p.ptrs();
+    update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots);
   }
 
   // Throw DivergenceError naming the first non-finite state value, if any. `since` steps
@@ -467,6 +513,7 @@ class CpuEngine final : public Engine {
   std::vector<Func> funcs_;
   std::vector<EdgeW> edges_;
   bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
+  std::int64_t resync_ = kDefaultResync;  // events: a fresh product every this many steps
 };
 
 }  // namespace

@@ -46,36 +46,54 @@ QIFSIM_TARGET_AVX2 void span_avx2(long begin, long end, const NeuronArrays<T> a,
 }
 #endif
 
+// Neurons begin..end-1 (at most kNeuronSpan): the arrays from `begin` on; a parameter whose bit
+// is set in scalar_slots is read from its own first kNeuronSpan values (one value repeated),
+// so that it stays in cache instead of streaming N copies from memory.
 template <class T, bool Adapt, bool Events>
 void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& prm, T dt,
-                 bool allow_avx2) {
+                 bool allow_avx2, std::uint32_t scalar_slots) {
+  const NeuronArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, a.in + begin, a.s_in + begin,
+                           Events ? a.fired + begin : nullptr};
+  using P = kernels::QifParamPtrs<T>;
+  P q = prm;
+  const T* P::*members[] = {&P::eta, &P::tau, &P::k, &P::tau_s, &P::v_th, &P::v_reset, &P::alpha, &P::tau_x};
+  const int slots[] = {model::kEta, model::kTau, model::kK, model::kTauS, model::kVThreshold, model::kVReset, model::kAlpha, model::kTauX};
+  for (int m = 0; m < 8; ++m) {
+    if (!((scalar_slots >> slots[m]) & 1u) && q.*members[m] != nullptr) q.*members[m] += begin;
+  }
+  const long len = end - begin;
 #ifdef QIFSIM_AVX2_COPIES
   if (use_avx2(allow_avx2)) {
-    span_avx2<T, Adapt, Events>(begin, end, a, prm, dt);
+    span_avx2<T, Adapt, Events>(0, len, at, q, dt);
     return;
   }
 #endif
-  span_baseline<T, Adapt, Events>(begin, end, a, prm, dt);
+  span_baseline<T, Adapt, Events>(0, len, at, q, dt);
 }
 
 }  // namespace
 
 template <class T, bool Adapt, bool Events>
 void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p, std::int64_t count, T dt,
-                    bool allow_avx2) {
+                    bool allow_avx2, std::uint32_t scalar_slots) {
   const long n = static_cast<long>(count);
+  constexpr long kSpan = kNeuronSpan;
   // A plain branch, not an OpenMP if() clause: that clause costs a team fork even when false.
   if (n >= kParallelNeurons) {
-    constexpr long kSpan = 4096;
 #pragma omp parallel for schedule(static)
-    for (long b = 0; b < n; b += kSpan) update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2);
+    for (long b = 0; b < n; b += kSpan) {
+      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots);
+    }
   } else {
-    update_span<T, Adapt, Events>(0, n, a, p, dt, allow_avx2);
+    for (long b = 0; b < n; b += kSpan) {
+      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots);
+    }
   }
 }
 
 #define QIFSIM_UPDATE_NEURONS(T, A, E) \
-  template void update_neurons<T, A, E>(const NeuronArrays<T>&, const kernels::QifParamPtrs<T>&, std::int64_t, T, bool);
+  template void update_neurons<T, A, E>(const NeuronArrays<T>&, const kernels::QifParamPtrs<T>&, std::int64_t, T, bool, \
+                                        std::uint32_t);
 QIFSIM_UPDATE_NEURONS(float, false, false)
 QIFSIM_UPDATE_NEURONS(float, false, true)
 QIFSIM_UPDATE_NEURONS(float, true, false)

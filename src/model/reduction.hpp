@@ -15,18 +15,23 @@ namespace qifsim::model {
 
 inline constexpr int kReductionBlock = 256;
 
+/// The sum of block `b` (values b*256 .. b*256+255, zeros past n) as the halving tree adds it.
+template <class F>
+QIFSIM_HD inline double ordered_block_sum(std::int64_t b, std::int64_t n, F value) {
+  double lane[kReductionBlock];
+  const std::int64_t first = b * kReductionBlock;
+  for (int j = 0; j < kReductionBlock; ++j) lane[j] = first + j < n ? static_cast<double>(value(first + j)) : 0.0;
+  for (int h = kReductionBlock / 2; h > 0; h /= 2) {
+    for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
+  }
+  return lane[0];
+}
+
 /// sum_{i < n} value(i) in the one reduction order, in double.
 template <class F>
 QIFSIM_HD inline double ordered_sum(std::int64_t n, F value) {
   double total = 0.0;
-  for (std::int64_t b = 0; b < n; b += kReductionBlock) {
-    double lane[kReductionBlock];
-    for (int j = 0; j < kReductionBlock; ++j) lane[j] = b + j < n ? static_cast<double>(value(b + j)) : 0.0;
-    for (int h = kReductionBlock / 2; h > 0; h /= 2) {
-      for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
-    }
-    total += lane[0];
-  }
+  for (std::int64_t b = 0; b * kReductionBlock < n; ++b) total += ordered_block_sum(b, n, value);
   return total;
 }
 
