@@ -1,4 +1,5 @@
 // src/io/npy_reader.cpp - NumPy .npy input: header parsing and checks, data conversion.
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include "qifsim/error.hpp"
 #include "qifsim/npy.hpp"
 #include "io/input_files.hpp"
+#include "io/npy_header.hpp"
 #include "core/text.hpp"
 
 namespace qifsim {
@@ -157,40 +159,76 @@ std::string shape_string(const std::vector<std::int64_t>& shape) {
   return s + ")";
 }
 
+namespace detail {
+
+std::size_t npy_header_end(const unsigned char* bytes, std::size_t size, const std::string& path) {
+  if (size < 10) fail(path, "the file is too short (" + std::to_string(size) + " bytes)");
+  if (bytes[0] != 0x93 || std::memcmp(bytes + 1, "NUMPY", 5) != 0) fail(path, "it does not start with the NPY magic string");
+  const int major = bytes[6];
+  std::size_t header_len = 0;
+  std::size_t prefix = 10;
+  if (major == 1) {
+    header_len = bytes[8] | (static_cast<std::size_t>(bytes[9]) << 8);
+  } else if (major == 2 || major == 3) {
+    if (size < 12) fail(path, "the file ends inside the header");
+    header_len = bytes[8] | (static_cast<std::size_t>(bytes[9]) << 8) | (static_cast<std::size_t>(bytes[10]) << 16) |
+                 (static_cast<std::size_t>(bytes[11]) << 24);
+    prefix = 12;
+  } else {
+    fail(path, "unsupported format version " + std::to_string(major) + "." + std::to_string(bytes[7]));
+  }
+  if (prefix + header_len > size) {
+    fail(path, "the file ends inside the header (truncated: " + std::to_string(size) + " bytes, header needs " +
+                   std::to_string(prefix + header_len) + ")");
+  }
+  return prefix + header_len;
+}
+
+NpyHeader parse_npy_header(const unsigned char* bytes, std::size_t size, const std::string& path) {
+  NpyHeader h;
+  h.data_offset = npy_header_end(bytes, size, path);
+  const std::size_t prefix = bytes[6] == 1 ? 10 : 12;
+  const std::string header(reinterpret_cast<const char*>(bytes) + prefix, h.data_offset - prefix);
+  HeaderParser(header, path).parse(h.descr, h.fortran_order, h.shape);
+  return h;
+}
+
+std::size_t npy_element_count(const std::vector<std::int64_t>& shape, const std::string& path) {
+  std::size_t count = 1;
+  for (auto dim : shape) {
+    if (dim > 0 && count > (static_cast<std::size_t>(1) << 60) / static_cast<std::size_t>(dim)) {
+      fail(path, "shape " + shape_string(shape) + " is too large");
+    }
+    count *= static_cast<std::size_t>(dim);
+  }
+  return count;
+}
+
+}  // namespace detail
+
 NpyArray read_npy(const std::string& path) {
   if (!little_endian_host()) throw IoError("read_npy('" + path + "'): big-endian hosts are not supported");
   std::uint64_t bytes = 0;
   const detail::OutputFile file = detail::open_regular_file(path, "a .npy file", 0, &bytes);
   std::FILE* f = file.get();
-  const auto file_size = static_cast<long>(bytes);
+  const auto file_size = static_cast<std::size_t>(bytes);
 
-  unsigned char pre[12];
-  if (file_size < 10 || std::fread(pre, 1, 10, f) != 10) fail(path, "the file is too short (" + std::to_string(file_size) + " bytes)");
-  if (pre[0] != 0x93 || std::memcmp(pre + 1, "NUMPY", 5) != 0) fail(path, "it does not start with the NPY magic string");
-  const int major = pre[6];
-  std::size_t header_len = 0;
-  std::size_t prefix = 10;
-  if (major == 1) {
-    header_len = pre[8] | (static_cast<std::size_t>(pre[9]) << 8);
-  } else if (major == 2 || major == 3) {
-    if (std::fread(pre + 10, 1, 2, f) != 2) fail(path, "the file ends inside the header");
-    header_len = pre[8] | (static_cast<std::size_t>(pre[9]) << 8) | (static_cast<std::size_t>(pre[10]) << 16) |
-                 (static_cast<std::size_t>(pre[11]) << 24);
-    prefix = 12;
-  } else {
-    fail(path, "unsupported format version " + std::to_string(major) + "." + std::to_string(pre[7]));
+  // The preamble says how long the header is; the header is read whole and parsed in memory.
+  std::vector<unsigned char> head(std::min<std::size_t>(file_size, 12));
+  if (std::fread(head.data(), 1, head.size(), f) != head.size()) fail(path, "cannot read the header");
+  const std::size_t header_end = detail::npy_header_end(head.data(), file_size, path);
+  const std::size_t have = head.size();
+  head.resize(header_end);
+  if (header_end > have && std::fread(head.data() + have, 1, header_end - have, f) != header_end - have) {
+    fail(path, "cannot read the header");
   }
-  if (prefix + header_len > static_cast<std::size_t>(file_size)) {
-    fail(path, "the file ends inside the header (truncated: " + std::to_string(file_size) + " bytes, header needs " +
-                   std::to_string(prefix + header_len) + ")");
-  }
-  std::string header(header_len, '\0');
-  if (header_len > 0 && std::fread(&header[0], 1, header_len, f) != header_len) fail(path, "cannot read the header");
+  if (std::fseek(f, static_cast<long>(header_end), SEEK_SET) != 0) fail(path, "cannot read the data");
+  detail::NpyHeader h = detail::parse_npy_header(head.data(), head.size(), path);
 
   NpyArray a;
-  bool fortran = false;
-  HeaderParser(header, path).parse(a.descr, fortran, a.shape);
-  if (fortran) {
+  a.descr = std::move(h.descr);
+  a.shape = std::move(h.shape);
+  if (h.fortran_order) {
     fail(path, "the array is stored in Fortran order; save it in C order (numpy.ascontiguousarray)");
   }
   std::size_t item = 0;
@@ -204,14 +242,8 @@ NpyArray read_npy(const std::string& path) {
   } else {
     fail(path, "dtype '" + d + "' is not supported (use float64 '<f8', float32 '<f4', int64 '<i8' or int32 '<i4')");
   }
-  std::size_t count = 1;
-  for (auto dim : a.shape) {
-    if (dim > 0 && count > (static_cast<std::size_t>(1) << 60) / static_cast<std::size_t>(dim)) {
-      fail(path, "shape " + shape_string(a.shape) + " is too large");
-    }
-    count *= static_cast<std::size_t>(dim);
-  }
-  const std::size_t data_bytes = static_cast<std::size_t>(file_size) - prefix - header_len;
+  const std::size_t count = detail::npy_element_count(a.shape, path);
+  const std::size_t data_bytes = file_size - header_end;
   if (data_bytes != count * item) {
     fail(path, std::string(data_bytes < count * item ? "truncated" : "trailing bytes") + ": shape " +
                    shape_string(a.shape) + " of '" + d + "' needs " + std::to_string(count * item) +
