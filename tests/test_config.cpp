@@ -113,7 +113,7 @@ INSTANTIATE_TEST_SUITE_P(
         TypeCase{"N", "n = 3", "n = \"3\"", {"cfg.toml:5", "population[0].n: expected an integer, got a string"}},
         TypeCase{"Eta", "eta = -4.0", "eta = true", {"population[0].eta", "expected a number, an array", "got a boolean"}},
         TypeCase{"Adaptation", "eta = -4.0", "adaptation = 1", {"population[0].adaptation", "expected true or false, got an integer"}},
-        TypeCase{"Weights", "eta = -4.0", "weights = 2.0", {"population[0].weights", "expected a .npy file name", "(3, 3)"}},
+        TypeCase{"Weights", "eta = -4.0", "weights = 2.0", {"population[0].weights", "expected a .npy or .npz file name", "(3, 3)"}},
         TypeCase{"InputValue", "value = 12.0", "value = \"12\"", {"input.value", "expected a number or an array of 3 numbers", "got a string"}},
         TypeCase{"RecordVars", "vars = [[\"qif\", \"v\", false]]", "vars = \"qif.v\"", {"record.vars", "expected an array of [node, var]"}},
         TypeCase{"RecordVarMean", "vars = [[\"qif\", \"v\", false]]", "vars = [[\"qif\", \"v\", 1]]", {"record.vars[0]", "[node, var, mean]"}},

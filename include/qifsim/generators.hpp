@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "qifsim/matrix.hpp"
+#include "qifsim/sparse_matrix.hpp"
 
 namespace qifsim {
 
@@ -29,10 +30,18 @@ struct ValueDistribution {
   double b = 0.0;  ///< -, the upper bound or the standard deviation
 };
 
-/// rows x cols matrix whose entries are nonzero with probability p: for each entry in
-/// row-major order one uniform u is drawn; when u < p the entry's value is drawn next from
-/// `values` (same engine), else it is 0.
-Matrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const ValueDistribution& values,
-                     std::uint64_t seed);
+/// A rows x cols sparse matrix whose entries are nonzero with probability p, independently,
+/// drawn in O(number of nonzeros): within the row-major sequence of entries the gap to the next
+/// nonzero is geometric (one uniform u per nonzero: gap = floor(ln(1 - u) / ln(1 - p))), and
+/// the value follows from `values` (same engine). p = 1 gives every entry, p = 0 none.
+/// (qifsim 0.1 drew one uniform per entry, so a seed now gives another matrix; CHANGELOG.md.)
+SparseMatrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const ValueDistribution& values,
+                           std::uint64_t seed);
 
+/// A rows x cols sparse matrix with exactly k nonzeros in every row, at k distinct columns drawn
+/// uniformly (without `autapses`, row i never takes column i; needs rows == cols then). Rows are
+/// drawn in order; each row's columns by Floyd's sampling (k uniforms), then its k values from
+/// `values`; the row is stored with columns ascending. O(rows * k) time and memory.
+SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k, const ValueDistribution& values,
+                            std::uint64_t seed, bool autapses = false);
 }  // namespace qifsim

@@ -108,10 +108,14 @@ void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::
          "must be \"" + out + "\" or \"" + spiking + "\", got \"" + pop.output_var + "\"");
   }
   const bool coupled = !pop.weights.empty();
+  const std::string weights_kind =
+      pop.weights.kind() == Weights::Kind::Sparse     ? " sparse, " + std::to_string(pop.weights.synapses()) + " synapses"
+      : pop.weights.kind() == Weights::Kind::AllToAll ? " all-to-all"
+                                                      : " dense";
   const std::string at = r.path() + ".";
   fingerprint_text(fp, at + "name", name);
   fingerprint_values(fp, at + "n", {static_cast<double>(n)});
-  fingerprint_values(fp, at + "weights", pop.weights.data, pop.weights.rows);
+  fingerprint_weights(fp, at + "weights", pop.weights);
   for (std::size_t i = 0; i < model::kQifFieldCount; ++i) {
     const model::QifField f = model::qif_field(i);
     fingerprint_values(fp, at + f.name, (pop.*f.member).values);
@@ -125,7 +129,7 @@ void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::
   }
   sizes.items.emplace_back(name, n);
   descriptions.push_back("'" + name + "': QIF population, N = " + std::to_string(n) +
-                         (coupled ? ", coupling " + detail::shape(n, n) : std::string(", no coupling")) +
+                         (coupled ? ", coupling " + detail::shape(n, n) + weights_kind : std::string(", no coupling")) +
                          (r.boolean("adaptation").value_or(false) ? ", adaptation" : ""));
 }
 
@@ -160,10 +164,10 @@ void read_edge(const TableReader& r, Network& net, const NodeSizes& sizes, std::
   if (s < 0) fail(r.ctx(), r.get("source"), r.key("source"), "unknown node '" + source + "' (nodes: " + sizes.names() + ")");
   if (t < 0) fail(r.ctx(), r.get("target"), r.key("target"), "unknown node '" + target + "' (nodes: " + sizes.names() + ")");
   if (!r.get("weights")) r.missing("weights", "a (" + std::to_string(t) + ", " + std::to_string(s) + ") matrix: target size x source size");
-  Matrix w = read_weights(r, "weights", t, s, "target size x source size, '" + target + "' x '" + source + "'");
+  Weights w = read_weights(r, "weights", t, s, "target size x source size, '" + target + "' x '" + source + "'");
   fingerprint_text(fp, r.path() + ".source", source);
   fingerprint_text(fp, r.path() + ".target", target);
-  fingerprint_values(fp, r.path() + ".weights", w.data, w.rows);
+  fingerprint_weights(fp, r.path() + ".weights", w);
   try {
     net.add_edge(source, target, std::move(w));
   } catch (const Error& e) {
@@ -257,7 +261,7 @@ void read_record(const TableReader& top, RunConfig& cfg, const std::string& defa
 
 RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& default_dir) {
   TableReader top(ctx, root, "",
-                  {"description", "dt", "steps", "duration", "precision", "backend", "event_coupling", "subnormals", "population", "function",
+                  {"description", "dt", "steps", "duration", "precision", "backend", "coupling", "resync", "event_coupling", "subnormals", "population", "function",
                    "edge", "input", "record"});
   if (auto d = top.get("description"); d && !d->is_string()) top.wrong("description", *d, "a string");
   const double dt = top.number("dt", 1e-3);
@@ -302,6 +306,18 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   RunConfig cfg;
   cfg.network = Network(dt, backend, precision);
   cfg.options.event_coupling = event_coupling;
+  try {
+    if (auto c = top.string("coupling")) cfg.options.coupling = parse_coupling(*c);
+  } catch (const Error& e) {
+    fail(ctx, top.get("coupling"), "coupling", e.what());
+  }
+  cfg.options.resync = top.integer("resync", 0);
+  if (cfg.options.resync < 0) {
+    fail(ctx, top.get("resync"), "resync", "must be >= 0 (0: the default, 1000 steps), got " + std::to_string(cfg.options.resync));
+  }
+  if (event_coupling > 0 && top.get("coupling")) {
+    fail(ctx, top.get("event_coupling"), "event_coupling", "is the former spelling of coupling = \"events\" with resync = R; give one of them");
+  }
   if (auto sub = top.string("subnormals")) {
     if (*sub == "auto") cfg.options.subnormals = Subnormals::Auto;
     else if (*sub == "keep") cfg.options.subnormals = Subnormals::Keep;

@@ -41,6 +41,31 @@ void fingerprint_values(std::vector<FingerprintEntry>& fp, const std::string& ke
   fp.push_back({key, h, values.size() == 1 ? number_text(values[0]) : std::string()});
 }
 
+void fingerprint_weights(std::vector<FingerprintEntry>& fp, const std::string& key, const Weights& w) {
+  switch (w.kind()) {
+    case Weights::Kind::None: fingerprint_values(fp, key, {}, 0); return;
+    case Weights::Kind::Dense: fingerprint_values(fp, key, w.dense().data, w.rows()); return;
+    case Weights::Kind::AllToAll: {
+      const std::int64_t shape[2] = {w.rows(), w.cols()};
+      const double v = w.value();
+      std::uint64_t h = hash_bytes("all_to_all", 10);
+      h = hash_bytes(shape, sizeof shape, h);
+      fp.push_back({key, hash_bytes(&v, sizeof v, h), "all_to_all " + number_text(v)});
+      return;
+    }
+    case Weights::Kind::Sparse: {
+      const SparseMatrix& m = w.sparse();
+      const std::int64_t shape[2] = {m.rows, m.cols};
+      std::uint64_t h = hash_bytes("sparse", 6);
+      h = hash_bytes(shape, sizeof shape, h);
+      h = hash_bytes(m.indptr.data(), m.indptr.size() * sizeof(std::int64_t), h);
+      h = hash_bytes(m.indices.data(), m.indices.size() * sizeof(std::int32_t), h);
+      fp.push_back({key, hash_bytes(m.values.data(), m.values.size() * sizeof(double), h), ""});
+      return;
+    }
+  }
+}
+
 // ---- parameters: number, array, .npy file or generator ---------------------------------
 
 Param read_param(const TableReader& r, const std::string& k, std::int64_t n, const Param& fallback) {
@@ -131,19 +156,33 @@ ValueDistribution read_distribution(const TableReader& g, const std::string& key
 
 }  // namespace
 
-Matrix read_weights(const TableReader& r, const std::string& k, std::int64_t rows, std::int64_t cols,
-                    const std::string& what) {
+Weights read_weights(const TableReader& r, const std::string& k, std::int64_t rows, std::int64_t cols,
+                     const std::string& what) {
   const toml::node* node = r.get(k);
   const std::string key = r.key(k);
   const std::string expected = "(" + std::to_string(rows) + ", " + std::to_string(cols) + ") (" + what + ")";
-  if (!node) return Matrix();
-  const double bytes = static_cast<double>(rows) * static_cast<double>(cols) * 8.0;
-  if (bytes > static_cast<double>(default_memory_budget())) {
-    fail(r.ctx(), node, key, "a dense " + expected + " matrix would take " + detail::format_bytes(bytes) +
-                                 ", more than half of this machine's memory");
-  }
+  if (!node) return Weights();
+  // Only dense forms are held to the size of a dense matrix; sparse and all-to-all ones are
+  // counted by the memory check at compile.
+  auto dense_fits = [&] {
+    const double bytes = static_cast<double>(rows) * static_cast<double>(cols) * 8.0;
+    if (bytes > static_cast<double>(default_memory_budget())) {
+      fail(r.ctx(), node, key, "a dense " + expected + " matrix would take " + detail::format_bytes(bytes) +
+                                   ", more than half of this machine's memory; give the weights sparse (a .npz "
+                                   "file, kind = \"sparse\" or \"fixed_indegree\") or all-to-all (kind = \"all_to_all\")");
+    }
+  };
   if (node->is_string()) {
     const std::string file = node->as_string()->get();
+    if (file.size() >= 4 && file.compare(file.size() - 4, 4, ".npz") == 0) {
+      SparseMatrix m = load_npz(r.ctx(), *node, key, file);
+      if (m.rows != rows || m.cols != cols) {
+        fail(r.ctx(), node, key, "file '" + file + "' holds a (" + std::to_string(m.rows) + ", " + std::to_string(m.cols) +
+                                     ") sparse matrix; expected " + expected);
+      }
+      return Weights(std::move(m));
+    }
+    dense_fits();
     NpyArray a = load_npy(r.ctx(), *node, key, file);
     const bool ok = (a.shape.size() == 2 && a.shape[0] == rows && a.shape[1] == cols) ||
                     (rows == 1 && cols == 1 && a.data.size() == 1 && a.shape.size() <= 1);
@@ -151,6 +190,7 @@ Matrix read_weights(const TableReader& r, const std::string& k, std::int64_t row
     return Matrix(rows, cols, std::move(a.data));
   }
   if (node->is_array()) {
+    dense_fits();
     const toml::array& a = *node->as_array();
     Matrix m(rows, cols);
     bool ok = static_cast<std::int64_t>(a.size()) == rows;
@@ -171,15 +211,18 @@ Matrix read_weights(const TableReader& r, const std::string& k, std::int64_t row
     return m;
   }
   if (node->is_table()) {
-    TableReader g(r.ctx(), *node->as_table(), key, {"kind", "low", "high", "mean", "std", "seed", "p", "value", "values"});
-    const std::string kind = g.required_string("kind", "one of 'uniform', 'normal', 'sparse', 'all_to_all', 'identity'");
+    TableReader g(r.ctx(), *node->as_table(), key,
+                  {"kind", "low", "high", "mean", "std", "seed", "p", "k", "value", "values", "autapses"});
+    const std::string kind = g.required_string("kind", "one of 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all', 'identity'");
     if (kind == "uniform") {
+      dense_fits();
       const double low = g.required_number("low", "lower bound");
       const double high = g.required_number("high", "upper bound");
       if (!(high >= low)) fail(r.ctx(), node, key, "high must be >= low");
       return Matrix(rows, cols, uniform_values(rows * cols, low, high, g.seed()));
     }
     if (kind == "normal") {
+      dense_fits();
       const double sd = g.required_number("std", "standard deviation");
       if (sd < 0) fail(r.ctx(), g.get("std"), g.key("std"), "must be >= 0");
       return Matrix(rows, cols, normal_values(rows * cols, g.required_number("mean", "mean"), sd, g.seed()));
@@ -189,20 +232,37 @@ Matrix read_weights(const TableReader& r, const std::string& k, std::int64_t row
       if (!(p >= 0.0 && p <= 1.0)) fail(r.ctx(), g.get("p"), g.key("p"), "must be in [0, 1], got " + std::to_string(p));
       return sparse_matrix(rows, cols, p, read_distribution(g, "values"), g.seed());
     }
+    if (kind == "fixed_indegree") {
+      const std::int64_t in = g.integer("k", -1);
+      if (!g.get("k")) g.missing("k", "the number of presynaptic partners of each neuron");
+      const bool autapses = g.boolean("autapses").value_or(false);
+      const std::int64_t most = autapses || rows != cols ? cols : cols - 1;
+      if (in < 0 || in > most) {
+        fail(r.ctx(), g.get("k"), g.key("k"), "must be in [0, " + std::to_string(most) + "] (distinct partners" +
+                                                  (autapses ? "" : ", no autapses") + "), got " + std::to_string(in));
+      }
+      if (!autapses && rows != cols) fail(r.ctx(), node, key, "autapses = false needs a square matrix; expected " + expected);
+      return fixed_indegree(rows, cols, in, read_distribution(g, "values"), g.seed(), autapses);
+    }
     if (kind == "all_to_all" || kind == "constant") {
-      return Matrix(rows, cols, g.required_number("value", "the weight of every connection"));
+      return Weights::all_to_all(rows, cols, g.required_number("value", "the weight of every connection"));
     }
     if (kind == "identity") {
       if (rows != cols) fail(r.ctx(), node, key, "an identity needs a square matrix; expected " + expected);
-      Matrix m(rows, cols, 0.0);
       const double v = g.number("value", 1.0);
-      for (std::int64_t i = 0; i < rows; ++i) m(i, i) = v;
-      return m;
+      SparseMatrix m(rows, cols);
+      m.indices.resize(static_cast<std::size_t>(rows));
+      m.values.assign(static_cast<std::size_t>(rows), v);
+      for (std::int64_t i = 0; i < rows; ++i) {
+        m.indices[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
+        m.indptr[static_cast<std::size_t>(i + 1)] = i + 1;
+      }
+      return Weights(std::move(m));
     }
     fail(r.ctx(), g.get("kind"), g.key("kind"),
-         "unknown generator '" + kind + "' (use 'uniform', 'normal', 'sparse', 'all_to_all' or 'identity')");
+         "unknown generator '" + kind + "' (use 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all' or 'identity')");
   }
-  r.wrong(k, *node, "a .npy file name, an inline matrix [[...], ...] or a generator table { kind = \"uniform\" | \"normal\" | \"sparse\" | \"all_to_all\" | \"identity\", ... } of shape " + expected);
+  r.wrong(k, *node, "a .npy or .npz file name, an inline matrix [[...], ...] or a generator table { kind = \"uniform\" | \"normal\" | \"sparse\" | \"fixed_indegree\" | \"all_to_all\" | \"identity\", ... } of shape " + expected);
 }
 
 // ---- the input: a file, a value, steps, pulses and sines ------------------------------

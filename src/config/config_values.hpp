@@ -20,12 +20,16 @@ void fingerprint_text(std::vector<FingerprintEntry>& fp, const std::string& key,
 void fingerprint_values(std::vector<FingerprintEntry>& fp, const std::string& key, const std::vector<double>& values,
                         std::int64_t rows = -1);
 
+/// Adds key = weights (any kind; dense ones as fingerprint_values does) to a run's fingerprint.
+void fingerprint_weights(std::vector<FingerprintEntry>& fp, const std::string& key, const Weights& w);
+
 /// A parameter of n neurons: a number, an array, a .npy file or a generator table; `fallback` when absent.
 Param read_param(const TableReader& r, const std::string& k, std::int64_t n, const Param& fallback);
 
-/// A rows x cols matrix: a .npy file, inline rows or a generator table; empty when absent.
-Matrix read_weights(const TableReader& r, const std::string& k, std::int64_t rows, std::int64_t cols,
-                    const std::string& what);
+/// A rows x cols matrix: a .npy (dense) or .npz (sparse) file, inline rows or a generator table;
+/// empty when absent.
+Weights read_weights(const TableReader& r, const std::string& k, std::int64_t rows, std::int64_t cols,
+                     const std::string& what);
 
 /// The inputs, steps x m: an [input] file, value, steps, pulses and sines (zeros without [input]).
 Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,

@@ -43,6 +43,16 @@ std::string RunConfig::summary() const {
      << network.output_node() << "' (" << network.output_width() << " outputs)\n";
   os << "run      " << steps() << " steps of dt = " << network.dt() << " (t = 0 .. " << static_cast<double>(steps()) * network.dt()
      << "), " << to_string(network.precision()) << " on " << to_string(network.backend()) << "\n";
+  if (!network.coupling_choice().empty()) {
+    const bool events = options.coupling == CouplingMode::Events || options.event_coupling > 0;
+    const std::int64_t resync = options.event_coupling > 0 ? options.event_coupling : options.resync > 0 ? options.resync : 1000;
+    os << "coupling ";
+    if (options.coupling == CouplingMode::Auto && options.event_coupling == 0) {
+      os << "auto -> " << network.coupling_choice() << "\n";
+    } else {
+      os << (events ? "events (resync " + std::to_string(resync) + ")" : to_string(options.coupling)) << "\n";
+    }
+  }
   const std::int64_t samples = detail::SampleSchedule{options.sampling_steps, options.cutoff}.count(steps());
   os << "record   ";
   std::vector<std::string> series;
@@ -121,6 +131,9 @@ std::vector<FingerprintEntry> run_fingerprint(const RunConfig& config, MatrixVie
   text("precision", net.precision() == Precision::Float32 ? "float32" : "float64");
   text("backend (in use)", net.backend() == Backend::Cuda ? "cuda" : "cpu");
   text("event_coupling", std::to_string(config.options.event_coupling));
+  // Only where asked for, so that checkpoints of runs before the option resume as they did.
+  if (config.options.coupling != CouplingMode::Auto) text("coupling", to_string(config.options.coupling));
+  if (config.options.resync != 0) text("resync", std::to_string(config.options.resync));
   text("subnormals", subnormals_name(config.options.subnormals));
   text("steps", std::to_string(inputs.rows));
   std::uint64_t h = hash_bytes(&inputs.rows, sizeof inputs.rows);

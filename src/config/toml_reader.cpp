@@ -1,6 +1,8 @@
 // src/config/toml_reader.cpp - reading TOML: messages with file and line, typed getters, --set overrides.
 #include "config/toml_reader.hpp"
 
+#include "qifsim/npz.hpp"
+
 #ifdef QIFSIM_HAVE_TOML
 
 #include <cstring>
@@ -75,6 +77,20 @@ NpyArray load_npy(const Ctx& ctx, const toml::node& n, const std::string& key, c
   ctx.files_read->push_back(path);
   try {
     return read_npy(path);
+  } catch (const Error& e) {
+    fail(ctx, &n, key, e.what());
+  }
+}
+
+SparseMatrix load_npz(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file) {
+  const std::string path = resolve(ctx, file);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    fail(ctx, &n, key, "file '" + file + "' not found" + (path != file ? " (looked for '" + path + "')" : std::string()));
+  }
+  ctx.files_read->push_back(path);
+  try {
+    return load_sparse_npz(path);
   } catch (const Error& e) {
     fail(ctx, &n, key, e.what());
   }

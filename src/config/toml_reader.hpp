@@ -19,6 +19,7 @@
 
 #include "qifsim/config.hpp"
 #include "qifsim/npy.hpp"
+#include "qifsim/sparse_matrix.hpp"
 #include "core/text.hpp"
 
 // toml++ is used header-only inside config/, so that neither libqifsim nor its users
@@ -147,6 +148,8 @@ class TableReader {
 
 /// Reads the .npy file a key names (relative to the config's folder), noting it in ctx.files_read.
 NpyArray load_npy(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file);
+/// The sparse matrix of a scipy.sparse.save_npz file, found as load_npy() finds files.
+SparseMatrix load_npz(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file);
 
 /// A list of tables [[k]]; nullptr when absent.
 const toml::array* table_array(const TableReader& r, const std::string& k);
