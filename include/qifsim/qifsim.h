@@ -99,6 +99,19 @@ QIFSIM_C_API int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t 
  *  size (checked against the two nodes before the buffer, rows * cols values, is read). */
 QIFSIM_C_API int qifsim_add_edge(qifsim_sim* sim, const char* source, const char* target, const double* weights,
                                  int64_t rows, int64_t cols);
+/** A QIF population whose J is sparse, in CSR form (SciPy's csr_matrix(data, indices, indptr)):
+ *  indptr holds n + 1 offsets (indptr[0] = 0, non-decreasing); indices (columns) and values hold
+ *  indptr[n] entries each. Unsorted columns are sorted and duplicates summed; out-of-range
+ *  columns, inconsistent offsets and values that are not finite are refused (QIFSIM_ERR_ARGUMENT). */
+QIFSIM_C_API int qifsim_add_population_csr(qifsim_sim* sim, const char* name, int64_t n, const int64_t* indptr,
+                                           const int64_t* indices, const double* values, int adaptation);
+/** A QIF population coupled all-to-all, J_ij = value for every i, j (no matrix is stored). */
+QIFSIM_C_API int qifsim_add_population_all_to_all(qifsim_sim* sim, const char* name, int64_t n, double value,
+                                                  int adaptation);
+/** An edge with sparse weights in CSR form (rows = target size, cols = source size; as
+ *  qifsim_add_population_csr reads its arrays). */
+QIFSIM_C_API int qifsim_add_edge_csr(qifsim_sim* sim, const char* source, const char* target, int64_t rows, int64_t cols,
+                                     const int64_t* indptr, const int64_t* indices, const double* values);
 /** Check the graph and build the engine; QIFSIM_ERR_MEMORY, naming the largest part, when
  *  it would not fit in the memory available. */
 QIFSIM_C_API int qifsim_compile(qifsim_sim* sim);
@@ -141,6 +154,9 @@ QIFSIM_C_API int qifsim_set_record_output(qifsim_sim* sim, int on);
 /** Record a variable: mean 1 = one number per sample (the mean over units), 0 = every unit. */
 QIFSIM_C_API int qifsim_add_record_var(qifsim_sim* sim, const char* node, const char* var, int mean);
 QIFSIM_C_API int qifsim_clear_record_vars(qifsim_sim* sim);
+/** How coupling is computed in later runs: mode "auto" (the default), "dense", "sparse",
+ *  "procedural" or "events"; resync: events recompute J s every this many steps (0: 1000). */
+QIFSIM_C_API int qifsim_set_coupling(qifsim_sim* sim, const char* mode, int64_t resync);
 /** Progress display on stderr: 0 off (the default here), 1 on, -1 automatic. */
 QIFSIM_C_API int qifsim_set_progress(qifsim_sim* sim, int mode);
 /** Write the recordings of later runs to out_dir while they go: formats is a comma list of

@@ -151,6 +151,80 @@ int qifsim_add_population(qifsim_sim* sim, const char* name, int64_t n, const do
   });
 }
 
+namespace {
+
+// CSR arrays from the caller: indptr's rows + 1 offsets are read first, then as many indices and
+// values as its last offset says, once it is known to be a count that fits in memory.
+qifsim::SparseMatrix csr_from_caller(const char* fn, const std::string& what, int64_t rows, int64_t cols,
+                                     const int64_t* indptr, const int64_t* indices, const double* values) {
+  need(indptr, fn, "indptr");
+  if (rows < 0 || cols < 0) bad(fn, what + ": shape " + std::to_string(rows) + " x " + std::to_string(cols) + " is negative");
+  const int64_t nnz = indptr[rows];
+  if (nnz < 0) bad(fn, what + ": indptr[" + std::to_string(rows) + "] = " + std::to_string(nnz) + " is negative");
+  if (nnz > 0) {
+    need(indices, fn, "indices");
+    need(values, fn, "values");
+  }
+  qifsim::detail::require_host_bytes(static_cast<double>(nnz) * 28.0 + static_cast<double>(rows) * 16.0,
+                                     std::string(fn) + ": a copy of " + what + " (" + std::to_string(nnz) + " values)");
+  const auto count = static_cast<std::size_t>(nnz);
+  return qifsim::SparseMatrix::from_csr(rows, cols, std::vector<int64_t>(indptr, indptr + rows + 1),
+                                        std::vector<int64_t>(indices, indices + count),
+                                        std::vector<double>(values, values + count), std::string(fn) + ": " + what);
+}
+
+}  // namespace
+
+int qifsim_add_population_csr(qifsim_sim* sim, const char* name, int64_t n, const int64_t* indptr,
+                              const int64_t* indices, const double* values, int adaptation) {
+  const char* fn = "qifsim_add_population_csr";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const std::string label = str(name, fn, "name");
+    if (n <= 0) bad(fn, "n = " + std::to_string(n) + " must be > 0");
+    qifsim::QifPopulation pop;
+    pop.n = n;
+    pop.weights = csr_from_caller(fn, "the weights of '" + label + "'", n, n, indptr, indices, values);
+    pop.adaptation = adaptation != 0;
+    sim->cfg.network.add_population(label, std::move(pop));
+  });
+}
+
+int qifsim_add_population_all_to_all(qifsim_sim* sim, const char* name, int64_t n, double value, int adaptation) {
+  const char* fn = "qifsim_add_population_all_to_all";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const std::string label = str(name, fn, "name");
+    if (n <= 0) bad(fn, "n = " + std::to_string(n) + " must be > 0");
+    qifsim::QifPopulation pop;
+    pop.n = n;
+    pop.weights = qifsim::Weights::all_to_all(n, n, value);
+    pop.adaptation = adaptation != 0;
+    sim->cfg.network.add_population(label, std::move(pop));
+  });
+}
+
+int qifsim_add_edge_csr(qifsim_sim* sim, const char* source, const char* target, int64_t rows, int64_t cols,
+                        const int64_t* indptr, const int64_t* indices, const double* values) {
+  const char* fn = "qifsim_add_edge_csr";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const std::string from = str(source, fn, "source");
+    const std::string to = str(target, fn, "target");
+    const int64_t want_rows = sim->cfg.network.node_size(to);
+    const int64_t want_cols = sim->cfg.network.node_size(from);
+    if (rows != want_rows || cols != want_cols) {
+      bad(fn, "weights are " + std::to_string(rows) + " x " + std::to_string(cols) + "; the edge '" + from + "' -> '" + to +
+                  "' needs " + std::to_string(want_rows) + " x " + std::to_string(want_cols) + " (target size x source size)");
+    }
+    sim->cfg.network.add_edge(from, to, csr_from_caller(fn, "the weights of '" + from + "' -> '" + to + "'", rows, cols,
+                                                        indptr, indices, values));
+  });
+}
+
 int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t size, const char* activation) {
   const char* fn = "qifsim_add_function";
   return guard(fn, [&] {

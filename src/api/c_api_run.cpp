@@ -85,6 +85,19 @@ int qifsim_clear_record_vars(qifsim_sim* sim) {
   });
 }
 
+int qifsim_set_coupling(qifsim_sim* sim, const char* mode, int64_t resync) {
+  const char* fn = "qifsim_set_coupling";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const qifsim::CouplingMode m = qifsim::parse_coupling(str(mode, fn, "mode"));
+    if (resync < 0) bad(fn, "resync = " + std::to_string(resync) + " must be >= 0 (0: 1000)");
+    sim->cfg.options.coupling = m;
+    sim->cfg.options.resync = resync;
+    sim->cfg.options.event_coupling = 0;
+  });
+}
+
 int qifsim_set_progress(qifsim_sim* sim, int mode) {
   const char* fn = "qifsim_set_progress";
   return guard(fn, [&] {
