@@ -1,4 +1,4 @@
-// kernels/cuda_error.hpp - checked CUDA and cuBLAS calls.
+// kernels/cuda_error.hpp - checked CUDA, cuBLAS and cuSPARSE calls.
 //
 // QIFSIM_CUDA_TRY(call) throws qifsim::BackendError naming the call, the file:line and the
 // error; the _NOEXCEPT twin reports to stderr instead (for destructors). The formatting
@@ -7,12 +7,15 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
+#include <cusparse.h>
 
 namespace qifsim::cuda {
 
 [[noreturn]] void throw_cuda_error(cudaError_t error, const char* call, const char* file, int line);
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* call, const char* file,
                                      int line);
+[[noreturn]] void throw_cusparse_error(cusparseStatus_t status, const char* call, const char* file,
+                                       int line);
 void report_cuda_error(cudaError_t error, const char* call, const char* file, int line) noexcept;
 
 }  // namespace qifsim::cuda
@@ -36,6 +39,13 @@ void report_cuda_error(cudaError_t error, const char* call, const char* file, in
     const cublasStatus_t qifsim_status_ = (call);                                      \
     if (qifsim_status_ != CUBLAS_STATUS_SUCCESS)                                       \
       ::qifsim::cuda::throw_cublas_error(qifsim_status_, #call, __FILE__, __LINE__);   \
+  } while (0)
+
+#define QIFSIM_CUSPARSE_TRY(call)                                                      \
+  do {                                                                                 \
+    const cusparseStatus_t qifsim_status_ = (call);                                    \
+    if (qifsim_status_ != CUSPARSE_STATUS_SUCCESS)                                     \
+      ::qifsim::cuda::throw_cusparse_error(qifsim_status_, #call, __FILE__, __LINE__); \
   } while (0)
 
 /// After a kernel launch: a launch-configuration error names the kernel ("launch of

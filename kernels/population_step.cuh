@@ -3,8 +3,6 @@
 // row-block kernel) and the fused kernel (J s computed in the same launch).
 #pragma once
 
-#include <cuda/atomic>
-
 #include <cstdint>
 
 #include "block_reduce.cuh"
@@ -154,41 +152,6 @@ __device__ inline void write_thread0_means(const QifStepArgs<T>& a, const double
     a.partials[m * gridDim.x + blockIdx.x] = local[k];
     ++m;
   }
-}
-
-/// sum_{b < count} partial[b], added in block order (b = 0, 1, ...) by one thread, with
-/// kRowDotBatch loads in flight at a time instead of one dependent load per add. Reads
-/// through L2 (__ldcg): the values were written by other blocks.
-__device__ inline double sum_in_block_order(const double* partial, unsigned int count) {
-  constexpr unsigned int kBatch = 8;
-  double sum = 0.0;
-  unsigned int b = 0;
-  for (; b + kBatch <= count; b += kBatch) {
-    double q[kBatch];
-#pragma unroll
-    for (unsigned int k = 0; k < kBatch; ++k) q[k] = __ldcg(partial + b + k);
-#pragma unroll
-    for (unsigned int k = 0; k < kBatch; ++k) sum += q[k];
-  }
-  for (; b < count; ++b) sum += __ldcg(partial + b);
-  return sum;
-}
-
-/// True in every thread of the last block of the grid to get here; the writes of all other
-/// blocks before their call are visible to it. Every thread must call it; `counter` starts at
-/// 0 and the last block must reset it. Thread 0 arrives with a device-scope release
-/// (ordering the block's writes, made before the barrier, ahead of the arrival) and only the
-/// last block acquires: no block invalidates its L1 with a full fence.
-__device__ inline bool last_block_to_arrive(unsigned int* counter) {
-  __shared__ bool last;
-  __syncthreads();  // the block's writes are issued
-  if (threadIdx.x == 0) {
-    ::cuda::atomic_ref<unsigned int, ::cuda::thread_scope_device> arrivals(*counter);
-    last = arrivals.fetch_add(1u, ::cuda::memory_order_release) == gridDim.x - 1;
-  }
-  __syncthreads();
-  if (last) ::cuda::atomic_thread_fence(::cuda::memory_order_acquire, ::cuda::thread_scope_device);
-  return last;
 }
 
 }  // namespace qifsim::kernels

@@ -3,9 +3,11 @@
 // reason, where no GPU is usable; on a GPU they all run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qifsim/qifsim.hpp"
@@ -399,6 +401,7 @@ TEST(CudaBackend, FusedStepHugePopulationMoreNeuronsThanBlocks) {
   o.record_vars = {{"qif", "spike", false}, {"qif", "v", true}, {"qif", "s_in", true}};
   const qifsim::Observer c = cpu.run(x, o);
   o.cuda_coupling = qifsim::CudaCoupling::Fused;
+  o.coupling = qifsim::CouplingMode::Dense;  // `auto` stores an equal-valued J this large procedurally
   const qifsim::Observer g = gpu.run(x, o);
   const Matrix cs = c.to_matrix("qif.spike");
   EXPECT_TRUE(qtest::expect_matrix_close(g.to_matrix("qif.spike"), cs.rows, cs.cols, cs.data, 0.0, 0.0));
@@ -595,6 +598,300 @@ TEST(CudaBackend, OutOfMemorySaysHowMuchWasAskedAndIsFree) {
   }
   EXPECT_EQ(obs.samples(), 0);
   EXPECT_EQ(net.step_count(), 0);
+}
+
+// ---- sparse and procedural coupling (RunOptions::coupling) against the CPU backend ----------
+
+using qifsim::CouplingMode;
+using qifsim::SparseMatrix;
+
+// k random partners per neuron (no autapses), weight w * U(0.5, 1.5) each; with eta in
+// [-5, -3] and input 15 every neuron fires regularly and the network is not chaotic (as in
+// test_coupling.cpp): the backends' different summation orders stay at rounding level.
+SparseMatrix random_sparse(std::int64_t n, std::int64_t k, double w, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::int64_t> pick(0, n - 1);
+  std::uniform_real_distribution<double> u(0.5, 1.5);
+  std::vector<std::int64_t> row, col;
+  std::vector<double> val;
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t q = 0; q < k; ++q) {
+      std::int64_t j = pick(rng);
+      if (j == i) j = (j + 1) % n;
+      row.push_back(i);
+      col.push_back(j);
+      val.push_back(w * u(rng));
+    }
+  }
+  return SparseMatrix::from_coo(n, n, row, col, val);
+}
+
+qifsim::Network coupled_network(const qifsim::Weights& w, Backend backend, Precision precision) {
+  const std::int64_t n = w.rows();
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> e(-5.0, -3.0);
+  std::vector<double> eta(static_cast<std::size_t>(n));
+  for (double& x : eta) x = e(rng);
+  qifsim::Network net(1e-3, backend, precision);
+  qifsim::QifPopulation p;
+  p.n = n;
+  p.weights = w;
+  p.eta = eta;
+  net.add_population("qif", p);
+  net.compile();
+  return net;
+}
+
+qifsim::RunOptions coupling_options(CouplingMode mode) {
+  qifsim::RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  o.coupling = mode;
+  o.record_vars = {{"qif", "v", false}, {"qif", "spike", false}, {"qif", "s_in", false}, {"qif", "s", true}};
+  return o;
+}
+
+// Largest |a - b| / max(1, |b|) (test_coupling.cpp's measure).
+double max_rel(const Matrix& a, const Matrix& b) {
+  double m = a.data.size() == b.data.size() ? 0.0 : INFINITY;
+  for (std::size_t i = 0; i < a.data.size() && i < b.data.size(); ++i) {
+    const double d = std::fabs(a.data[i] - b.data[i]) / std::max(1.0, std::fabs(b.data[i]));
+    m = std::max(m, std::isnan(d) ? INFINITY : d);
+  }
+  return m;
+}
+
+// Spike entries that differ, and the CPU's spike count.
+std::pair<double, double> moved_spikes(const qifsim::Observer& gpu, const qifsim::Observer& cpu) {
+  const Matrix g = gpu.to_matrix("qif.spike"), c = cpu.to_matrix("qif.spike");
+  double moved = g.data.size() == c.data.size() ? 0.0 : INFINITY, spikes = 0.0;
+  for (std::size_t i = 0; i < c.data.size() && i < g.data.size(); ++i) {
+    spikes += c.data[i];
+    moved += c.data[i] != g.data[i] ? 1.0 : 0.0;
+  }
+  return {moved, spikes};
+}
+
+// The same network on both backends with RunOptions::coupling = `mode`. float64: the same
+// spike steps, and J s, the mean of s and v within 1e-12 relative (on the CPU, dense against
+// sparse summation differs by about 1e-15 in J s and 2e-14 in v on these networks); float32:
+// at most 0.1% of spike entries moved by a step (J s summed in another order) and the mean of s
+// within 1e-3. The GPU's choice line must be `line` (when not empty).
+void compare_coupling(const qifsim::Weights& w, CouplingMode mode, Precision precision, std::int64_t steps,
+                      const std::string& line) {
+  qifsim::Network cpu = coupled_network(w, Backend::Cpu, precision);
+  qifsim::Network gpu = coupled_network(w, Backend::Cuda, precision);
+  ASSERT_EQ(gpu.backend(), Backend::Cuda);
+  const Matrix x(steps, w.rows(), 15.0);
+  const qifsim::RunOptions o = coupling_options(mode);
+  const qifsim::Observer c = cpu.run(x, o);
+  const qifsim::Observer g = gpu.run(x, o);
+  if (!line.empty()) {
+    EXPECT_EQ(gpu.coupling_choice(), line);
+  }
+  EXPECT_EQ(gpu.coupling_choice(), cpu.coupling_choice()) << "both backends store J alike";
+  ASSERT_EQ(g.steps(), c.steps());
+  const auto [moved, spikes] = moved_spikes(g, c);
+  EXPECT_GT(spikes, 2.0 * static_cast<double>(w.rows())) << "neurons should fire repeatedly";
+  if (precision == Precision::Float64) {
+    EXPECT_EQ(moved, 0.0) << "spike steps differ";
+    EXPECT_LT(max_rel(g.to_matrix("qif.s_in"), c.to_matrix("qif.s_in")), 1e-12);
+    EXPECT_LT(max_rel(g.to_matrix("qif.s"), c.to_matrix("qif.s")), 1e-12);
+    EXPECT_LT(max_rel(g.to_matrix("qif.v"), c.to_matrix("qif.v")), 1e-12);
+    EXPECT_TRUE(qtest::expect_close(gpu.get_var("qif", "s"), cpu.get_var("qif", "s"), 1e-12, 1e-12));
+  } else {
+    EXPECT_LE(moved, 1e-3 * spikes) << moved << " of " << spikes << " spike entries differ";
+    EXPECT_LT(max_rel(g.to_matrix("qif.s"), c.to_matrix("qif.s")), 1e-3);
+  }
+}
+
+TEST(CudaCoupling, SparseGivenMatchesCpuFloat64) {
+  REQUIRE_GPU();
+  const SparseMatrix m = random_sparse(400, 20, 0.5, 7);
+  compare_coupling(m, CouplingMode::Auto, Precision::Float64, 3000, "'qif': sparse");
+  compare_coupling(m, CouplingMode::Sparse, Precision::Float64, 3000, "'qif': sparse");
+}
+
+// A dense J made sparse once on upload (Weights::to_sparse: its zeros are not stored).
+TEST(CudaCoupling, DenseConvertedToSparseMatchesCpuFloat64) {
+  REQUIRE_GPU();
+  compare_coupling(random_sparse(400, 20, 0.5, 8).to_dense(), CouplingMode::Sparse, Precision::Float64, 3000,
+                   "'qif': sparse");
+}
+
+// The other way: a sparse J made dense once, through cuBLAS as a dense J is.
+TEST(CudaCoupling, SparseConvertedToDenseMatchesCpuFloat64) {
+  REQUIRE_GPU();
+  compare_coupling(random_sparse(300, 20, 0.5, 9), CouplingMode::Dense, Precision::Float64, 3000, "'qif': dense");
+}
+
+// All-to-all weights: w * sum(s) with sum(s) in the one reduction order in double on both
+// backends (5000 neurons: 20 blocks of 256, the last one part-filled), so the GPU is expected to
+// equal the CPU bit for bit; the test holds it to the float64 tolerance above. Then a dense J of
+// equal entries run procedurally on request.
+TEST(CudaCoupling, ProceduralMatchesCpuFloat64) {
+  REQUIRE_GPU();
+  const std::int64_t n = 5000;
+  compare_coupling(qifsim::Weights::all_to_all(n, n, 15.0 / static_cast<double>(n)), CouplingMode::Auto,
+                   Precision::Float64, 3000, "'qif': procedural");
+  compare_coupling(Matrix(300, 300, 15.0 / 300.0), CouplingMode::Procedural, Precision::Float64, 3000,
+                   "'qif': procedural");
+}
+
+TEST(CudaCoupling, SparseAndProceduralFloat32MatchCpuFloat32) {
+  REQUIRE_GPU();
+  compare_coupling(random_sparse(400, 20, 0.5, 7), CouplingMode::Sparse, Precision::Float32, 3000, "'qif': sparse");
+  const std::int64_t n = 3000;
+  compare_coupling(qifsim::Weights::all_to_all(n, n, 15.0 / static_cast<double>(n)), CouplingMode::Auto,
+                   Precision::Float32, 3000, "'qif': procedural");
+}
+
+// cuSPARSE's SpMV runs with CUSPARSE_SPMV_CSR_ALG2 (deterministic): a run replayed as CUDA Graphs
+// equals plain launches bit for bit, and so does a second run of the same network. 700 steps:
+// whole graphs of 32 steps and single steps after them.
+TEST(CudaCoupling, SparseGraphReplayEqualsPlainLaunches) {
+  REQUIRE_GPU();
+  const SparseMatrix m = random_sparse(2000, 30, 0.3, 12);
+  for (Precision precision : {Precision::Float64, Precision::Float32}) {
+    SCOPED_TRACE(qifsim::to_string(precision));
+    const Matrix x(700, m.rows, 15.0);
+    qifsim::RunOptions o = coupling_options(CouplingMode::Sparse);
+    qifsim::Network a = coupled_network(m, Backend::Cuda, precision);
+    qifsim::Network b = coupled_network(m, Backend::Cuda, precision);
+    qifsim::Network c = coupled_network(m, Backend::Cuda, precision);
+    o.cuda_graphs = true;
+    const qifsim::Observer graphs = a.run(x, o);
+    const qifsim::Observer again = c.run(x, o);
+    o.cuda_graphs = false;
+    const qifsim::Observer plain = b.run(x, o);
+    EXPECT_EQ(a.coupling_choice(), "'qif': sparse");
+    EXPECT_TRUE(same_recording(graphs, plain, 0.0, 0.0));
+    EXPECT_TRUE(same_recording(again, graphs, 0.0, 0.0));
+    EXPECT_TRUE(qtest::expect_close(a.get_var("qif", "v"), b.get_var("qif", "v"), 0.0, 0.0));
+  }
+}
+
+// Edges take the storage the coupling option gives them too: input -> population and
+// population -> readout, plus input -> readout, whose product is added to the one before it
+// (a sparse product through a scratch array, a procedural one in its fill).
+qifsim::Network edge_network(Backend backend, bool uniform) {
+  std::mt19937 rng(21);
+  const std::int64_t n = 300;
+  Matrix in_w = random_matrix(rng, n, 3, 0.0, 20.0);
+  for (std::size_t i = 0; i < in_w.data.size(); i += 2) in_w.data[i] = 0.0;  // half the entries zero
+  Matrix out_w = random_matrix(rng, 4, n, -1.0, 1.0);
+  for (std::size_t i = 1; i < out_w.data.size(); i += 3) out_w.data[i] = 0.0;
+  qifsim::Network net(1e-3, backend, Precision::Float64);
+  net.add_function("inp", 3, qifsim::Activation::Identity);
+  qifsim::QifPopulation p;
+  p.n = n;
+  if (uniform) {
+    p.weights = qifsim::Weights::all_to_all(n, n, 10.0 / static_cast<double>(n));
+  } else {
+    p.weights = random_sparse(n, 20, 0.5, 13);
+  }
+  std::vector<double> eta(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) eta[static_cast<std::size_t>(i)] = -5.0 + 2.0 * static_cast<double>(i) / static_cast<double>(n);
+  p.eta = eta;
+  net.add_population("qif", p);
+  net.add_function("readout", 4, qifsim::Activation::Softmax);
+  net.add_edge("inp", "qif", SparseMatrix::from_dense(in_w));
+  if (uniform) {
+    net.add_edge("qif", "readout", Matrix(4, n, 0.01));
+    net.add_edge("inp", "readout", Matrix(4, 3, 0.5));
+  } else {
+    net.add_edge("qif", "readout", SparseMatrix::from_dense(out_w));
+    net.add_edge("inp", "readout", random_matrix(rng, 4, 3, -0.5, 0.5));
+  }
+  net.compile();
+  return net;
+}
+
+TEST(CudaCoupling, SparseAndProceduralEdgesMatchCpu) {
+  REQUIRE_GPU();
+  for (bool uniform : {false, true}) {
+    SCOPED_TRACE(uniform ? "procedural" : "sparse");
+    qifsim::Network cpu = edge_network(Backend::Cpu, uniform);
+    qifsim::Network gpu = edge_network(Backend::Cuda, uniform);
+    NetSpec s;
+    s.steps = 1000;
+    const Matrix x = make_inputs(s, 3);
+    qifsim::RunOptions o = options(2, 0, true);
+    o.coupling = uniform ? CouplingMode::Procedural : CouplingMode::Sparse;
+    const qifsim::Observer c = cpu.run(x, o);
+    const qifsim::Observer g = gpu.run(x, o);
+    EXPECT_EQ(gpu.coupling_choice(), uniform ? "'qif': procedural" : "'qif': sparse");
+    const auto [moved, spikes] = moved_spikes(g, c);
+    EXPECT_GT(spikes, 50.0);
+    EXPECT_EQ(moved, 0.0);
+    EXPECT_LT(max_rel(g.to_matrix("qif.s_in"), c.to_matrix("qif.s_in")), 1e-12);
+    EXPECT_LT(max_rel(g.to_matrix("readout.out"), c.to_matrix("readout.out")), 1e-12);
+    EXPECT_LT(max_rel(g.to_matrix("qif.v"), c.to_matrix("qif.v")), 1e-12);
+    // forward() takes the same operators.
+    const std::vector<double> in{1.0, 2.0, 3.0};
+    EXPECT_TRUE(qtest::expect_close(gpu.forward(in), cpu.forward(in), 1e-10, 1e-10));
+  }
+}
+
+// Switching storage between runs converts the weights once and the runs go on from the state
+// the last one left: dense, sparse, dense again equals the CPU doing the same.
+TEST(CudaCoupling, SwitchingStorageBetweenRunsMatchesCpu) {
+  REQUIRE_GPU();
+  const SparseMatrix m = random_sparse(400, 20, 0.5, 17);
+  qifsim::Network cpu = coupled_network(m, Backend::Cpu, Precision::Float64);
+  qifsim::Network gpu = coupled_network(m, Backend::Cuda, Precision::Float64);
+  const Matrix x(300, m.rows, 15.0);
+  for (CouplingMode mode : {CouplingMode::Dense, CouplingMode::Sparse, CouplingMode::Dense}) {
+    const qifsim::RunOptions o = coupling_options(mode);
+    const qifsim::Observer c = cpu.run(x, o);
+    const qifsim::Observer g = gpu.run(x, o);
+    EXPECT_EQ(gpu.coupling_choice(), "'qif': " + qifsim::to_string(mode));
+    EXPECT_EQ(moved_spikes(g, c).first, 0.0) << qifsim::to_string(mode);
+    EXPECT_LT(max_rel(g.to_matrix("qif.s_in"), c.to_matrix("qif.s_in")), 1e-12) << qifsim::to_string(mode);
+  }
+}
+
+TEST(CudaCoupling, EventsAreRefused) {
+  REQUIRE_GPU();
+  qifsim::Network net = coupled_network(random_sparse(100, 10, 0.5, 3), Backend::Cuda, Precision::Float64);
+  qifsim::RunOptions o = coupling_options(CouplingMode::Events);
+  qifsim::Observer obs(1e-3, true, false, o.record_vars);
+  try {
+    net.run(Matrix(10, 100, 15.0), o, obs);
+    FAIL() << "no InvalidArgument";
+  } catch (const qifsim::InvalidArgument& e) {
+    // Network::run refuses first; the engine's own refusal names the population.
+    const std::string m = e.what();
+    EXPECT_NE(m.find("events"), std::string::npos) << m;
+    EXPECT_NE(m.find("CPU"), std::string::npos) << m;
+  }
+  EXPECT_EQ(net.step_count(), 0);
+  EXPECT_EQ(obs.samples(), 0);
+  EXPECT_EQ(net.coupling_choice(), "'qif': sparse");  // unchanged
+}
+
+// The row-block and fused kernels read a dense J: other storage is refused before anything
+// runs, and the same network runs with coupling = dense.
+TEST(CudaCoupling, RowBlocksAndFusedRefuseOtherStorage) {
+  REQUIRE_GPU();
+  qifsim::Network net = coupled_network(random_sparse(200, 10, 0.5, 4), Backend::Cuda, Precision::Float64);
+  const Matrix x(40, 200, 15.0);
+  for (auto how : {qifsim::CudaCoupling::RowBlocks, qifsim::CudaCoupling::Fused}) {
+    qifsim::RunOptions o = coupling_options(CouplingMode::Auto);
+    o.cuda_coupling = how;
+    try {
+      net.run(x, o);
+      FAIL() << "no InvalidArgument";
+    } catch (const qifsim::InvalidArgument& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("'qif'"), std::string::npos) << m;
+      EXPECT_NE(m.find("dense"), std::string::npos) << m;
+    }
+    EXPECT_EQ(net.step_count(), 0);
+  }
+  qifsim::RunOptions o = coupling_options(CouplingMode::Dense);
+  o.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
+  EXPECT_NO_THROW(net.run(x, o));
+  EXPECT_EQ(net.step_count(), 40);
 }
 
 }  // namespace

@@ -23,17 +23,19 @@ CudaEngine<T>::CudaEngine(const Graph& graph, double dt, int device)
         f.out = DeviceBuffer<T>(static_cast<std::size_t>(node.size));
         return f;
       },
-      [&](const Edge& e) { return EdgeW{e.source, e.weights.rows, e.weights.cols, upload<T>(e.weights.data, st)}; });
+      [&](const Edge& e) { return EdgeW{e.source, e.weights, weights_facts(e.weights), {}}; });
   forward_input_ = DeviceBuffer<T>(static_cast<std::size_t>(layout_.in_width));
   forward_staging_ = PinnedBuffer<T>(static_cast<std::size_t>(std::max(layout_.in_width, layout_.out_width)));
   y_sum_ = DeviceBuffer<double>(static_cast<std::size_t>(layout_.out_width));
   reset();
+  set_coupling(CouplingMode::Auto, kDefaultResync);  // the weights go up as `auto` stores them
   anchor_.release();  // the caller's device is current again
 }
 
 template <class T>
 void CudaEngine<T>::forward(const double* x, double* y) {
   const cuda::DeviceScope scope(anchor_.device());
+  if (const std::string why = coupling_refusal(CudaCoupling::Cublas); !why.empty()) throw BackendError(why);
   const cudaStream_t st = compute_.get();
   for (std::int64_t j = 0; j < layout_.in_width; ++j) forward_staging_.data()[j] = static_cast<T>(x[j]);
   QIFSIM_CUDA_TRY(cudaMemcpyAsync(forward_input_.data(), forward_staging_.data(),
@@ -142,10 +144,11 @@ typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const QifPopulation& q, cuda
   Pop p;
   p.n = q.n;
   p.adapt = q.adaptation;
-  p.coupled = !q.weights.data.empty();
+  p.coupled = !q.weights.empty();
+  p.weights = q.weights;
+  p.facts = weights_facts(q.weights);
   p.out_is_v = q.output_var == model::kQif.spike_var;
   p.grid = kernels::qif_step_grid(q.n, kernels::kQifStepBlock);
-  p.J = upload<T>(q.weights.data, st);
   p.in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
   p.s_in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
   for (std::size_t i = 0; i < p.params.size(); ++i) p.params[i] = upload<T>((q.*model::kQifParamFields[i]).values, st);
@@ -153,6 +156,97 @@ typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const QifPopulation& q, cuda
   p.blocks_done = DeviceBuffer<unsigned int>(1);
   QIFSIM_CUDA_TRY(cudaMemsetAsync(p.blocks_done.data(), 0, sizeof(unsigned int), st));
   return p;
+}
+
+template <class T>
+void CudaEngine<T>::rebuild_coupling(cuda::DeviceCoupling<T>& op, const Weights& w, const WeightsFacts& facts,
+                                     CouplingMode storage) {
+  const cudaStream_t st = compute_.get();
+  const bool had = op.ready();
+  const CouplingMode before = op.storage();
+  op = cuda::DeviceCoupling<T>();  // the old operator's memory first
+  try {
+    op = cuda::DeviceCoupling<T>(w, facts, storage, sparse_handle(), st);
+  } catch (...) {
+    if (had) {
+      try {
+        op = cuda::DeviceCoupling<T>(w, facts, before, sparse_handle(), st);
+      } catch (...) {  // the operator stays lost; run() and forward() say so
+      }
+    }
+    throw;
+  }
+}
+
+template <class T>
+std::string CudaEngine<T>::set_coupling(CouplingMode requested, std::int64_t resync) {
+  (void)resync;  // events are CPU-only
+  const cuda::DeviceScope scope(anchor_.device());
+  // Every choice first (they may throw, leaving the engine unchanged), then the conversions.
+  std::vector<CouplingChoice> choices(pops_.size());
+  bool sparse = false;
+  for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+    if (!layout_.slots[node].pop) continue;
+    const auto index = static_cast<std::size_t>(layout_.slots[node].index);
+    const Pop& p = pops_[index];
+    if (!p.coupled) continue;
+    const std::string& name = layout_.starts[node].name;
+    if (requested == CouplingMode::Events) {
+      throw InvalidArgument("coupling = events: population '" + name +
+                            "': events are CPU-only for now (use the CPU backend, or auto, dense, sparse or procedural)");
+    }
+    // One tau_s or not, `auto` takes no events here (they are CPU-only).
+    choices[index] = choose_coupling(name, p.facts, /*one_tau_s=*/false, requested);
+    sparse = sparse || choices[index].storage == CouplingMode::Sparse;
+  }
+  std::vector<CouplingMode> edge_storage;
+  for (const EdgeW& e : edges_) {
+    edge_storage.push_back(choose_edge_storage(e.facts, requested));
+    sparse = sparse || edge_storage.back() == CouplingMode::Sparse;
+  }
+  QIFSIM_CUDA_TRY(cudaStreamSynchronize(compute_.get()));  // nothing in flight uses what is freed
+  if (sparse && !sparse_) sparse_.emplace(compute_.get());
+  std::string line;
+  for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+    if (!layout_.slots[node].pop) continue;
+    const auto index = static_cast<std::size_t>(layout_.slots[node].index);
+    Pop& p = pops_[index];
+    if (!p.coupled) continue;
+    const CouplingChoice c = choices[index];
+    if (!p.J.ready() || p.J.storage() != c.storage) rebuild_coupling(p.J, p.weights, p.facts, c.storage);
+    line += (line.empty() ? "" : "; ") + ("'" + layout_.starts[node].name + "': " + describe(c));
+  }
+  for (std::size_t i = 0; i < edges_.size(); ++i) {
+    EdgeW& e = edges_[i];
+    if (!e.w.ready() || e.w.storage() != edge_storage[i]) rebuild_coupling(e.w, e.weights, e.facts, edge_storage[i]);
+  }
+  return line;
+}
+
+template <class T>
+std::string CudaEngine<T>::coupling_refusal(CudaCoupling how) const {
+  for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+    if (!layout_.slots[node].pop) continue;
+    const Pop& p = pops_[static_cast<std::size_t>(layout_.slots[node].index)];
+    if (!p.coupled) continue;
+    const std::string& name = layout_.starts[node].name;
+    if (!p.J.ready()) {
+      return "population '" + name + "' lost its coupling J when a change of RunOptions::coupling failed; run with "
+             "another coupling to rebuild it";
+    }
+    if (how != CudaCoupling::Cublas && p.J.storage() != CouplingMode::Dense) {
+      return std::string("cuda_coupling ") + (how == CudaCoupling::Fused ? "Fused" : "RowBlocks") +
+             " computes J s from a dense J, but population '" + name + "' is coupled " +
+             to_string(p.J.storage()) + " (RunOptions::coupling); run with coupling = dense, or cuda_coupling Cublas";
+    }
+  }
+  for (const EdgeW& e : edges_) {
+    if (!e.w.ready()) {
+      return "an edge lost its weights when a change of RunOptions::coupling failed; run with another coupling to "
+             "rebuild them";
+    }
+  }
+  return {};
 }
 
 }  // namespace cuda_backend

@@ -1,5 +1,6 @@
 // src/cuda/cuda_engine.hpp - the CUDA backend's engine: per-node device storage (Pop, Func,
-// EdgeW), its members and the declarations of its parts. cuBLAS coupling, one kernel per
+// EdgeW), its members and the declarations of its parts. Coupling through one operator per
+// population and edge (device_coupling.hpp: cuBLAS, cuSPARSE or procedural), one kernel per
 // population per step, a device ring buffer of samples copied out in batches on a second
 // stream, inputs uploaded in double-buffered chunks, CUDA Graphs replaying blocks of steps.
 // Nothing is copied to the host per step. Construction and state access: cuda_engine.cpp;
@@ -10,16 +11,20 @@
 #include <array>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/coupling_choice.hpp"
 #include "fused_step.hpp"
 #include "node_kernels.hpp"
 #include "qif_step.hpp"
 #include "row_coupling.hpp"
 #include "cuda/cuda_blas.hpp"
 #include "cuda/cuda_resources.hpp"
+#include "cuda/cuda_sparse.hpp"
+#include "cuda/device_coupling.hpp"
 #include "cuda/divergence_watch.hpp"
 #include "cuda/input_chunks.hpp"
 #include "cuda/sample_drain.hpp"
@@ -89,6 +94,8 @@ class CudaEngine final : public Engine {
 
   void reset() override;
 
+  std::string set_coupling(CouplingMode requested, std::int64_t resync) override;
+
   std::size_t staging_bytes(const RunPlan& plan) const override {
     // Pinned host memory: two ring halves, two input chunks (and targets).
     const std::int64_t chunk = chunk_steps(plan);
@@ -104,9 +111,12 @@ class CudaEngine final : public Engine {
     std::int64_t n = 0;
     bool adapt = false;
     bool coupled = false;
+    Weights weights;     // the recurrent J as given (shared with the graph)
+    WeightsFacts facts;  // the weights' kind and size (set_coupling)
+    cuda::DeviceCoupling<T> J;  // J as set_coupling stores it (not ready while uncoupled)
     bool out_is_v = false;
     int grid = 1;
-    DeviceBuffer<T> J, v, s, x, in, s_in;
+    DeviceBuffer<T> v, s, x, in, s_in;
     DeviceBuffer<T> v_start, s_start, x_start;  // the state at the start of the last forward()
     std::array<DeviceBuffer<T>, model::kQifParamCount> params;  // model::QifParam order
     DeviceBuffer<double> partials;          // kMaxRecordSlots x grid (x the fused grid if larger)
@@ -132,8 +142,9 @@ class CudaEngine final : public Engine {
   };
   struct EdgeW {
     int source;
-    std::int64_t rows, cols;
-    DeviceBuffer<T> w;
+    Weights weights;            // as given (shared with the graph)
+    WeightsFacts facts;
+    cuda::DeviceCoupling<T> w;  // as set_coupling stores it
   };
   /// Per-run buffers the step kernels use.
   struct StepBuffers {
@@ -151,6 +162,16 @@ class CudaEngine final : public Engine {
   using NodeRecords = std::vector<RecordSlots>;
 
   Pop make_pop(const QifPopulation& q, cudaStream_t st);
+
+  // Replaces `op` by `w` stored as `storage` (the old one freed first); where the new one cannot
+  // be built, rebuilds the old one (best effort) and rethrows.
+  void rebuild_coupling(cuda::DeviceCoupling<T>& op, const Weights& w, const WeightsFacts& facts,
+                        CouplingMode storage);
+  // The cuSPARSE handle (created by set_coupling where a sparse operator needs it), or null.
+  cusparseHandle_t sparse_handle() const { return sparse_ ? sparse_->get() : nullptr; }
+  // Why cuda_coupling `how` cannot apply to the coupling operators, or empty: RowBlocks
+  // and Fused take a dense J; an operator lost in a failed set_coupling takes nothing.
+  std::string coupling_refusal(CudaCoupling how) const;
 
   T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
   const T* output_values(int node) const { return node_output(layout_.slots, pops_, funcs_, node); }
@@ -212,6 +233,7 @@ class CudaEngine final : public Engine {
   cuda::Stream transfer_;
   cuda::BlasHandle blas_;
   DeviceBuffer<char> blas_workspace_;  // cuBLAS's, owned here (graph capture)
+  std::optional<cuda::SparseHandle> sparse_;  // on the compute stream, once an operator is sparse
   std::vector<Pop> pops_;
   std::vector<Func> funcs_;
   std::vector<EdgeW> edges_;

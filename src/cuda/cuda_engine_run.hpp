@@ -109,6 +109,7 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
                             ". Use CudaCoupling::RowBlocks or Cublas");
     }
   }
+  if (const std::string why = coupling_refusal(plan.cuda_coupling); !why.empty()) throw InvalidArgument(why);
   check_run_memory(plan, chunk);
 
   // The run's parts, allocated before the first step.

@@ -1,6 +1,7 @@
 // src/cuda/cuda_engine_step.hpp - where a GPU step is enqueued and coupling applied: node
-// inputs through cuBLAS gemv (or kernels/row_coupling.cu) in topological order, function nodes,
-// the loss, the population kernel (kernels/qif_step.cu) or the one-launch fused step.
+// inputs through the coupling operators (device_coupling.hpp: cuBLAS gemv, cuSPARSE SpMV or the
+// procedural sum; or kernels/row_coupling.cu) in topological order, function nodes, the loss,
+// the population kernel (kernels/qif_step.cu) or the one-launch fused step.
 #pragma once
 
 #include "cuda/cuda_engine.hpp"
@@ -17,9 +18,8 @@ void CudaEngine<T>::enqueue_prepare(const StepControl& ctrl, const StepBuffers& 
     if (!is_input) {
       bool first = true;
       for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
-        const EdgeW& w = edges_[static_cast<std::size_t>(e)];
-        cuda::gemv<T>(blas_.get(), w.rows, w.cols, w.w.data(), output_values(w.source),
-                      first ? T(0) : T(1), input_values(node));
+        EdgeW& w = edges_[static_cast<std::size_t>(e)];
+        w.w.apply(blas_.get(), sparse_handle(), output_values(w.source), !first, input_values(node), st);
         first = false;
       }
     }
@@ -31,10 +31,10 @@ void CudaEngine<T>::enqueue_prepare(const StepControl& ctrl, const StepBuffers& 
   }
   for (Pop& p : pops_) {
     if (!p.coupled) continue;
-    if (b.coupling == CudaCoupling::RowBlocks) {
-      kernels::launch_row_coupling<T>(p.J.data(), p.s.data(), p.n, p.n, p.s_in.data(), st);
+    if (b.coupling == CudaCoupling::RowBlocks) {  // a dense J (run() refuses others)
+      kernels::launch_row_coupling<T>(p.J.dense(), p.s.data(), p.n, p.n, p.s_in.data(), st);
     } else {
-      cuda::gemv<T>(blas_.get(), p.n, p.n, p.J.data(), p.s.data(), T(0), p.s_in.data());
+      p.J.apply(blas_.get(), sparse_handle(), p.s.data(), false, p.s_in.data(), st);
     }
   }
 }
@@ -119,7 +119,7 @@ void CudaEngine<T>::enqueue_fused_step(const StepControl& ctrl, const StepBuffer
   kernels::FusedStepArgs<T> f;
   f.step = step_args(0, ctrl, b, records);
   f.step.s_in = nullptr;
-  f.J = p.J.data();
+  f.J = p.J.dense();  // run() refuses the fused step for other storage
   f.s_alt = p.s_alt.data();
   f.s_in_out = p.s_in.data();
   f.run_start = b.run_start;

@@ -1,4 +1,4 @@
-// src/cuda/cuda_error.cpp - messages of failed CUDA and cuBLAS calls.
+// src/cuda/cuda_error.cpp - messages of failed CUDA, cuBLAS and cuSPARSE calls.
 #include "cuda_error.hpp"
 
 #include <cstdio>
@@ -24,6 +24,11 @@ void throw_cuda_error(cudaError_t error, const char* call, const char* file, int
 void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line) {
   throw BackendError("cuBLAS call failed: " + where(call, file, line) + ": " +
                      cublasGetStatusName(status) + " (" + cublasGetStatusString(status) + ")");
+}
+
+void throw_cusparse_error(cusparseStatus_t status, const char* call, const char* file, int line) {
+  throw BackendError("cuSPARSE call failed: " + where(call, file, line) + ": " +
+                     cusparseGetErrorName(status) + " (" + cusparseGetErrorString(status) + ")");
 }
 
 void report_cuda_error(cudaError_t error, const char* call, const char* file, int line) noexcept {
