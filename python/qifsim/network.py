@@ -7,6 +7,7 @@ and qifsim does not (training, other neuron models) is refused with a message sa
 
 import contextlib
 import signal
+import sys
 import threading
 from typing import Optional
 
@@ -35,6 +36,31 @@ def _matrix(values, what: str) -> np.ndarray:
     if a.ndim != 2:
         raise InvalidArgument(f"{what}: expected a 2-d array; got shape {a.shape}")
     return a
+
+
+def _sparse(values, what: str):
+    """``values`` as SciPy CSR arrays ``(rows, cols, indptr, indices, data)`` (int64, int64,
+    float64) when it is a sparse matrix or array (``scipy.sparse``: CSR, CSC, COO, ..., or anything
+    else with ``.tocsr()``), converted with ``.tocsr()`` and never made dense; None for anything
+    else (dense weights). SciPy is looked up only when a caller has imported it: a SciPy sparse
+    object cannot exist otherwise, so qifsim does not need SciPy."""
+    if values is None or isinstance(values, np.ndarray):
+        return None
+    sparse_module = sys.modules.get("scipy.sparse")
+    if sparse_module is not None and sparse_module.issparse(values):
+        m = values.tocsr()
+    elif callable(getattr(values, "tocsr", None)):
+        m = values.tocsr()
+    else:
+        return None
+    shape = tuple(int(d) for d in m.shape)
+    if len(shape) != 2:
+        raise InvalidArgument(f"{what}: expected a 2-d array; got shape {shape}")
+    data = np.asarray(m.data)
+    if data.dtype.kind not in "biuf":
+        raise InvalidArgument(f"{what}: expected real numbers; got sparse values of dtype {data.dtype}")
+    return (shape[0], shape[1], np.ascontiguousarray(m.indptr, dtype=np.int64),
+            np.ascontiguousarray(m.indices, dtype=np.int64), np.ascontiguousarray(data, dtype=np.float64))
 
 
 _INT64_MAX = 2 ** 63 - 1
@@ -93,6 +119,17 @@ def _read_only(*arrays):
     finally:
         for a in changed:
             a.flags.writeable = True
+
+
+_COUPLINGS = ("auto", "dense", "sparse", "procedural", "events")
+
+
+def _mode(coupling, call: str) -> str:
+    """The ``coupling`` keyword checked: one of ``_COUPLINGS``."""
+    if not isinstance(coupling, str) or coupling not in _COUPLINGS:
+        raise InvalidArgument(f"{call}: coupling={coupling!r} is unknown (use 'auto', 'dense', 'sparse', "
+                              f"'procedural' or 'events')")
+    return coupling
 
 
 def _backend(device):
@@ -158,7 +195,9 @@ class Network:
 
         ``node``: ``"neuron_model_templates.spiking_neurons.qif.qif"`` or ``"...qif.qif_sfa"``.
         ``weights``: the N x N coupling J (row i = weights onto neuron i; it sets N) or None
-        (no coupling; N from ``N`` or from the lengths in ``node_vars``). The variable
+        (no coupling; N from ``N`` or from the lengths in ``node_vars``). J is a dense array or a
+        ``scipy.sparse`` matrix or array (CSR, CSC, COO, ...; converted with ``.tocsr()`` and never
+        made dense; duplicate entries are summed, as SciPy does). The variable
         arguments must name what the template uses: ``source_var="s"``, ``target_var="s_in"``,
         ``input_var="I_ext"``, ``output_var="s"`` (or ``"v"``), ``spike_var="spike"``,
         ``reset_var="v"`` (RectiPy's older ``spike_def="v"``); each may carry the operator,
@@ -195,12 +234,13 @@ class Network:
         params["v_threshold"] = _vector(spike_threshold, "spike_threshold")
         params["v_reset"] = _vector(spike_reset, "spike_reset")
 
+        csr = _sparse(weights, f"add_diffeq_node('{label}'): weights")
         if weights is not None:
-            J = _matrix(weights, f"add_diffeq_node('{label}'): weights")
-            n = J.shape[0]
+            J = None if csr is not None else _matrix(weights, f"add_diffeq_node('{label}'): weights")
+            rows, cols = csr[:2] if csr is not None else J.shape
+            n = rows
             if N is not None and _int(N, f"add_diffeq_node('{label}'): N", 1) != n:
-                raise InvalidArgument(f"add_diffeq_node('{label}'): N = {N} but weights are {J.shape[0]} x "
-                                      f"{J.shape[1]}")
+                raise InvalidArgument(f"add_diffeq_node('{label}'): N = {N} but weights are {rows} x {cols}")
         else:
             J = np.zeros((0, 0))
             sizes = {len(v) for v in params.values() if len(v) > 1}
@@ -215,7 +255,10 @@ class Network:
                 raise InvalidArgument(
                     f"add_diffeq_node('{label}'): the number of neurons is not given: pass weights (an N x N "
                     f"array), N, or per-neuron values in node_vars")
-        self._core.add_population(label, n, J, params, t.adaptation, out)
+        if csr is not None:
+            self._core.add_population_csr(label, n, *csr, params, t.adaptation, out)
+        else:
+            self._core.add_population(label, n, J, params, t.adaptation, out)
         self._nodes.append(label)
 
     def add_func_node(self, label: str, n: int, activation_function: str = "identity") -> None:
@@ -225,7 +268,9 @@ class Network:
         self._nodes.append(label)
 
     def add_edge(self, source: str, target: str, weights=None, train: Optional[str] = None, dtype=None) -> None:
-        """Project the n outputs of ``source`` onto the k inputs of ``target`` with ``weights`` (k x n)."""
+        """Project the n outputs of ``source`` onto the k inputs of ``target`` with ``weights`` (k x n):
+        a dense array or a ``scipy.sparse`` matrix or array (converted with ``.tocsr()``, never
+        made dense)."""
         if weights is None:
             raise InvalidArgument(f"add_edge('{source}', '{target}'): weights are required (a k x n array); "
                                   f"qifsim has no random initialisation")
@@ -234,7 +279,12 @@ class Network:
         if dtype is not None and _precision(dtype) != self._precision:
             raise InvalidArgument(f"add_edge('{source}', '{target}'): dtype {dtype!r} differs from the "
                                   f"network's ({self._precision})")
-        self._core.add_edge(source, target, _matrix(weights, f"add_edge('{source}', '{target}'): weights"))
+        what = f"add_edge('{source}', '{target}'): weights"
+        csr = _sparse(weights, what)
+        if csr is not None:
+            self._core.add_edge_csr(source, target, *csr)
+        else:
+            self._core.add_edge(source, target, _matrix(weights, what))
 
     def compile(self) -> None:
         """Find the input and output nodes and build the engine (once; again after a change to
@@ -301,7 +351,7 @@ class Network:
             enable_grad: bool = True, obs: Optional[Observer] = None, memory_budget: Optional[int] = None,
             batch_samples: Optional[int] = None, cuda_graphs: bool = True, resume: bool = False,
             divergence_check_steps: Optional[int] = None, event_coupling: int = 0,
-            subnormals: str = "auto") -> Observer:
+            subnormals: str = "auto", coupling: str = "auto", resync: int = 0) -> Observer:
         """Run ``inputs.shape[0]`` steps (``inputs``: T x n_in) from the current state and return
         the recordings.
 
@@ -318,8 +368,20 @@ class Network:
         run with DivergenceError (the state is checked every ``divergence_check_steps`` steps,
         1000 by default, and every recorded value as it is recorded); it carries the samples
         recorded before it as ``e.observer`` too, as does any other qifsim error.
-        ``event_coupling=R`` (CPU, R > 0): update the coupling J s from the last step's spikes,
-        densely every R steps; much faster with sparse spikes, not bit for bit (see the README).
+        ``coupling``: how each population's J s (and each edge's W x) is computed.
+        ``"auto"`` (the default) picks the cheapest valid operator from static facts only (N, the
+        synapse count, the weights' kind, one tau_s per population), so a network always gets the
+        same choice: below N = 4096 the weights are used as given (a dense J dense, bit for bit
+        RectiPy's float64 arithmetic; a sparse one sparse); from there on a dense J with all
+        entries equal becomes procedural, one with under a quarter nonzero sparse, and a sparse J
+        of a population with one tau_s runs events. ``"dense"``: a dense matrix-vector
+        product (sparse weights made dense once). ``"sparse"``: CSR rows, each summed in ascending
+        column order (dense weights made sparse once). ``"procedural"``: J s = w * sum(s), for
+        weights whose entries are all equal. ``"events"`` (CPU): J s decays with tau_s and adds the
+        columns of J of the neurons that spiked, with a fresh product every ``resync`` steps
+        (0: 1000); needs one tau_s per population, and differs from the product by rounding.
+        ``coupling_choice`` says what was chosen. ``event_coupling=R`` (R > 0) is the older
+        spelling of ``coupling="events", resync=R``.
         ``subnormals`` (CPU): ``"keep"`` state values below the smallest normal number (s
         and x after long quiet stretches), ``"flush"`` them to zero (faster on CPUs that take a
         micro-code assist per such value), ``"auto"``: flush in float32, keep in float64.
@@ -343,7 +405,8 @@ class Network:
                                _int(batch_samples or 0, "run: batch_samples"), bool(cuda_graphs), bool(resume),
                                -1 if divergence_check_steps is None else
                                _int(divergence_check_steps, "run: divergence_check_steps"), sigint,
-                               _int(event_coupling, "run: event_coupling"), str(subnormals))
+                               _int(event_coupling, "run: event_coupling"), str(subnormals),
+                               _mode(coupling, "run"), _int(resync, "run: resync"))
         except (KeyboardInterrupt, Error) as e:
             # `obs = net.run(...)` never assigned obs: the exception carries what was recorded.
             e.observer = obs
@@ -354,10 +417,13 @@ class Network:
              sampling_steps: int = 100, verbose: bool = True, cutoff: int = 0, record_output: bool = True,
              record_loss: bool = False, record_vars: Optional[list] = None,
              memory_budget: Optional[int] = None, batch_samples: Optional[int] = None,
-             cuda_graphs: bool = True, event_coupling: int = 0, subnormals: str = "auto"):
+             cuda_graphs: bool = True, event_coupling: int = 0, subnormals: str = "auto",
+             coupling: str = "auto", resync: int = 0):
         """Run and compare the output with ``targets`` (T x n_out) under ``loss`` (``"mse"`` or
         ``"l1"``). Returns ``(observer, loss)``: the mean per-step loss over steps >= cutoff.
-        With ``record_loss`` each sample holds the loss averaged over its window."""
+        With ``record_loss`` each sample holds the loss averaged over its window. ``coupling``
+        (``"auto"``, ``"dense"``, ``"sparse"``, ``"procedural"`` or ``"events"``) and ``resync``
+        choose how J s is computed, as in ``run``."""
         if loss_kwargs:
             raise InvalidArgument("test: loss_kwargs are not supported (losses: 'mse', 'l1')")
         self.compile()
@@ -373,7 +439,8 @@ class Network:
                     _int(sampling_steps, "test: sampling_steps", 1), _int(cutoff, "test: cutoff"),
                     "auto" if verbose else "off", _int(memory_budget or 0, "test: memory_budget"),
                     _int(batch_samples or 0, "test: batch_samples"), bool(cuda_graphs),
-                    _int(event_coupling, "test: event_coupling"), str(subnormals))
+                    _int(event_coupling, "test: event_coupling"), str(subnormals),
+                    _mode(coupling, "test"), _int(resync, "test: resync"))
         except (KeyboardInterrupt, Error) as e:
             e.observer = spec  # what was recorded before the error
             raise
@@ -417,6 +484,13 @@ class Network:
     def interrupted(self) -> bool:
         """True when the last run stopped early (Ctrl-C) and ``run(..., resume=True)`` can continue it."""
         return self._core.interrupted
+
+    @property
+    def coupling_choice(self) -> str:
+        """The coupling operators in use, one line: ``"'pop': sparse"``,
+        ``"'pop': events over sparse (resync 1000)"``, several joined by ``"; "`` (after
+        compile() and after each run; empty before compile() and when no population is coupled)."""
+        return self._core.coupling_choice
 
     @property
     def step_count(self) -> int:

@@ -41,6 +41,7 @@ namespace {
 // (np.ascontiguousarray), so a float64 array arrives here without a copy.
 using In1 = nb::ndarray<const double, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
 using In2 = nb::ndarray<const double, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+using Index1 = nb::ndarray<const std::int64_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
 using Out1 = nb::ndarray<nb::numpy, double, nb::ndim<1>>;
 using View2 = nb::ndarray<nb::numpy, const double, nb::ndim<2>>;
 using StepsView = nb::ndarray<nb::numpy, const std::int64_t, nb::ndim<1>>;
@@ -60,6 +61,17 @@ Matrix to_matrix(const In2& a, const std::string& what) {
   const auto cols = static_cast<std::int64_t>(a.shape(1));
   detail::require_host_bytes(static_cast<double>(a.size()) * sizeof(double), what);
   return Matrix(rows, cols, std::vector<double>(a.data(), a.data() + a.size()));
+}
+
+/// A sparse copy the engine keeps, from SciPy's CSR arrays (int64 indptr and indices, float64
+/// data), refused beforehand when the machine cannot hold it. SparseMatrix::from_csr checks
+/// the arrays and the values, sorts each row's columns and sums duplicates as SciPy does.
+SparseMatrix to_sparse(std::int64_t rows, std::int64_t cols, const Index1& indptr, const Index1& indices,
+                       const In1& data, const std::string& what) {
+  detail::require_host_bytes(static_cast<double>(indptr.size() + indices.size() + data.size()) * 8.0, what);
+  return SparseMatrix::from_csr(rows, cols, std::vector<std::int64_t>(indptr.data(), indptr.data() + indptr.size()),
+                                std::vector<std::int64_t>(indices.data(), indices.data() + indices.size()),
+                                std::vector<double>(data.data(), data.data() + data.size()), what);
 }
 
 /// A run's inputs (or targets) from Python: rows x cols, fetched piece by piece as the
@@ -152,6 +164,17 @@ void set_population_param(QifPopulation& pop, const std::string& key, std::vecto
   pop.*(it->second) = Param(std::move(values));
 }
 
+/// A population without its weights, from the Python layer's parameters.
+QifPopulation make_population(std::int64_t n, const std::map<std::string, In1>& params, bool adaptation,
+                              const std::string& output_var) {
+  QifPopulation pop;
+  pop.n = n;
+  for (const auto& [key, values] : params) set_population_param(pop, key, to_vector(values));
+  pop.adaptation = adaptation;
+  pop.output_var = output_var;
+  return pop;
+}
+
 /// Run options shared by run() and test().
 Subnormals parse_subnormals(const std::string& name) {
   if (name == "auto") return Subnormals::Auto;
@@ -162,7 +185,8 @@ Subnormals parse_subnormals(const std::string& name) {
 
 RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
                         std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
-                        std::int64_t event_coupling, const std::string& subnormals) {
+                        std::int64_t event_coupling, const std::string& subnormals, const std::string& coupling,
+                        std::int64_t resync) {
   RunOptions opt;
   opt.sampling_steps = sampling_steps;
   opt.cutoff = cutoff;
@@ -172,6 +196,8 @@ RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const 
   opt.cuda_graphs = cuda_graphs;
   opt.event_coupling = event_coupling;
   opt.subnormals = parse_subnormals(subnormals);
+  opt.coupling = parse_coupling(coupling);
+  opt.resync = resync;
   return opt;
 }
 
@@ -430,15 +456,34 @@ NB_MODULE(_qifsim, m) {
           "add_population",
           [](Network& net, const std::string& name, std::int64_t n, const In2& weights,
              const std::map<std::string, In1>& params, bool adaptation, const std::string& output_var) {
-            QifPopulation pop;
-            pop.n = n;
+            QifPopulation pop = make_population(n, params, adaptation, output_var);
             if (weights.size() > 0) pop.weights = to_matrix(weights, "add_population('" + name + "'): weights");
-            for (const auto& [key, values] : params) set_population_param(pop, key, to_vector(values));
-            pop.adaptation = adaptation;
-            pop.output_var = output_var;
             net.add_population(name, std::move(pop));
           },
           "name"_a, "n"_a, "weights"_a, "params"_a, "adaptation"_a = false, "output_var"_a = "s")
+      .def(
+          "add_population_csr",
+          [](Network& net, const std::string& name, std::int64_t n, std::int64_t rows, std::int64_t cols,
+             const Index1& indptr, const Index1& indices, const In1& data, const std::map<std::string, In1>& params,
+             bool adaptation, const std::string& output_var) {
+            QifPopulation pop = make_population(n, params, adaptation, output_var);
+            pop.weights = to_sparse(rows, cols, indptr, indices, data, "population '" + name + "': sparse weights");
+            net.add_population(name, std::move(pop));
+          },
+          "name"_a, "n"_a, "rows"_a, "cols"_a, "indptr"_a, "indices"_a, "data"_a, "params"_a, "adaptation"_a = false,
+          "output_var"_a = "s",
+          "A population whose weights J (rows x cols, N x N when valid) are SciPy's CSR arrays: int64 indptr and "
+          "indices, float64 data (copied; unsorted columns sorted, duplicates summed).")
+      .def(
+          "add_population_all_to_all",
+          [](Network& net, const std::string& name, std::int64_t n, double value,
+             const std::map<std::string, In1>& params, bool adaptation, const std::string& output_var) {
+            QifPopulation pop = make_population(n, params, adaptation, output_var);
+            pop.weights = Weights::all_to_all(n, n, value);
+            net.add_population(name, std::move(pop));
+          },
+          "name"_a, "n"_a, "value"_a, "params"_a, "adaptation"_a = false, "output_var"_a = "s",
+          "A population whose weights J are all `value` (J_ij = value; no matrix stored).")
       .def(
           "add_function",
           [](Network& net, const std::string& name, std::int64_t size, const std::string& activation) {
@@ -451,6 +496,16 @@ NB_MODULE(_qifsim, m) {
             net.add_edge(source, target, to_matrix(weights, "add_edge('" + source + "', '" + target + "'): weights"));
           },
           "source"_a, "target"_a, "weights"_a)
+      .def(
+          "add_edge_csr",
+          [](Network& net, const std::string& source, const std::string& target, std::int64_t rows, std::int64_t cols,
+             const Index1& indptr, const Index1& indices, const In1& data) {
+            net.add_edge(source, target,
+                         to_sparse(rows, cols, indptr, indices, data,
+                                   "edge '" + source + "' -> '" + target + "': sparse weights"));
+          },
+          "source"_a, "target"_a, "rows"_a, "cols"_a, "indptr"_a, "indices"_a, "data"_a,
+          "An edge whose weights (target size x source size) are SciPy's CSR arrays, as add_population_csr takes.")
       .def("set_cuda_device", &Network::set_cuda_device, "device"_a)
       .def_prop_ro("cuda_device", &Network::cuda_device)
       .def("compile", &Network::compile)
@@ -463,6 +518,10 @@ NB_MODULE(_qifsim, m) {
       .def_prop_ro("input_width", &Network::input_width)
       .def_prop_ro("output_width", &Network::output_width)
       .def_prop_ro("step_count", &Network::step_count)
+      .def_prop_ro(
+          "coupling_choice", [](const Network& n) { return n.coupling_choice(); },
+          "The coupling operators in use, one line (\"'pop': events over sparse (resync 1000)\"); empty before "
+          "compile() and when no population is coupled.")
       .def("node_size", &Network::node_size, "node"_a)
       .def(
           "forward",
@@ -511,10 +570,11 @@ NB_MODULE(_qifsim, m) {
           [](Network& net, std::int64_t rows, std::int64_t cols, nb::callable fetch, PyObserver& into,
              std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress, std::size_t memory_budget,
              std::int64_t batch_samples, bool cuda_graphs, bool resume, std::int64_t divergence_check_steps,
-             bool handle_sigint, std::int64_t event_coupling, const std::string& subnormals) {
+             bool handle_sigint, std::int64_t event_coupling, const std::string& subnormals,
+             const std::string& coupling, std::int64_t resync) {
             const InputSource in = python_rows(rows, cols, std::move(fetch), "input");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
-                                          event_coupling, subnormals);
+                                          event_coupling, subnormals, coupling, resync);
             opt.resume = resume;
             if (divergence_check_steps >= 0) opt.divergence_check_steps = divergence_check_steps;
             const ObserverHold hold(into);
@@ -535,7 +595,7 @@ NB_MODULE(_qifsim, m) {
           "rows"_a, "cols"_a, "fetch"_a, "observer"_a, "sampling_steps"_a = 1, "cutoff"_a = 0,
           "progress"_a = "auto", "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true,
           "resume"_a = false, "divergence_check_steps"_a = -1, "handle_sigint"_a = false, "event_coupling"_a = 0,
-          "subnormals"_a = "auto",
+          "subnormals"_a = "auto", "coupling"_a = "auto", "resync"_a = 0,
           "Run `rows` steps, their inputs fetched piece by piece by fetch(first, count) (a count x cols "
           "float64 array), appending the samples to `observer` batch by batch.")
       .def_prop_ro("interrupted", &Network::interrupted)
@@ -545,11 +605,12 @@ NB_MODULE(_qifsim, m) {
           [](Network& net, std::int64_t rows, std::int64_t cols, nb::callable fetch_inputs, std::int64_t target_cols,
              nb::callable fetch_targets, const std::string& loss, PyObserver& into, std::int64_t sampling_steps,
              std::int64_t cutoff, const std::string& progress, std::size_t memory_budget, std::int64_t batch_samples,
-             bool cuda_graphs, std::int64_t event_coupling, const std::string& subnormals) {
+             bool cuda_graphs, std::int64_t event_coupling, const std::string& subnormals,
+             const std::string& coupling, std::int64_t resync) {
             const InputSource in = python_rows(rows, cols, std::move(fetch_inputs), "input");
             const InputSource tg = python_rows(rows, target_cols, std::move(fetch_targets), "target");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
-                                          event_coupling, subnormals);
+                                          event_coupling, subnormals, coupling, resync);
             // Recorded straight into the NumPy-backed observer, batch by batch, as run() does.
             const ObserverHold hold(into);
             const std::size_t saved = prepare_sink(net, rows, cols, opt, into);
@@ -567,6 +628,7 @@ NB_MODULE(_qifsim, m) {
           },
           "rows"_a, "cols"_a, "fetch_inputs"_a, "target_cols"_a, "fetch_targets"_a, "loss"_a, "observer"_a,
           "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto", "memory_budget"_a = 0, "batch_samples"_a = 0,
-          "cuda_graphs"_a = true, "event_coupling"_a = 0, "subnormals"_a = "auto",
+          "cuda_graphs"_a = true, "event_coupling"_a = 0, "subnormals"_a = "auto", "coupling"_a = "auto",
+          "resync"_a = 0,
           "Run and compare the output with targets, recording into `observer`; returns the mean per-step loss.");
 }
