@@ -412,6 +412,61 @@ static void test_threads(void) {
   qifsim_destroy(sim);
 }
 
+/* The same pair from CSR arrays (columns unsorted, one entry split in two that are summed),
+ * all-to-all, and each coupling mode, against the reference's v. */
+static void test_sparse(void) {
+  enum { N = 2, T = 2000 };
+  const double J[N * N] = {0.0, 3.0, 1.5, 0.0};
+  const double eta = -3.0, dt = 1e-3;
+  static double I[T * N], s_ref[T * N], v_ref[T * N], v[T * N];
+  for (int t = 0; t < T; ++t) I[t * N] = 9.0, I[t * N + 1] = 7.0 + sin(0.005 * t);
+  reference(N, J, eta, I, T, dt, s_ref, v_ref);
+  const int64_t indptr[N + 1] = {0, 1, 3};
+  const int64_t indices[3] = {1, 0, 0};
+  const double values[3] = {3.0, 1.0, 0.5};
+  const char* modes[] = {"auto", "dense", "sparse", "events"};
+  for (int m = 0; m < 4; ++m) {
+    qifsim_sim* sim = NULL;
+    OK(qifsim_create(dt, "cpu", "float64", &sim));
+    OK(qifsim_add_population_csr(sim, "qif", N, indptr, indices, values, 0));
+    OK(qifsim_set_var(sim, "qif", "eta", &eta, 1));
+    OK(qifsim_compile(sim));
+    OK(qifsim_set_record_output(sim, 0));
+    OK(qifsim_add_record_var(sim, "qif", "v", 0));
+    OK(qifsim_set_coupling(sim, modes[m], 0));
+    OK(qifsim_run(sim, I, T, N));
+    OK(qifsim_copy_series(sim, "qif.v", v, T * N));
+    EXPECT(max_abs_diff(v, v_ref, T * N) < 1e-9, "csr, coupling %s: v differs by %g", modes[m], max_abs_diff(v, v_ref, T * N));
+    qifsim_destroy(sim);
+  }
+  /* All-to-all 0.75: the reference's J with every entry 0.75. */
+  const double J_all[N * N] = {0.75, 0.75, 0.75, 0.75};
+  reference(N, J_all, eta, I, T, dt, s_ref, v_ref);
+  qifsim_sim* sim = NULL;
+  OK(qifsim_create(dt, "cpu", "float64", &sim));
+  OK(qifsim_add_population_all_to_all(sim, "qif", N, 0.75, 0));
+  OK(qifsim_set_var(sim, "qif", "eta", &eta, 1));
+  OK(qifsim_compile(sim));
+  OK(qifsim_set_record_output(sim, 0));
+  OK(qifsim_add_record_var(sim, "qif", "v", 0));
+  OK(qifsim_run(sim, I, T, N));
+  OK(qifsim_copy_series(sim, "qif.v", v, T * N));
+  EXPECT(max_abs_diff(v, v_ref, T * N) < 1e-9, "all-to-all: v differs by %g", max_abs_diff(v, v_ref, T * N));
+  /* Bad arrays and modes are refused with a message. */
+  const int64_t bad_ptr[N + 1] = {0, 2, 1};
+  EXPECT(qifsim_add_population_csr(sim, "bad", N, bad_ptr, indices, values, 0) == QIFSIM_ERR_ARGUMENT &&
+             strstr(qifsim_last_error(), "indptr") != NULL,
+         "decreasing indptr: %s", qifsim_last_error());
+  const int64_t far[3] = {1, 0, 7};
+  EXPECT(qifsim_add_population_csr(sim, "bad", N, indptr, far, values, 0) == QIFSIM_ERR_ARGUMENT &&
+             strstr(qifsim_last_error(), "column index 7") != NULL,
+         "column out of range: %s", qifsim_last_error());
+  EXPECT(qifsim_set_coupling(sim, "csr", 0) == QIFSIM_ERR_ARGUMENT && strstr(qifsim_last_error(), "csr") != NULL,
+         "unknown mode: %s", qifsim_last_error());
+  EXPECT(qifsim_set_coupling(sim, "events", -2) == QIFSIM_ERR_ARGUMENT, "negative resync accepted");
+  qifsim_destroy(sim);
+}
+
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "all";
   const char* tmp = argc > 2 ? argv[2] : "c_api_out";
@@ -422,6 +477,7 @@ int main(int argc, char** argv) {
   if (!strcmp(which, "all") || !strcmp(which, "diverged")) test_diverged();
   if (!strcmp(which, "all") || !strcmp(which, "sizes")) test_sizes();
   if (!strcmp(which, "all") || !strcmp(which, "threads")) test_threads();
+  if (!strcmp(which, "all") || !strcmp(which, "sparse")) test_sparse();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
   else printf("test_c_api %s: all checks passed (qifsim %s)\n", which, qifsim_version());
   return failures ? 1 : 0;
