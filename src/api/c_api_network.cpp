@@ -55,6 +55,30 @@ int copy_var(const qifsim_sim* sim, const char* fn, const char* node, const char
 
 }  // namespace
 
+namespace {
+
+// CSR arrays from the caller: indptr's rows + 1 offsets are read first, then as many indices and
+// values as its last offset says, once it is known to be a count that fits in memory.
+qifsim::SparseMatrix csr_from_caller(const char* fn, const std::string& what, int64_t rows, int64_t cols,
+                                     const int64_t* indptr, const int64_t* indices, const double* values) {
+  need(indptr, fn, "indptr");
+  if (rows < 0 || cols < 0) bad(fn, what + ": shape " + std::to_string(rows) + " x " + std::to_string(cols) + " is negative");
+  const int64_t nnz = indptr[rows];
+  if (nnz < 0) bad(fn, what + ": indptr[" + std::to_string(rows) + "] = " + std::to_string(nnz) + " is negative");
+  if (nnz > 0) {
+    need(indices, fn, "indices");
+    need(values, fn, "values");
+  }
+  qifsim::detail::require_host_bytes(static_cast<double>(nnz) * 28.0 + static_cast<double>(rows) * 16.0,
+                                     std::string(fn) + ": a copy of " + what + " (" + std::to_string(nnz) + " values)");
+  const auto count = static_cast<std::size_t>(nnz);
+  return qifsim::SparseMatrix::from_csr(rows, cols, std::vector<int64_t>(indptr, indptr + rows + 1),
+                                        std::vector<int64_t>(indices, indices + count),
+                                        std::vector<double>(values, values + count), std::string(fn) + ": " + what);
+}
+
+}  // namespace
+
 extern "C" {
 
 const char* qifsim_version(void) { return QIFSIM_VERSION_STRING; }
@@ -151,29 +175,6 @@ int qifsim_add_population(qifsim_sim* sim, const char* name, int64_t n, const do
   });
 }
 
-namespace {
-
-// CSR arrays from the caller: indptr's rows + 1 offsets are read first, then as many indices and
-// values as its last offset says, once it is known to be a count that fits in memory.
-qifsim::SparseMatrix csr_from_caller(const char* fn, const std::string& what, int64_t rows, int64_t cols,
-                                     const int64_t* indptr, const int64_t* indices, const double* values) {
-  need(indptr, fn, "indptr");
-  if (rows < 0 || cols < 0) bad(fn, what + ": shape " + std::to_string(rows) + " x " + std::to_string(cols) + " is negative");
-  const int64_t nnz = indptr[rows];
-  if (nnz < 0) bad(fn, what + ": indptr[" + std::to_string(rows) + "] = " + std::to_string(nnz) + " is negative");
-  if (nnz > 0) {
-    need(indices, fn, "indices");
-    need(values, fn, "values");
-  }
-  qifsim::detail::require_host_bytes(static_cast<double>(nnz) * 28.0 + static_cast<double>(rows) * 16.0,
-                                     std::string(fn) + ": a copy of " + what + " (" + std::to_string(nnz) + " values)");
-  const auto count = static_cast<std::size_t>(nnz);
-  return qifsim::SparseMatrix::from_csr(rows, cols, std::vector<int64_t>(indptr, indptr + rows + 1),
-                                        std::vector<int64_t>(indices, indices + count),
-                                        std::vector<double>(values, values + count), std::string(fn) + ": " + what);
-}
-
-}  // namespace
 
 int qifsim_add_population_csr(qifsim_sim* sim, const char* name, int64_t n, const int64_t* indptr,
                               const int64_t* indices, const double* values, int adaptation) {
