@@ -2,6 +2,7 @@
 // statistics of their definitions: Bernoulli(p) entries for sparse_matrix, k distinct uniform
 // columns per row for fixed_indegree.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -352,6 +353,20 @@ TEST(FixedIndegree, DeterministicForASeed) {
   const SparseMatrix a = qifsim::fixed_indegree(500, 500, 40, normal(0.0, 1.0), 5);
   EXPECT_TRUE(same(a, qifsim::fixed_indegree(500, 500, 40, normal(0.0, 1.0), 5)));
   EXPECT_FALSE(same(a, qifsim::fixed_indegree(500, 500, 40, normal(0.0, 1.0), 6)));
+}
+
+TEST(FixedIndegree, TheSameMatrixOnAnyNumberOfThreads) {
+  // 20000 rows: five blocks of rows, each from its own engine, spread over the threads.
+  std::vector<qifsim::SparseMatrix> runs;
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    runs.push_back(qifsim::fixed_indegree(20000, 20000, 60, qifsim::ValueDistribution{qifsim::ValueDistribution::Kind::Uniform, 0.0, 1.0}, 7, false));
+  }
+  omp_set_num_threads(omp_get_num_procs());
+  for (std::size_t r = 1; r < runs.size(); ++r) {
+    EXPECT_EQ(runs[r].indices, runs[0].indices) << r;
+    EXPECT_EQ(runs[r].values, runs[0].values) << r;
+  }
 }
 
 TEST(FixedIndegree, RefusesBadArguments) {

@@ -40,8 +40,10 @@ SparseMatrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const
 
 /// A rows x cols sparse matrix with exactly k nonzeros in every row, at k distinct columns drawn
 /// uniformly (without `autapses`, row i never takes column i; needs rows == cols then). Rows are
-/// drawn in order; each row's columns by Floyd's sampling (k uniforms), then its k values from
-/// `values`; the row is stored with columns ascending. O(rows * k) time and memory.
+/// drawn in blocks of 4096, block b from its own engine seeded with splitmix64(seed + (b + 1) *
+/// 0x9e3779b97f4a7c15) (blocks run on all threads; the matrix does not depend on their number);
+/// within a block rows in order, each row's columns by Floyd's sampling (k uniforms), then its
+/// k values from `values`; the row is stored with columns ascending. O(rows * k) time and memory.
 SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k, const ValueDistribution& values,
                             std::uint64_t seed, bool autapses = false);
 }  // namespace qifsim

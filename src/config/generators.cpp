@@ -44,6 +44,18 @@ class Draw {
   std::mt19937_64 engine_;
 };
 
+// fixed_indegree draws rows in blocks of this many, each block from its own engine.
+constexpr std::int64_t kRowsPerStream = 4096;
+
+// The seed of block b's engine: splitmix64 of seed + (b + 1) * 0x9e3779b97f4a7c15, so that
+// blocks get unrelated streams.
+std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t b) {
+  std::uint64_t z = seed + (b + 1) * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 void check_count(std::int64_t n, const char* what) {
   if (n < 0) throw InvalidArgument(std::string(what) + ": count " + std::to_string(n) + " must be >= 0");
 }
@@ -144,43 +156,52 @@ SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k
   const auto kk = static_cast<std::size_t>(k);
   m.indices.resize(static_cast<std::size_t>(rows) * kk);
   m.values.resize(static_cast<std::size_t>(rows) * kk);
-  Draw draw(seed);
+  for (std::int64_t i = 0; i < rows; ++i) m.indptr[static_cast<std::size_t>(i + 1)] = (i + 1) * k;
+  // Rows in blocks of kRowsPerStream, block b drawing from its own engine (stream_seed): the
+  // blocks run on every thread and the matrix does not depend on the thread count.
   // Floyd's sampling: for j = n - k .. n - 1, t uniform in [0, j]; take t, or j if t is taken.
   // Membership: a linear scan for small k; else the row index stamped on each taken candidate
   // (O(1) per draw; a hash set where the candidates are too many to stamp).
   constexpr std::size_t kSmall = 32;
-  constexpr std::int64_t kMaxStamped = std::int64_t{1} << 26;
-  std::vector<std::int64_t> chosen;
-  chosen.reserve(kk);
+  constexpr std::int64_t kMaxStamped = std::int64_t{1} << 24;
   const bool stamped = kk > kSmall && n <= kMaxStamped;
-  std::vector<std::int64_t> stamp(stamped ? static_cast<std::size_t>(n) : 0, -1);
-  std::unordered_set<std::int64_t> taken;
-  if (kk > kSmall && !stamped) taken.reserve(2 * kk);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    chosen.clear();
-    taken.clear();
-    for (std::int64_t j = n - k; j < n; ++j) {
-      const std::int64_t t = draw.below(j + 1);
-      bool seen;
-      if (stamped) {
-        seen = stamp[static_cast<std::size_t>(t)] == i;
-        stamp[static_cast<std::size_t>(seen ? j : t)] = i;
-      } else if (kk > kSmall) {
-        seen = !taken.insert(t).second;
-        if (seen) taken.insert(j);
-      } else {
-        seen = std::find(chosen.begin(), chosen.end(), t) != chosen.end();
+  const std::int64_t blocks = (rows + kRowsPerStream - 1) / kRowsPerStream;
+#pragma omp parallel if (rows * k >= (std::int64_t{1} << 20))
+  {
+    std::vector<std::int64_t> chosen;
+    chosen.reserve(kk);
+    std::vector<std::int32_t> stamp(stamped ? static_cast<std::size_t>(n) : 0, -1);
+    std::unordered_set<std::int64_t> taken;
+    if (kk > kSmall && !stamped) taken.reserve(2 * kk);
+#pragma omp for schedule(dynamic)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      Draw draw(stream_seed(seed, static_cast<std::uint64_t>(b)));
+      for (std::int64_t i = b * kRowsPerStream; i < std::min(rows, (b + 1) * kRowsPerStream); ++i) {
+        chosen.clear();
+        taken.clear();
+        for (std::int64_t j = n - k; j < n; ++j) {
+          const std::int64_t t = draw.below(j + 1);
+          bool seen;
+          if (stamped) {
+            seen = stamp[static_cast<std::size_t>(t)] == static_cast<std::int32_t>(i);
+            stamp[static_cast<std::size_t>(seen ? j : t)] = static_cast<std::int32_t>(i);
+          } else if (kk > kSmall) {
+            seen = !taken.insert(t).second;
+            if (seen) taken.insert(j);
+          } else {
+            seen = std::find(chosen.begin(), chosen.end(), t) != chosen.end();
+          }
+          chosen.push_back(seen ? j : t);
+        }
+        std::sort(chosen.begin(), chosen.end());
+        const std::size_t base = static_cast<std::size_t>(i) * kk;
+        for (std::size_t q = 0; q < kk; ++q) {
+          const std::int64_t c = chosen[q];
+          m.indices[base + q] = static_cast<std::int32_t>(!autapses && c >= i ? c + 1 : c);  // skip column i
+        }
+        for (std::size_t q = 0; q < kk; ++q) m.values[base + q] = draw.value(values);
       }
-      chosen.push_back(seen ? j : t);
     }
-    std::sort(chosen.begin(), chosen.end());
-    const std::size_t base = static_cast<std::size_t>(i) * kk;
-    for (std::size_t q = 0; q < kk; ++q) {
-      const std::int64_t c = chosen[q];
-      m.indices[base + q] = static_cast<std::int32_t>(!autapses && c >= i ? c + 1 : c);  // skip column i
-    }
-    for (std::size_t q = 0; q < kk; ++q) m.values[base + q] = draw.value(values);
-    m.indptr[static_cast<std::size_t>(i + 1)] = static_cast<std::int64_t>(base + kk);
   }
   return m;
 }
