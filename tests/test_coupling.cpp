@@ -294,6 +294,26 @@ TEST(Coupling, ImpossibleRequestsAreRefusedNamingThePopulation) {
   EXPECT_TRUE(contains(error_of([] { qifsim::parse_coupling("csr"); }), "unknown coupling 'csr'"));
 }
 
+TEST(Coupling, AStorageThatDoesNotFitIsRefusedBeforeAnythingChanges) {
+  const std::int64_t n = 2000000;  // dense: 32 TB
+  qifsim::Network net(1e-3, qifsim::Backend::Cpu);
+  qifsim::QifPopulation p;
+  p.n = n;
+  p.weights = qifsim::fixed_indegree(n, n, 1, qifsim::ValueDistribution{}, 3, false);
+  net.add_population("big", p);
+  net.compile();
+  qifsim::RunOptions dense;
+  dense.progress = qifsim::Progress::Off;
+  dense.coupling = CouplingMode::Dense;
+  const std::string e = error_of([&] { net.run(Matrix(2, n, 0.0), dense); });
+  EXPECT_TRUE(contains(e, "coupling = dense") && contains(e, "'big'") && contains(e, "TiB")) << e;
+  EXPECT_EQ(net.step_count(), 0);
+  qifsim::RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  EXPECT_NO_THROW(net.run(Matrix(2, n, 0.0), o));  // the sparse operator is still there
+  EXPECT_EQ(net.coupling_choice(), "'big': events over sparse (resync 1000)");
+}
+
 TEST(Coupling, LargeSparseNetworksNeverHoldADenseMatrix) {
   // N = 10^6 with 2 partners each: a dense J would be 8 TB; the sparse one is 24 MB.
   const std::int64_t n = 1000000;

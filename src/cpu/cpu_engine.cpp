@@ -17,6 +17,7 @@
 #include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
 #include "core/engine_layout.hpp"
+#include "core/memory_check.hpp"
 #include "core/node_slots.hpp"
 #include "cpu/neuron_update.hpp"
 #include "core/progress.hpp"
@@ -73,6 +74,12 @@ class CpuEngine final : public Engine {
         continue;
       }
       choices.push_back(choose_coupling(p.name, p.facts, p.params[model::kTauS].size() == 1, requested));
+      const CouplingChoice& c = choices.back();
+      if (!p.J || c.storage != p.storage || (c.events && !p.events)) {  // refused before anything is freed
+        require_host_bytes(coupling_bytes(p.facts, c, sizeof(T)), "coupling = " + to_string(requested) +
+                                                                      ": the weights of population '" + p.name +
+                                                                      "' as " + describe(c));
+      }
       if (choices.back().events && !p.weights.empty() && p.weights.rows() != p.weights.cols()) {
         throw InvalidArgument("coupling: population '" + p.name + "' has a coupling without an event-driven update");
       }
