@@ -47,12 +47,13 @@ enum class Subnormals { Auto, Keep, Flush };
 ///    same choice; see choose_coupling() in the README's "Coupling" section.
 ///  - Dense: a dense matrix-vector product every step (a sparse or all-to-all J made dense once).
 ///    In float64 bit for bit RectiPy's arithmetic.
-///  - Sparse: CSR rows, each summed in ascending column order (a dense J made sparse once).
+///  - Sparse: CSR rows, each summed in ascending column order on the CPU (cuSPARSE SpMV with its
+///    deterministic CSR_ALG2 order on the GPU); a dense J made sparse once.
 ///  - Procedural: J_ij = w for every i, j: J s = w * sum(s), O(N), no matrix (only for
 ///    all-to-all weights, or a dense matrix whose entries are all equal).
 ///  - Events: J s <- (1 - dt/tau_s) J s + the columns of J of the neurons that spiked, with a
 ///    fresh product every `resync` steps; over dense, sparse (outgoing lists) or all-to-all
-///    storage. Needs one tau_s per coupled population. CPU only for now.
+///    storage. Needs one tau_s per coupled population. CPU only for now (refused on the GPU).
 enum class CouplingMode { Auto, Dense, Sparse, Procedural, Events };
 
 /// Progress display during run(): Auto shows it on long runs (a bar on a terminal,
