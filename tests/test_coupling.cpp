@@ -294,6 +294,28 @@ TEST(Coupling, ImpossibleRequestsAreRefusedNamingThePopulation) {
   EXPECT_TRUE(contains(error_of([] { qifsim::parse_coupling("csr"); }), "unknown coupling 'csr'"));
 }
 
+TEST(Coupling, ATauSPerNeuronSetAfterCompileEndsTheEventsAutoChose) {
+  const std::int64_t n = 5000, steps = 400;
+  const SparseNet d = make_sparse(n, 10, 0.5, 13);
+  const SparseMatrix sm = SparseMatrix::from_coo(n, n, d.row, d.col, d.val);
+  std::vector<double> tau_s(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) tau_s[static_cast<std::size_t>(i)] = 0.5 + 1e-4 * static_cast<double>(i);
+  const Matrix x(steps, n, 15.0);
+  qifsim::Network a = network(n, sm, d.eta);
+  ASSERT_EQ(a.coupling_choice(), "'qif': events over sparse (resync 1000)");
+  a.set_var("qif", "tau_s", tau_s);
+  const Matrix va = a.run(x, opts(CouplingMode::Auto)).to_matrix("qif", "v");
+  qifsim::Network b = network(n, sm, d.eta);
+  b.set_var("qif", "tau_s", tau_s);
+  const Matrix vb = b.run(x, opts(CouplingMode::Sparse)).to_matrix("qif", "v");
+  EXPECT_EQ(va.data, vb.data) << "auto must fall back to the product with one tau_s per neuron";
+  qifsim::Network c = network(n, sm, d.eta);
+  c.run(Matrix(2, n, 15.0), opts(CouplingMode::Events));
+  c.set_var("qif", "tau_s", tau_s);
+  const std::string e = error_of([&] { c.run(x, opts(CouplingMode::Events)); });
+  EXPECT_TRUE(contains(e, "tau_s") && contains(e, "'qif'")) << e;
+}
+
 TEST(Coupling, AStorageThatDoesNotFitIsRefusedBeforeAnythingChanges) {
   const std::int64_t n = 2000000;  // dense: 32 TB
   qifsim::Network net(1e-3, qifsim::Backend::Cpu);

@@ -111,6 +111,7 @@ class CpuEngine final : public Engine {
         e.storage = storage;
       }
     }
+    requested_ = requested;
     resync_ = resync;
     events_valid_ = false;
     return line;
@@ -133,6 +134,14 @@ class CpuEngine final : public Engine {
     HostRing<T> ring(obs, plan.batch_samples, plan.row_width, plan.flush_seconds);
     carry.y_sum.resize(static_cast<std::size_t>(layout_.out_width), 0.0);
     std::int64_t t = carry.next_step;
+    // set_var() may have given a population one tau_s per neuron since the choice was made:
+    // events no longer apply there (auto chooses again; an explicit request is refused).
+    for (const Pop& p : pops_) {
+      if (p.events && p.params[model::kTauS].size() != 1) {
+        set_coupling(requested_, resync_);
+        break;
+      }
+    }
     const std::int64_t resync = resync_;
     try {
       for (; t < plan.steps; ++t) {
@@ -521,6 +530,7 @@ class CpuEngine final : public Engine {
   std::vector<EdgeW> edges_;
   bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
   std::int64_t resync_ = kDefaultResync;  // events: a fresh product every this many steps
+  CouplingMode requested_ = CouplingMode::Auto;  // what the operators were chosen for
 };
 
 }  // namespace
