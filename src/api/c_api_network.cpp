@@ -77,6 +77,23 @@ qifsim::SparseMatrix csr_from_caller(const char* fn, const std::string& what, in
                                         std::vector<double>(values, values + count), std::string(fn) + ": " + what);
 }
 
+// A QIF population of n neurons with RectiPy's defaults and the weights `weights(fn, name)`
+// makes (called once the handle, the name and n are checked).
+template <class MakeWeights>
+int add_population(qifsim_sim* sim, const char* fn, const char* name, int64_t n, int adaptation, MakeWeights weights) {
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const std::string label = str(name, fn, "name");
+    if (n <= 0) bad(fn, "n = " + std::to_string(n) + " must be > 0");
+    qifsim::QifPopulation pop;
+    pop.n = n;
+    pop.weights = weights(fn, label);
+    pop.adaptation = adaptation != 0;
+    sim->cfg.network.add_population(label, std::move(pop));
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -153,58 +170,32 @@ int qifsim_create(double dt, const char* backend, const char* precision, qifsim_
 }
 
 int qifsim_add_population(qifsim_sim* sim, const char* name, int64_t n, const double* weights, int adaptation) {
-  const char* fn = "qifsim_add_population";
-  return guard(fn, [&] {
-    need(sim, fn, "sim");
-    const Hold hold(sim, fn);
-    const std::string label = str(name, fn, "name");
-    if (n <= 0) bad(fn, "n = " + std::to_string(n) + " must be > 0");
-    qifsim::QifPopulation pop;
-    pop.n = n;
-    if (weights) {
-      // Checked before the caller's n x n values are touched: the product must fit, and the
-      // copy must fit in memory.
-      const int64_t count = qifsim::detail::checked_product(n, n, std::string(fn) + ": weights of '" + label + "'");
-      qifsim::detail::require_host_bytes(static_cast<double>(count) * sizeof(double),
-                                         std::string(fn) + ": a copy of the weights of '" + label + "' (" +
-                                             std::to_string(n) + " x " + std::to_string(n) + ")");
-      pop.weights = qifsim::Matrix(n, n, std::vector<double>(weights, weights + count));
-    }
-    pop.adaptation = adaptation != 0;
-    sim->cfg.network.add_population(label, std::move(pop));
-  });
+  return add_population(sim, "qifsim_add_population", name, n, adaptation,
+                        [&](const char* fn, const std::string& label) -> qifsim::Weights {
+                          if (!weights) return {};
+                          // Checked before the caller's n x n values are touched: the product must
+                          // fit, and the copy must fit in memory.
+                          const int64_t count = qifsim::detail::checked_product(
+                              n, n, std::string(fn) + ": weights of '" + label + "'");
+                          qifsim::detail::require_host_bytes(
+                              static_cast<double>(count) * sizeof(double),
+                              std::string(fn) + ": a copy of the weights of '" + label + "' (" + std::to_string(n) +
+                                  " x " + std::to_string(n) + ")");
+                          return qifsim::Matrix(n, n, std::vector<double>(weights, weights + count));
+                        });
 }
-
 
 int qifsim_add_population_csr(qifsim_sim* sim, const char* name, int64_t n, const int64_t* indptr,
                               const int64_t* indices, const double* values, int adaptation) {
-  const char* fn = "qifsim_add_population_csr";
-  return guard(fn, [&] {
-    need(sim, fn, "sim");
-    const Hold hold(sim, fn);
-    const std::string label = str(name, fn, "name");
-    if (n <= 0) bad(fn, "n = " + std::to_string(n) + " must be > 0");
-    qifsim::QifPopulation pop;
-    pop.n = n;
-    pop.weights = csr_from_caller(fn, "the weights of '" + label + "'", n, n, indptr, indices, values);
-    pop.adaptation = adaptation != 0;
-    sim->cfg.network.add_population(label, std::move(pop));
-  });
+  return add_population(sim, "qifsim_add_population_csr", name, n, adaptation,
+                        [&](const char* fn, const std::string& label) -> qifsim::Weights {
+                          return csr_from_caller(fn, "the weights of '" + label + "'", n, n, indptr, indices, values);
+                        });
 }
 
 int qifsim_add_population_all_to_all(qifsim_sim* sim, const char* name, int64_t n, double value, int adaptation) {
-  const char* fn = "qifsim_add_population_all_to_all";
-  return guard(fn, [&] {
-    need(sim, fn, "sim");
-    const Hold hold(sim, fn);
-    const std::string label = str(name, fn, "name");
-    if (n <= 0) bad(fn, "n = " + std::to_string(n) + " must be > 0");
-    qifsim::QifPopulation pop;
-    pop.n = n;
-    pop.weights = qifsim::Weights::all_to_all(n, n, value);
-    pop.adaptation = adaptation != 0;
-    sim->cfg.network.add_population(label, std::move(pop));
-  });
+  return add_population(sim, "qifsim_add_population_all_to_all", name, n, adaptation,
+                        [&](const char*, const std::string&) { return qifsim::Weights::all_to_all(n, n, value); });
 }
 
 int qifsim_add_edge_csr(qifsim_sim* sim, const char* source, const char* target, int64_t rows, int64_t cols,

@@ -68,7 +68,12 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 std::string child(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 
-NpyArray load_npy(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file) {
+namespace {
+
+// A file named by a config key, found relative to the config's folder and read by `read`;
+// a missing file or a read error names the key and its line.
+template <class Read>
+auto load_file(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file, Read read) {
   const std::string path = resolve(ctx, file);
   std::error_code ec;
   if (!fs::exists(path, ec)) {
@@ -76,24 +81,20 @@ NpyArray load_npy(const Ctx& ctx, const toml::node& n, const std::string& key, c
   }
   ctx.files_read->push_back(path);
   try {
-    return read_npy(path);
+    return read(path);
   } catch (const Error& e) {
     fail(ctx, &n, key, e.what());
   }
 }
 
+}  // namespace
+
+NpyArray load_npy(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file) {
+  return load_file(ctx, n, key, file, [](const std::string& path) { return read_npy(path); });
+}
+
 SparseMatrix load_npz(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file) {
-  const std::string path = resolve(ctx, file);
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    fail(ctx, &n, key, "file '" + file + "' not found" + (path != file ? " (looked for '" + path + "')" : std::string()));
-  }
-  ctx.files_read->push_back(path);
-  try {
-    return load_sparse_npz(path);
-  } catch (const Error& e) {
-    fail(ctx, &n, key, e.what());
-  }
+  return load_file(ctx, n, key, file, [](const std::string& path) { return load_sparse_npz(path); });
 }
 
 const toml::array* table_array(const TableReader& r, const std::string& k) {

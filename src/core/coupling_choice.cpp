@@ -83,7 +83,7 @@ CouplingChoice choose_coupling(const std::string& population, const WeightsFacts
         throw InvalidArgument(who + " has one tau_s per neuron; events need one tau_s per population (use auto, "
                                     "dense or sparse)");
       }
-      return {f.uniform && f.kind == Weights::Kind::AllToAll ? CouplingMode::Procedural : stored_as(f.kind), true};
+      return {stored_as(f.kind), true};
     case CouplingMode::Auto: break;
   }
   const CouplingMode storage = auto_storage(f);

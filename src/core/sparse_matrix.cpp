@@ -97,6 +97,24 @@ SparseMatrix compress_rows(std::int64_t rows, std::int64_t cols, const std::vect
   return m;
 }
 
+// Checked coordinates grouped by row (a stable counting sort: entries of a row keep the order
+// given), then each row sorted and its duplicates summed.
+SparseMatrix group_rows(std::int64_t rows, std::int64_t cols, const std::vector<std::int64_t>& row,
+                        const std::vector<std::int64_t>& col, const std::vector<double>& val) {
+  std::vector<std::int64_t> ptr(static_cast<std::size_t>(rows + 1), 0);
+  for (std::int64_t r : row) ++ptr[static_cast<std::size_t>(r + 1)];
+  for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) ptr[r + 1] += ptr[r];
+  std::vector<std::int64_t> c2(col.size());
+  std::vector<double> v2(val.size());
+  std::vector<std::int64_t> next(ptr.begin(), ptr.end() - 1);
+  for (std::size_t k = 0; k < row.size(); ++k) {
+    const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(row[k])]++);
+    c2[at] = col[k];
+    v2[at] = val[k];
+  }
+  return compress_rows(rows, cols, ptr, c2, v2);
+}
+
 }  // namespace
 
 SparseMatrix::SparseMatrix(std::int64_t r, std::int64_t c) : rows(r), cols(c), indptr(static_cast<std::size_t>(r < 0 ? 1 : r + 1), 0) {
@@ -119,19 +137,7 @@ SparseMatrix SparseMatrix::from_coo(std::int64_t rows, std::int64_t cols, const 
     }
   }
   check_values(val, what);
-  // Group by row (counting sort, stable), then sort within rows.
-  std::vector<std::int64_t> ptr(static_cast<std::size_t>(rows + 1), 0);
-  for (std::int64_t r : row) ++ptr[static_cast<std::size_t>(r + 1)];
-  for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) ptr[r + 1] += ptr[r];
-  std::vector<std::int64_t> c2(col.size());
-  std::vector<double> v2(val.size());
-  std::vector<std::int64_t> next(ptr.begin(), ptr.end() - 1);
-  for (std::size_t k = 0; k < row.size(); ++k) {
-    const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(row[k])]++);
-    c2[at] = col[k];
-    v2[at] = val[k];
-  }
-  return compress_rows(rows, cols, ptr, c2, v2);
+  return group_rows(rows, cols, row, col, val);
 }
 
 SparseMatrix SparseMatrix::from_csr(std::int64_t rows, std::int64_t cols, const std::vector<std::int64_t>& indptr,
@@ -147,22 +153,15 @@ SparseMatrix SparseMatrix::from_csc(std::int64_t rows, std::int64_t cols, const 
                                    const std::string& what) {
   check_shape(rows, cols, what);
   check_compressed(cols, rows, indptr, indices, val, "columns", "row", what);
-  // Transpose by counting: walking the columns in order keeps each row's columns ascending, with
+  // Coordinates column by column; grouping them by row keeps each row's columns ascending, with
   // duplicates adjacent in the order given.
-  std::vector<std::int64_t> ptr(static_cast<std::size_t>(rows + 1), 0);
-  for (std::int64_t r : indices) ++ptr[static_cast<std::size_t>(r + 1)];
-  for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) ptr[r + 1] += ptr[r];
   std::vector<std::int64_t> col(val.size());
-  std::vector<double> v2(val.size());
-  std::vector<std::int64_t> next(ptr.begin(), ptr.end() - 1);
   for (std::int64_t c = 0; c < cols; ++c) {
     for (std::int64_t k = indptr[static_cast<std::size_t>(c)]; k < indptr[static_cast<std::size_t>(c + 1)]; ++k) {
-      const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(indices[static_cast<std::size_t>(k)])]++);
-      col[at] = c;
-      v2[at] = val[static_cast<std::size_t>(k)];
+      col[static_cast<std::size_t>(k)] = c;
     }
   }
-  return compress_rows(rows, cols, ptr, col, v2);
+  return group_rows(rows, cols, indices, col, val);
 }
 
 SparseMatrix SparseMatrix::from_dense(const MatrixView& d) {

@@ -30,7 +30,7 @@ class Coupling {
   /// Before an event-driven run: what apply_spikes() needs, allocated outside the step loop.
   virtual void prepare_events() {}
   /// Event-driven update: y <- c y + the columns j of W with fired[j] != 0, in ascending j;
-  /// fired_list receives those j.
+  /// fired_list is scratch the operator may use to list those j (kept between steps).
   virtual void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const {
     (void)fired, (void)fired_list, (void)c, (void)y;
     throw InvalidArgument("this coupling operator has no event-driven update");

@@ -80,9 +80,6 @@ class CpuEngine final : public Engine {
                                                                       ": the weights of population '" + p.name +
                                                                       "' as " + describe(c));
       }
-      if (choices.back().events && !p.weights.empty() && p.weights.rows() != p.weights.cols()) {
-        throw InvalidArgument("coupling: population '" + p.name + "' has a coupling without an event-driven update");
-      }
     }
     std::string line;
     for (std::size_t i = 0; i < pops_.size(); ++i) {

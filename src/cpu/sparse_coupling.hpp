@@ -103,9 +103,8 @@ class SparseCoupling final : public Coupling<T> {
   }
 
   void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const override {
+    (void)fired_list;  // the spikes are listed per thread (lists_)
     scatter(fired, Scatter::Spikes, c, y);
-    fired_list.clear();
-    for (const std::vector<long>& list : lists_) fired_list.insert(fired_list.end(), list.begin(), list.end());
   }
 
  private:
