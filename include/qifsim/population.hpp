@@ -1,7 +1,9 @@
-// qifsim/population.hpp - parameters of a QIF population node.
+// qifsim/population.hpp - parameters of a population node: QIF (QifPopulation) or one of
+// RectiPy's other neuron templates (NeuronPopulation).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@ namespace qifsim {
 struct Param {
   std::vector<double> values;  ///< size 1 (scalar) or N (per neuron)
 
+  Param() = default;  ///< no values yet (refused until given)
   Param(double v) : values{v} {}  // NOLINT: implicit on purpose, `p.eta = -5.0`
   Param(std::vector<double> v) : values(std::move(v)) {}  // NOLINT
   Param(std::initializer_list<double> v) : values(v) {}
@@ -43,6 +46,30 @@ struct QifPopulation {
   Param tau_x = 10.0;          ///< adaptation time constant
   Param x0 = 0.0;              ///< initial adaptation
   std::string output_var = "s";  ///< the node's output: "s" (default) or "v"
+};
+
+/// A population of one of RectiPy's other neuron templates, integrated with explicit Euler as
+/// RectiPy does (src/model/ holds each model's declaration and step):
+///   "lif"      v' = -v/tau + k*s_in + I + eta;  s' = -s/tau_s + spike
+///              (tau 10, k 1, eta 0, tau_s 0.5; v0 0, s0 0)
+///   "ik"       v' = (k*(v-v_r)*(v-v_theta) - u + I + eta + g*s_in*(E_r - v)) / C
+///              u' = (b*(v-v_r) - u)/tau_u + kappa*spike;  s' = -s/tau_s + spike
+///              (C 100, k 0.7, v_r -60, v_theta -40, eta 0, g 1, E_r 0, b -2, tau_u 33.33,
+///              kappa 10, tau_s 6; v0 -60, u0 0, s0 0)
+///   "iku"      ik with u' = (b*(mean(v)-v_r) - u)/tau_u + kappa*mean(spike)
+///   "ik_biexp" iku with s' = -s/tau_d + x, x' = -x/tau_r + spike (tau_r 2, tau_d 6; x0 0)
+///   "tanh"     rate neuron v' = -v/tau + k*r_in + I + eta, r = tanh(v) (tau 10, k 1, eta 0;
+///              v_init 0)
+///   "sigmoid"  the same with r = r_max / (1 + exp(s*(v0 - v))) (r_max 1, s 1, v0 0)
+/// Spiking models spike when v >= v_threshold (100) at a step's start and continue from v_reset
+/// (-100); the weights J act on s (the rate r for rate neurons). Parameters and initial values
+/// not given take RectiPy's defaults.
+struct NeuronPopulation {
+  std::string model;              ///< "lif", "ik", "iku", "ik_biexp", "tanh" or "sigmoid"
+  std::int64_t n = 1;             ///< number of neurons N
+  Weights weights;                ///< J (N x N) onto each neuron's coupling input; empty = none
+  std::map<std::string, Param> values;  ///< parameters and initial values ("v0", "v_init", ...) by name
+  std::string output_var;         ///< the node's output: a state or "r"; empty: the model's ("s", or "r")
 };
 
 }  // namespace qifsim

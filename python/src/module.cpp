@@ -485,6 +485,36 @@ NB_MODULE(_qifsim, m) {
           "name"_a, "n"_a, "value"_a, "params"_a, "adaptation"_a = false, "output_var"_a = "s",
           "A population whose weights J are all `value` (J_ij = value; no matrix stored).")
       .def(
+          "add_model_population",
+          [](Network& net, const std::string& name, const std::string& model, std::int64_t n, const In2& weights,
+             const std::map<std::string, In1>& values, const std::string& output_var) {
+            NeuronPopulation pop;
+            pop.model = model;
+            pop.n = n;
+            for (const auto& [key, v] : values) pop.values.emplace(key, Param(to_vector(v)));
+            pop.output_var = output_var;
+            if (weights.size() > 0) pop.weights = to_matrix(weights, "add_population('" + name + "'): weights");
+            net.add_population(name, std::move(pop));
+          },
+          "name"_a, "model"_a, "n"_a, "weights"_a, "values"_a, "output_var"_a = "",
+          "A population of another neuron model (lif, ik, iku, ik_biexp, tanh, sigmoid): parameters and initial "
+          "values by name, RectiPy's defaults for the rest.")
+      .def(
+          "add_model_population_csr",
+          [](Network& net, const std::string& name, const std::string& model, std::int64_t n, std::int64_t rows,
+             std::int64_t cols, const Index1& indptr, const Index1& indices, const In1& data,
+             const std::map<std::string, In1>& values, const std::string& output_var) {
+            NeuronPopulation pop;
+            pop.model = model;
+            pop.n = n;
+            for (const auto& [key, v] : values) pop.values.emplace(key, Param(to_vector(v)));
+            pop.output_var = output_var;
+            pop.weights = to_sparse(rows, cols, indptr, indices, data, "population '" + name + "': sparse weights");
+            net.add_population(name, std::move(pop));
+          },
+          "name"_a, "model"_a, "n"_a, "rows"_a, "cols"_a, "indptr"_a, "indices"_a, "data"_a, "values"_a,
+          "output_var"_a = "", "add_model_population with SciPy's CSR arrays as the weights.")
+      .def(
           "add_function",
           [](Network& net, const std::string& name, std::int64_t size, const std::string& activation) {
             net.add_function(name, size, parse_activation(activation));

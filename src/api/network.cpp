@@ -75,6 +75,12 @@ void Network::add_population(const std::string& name, QifPopulation population) 
   engine_.reset();
 }
 
+void Network::add_population(const std::string& name, NeuronPopulation population) {
+  const Call call(*this, "Network::add_population");
+  graph_->add_node(detail::make_model_node(name, std::move(population)));
+  engine_.reset();
+}
+
 void Network::add_function(const std::string& name, std::int64_t size, Activation activation) {
   const Call call(*this, "Network::add_function");
   Node node;
@@ -102,7 +108,21 @@ void Network::compile() {
       throw BackendError("Network::compile: backend 'cuda' was asked for, but no GPU is usable: " +
                          device.description + "; use Backend::Cpu or Backend::Auto");
     }
-    if (requested_ == Backend::Auto) {
+    // The CUDA kernels step QIF populations; RectiPy's other models run on the CPU.
+    std::string other;
+    for (const Node& node : graph_->nodes) {
+      if (detail::other_model_of(node) != nullptr && other.empty()) {
+        other = "population '" + node.name + "' (model '" + detail::other_model_of(node)->decl->name + "')";
+      }
+    }
+    if (requested_ == Backend::Cuda && !other.empty()) {
+      throw BackendError("Network::compile: backend 'cuda' steps QIF populations only; " + other +
+                         " runs on the CPU backend (use Backend::Cpu or Backend::Auto)");
+    }
+    if (requested_ == Backend::Auto && !other.empty()) {
+      chosen = Backend::Cpu;
+      log_notice("backend auto -> cpu (" + other + " runs on the CPU backend)");
+    } else if (requested_ == Backend::Auto) {
       chosen = device.usable ? Backend::Cuda : Backend::Cpu;
       log_notice("backend auto -> " + to_string(chosen) + " (" +
                  (device.usable ? device.description : "no GPU: " + device.description) + ")");
@@ -236,16 +256,18 @@ std::vector<double> Network::read_var(const std::string& node, const std::string
                                                                                std::to_string(n.size) + " values");
   if (!engine_) {
     // Before compile: initial state and parameters from the description.
-    if (detail::is_parameter(v) || detail::is_state(v)) {
-      const Param& p = detail::is_state(v) ? detail::initial_of(n.pop, v) : detail::param_of(n.pop, v);
+    const bool derived = detail::is_rate_population(n) && v == Var::S;  // r, computed from v
+    if (detail::is_parameter(v) || (detail::is_state(v) && !derived)) {
+      const Param& p = detail::is_state(v) ? detail::node_initial(n, v) : detail::node_param(n, v);
       std::vector<double> out(static_cast<std::size_t>(n.size));
       for (std::int64_t j = 0; j < n.size; ++j) out[static_cast<std::size_t>(j)] = p.at(j);
       return out;
     }
     require_compiled(call);
   }
-  const bool state = v == Var::V || v == Var::S || v == Var::X || v == Var::Spike;
-  return engine_->get_var(i, v, step_start && state);
+  // A spiking population shows its state at the last forward()'s start; a rate node its state now.
+  const bool state = detail::is_state(v) || v == Var::Spike;
+  return engine_->get_var(i, v, step_start && state && !detail::is_rate_population(n));
 }
 
 std::vector<std::string> Network::var_names(const std::string& node) const {
@@ -258,10 +280,10 @@ void Network::set_var(const std::string& node, const std::string& var, const std
   const int i = graph_->require(node, "set_var");
   Node& n = graph_->nodes[static_cast<std::size_t>(i)];
   const Var v = detail::parse_var(n, var);
-  const bool state = v == Var::V || v == Var::S || v == Var::X;
+  const bool state = detail::is_state(v) && !(detail::is_rate_population(n) && v == Var::S);
   if (!state && !detail::is_parameter(v)) {
     throw InvalidArgument("set_var: '" + node + "." + var +
-                          "' cannot be set (settable: state v, s, x and population parameters)");
+                          "' cannot be set (settable: the state variables and parameters of a population)");
   }
   if (values.size() != 1 && static_cast<std::int64_t>(values.size()) != n.size) {
     throw InvalidArgument("set_var: '" + node + "." + var + "' takes 1 or " + std::to_string(n.size) +
@@ -272,14 +294,19 @@ void Network::set_var(const std::string& node, const std::string& var, const std
       throw InvalidArgument("set_var: '" + node + "." + var + "'[" + std::to_string(j) + "] is not finite");
     }
   }
-  if (detail::is_parameter(v)) {
+  if (detail::is_parameter(v) && detail::other_model_of(n) != nullptr) {
+    Node updated = n;
+    detail::node_param(updated, v) = Param(values);
+    detail::validate_model_node(updated);  // e.g. v_reset < v_threshold still holds
+    n = std::move(updated);
+  } else if (detail::is_parameter(v)) {
     QifPopulation updated = n.pop;
     detail::param_of(updated, v) = Param(values);
     detail::validate_population(node, updated);  // e.g. v_reset < v_threshold still holds
     n.pop = std::move(updated);
   } else if (!engine_) {
     // Before compile, the state is the initial state.
-    detail::initial_of(n.pop, v) = Param(values);
+    detail::node_initial(n, v) = Param(values);
     return;
   }
   if (engine_) engine_->set_var(i, v, values);
@@ -302,8 +329,10 @@ void Network::reset(const std::vector<VarValue>& state) {
   for (const auto& entry : state) {
     const int i = graph_->require(entry.node, "reset");
     const Var v = detail::parse_var(graph_->nodes[static_cast<std::size_t>(i)], entry.var);
-    if (v != Var::V && v != Var::S && v != Var::X) {
-      throw InvalidArgument("reset: '" + entry.node + "." + entry.var + "' is not a state variable (v, s, x)");
+    const Node& n = graph_->nodes[static_cast<std::size_t>(i)];
+    if (!detail::is_state(v) || (detail::is_rate_population(n) && v == Var::S)) {
+      throw InvalidArgument("reset: '" + entry.node + "." + entry.var + "' is not a state variable (" +
+                            detail::join_state_names(n) + ")");
     }
     const std::int64_t size = graph_->nodes[static_cast<std::size_t>(i)].size;
     if (entry.values.size() != 1 && static_cast<std::int64_t>(entry.values.size()) != size) {

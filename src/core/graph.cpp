@@ -103,7 +103,7 @@ void Graph::add_node(Node node) {
     throw InvalidArgument("node '" + node.name + "': size " + std::to_string(node.size) +
                           " must be > 0");
   }
-  if (node.kind == NodeKind::Population) validate_population(node.name, node.pop);
+  if (node.kind == NodeKind::Population && node.model == model::ModelId::Qif) validate_population(node.name, node.pop);
   nodes.push_back(std::move(node));
   order.clear();
 }
@@ -187,6 +187,17 @@ namespace {
 // Calls f(name, var) for each variable of `node`, in table order.
 template <class F>
 void for_each_var(const Node& node, F&& f) {
+  if (const model::ModelInfo* m = other_model_of(node)) {
+    const model::ModelDecl& d = *m->decl;
+    for (std::size_t k = 0; k < d.state_count; ++k) f(d.states[k].name, state_var(m->state_slot[k]));
+    const bool rate = d.kind == model::ModelKind::Rate;
+    if (rate) f("r", Var::S);
+    if (!rate) f("spike", Var::Spike);
+    f(m->coupled_input, Var::SIn);
+    f("I_ext", Var::IExt);
+    for (std::size_t i = 0; i < d.param_count; ++i) f(d.params[i].name, param_var(static_cast<int>(i)));
+    return;
+  }
   if (node.kind == NodeKind::Population) {
     for_each_population_var([&](const VarEntry& e) {
       if (e.feature == nullptr || node.pop.adaptation) f(e.name, e.var);
@@ -231,21 +242,17 @@ const char* var_name(Var v) {
 
 bool is_recordable(Var v) { return !is_parameter(v); }
 
-bool is_parameter(Var v) {
-  return param_slot(v) >= 0 && param_slot(v) < static_cast<int>(model::kQif.param_count);
-}
+bool is_parameter(Var v) { return param_slot(v) >= 0 && param_slot(v) < kernels::kMaxModelParams; }
 
 const Param& param_of(const QifPopulation& pop, Var v) {
   if (!is_parameter(v)) throw InvalidArgument(std::string("'") + var_name(v) + "' is not a parameter");
   return pop.*model::kQifParamFields[param_slot(v)];
 }
 
-bool is_state(Var v) {
-  return static_cast<int>(v) >= 0 && static_cast<int>(v) < static_cast<int>(model::kQif.state_count);
-}
+bool is_state(Var v) { return state_slot(v) >= 0; }
 
 const Param& initial_of(const QifPopulation& pop, Var state) {
-  if (!is_state(state)) throw InvalidArgument(std::string("'") + var_name(state) + "' is not a state variable");
+  if (!is_state(state) || state == Var::W) throw InvalidArgument(std::string("'") + var_name(state) + "' is not a state variable");
   return pop.*model::kQifInitialFields[static_cast<int>(state)];
 }
 
@@ -319,6 +326,138 @@ void validate_population(const std::string& name, const QifPopulation& pop) {
     throw InvalidArgument("population '" + name + "': output_var '" + pop.output_var +
                           "' is not supported (use \"" + out + "\" or \"" + spiking + "\")");
   }
+}
+
+std::string var_name(const Node& node, Var v) {
+  std::string found = var_name(v);
+  if (other_model_of(node) == nullptr) return found;
+  bool seen = false;
+  for_each_var(node, [&](const char* name, Var w) {
+    if (!seen && w == v) {
+      found = name;
+      seen = true;
+    }
+  });
+  return found;
+}
+
+const Param& node_param(const Node& node, Var v) {
+  const model::ModelInfo* m = other_model_of(node);
+  if (m == nullptr) return param_of(node.pop, v);
+  const int slot = param_slot(v);
+  if (!is_parameter(v) || slot >= static_cast<int>(m->decl->param_count)) {
+    throw InvalidArgument("node '" + node.name + "': '" + var_name(node, v) + "' is not a parameter");
+  }
+  return node.params[static_cast<std::size_t>(slot)];
+}
+
+Param& node_param(Node& node, Var v) { return const_cast<Param&>(node_param(static_cast<const Node&>(node), v)); }
+
+const Param& node_initial(const Node& node, Var state) {
+  const model::ModelInfo* m = other_model_of(node);
+  if (m == nullptr) return initial_of(node.pop, state);
+  const int slot = state_slot(state);
+  bool declared = false;
+  for (std::size_t k = 0; k < m->decl->state_count; ++k) declared = declared || m->state_slot[k] == slot;
+  if (slot < 0 || !declared) {
+    throw InvalidArgument("node '" + node.name + "': '" + var_name(node, state) + "' is not a state variable");
+  }
+  return node.initial[static_cast<std::size_t>(slot)];
+}
+
+Param& node_initial(Node& node, Var state) {
+  return const_cast<Param&>(node_initial(static_cast<const Node&>(node), state));
+}
+
+Node make_model_node(const std::string& name, NeuronPopulation population) {
+  const model::ModelInfo* m = model::find_other_model(population.model);
+  if (m == nullptr) {
+    throw InvalidArgument("population '" + name + "': model '" + population.model + "' is unknown (models: qif, " +
+                          model::other_model_names() + ")");
+  }
+  const model::ModelDecl& d = *m->decl;
+  const std::int64_t n = population.n;
+  if (n <= 0) throw InvalidArgument("population '" + name + "': n = " + std::to_string(n) + " must be > 0");
+  Node node;
+  node.name = name;
+  node.kind = NodeKind::Population;
+  node.size = n;
+  node.model = m->id;
+  node.pop.n = n;
+  node.pop.weights = std::move(population.weights);
+  if (!node.pop.weights.empty()) validate_weights(node.pop.weights, n, n, "population '" + name + "'", "N x N");
+  node.params.reserve(d.param_count);
+  for (std::size_t i = 0; i < d.param_count; ++i) node.params.emplace_back(d.params[i].fallback);
+  node.initial.assign(model::kStateSlots, Param(0.0));
+  for (std::size_t k = 0; k < d.state_count; ++k) {
+    node.initial[static_cast<std::size_t>(m->state_slot[k])] = Param(d.states[k].fallback);
+  }
+  for (auto& [key, value] : population.values) {
+    const int p = model::param_index(d, key.c_str());
+    int state = -1;
+    for (std::size_t k = 0; k < d.state_count; ++k) {
+      if (key == d.states[k].initial) state = static_cast<int>(k);
+    }
+    if (p < 0 && state < 0) {
+      std::vector<std::string> names;
+      for (std::size_t i = 0; i < d.param_count; ++i) names.emplace_back(d.params[i].name);
+      for (std::size_t k = 0; k < d.state_count; ++k) names.emplace_back(d.states[k].initial);
+      throw InvalidArgument("population '" + name + "': model '" + d.name + "' has no parameter or initial value '" +
+                            key + "' (it has: " + join(names) + ")");
+    }
+    if (p >= 0) {
+      node.params[static_cast<std::size_t>(p)] = std::move(value);
+    } else {
+      node.initial[static_cast<std::size_t>(m->state_slot[state])] = std::move(value);
+    }
+  }
+  validate_model_node(node);
+  // The output is v or the variable the weights read (s, or a rate neuron's r): the engines'
+  // state slots 0 and 1.
+  const std::string out = population.output_var.empty() ? std::string(d.output) : population.output_var;
+  const std::string coupled = d.kind == model::ModelKind::Rate ? "r" : "s";
+  if (out != "v" && out != coupled) {
+    throw InvalidArgument("population '" + name + "': output_var '" + out + "' is not supported for model '" +
+                          d.name + "' (use \"" + coupled + "\" or \"v\")");
+  }
+  node.pop.output_var = out;
+  return node;
+}
+
+void validate_model_node(const Node& node) {
+  const model::ModelInfo* m = other_model_of(node);
+  const model::ModelDecl& d = *m->decl;
+  const std::int64_t n = node.size;
+  for (std::size_t i = 0; i < d.param_count; ++i) {
+    check_param(node.name, d.params[i].name, node.params[i], n, d.params[i].rule == model::Rule::Positive);
+  }
+  for (std::size_t k = 0; k < d.state_count; ++k) {
+    check_param(node.name, d.states[k].initial, node.initial[static_cast<std::size_t>(m->state_slot[k])], n, false);
+  }
+  if (m->v_threshold >= 0) {
+    const Param& reset = node.params[static_cast<std::size_t>(m->v_reset)];
+    const Param& threshold = node.params[static_cast<std::size_t>(m->v_threshold)];
+    const std::int64_t pairs = reset.is_scalar() && threshold.is_scalar() ? 1 : n;
+    for (std::int64_t i = 0; i < pairs; ++i) {
+      if (!(reset.at(i) < threshold.at(i))) {
+        throw InvalidArgument("population '" + node.name + "': v_reset (" + std::to_string(reset.at(i)) +
+                              ") must be below v_threshold (" + std::to_string(threshold.at(i)) + ") (neuron " +
+                              std::to_string(i) + ")");
+      }
+    }
+  }
+}
+
+std::string join_state_names(const Node& node) {
+  std::vector<std::string> names;
+  if (const model::ModelInfo* m = other_model_of(node)) {
+    for (std::size_t k = 0; k < m->decl->state_count; ++k) names.emplace_back(m->decl->states[k].name);
+  } else {
+    for (std::size_t k = 0; k < model::kQif.state_count; ++k) {
+      if (model::kQif.states[k].feature == nullptr || node.pop.adaptation) names.emplace_back(model::kQif.states[k].name);
+    }
+  }
+  return join(names, false);
 }
 
 }  // namespace qifsim::detail

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "model/rectipy_models.hpp"
 #include "qifsim/matrix.hpp"
 #include "qifsim/population.hpp"
 #include "qifsim/types.hpp"
@@ -14,13 +15,21 @@ namespace qifsim::detail {
 enum class NodeKind { Population, Function };
 
 /// Variables a node exposes. State and derived values can be recorded; parameters can be
-/// read and set. V, S, X are the QIF model's states in their declared order; parameter slot i
-/// of the model (model::QifParam) is param_var(i).
+/// read and set. V, S, X are the QIF model's states in their declared order and the engines'
+/// state slots 0, 1, 2; W is slot 3 (model::ModelInfo says which of another model's states sits
+/// where). Parameter slot i of a population's model is param_var(i).
 enum class Var : int {
   V, S, X, Spike, SIn, IExt,  // population state / per-step values
   In, Out,                    // function node values
+  W,                          // a fourth state (ik_biexp's x)
   FirstParam = 16             // population parameters: FirstParam + slot
 };
+
+/// The Var of engine state slot k (0..3) and back (-1 for a Var that is no state).
+constexpr Var state_var(int slot) { return slot == 3 ? Var::W : static_cast<Var>(slot); }
+constexpr int state_slot(Var v) {
+  return v == Var::W ? 3 : (static_cast<int>(v) >= 0 && static_cast<int>(v) < 3 ? static_cast<int>(v) : -1);
+}
 
 /// The Var of parameter slot `slot` (model::QifParam) and back.
 constexpr Var param_var(int slot) { return static_cast<Var>(static_cast<int>(Var::FirstParam) + slot); }
@@ -30,9 +39,24 @@ struct Node {
   std::string name;
   NodeKind kind = NodeKind::Population;
   std::int64_t size = 0;
-  QifPopulation pop;                 // kind == Population
+  QifPopulation pop;                 // kind == Population: n, weights, output_var, and the
+                                     // QIF model's parameters when model == Qif
   Activation activation = Activation::Identity;  // kind == Function
+  model::ModelId model = model::ModelId::Qif;    // kind == Population
+  std::vector<Param> params;   // another model's parameters, in declared order
+  std::vector<Param> initial;  // another model's initial values, by state slot (Var order V, S, X, W)
 };
+
+/// The description of a population's model when it is not the QIF model, else nullptr.
+inline const model::ModelInfo* other_model_of(const Node& node) {
+  return node.kind == NodeKind::Population && node.model != model::ModelId::Qif ? &model::other_model(node.model)
+                                                                                 : nullptr;
+}
+/// True for a population of a rate model (no spikes; its slot S holds the derived rate r).
+inline bool is_rate_population(const Node& node) {
+  const model::ModelInfo* m = other_model_of(node);
+  return m != nullptr && m->decl->kind == model::ModelKind::Rate;
+}
 
 struct Edge {
   int source = -1;
@@ -74,8 +98,24 @@ const Param& param_of(const QifPopulation& pop, Var v);
 /// The initial value of a state Var (V, S, X) of a population.
 Param& initial_of(QifPopulation& pop, Var state);
 const Param& initial_of(const QifPopulation& pop, Var state);
-/// True for the model's state variables (V, S, X).
+/// True for the engines' state slots (V, S, X, W).
 bool is_state(Var v);
+/// A parameter or a state's initial value of a population of any model (InvalidArgument
+/// naming the variable when it is neither).
+const Param& node_param(const Node& node, Var v);
+Param& node_param(Node& node, Var v);
+const Param& node_initial(const Node& node, Var state);
+Param& node_initial(Node& node, Var state);
+/// The name of `v` on `node` (its model's name for it).
+std::string var_name(const Node& node, Var v);
+/// Build a population node of another model from its public description (InvalidArgument
+/// naming the model, field or value that is wrong).
+Node make_model_node(const std::string& name, NeuronPopulation population);
+/// Check the parameters and initial values of a population of another model (sizes, finite,
+/// positive time constants, v_reset below v_threshold).
+void validate_model_node(const Node& node);
+/// The state variables of a population, comma separated ("v, s, x").
+std::string join_state_names(const Node& node);
 
 /// Check that `w` is a rows x cols matrix of finite values; throws InvalidArgument starting with `ctx`.
 void validate_weights(const Weights& w, std::int64_t rows, std::int64_t cols, const std::string& ctx,

@@ -22,7 +22,7 @@ struct NodeSlot {
 /// holds its own copy of J, and the graph its original.
 struct NodeStart {
   std::string name;
-  std::vector<Param> initial;  // each state's initial value, in Var order (V, S, X)
+  std::vector<Param> initial;  // each state slot's initial value, in Var order (V, S, X, W)
 };
 
 inline std::vector<NodeStart> node_starts(const Graph& graph) {
@@ -30,7 +30,14 @@ inline std::vector<NodeStart> node_starts(const Graph& graph) {
   starts.reserve(graph.nodes.size());
   for (const Node& node : graph.nodes) {
     NodeStart start{node.name, {}};
-    for (int s = 0; is_state(static_cast<Var>(s)); ++s) start.initial.push_back(initial_of(node.pop, static_cast<Var>(s)));
+    if (node.kind == NodeKind::Population) {
+      for (int k = 0; k < model::kStateSlots; ++k) {
+        const bool qif_extra = node.model == model::ModelId::Qif && k == 3;
+        start.initial.push_back(other_model_of(node) != nullptr ? node.initial[static_cast<std::size_t>(k)]
+                                : qif_extra ? Param(0.0)
+                                            : initial_of(node.pop, state_var(k)));
+      }
+    }
     starts.push_back(std::move(start));
   }
   return starts;

@@ -20,6 +20,7 @@
 #include "core/memory_check.hpp"
 #include "core/node_slots.hpp"
 #include "cpu/neuron_update.hpp"
+#include "cpu/model_update.hpp"
 #include "core/progress.hpp"
 #include "qifsim/error.hpp"
 #include "model/sample_schedule.hpp"
@@ -44,7 +45,7 @@ class CpuEngine final : public Engine {
  public:
   CpuEngine(const Graph& graph, double dt) : dt_(static_cast<T>(dt)), layout_(graph) {
     EngineLayout::build(
-        graph, pops_, funcs_, edges_, [](const Node& node) { return make_pop(node.pop); },
+        graph, pops_, funcs_, edges_, [](const Node& node) { return make_pop(node); },
         [](const Node& node) {
           Func f;
           f.n = node.size;
@@ -73,7 +74,13 @@ class CpuEngine final : public Engine {
         choices.push_back({});
         continue;
       }
-      choices.push_back(choose_coupling(p.name, p.facts, p.params[model::kTauS].size() == 1, requested));
+      if (requested == CouplingMode::Events && p.tau_s_slot < 0) {
+        throw InvalidArgument("coupling = events: population '" + p.name + "' (model '" + model_name(p) +
+                              "') has no synapse s' = -s/tau_s + spike, which events need (use auto, dense, sparse "
+                              "or procedural)");
+      }
+      const bool one_tau_s = p.tau_s_slot >= 0 && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() == 1;
+      choices.push_back(choose_coupling(p.name, p.facts, one_tau_s, requested));
       const CouplingChoice& c = choices.back();
       if (!p.J || c.storage != p.storage || (c.events && !p.events)) {  // refused before anything is freed
         require_host_bytes(coupling_bytes(p.facts, c, sizeof(T)), "coupling = " + to_string(requested) +
@@ -122,6 +129,7 @@ class CpuEngine final : public Engine {
       p.v_start = p.v;
       p.s_start = p.s;
       p.x_start = p.x;
+      p.w_start = p.w;
     }
     advance<false>();
     events_valid_ = false;
@@ -134,7 +142,7 @@ class CpuEngine final : public Engine {
     // set_var() may have given a population one tau_s per neuron since the choice was made:
     // events no longer apply there (auto chooses again; an explicit request is refused).
     for (const Pop& p : pops_) {
-      if (p.events && p.params[model::kTauS].size() != 1) {
+      if (p.events && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() != 1) {
         set_coupling(requested_, resync_);
         break;
       }
@@ -201,10 +209,11 @@ class CpuEngine final : public Engine {
       p.per_neuron_valid = false;
       return;
     }
-    std::vector<T>* dst = var == Var::V ? &p.v : var == Var::S ? &p.s : &p.x;
+    std::vector<T>* dst = p.state(var);
     for (std::int64_t i = 0; i < p.n; ++i) {
       (*dst)[static_cast<std::size_t>(i)] = static_cast<T>(values[values.size() == 1 ? 0 : static_cast<std::size_t>(i)]);
     }
+    if (p.rate) update_rates(p);
   }
 
   void reset() override {
@@ -217,6 +226,8 @@ class CpuEngine final : public Engine {
         p.v = expand<T>(init.initial[static_cast<int>(Var::V)], p.n);
         p.s = expand<T>(init.initial[static_cast<int>(Var::S)], p.n);
         p.x = expand<T>(init.initial[static_cast<int>(Var::X)], p.n);
+        p.w = p.model == model::ModelId::IkBiexp ? expand<T>(init.initial[3], p.n) : std::vector<T>{};
+        if (p.rate) update_rates(p);
         std::fill(p.in.begin(), p.in.end(), T(0));
         std::fill(p.s_in.begin(), p.s_in.end(), T(0));
       } else {
@@ -236,6 +247,11 @@ class CpuEngine final : public Engine {
   using Slot = NodeSlot;
   struct Pop {
     std::int64_t n = 0;
+    model::ModelId model = model::ModelId::Qif;
+    bool rate = false;            // a rate model: s holds r = f(v)
+    int tau_s_slot = model::kTauS;  // parameter slot of tau_s in s' = -s/tau_s + spike, or -1
+    int th_slot = model::kVThreshold;  // parameter slot of the spike threshold (-1: rate model)
+    std::array<std::string, model::kStateSlots> state_names;  // the model's name of each state slot
     bool adapt = false;
     bool out_is_v = false;
     std::string name;
@@ -244,13 +260,35 @@ class CpuEngine final : public Engine {
     CouplingMode storage = CouplingMode::Dense;  // what J works on
     bool events = false;             // J s from the spikes (set_coupling)
     std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
-    std::vector<T> v, s, x;      // state
+    std::vector<T> v, s, x;      // state (slots V, S, X; model::ModelInfo says what each holds)
+    std::vector<T> w;            // state slot W (ik_biexp's x), else empty
     std::vector<T> in, s_in;     // this step's external and coupling input
-    std::vector<T> v_start, s_start, x_start;  // the state at the start of the last forward()
+    std::vector<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
     std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
     std::vector<long> fired_list;      // ... and their indices, ascending
-    // The model's parameters in model::QifParam order, 1 or N values each.
-    std::array<std::vector<T>, model::kQifParamCount> params;
+    // The model's parameters in declared order (model::QifParam for QIF), 1 or N values each.
+    std::vector<std::vector<T>> params;
+
+    std::vector<T>* state(Var var) {
+      switch (var) {
+        case Var::V: return &v;
+        case Var::S: return &s;
+        case Var::X: return &x;
+        default: return &w;
+      }
+    }
+    // Another model's parameters as its step reads them (stride 0 for one value).
+    kernels::ModelParams<T> model_params() const {
+      kernels::ModelParams<T> mp{};
+      for (std::size_t a = 0; a < params.size(); ++a) {
+        mp.slot[a] = kernels::ParamRef<T>{params[a].data(), params[a].size() == 1 ? 0 : 1};
+      }
+      return mp;
+    }
+    ModelArrays<T> model_arrays(bool with_events) {
+      return ModelArrays<T>{{v.data(), s.data(), x.empty() ? nullptr : x.data(), w.empty() ? nullptr : w.data()},
+                            in.data(), s_in.data(), with_events ? fired.data() : nullptr};
+    }
 
     std::vector<T>* param(Var var) {
       return const_cast<std::vector<T>*>(static_cast<const Pop*>(this)->param(var));
@@ -272,14 +310,14 @@ class CpuEngine final : public Engine {
         const auto span = static_cast<std::size_t>(std::min<std::int64_t>(n, kNeuronSpan));
         std::size_t total = 0;
         scalar_slots = 0;
-        for (std::size_t a = 0; a < params.size(); ++a) {
+        for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
           offsets[a] = total;
           const bool scalar = params[a].size() == 1;
           if (scalar) scalar_slots |= 1u << a;
           total += scalar ? span : count;
         }
         per_neuron.resize(total);
-        for (std::size_t a = 0; a < params.size(); ++a) {
+        for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
           const std::vector<T>& values = params[a];
           T* dst = per_neuron.data() + offsets[a];
           const std::size_t len = values.size() == 1 ? span : count;
@@ -352,20 +390,49 @@ class CpuEngine final : public Engine {
     if (plan.flush_subnormals) flush_subnormals();
   }
 
-  static Pop make_pop(const QifPopulation& q) {
+  static Pop make_pop(const Node& node) {
+    const QifPopulation& q = node.pop;
     Pop p;
     p.n = q.n;
-    p.adapt = q.adaptation;
-    p.out_is_v = q.output_var == model::kQif.spike_var;
     p.weights = q.weights;
     p.facts = weights_facts(q.weights);
+    p.in.assign(static_cast<std::size_t>(q.n), T(0));
+    p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
+    for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
+    if (const model::ModelInfo* m = other_model_of(node)) {
+      p.model = m->id;
+      p.rate = m->decl->kind == model::ModelKind::Rate;
+      p.tau_s_slot = m->tau_s;
+      p.th_slot = m->v_threshold;
+      p.out_is_v = q.output_var == "v";
+      for (const Param& a : node.params) p.params.push_back(to_precision<T>(a.values));
+      p.v = expand<T>(node.initial[0], q.n);
+      p.s = expand<T>(node.initial[1], q.n);
+      if (m->id == model::ModelId::Ik || m->id == model::ModelId::Iku || m->id == model::ModelId::IkBiexp) {
+        p.x = expand<T>(node.initial[2], q.n);
+      }
+      if (m->id == model::ModelId::IkBiexp) p.w = expand<T>(node.initial[3], q.n);
+      if (p.rate) update_rates(p);
+      return p;
+    }
+    p.adapt = q.adaptation;
+    p.out_is_v = q.output_var == model::kQif.spike_var;
     p.v = expand<T>(initial_of(q, Var::V), q.n);
     p.s = expand<T>(initial_of(q, Var::S), q.n);
     p.x = expand<T>(initial_of(q, Var::X), q.n);
-    p.in.assign(static_cast<std::size_t>(q.n), T(0));
-    p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
-    for (std::size_t a = 0; a < p.params.size(); ++a) p.params[a] = to_precision<T>((q.*model::kQifParamFields[a]).values);
+    for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
+      p.params.push_back(to_precision<T>((q.*model::kQifParamFields[a]).values));
+    }
     return p;
+  }
+
+  static const char* model_name(const Pop& p) {
+    return p.model == model::ModelId::Qif ? model::kQif.name : model::other_model(p.model).decl->name;
+  }
+
+  // A rate model's r (slot S) from its v.
+  static void update_rates(Pop& p) {
+    update_model_rates<T>(p.model, p.model_arrays(false), p.model_params(), p.n);
   }
 
   T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
@@ -407,7 +474,7 @@ class CpuEngine final : public Engine {
   void flush_subnormals() {
     constexpr T kTiny = std::numeric_limits<T>::min();
     for (Pop& p : pops_) {
-      for (std::vector<T>* a : {&p.s, &p.x}) {
+      for (std::vector<T>* a : {&p.s, &p.x, &p.w}) {
         T* values = a->data();
         const std::size_t count = a->size();
         for (std::size_t i = 0; i < count; ++i) values[i] = std::fabs(values[i]) < kTiny ? T(0) : values[i];
@@ -417,7 +484,8 @@ class CpuEngine final : public Engine {
 
   // Event-driven coupling: J s from the last step's J s and spikes (s <- c s + spikes).
   void couple_from_spikes(Pop& p) {
-    p.J->apply_spikes(p.fired.data(), p.fired_list, T(1) - dt_ / p.params[model::kTauS][0], p.s_in.data());
+    p.J->apply_spikes(p.fired.data(), p.fired_list,
+                      T(1) - dt_ / p.params[static_cast<std::size_t>(p.tau_s_slot)][0], p.s_in.data());
   }
 
   // Phase 2: the fused per-neuron update of every population.
@@ -425,7 +493,9 @@ class CpuEngine final : public Engine {
   void advance() {
     for (Pop& p : pops_) {
       const bool events = Events && p.events;
-      if (p.adapt) {
+      if (p.model != model::ModelId::Qif) {
+        update_model_neurons<T>(p.model, p.model_arrays(events), p.model_params(), p.n, dt_);
+      } else if (p.adapt) {
         events ? update<true, true>(p) : update<true, false>(p);
       } else {
         events ? update<false, true>(p) : update<false, false>(p);
@@ -449,11 +519,15 @@ class CpuEngine final : public Engine {
       const Slot slot = layout_.slots[node];
       if (slot.pop) {
         const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-        const std::vector<T>* arrays[] = {&p.v, &p.s, &p.x};
-        const char* names[] = {var_name(Var::V), var_name(Var::S), var_name(Var::X)};
-        for (int a = 0; a < (p.adapt ? 3 : 2); ++a) {
+        const std::vector<T>* arrays[] = {&p.v, &p.s, &p.x, &p.w};
+        for (int a = 0; a < model::kStateSlots; ++a) {
+          const bool qif_unused = p.model == model::ModelId::Qif && a == 2 && !p.adapt;
+          if (arrays[a]->size() != static_cast<std::size_t>(p.n) || qif_unused) continue;
           const std::int64_t i = first_nonfinite(*arrays[a]);
-          if (i >= 0) throw_divergence(node, names[a], i, static_cast<double>((*arrays[a])[static_cast<std::size_t>(i)]), step, since);
+          if (i >= 0) {
+            throw_divergence(node, p.state_names[static_cast<std::size_t>(a)].c_str(), i,
+                             static_cast<double>((*arrays[a])[static_cast<std::size_t>(i)]), step, since);
+          }
         }
       } else {
         const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
@@ -505,10 +579,11 @@ class CpuEngine final : public Engine {
       case Var::V: src = v_src; break;
       case Var::S: src = start ? p.s_start.data() : p.s.data(); break;
       case Var::X: src = start ? p.x_start.data() : p.x.data(); break;
+      case Var::W: src = start ? p.w_start.data() : p.w.data(); break;
       case Var::SIn: src = p.s_in.data(); break;
       case Var::IExt: src = p.in.data(); break;
       case Var::Spike: {
-        const std::vector<T>& v_th = p.params[model::kVThreshold];
+        const std::vector<T>& v_th = p.params[static_cast<std::size_t>(p.th_slot)];
         const kernels::ParamRef<T> th{v_th.data(), v_th.size() == 1 ? 0 : 1};
         const T* v = v_src;
         emit(p.n, [v, th](std::int64_t i) { return kernels::qif_spikes(v[i], th[i]) ? T(1) : T(0); }, g);

@@ -304,6 +304,12 @@ void Network::load_checkpoint(const std::string& path, Observer* observer) {
 
 void Network::load_checkpoint(const std::string& path, const CheckpointLoad& how) {
   require_compiled("load_checkpoint");
+  for (const auto& node : graph_->nodes) {
+    if (const auto* m = detail::other_model_of(node)) {
+      throw InvalidArgument("load_checkpoint: population '" + node.name + "' uses model '" + m->decl->name +
+                            "'; checkpoints hold QIF populations and function nodes only");
+    }
+  }
   CheckpointReader reader(path, graph_.get(), precision_, dt_);
   Observer* observer = how.observer;
   // The observer is replaced only once the whole file has been read and checked.

@@ -73,6 +73,12 @@ class SectionWriter {
 
 void Network::save_checkpoint(const std::string& path, const Observer* observer, const CheckpointInfo* info) const {
   require_compiled("save_checkpoint");
+  for (const auto& node : graph_->nodes) {
+    if (const auto* m = detail::other_model_of(node)) {
+      throw InvalidArgument("save_checkpoint: population '" + node.name + "' uses model '" + m->decl->name +
+                            "'; checkpoints hold QIF populations and function nodes only");
+    }
+  }
   std::vector<FingerprintEntry> fingerprint = network_fingerprint(*graph_);
   if (info) {
     for (const auto& e : info->fingerprint) {

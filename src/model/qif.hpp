@@ -5,6 +5,7 @@
 
 #include "model/host_device.hpp"
 #include "model/model_decl.hpp"
+#include "model/model_params.hpp"
 
 namespace qifsim::model {
 
@@ -42,14 +43,6 @@ static_assert(param_index(kQif, "eta") == kEta && param_index(kQif, "tau") == kT
 }  // namespace qifsim::model
 
 namespace qifsim::kernels {
-
-/// A parameter array that is either one value (stride 0) or one value per neuron (stride 1).
-template <class T>
-struct ParamRef {
-  const T* ptr;
-  int stride;
-  QIFSIM_HD T operator[](long i) const { return ptr[i * stride]; }
-};
 
 /// Parameters of a QIF population, as seen by the per-neuron step (members in QifParam order).
 template <class T>

@@ -1,79 +1,69 @@
-// src/model/rectipy_models.hpp - RectiPy 0.12.2's other neuron templates, declared in the form
-// of model/model_decl.hpp (names and defaults from its neuron_model_templates/*.yaml; spike
-// threshold and reset from the node's spike_threshold = 1e2, spike_reset = -1e2). Their steps
-// and engines come with RectiPy's models; the declarations show the form holds them: a second
-// synaptic state (ik_biexp), population means inside the step (iku), a rate node with a value
-// derived from its state (the leaky integrator's tanh and sigmoid outputs).
+// src/model/rectipy_models.hpp - the neuron models a population can use besides the QIF model
+// (model/qif.hpp): RectiPy 0.12.2's LIF, Izhikevich and leaky-integrator templates, each
+// declared once beside its step (model/lif.hpp, izhikevich.hpp, leaky_integrator.hpp), and where
+// the engines keep each model's state.
 #pragma once
 
-#include "model/model_decl.hpp"
+#include <cstddef>
+#include <string>
+
+#include "model/izhikevich.hpp"
+#include "model/leaky_integrator.hpp"
+#include "model/lif.hpp"
+#include "model/qif.hpp"
 
 namespace qifsim::model {
 
-// spiking_neurons.lif.lif: v' = -v/tau + k*s_in + I_ext + eta;  s' = -s/tau_s + spike + s_ext
-inline constexpr ParamDecl kLifParams[] = {
-    {"tau", 10.0, Rule::Positive, nullptr}, {"k", 1.0, Rule::Finite, nullptr},
-    {"eta", 0.0, Rule::Finite, nullptr},    {"tau_s", 0.5, Rule::Positive, nullptr},
-    {"v_threshold", 100.0, Rule::Finite, nullptr}, {"v_reset", -100.0, Rule::Finite, nullptr},
+/// Every neuron model, QIF first.
+enum class ModelId : unsigned char { Qif, Lif, Ik, Iku, IkBiexp, LeakyTanh, LeakySigmoid };
+
+/// The engines keep a population's state in up to four arrays: slot 0 holds v, slot 1 the
+/// variable the recurrent weights read (the synapse s, or a rate neuron's r), slots 2 and 3 the
+/// others. A state's Var (core/graph.hpp) is its slot's.
+inline constexpr int kStateSlots = 4;
+
+struct ModelInfo {
+  ModelId id;
+  const ModelDecl* decl;
+  int state_slot[kStateSlots];  ///< storage slot of declared state k (-1 past state_count)
+  const char* coupled_input;    ///< the name of the recurrent input ("s_in", or "r_in" for rates)
+  int v_threshold;              ///< parameter slot of the spike threshold (-1: rate model)
+  int v_reset;                  ///< parameter slot of the reset value (-1: rate model)
+  int tau_s;                    ///< parameter slot of the synaptic time constant of s' = -s/tau_s + spike
+                                ///< (the form event-driven coupling needs), or -1
 };
-inline constexpr StateDecl kLifStates[] = {{"v", "v0", 0.0, nullptr}, {"s", "s0", 0.0, nullptr}};
-inline constexpr ModelDecl kLif = declare("lif", "neuron_model_templates.spiking_neurons.lif.lif", ModelKind::Spiking,
-                                          kLifParams, kLifStates, "s", "v");
 
-// spiking_neurons.ik.ik:
-//   v' = (k*(v-v_r)*(v-v_theta) - u + I_ext + eta + g*s_in*(E_r - v)) / C
-//   u' = (b*(v-v_r) - u) / tau_u + kappa*spike;  s' = -s/tau_s + spike
-inline constexpr ParamDecl kIkParams[] = {
-    {"C", 100.0, Rule::Positive, nullptr},   {"k", 0.7, Rule::Finite, nullptr},
-    {"v_r", -60.0, Rule::Finite, nullptr},   {"v_theta", -40.0, Rule::Finite, nullptr},
-    {"eta", 0.0, Rule::Finite, nullptr},     {"g", 1.0, Rule::Finite, nullptr},
-    {"E_r", 0.0, Rule::Finite, nullptr},     {"b", -2.0, Rule::Finite, nullptr},
-    {"tau_u", 33.33, Rule::Positive, nullptr}, {"kappa", 10.0, Rule::Finite, nullptr},
-    {"tau_s", 6.0, Rule::Positive, nullptr},
-    {"v_threshold", 100.0, Rule::Finite, nullptr}, {"v_reset", -100.0, Rule::Finite, nullptr},
+/// RectiPy's other templates (the QIF model is described by its QifPopulation fields).
+inline constexpr ModelInfo kOtherModels[] = {
+    {ModelId::Lif, &kLif, {0, 1, -1, -1}, "s_in", kLifVThreshold, kLifVReset, kLifTauS},
+    {ModelId::Ik, &kIk, {0, 2, 1, -1}, "s_in", kIkVThreshold, kIkVReset, kIkTauS},
+    {ModelId::Iku, &kIku, {0, 2, 1, -1}, "s_in", kIkVThreshold, kIkVReset, kIkTauS},
+    {ModelId::IkBiexp, &kIkBiexp, {0, 2, 3, 1}, "s_in", kIkBiexpVThreshold, kIkBiexpVReset, -1},
+    {ModelId::LeakyTanh, &kLeakyTanh, {0, -1, -1, -1}, "r_in", -1, -1, -1},
+    {ModelId::LeakySigmoid, &kLeakySigmoid, {0, -1, -1, -1}, "r_in", -1, -1, -1},
 };
-inline constexpr StateDecl kIkStates[] = {
-    {"v", "v0", -60.0, nullptr}, {"u", "u0", 0.0, nullptr}, {"s", "s0", 0.0, nullptr}};
-inline constexpr ModelDecl kIk = declare("ik", "neuron_model_templates.spiking_neurons.ik.ik", ModelKind::Spiking,
-                                         kIkParams, kIkStates, "s", "v");
 
-// spiking_neurons.ik.iku: ik with u' = (b*(mean(v)-v_r) - u) / tau_u + kappa*mean(spike).
-inline constexpr ModelDecl kIku = declare("iku", "neuron_model_templates.spiking_neurons.ik.iku", ModelKind::Spiking,
-                                          kIkParams, kIkStates, "s", "v", nullptr, /*population_means=*/true);
+/// The model named `name` ("lif", "ik", "iku", "ik_biexp", "tanh", "sigmoid"), or nullptr.
+inline const ModelInfo* find_other_model(const std::string& name) {
+  for (const ModelInfo& m : kOtherModels) {
+    if (name == m.decl->name) return &m;
+  }
+  return nullptr;
+}
 
-// spiking_neurons.ik.ik_biexp: iku's v and u;  s' = -s/tau_d + x;  x' = -x/tau_r + spike.
-inline constexpr ParamDecl kIkBiexpParams[] = {
-    {"C", 100.0, Rule::Positive, nullptr},   {"k", 0.7, Rule::Finite, nullptr},
-    {"v_r", -60.0, Rule::Finite, nullptr},   {"v_theta", -40.0, Rule::Finite, nullptr},
-    {"eta", 0.0, Rule::Finite, nullptr},     {"g", 1.0, Rule::Finite, nullptr},
-    {"E_r", 0.0, Rule::Finite, nullptr},     {"b", -2.0, Rule::Finite, nullptr},
-    {"tau_u", 33.33, Rule::Positive, nullptr}, {"kappa", 10.0, Rule::Finite, nullptr},
-    {"tau_r", 2.0, Rule::Positive, nullptr}, {"tau_d", 6.0, Rule::Positive, nullptr},
-    {"v_threshold", 100.0, Rule::Finite, nullptr}, {"v_reset", -100.0, Rule::Finite, nullptr},
-};
-inline constexpr StateDecl kIkBiexpStates[] = {
-    {"v", "v0", -60.0, nullptr}, {"u", "u0", 0.0, nullptr}, {"x", "x0", 0.0, nullptr}, {"s", "s0", 0.0, nullptr}};
-inline constexpr ModelDecl kIkBiexp = declare("ik_biexp", "neuron_model_templates.spiking_neurons.ik.ik_biexp",
-                                              ModelKind::Spiking, kIkBiexpParams, kIkBiexpStates, "s", "v", nullptr,
-                                              /*population_means=*/true);
+/// The description of `id` (not Qif).
+inline const ModelInfo& other_model(ModelId id) {
+  for (const ModelInfo& m : kOtherModels) {
+    if (m.id == id) return m;
+  }
+  return kOtherModels[0];
+}
 
-// rate_neurons.leaky_integrator.tanh / .sigmoid: v' = -v/tau + k*r_in + I_ext + eta, then
-// r = tanh(v) or r = r_max / (1 + exp(s*(v0-v))) (sigmoid_op's own v0 and s, not initial values).
-inline constexpr ParamDecl kLeakyTanhParams[] = {
-    {"tau", 10.0, Rule::Positive, nullptr}, {"k", 1.0, Rule::Finite, nullptr}, {"eta", 0.0, Rule::Finite, nullptr}};
-inline constexpr ParamDecl kLeakySigmoidParams[] = {
-    {"tau", 10.0, Rule::Positive, nullptr}, {"k", 1.0, Rule::Finite, nullptr}, {"eta", 0.0, Rule::Finite, nullptr},
-    {"r_max", 1.0, Rule::Finite, nullptr},  {"s", 1.0, Rule::Finite, nullptr},  {"v0", 0.0, Rule::Finite, nullptr}};
-inline constexpr StateDecl kLeakyStates[] = {{"v", "v_init", 0.0, nullptr}};
-inline constexpr ModelDecl kLeakyTanh = declare("tanh", "neuron_model_templates.rate_neurons.leaky_integrator.tanh",
-                                                ModelKind::Rate, kLeakyTanhParams, kLeakyStates, "r", nullptr, nullptr,
-                                                false, "r = tanh(v)");
-inline constexpr ModelDecl kLeakySigmoid = declare("sigmoid", "neuron_model_templates.rate_neurons.leaky_integrator.sigmoid",
-                                                   ModelKind::Rate, kLeakySigmoidParams, kLeakyStates, "r", nullptr,
-                                                   nullptr, false, "r = r_max / (1 + exp(s*(v0-v)))");
-
-static_assert(names_unique(kLif) && names_unique(kIk) && names_unique(kIku) && names_unique(kIkBiexp) &&
-              names_unique(kLeakyTanh) && names_unique(kLeakySigmoid),
-              "a model's parameters, states and initial values have distinct names");
+/// Names of the other models, comma separated (for messages).
+inline std::string other_model_names() {
+  std::string names;
+  for (const ModelInfo& m : kOtherModels) names += (names.empty() ? "" : ", ") + std::string(m.decl->name);
+  return names;
+}
 
 }  // namespace qifsim::model
