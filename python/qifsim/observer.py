@@ -31,20 +31,26 @@ def _record_vars(record_vars) -> list:
 class Observer:
     """Recordings of a run, or of a custom loop, as ``rectipy.Observer``.
 
-    ``Observer(dt, record_output=True, record_loss=False, record_vars=[(node, var, mean)])``.
+    ``Observer(dt, record_output=True, record_loss=True, record_vars=[(node, var, mean)])``,
+    RectiPy's defaults. ``Network.run`` refuses an Observer that records the loss (it has no
+    targets; RectiPy records a loss of 0 there): pass ``record_loss=False`` for one given to
+    ``run(obs=...)``.
     Retrieve by ``obs["out"]``, ``obs["loss"]``, ``obs[("qif", "v")]`` (also ``"qif.v"``):
     samples x width arrays, or 1-d arrays for the loss and neuron-averaged variables;
-    ``obs.time`` and ``obs.steps`` give each sample's time and step.
+    ``obs.time`` and ``obs.steps`` give each sample's time and step. ``save(key, value)``
+    keeps any other object, retrieved by ``obs[key]``.
     """
 
-    def __init__(self, dt: float, record_output: bool = True, record_loss: bool = False,
+    def __init__(self, dt: float, record_output: bool = True, record_loss: bool = True,
                  record_vars: Optional[list] = None):
         self._core = _qifsim.Observer(float(dt), bool(record_output), bool(record_loss), _record_vars(record_vars))
+        self._saved = {}
 
     @classmethod
     def _wrap(cls, core) -> "Observer":
         obs = cls.__new__(cls)
         obs._core = core
+        obs._saved = {}
         return obs
 
     # ---- recording by hand ------------------------------------------------------------
@@ -102,6 +108,42 @@ class Observer:
         """Bytes held by the recordings."""
         return self._core.bytes_held
 
+    @property
+    def recorded_variables(self) -> list:
+        """What RectiPy lists as recorded: ``(node, var)`` of every recorded variable, then
+        ``"loss"`` and ``"out"`` where recorded, then ``"steps"``."""
+        return self.recorded_state_variables + [k for k in ("loss", "out") if k in self._core.keys()] + ["steps"]
+
+    @property
+    def recordings(self):
+        """All recordings in one ``pandas.DataFrame`` indexed by time, as RectiPy: the recorded
+        variables, then ``"out"``, then ``"loss"``, one column each, labelled by its key
+        (``(node, var)``, ``"out"``, ``"loss"``). RectiPy handles only one value per sample;
+        here a series with several units gets one column per unit, labelled ``(key, unit)``.
+        The values are copies."""
+        import pandas as pd
+
+        labels, blocks = [], []
+        for key in self.recorded_state_variables + [k for k in ("out", "loss") if k in self._core.keys()]:
+            values = self.to_numpy(key).reshape(len(self), -1)
+            labels += [key] if values.shape[1] == 1 else [(key, unit) for unit in range(values.shape[1])]
+            blocks.append(values)
+        data = np.hstack(blocks) if blocks else np.empty((len(self), 0))
+        return pd.DataFrame(data, index=pd.Index(self.time, name="time"),
+                            columns=pd.Index(labels, dtype=object, tupleize_cols=False))
+
+    def save(self, key, val) -> None:
+        """Keep ``val`` (any object) under ``key``, as RectiPy; ``obs[key]`` returns it as
+        stored and ``obs.to_numpy(key)`` as ``np.asarray(val)``. A key that names a recording
+        (``"out"``, ``"loss"``, ``(node, var)``, ``"steps"``, ``"time"``) is refused: RectiPy
+        would store it but return the recording."""
+        if self._is_recording(key):
+            raise InvalidArgument(f"Observer.save: key {key!r} names a recording; choose another key")
+        try:
+            self._saved[key] = val
+        except TypeError:
+            raise InvalidArgument(f"Observer.save: key {key!r} is not hashable") from None
+
     def keys(self) -> list:
         """``"out"``, ``"loss"`` and ``(node, var)`` of every recorded series, in order."""
         return [k if k in ("out", "loss") else tuple(k.split(".", 1)) for k in self._core.keys()]
@@ -123,22 +165,50 @@ class Observer:
             return True
         return any(f"{n}.{v}" == key and mean for n, v, mean in self._core.recorded_state_variables())
 
+    def _is_recording(self, item) -> bool:
+        if isinstance(item, str) and item in ("steps", "time"):
+            return True
+        if not (isinstance(item, str) or (isinstance(item, tuple) and len(item) == 2)):
+            return False
+        return self._key(item) in self._core.keys()
+
+    def _saved_value(self, item):
+        """``(True, value)`` for a key given to ``save`` (and not a recording), else ``(False, None)``."""
+        if self._is_recording(item):
+            return False, None
+        try:
+            return (True, self._saved[item]) if item in self._saved else (False, None)
+        except TypeError:
+            return False, None
+
     def to_numpy(self, item) -> np.ndarray:
         """A recording as one array (samples x width, or samples for loss and means); a
-        read-only view of the stored values, no copy."""
+        read-only view of the stored values, no copy. A saved value: ``np.asarray(value)``."""
+        saved, value = self._saved_value(item)
+        if saved:
+            return np.asarray(value)
         if item in ("steps", "time"):
             return getattr(self, item)
         key = self._key(item)
         values = self._core.series(key)
         return values[:, 0] if self._squeezed(key) else values
 
-    __getitem__ = to_numpy
+    def __getitem__(self, item):
+        """A recording as ``to_numpy`` gives it, or a saved value as it was stored."""
+        saved, value = self._saved_value(item)
+        return value if saved else self.to_numpy(item)
 
     def to_dataframe(self, item, copy: bool = True):
         """A recording as a ``pandas.DataFrame`` indexed by time (one column per unit).
-        ``copy=False`` shares the stored values (read-only)."""
+        ``copy=False`` shares the stored values (read-only). A saved value that makes a 1-d or
+        2-d array becomes a DataFrame with a plain 0, 1, ... index; any other saved value is
+        returned as stored (RectiPy's fallback)."""
         import pandas as pd
 
+        saved, value = self._saved_value(item)
+        if saved:
+            array = np.asarray(value)
+            return pd.DataFrame(array.copy() if copy else array) if array.ndim in (1, 2) else value
         values = self.to_numpy(item)
         columns = [_label(item)] if values.ndim == 1 else list(range(values.shape[1]))
         data = values.reshape(len(values), -1)

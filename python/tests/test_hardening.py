@@ -145,7 +145,7 @@ def test_a_nan_in_the_inputs_is_refused_naming_the_row():
     x = inputs(300000)
     x[250000, 2] = np.nan
     net = network()
-    obs = qifsim.Observer(net.dt, record_vars=[("qif", "v", True)])
+    obs = qifsim.Observer(net.dt, record_vars=[("qif", "v", True)], record_loss=False)
     with pytest.raises(qifsim.InvalidArgument, match=r"input \(250000, 2\) is not finite"):
         net.run(x, obs=obs, verbose=False)
     assert 0 < len(obs["out"]) <= 250000
@@ -154,7 +154,7 @@ def test_a_nan_in_the_inputs_is_refused_naming_the_row():
 def test_one_observer_is_recorded_into_by_one_run_at_a_time():
     x = inputs(600000)
     a, b = network(), network()
-    obs = qifsim.Observer(a.dt, record_vars=[("qif", "v", True)])
+    obs = qifsim.Observer(a.dt, record_vars=[("qif", "v", True)], record_loss=False)
     errors = []
 
     def other():
