@@ -2,13 +2,16 @@
 
 The names, arguments and defaults are RectiPy's (``rectipy.Network``); the work is done by
 the C++ library (``qifsim._qifsim.Network``). What RectiPy does through PyTorch and PyRates
-and qifsim does not (training, other neuron models) is refused with a message saying so.
+and qifsim does not (gradient-descent training, PyRates template objects) is refused with a
+message saying so.
 """
 
 import contextlib
 import signal
 import sys
 import threading
+import warnings
+from collections.abc import Mapping
 from typing import Optional
 
 import numpy as np
@@ -38,21 +41,24 @@ def _matrix(values, what: str) -> np.ndarray:
     return a
 
 
-def _sparse(values, what: str):
-    """``values`` as SciPy CSR arrays ``(rows, cols, indptr, indices, data)`` (int64, int64,
-    float64) when it is a sparse matrix or array (``scipy.sparse``: CSR, CSC, COO, ..., or anything
-    else with ``.tocsr()``), converted with ``.tocsr()`` and never made dense; None for anything
-    else (dense weights). SciPy is looked up only when a caller has imported it: a SciPy sparse
-    object cannot exist otherwise, so qifsim does not need SciPy."""
+def _sparse_matrix(values):
+    """``values`` converted with ``.tocsr()`` when it is a sparse matrix or array
+    (``scipy.sparse``: CSR, CSC, COO, ..., or anything else with ``.tocsr()``), never made dense;
+    None for anything else (dense weights). SciPy is looked up only when a caller has imported
+    it: a SciPy sparse object cannot exist otherwise, so qifsim does not need SciPy."""
     if values is None or isinstance(values, np.ndarray):
         return None
     sparse_module = sys.modules.get("scipy.sparse")
     if sparse_module is not None and sparse_module.issparse(values):
-        m = values.tocsr()
-    elif callable(getattr(values, "tocsr", None)):
-        m = values.tocsr()
-    else:
-        return None
+        return values.tocsr()
+    if callable(getattr(values, "tocsr", None)):
+        return values.tocsr()
+    return None
+
+
+def _csr_arrays(m, what: str):
+    """A CSR matrix as the core takes it: ``(rows, cols, indptr, indices, data)`` (int64,
+    int64, float64)."""
     shape = tuple(int(d) for d in m.shape)
     if len(shape) != 2:
         raise InvalidArgument(f"{what}: expected a 2-d array; got shape {shape}")
@@ -61,6 +67,13 @@ def _sparse(values, what: str):
         raise InvalidArgument(f"{what}: expected real numbers; got sparse values of dtype {data.dtype}")
     return (shape[0], shape[1], np.ascontiguousarray(m.indptr, dtype=np.int64),
             np.ascontiguousarray(m.indices, dtype=np.int64), np.ascontiguousarray(data, dtype=np.float64))
+
+
+def _sparse(values, what: str):
+    """``values`` as SciPy CSR arrays (``_csr_arrays``) when it is sparse (``_sparse_matrix``);
+    None for dense weights."""
+    m = _sparse_matrix(values)
+    return None if m is None else _csr_arrays(m, what)
 
 
 _INT64_MAX = 2 ** 63 - 1
@@ -95,12 +108,17 @@ def _rows(values, what: str) -> np.ndarray:
     return a
 
 
-def _fetcher(a: np.ndarray):
+def _fetcher(a: np.ndarray, width: int = 0):
     """``fetch(first, count)``: rows [first, first + count) of ``a`` as a float64 C-contiguous
     copy. The engine calls it as the run consumes its inputs (a few MiB at a time), so the
-    inputs are never copied whole, in whatever dtype or layout they come."""
+    inputs are never copied whole, in whatever dtype or layout they come. With ``width``, ``a``
+    is one column and each row is repeated ``width`` times (the input broadcast onto every
+    neuron of the input population); only the piece fetched is widened."""
     def fetch(first: int, count: int) -> np.ndarray:
-        return np.ascontiguousarray(a[first:first + count], dtype=np.float64)
+        piece = a[first:first + count]
+        if width:
+            piece = np.broadcast_to(piece, (piece.shape[0], width))
+        return np.ascontiguousarray(piece, dtype=np.float64)
     return fetch
 
 
@@ -164,6 +182,137 @@ def _precision(dtype) -> str:
     raise InvalidArgument(f"Network: dtype {dtype!r} is not supported (float64, the default, or float32)")
 
 
+# RectiPy's names for a differential-equation node's mapped variables (rectipy/nodes.py).
+_ALIASES = {"in": "I_ext", "spike_var": "spike"}
+
+
+class Node:
+    """A node of a Network, as RectiPy's node objects (``RateNet``, ``SpikeResetNet``,
+    ``InstantNode``) show it to a user: ``net.get_node(label)``, ``net[label]["node"]``.
+
+    ``n_in`` and ``n_out`` (a population: its N neurons; a function node: its n units),
+    ``parameter_names`` and ``variable_names`` (RectiPy's ``"<op>/<var>"`` names, with its
+    ``"out"``, ``"reset_var"``, ``"in"`` and ``"spike_var"``; RectiPy's lists also hold PyRates'
+    internal arguments, qifsim's only the template's variables), ``node[name]``: a copy of a
+    variable's values as ``Network.get_var`` returns them, and ``y`` (a population's state
+    variables, concatenated in the template's order: v, s and, for qif_sfa, x). A node taken
+    out with ``pop_node`` keeps the values it had then, as RectiPy's node object keeps its
+    tensors.
+    """
+
+    def __init__(self, net, label: str, node_type: str, n: int, template=None, output_var: str = "out",
+                 reset_var: str = "v", activation: Optional[str] = None):
+        self._net = net
+        self.label = label
+        self.node_type = node_type  # "diff_eq" or "func_instant", RectiPy's graph attribute
+        self.n_in = self.n_out = n
+        self.template = template
+        self.activation = activation
+        self._output_var, self._reset_var = output_var, reset_var
+        self._popped = None  # {var: values} once taken out of its network
+        self._spec = None  # what the core call that builds it takes (set by Network)
+
+    @property
+    def parameter_names(self) -> list:
+        """The names ``node[name]`` takes for parameters and inputs (``"qif_op/eta"``, ...)."""
+        if self.template is None:
+            return []
+        op = self.template.op
+        return [f"{op}/{p}" for p in self.template.params] + \
+            [f"{op}/{v}" for v in ("I_ext", "spike")] + list(_ALIASES)
+
+    @property
+    def variable_names(self) -> list:
+        """The names ``node[name]`` takes for state variables (``"qif_op/v"``, ``"out"``, ...)."""
+        if self.template is None:
+            return ["in", "out"]
+        return [f"{self.template.op}/{v}" for v in self.template.states] + ["out", "reset_var"]
+
+    def _var(self, name: str) -> str:
+        if self.template is not None:
+            if name == "out":
+                return self._output_var
+            if name == "reset_var":
+                return self._reset_var
+            if name in _ALIASES:
+                return _ALIASES[name]
+        return var_name(name)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """A copy of the values of variable or parameter ``name`` (as ``Network.get_var``)."""
+        var = self._var(name)
+        if self._popped is not None:
+            if var not in self._popped:
+                raise InvalidArgument(f"node '{self.label}' (popped): no variable '{name}' was kept "
+                                      f"(kept: {', '.join(self._popped)})")
+            return self._popped[var].copy()
+        return self._net.get_var(self.label, var)
+
+    @property
+    def y(self) -> np.ndarray:
+        """A population's state variables, concatenated in the template's order (v, s[, x])."""
+        if self.template is None:
+            raise InvalidArgument(f"node '{self.label}' is a function node; it has no state vector y")
+        return np.concatenate([self[v] for v in self.template.states])
+
+    def __repr__(self) -> str:
+        what = self.template.name if self.template is not None else self.activation
+        return f"qifsim.Node('{self.label}', {self.node_type}, {what}, n={self.n_out})"
+
+
+class Edge:
+    """An edge of a Network, as RectiPy's ``Linear`` shows it: ``weights``, the
+    ``n_out x n_in`` matrix it applies (target inputs x source outputs; a dense array or the
+    SciPy CSR matrix given, oriented so), ``n_in`` (the source's outputs) and ``n_out`` (the
+    target's inputs)."""
+
+    def __init__(self, source: str, target: str, weights, n_in: int, n_out: int):
+        self.source, self.target = source, target
+        self.weights = weights
+        self.n_in, self.n_out = n_in, n_out
+        self._csr = None  # the core's CSR arrays for sparse weights
+
+    def __repr__(self) -> str:
+        return f"qifsim.Edge('{self.source}' -> '{self.target}', {self.n_out} x {self.n_in})"
+
+
+class _NodeView(Mapping):
+    """The network's nodes as networkx's NodeView (RectiPy's ``net.nodes``): iterates over the
+    labels in the order they were added; ``nodes[label]`` is the node's attribute dict."""
+
+    def __init__(self, nodes: dict):
+        self._nodes = nodes
+
+    def __getitem__(self, label):
+        return self._nodes[label]
+
+    def __iter__(self):
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __repr__(self) -> str:
+        return f"NodeView({tuple(self._nodes)})"
+
+
+def _oriented(weights, n_source: int, n_target: int, what: str):
+    """Edge weights as the ``n_target x n_source`` matrix the core applies, decided as RectiPy
+    0.12.2 does: weights of shape ``n_source x n_target`` are transposed, checked first, so a
+    square matrix between a source and a target of the same width is transposed too; any other
+    shape than ``n_target x n_source`` is an error. A SciPy sparse matrix stays sparse (CSR)."""
+    m = _sparse_matrix(weights)
+    if m is None:
+        m = _matrix(weights, what)
+    shape = tuple(int(d) for d in m.shape)
+    if shape == (n_source, n_target):
+        m = m.T.tocsr() if _sparse_matrix(m) is not None else np.ascontiguousarray(m.T)
+    elif shape != (n_target, n_source):
+        raise InvalidArgument(f"{what} are {shape[0]} x {shape[1]}; expected {n_target} x {n_source} "
+                              f"(target inputs x source outputs) or {n_source} x {n_target}")
+    return m
+
+
 class Network:
     """A network of QIF populations and function nodes, as ``rectipy.Network``.
 
@@ -171,6 +320,14 @@ class Network:
     (``"cuda:0"``) or ``"auto"`` (the GPU when usable); float64 reproduces RectiPy number for
     number, float32 is the fast mode. Inputs and outputs are NumPy arrays (anything
     ``np.asarray`` takes, torch CPU tensors included); outputs are float64.
+
+    The graph can change after compile() and runs, as in RectiPy: ``pop_node``, ``pop_edge``,
+    adding nodes or edges, then compile() again. The C++ engine cannot remove a node, so the
+    network keeps every node and edge as added and builds the engine anew from them; the
+    populations that stay keep their state (v, s, x: what the next step starts from) and the
+    parameters set with ``set_var``, as RectiPy's node objects keep theirs. Not kept: the step
+    count (back to 0), the last step's per-step values (``spike``, ``s_in``, ``I_ext``, a
+    function node's ``in``/``out``) and an interrupted run (it cannot be resumed).
     """
 
     def __init__(self, dt: float = 1e-3, device: str = "cpu", dtype=np.float64):
@@ -178,117 +335,313 @@ class Network:
         self._precision = _precision(dtype)
         backend, gpu = _backend(device)
         self._backend = backend
-        self._core = _qifsim.Network(float(dt), backend, self._precision)
-        if gpu:
-            self._core.set_cuda_device(gpu)
-        self._nodes = []  # labels, in the order they were added
+        self._gpu = gpu
+        self._core = self._new_core(float(dt))
+        self._nodes = {}  # label -> RectiPy's node attribute dict, in the order added
+        self._edges = {}  # (source, target) -> RectiPy's edge attribute dict, in the order added
+        self._carry = {}  # label -> {state var: values} to set once compiled (after a graph change)
+
+    def _new_core(self, dt: float):
+        core = _qifsim.Network(dt, self._backend, self._precision)
+        if self._gpu:
+            core.set_cuda_device(self._gpu)
+        return core
+
+    # ---- the graph as added, and the engine built from it ----------------------------
+    def _state_now(self) -> dict:
+        """``{label: {state var: values}}``: where every population's next step starts from
+        (the engine's state, or what is waiting to be set at the next compile). Raises
+        BusyError while another thread runs the network, before anything changes."""
+        carry = {label: dict(values) for label, values in self._carry.items()}
+        if self._core.compiled:
+            for label, attrs in self._nodes.items():
+                node = attrs["node"]
+                if node.template is not None:
+                    carry[label] = {v: self._core.next_state(label, v) for v in node.template.states}
+        return carry
+
+    def _build_node(self, core, node: Node) -> None:
+        """The core call that adds ``node``, from what add_diffeq_node/add_func_node recorded."""
+        spec = node._spec
+        if node.template is None:
+            core.add_function(node.label, node.n_out, node.activation)
+        elif node.template.core_call == "add_population":
+            if spec["csr"] is not None:
+                core.add_population_csr(node.label, node.n_out, *spec["csr"], spec["params"],
+                                        node.template.adaptation, node._output_var)
+            else:
+                core.add_population(node.label, node.n_out, spec["J"], spec["params"], node.template.adaptation,
+                                    node._output_var)
+        elif spec["csr"] is not None:
+            core.add_model_population_csr(node.label, node.template.model, node.n_out, *spec["csr"], spec["params"],
+                                          node._output_var)
+        else:
+            core.add_model_population(node.label, node.template.model, node.n_out, spec["J"], spec["params"],
+                                      node._output_var)
+
+    @staticmethod
+    def _build_edge(core, edge: Edge) -> None:
+        if edge._csr is not None:
+            core.add_edge_csr(edge.source, edge.target, *edge._csr)
+        else:
+            core.add_edge(edge.source, edge.target, edge.weights)
+
+    def _rebuild(self, nodes: dict, edges: dict, carry: dict) -> None:
+        """A new engine with ``nodes`` and ``edges`` (in their order), not compiled; ``carry``
+        (the populations' state) is set once it is."""
+        core = self._new_core(self._core.dt)
+        for attrs in nodes.values():
+            self._build_node(core, attrs["node"])
+        for attrs in edges.values():
+            self._build_edge(core, attrs["edge"])
+        self._core, self._nodes, self._edges = core, nodes, edges
+        self._carry = {label: values for label, values in carry.items() if label in nodes}
+
+    def _add_node(self, node: Node) -> Node:
+        carry = self._state_now()
+        self._build_node(self._core, node)  # the core checks; nothing changes when it refuses
+        self._carry = carry
+        self._nodes[node.label] = {"node": node, "node_type": node.node_type, "n_out": node.n_out,
+                                   "n_in": node.n_in}
+        return node
+
+    def _attrs(self, label, call: str) -> dict:
+        if label not in self._nodes:
+            raise InvalidArgument(f"{call}: unknown node {label!r} (nodes: {', '.join(self._nodes) or 'none'})")
+        return self._nodes[label]
 
     # ---- building -------------------------------------------------------------------
     def add_diffeq_node(self, label: str, node: str, input_var: str = "I_ext", output_var: str = "s",
                         weights=None, source_var: Optional[str] = None, target_var: Optional[str] = None,
-                        spike_var: Optional[str] = None, spike_def: Optional[str] = None,
-                        reset_var: Optional[str] = None, op: Optional[str] = None,
-                        train_params: Optional[list] = None, node_vars: Optional[dict] = None,
-                        spike_threshold=1e2, spike_reset=-1e2, dtype=None, N: Optional[int] = None,
-                        verbose: bool = True, clear: bool = False) -> None:
-        """Add a population of QIF neurons (RectiPy's template ``qif`` or ``qif_sfa``).
+                        spike_var: Optional[str] = None, reset_var: Optional[str] = None, reset: bool = True,
+                        op: Optional[str] = None, train_params: Optional[list] = None,
+                        node_vars: Optional[dict] = None, spike_threshold=1e2, spike_reset=-1e2, dtype=None,
+                        N: Optional[int] = None, spike_def: Optional[str] = None,
+                        float_precision: Optional[str] = None, verbose: bool = True, clear: bool = True,
+                        spike_slope=None, spike_center=1.0) -> Node:
+        """Add a population of N neurons of one of RectiPy's neuron templates and return its
+        node object.
 
-        ``node``: ``"neuron_model_templates.spiking_neurons.qif.qif"`` or ``"...qif.qif_sfa"``.
+        ``node``: ``"neuron_model_templates.spiking_neurons.qif.qif"``, ``"...qif.qif_sfa"``,
+        ``"...spiking_neurons.lif.lif"``, ``"...spiking_neurons.ik.ik"``, ``"...ik.iku"``,
+        ``"...ik.ik_biexp"``, ``"neuron_model_templates.rate_neurons.leaky_integrator.tanh"`` or
+        ``"...leaky_integrator.sigmoid"`` (also the short names ``"qif"``, ``"lif"``, ``"ik"``, ...).
+        Variables and ``node_vars`` keys take the templates' operator prefixes (``"lif_op/v"``;
+        ``"li_op/v"`` and ``"tanh_op/r"`` for the leaky integrators). The QIF templates run on
+        the CPU and the GPU; the others on the CPU backend (``device="auto"`` then takes the CPU).
         ``weights``: the N x N coupling J (row i = weights onto neuron i; it sets N) or None
         (no coupling; N from ``N`` or from the lengths in ``node_vars``). J is a dense array or a
         ``scipy.sparse`` matrix or array (CSR, CSC, COO, ...; converted with ``.tocsr()`` and never
         made dense; duplicate entries are summed, as SciPy does). The variable
         arguments must name what the template uses: ``source_var="s"``, ``target_var="s_in"``,
         ``input_var="I_ext"``, ``output_var="s"`` (or ``"v"``), ``spike_var="spike"``,
-        ``reset_var="v"`` (RectiPy's older ``spike_def="v"``); each may carry the operator,
-        ``"qif_op/s"``. ``node_vars``: initial values and parameters by RectiPy's keys (``"eta"``,
-        ``"qif_op/eta"``, ``"qif/qif_op/eta"``): eta, tau, k, tau_s, v, s (and alpha, tau_x, x
-        for qif_sfa), each a scalar or one value per neuron. ``spike_threshold`` and
-        ``spike_reset`` set where v spikes and where it restarts. ``verbose`` and ``clear``
-        (PyRates options) have no effect.
+        ``reset_var="v"``; each may carry the operator, ``"qif_op/s"``, or name it in ``op``.
+        ``node_vars``: initial values and parameters by RectiPy's keys (``"eta"``,
+        ``"qif_op/eta"``, ``"all/qif_op/eta"``, ``"qif/qif_op/eta"``): eta, tau, k, tau_s, v, s
+        (and alpha, tau_x, x for qif_sfa), each a scalar or one value per neuron.
+        ``spike_threshold`` and ``spike_reset`` set where v spikes and where it restarts.
+
+        Where qifsim differs from RectiPy 0.12.2:
+
+        - ``reset=False`` (RectiPy's ``SpikeNet``, a spiking node without the reset) is refused:
+          that class cannot run in RectiPy 0.12.2 (it fails when built or at its first step).
+        - ``spike_def="v"`` is taken as ``reset_var="v"``. RectiPy 0.12.2 has no such argument
+          (only its tutorial text names it) and, without ``reset_var``, refuses a spiking node.
+        - ``float_precision`` has no effect, as in RectiPy 0.12.2, where the node's ``dtype``
+          (float64 unless given) overrides it; a value other than the network's precision gets
+          a warning saying so. ``dtype`` must be the network's precision (qifsim computes a
+          network in one precision; ``Network(dtype=np.float32)`` for float32).
+        - ``verbose``, ``clear`` (PyRates options) and ``spike_slope`` (the width of RectiPy's
+          surrogate gradient) have no effect; ``spike_center`` (the spike's value when v equals
+          the threshold exactly) must be 1, RectiPy's default.
+        - ``train_params`` is refused: qifsim does not train parameters.
+        - The weights array is kept by reference where it is already float64 and C-ordered:
+          a later ``pop_node``/``pop_edge`` builds the engine again from it, so change it in place
+          only if the change should show then.
         """
+        call = f"add_diffeq_node('{label}')"
         t = _templates.lookup(node)
-        if op is not None and op != t.op:
-            raise InvalidArgument(f"add_diffeq_node('{label}'): op '{op}' is not the operator of template "
-                                  f"'{t.name}' ('{t.op}')")
-        _templates.expect("input_var", input_var, ("I_ext",), t, label)
-        out = _templates.expect("output_var", output_var, ("s", "v"), t, label)
-        _templates.expect("source_var", source_var, ("s",), t, label)
-        _templates.expect("target_var", target_var, ("s_in",), t, label)
-        _templates.expect("spike_var", spike_var, ("spike",), t, label)
-        _templates.expect("spike_def", spike_def, ("v",), t, label)
-        _templates.expect("reset_var", reset_var, ("v",), t, label)
-        if spike_var is None or (spike_def is None and reset_var is None):
+        if op is not None and op not in (t.op,) + t.ops:
+            raise InvalidArgument(f"{call}: op '{op}' is not the operator of template '{t.name}' ('{t.op}')")
+        _templates.expect("input_var", input_var, t.input_vars, t, label)
+        out = _templates.expect("output_var", output_var, t.output_vars, t, label)
+        _templates.expect("source_var", source_var, t.source_vars, t, label)
+        _templates.expect("target_var", target_var, t.target_vars, t, label)
+        if t.spiking:
+            _templates.expect("spike_var", spike_var, t.spike_vars, t, label)
+            by_def = _templates.expect("spike_def", spike_def, t.reset_vars, t, label)
+            reset_name = _templates.expect("reset_var", reset_var, t.reset_vars, t, label) or by_def
+            if spike_var is None or reset_name is None:
+                raise InvalidArgument(
+                    f"{call}: qifsim simulates spiking '{t.name}' neurons: pass spike_var='{t.spike_vars[0]}' and "
+                    f"reset_var='{t.reset_vars[0]}'; RectiPy without them builds a rate network")
+        else:
+            if spike_var is not None:
+                raise InvalidArgument(f"{call}: '{t.name}' is a rate model; it takes no spike_var")
+            reset_name = None  # RectiPy's rate node ignores reset_var
+        if not reset:
             raise InvalidArgument(
-                f"add_diffeq_node('{label}'): qifsim simulates spiking QIF neurons: pass spike_var='spike' "
-                f"and reset_var='v' (RectiPy's spike_def='v'); RectiPy without them builds a rate network")
+                f"{call}: reset=False (RectiPy's SpikeNet, a spiking node without the reset) is not supported: "
+                f"that node cannot run in RectiPy 0.12.2 either; qifsim resets v after each spike (reset=True)")
+        if spike_center != 1.0:
+            raise InvalidArgument(f"{call}: spike_center={spike_center!r} is not supported (a spike counts 1, also "
+                                  f"when v equals the threshold exactly; RectiPy's default 1.0)")
         if train_params:
-            raise InvalidArgument(f"add_diffeq_node('{label}'): train_params: qifsim does not train parameters")
+            raise InvalidArgument(f"{call}: train_params: qifsim does not train parameters")
         if dtype is not None and _precision(dtype) != self._precision:
-            raise InvalidArgument(f"add_diffeq_node('{label}'): dtype {dtype!r} differs from the network's "
+            raise InvalidArgument(f"{call}: dtype {dtype!r} differs from the network's "
                                   f"({self._precision}); qifsim computes a network in one precision")
+        if float_precision is not None and str(float_precision) != self._precision:
+            warnings.warn(f"{call}: float_precision={float_precision!r} has no effect (in RectiPy 0.12.2 the "
+                          f"node's dtype overrides it); this network computes in {self._precision}",
+                          UserWarning, stacklevel=2)
 
         params = {}
         for key, value in (node_vars or {}).items():
             params[_templates.node_var_field(key, t, label)] = _vector(value, f"node_vars['{key}']")
-        params["v_threshold"] = _vector(spike_threshold, "spike_threshold")
-        params["v_reset"] = _vector(spike_reset, "spike_reset")
+        if t.spiking:
+            params["v_threshold"] = _vector(spike_threshold, "spike_threshold")
+            params["v_reset"] = _vector(spike_reset, "spike_reset")
 
-        csr = _sparse(weights, f"add_diffeq_node('{label}'): weights")
+        csr = _sparse(weights, f"{call}: weights")
         if weights is not None:
-            J = None if csr is not None else _matrix(weights, f"add_diffeq_node('{label}'): weights")
+            J = None if csr is not None else _matrix(weights, f"{call}: weights")
             rows, cols = csr[:2] if csr is not None else J.shape
             n = rows
-            if N is not None and _int(N, f"add_diffeq_node('{label}'): N", 1) != n:
-                raise InvalidArgument(f"add_diffeq_node('{label}'): N = {N} but weights are {rows} x {cols}")
+            if N is not None and _int(N, f"{call}: N", 1) != n:
+                raise InvalidArgument(f"{call}: N = {N} but weights are {rows} x {cols}")
         else:
             J = np.zeros((0, 0))
             sizes = {len(v) for v in params.values() if len(v) > 1}
             if N is not None:
-                n = _int(N, f"add_diffeq_node('{label}'): N", 1)
+                n = _int(N, f"{call}: N", 1)
             elif len(sizes) == 1:
                 n = sizes.pop()
             elif len(sizes) > 1:
-                raise InvalidArgument(f"add_diffeq_node('{label}'): node_vars hold per-neuron arrays of different "
-                                      f"lengths {sorted(sizes)}")
+                raise InvalidArgument(f"{call}: node_vars hold per-neuron arrays of different lengths {sorted(sizes)}")
             else:
-                raise InvalidArgument(
-                    f"add_diffeq_node('{label}'): the number of neurons is not given: pass weights (an N x N "
-                    f"array), N, or per-neuron values in node_vars")
-        if csr is not None:
-            self._core.add_population_csr(label, n, *csr, params, t.adaptation, out)
-        else:
-            self._core.add_population(label, n, J, params, t.adaptation, out)
-        self._nodes.append(label)
+                raise InvalidArgument(f"{call}: the number of neurons is not given: pass weights (an N x N "
+                                      f"array), N, or per-neuron values in node_vars")
+        pop = Node(self, label, "diff_eq", n, template=t, output_var=out, reset_var=reset_name or out)
+        pop._spec = {"J": J, "csr": csr, "params": params}
+        return self._add_node(pop)
 
-    def add_func_node(self, label: str, n: int, activation_function: str = "identity") -> None:
-        """Add a node of ``n`` units applying an activation to its summed input: ``"identity"``,
-        ``"tanh"``, ``"sigmoid"``, ``"softmax"``, ``"softmin"`` or ``"log_softmax"``."""
-        self._core.add_function(label, _int(n, f"add_func_node('{label}'): n", 1), activation_function)
-        self._nodes.append(label)
+    def add_func_node(self, label: str, n: int, activation_function: str = "identity", **kwargs) -> Node:
+        """Add a node of ``n`` units applying an activation to its summed input (``"identity"``,
+        ``"tanh"``, ``"sigmoid"``, ``"softmax"``, ``"softmin"`` or ``"log_softmax"``) and return
+        its node object. RectiPy passes ``kwargs`` to the torch activation; qifsim takes
+        ``dim=0`` only (RectiPy's default for the softmax family: over the node's units)."""
+        if any(k != "dim" or v != 0 for k, v in kwargs.items()):
+            raise InvalidArgument(f"add_func_node('{label}'): {kwargs} not supported (the activation is applied "
+                                  f"over the node's n units)")
+        n = _int(n, f"add_func_node('{label}'): n", 1)
+        return self._add_node(Node(self, label, "func_instant", n, activation=activation_function))
 
-    def add_edge(self, source: str, target: str, weights=None, train: Optional[str] = None, dtype=None) -> None:
-        """Project the n outputs of ``source`` onto the k inputs of ``target`` with ``weights`` (k x n):
-        a dense array or a ``scipy.sparse`` matrix or array (converted with ``.tocsr()``, never
-        made dense)."""
-        if weights is None:
-            raise InvalidArgument(f"add_edge('{source}', '{target}'): weights are required (a k x n array); "
-                                  f"qifsim has no random initialisation")
+    def add_edge(self, source: str, target: str, weights=None, train: Optional[str] = None, dtype=None,
+                 edge_attrs: Optional[dict] = None, **kwargs) -> Edge:
+        """Project the n outputs of ``source`` onto the k inputs of ``target`` with ``weights``
+        and return the edge object.
+
+        ``weights``: k x n, or n x k, which is used transposed, decided as RectiPy 0.12.2 does:
+        the n x k test comes first, so when source and target have the same width a square
+        matrix is used transposed. A dense array or a ``scipy.sparse`` matrix or array
+        (converted with ``.tocsr()``, never made dense). None: standard-normal weights
+        (k x n) from NumPy's global generator, ``np.random.randn(k, n)``; RectiPy draws them
+        with ``torch.randn``, so the values differ from RectiPy's, not their distribution.
+        Adding an edge that exists replaces it, as in RectiPy (networkx). ``edge_attrs`` go
+        into the edge's attribute dict (``net[source, target]``). RectiPy's ``mask``,
+        ``delays`` and ``filter_weights`` edges are not supported.
+        """
+        call = f"add_edge('{source}', '{target}')"
         if train is not None:
-            raise InvalidArgument(f"add_edge('{source}', '{target}'): train='{train}': qifsim does not train edges")
+            return self._add_trained_edge(source, target, weights, train, dtype, edge_attrs, **kwargs)
+        if kwargs:
+            raise InvalidArgument(f"{call}: {', '.join(kwargs)}: not supported (qifsim edges are linear "
+                                  f"projections; RectiPy's masked, delayed and filtered edges are not available)")
         if dtype is not None and _precision(dtype) != self._precision:
-            raise InvalidArgument(f"add_edge('{source}', '{target}'): dtype {dtype!r} differs from the "
-                                  f"network's ({self._precision})")
-        what = f"add_edge('{source}', '{target}'): weights"
-        csr = _sparse(weights, what)
-        if csr is not None:
-            self._core.add_edge_csr(source, target, *csr)
+            raise InvalidArgument(f"{call}: dtype {dtype!r} differs from the network's ({self._precision})")
+        n = self._attrs(source, call)["n_out"]
+        k = self._attrs(target, call)["n_in"]
+        if weights is None:
+            weights = np.random.randn(k, n)
+        w = _oriented(weights, n, k, f"{call}: weights")
+        edge = Edge(source, target, w, n, k)
+        if _sparse_matrix(w) is not None:
+            edge._csr = _csr_arrays(w, f"{call}: weights")
+        attrs = {"edge": edge, "trainable": False, "n_in": n, "n_out": k, **(edge_attrs or {})}
+        carry = self._state_now()
+        if (source, target) in self._edges:
+            self._rebuild(self._nodes, {**self._edges, (source, target): attrs}, carry)
         else:
-            self._core.add_edge(source, target, _matrix(weights, what))
+            self._build_edge(self._core, edge)  # the core checks; nothing changes when it refuses
+            self._carry = carry
+            self._edges[(source, target)] = attrs
+        return edge
+
+    def pop_node(self, node: str) -> Node:
+        """Remove a node and its edges, and return its node object (which keeps the values its
+        variables had). The populations that stay keep their state and parameters (see the
+        class's docstring); compile() before the next run."""
+        attrs = self._attrs(node, "pop_node")
+        carry = self._state_now()
+        popped = attrs["node"]
+        kept = {}
+        names = list(popped.template.states) + list(popped.template.params) + ["v_threshold", "v_reset"] \
+            if popped.template is not None else ["in", "out"]
+        for var in names:
+            try:
+                kept[var] = self.get_var(node, var)
+            except Error:
+                pass  # not readable now (a function node before compile)
+        self._rebuild({k: a for k, a in self._nodes.items() if k != node},
+                      {st: a for st, a in self._edges.items() if node not in st}, carry)
+        popped._popped, popped._net = kept, None
+        return popped
+
+    def pop_edge(self, source: str, target: str) -> Edge:
+        """Remove the edge from ``source`` to ``target`` and return its edge object. The
+        populations keep their state and parameters; compile() before the next run."""
+        if (source, target) not in self._edges:
+            raise InvalidArgument(f"pop_edge: no edge '{source}' -> '{target}' (edges: "
+                                  f"{', '.join(f'{s} -> {t}' for s, t in self._edges) or 'none'})")
+        carry = self._state_now()
+        edge = self._edges[(source, target)]["edge"]
+        self._rebuild(self._nodes, {st: a for st, a in self._edges.items() if st != (source, target)}, carry)
+        return edge
+
+    def get_node(self, node: str) -> Node:
+        """The node object of ``node`` (``net[node]["node"]``)."""
+        return self._attrs(node, "get_node")["node"]
+
+    def get_edge(self, source: str, target: str) -> Edge:
+        """The edge object of the edge from ``source`` to ``target`` (``net[source, target]["edge"]``)."""
+        if (source, target) not in self._edges:
+            raise InvalidArgument(f"get_edge: no edge '{source}' -> '{target}'")
+        return self._edges[(source, target)]["edge"]
+
+    def clear(self) -> None:
+        """Remove every node and edge (RectiPy pops every node)."""
+        self._state_now()  # BusyError while another thread runs the network
+        self._rebuild({}, {}, {})
+
+    def __getitem__(self, item):
+        """``net[label]``: the node's attribute dict (``"node"``, ``"node_type"``, ``"n_in"``,
+        ``"n_out"``); ``net[source, target]``: the edge's (``"edge"``, ``"trainable"``,
+        ``"n_in"``, ``"n_out"`` and the ``edge_attrs`` given), as RectiPy's graph holds them."""
+        if isinstance(item, tuple) and len(item) == 2:
+            if item not in self._edges:
+                raise InvalidArgument(f"no edge '{item[0]}' -> '{item[1]}'")
+            return self._edges[item]
+        return self._attrs(item, "Network[...]")
+
+    def __iter__(self):
+        """The node attribute dicts, in the order the nodes were added (as RectiPy)."""
+        return iter(list(self._nodes.values()))
 
     def compile(self) -> None:
         """Find the input and output nodes and build the engine (once; again after a change to
-        the graph, which starts from the initial state). Errors name the offending nodes."""
+        the graph). After a change, the populations that stay continue from the state they
+        had (see the class's docstring). Errors name the offending nodes."""
         if not self._core.compiled:
             try:
                 self._core.compile()
@@ -300,38 +653,98 @@ class Network:
                     raise
                 raise BackendError(f"device='{self._device}': no GPU is usable here: {why}. Use device='cpu', or "
                                    f"device='auto' to take a GPU where there is one") from None
+            for label, values in self._carry.items():
+                for var, val in values.items():
+                    self._core.set_var(label, var, val)
+            self._carry = {}
 
     # ---- stepping and state ------------------------------------------------------------
+    def _broadcast_width(self) -> int:
+        """The input population's size when a one-wide input is to be broadcast onto it (as
+        RectiPy adds it to every neuron's I_ext); 0 otherwise."""
+        if not self._core.compiled:
+            return 0
+        attrs = self._nodes.get(self._core.input_node)
+        width = self._core.input_width
+        return width if attrs is not None and attrs["node_type"] == "diff_eq" and width > 1 else 0
+
     def forward(self, x) -> np.ndarray:
-        """One step with input ``x`` (``n_in`` values); returns the output at the step's start."""
-        return self._core.forward(_vector(x, "forward"))
+        """One step with input ``x`` (``n_in`` values); returns the output at the step's start.
+        When the input node is a population, one value is fed to every neuron, as RectiPy
+        broadcasts it onto I_ext."""
+        x = _vector(x, "forward")
+        if x.shape[0] == 1:
+            width = self._broadcast_width()
+            if width:
+                x = np.full(width, x[0])
+        return self._core.forward(x)
 
     __call__ = forward
 
+    def _var(self, node: str, var: str) -> str:
+        """The engine's name for RectiPy's ``var`` of ``node`` (``"qif_op/v"``, a population's
+        ``"out"``, ``"reset_var"``, ``"in"``, ``"spike_var"``)."""
+        attrs = self._nodes.get(node)
+        return attrs["node"]._var(var) if attrs is not None else var_name(var)
+
+    def _pending(self, node: str, var: str):
+        """A population's state waiting to be set at compile() (after a change of the graph)."""
+        values = self._carry.get(node, {}).get(var)
+        return None if values is None else np.array(values, dtype=np.float64)
+
     def get_var(self, node: str, var: str) -> np.ndarray:
         """A copy of a variable's values: state ``v``, ``s``, ``x``, ``spike``, last step's
-        ``s_in`` and ``I_ext``, parameters; ``in``/``out`` of function nodes.
+        ``s_in`` and ``I_ext``, parameters; ``in``/``out`` of function nodes; RectiPy's names
+        ``"qif_op/v"``, a population's ``"out"`` (its output variable) and ``"reset_var"``.
 
         As in RectiPy, after ``forward(x_t)`` a population's state is the state at the start
         of step t, the instant of the output ``forward`` returned: a loop of ``forward`` and
         ``obs.record(t, out, 0.0, [net.get_var(...)])`` records what ``run`` records. Before
         any ``forward``, and after ``run``, ``reset`` or ``set_var`` of a state variable, it is
-        the current state (``next_state``)."""
-        return self._core.get_var(node, var_name(var))
+        the current state (``next_state``); after a change of the graph, the state kept."""
+        name = self._var(node, var)
+        pending = self._pending(node, name)
+        return pending if pending is not None else self._core.get_var(node, name)
 
     def next_state(self, node: str, var: str) -> np.ndarray:
         """A copy of a variable's values now: a population's state is the state the next step
         starts from, whatever the last call was."""
-        return self._core.next_state(node, var_name(var))
+        name = self._var(node, var)
+        pending = self._pending(node, name)
+        return pending if pending is not None else self._core.next_state(node, name)
 
     def set_var(self, node: str, var: str, val) -> None:
         """Set a state variable (``v``, ``s``, ``x``) or a parameter: a scalar or one value per
-        unit. The next step starts from (or with) the new values."""
-        self._core.set_var(node, var_name(var), _vector(val, f"set_var('{node}', '{var}')"))
+        unit. The next step starts from (or with) the new values. Before the first compile(),
+        a state variable's value is its initial value (``reset()`` returns to it); a parameter
+        set here stays when the graph changes."""
+        name = self._var(node, var)
+        values = _vector(val, f"set_var('{node}', '{var}')")
+        attrs = self._nodes.get(node)
+        pop = attrs["node"] if attrs is not None and attrs["node"].template is not None else None
+        if self._pending(node, name) is not None:
+            # Between a change of the graph and compile(): the state waits to be set.
+            if values.shape[0] not in (1, pop.n_out) or not np.all(np.isfinite(values)):
+                raise InvalidArgument(f"set_var: '{node}.{var}' takes 1 or {pop.n_out} finite values; got "
+                                      f"{values.shape[0]}")
+            self._carry[node][name] = np.broadcast_to(values, (pop.n_out,)).copy()
+            return
+        self._core.set_var(node, name, values)
+        if pop is None:
+            return
+        if name not in pop.template.states:
+            pop._spec["params"][pop.template.node_vars.get(name, name)] = values.copy()
+        elif not self._core.compiled:
+            pop._spec["params"][pop.template.node_vars[name]] = values.copy()
 
     def reset(self, state: Optional[dict] = None) -> None:
-        """Back to the initial state, then set the variables in ``state``:
-        ``{node: {var: values}}`` or ``{(node, var): values}``."""
+        """Back to the initial state, then set the variables in ``state``: RectiPy's
+        ``{node: y}`` (y: the node's state vector, as ``net.state`` gives it: v, s[, x]
+        concatenated), ``{node: {var: values}}`` or ``{(node, var): values}``.
+
+        RectiPy 0.12.2's ``reset()`` sets a node's whole state vector to zero instead (v = 0,
+        s = 0); qifsim returns to the initial values (node_vars, or the template's v = -2,
+        s = 0)."""
         self.compile()
         entries = []
         for key, value in (state or {}).items():
@@ -340,12 +753,27 @@ class Network:
             elif isinstance(key, str) and isinstance(value, dict):
                 for var, values in value.items():
                     entries.append((key, var_name(var), _vector(values, f"reset: {key}.{var}")))
+            elif isinstance(key, str) and key in self._nodes and self._nodes[key]["node"].template is not None:
+                pop = self._nodes[key]["node"]
+                y = _vector(value, f"reset: {key}")
+                n, names = pop.n_out, pop.template.states
+                if y.shape[0] != n * len(names):
+                    raise InvalidArgument(f"reset: state of '{key}' has {y.shape[0]} values; its state vector has "
+                                          f"{n * len(names)} ({' + '.join(names)}, {n} each)")
+                entries.extend((key, v, y[i * n:(i + 1) * n]) for i, v in enumerate(names))
             else:
-                raise InvalidArgument(f"reset: state entry {key!r}: use {{node: {{var: values}}}} or "
+                raise InvalidArgument(f"reset: state entry {key!r}: use {{node: y}}, {{node: {{var: values}}}} or "
                                       f"{{(node, var): values}}")
         self._core.reset(entries)
 
     # ---- runs ----------------------------------------------------------------------------
+    def _input_source(self, x: np.ndarray):
+        """``(width, fetch)`` for a run's inputs: a one-column input to a population of N
+        neurons is fed to every neuron (RectiPy broadcasts it onto I_ext), widened piece by
+        piece as the run fetches it."""
+        width = self._broadcast_width() if x.shape[1] == 1 else 0
+        return (width, _fetcher(x, width)) if width else (x.shape[1], _fetcher(x))
+
     def run(self, inputs, sampling_steps: int = 1, cutoff: int = 0, record_output: bool = True,
             record_loss: bool = False, record_vars: Optional[list] = None, verbose: bool = True,
             enable_grad: bool = True, obs: Optional[Observer] = None, memory_budget: Optional[int] = None,
@@ -387,7 +815,9 @@ class Network:
         micro-code assist per such value), ``"auto"``: flush in float32, keep in float64.
         ``enable_grad`` has no effect (qifsim computes no gradients).
         ``inputs`` are read piece by piece as the run consumes them (any numeric dtype, never a
-        whole copy) and are read-only until the run returns. A Network serves one thread at a
+        whole copy) and are read-only until the run returns. When the input node is a
+        population, a one-column input (T x 1) is fed to every neuron, as RectiPy broadcasts
+        it onto I_ext. A Network serves one thread at a
         time: a call from another thread during the run raises BusyError.
         """
         self.compile()
@@ -399,7 +829,7 @@ class Network:
         x = _rows(inputs, "run: inputs")
         try:
             with _read_only(x):
-                self._core.run(x.shape[0], x.shape[1], _fetcher(x), obs._core,
+                self._core.run(x.shape[0], *self._input_source(x), obs._core,
                                _int(sampling_steps, "run: sampling_steps", 1), _int(cutoff, "run: cutoff"),
                                "auto" if verbose else "off", _int(memory_budget or 0, "run: memory_budget"),
                                _int(batch_samples or 0, "run: batch_samples"), bool(cuda_graphs), bool(resume),
@@ -419,36 +849,175 @@ class Network:
              memory_budget: Optional[int] = None, batch_samples: Optional[int] = None,
              cuda_graphs: bool = True, event_coupling: int = 0, subnormals: str = "auto",
              coupling: str = "auto", resync: int = 0):
-        """Run and compare the output with ``targets`` (T x n_out) under ``loss`` (``"mse"`` or
-        ``"l1"``). Returns ``(observer, loss)``: the mean per-step loss over steps >= cutoff.
-        With ``record_loss`` each sample holds the loss averaged over its window. ``coupling``
-        (``"auto"``, ``"dense"``, ``"sparse"``, ``"procedural"`` or ``"events"``) and ``resync``
-        choose how J s is computed, as in ``run``."""
-        if loss_kwargs:
-            raise InvalidArgument("test: loss_kwargs are not supported (losses: 'mse', 'l1')")
+        """Run, then score the recorded outputs against ``targets`` under ``loss``, as RectiPy
+        0.12.2's ``test``. Returns ``(observer, loss)``.
+
+        The run is ``run(inputs, sampling_steps, cutoff, ...)``: a sample at every step t >= cutoff
+        with t % sampling_steps == 0, its output the mean over the steps since the previous
+        sample. The loss is ONE value of the loss function over the samples x n_out array of
+        those outputs against ``targets`` as given, not sampled: with the default
+        sampling_steps=100, give one target row per sample (``sampling_steps=1``, ``cutoff=0``:
+        one per step). ``loss``: ``"mse"``, ``"l1"``, ``"nll"``, ``"ce"``, ``"kld"`` or
+        ``"hinge"``, computed as torch's MSELoss, L1Loss, NLLLoss, CrossEntropyLoss, KLDivLoss
+        and HingeEmbeddingLoss with ``loss_kwargs`` as their keyword arguments (``reduction``,
+        ``weight``, ``ignore_index``, ``label_smoothing``, ``log_target``, ``margin``;
+        qifsim.losses). nll and ce take class indices (integers, one per sample); mse and l1
+        broadcast targets of another shape, with torch's warning. Shapes that cannot be scored
+        are refused before the run.
+
+        ``record_loss``: each sample's loss alone (the loss of its output row against its
+        target row; their mean is the returned mse, l1, hinge or kld). RectiPy records 0.0 there.
+        The other arguments are ``run``'s. Unlike RectiPy, ``reduction="none"`` is refused (test
+        returns one number) and a run without samples is refused before it starts."""
+        from .training import test
+
+        run_kwargs = dict(memory_budget=memory_budget, batch_samples=batch_samples, cuda_graphs=cuda_graphs,
+                          event_coupling=event_coupling, subnormals=subnormals, coupling=coupling, resync=resync)
+        return test(self, inputs, targets, loss, loss_kwargs, sampling_steps, verbose, cutoff, record_output,
+                    record_loss, record_vars, run_kwargs)
+
+    # ---- readout training (qifsim/training.py) -------------------------------------------------
+    def fit_ridge(self, inputs, targets, sampling_steps: int = 100, alpha: float = 1e-4, verbose: bool = True,
+                  add_readout_node: bool = True, cutoff: int = 0, record_output: bool = False,
+                  record_loss: bool = False, record_vars: Optional[list] = None, obs: Optional[Observer] = None,
+                  chunk_steps: Optional[int] = None, enable_grad: bool = True, memory_budget: Optional[int] = None,
+                  batch_samples: Optional[int] = None, cuda_graphs: bool = True,
+                  divergence_check_steps: Optional[int] = None, event_coupling: int = 0, subnormals: str = "auto",
+                  coupling: str = "auto", resync: int = 0) -> Observer:
+        """Fit readout weights to the network's output by ridge regression, as RectiPy 0.12.2.
+
+        The network runs ``inputs`` (T x n_in) from its current state. X: the recorded outputs
+        of the output node (samples x n, sampled as ``run`` samples them); Y: the ``targets``
+        (T x k, one row per step, as RectiPy requires) averaged over the same windows.
+        ``w_out = (X^T X + alpha I)^-1 X^T Y`` (n x k) is solved with LAPACK. The returned
+        Observer holds the run's recordings, ``obs["w_out"]`` and ``obs["y"] = X w_out``.
+        ``add_readout_node``: a function node ``"readout"`` (k units, identity) is added, fed
+        by the output node through ``w_out`` (as a k x n edge): it becomes the output node.
+        RectiPy's regression pairs X with Y row by row, so it only works for
+        ``sampling_steps=1, cutoff=0``; qifsim gives the same there and averages the targets
+        over each sample's window otherwise.
+
+        Memory: RectiPy keeps every sampled output plus copies of them (8 n bytes per sample and
+        more). By default (``record_output=False``, where RectiPy records the outputs) nothing
+        grows with the number of samples but the ``record_vars``: the network runs in chunks of
+        ``chunk_steps`` rows (by default about 64 MiB of per-step outputs), each chunk's windows
+        are added to ``X^T X`` (n x n) and ``X^T Y`` (n x k) and dropped, so the memory is
+        8 (n^2 + n k) bytes plus one chunk; there is no ``obs["out"]`` or ``obs["y"]`` then.
+        With ``record_output=True`` (RectiPy's results) X is the recording itself (8 n bytes per
+        sample, no copy), plus ``y = X w_out`` (8 k per sample).
+
+        qifsim differs from RectiPy in: the readout edge applies ``w_out^T`` also when n == k
+        (RectiPy passes ``w_out.T`` to its edge, which transposes a square matrix once more);
+        after the readout is added the engine is built anew at the next run (see the class
+        docstring: the populations keep their state, the step count restarts).
+        ``record_loss`` must be False (there is no loss); ``enable_grad`` has no effect; the
+        other keyword arguments are ``run``'s.
+        """
+        from .training import fit_ridge
+
+        if record_loss:
+            raise InvalidArgument("fit_ridge: record_loss=True: there is no loss to record (RectiPy records 0.0)")
+        run_kwargs = dict(memory_budget=memory_budget, batch_samples=batch_samples, cuda_graphs=cuda_graphs,
+                          divergence_check_steps=divergence_check_steps, event_coupling=event_coupling,
+                          subnormals=subnormals, coupling=coupling, resync=resync)
+        return fit_ridge(self, inputs, targets, sampling_steps, alpha, verbose, add_readout_node, cutoff,
+                         record_output, record_vars, obs, chunk_steps, run_kwargs)
+
+    def fit_rls(self, inputs, targets, update_steps: int = 1, sampling_steps: int = 100, verbose: bool = True,
+                record_output: bool = True, record_loss: bool = True,
+                record_vars: Optional[list] = None) -> Observer:
+        """Train the edge added with ``train="rls"`` by recursive least squares, as RectiPy 0.12.2.
+
+        ``inputs``/``targets``: T x n_in and T x k arrays, or lists of them (epochs: the
+        network returns to its state at the start, ``net.state``, after each epoch; the
+        Observer saves ``"epoch_loss"``, the last update's loss of each epoch, and
+        ``"epochs"``). At every step the network steps once (qifsim's engine); at steps
+        ``t % update_steps == 0`` the edge is updated (qifsim.training.RLS: RectiPy's update)
+        with the source's output, ``targets[t]`` and the target's output; at steps
+        ``t % sampling_steps == 0`` the Observer records the network output (before the
+        update), the loss (|target - output|^2 after the update's error) and ``record_vars``.
+        Steps that are neither run in the engine in one go.
+
+        The trained edge must end in the network's output node, a function node that takes no
+        other input (RectiPy's readout): while the weights change, qifsim computes that node's
+        output from them; when training ends the engine is built anew with the trained weights
+        (``get_edge(source, target).weights``; the populations keep their state, the step
+        count restarts). RectiPy 0.12.2 saves an empty "epoch_loss" and prints progress;
+        ``verbose`` here reports epochs on stderr.
+        """
+        from .training import fit_rls
+
+        return fit_rls(self, self._rls_readout("fit_rls"), inputs, targets, update_steps, sampling_steps, verbose,
+                       record_output, record_loss, record_vars)
+
+    def fit_bptt(self, inputs, targets, *args, **kwargs):
+        """RectiPy's training by backpropagation through time: not available (qifsim computes
+        no gradients); refused with InvalidArgument. Use ``fit_ridge`` or ``fit_rls``."""
+        from .training import no_gradients
+
+        raise no_gradients("fit_bptt")
+
+    def fit_eprop(self, inputs, targets, *args, **kwargs):
+        """RectiPy's e-prop (not implemented in RectiPy 0.12.2 either): refused with
+        InvalidArgument. Use ``fit_ridge`` or ``fit_rls``."""
+        from .training import no_gradients
+
+        raise no_gradients("fit_eprop")
+
+    def _add_trained_edge(self, source: str, target: str, weights, train, dtype, edge_attrs, **kwargs) -> Edge:
+        """``add_edge(..., train=...)``: ``"rls"`` adds the edge (weights default to zeros, as
+        RectiPy's RLS edge) and its RLS state (``beta``, ``alpha`` from ``kwargs``) for
+        ``fit_rls``; ``"gd"`` is refused."""
+        from .training import RLS, no_gradients
+
+        call = f"add_edge('{source}', '{target}')"
+        if train == "gd":
+            raise no_gradients(f"{call}: train='gd'")
+        if train != "rls":
+            raise InvalidArgument(f"{call}: train={train!r} is unknown (None, or 'rls' for fit_rls)")
+        unknown = [k for k in kwargs if k not in ("beta", "alpha")]
+        if unknown:
+            raise InvalidArgument(f"{call}: {', '.join(unknown)}: not arguments of an RLS edge (beta, alpha)")
+        n, k = self._attrs(source, call)["n_out"], self._attrs(target, call)["n_in"]
+        rls = RLS(np.zeros((k, n)), **kwargs)  # checks beta and alpha before anything changes
+        edge = self.add_edge(source, target, np.zeros((k, n)) if weights is None else weights, None, dtype, edge_attrs)
+        w = edge.weights
+        rls.weights = np.array(w.toarray() if _sparse_matrix(w) is not None else w, dtype=np.float64)
+        attrs = self._edges[(source, target)]
+        attrs["trainable"] = True
+        attrs["rls"] = rls
+        self._train_edge = (source, target)
+        return edge
+
+    def _rls_readout(self, call: str) -> tuple:
+        """``(source, target, activation, rls)`` of the last edge added with ``train="rls"``,
+        checked: it ends in the output node, a function node with no other input."""
+        key = getattr(self, "_train_edge", None)
+        if key is None or key not in self._edges or "rls" not in self._edges[key]:
+            raise InvalidArgument(f"{call}: no edge is trained by RLS; add one with add_edge(source, target, "
+                                  f"train='rls')")
+        source, target = key
         self.compile()
-        spec = Observer(self.dt, record_output, record_loss, record_vars)  # records the run
-        x = _rows(inputs, "test: inputs")
-        y = _rows(targets, "test: targets")
-        if y.shape[0] != x.shape[0]:
-            raise InvalidArgument(f"test: targets have {y.shape[0]} rows; the inputs have {x.shape[0]} (one per step)")
-        try:
-            with _read_only(x, y):
-                value = self._core.test(
-                    x.shape[0], x.shape[1], _fetcher(x), y.shape[1], _fetcher(y), loss, spec._core,
-                    _int(sampling_steps, "test: sampling_steps", 1), _int(cutoff, "test: cutoff"),
-                    "auto" if verbose else "off", _int(memory_budget or 0, "test: memory_budget"),
-                    _int(batch_samples or 0, "test: batch_samples"), bool(cuda_graphs),
-                    _int(event_coupling, "test: event_coupling"), str(subnormals),
-                    _mode(coupling, "test"), _int(resync, "test: resync"))
-        except (KeyboardInterrupt, Error) as e:
-            e.observer = spec  # what was recorded before the error
-            raise
-        return spec, value
+        node = self._nodes[target]["node"]
+        others = [s for s, t in self._edges if t == target and s != source]
+        if target != self._core.output_node or node.template is not None or others:
+            raise InvalidArgument(
+                f"{call}: the RLS edge '{source}' -> '{target}' must end in the network's output node "
+                f"('{self._core.output_node}'), a function node with no other input: qifsim computes that node's "
+                f"output from the changing weights while it trains")
+        return source, target, node.activation, self._edges[key]["rls"]
+
+    def _set_edge_weights(self, source: str, target: str, weights) -> None:
+        """New dense weights for an edge; the engine is built anew (the populations keep their state)."""
+        edge = self._edges[(source, target)]["edge"]
+        edge.weights = np.array(weights, dtype=np.float64)
+        edge._csr = None
+        self._rebuild(self._nodes, self._edges, self._state_now())
 
     # ---- properties ------------------------------------------------------------------------
     @property
     def dt(self) -> float:
+        """The step size."""
         return self._core.dt
 
     @property
@@ -463,21 +1032,30 @@ class Network:
 
     @property
     def dtype(self) -> np.dtype:
+        """The precision the network computes in (float64 or float32)."""
         return np.dtype(self._precision)
 
     @property
-    def nodes(self) -> list:
-        """Node labels in the order they were added."""
-        return list(self._nodes)
+    def nodes(self) -> Mapping:
+        """The nodes, as RectiPy's ``net.nodes`` (networkx's NodeView): iterating gives the
+        labels in the order they were added, ``net.nodes[label]`` the node's attribute dict."""
+        return _NodeView(self._nodes)
+
+    @property
+    def state(self) -> dict:
+        """``{label: y}`` for every population, as RectiPy: y is the node's state vector, here
+        its state variables concatenated in the template's order (v, s[, x]; RectiPy's order is
+        PyRates'), each as ``get_var`` shows it. ``reset(net.state)`` restores it."""
+        return {label: a["node"].y for label, a in self._nodes.items() if a["node"].template is not None}
 
     @property
     def n_in(self) -> int:
-        """Width of the network input (after compile())."""
+        """Width of the network input: the input node's n_in (after compile())."""
         return self._core.input_width
 
     @property
     def n_out(self) -> int:
-        """Width of the network output (after compile())."""
+        """Width of the network output: the output node's n_out (after compile())."""
         return self._core.output_width
 
     @property
@@ -502,4 +1080,4 @@ class Network:
 
     def __repr__(self) -> str:
         return (f"qifsim.Network(dt={self.dt}, device='{self._device}', dtype={self._precision}, "
-                f"nodes={self._nodes})")
+                f"nodes={list(self._nodes)})")

@@ -125,20 +125,24 @@ def test_function_nodes_and_edges(act_in, act_out):
 
 
 @pytest.mark.parametrize("loss", ["mse", "l1"])
-def test_test_returns_mean_loss_and_loss_windows(loss):
+def test_test_scores_the_sampled_outputs_against_one_target_row_per_sample(loss):
+    # RectiPy 0.12.2: loss(stack(sampled window means), targets) with the targets as given.
     rng = np.random.default_rng(11)
     n, steps = 5, 2000
     J = rng.uniform(0.0, 10.0, (n, n))
     inputs = np.full((steps, n), 8.0)
-    targets = rng.uniform(0.0, 1.0, (steps, n))
+    samples = len(range(14, steps, 7))  # t >= 10 and t % 7 == 0
+    targets = rng.uniform(0.0, 1.0, (samples, n))
     net = Network(1e-3)
     net.add_diffeq_node("qif", QIF, weights=J, **VARS)
     obs, value = net.test(inputs, targets, loss=loss, sampling_steps=7, cutoff=10, record_loss=True, verbose=False)
 
     pop = QifPop(n, J)
-    ref = ref_run(pop.step, lambda i: None, inputs, 7, 10, targets=targets, loss=loss)
-    assert value == pytest.approx(ref["mean_loss"], rel=1e-12)
-    np.testing.assert_allclose(obs["loss"], ref["loss"], **TOL)
+    ref = ref_run(pop.step, lambda i: None, inputs, 7, 10)
+    d = ref["out"] - targets
+    per_sample = np.mean(d * d, axis=1) if loss == "mse" else np.mean(np.abs(d), axis=1)
+    assert value == pytest.approx(np.mean(per_sample), rel=1e-12)
+    np.testing.assert_allclose(obs["loss"], per_sample, **TOL)
     np.testing.assert_allclose(obs["out"], ref["out"], **TOL)
     assert obs["loss"].ndim == 1 and obs.record_loss
 
@@ -177,7 +181,7 @@ def test_run_appends_to_an_observer_and_views_stay_valid():
     inputs = np.full((steps, n), 10.0)
     net = Network(1e-3)
     net.add_diffeq_node("qif", QIF, **VARS, N=n)
-    obs = Observer(net.dt, record_vars=[("qif", "v", False)])
+    obs = Observer(net.dt, record_vars=[("qif", "v", False)], record_loss=False)
     net.run(inputs, obs=obs, sampling_steps=3, verbose=False)
     first = obs[("qif", "v")]
     kept = first.copy()
@@ -264,8 +268,8 @@ def test_add_diffeq_node_errors_name_the_argument(kwargs, message):
 
 
 def test_unknown_template_is_refused():
-    with pytest.raises(qifsim.InvalidArgument, match="lif.lif' is not supported"):
-        Network(1e-3).add_diffeq_node("lif", "neuron_model_templates.spiking_neurons.lif.lif", **VARS)
+    with pytest.raises(qifsim.InvalidArgument, match="hh.hh' is not supported"):
+        Network(1e-3).add_diffeq_node("hh", "neuron_model_templates.spiking_neurons.hh.hh", **VARS)
 
 
 def test_graph_and_run_errors():
@@ -296,7 +300,7 @@ def test_graph_and_run_errors():
 def test_memory_budget_refuses_before_running():
     net = Network(1e-3)
     net.add_diffeq_node("qif", QIF, **VARS, N=100)
-    obs = Observer(net.dt, record_vars=[("qif", "v", False)])
+    obs = Observer(net.dt, record_vars=[("qif", "v", False)], record_loss=False)
     obs.memory_budget = 100_000
     with pytest.raises(qifsim.MemoryBudgetError, match="memory budget") as info:
         net.run(np.zeros((1000, 100)), obs=obs, verbose=False)  # 1000 x 200 values x 8 bytes
@@ -323,7 +327,7 @@ def test_ctrl_c_stops_a_run_and_resume_continues_it():
     net.add_edge("inp", "qif", weights=np.ones((n, 1)))
     net.compile()
     inputs = np.full((steps, 1), 3.0)
-    obs = Observer(net.dt, record_vars=[("qif", "v", True)])
+    obs = Observer(net.dt, record_vars=[("qif", "v", True)], record_loss=False)
     timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     with pytest.raises(KeyboardInterrupt, match="resume=True"):
@@ -343,7 +347,7 @@ def test_ctrl_c_stops_a_run_and_resume_continues_it():
 def test_divergence_stops_the_run_and_keeps_the_samples():
     net = Network(1e-3)
     net.add_diffeq_node("qif", QIF, **VARS, N=2, spike_threshold=1e300, spike_reset=-1e300)
-    obs = Observer(net.dt, record_vars=[("qif", "v", False)])
+    obs = Observer(net.dt, record_vars=[("qif", "v", False)], record_loss=False)
     with pytest.raises(qifsim.DivergenceError, match="qif") as info:
         net.run(np.full((5000, 2), 100.0), obs=obs, divergence_check_steps=100, verbose=False)
     assert isinstance(info.value, FloatingPointError)
