@@ -520,3 +520,24 @@ TEST(ConfigValues, SubnormalsKey) {
   EXPECT_EQ(qifsim::parse_config(kBase).options.subnormals, qifsim::Subnormals::Auto);
   EXPECT_TRUE(contains_all(error_of("subnormals = \"never\"\n" + kBase), {"subnormals", "'never' is unknown"}));
 }
+
+// ---- RectiPy's other neuron models ----------------------------------------------------------
+
+TEST(ConfigModels, AModelPopulationTakesItsOwnParametersAndDefaults) {
+  const std::string text = replace(replace(kBase, "eta = -4.0", "model = \"lif\"\ntau = 20.0\nv0 = [1.0, 2.0, 3.0]"),
+                                   "value = 12.0", "value = 150.0");
+  const qifsim::RunConfig cfg = qifsim::parse_config(text, ".", "cfg.toml");
+  EXPECT_EQ(cfg.network.get_var("qif", "tau"), (std::vector<double>{20.0, 20.0, 20.0}));
+  EXPECT_EQ(cfg.network.get_var("qif", "tau_s"), (std::vector<double>{0.5, 0.5, 0.5}));  // RectiPy's lif default
+  EXPECT_EQ(cfg.network.get_var("qif", "v"), (std::vector<double>{1.0, 2.0, 3.0}));
+}
+
+TEST(ConfigModels, UnknownModelAndForeignKeysAreNamed) {
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "eta = -4.0", "model = \"hh\"")),
+                           {"population[0].model", "'hh' is unknown", "lif", "sigmoid"}));
+  // eta is a QIF key, but tau_x is not a key of the leaky integrator
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "eta = -4.0", "model = \"tanh\"\ntau_x = 2.0")),
+                           {"population[0]", "unknown key 'tau_x'"}));
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "eta = -4.0", "model = \"tanh\"\noutput_var = \"s\"")),
+                           {"output_var 's'", "tanh"}));
+}

@@ -17,6 +17,7 @@
 #include "io/output_files.hpp"
 #include "core/text.hpp"
 #include "model/qif_population.hpp"
+#include "model/rectipy_models.hpp"
 
 #ifdef QIFSIM_HAVE_TOML
 #include "config/config_values.hpp"
@@ -69,11 +70,55 @@ std::int64_t positive_integer(const TableReader& r, const std::string& k, const 
   return *v;
 }
 
-// A [[population]] table's keys: its own, then the model's fields (model/qif.hpp).
-std::vector<std::string> population_keys() {
-  std::vector<std::string> keys = {"name", "n", "weights", "output_var", model::kQif.feature};
+// A [[population]] table's keys: its own, then the model's fields (model/qif.hpp, or the
+// parameters and initial values of another model, `m`).
+std::vector<std::string> population_keys(const model::ModelInfo* m) {
+  std::vector<std::string> keys = {"name", "n", "weights", "output_var", "model"};
+  if (m != nullptr) {
+    for (std::size_t i = 0; i < m->decl->param_count; ++i) keys.emplace_back(m->decl->params[i].name);
+    for (std::size_t k = 0; k < m->decl->state_count; ++k) keys.emplace_back(m->decl->states[k].initial);
+    return keys;
+  }
+  keys.emplace_back(model::kQif.feature);
   for (std::size_t i = 0; i < model::kQifFieldCount; ++i) keys.emplace_back(model::qif_field(i).name);
   return keys;
+}
+
+// A [[population]] of another model (model = "lif", ...): its parameters and initial values by
+// name, RectiPy's defaults for the rest.
+void read_model_population(const TableReader& r, const model::ModelInfo& m, Network& net, NodeSizes& sizes,
+                           std::vector<std::string>& descriptions, std::vector<FingerprintEntry>& fp) {
+  const model::ModelDecl& d = *m.decl;
+  NeuronPopulation pop;
+  pop.model = d.name;
+  const std::string name = r.required_string("name", "the population's name");
+  const std::int64_t n = positive_integer(r, "n", "the number of neurons N");
+  pop.n = n;
+  pop.weights = read_weights(r, "weights", n, n, "N x N, row i = weights onto neuron i");
+  std::vector<std::pair<std::string, double>> fields;
+  for (std::size_t i = 0; i < d.param_count; ++i) fields.emplace_back(d.params[i].name, d.params[i].fallback);
+  for (std::size_t k = 0; k < d.state_count; ++k) fields.emplace_back(d.states[k].initial, d.states[k].fallback);
+  const std::string at = r.path() + ".";
+  fingerprint_text(fp, at + "name", name);
+  fingerprint_text(fp, at + "model", d.name);
+  fingerprint_values(fp, at + "n", {static_cast<double>(n)});
+  fingerprint_weights(fp, at + "weights", pop.weights);
+  for (const auto& [key, fallback] : fields) {
+    Param value = read_param(r, key, n, Param(fallback));
+    fingerprint_values(fp, at + key, value.values);
+    pop.values.emplace(key, std::move(value));
+  }
+  pop.output_var = r.string("output_var").value_or(d.output);
+  fingerprint_text(fp, at + "output_var", pop.output_var);
+  const bool coupled = !pop.weights.empty();
+  const std::string shape_text = coupled ? ", coupling " + detail::shape(n, n) : std::string(", no coupling");
+  try {
+    net.add_population(name, std::move(pop));
+  } catch (const Error& e) {
+    fail(r.ctx(), &r.table(), r.path() + " ('" + name + "')", e.what());
+  }
+  sizes.items.emplace_back(name, n);
+  descriptions.push_back("'" + name + "': " + d.name + " population, N = " + std::to_string(n) + shape_text);
 }
 
 // What a population can record: the model's states and the values of each step.
@@ -330,8 +375,23 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   const toml::array* edges = table_array(top, "edge");
   if (!pops || pops->empty()) top.missing("population", "at least one [[population]] table");
   for (std::size_t i = 0; i < pops->size(); ++i) {
-    TableReader r(ctx, *(*pops)[i].as_table(), "population[" + std::to_string(i) + "]", population_keys());
-    read_population(r, cfg.network, sizes, cfg.node_descriptions, cfg.fingerprint);
+    const std::string path = "population[" + std::to_string(i) + "]";
+    const toml::table& table = *(*pops)[i].as_table();
+    const model::ModelInfo* m = nullptr;  // null: the QIF model
+    if (const toml::node* mv = table.get("model")) {
+      if (!mv->is_string()) fail(ctx, mv, path + ".model", "must be a string (qif, " + model::other_model_names() + ")");
+      const std::string name = mv->as_string()->get();
+      m = model::find_other_model(name);
+      if (m == nullptr && name != "qif") {
+        fail(ctx, mv, path + ".model", "'" + name + "' is unknown (models: qif, " + model::other_model_names() + ")");
+      }
+    }
+    TableReader r(ctx, table, path, population_keys(m));
+    if (m != nullptr) {
+      read_model_population(r, *m, cfg.network, sizes, cfg.node_descriptions, cfg.fingerprint);
+    } else {
+      read_population(r, cfg.network, sizes, cfg.node_descriptions, cfg.fingerprint);
+    }
   }
   for (std::size_t i = 0; funcs && i < funcs->size(); ++i) {
     TableReader r(ctx, *(*funcs)[i].as_table(), "function[" + std::to_string(i) + "]", {"name", "size", "activation"});
