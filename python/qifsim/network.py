@@ -122,15 +122,27 @@ def _fetcher(a: np.ndarray, width: int = 0):
     return fetch
 
 
+def _owned_by_numpy(a: np.ndarray) -> bool:
+    """True when ``a`` is, or views, an array that owns its memory (NumPy can then make it
+    writable again after making it read-only)."""
+    while isinstance(a, np.ndarray):
+        if a.base is None:
+            return True
+        a = a.base
+    return False
+
+
 @contextlib.contextmanager
 def _read_only(*arrays):
     """While a run reads them, the arrays are read-only: another thread writing into them
     gets NumPy's "assignment destination is read-only" instead of changing the run's inputs
-    halfway. Writability is given back afterwards, also after an error."""
+    halfway. Writability is given back afterwards, also after an error. An array that views
+    memory NumPy does not own (a torch tensor through np.asarray) is left as it is: NumPy could
+    not make it writable again."""
     changed = []
     try:
         for a in arrays:
-            if a.flags.writeable:
+            if a.flags.writeable and _owned_by_numpy(a):
                 a.flags.writeable = False
                 changed.append(a)
         yield
@@ -738,15 +750,15 @@ class Network:
             pop._spec["params"][pop.template.node_vars[name]] = values.copy()
 
     def reset(self, state: Optional[dict] = None) -> None:
-        """Back to the initial state, then set the variables in ``state``: RectiPy's
-        ``{node: y}`` (y: the node's state vector, as ``net.state`` gives it: v, s[, x]
-        concatenated), ``{node: {var: values}}`` or ``{(node, var): values}``.
-
-        RectiPy 0.12.2's ``reset()`` sets a node's whole state vector to zero instead (v = 0,
-        s = 0); qifsim returns to the initial values (node_vars, or the template's v = -2,
-        s = 0)."""
+        """Reset the state as RectiPy 0.12.2 does: every state variable of every population
+        becomes 0 (v = 0, s = 0, ...; not the template's initial v = -2), then the variables in
+        ``state`` are set: RectiPy's ``{node: y}`` (y: the node's state vector, as ``net.state``
+        gives it: v, s[, x] concatenated), ``{node: {var: values}}`` or ``{(node, var): values}``.
+        The step count starts again from 0. (The C++ API's ``Network::reset()`` returns to the
+        initial values instead.)"""
         self.compile()
-        entries = []
+        entries = [(label, v, np.zeros(1)) for label, attrs in self._nodes.items()
+                   if attrs["node"].template is not None for v in attrs["node"].template.states]
         for key, value in (state or {}).items():
             if isinstance(key, tuple) and len(key) == 2:
                 entries.append((key[0], var_name(key[1]), _vector(value, f"reset: {key}")))

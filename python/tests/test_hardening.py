@@ -182,3 +182,17 @@ def test_a_population_that_cannot_fit_is_refused_at_compile():
     net.add_diffeq_node("qif", QIF, weights=np.zeros((2 ** 31, 0)), **VARS)
     with pytest.raises(qifsim.MemoryBudgetError, match=r"population 'qif'.*2147483648 neurons"):
         net.compile()
+
+
+def test_inputs_viewing_foreign_memory_stay_writable_after_a_run():
+    # np.asarray of a torch tensor views memory NumPy does not own; a run must not leave it
+    # read-only (NumPy refuses to make such a view writable again). A memoryview stands in.
+    net = qifsim.Network(1e-3)
+    net.add_diffeq_node("qif", "qif", N=2, source_var="s", target_var="s_in", input_var="I_ext", output_var="s",
+                        spike_var="spike", reset_var="v")
+    buf = bytearray(np.full((5, 2), 3.0).tobytes())
+    x = np.frombuffer(buf, dtype=np.float64).reshape(5, 2)
+    assert x.flags.writeable
+    obs = net.run(x, verbose=False)
+    assert obs["out"].shape == (5, 2) and x.flags.writeable
+    x[0, 0] = 1.0
