@@ -144,6 +144,32 @@ class Observer:
         except TypeError:
             raise InvalidArgument(f"Observer.save: key {key!r} is not hashable") from None
 
+    def export(self, directory, formats=("npy",)) -> list:
+        """Write the recordings to files in ``directory`` (created if needed) and return their
+        paths: one file per series named by its key (``out``, ``loss``, ``qif.v``) plus ``steps``
+        and ``time``, as ``.npy`` (``formats`` holds ``"npy"``) and/or ``.csv`` (``"csv"``: one
+        row per sample). Saved values (``save``) are not written. (RectiPy's Observer has no
+        file export; its ``save`` keeps a value in memory, as qifsim's does.)"""
+        import os
+
+        unknown = [f for f in formats if f not in ("npy", "csv")]
+        if unknown or not formats:
+            raise InvalidArgument(f"Observer.export: formats {list(formats)!r}: use 'npy' and/or 'csv'")
+        os.makedirs(directory, exist_ok=True)
+        series = {"steps": self.steps, "time": self.time}
+        for key in self._core.keys():
+            series[key] = self.to_numpy(key if key in ("out", "loss") else tuple(key.split(".", 1)))
+        paths = []
+        for name, values in series.items():
+            if "npy" in formats:
+                paths.append(os.path.join(str(directory), f"{name}.npy"))
+                np.save(paths[-1], np.asarray(values))
+            if "csv" in formats:
+                paths.append(os.path.join(str(directory), f"{name}.csv"))
+                np.savetxt(paths[-1], np.asarray(values).reshape(len(self), -1), delimiter=",",
+                           fmt="%d" if name == "steps" else "%.17g")
+        return paths
+
     def keys(self) -> list:
         """``"out"``, ``"loss"`` and ``(node, var)`` of every recorded series, in order."""
         return [k if k in ("out", "loss") else tuple(k.split(".", 1)) for k in self._core.keys()]

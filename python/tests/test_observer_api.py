@@ -117,3 +117,20 @@ def test_recordings_several_units():
     np.testing.assert_array_equal(rec.to_numpy(), np.column_stack([v, out, loss]))
     empty = Observer(1.0, record_output=False, record_loss=False).recordings
     assert empty.shape == (0, 0)
+
+
+def test_export_writes_every_series_that_reads_back(tmp_path):
+    import qifsim
+    obs = qifsim.Observer(1e-3, record_output=True, record_loss=False, record_vars=[("qif", "v", False)])
+    for t in range(4):
+        obs.record(t, np.array([t, 2.0 * t]), 0.0, [np.array([0.5 * t, -t, 1.0])])
+    obs.save("w_out", np.eye(2))  # saved values stay in memory only
+    paths = obs.export(tmp_path / "rec", formats=("npy", "csv"))
+    assert sorted(p.rsplit("/", 1)[1] for p in paths) == sorted(
+        f"{k}.{e}" for k in ("steps", "time", "out", "qif.v") for e in ("npy", "csv"))
+    np.testing.assert_array_equal(np.load(tmp_path / "rec" / "out.npy"), [[0, 0], [1, 2], [2, 4], [3, 6]])
+    np.testing.assert_array_equal(np.loadtxt(tmp_path / "rec" / "qif.v.csv", delimiter=","),
+                                  [[0.5 * t, -t, 1.0] for t in range(4)])
+    np.testing.assert_array_equal(np.load(tmp_path / "rec" / "steps.npy"), [0, 1, 2, 3])
+    with pytest.raises(qifsim.InvalidArgument, match="formats"):
+        obs.export(tmp_path, formats=("hdf5",))
