@@ -40,7 +40,7 @@ struct StepControl {
 };
 
 /// Which value of a population or function node a record slot takes.
-enum class RecordValue : int { V, S, X, Spike, SIn, IExt, In, Out };
+enum class RecordValue : int { V, S, X, Spike, SIn, IExt, In, Out, W };
 
 /// One recorded variable as the kernels see it.
 struct RecordSlot {

@@ -467,6 +467,39 @@ static void test_sparse(void) {
   qifsim_destroy(sim);
 }
 
+/* A leaky integrator (r = tanh(v)) through the C API against its Euler steps written here. */
+static void test_models(void) {
+  enum { N = 2, T = 500 };
+  const double J[N * N] = {0.0, 0.8, -0.6, 0.0};
+  const double dt = 1e-2, tau = 2.0;
+  static double I[T * N], v_ref[T * N], v[T * N];
+  double x[N] = {0.3, -0.2};
+  for (int t = 0; t < T; ++t) {
+    I[t * N] = 0.5, I[t * N + 1] = -0.25 + 0.1 * sin(0.01 * t);
+    const double r[N] = {tanh(x[0]), tanh(x[1])};
+    for (int i = 0; i < N; ++i) {
+      v_ref[t * N + i] = x[i];
+      x[i] += dt * (-x[i] / tau + 1.0 * (J[i * N] * r[0] + J[i * N + 1] * r[1]) + I[t * N + i] + 0.0);
+    }
+  }
+  qifsim_sim* sim = NULL;
+  OK(qifsim_create(dt, "auto", "float64", &sim));
+  OK(qifsim_add_model_population(sim, "li", "tanh", N, J));
+  const double v0[N] = {0.3, -0.2};
+  OK(qifsim_set_var(sim, "li", "tau", &tau, 1));
+  OK(qifsim_set_var(sim, "li", "v", v0, N));
+  OK(qifsim_compile(sim));
+  OK(qifsim_set_record_output(sim, 0));
+  OK(qifsim_add_record_var(sim, "li", "v", 0));
+  OK(qifsim_run(sim, I, T, N));
+  OK(qifsim_copy_series(sim, "li.v", v, T * N));
+  EXPECT(max_abs_diff(v, v_ref, T * N) < 1e-12, "tanh: v differs by %g", max_abs_diff(v, v_ref, T * N));
+  EXPECT(qifsim_add_model_population(sim, "bad", "hh", 2, NULL) == QIFSIM_ERR_ARGUMENT &&
+             strstr(qifsim_last_error(), "'hh' is unknown") != NULL,
+         "unknown model: %s", qifsim_last_error());
+  qifsim_destroy(sim);
+}
+
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "all";
   const char* tmp = argc > 2 ? argv[2] : "c_api_out";
@@ -478,6 +511,7 @@ int main(int argc, char** argv) {
   if (!strcmp(which, "all") || !strcmp(which, "sizes")) test_sizes();
   if (!strcmp(which, "all") || !strcmp(which, "threads")) test_threads();
   if (!strcmp(which, "all") || !strcmp(which, "sparse")) test_sparse();
+  if (!strcmp(which, "all") || !strcmp(which, "models")) test_models();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
   else printf("test_c_api %s: all checks passed (qifsim %s)\n", which, qifsim_version());
   return failures ? 1 : 0;

@@ -895,3 +895,98 @@ TEST(CudaCoupling, RowBlocksAndFusedRefuseOtherStorage) {
 }
 
 }  // namespace
+
+// ---- RectiPy's other neuron models on the GPU (kernels/model_step.cu) ------------------------
+
+namespace {
+
+// One population of `model` (N neurons, random J, per-neuron eta) behind an input node; every
+// state variable recorded per neuron, the fraction spiking as a mean, the output recorded.
+qifsim::Observer run_model(const std::string& model, Backend backend, std::int64_t n, std::int64_t steps) {
+  std::mt19937 rng(11);
+  const bool ik = model.rfind("ik", 0) == 0;
+  const bool rate = model == "tanh" || model == "sigmoid";
+  qifsim::Network net(ik ? 5e-2 : rate ? 1e-2 : 1e-3, backend, Precision::Float64);
+  qifsim::NeuronPopulation p;
+  p.model = model;
+  p.n = n;
+  p.weights = random_matrix(rng, n, n, -0.5, 1.0);
+  std::vector<double> eta(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    eta[static_cast<std::size_t>(i)] = (ik ? 60.0 : model == "lif" ? 300.0 : 0.2) * (1.0 + static_cast<double>(i) / n);
+  }
+  p.values["eta"] = eta;
+  if (ik) {
+    p.values["v_threshold"] = 30.0;
+    p.values["v_reset"] = -65.0;
+  }
+  net.add_function("inp", 2, qifsim::Activation::Identity);
+  net.add_population("pop", p);
+  net.add_edge("inp", "pop", random_matrix(rng, n, 2, 0.0, ik ? 100.0 : 1.0));
+  net.compile();
+  qifsim::RunOptions opt;
+  opt.progress = qifsim::Progress::Off;
+  opt.sampling_steps = 3;
+  opt.cutoff = 5;
+  for (const std::string& var : net.var_names("pop")) {  // each state per neuron, the spikes' mean
+    const bool state = var == "v" || var == "u" || var == "x" || var == "r" || (var == "s" && !rate);
+    if (state) opt.record_vars.push_back({"pop", var, false});
+    if (var == "spike") opt.record_vars.push_back({"pop", var, true});
+  }
+  Matrix inputs(steps, 2);
+  for (std::int64_t t = 0; t < steps; ++t) {
+    inputs.data[static_cast<std::size_t>(2 * t)] = 1.0 + std::sin(0.01 * static_cast<double>(t));
+    inputs.data[static_cast<std::size_t>(2 * t + 1)] = 0.5;
+  }
+  return net.run(inputs, opt);
+}
+
+void expect_model_matches_cpu(const std::string& model, std::int64_t n) {
+  const qifsim::Observer cpu = run_model(model, Backend::Cpu, n, 3000);
+  const qifsim::Observer gpu = run_model(model, Backend::Cuda, n, 3000);
+  for (const std::string& key : cpu.keys()) {
+    EXPECT_TRUE(qtest::expect_rel(gpu.to_matrix(key).data, cpu.to_matrix(key).data, 1e-9)) << model << ": " << key;
+  }
+}
+
+}  // namespace
+
+TEST(CudaModels, LifMatchesCpu) {
+  REQUIRE_GPU();
+  expect_model_matches_cpu("lif", 300);
+}
+TEST(CudaModels, IkMatchesCpu) {
+  REQUIRE_GPU();
+  expect_model_matches_cpu("ik", 300);
+}
+TEST(CudaModels, IkuMeansMatchCpuOverManyBlocks) {
+  REQUIRE_GPU();
+  expect_model_matches_cpu("iku", 1000);  // the population means cross four reduction blocks
+}
+TEST(CudaModels, IkBiexpMatchesCpu) {
+  REQUIRE_GPU();
+  expect_model_matches_cpu("ik_biexp", 300);
+}
+TEST(CudaModels, LeakyIntegratorsMatchCpu) {
+  REQUIRE_GPU();
+  expect_model_matches_cpu("tanh", 300);
+  expect_model_matches_cpu("sigmoid", 300);
+}
+
+// The GPU tests above compare against this network on the CPU: it must spike (spiking models)
+// and stay finite, or the comparisons would be vacuous. Runs everywhere.
+TEST(CudaModels, TheComparedNetworksSpikeOnTheCpu) {
+  for (const std::string model : {"lif", "ik", "iku", "ik_biexp", "tanh", "sigmoid"}) {
+    const qifsim::Observer cpu = run_model(model, Backend::Cpu, 300, 3000);
+    const bool rate = model == "tanh" || model == "sigmoid";
+    ASSERT_EQ(cpu.keys().size(), rate ? 3u : model == "lif" ? 4u : model == "ik_biexp" ? 6u : 5u) << model;
+    if (!rate) {
+      double spikes = 0.0;
+      for (double z : cpu.to_matrix("pop", "spike").data) spikes += z;
+      EXPECT_GT(spikes, 0.05) << model << ": the population hardly spikes";
+    }
+    for (const std::string& key : cpu.keys()) {
+      for (double x : cpu.to_matrix(key).data) ASSERT_TRUE(std::isfinite(x)) << model << ": " << key;
+    }
+  }
+}

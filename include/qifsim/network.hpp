@@ -142,8 +142,8 @@ class Network {
   /// Add a QIF population (RectiPy's add_diffeq_node with the qif / qif_sfa template).
   void add_population(const std::string& name, QifPopulation population);
   /// Add a population of one of RectiPy's other neuron templates (lif, ik, iku, ik_biexp, tanh,
-  /// sigmoid; see NeuronPopulation). It runs on the CPU backend (Backend::Auto then chooses the
-  /// CPU; Backend::Cuda is refused at compile()); checkpoints do not hold it yet.
+  /// sigmoid; see NeuronPopulation), on either backend (the GPU's kernel, kernels/model_step.cu,
+  /// runs the same step as the CPU loop); checkpoints do not hold it yet.
   void add_population(const std::string& name, NeuronPopulation population);
   /// Add a function node of `size` units applying `activation` to its summed input.
   void add_function(const std::string& name, std::int64_t size, Activation activation);

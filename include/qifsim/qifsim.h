@@ -93,6 +93,13 @@ QIFSIM_C_API int qifsim_create(double dt, const char* backend, const char* preci
  *  and the initial state (v, s, x) with qifsim_set_var. */
 QIFSIM_C_API int qifsim_add_population(qifsim_sim* sim, const char* name, int64_t n, const double* weights,
                                        int adaptation);
+/** A population of another of RectiPy's neuron models, n neurons with RectiPy's defaults:
+ *  model "lif", "ik", "iku", "ik_biexp", "tanh" or "sigmoid" (README, "What it computes");
+ *  weights: n x n or NULL, as for qifsim_add_population. Parameters and the initial state by
+ *  name with qifsim_set_var (before qifsim_compile, "v" sets the initial v). Runs on the CPU
+ *  backend. An unknown model is QIFSIM_ERR_ARGUMENT, naming the models. */
+QIFSIM_C_API int qifsim_add_model_population(qifsim_sim* sim, const char* name, const char* model, int64_t n,
+                                             const double* weights);
 /** A function node: activation "identity", "tanh", "sigmoid", "softmax", "softmin", "log_softmax". */
 QIFSIM_C_API int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t size, const char* activation);
 /** An edge: target input += weights * source output; weights rows x cols = target x source

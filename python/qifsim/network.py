@@ -439,8 +439,7 @@ class Network:
         ``"...ik.ik_biexp"``, ``"neuron_model_templates.rate_neurons.leaky_integrator.tanh"`` or
         ``"...leaky_integrator.sigmoid"`` (also the short names ``"qif"``, ``"lif"``, ``"ik"``, ...).
         Variables and ``node_vars`` keys take the templates' operator prefixes (``"lif_op/v"``;
-        ``"li_op/v"`` and ``"tanh_op/r"`` for the leaky integrators). The QIF templates run on
-        the CPU and the GPU; the others on the CPU backend (``device="auto"`` then takes the CPU).
+        ``"li_op/v"`` and ``"tanh_op/r"`` for the leaky integrators), on the CPU or the GPU.
         ``weights``: the N x N coupling J (row i = weights onto neuron i; it sets N) or None
         (no coupling; N from ``N`` or from the lengths in ``node_vars``). J is a dense array or a
         ``scipy.sparse`` matrix or array (CSR, CSC, COO, ...; converted with ``.tocsr()`` and never

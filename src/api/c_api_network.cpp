@@ -185,6 +185,27 @@ int qifsim_add_population(qifsim_sim* sim, const char* name, int64_t n, const do
                         });
 }
 
+int qifsim_add_model_population(qifsim_sim* sim, const char* name, const char* model, int64_t n,
+                                const double* weights) {
+  const char* fn = "qifsim_add_model_population";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    qifsim::NeuronPopulation pop;
+    const std::string label = str(name, fn, "name");
+    pop.model = str(model, fn, "model");
+    if (n <= 0) bad(fn, "n = " + std::to_string(n) + " must be > 0");
+    pop.n = n;
+    if (weights) {
+      const int64_t count = qifsim::detail::checked_product(n, n, std::string(fn) + ": weights of '" + label + "'");
+      qifsim::detail::require_host_bytes(static_cast<double>(count) * sizeof(double),
+                                         std::string(fn) + ": a copy of the weights of '" + label + "'");
+      pop.weights = qifsim::Matrix(n, n, std::vector<double>(weights, weights + count));
+    }
+    sim->cfg.network.add_population(label, std::move(pop));
+  });
+}
+
 int qifsim_add_population_csr(qifsim_sim* sim, const char* name, int64_t n, const int64_t* indptr,
                               const int64_t* indices, const double* values, int adaptation) {
   return add_population(sim, "qifsim_add_population_csr", name, n, adaptation,

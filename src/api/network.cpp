@@ -108,21 +108,7 @@ void Network::compile() {
       throw BackendError("Network::compile: backend 'cuda' was asked for, but no GPU is usable: " +
                          device.description + "; use Backend::Cpu or Backend::Auto");
     }
-    // The CUDA kernels step QIF populations; RectiPy's other models run on the CPU.
-    std::string other;
-    for (const Node& node : graph_->nodes) {
-      if (detail::other_model_of(node) != nullptr && other.empty()) {
-        other = "population '" + node.name + "' (model '" + detail::other_model_of(node)->decl->name + "')";
-      }
-    }
-    if (requested_ == Backend::Cuda && !other.empty()) {
-      throw BackendError("Network::compile: backend 'cuda' steps QIF populations only; " + other +
-                         " runs on the CPU backend (use Backend::Cpu or Backend::Auto)");
-    }
-    if (requested_ == Backend::Auto && !other.empty()) {
-      chosen = Backend::Cpu;
-      log_notice("backend auto -> cpu (" + other + " runs on the CPU backend)");
-    } else if (requested_ == Backend::Auto) {
+    if (requested_ == Backend::Auto) {
       chosen = device.usable ? Backend::Cuda : Backend::Cpu;
       log_notice("backend auto -> " + to_string(chosen) + " (" +
                  (device.usable ? device.description : "no GPU: " + device.description) + ")");

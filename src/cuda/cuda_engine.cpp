@@ -14,7 +14,7 @@ CudaEngine<T>::CudaEngine(const Graph& graph, double dt, int device)
   const cudaStream_t st = compute_.get();
   cuda::bind(blas_.get(), st, blas_workspace_.data(), blas_workspace_.size());
   EngineLayout::build(
-      graph, pops_, funcs_, edges_, [&](const Node& node) { return make_pop(node.pop, st); },
+      graph, pops_, funcs_, edges_, [&](const Node& node) { return make_pop(node, st); },
       [&](const Node& node) {
         Func f;
         f.n = node.size;
@@ -52,7 +52,8 @@ void CudaEngine<T>::forward(const double* x, double* y) {
                                   cudaMemcpyDeviceToHost, st));
   for (Pop& p : pops_) {  // the state at the step's start, for get_var after forward
     for (auto [from, to] : {std::pair<DeviceBuffer<T>*, DeviceBuffer<T>*>{&p.v, &p.v_start}, {&p.s, &p.s_start},
-                            {&p.x, &p.x_start}}) {
+                            {&p.x, &p.x_start}, {&p.w, &p.w_start}}) {
+      if (from->size() == 0) continue;
       if (to->size() != from->size()) *to = DeviceBuffer<T>(from->size());
       QIFSIM_CUDA_TRY(cudaMemcpyAsync(to->data(), from->data(), from->bytes(), cudaMemcpyDeviceToDevice, st));
     }
@@ -85,11 +86,13 @@ std::vector<double> CudaEngine<T>::get_var(int node, Var var, bool at_last_step_
     case Var::V: expand(v_now); break;
     case Var::S: expand(start ? p.s_start : p.s); break;
     case Var::X: expand(start ? p.x_start : p.x); break;
+    case Var::W: expand(start ? p.w_start : p.w); break;
     case Var::SIn: expand(p.s_in); break;
     case Var::IExt: expand(p.in); break;
     case Var::Spike: {
       const auto v = download(v_now.data(), n, st);
-      const auto th = download(p.params[model::kVThreshold].data(), p.params[model::kVThreshold].size(), st);
+      const auto& th_buf = p.params[static_cast<std::size_t>(p.threshold)];
+      const auto th = download(th_buf.data(), th_buf.size(), st);
       for (std::size_t i = 0; i < n; ++i) out[i] = v[i] >= th[th.size() == 1 ? 0 : i] ? 1.0 : 0.0;
       break;
     }
@@ -109,10 +112,14 @@ void CudaEngine<T>::set_var(int node, Var var, const std::vector<double>& values
     p.param(var) = upload<T>(values, st);
     return;
   }
-  DeviceBuffer<T>& dst = var == Var::V ? p.v : var == Var::S ? p.s : p.x;
+  DeviceBuffer<T>& dst = p.state(var);
   std::vector<double> expanded(static_cast<std::size_t>(p.n));
   for (std::size_t i = 0; i < expanded.size(); ++i) expanded[i] = values[values.size() == 1 ? 0 : i];
   dst = upload<T>(expanded, st);
+  if (p.rate) {
+    update_rates(p);
+    QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
+  }
 }
 
 template <class T>
@@ -127,7 +134,11 @@ void CudaEngine<T>::reset() {
       const NodeStart& q = layout_.starts[i];
       p.v = upload_expanded<T>(q.initial[static_cast<int>(Var::V)], p.n, st);
       p.s = upload_expanded<T>(q.initial[static_cast<int>(Var::S)], p.n, st);
-      p.x = upload_expanded<T>(q.initial[static_cast<int>(Var::X)], p.n, st);
+      const bool ik = p.model == model::ModelId::Ik || p.model == model::ModelId::Iku ||
+                      p.model == model::ModelId::IkBiexp;
+      if (p.model == model::ModelId::Qif || ik) p.x = upload_expanded<T>(q.initial[static_cast<int>(Var::X)], p.n, st);
+      if (p.model == model::ModelId::IkBiexp) p.w = upload_expanded<T>(q.initial[3], p.n, st);
+      if (p.rate) update_rates(p);
       QIFSIM_CUDA_TRY(cudaMemsetAsync(p.in.data(), 0, p.in.bytes(), st));
       QIFSIM_CUDA_TRY(cudaMemsetAsync(p.s_in.data(), 0, p.s_in.bytes(), st));
     } else {
@@ -140,18 +151,33 @@ void CudaEngine<T>::reset() {
 }
 
 template <class T>
-typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const QifPopulation& q, cudaStream_t st) {
+typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const Node& node, cudaStream_t st) {
+  const QifPopulation& q = node.pop;
   Pop p;
   p.n = q.n;
-  p.adapt = q.adaptation;
+  for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
+  if (const model::ModelInfo* m = other_model_of(node)) {
+    p.model = m->id;
+    p.rate = m->decl->kind == model::ModelKind::Rate;
+    p.threshold = m->v_threshold;
+    for (const Param& a : node.params) p.params.push_back(upload<T>(a.values, st));
+    if (m->decl->population_means) {
+      p.mean_partials = DeviceBuffer<double>(static_cast<std::size_t>(2 * ((q.n + 255) / 256)));
+      p.means = DeviceBuffer<double>(2);
+    }
+  } else {
+    for (std::size_t i = 0; i < model::kQifParamCount; ++i) {
+      p.params.push_back(upload<T>((q.*model::kQifParamFields[i]).values, st));
+    }
+  }
+  p.adapt = q.adaptation && p.model == model::ModelId::Qif;
   p.coupled = !q.weights.empty();
   p.weights = q.weights;
   p.facts = weights_facts(q.weights);
-  p.out_is_v = q.output_var == model::kQif.spike_var;
+  p.out_is_v = q.output_var == "v";
   p.grid = kernels::qif_step_grid(q.n, kernels::kQifStepBlock);
   p.in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
   p.s_in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
-  for (std::size_t i = 0; i < p.params.size(); ++i) p.params[i] = upload<T>((q.*model::kQifParamFields[i]).values, st);
   p.partials = DeviceBuffer<double>(static_cast<std::size_t>(kernels::kMaxRecordSlots * p.grid));
   p.blocks_done = DeviceBuffer<unsigned int>(1);
   QIFSIM_CUDA_TRY(cudaMemsetAsync(p.blocks_done.data(), 0, sizeof(unsigned int), st));

@@ -18,6 +18,7 @@
 
 #include "core/coupling_choice.hpp"
 #include "fused_step.hpp"
+#include "model_step.hpp"
 #include "node_kernels.hpp"
 #include "qif_step.hpp"
 #include "row_coupling.hpp"
@@ -65,6 +66,7 @@ inline RecordValue record_value(Var v) {
     case Var::IExt: return RecordValue::IExt;
     case Var::In: return RecordValue::In;
     case Var::Out: return RecordValue::Out;
+    case Var::W: return RecordValue::W;
     default: throw InvalidArgument(std::string("'") + var_name(v) + "' cannot be recorded");
   }
 }
@@ -109,6 +111,10 @@ class CudaEngine final : public Engine {
   using Slot = NodeSlot;
   struct Pop {
     std::int64_t n = 0;
+    model::ModelId model = model::ModelId::Qif;
+    bool rate = false;                 // a rate model: s holds r = f(v)
+    int threshold = model::kVThreshold;  // parameter slot of the spike threshold (-1: rate model)
+    std::array<std::string, model::kStateSlots> state_names;  // the model's name of each state slot
     bool adapt = false;
     bool coupled = false;
     Weights weights;     // the recurrent J as given (shared with the graph)
@@ -117,8 +123,11 @@ class CudaEngine final : public Engine {
     bool out_is_v = false;
     int grid = 1;
     DeviceBuffer<T> v, s, x, in, s_in;
-    DeviceBuffer<T> v_start, s_start, x_start;  // the state at the start of the last forward()
-    std::array<DeviceBuffer<T>, model::kQifParamCount> params;  // model::QifParam order
+    DeviceBuffer<T> w;                      // state slot W (ik_biexp's x), else empty
+    DeviceBuffer<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
+    std::vector<DeviceBuffer<T>> params;    // declared order (model::QifParam for QIF)
+    DeviceBuffer<double> mean_partials;     // iku, ik_biexp: 2 x ceil(n / 256) block sums
+    DeviceBuffer<double> means;             // iku, ik_biexp: mean(v), fraction spiking
     DeviceBuffer<double> partials;          // kMaxRecordSlots x grid (x the fused grid if larger)
     DeviceBuffer<unsigned int> blocks_done;
     DeviceBuffer<T> s_alt;                  // CudaCoupling::Fused: the second s buffer
@@ -131,8 +140,23 @@ class CudaEngine final : public Engine {
     const DeviceBuffer<T>& param(Var var) const { return params[index(var)]; }
     kernels::QifParamRefs<T> refs() const {
       std::array<kernels::ParamRef<T>, model::kQifParamCount> slots{};
+      if (model != model::ModelId::Qif) return kernels::qif_params<kernels::QifParamRefs<T>>(slots);
       for (std::size_t a = 0; a < slots.size(); ++a) slots[a] = {params[a].data(), params[a].size() == 1 ? 0 : 1};
       return kernels::qif_params<kernels::QifParamRefs<T>>(slots);
+    }
+    // Another model's parameters as its step reads them.
+    kernels::ModelParams<T> model_params() const {
+      kernels::ModelParams<T> mp{};
+      for (std::size_t a = 0; a < params.size(); ++a) mp.slot[a] = {params[a].data(), params[a].size() == 1 ? 0 : 1};
+      return mp;
+    }
+    DeviceBuffer<T>& state(Var var) {
+      switch (var) {
+        case Var::V: return v;
+        case Var::S: return s;
+        case Var::X: return x;
+        default: return w;
+      }
     }
   };
   struct Func {
@@ -161,7 +185,11 @@ class CudaEngine final : public Engine {
   /// Recorded variables grouped per node.
   using NodeRecords = std::vector<RecordSlots>;
 
-  Pop make_pop(const QifPopulation& q, cudaStream_t st);
+  Pop make_pop(const Node& node, cudaStream_t st);
+  // A rate model's r (slot S) from its v, on the compute stream.
+  void update_rates(Pop& p) {
+    kernels::launch_model_rates<T>(p.model, p.v.data(), p.s.data(), p.model_params(), p.n, compute_.get());
+  }
 
   // Replaces `op` by `w` stored as `storage` (the old one freed first); where the new one cannot
   // be built, rebuilds the old one (best effort) and rethrows.

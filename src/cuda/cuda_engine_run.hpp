@@ -47,9 +47,14 @@ std::vector<typename cuda::DivergenceWatch<T>::Watched> CudaEngine<T>::watched_a
     const Slot s = layout_.slots[node];
     if (s.pop) {
       const Pop& p = pops_[static_cast<std::size_t>(s.index)];
-      watched.push_back({layout_.starts[node].name, var_name(Var::V), p.v.data(), p.n});
-      watched.push_back({layout_.starts[node].name, var_name(Var::S), p.s.data(), p.n, fused ? p.s_alt.data() : nullptr});
-      if (p.adapt) watched.push_back({layout_.starts[node].name, var_name(Var::X), p.x.data(), p.n});
+      watched.push_back({layout_.starts[node].name, p.state_names[0].c_str(), p.v.data(), p.n});
+      watched.push_back({layout_.starts[node].name, p.state_names[1].c_str(), p.s.data(), p.n,
+                         fused ? p.s_alt.data() : nullptr});
+      const bool x_used = p.model == model::ModelId::Qif ? p.adapt : p.x.size() == static_cast<std::size_t>(p.n);
+      if (x_used) watched.push_back({layout_.starts[node].name, p.state_names[2].c_str(), p.x.data(), p.n});
+      if (p.w.size() == static_cast<std::size_t>(p.n)) {
+        watched.push_back({layout_.starts[node].name, p.state_names[3].c_str(), p.w.data(), p.n});
+      }
     } else {
       const Func& f = funcs_[static_cast<std::size_t>(s.index)];
       watched.push_back({layout_.starts[node].name, "out", f.out.data(), f.n});

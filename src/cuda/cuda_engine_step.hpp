@@ -63,9 +63,24 @@ void CudaEngine<T>::enqueue_update(const StepControl& ctrl, const StepBuffers& b
   for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
     const Slot s = layout_.slots[node];
     if (!s.pop) continue;
-    const Pop& p = pops_[static_cast<std::size_t>(s.index)];
+    Pop& p = pops_[static_cast<std::size_t>(s.index)];
     const kernels::QifStepArgs<T> a = step_args(node, ctrl, b, records);
-    kernels::launch_qif_step<T>(a, p.adapt, p.grid, st);
+    if (p.model == model::ModelId::Qif) {
+      kernels::launch_qif_step<T>(a, p.adapt, p.grid, st);
+      continue;
+    }
+    kernels::ModelStepArgs<T> m;
+    m.base = a;
+    m.base.x = p.x.size() == static_cast<std::size_t>(p.n) ? p.x.data() : nullptr;
+    m.w = p.w.size() == static_cast<std::size_t>(p.n) ? p.w.data() : nullptr;
+    m.p = p.model_params();
+    m.threshold = p.threshold;
+    if (p.means.size() == 2) {  // iku, ik_biexp: the population means at the step's start
+      kernels::launch_population_means<T>(p.v.data(), m.p.slot[p.threshold], p.n, p.mean_partials.data(),
+                                          p.means.data(), st);
+      m.means = p.means.data();
+    }
+    kernels::launch_model_step<T>(m, p.model, p.grid, st);
   }
   kernels::launch_advance_step(step_.data(), st);
 }
@@ -108,6 +123,7 @@ std::string CudaEngine<T>::fused_refusal(const RunPlan& plan) const {
            ", function nodes: " + std::to_string(funcs_.size()) + ")";
   }
   if (!pops_[0].coupled) return "its population has no coupling J";
+  if (pops_[0].model != model::ModelId::Qif) return "the fused step is written for the QIF model";
   if (plan.targets) return "test() computes a loss, which the fused step does not";
   return {};
 }
