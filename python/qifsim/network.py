@@ -810,7 +810,7 @@ class Network:
         ``coupling``: how each population's J s (and each edge's W x) is computed.
         ``"auto"`` (the default) picks the cheapest valid operator from static facts only (N, the
         synapse count, the weights' kind, one tau_s per population), so a network always gets the
-        same choice: below N = 4096 the weights are used as given (a dense J dense, bit for bit
+        same choice: below N = 512 the weights are used as given (a dense J dense, bit for bit
         RectiPy's float64 arithmetic; a sparse one sparse); from there on a dense J with all
         entries equal becomes procedural, one with under a quarter nonzero sparse, and a sparse J
         of a population with one tau_s runs events. ``"dense"``: a dense matrix-vector

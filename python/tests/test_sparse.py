@@ -163,7 +163,7 @@ def test_coupling_choice_reports_the_operator():
     assert net.coupling_choice == "'p': events over sparse (resync 50)"
     net.run(x, event_coupling=20, verbose=False)  # the older spelling
     assert net.coupling_choice == "'p': events over sparse (resync 20)"
-    net.test(x, np.zeros((50, N)), coupling="sparse", verbose=False)
+    net.test(x, np.zeros((1, N)), coupling="sparse", verbose=False)  # one sample (sampling_steps=100)
     assert net.coupling_choice == "'p': sparse"
     dense = build(J_DENSE)
     dense.compile()

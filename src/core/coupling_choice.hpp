@@ -13,8 +13,10 @@
 namespace qifsim::detail {
 
 /// Below this N, `auto` keeps a dense J dense and takes no events: small networks keep the
-/// dense product, bit for bit RectiPy's float64 arithmetic.
-constexpr std::int64_t kAutoMinN = 4096;
+/// dense product, bit for bit RectiPy's float64 arithmetic. From 512 on, a sparse-enough J with
+/// one tau_s runs events (RectiPy's qif_example.py, N = 1000 at 10% density: 9.5x the dense
+/// product's speed, the same recording to 5e-16; bench/RESULTS.md, section 8).
+constexpr std::int64_t kAutoMinN = 512;
 /// `auto` stores a dense J of N >= kAutoMinN sparse when fewer than this fraction of its
 /// entries are nonzero (measured, bench/RESULTS.md section 7).
 constexpr double kAutoSparseDensity = 0.25;
