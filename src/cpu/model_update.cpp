@@ -23,11 +23,11 @@ template <model::IkVariant V, class T>
 void update_ik(const ModelArrays<T>& a, const kernels::ModelParams<T>& p, std::int64_t n, T dt) {
   kernels::PopulationMeans<T> means;
   if constexpr (V != model::IkVariant::Ik) {
-    const int th = V == model::IkVariant::Biexp ? model::kIkBiexpVThreshold : model::kIkVThreshold;
+    constexpr int th = V == model::IkVariant::Biexp ? model::kIkBiexpVThreshold : model::kIkVThreshold;
     const T* v = a.slot[0];
     means.v = static_cast<T>(model::ordered_sum(n, [v](std::int64_t i) { return v[i]; }) / static_cast<double>(n));
     means.spike = static_cast<T>(
-        model::ordered_sum(n, [v, &p, th](std::int64_t i) { return v[i] >= p(th, static_cast<long>(i)) ? 1.0 : 0.0; }) /
+        model::ordered_sum(n, [v, &p](std::int64_t i) { return v[i] >= p(th, static_cast<long>(i)) ? 1.0 : 0.0; }) /
         static_cast<double>(n));
   }
   T* v = a.slot[0];
