@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import Error, InvalidArgument
 from .losses import Loss
-from .network import _int, _rows
+from ._convert import _int, _rows
 from .observer import Observer
 
 _CHUNK_BYTES = 64 << 20  # what fit_ridge records per chunk when it keeps no outputs
