@@ -49,27 +49,12 @@ __global__ void __launch_bounds__(kQifStepBlock) model_step_kernel(ModelStepArgs
     const T input = view.in[i];
     const T s_in = b.s_in ? b.s_in[i] : T(0);
     if (b.in_from_chunk) b.in_store[i] = input;
-    if (b.y_sum && view.counts) {  // the network output is this population's v or s now
-      double acc = b.y_sum[i] + static_cast<double>(b.out_is_v ? v : s);
-      if (view.sample) {
-        if (b.out_offset >= 0) view.row[b.out_offset + i] = static_cast<T>(acc * view.inv_window);
-        acc = 0.0;
-      }
-      b.y_sum[i] = acc;
-    }
+    accumulate_output(b, view, i, b.out_is_v ? v : s);
     if (view.sample) {
       const bool spike = a.threshold >= 0 && v >= a.p(a.threshold, j);
-#pragma unroll
-      for (int k = 0; k < kMaxRecordSlots; ++k) {
-        if (k >= b.rec.count) break;
-        const RecordSlot slot = b.rec.slot[k];
-        const T value = model_record_value(slot.value, v, s, x, w, s_in, input, spike);
-        if (slot.mean) {
-          local[k] += static_cast<double>(value);
-        } else {
-          view.row[slot.offset + i] = value;
-        }
-      }
+      record_neuron(b, view, i,
+                    [&](RecordValue which) { return model_record_value(which, v, s, x, w, s_in, input, spike); },
+                    local);
     }
     if constexpr (M == model::ModelId::Lif) {
       lif_step(v, s, input, s_in, a.p, j, b.dt);
@@ -89,17 +74,7 @@ __global__ void __launch_bounds__(kQifStepBlock) model_step_kernel(ModelStepArgs
     if (a.w) a.w[i] = w;
   }
 
-  if (!view.sample || b.rec.means == 0) return;  // uniform over the grid
-  write_block_means(b, local, scratch);
-  if (!last_block_to_arrive(b.blocks_done) || threadIdx.x != 0) return;
-  int m = 0;
-  for (int k = 0; k < b.rec.count; ++k) {
-    if (!b.rec.slot[k].mean) continue;
-    const double sum = sum_in_block_order(b.partials + m * gridDim.x, gridDim.x);
-    view.row[b.rec.slot[k].offset] = static_cast<T>(sum / static_cast<double>(b.n));
-    ++m;
-  }
-  *b.blocks_done = 0;
+  finish_means(b, view, local, scratch);
 }
 
 // Block b sums v and the spike flags of neurons b*256 .. b*256+255 (the halving tree of

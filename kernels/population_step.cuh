@@ -44,6 +44,38 @@ __device__ inline T record_value(RecordValue which, T v, T s, T x, T s_in, T in,
   }
 }
 
+/// The network output's window sum at neuron i when this population is the output node: `out`
+/// (its v or s now) joins it on counted steps; on a sample step the window mean goes to the
+/// ring row and the sum starts again.
+template <class T>
+__device__ inline void accumulate_output(const QifStepArgs<T>& a, const StepView<T>& w, std::int64_t i, T out) {
+  if (!a.y_sum || !w.counts) return;
+  double acc = a.y_sum[i] + static_cast<double>(out);
+  if (w.sample) {
+    if (a.out_offset >= 0) w.row[a.out_offset + i] = static_cast<T>(acc * w.inv_window);
+    acc = 0.0;
+  }
+  a.y_sum[i] = acc;
+}
+
+/// Neuron i's recorded values on a sample step: value(which) for each record slot, into the
+/// ring row, or (means) into `local`.
+template <class T, class Value>
+__device__ inline void record_neuron(const QifStepArgs<T>& a, const StepView<T>& w, std::int64_t i, Value value,
+                                     double* local) {
+#pragma unroll
+  for (int k = 0; k < kMaxRecordSlots; ++k) {
+    if (k >= a.rec.count) break;
+    const RecordSlot slot = a.rec.slot[k];
+    const T x = value(slot.value);
+    if (slot.mean) {
+      local[k] += static_cast<double>(x);
+    } else {
+      w.row[slot.offset + i] = x;
+    }
+  }
+}
+
 /// One value standing in for a parameter array (what load_neuron read for neuron i).
 template <class T>
 struct LoadedValue {
@@ -97,26 +129,10 @@ __device__ inline void neuron_step(const QifStepArgs<T>& a, const StepView<T>& w
   T x = n.x;
   const T input = n.input;
   if (a.in_from_chunk) a.in_store[i] = input;
-  if (a.y_sum && w.counts) {  // the network output is this population's v or s now
-    double acc = a.y_sum[i] + static_cast<double>(a.out_is_v ? v : s);
-    if (w.sample) {
-      if (a.out_offset >= 0) w.row[a.out_offset + i] = static_cast<T>(acc * w.inv_window);
-      acc = 0.0;
-    }
-    a.y_sum[i] = acc;
-  }
+  accumulate_output(a, w, i, a.out_is_v ? v : s);
   if (w.sample) {
-#pragma unroll
-    for (int k = 0; k < kMaxRecordSlots; ++k) {
-      if (k >= a.rec.count) break;
-      const RecordSlot slot = a.rec.slot[k];
-      const T value = record_value(slot.value, v, s, x, s_in, input, n.p.v_th.value);
-      if (slot.mean) {
-        local[k] += static_cast<double>(value);
-      } else {
-        w.row[slot.offset + i] = value;
-      }
-    }
+    const T v_th = n.p.v_th.value;
+    record_neuron(a, w, i, [&](RecordValue which) { return record_value(which, v, s, x, s_in, input, v_th); }, local);
   }
   qif_step<T, Adapt>(v, s, x, input, s_in, n.p, 0L, a.dt);
   a.v[i] = v;
@@ -138,6 +154,25 @@ __device__ inline void write_block_means(const QifStepArgs<T>& a, const double* 
     if (threadIdx.x == 0) a.partials[m * gridDim.x + blockIdx.x] = total;
     ++m;
   }
+}
+
+/// The end of a step kernel on a sample step with recorded means: the block sums, then the last
+/// block to arrive adds them in block order and writes each mean into the ring row. Every
+/// thread must call it.
+template <class T>
+__device__ inline void finish_means(const QifStepArgs<T>& a, const StepView<T>& w, const double* local,
+                                    double* scratch) {
+  if (!w.sample || a.rec.means == 0) return;  // uniform over the grid: same t everywhere
+  write_block_means(a, local, scratch);
+  if (!last_block_to_arrive(a.blocks_done) || threadIdx.x != 0) return;
+  int m = 0;
+  for (int k = 0; k < a.rec.count; ++k) {
+    if (!a.rec.slot[k].mean) continue;
+    const double sum = sum_in_block_order(a.partials + m * gridDim.x, gridDim.x);
+    w.row[a.rec.slot[k].offset] = static_cast<T>(sum / static_cast<double>(a.n));
+    ++m;
+  }
+  *a.blocks_done = 0;
 }
 
 /// The same where only thread 0 of the block holds values (the fused kernel): no block sum.

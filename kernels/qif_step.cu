@@ -25,19 +25,9 @@ __global__ void __launch_bounds__(kQifStepBlock, 3) qif_step_kernel(QifStepArgs<
     neuron_step<T, Adapt>(a, w, i, load_neuron<T, Adapt>(a, w, i, a.s), a.s, a.s_in ? a.s_in[i] : T(0), local);
   }
 
-  if (!w.sample || a.rec.means == 0) return;  // uniform over the grid: same t everywhere
   // Neuron means: block sums, then the last block to finish adds them in block order
   // (deterministic, one launch, no per-neuron atomics).
-  write_block_means(a, local, scratch);
-  if (!last_block_to_arrive(a.blocks_done) || threadIdx.x != 0) return;
-  int m = 0;
-  for (int k = 0; k < a.rec.count; ++k) {
-    if (!a.rec.slot[k].mean) continue;
-    const double sum = sum_in_block_order(a.partials + m * gridDim.x, gridDim.x);
-    w.row[a.rec.slot[k].offset] = static_cast<T>(sum / static_cast<double>(a.n));
-    ++m;
-  }
-  *a.blocks_done = 0;
+  finish_means(a, w, local, scratch);
 }
 
 }  // namespace

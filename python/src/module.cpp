@@ -164,6 +164,17 @@ void set_population_param(QifPopulation& pop, const std::string& key, std::vecto
   pop.*(it->second) = Param(std::move(values));
 }
 
+/// A population of another model without its weights, from the Python layer's values.
+NeuronPopulation make_model_population(const std::string& model, std::int64_t n,
+                                       const std::map<std::string, In1>& values, const std::string& output_var) {
+  NeuronPopulation pop;
+  pop.model = model;
+  pop.n = n;
+  for (const auto& [key, v] : values) pop.values.emplace(key, Param(to_vector(v)));
+  pop.output_var = output_var;
+  return pop;
+}
+
 /// A population without its weights, from the Python layer's parameters.
 QifPopulation make_population(std::int64_t n, const std::map<std::string, In1>& params, bool adaptation,
                               const std::string& output_var) {
@@ -488,11 +499,7 @@ NB_MODULE(_qifsim, m) {
           "add_model_population",
           [](Network& net, const std::string& name, const std::string& model, std::int64_t n, const In2& weights,
              const std::map<std::string, In1>& values, const std::string& output_var) {
-            NeuronPopulation pop;
-            pop.model = model;
-            pop.n = n;
-            for (const auto& [key, v] : values) pop.values.emplace(key, Param(to_vector(v)));
-            pop.output_var = output_var;
+            NeuronPopulation pop = make_model_population(model, n, values, output_var);
             if (weights.size() > 0) pop.weights = to_matrix(weights, "add_population('" + name + "'): weights");
             net.add_population(name, std::move(pop));
           },
@@ -504,11 +511,7 @@ NB_MODULE(_qifsim, m) {
           [](Network& net, const std::string& name, const std::string& model, std::int64_t n, std::int64_t rows,
              std::int64_t cols, const Index1& indptr, const Index1& indices, const In1& data,
              const std::map<std::string, In1>& values, const std::string& output_var) {
-            NeuronPopulation pop;
-            pop.model = model;
-            pop.n = n;
-            for (const auto& [key, v] : values) pop.values.emplace(key, Param(to_vector(v)));
-            pop.output_var = output_var;
+            NeuronPopulation pop = make_model_population(model, n, values, output_var);
             pop.weights = to_sparse(rows, cols, indptr, indices, data, "population '" + name + "': sparse weights");
             net.add_population(name, std::move(pop));
           },

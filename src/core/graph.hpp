@@ -52,6 +52,17 @@ inline const model::ModelInfo* other_model_of(const Node& node) {
   return node.kind == NodeKind::Population && node.model != model::ModelId::Qif ? &model::other_model(node.model)
                                                                                  : nullptr;
 }
+/// Which of the engines' four state slots a population holds (bit k: slot k, Var state_var(k)):
+/// QIF v, s, x (x unused without adaptation); another model its declared states, plus slot S
+/// for a rate model's derived r. The engines allocate, reset and watch exactly these.
+inline unsigned state_slots_of(const Node& node) {
+  const model::ModelInfo* m = other_model_of(node);
+  if (m == nullptr) return 0b0111u;
+  unsigned slots = m->decl->kind == model::ModelKind::Rate ? 0b0010u : 0u;
+  for (std::size_t k = 0; k < m->decl->state_count; ++k) slots |= 1u << m->state_slot[k];
+  return slots;
+}
+
 /// True for a population of a rate model (no spikes; its slot S holds the derived rate r).
 inline bool is_rate_population(const Node& node) {
   const model::ModelInfo* m = other_model_of(node);

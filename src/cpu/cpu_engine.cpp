@@ -63,6 +63,7 @@ class CpuEngine final : public Engine {
     for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
       if (layout_.slots[node].pop) pops_[static_cast<std::size_t>(layout_.slots[node].index)].name = layout_.starts[node].name;
     }
+    reset();  // every population's initial state
     set_coupling(CouplingMode::Auto, kDefaultResync);
   }
 
@@ -223,10 +224,10 @@ class CpuEngine final : public Engine {
       if (slot.pop) {
         Pop& p = pops_[static_cast<std::size_t>(slot.index)];
         const NodeStart& init = layout_.starts[i];
-        p.v = expand<T>(init.initial[static_cast<int>(Var::V)], p.n);
-        p.s = expand<T>(init.initial[static_cast<int>(Var::S)], p.n);
-        p.x = expand<T>(init.initial[static_cast<int>(Var::X)], p.n);
-        p.w = p.model == model::ModelId::IkBiexp ? expand<T>(init.initial[3], p.n) : std::vector<T>{};
+        for (int k = 0; k < model::kStateSlots; ++k) {
+          *p.state(state_var(k)) = (p.held >> k & 1u) != 0 ? expand<T>(init.initial[static_cast<std::size_t>(k)], p.n)
+                                                             : std::vector<T>{};
+        }
         if (p.rate) update_rates(p);
         std::fill(p.in.begin(), p.in.end(), T(0));
         std::fill(p.s_in.begin(), p.s_in.end(), T(0));
@@ -252,6 +253,7 @@ class CpuEngine final : public Engine {
     int tau_s_slot = model::kTauS;  // parameter slot of tau_s in s' = -s/tau_s + spike, or -1
     int th_slot = model::kVThreshold;  // parameter slot of the spike threshold (-1: rate model)
     std::array<std::string, model::kStateSlots> state_names;  // the model's name of each state slot
+    unsigned held = 0;            // the state slots it holds (state_slots_of)
     bool adapt = false;
     bool out_is_v = false;
     std::string name;
@@ -261,7 +263,7 @@ class CpuEngine final : public Engine {
     bool events = false;             // J s from the spikes (set_coupling)
     std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
     std::vector<T> v, s, x;      // state (slots V, S, X; model::ModelInfo says what each holds)
-    std::vector<T> w;            // state slot W (ik_biexp's x), else empty
+    std::vector<T> w;            // state slot W (ik_biexp's x); a slot not held is empty
     std::vector<T> in, s_in;     // this step's external and coupling input
     std::vector<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
     std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
@@ -399,27 +401,17 @@ class CpuEngine final : public Engine {
     p.in.assign(static_cast<std::size_t>(q.n), T(0));
     p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
     for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
+    p.held = state_slots_of(node);  // the state itself: reset()
+    p.out_is_v = q.output_var == "v";
     if (const model::ModelInfo* m = other_model_of(node)) {
       p.model = m->id;
       p.rate = m->decl->kind == model::ModelKind::Rate;
       p.tau_s_slot = m->tau_s;
       p.th_slot = m->v_threshold;
-      p.out_is_v = q.output_var == "v";
       for (const Param& a : node.params) p.params.push_back(to_precision<T>(a.values));
-      p.v = expand<T>(node.initial[0], q.n);
-      p.s = expand<T>(node.initial[1], q.n);
-      if (m->id == model::ModelId::Ik || m->id == model::ModelId::Iku || m->id == model::ModelId::IkBiexp) {
-        p.x = expand<T>(node.initial[2], q.n);
-      }
-      if (m->id == model::ModelId::IkBiexp) p.w = expand<T>(node.initial[3], q.n);
-      if (p.rate) update_rates(p);
       return p;
     }
     p.adapt = q.adaptation;
-    p.out_is_v = q.output_var == model::kQif.spike_var;
-    p.v = expand<T>(initial_of(q, Var::V), q.n);
-    p.s = expand<T>(initial_of(q, Var::S), q.n);
-    p.x = expand<T>(initial_of(q, Var::X), q.n);
     for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
       p.params.push_back(to_precision<T>((q.*model::kQifParamFields[a]).values));
     }
@@ -522,7 +514,7 @@ class CpuEngine final : public Engine {
         const std::vector<T>* arrays[] = {&p.v, &p.s, &p.x, &p.w};
         for (int a = 0; a < model::kStateSlots; ++a) {
           const bool qif_unused = p.model == model::ModelId::Qif && a == 2 && !p.adapt;
-          if (arrays[a]->size() != static_cast<std::size_t>(p.n) || qif_unused) continue;
+          if ((p.held >> a & 1u) == 0 || qif_unused) continue;
           const std::int64_t i = first_nonfinite(*arrays[a]);
           if (i >= 0) {
             throw_divergence(node, p.state_names[static_cast<std::size_t>(a)].c_str(), i,

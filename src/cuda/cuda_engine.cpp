@@ -132,12 +132,9 @@ void CudaEngine<T>::reset() {
     if (slot.pop) {
       Pop& p = pops_[static_cast<std::size_t>(slot.index)];
       const NodeStart& q = layout_.starts[i];
-      p.v = upload_expanded<T>(q.initial[static_cast<int>(Var::V)], p.n, st);
-      p.s = upload_expanded<T>(q.initial[static_cast<int>(Var::S)], p.n, st);
-      const bool ik = p.model == model::ModelId::Ik || p.model == model::ModelId::Iku ||
-                      p.model == model::ModelId::IkBiexp;
-      if (p.model == model::ModelId::Qif || ik) p.x = upload_expanded<T>(q.initial[static_cast<int>(Var::X)], p.n, st);
-      if (p.model == model::ModelId::IkBiexp) p.w = upload_expanded<T>(q.initial[3], p.n, st);
+      for (int k = 0; k < model::kStateSlots; ++k) {
+        if (p.holds(k)) p.state(state_var(k)) = upload_expanded<T>(q.initial[static_cast<std::size_t>(k)], p.n, st);
+      }
       if (p.rate) update_rates(p);
       QIFSIM_CUDA_TRY(cudaMemsetAsync(p.in.data(), 0, p.in.bytes(), st));
       QIFSIM_CUDA_TRY(cudaMemsetAsync(p.s_in.data(), 0, p.s_in.bytes(), st));
@@ -156,6 +153,7 @@ typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const Node& node, cudaStream
   Pop p;
   p.n = q.n;
   for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
+  p.held = state_slots_of(node);  // the state itself: reset()
   if (const model::ModelInfo* m = other_model_of(node)) {
     p.model = m->id;
     p.rate = m->decl->kind == model::ModelKind::Rate;

@@ -115,6 +115,7 @@ class CudaEngine final : public Engine {
     bool rate = false;                 // a rate model: s holds r = f(v)
     int threshold = model::kVThreshold;  // parameter slot of the spike threshold (-1: rate model)
     std::array<std::string, model::kStateSlots> state_names;  // the model's name of each state slot
+    unsigned held = 0;                 // the state slots it holds (state_slots_of)
     bool adapt = false;
     bool coupled = false;
     Weights weights;     // the recurrent J as given (shared with the graph)
@@ -123,7 +124,7 @@ class CudaEngine final : public Engine {
     bool out_is_v = false;
     int grid = 1;
     DeviceBuffer<T> v, s, x, in, s_in;
-    DeviceBuffer<T> w;                      // state slot W (ik_biexp's x), else empty
+    DeviceBuffer<T> w;                      // state slot W (ik_biexp's x); a slot not held is empty
     DeviceBuffer<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
     std::vector<DeviceBuffer<T>> params;    // declared order (model::QifParam for QIF)
     DeviceBuffer<double> mean_partials;     // iku, ik_biexp: 2 x ceil(n / 256) block sums
@@ -150,6 +151,7 @@ class CudaEngine final : public Engine {
       for (std::size_t a = 0; a < params.size(); ++a) mp.slot[a] = {params[a].data(), params[a].size() == 1 ? 0 : 1};
       return mp;
     }
+    bool holds(int slot) const { return (held >> slot & 1u) != 0; }
     DeviceBuffer<T>& state(Var var) {
       switch (var) {
         case Var::V: return v;

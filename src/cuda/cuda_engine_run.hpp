@@ -50,9 +50,9 @@ std::vector<typename cuda::DivergenceWatch<T>::Watched> CudaEngine<T>::watched_a
       watched.push_back({layout_.starts[node].name, p.state_names[0].c_str(), p.v.data(), p.n});
       watched.push_back({layout_.starts[node].name, p.state_names[1].c_str(), p.s.data(), p.n,
                          fused ? p.s_alt.data() : nullptr});
-      const bool x_used = p.model == model::ModelId::Qif ? p.adapt : p.x.size() == static_cast<std::size_t>(p.n);
+      const bool x_used = p.model == model::ModelId::Qif ? p.adapt : p.holds(2);
       if (x_used) watched.push_back({layout_.starts[node].name, p.state_names[2].c_str(), p.x.data(), p.n});
-      if (p.w.size() == static_cast<std::size_t>(p.n)) {
+      if (p.holds(3)) {
         watched.push_back({layout_.starts[node].name, p.state_names[3].c_str(), p.w.data(), p.n});
       }
     } else {

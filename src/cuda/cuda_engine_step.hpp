@@ -71,8 +71,8 @@ void CudaEngine<T>::enqueue_update(const StepControl& ctrl, const StepBuffers& b
     }
     kernels::ModelStepArgs<T> m;
     m.base = a;
-    m.base.x = p.x.size() == static_cast<std::size_t>(p.n) ? p.x.data() : nullptr;
-    m.w = p.w.size() == static_cast<std::size_t>(p.n) ? p.w.data() : nullptr;
+    m.base.x = p.holds(2) ? p.x.data() : nullptr;
+    m.w = p.holds(3) ? p.w.data() : nullptr;
     m.p = p.model_params();
     m.threshold = p.threshold;
     if (p.means.size() == 2) {  // iku, ik_biexp: the population means at the step's start
