@@ -4,12 +4,13 @@ Samples arrive from the engine batch by batch and are stored once, in blocks tha
 arrays returned here view without copying (read-only; ``.copy()`` for a writable array).
 """
 
+import contextlib
 from typing import Optional
 
 import numpy as np
 
 from . import _qifsim
-from .errors import InvalidArgument
+from .errors import InvalidArgument, IoError
 
 
 def var_name(var: str) -> str:
@@ -149,7 +150,11 @@ class Observer:
         paths: one file per series named by its key (``out``, ``loss``, ``qif.v``) plus ``steps``
         and ``time``, as ``.npy`` (``formats`` holds ``"npy"``) and/or ``.csv`` (``"csv"``: one
         row per sample). Saved values (``save``) are not written. (RectiPy's Observer has no
-        file export; its ``save`` keeps a value in memory, as qifsim's does.)"""
+        file export; its ``save`` keeps a value in memory, as qifsim's does.)
+
+        Each file is written under a temporary name and renamed onto its own when complete: an
+        interrupted or failed export (a full disk: IoError naming the file) leaves no partial
+        file, and a link already at a file's name is replaced, never written through."""
         import os
 
         unknown = [f for f in formats if f not in ("npy", "csv")]
@@ -161,13 +166,26 @@ class Observer:
             series[key] = self.to_numpy(key if key in ("out", "loss") else tuple(key.split(".", 1)))
         paths = []
         for name, values in series.items():
-            if "npy" in formats:
-                paths.append(os.path.join(str(directory), f"{name}.npy"))
-                np.save(paths[-1], np.asarray(values))
-            if "csv" in formats:
-                paths.append(os.path.join(str(directory), f"{name}.csv"))
-                np.savetxt(paths[-1], np.asarray(values).reshape(len(self), -1), delimiter=",",
-                           fmt="%d" if name == "steps" else "%.17g")
+            for fmt in ("npy", "csv"):
+                if fmt not in formats:
+                    continue
+                path = os.path.join(str(directory), f"{name}.{fmt}")
+                temp = os.path.join(str(directory), f".{name}.{fmt}.{os.getpid()}.tmp")
+                try:
+                    with open(temp, "xb") as f:  # O_EXCL: never through an existing name
+                        if fmt == "npy":
+                            np.save(f, np.asarray(values))
+                        else:
+                            np.savetxt(f, np.asarray(values).reshape(len(self), -1), delimiter=",",
+                                       fmt="%d" if name == "steps" else "%.17g")
+                    os.replace(temp, path)
+                except BaseException as e:
+                    with contextlib.suppress(OSError):
+                        os.remove(temp)
+                    if isinstance(e, OSError):
+                        raise IoError(f"Observer.export: writing '{path}' failed: {e}") from e
+                    raise
+                paths.append(path)
         return paths
 
     def keys(self) -> list:

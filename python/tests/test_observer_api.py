@@ -134,3 +134,25 @@ def test_export_writes_every_series_that_reads_back(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "rec" / "steps.npy"), [0, 1, 2, 3])
     with pytest.raises(qifsim.InvalidArgument, match="formats"):
         obs.export(tmp_path, formats=("hdf5",))
+
+
+def test_export_replaces_a_link_instead_of_writing_through_it_and_leaves_no_partial_file(tmp_path):
+    import os
+    import qifsim
+    obs = qifsim.Observer(1e-3, record_output=True, record_loss=False)
+    for t in range(3):
+        obs.record(t, np.array([float(t)]), 0.0, [])
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "rec"
+    out.mkdir()
+    os.symlink(victim, out / "out.npy")
+    obs.export(out)
+    assert victim.read_text() == "keep me" and not (out / "out.npy").is_symlink()
+    np.testing.assert_array_equal(np.load(out / "out.npy"), [[0.0], [1.0], [2.0]])
+    # a directory in the place of a file: the error names it and no temporary file stays behind
+    os.remove(out / "time.npy")
+    (out / "time.npy").mkdir()
+    with pytest.raises(qifsim.IoError, match="time.npy"):
+        obs.export(out)
+    assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
