@@ -6,8 +6,6 @@ and qifsim does not (gradient-descent training, PyRates template objects) is ref
 message saying so.
 """
 
-import signal
-import threading
 import warnings
 from collections.abc import Mapping
 from typing import Optional
@@ -20,6 +18,9 @@ from .observer import Observer, var_name
 from ._convert import (_backend, _csr_arrays, _fetcher, _int, _matrix, _mode, _precision, _read_only, _rows, _sparse,
                        _sparse_matrix, _vector)
 from ._graph import Edge, Node, _NodeView, _oriented
+
+_AFTER_LAST_STEP = ("qifsim: Ctrl-C as run() ended: the run is complete and all its samples are in this exception's "
+                    ".observer (except KeyboardInterrupt as e: obs = e.observer); there is nothing to resume")
 
 
 class Network:
@@ -500,7 +501,10 @@ class Network:
         with MemoryBudgetError). ``verbose``: progress on stderr for long runs.
         Ctrl-C stops the run at the next step with KeyboardInterrupt; the exception carries the
         samples so far as ``e.observer``, and ``run(inputs, obs=e.observer, resume=True)`` with
-        the same inputs and schedule continues it bit for bit. A NaN/Inf in the state stops the
+        the same inputs and schedule continues it bit for bit. A Ctrl-C anywhere in ``run``
+        counts (one during set-up stops the run before its first step; one after its last step
+        raises with the complete recording) and none reaches Python after ``run`` returns
+        (Python's main thread with its default SIGINT handler; elsewhere Python's rules apply). A NaN/Inf in the state stops the
         run with DivergenceError (the state is checked every ``divergence_check_steps`` steps,
         1000 by default, and every recorded value as it is recorded); it carries the samples
         recorded before it as ``e.observer`` too, as does any other qifsim error.
@@ -528,23 +532,24 @@ class Network:
         it onto I_ext. A Network serves one thread at a
         time: a call from another thread during the run raises BusyError.
         """
-        self.compile()
-        if obs is None:
-            obs = Observer(self.dt, record_output=record_output, record_loss=record_loss, record_vars=record_vars)
-        # Ctrl-C reaches the C++ run only where Python's default SIGINT handling is in force.
-        sigint = threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        x = _rows(inputs, "run: inputs")
+        # Ctrl-C anywhere from here to the return (set-up included) stops the run or, after its
+        # last step, raises as the block ends: the exception always carries the samples.
         try:
-            with _read_only(x):
-                self._core.run(x.shape[0], *self._input_source(x), obs._core,
-                               _int(sampling_steps, "run: sampling_steps", 1), _int(cutoff, "run: cutoff"),
-                               "auto" if verbose else "off", _int(memory_budget or 0, "run: memory_budget"),
-                               _int(batch_samples or 0, "run: batch_samples"), bool(cuda_graphs), bool(resume),
-                               -1 if divergence_check_steps is None else
-                               _int(divergence_check_steps, "run: divergence_check_steps"), sigint,
-                               _int(event_coupling, "run: event_coupling"), str(subnormals),
-                               _mode(coupling, "run"), _int(resync, "run: resync"))
+            with _qifsim.CtrlC(_AFTER_LAST_STEP):
+                if obs is None:
+                    obs = Observer(self.dt, record_output=record_output, record_loss=record_loss,
+                                   record_vars=record_vars)
+                self.compile()
+                x = _rows(inputs, "run: inputs")
+                with _read_only(x):
+                    self._core.run(x.shape[0], *self._input_source(x), obs._core,
+                                   _int(sampling_steps, "run: sampling_steps", 1), _int(cutoff, "run: cutoff"),
+                                   "auto" if verbose else "off", _int(memory_budget or 0, "run: memory_budget"),
+                                   _int(batch_samples or 0, "run: batch_samples"), bool(cuda_graphs), bool(resume),
+                                   -1 if divergence_check_steps is None else
+                                   _int(divergence_check_steps, "run: divergence_check_steps"),
+                                   _int(event_coupling, "run: event_coupling"), str(subnormals),
+                                   _mode(coupling, "run"), _int(resync, "run: resync"))
         except (KeyboardInterrupt, Error) as e:
             # `obs = net.run(...)` never assigned obs: the exception carries what was recorded.
             e.observer = obs

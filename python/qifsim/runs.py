@@ -72,7 +72,7 @@ def run_config(config: Optional[str] = None, *, set: Sequence[str] = (), out_dir
                            [str(f) for f in formats] if formats is not None else [], formats is not None,
                            os.fspath(resume) if resume is not None else "", bool(allow_changes),
                            -1.0 if checkpoint_seconds is None else float(checkpoint_seconds),
-                           -1.0 if flush_seconds is None else float(flush_seconds), str(progress), True)
+                           -1.0 if flush_seconds is None else float(flush_seconds), str(progress))
     return RunResult(**r)
 
 

@@ -11,8 +11,6 @@
 #include <nanobind/stl/unique_ptr.h>
 #include <nanobind/stl/vector.h>
 
-#include <signal.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -27,6 +25,7 @@
 
 #include "core/memory_check.hpp"  // the library's own check, before a large copy
 #include "model/qif_population.hpp"  // the QIF model's fields by name
+#include "ctrl_c.hpp"
 #include "numpy_sink.hpp"
 #include "qifsim/config.hpp"
 #include "qifsim/qifsim.hpp"
@@ -212,44 +211,13 @@ RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const 
   return opt;
 }
 
-std::atomic<bool> g_sigint{false};
-
-extern "C" void on_sigint(int) { g_sigint.store(true, std::memory_order_relaxed); }
-
-/// While alive (and `on`), SIGINT (Ctrl-C) stops the run at the next step boundary instead
-/// of waiting for its end: Python's own handler cannot run while the GIL is released.
-class SigintStop {
- public:
-  explicit SigintStop(bool on) {
-    if (!on) return;
-    g_sigint.store(false);
-    struct sigaction sa {};
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESTART | SA_ONSTACK;  // no EINTR in the engine's threads
-    sigemptyset(&sa.sa_mask);
-    installed_ = sigaction(SIGINT, &sa, &old_) == 0;
-  }
-  ~SigintStop() {
-    if (installed_) sigaction(SIGINT, &old_, nullptr);
-  }
-  SigintStop(const SigintStop&) = delete;
-  SigintStop& operator=(const SigintStop&) = delete;
-  const std::atomic<bool>* flag() const { return installed_ ? &g_sigint : nullptr; }
-  bool fired() const { return installed_ && g_sigint.load(); }
-
- private:
-  struct sigaction old_ {};
-  bool installed_ = false;
-};
-
 /// After a run that Ctrl-C stopped: KeyboardInterrupt, saying how to go on (GIL held).
 [[noreturn]] void raise_interrupted(const Network& net, std::int64_t steps) {
   const std::string msg = "qifsim: run interrupted before step " + std::to_string(net.resume_step()) + " of " +
                           std::to_string(steps) + "; the samples so far are in this exception's .observer "
                           "(except KeyboardInterrupt as e: obs = e.observer); run(inputs, obs=obs, resume=True) "
                           "with the same inputs continues";
-  PyErr_SetString(PyExc_KeyboardInterrupt, msg.c_str());
-  throw nb::python_error();
+  raise_keyboard_interrupt(msg);
 }
 
 /// Before a run into `into`: reserve the samples it will add in the sink (one allocation,
@@ -325,6 +293,13 @@ void translate(const std::exception_ptr& p, void*) {
   }
 }
 
+/// A Ctrl-C span around a block of Python code (CtrlC in Python).
+struct PyCtrlC {
+  explicit PyCtrlC(std::string text) : message(std::move(text)) {}
+  std::string message;
+  std::unique_ptr<CtrlCSpan> span;
+};
+
 }  // namespace
 }  // namespace qifsim::python
 
@@ -334,6 +309,7 @@ NB_MODULE(_qifsim, m) {
   m.doc() = "qifsim's C++ engine (Network, Observer) for Python; use the qifsim package's wrappers.";
   m.attr("__version__") = QIFSIM_VERSION_STRING;
   nb::register_exception_translator(translate);
+  init_ctrl_c();
 
   m.def("built_with_cuda", &built_with_cuda, "True when this build contains the CUDA backend.");
   m.def(
@@ -343,6 +319,27 @@ NB_MODULE(_qifsim, m) {
         return std::make_pair(s.usable, s.description);
       },
       "device"_a = 0, "(usable, description) of a GPU for the CUDA backend.");
+  nb::class_<PyCtrlC>(m, "CtrlC",
+                      "with CtrlC(message) as active: a Ctrl-C anywhere in the block stops a run in it at the next "
+                      "step (KeyboardInterrupt from the run), or raises KeyboardInterrupt(message) as the block "
+                      "ends; none reaches Python afterwards. Blocks nest; active is False outside Python's main "
+                      "thread or under a SIGINT handler of the caller's.")
+      .def(nb::init<std::string>(), "message"_a)
+      .def("__enter__",
+           [](PyCtrlC& c) {
+             c.span = std::make_unique<CtrlCSpan>();
+             return c.span->active();
+           })
+      .def(
+          "__exit__",
+          [](PyCtrlC& c, nb::handle type, nb::handle, nb::handle) {
+            const bool unanswered = c.span && c.span->leave();
+            c.span.reset();
+            // With an exception on its way, a Ctrl-C goes with it.
+            if (unanswered && type.is_none()) raise_keyboard_interrupt(c.message);
+            return false;
+          },
+          "type"_a.none(), "value"_a.none(), "traceback"_a.none());
   m.def("cuda_device_count", &cuda_device_count, "Number of usable CUDA devices.");
   m.def("default_memory_budget", &default_memory_budget,
         "Bytes a recording may take by default (half the machine's memory).");
@@ -351,7 +348,8 @@ NB_MODULE(_qifsim, m) {
       "run_config",
       [](const std::string& config, const std::vector<std::string>& sets, const std::string& out_dir,
          const std::vector<std::string>& formats, bool set_formats, const std::string& resume, bool allow_changes,
-         double checkpoint_seconds, double flush_seconds, const std::string& progress, bool handle_sigint) {
+         double checkpoint_seconds, double flush_seconds, const std::string& progress) {
+        CtrlCSpan ctrl_c;  // from the start: a Ctrl-C while the config loads counts
         RunConfig cfg = resume.empty() ? load_config(config, sets) : resume_config(resume, config, sets);
         if (resume.empty()) {
           if (!out_dir.empty()) cfg.out_dir = out_dir;
@@ -361,21 +359,23 @@ NB_MODULE(_qifsim, m) {
         if (checkpoint_seconds >= 0) cfg.checkpoint_seconds = checkpoint_seconds;
         if (flush_seconds >= 0) cfg.options.flush_seconds = flush_seconds;
         cfg.options.progress = parse_progress(progress);
-        SigintStop sigint(handle_sigint);
-        cfg.options.stop = sigint.flag();
+        cfg.options.stop = ctrl_c.flag();
         RunReport report;
         {
           nb::gil_scoped_release release;
           Observer obs = config_observer(cfg, /*keep_in_memory=*/cfg.formats.empty());
           report = run_config_into(cfg, MatrixView(cfg.inputs), obs);
         }
-        if (sigint.fired() && report.interrupted()) {
-          const std::string msg = "qifsim: run interrupted at step " + std::to_string(report.next_step) + " of " +
-                                  std::to_string(cfg.steps()) + "; " + std::to_string(report.samples) +
-                                  " samples are in '" + cfg.out_dir + "'; qifsim.run_config(resume='" + cfg.out_dir +
-                                  "') continues it";
-          PyErr_SetString(PyExc_KeyboardInterrupt, msg.c_str());
-          throw nb::python_error();
+        if (ctrl_c.pending()) {
+          ctrl_c.take();
+          if (report.interrupted()) {
+            raise_keyboard_interrupt("qifsim: run interrupted at step " + std::to_string(report.next_step) + " of " +
+                                     std::to_string(cfg.steps()) + "; " + std::to_string(report.samples) +
+                                     " samples are in '" + cfg.out_dir + "'; qifsim.run_config(resume='" +
+                                     cfg.out_dir + "') continues it");
+          }
+          raise_keyboard_interrupt("qifsim: Ctrl-C as the run ended: it is complete, its " +
+                                   std::to_string(report.samples) + " samples are in '" + cfg.out_dir + "'");
         }
         nb::dict out;
         out["out_dir"] = cfg.out_dir;
@@ -389,7 +389,7 @@ NB_MODULE(_qifsim, m) {
         return out;
       },
       "config"_a, "sets"_a, "out_dir"_a, "formats"_a, "set_formats"_a, "resume"_a, "allow_changes"_a,
-      "checkpoint_seconds"_a, "flush_seconds"_a, "progress"_a, "handle_sigint"_a,
+      "checkpoint_seconds"_a, "flush_seconds"_a, "progress"_a,
       "Run a TOML config (or continue the run in the folder `resume`) into its output folder.");
 
   nb::class_<PyObserver>(m, "Observer",
@@ -603,7 +603,7 @@ NB_MODULE(_qifsim, m) {
           [](Network& net, std::int64_t rows, std::int64_t cols, nb::callable fetch, PyObserver& into,
              std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress, std::size_t memory_budget,
              std::int64_t batch_samples, bool cuda_graphs, bool resume, std::int64_t divergence_check_steps,
-             bool handle_sigint, std::int64_t event_coupling, const std::string& subnormals,
+             std::int64_t event_coupling, const std::string& subnormals,
              const std::string& coupling, std::int64_t resync) {
             const InputSource in = python_rows(rows, cols, std::move(fetch), "input");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
@@ -617,17 +617,21 @@ NB_MODULE(_qifsim, m) {
               std::size_t budget;
               ~Restore() { obs.set_memory_budget(budget); }
             } restore{into.obs, saved};
-            SigintStop sigint(handle_sigint);
-            opt.stop = sigint.flag();
+            CtrlCSpan ctrl_c;
+            opt.stop = ctrl_c.flag();
             {
               nb::gil_scoped_release release;
               net.run(in, opt, into.obs);
             }
-            if (sigint.fired() && net.interrupted()) raise_interrupted(net, rows);
+            // A Ctrl-C after the last step: the run is complete; the caller's span answers it.
+            if (ctrl_c.pending() && net.interrupted()) {
+              ctrl_c.take();
+              raise_interrupted(net, rows);
+            }
           },
           "rows"_a, "cols"_a, "fetch"_a, "observer"_a, "sampling_steps"_a = 1, "cutoff"_a = 0,
           "progress"_a = "auto", "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true,
-          "resume"_a = false, "divergence_check_steps"_a = -1, "handle_sigint"_a = false, "event_coupling"_a = 0,
+          "resume"_a = false, "divergence_check_steps"_a = -1, "event_coupling"_a = 0,
           "subnormals"_a = "auto", "coupling"_a = "auto", "resync"_a = 0,
           "Run `rows` steps, their inputs fetched piece by piece by fetch(first, count) (a count x cols "
           "float64 array), appending the samples to `observer` batch by batch.")

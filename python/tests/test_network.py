@@ -8,6 +8,7 @@ import pytest
 
 import qifsim
 from qifsim import Network, Observer
+from ctrl_c import CtrlCAtRow, CtrlCWhenRead, no_ctrl_c_reaches_python, press
 from reference import Chain, QifPop, run as ref_run
 
 QIF = "neuron_model_templates.spiking_neurons.qif.qif"
@@ -312,36 +313,92 @@ def test_memory_budget_refuses_before_running():
     assert obs["out"].shape == (10, 100)
 
 
-def test_ctrl_c_stops_a_run_and_resume_continues_it():
-    """SIGINT during run(): KeyboardInterrupt with the samples so far; resume=True finishes the
-    run, and the whole recording matches the reference as if nothing had happened."""
-    import os
-    import signal
-    import threading
-
-    n, steps = 2000, 12000  # about 0.5 s of run; Ctrl-C comes after 0.05 s
+def _ctrl_c_network(n):
     eta = np.linspace(-5.0, 5.0, n)
     net = Network(1e-3)
-    net.add_func_node("inp", 1, "identity")
-    net.add_diffeq_node("qif", QIF, **VARS, N=n, node_vars={"eta": eta})
-    net.add_edge("inp", "qif", weights=np.ones((n, 1)))
+    net.add_diffeq_node("qif", QIF, **VARS, N=n, node_vars={"eta": eta})  # a T x 1 input drives every neuron
     net.compile()
-    inputs = np.full((steps, 1), 3.0)
+    return net, QifPop(n, None, eta=eta)
+
+
+def test_ctrl_c_stops_a_run_and_resume_continues_it():
+    """SIGINT during run(): KeyboardInterrupt with the samples so far; resume=True finishes the
+    run, and the whole recording matches the reference as if nothing had happened. The
+    Ctrl-C comes as the run reads its input row 3000 (pieces of 262 rows at N = 2000)."""
+    n, steps = 2000, 12000
+    net, pop = _ctrl_c_network(n)
+    inputs = CtrlCAtRow(np.full((steps, 1), 3.0), at=3000)
     obs = Observer(net.dt, record_vars=[("qif", "v", True)], record_loss=False)
-    timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    with pytest.raises(KeyboardInterrupt, match="resume=True"):
+    with pytest.raises(KeyboardInterrupt, match="resume=True") as info:
         net.run(inputs, obs=obs, sampling_steps=10, verbose=False)
-    timer.join()
-    assert net.interrupted and 0 < len(obs) < steps // 10
+    no_ctrl_c_reaches_python()
+    assert info.value.observer is obs
+    assert net.interrupted and 0 < inputs.pressed_at <= net.step_count <= 3000
+    assert len(obs) == len(range(0, net.step_count, 10))
     net.run(inputs, obs=obs, sampling_steps=10, verbose=False, resume=True)
     assert not net.interrupted and net.step_count == steps
 
-    pop = QifPop(n, None, eta=eta)
     ref = ref_run(pop.step, lambda i: pop.var("v"), np.full((steps, n), 3.0), 10, 0, var_means=(True,))
     np.testing.assert_array_equal(obs.steps, ref["steps"])
     np.testing.assert_allclose(obs[("qif", "v")], ref["vars"][0][:, 0], **TOL)
     np.testing.assert_allclose(obs["out"], ref["out"], **TOL)
+
+
+def test_ctrl_c_during_the_set_up_of_run_stops_it_before_its_first_step():
+    """A SIGINT while run() converts its inputs (before the engine starts) is the run's: it
+    stops before step 0 with the documented exception and its (empty) observer, and
+    resume=True runs the whole of it; nothing reaches Python afterwards."""
+    n, steps = 50, 300
+    net, pop = _ctrl_c_network(n)
+    with pytest.raises(KeyboardInterrupt, match="before step 0 of 300.*resume=True") as info:
+        net.run(CtrlCWhenRead(np.full((steps, 1), 3.0)), sampling_steps=10, record_vars=[("qif", "v", True)],
+                verbose=False)
+    no_ctrl_c_reaches_python()
+    obs = info.value.observer
+    assert len(obs) == 0 and net.interrupted and net.step_count == 0
+    net.run(np.full((steps, 1), 3.0), obs=obs, sampling_steps=10, verbose=False, resume=True)
+    ref = ref_run(pop.step, lambda i: pop.var("v"), np.full((steps, n), 3.0), 10, 0, var_means=(True,))
+    np.testing.assert_array_equal(obs.steps, ref["steps"])
+    np.testing.assert_allclose(obs[("qif", "v")], ref["vars"][0][:, 0], **TOL)
+
+
+def test_ctrl_c_after_the_last_step_of_run_raises_with_the_complete_recording(monkeypatch):
+    """A SIGINT after the engine's last step, while run() is putting things back (here as
+    the inputs are made writable again), is not lost and not raised later at another line:
+    run() raises KeyboardInterrupt saying the run is complete, with all its samples."""
+    import contextlib
+
+    from qifsim import network
+
+    plain = network._read_only
+
+    @contextlib.contextmanager
+    def then_ctrl_c(*arrays):
+        with plain(*arrays):
+            yield
+        press()
+
+    n, steps = 50, 300
+    net, pop = _ctrl_c_network(n)
+    monkeypatch.setattr(network, "_read_only", then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt, match="run is complete.*nothing to resume") as info:
+        net.run(np.full((steps, 1), 3.0), sampling_steps=10, record_vars=[("qif", "v", True)], verbose=False)
+    no_ctrl_c_reaches_python()
+    assert not net.interrupted and net.step_count == steps
+    ref = ref_run(pop.step, lambda i: pop.var("v"), np.full((steps, n), 3.0), 10, 0, var_means=(True,))
+    np.testing.assert_allclose(info.value.observer[("qif", "v")], ref["vars"][0][:, 0], **TOL)
+
+
+def test_ctrl_c_during_test_raises_once_with_the_samples():
+    """test() runs run(): a Ctrl-C stops it with the samples so far, and none is left for
+    Python afterwards."""
+    n, steps = 2000, 6000
+    net, _ = _ctrl_c_network(n)
+    inputs = CtrlCAtRow(np.full((steps, 1), 3.0), at=1000)
+    with pytest.raises(KeyboardInterrupt, match="interrupted before step") as info:
+        net.test(inputs, np.zeros((steps // 100, n)), verbose=False)
+    no_ctrl_c_reaches_python()
+    assert net.interrupted and 0 < len(info.value.observer) < steps // 100
 
 
 def test_divergence_stops_the_run_and_keeps_the_samples():
