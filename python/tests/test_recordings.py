@@ -1,18 +1,19 @@
-"""Config runs from Python: killed with SIGINT and SIGKILL at seeded random points, their
-folders read with qifsim.load_recording (which checks the manifest), resumed with
-qifsim.run_config(resume=...), and compared with an uninterrupted run bit for bit."""
+"""Config runs from Python: killed with SIGINT and SIGKILL at seeded random points of the run
+(a number of samples on disk, not a time), their folders read with qifsim.load_recording
+(which checks the manifest), resumed with qifsim.run_config(resume=...), and compared with an
+uninterrupted run bit for bit."""
 import os
 import random
 import signal
 import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
 import pytest
 
 import qifsim
+from run_progress import signal_when_written
 
 pytestmark = pytest.mark.skipif(not qifsim._qifsim.config_supported(), reason="built without TOML configs")
 
@@ -43,6 +44,8 @@ checkpoint_seconds = 0.2
 flush_seconds = 0.05
 """
 
+SAMPLES = len(range(20, 1500000, 20))
+
 CHILD = """
 import sys, qifsim
 try:
@@ -58,11 +61,10 @@ def whole(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("whole")
     config = tmp / "run.toml"
     config.write_text(CONFIG)
-    t0 = time.monotonic()
     r = qifsim.run_config(str(config), out_dir=str(tmp / "whole"), progress="off")
     assert r.complete and r.first_step == 0
-    assert r.samples == len(range(20, 1500000, 20)) == qifsim.load_recording(str(tmp / "whole")).samples
-    return config, str(tmp / "whole"), time.monotonic() - t0
+    assert r.samples == SAMPLES == qifsim.load_recording(str(tmp / "whole")).samples
+    return config, str(tmp / "whole")
 
 
 def same(a, b):
@@ -73,15 +75,13 @@ def same(a, b):
 
 @pytest.mark.parametrize("sig,seed", [(signal.SIGINT, 1), (signal.SIGKILL, 2), (signal.SIGKILL, 3)])
 def test_killed_runs_resume_to_the_uninterrupted_recording(whole, tmp_path, sig, seed):
-    config, whole_dir, length = whole
+    config, whole_dir = whole
     rng = random.Random(seed)
     folder = str(tmp_path / "part")
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(config), folder], stderr=subprocess.PIPE, text=True)
-    time.sleep(rng.uniform(0.4, 0.8) * length + 0.3)  # + the child's import of numpy and qifsim
-    child.send_signal(sig)
+    signal_when_written(child, folder, int(rng.uniform(0.1, 0.6) * SAMPLES), sig)
     _, err = child.communicate(timeout=120)
-    if child.returncode == 0:
-        pytest.skip("the run ended before the signal")
+    assert child.returncode != 0, "the run ended before the signal"
     manifest = qifsim.read_manifest(folder)
     if sig == signal.SIGINT:
         assert child.returncode == 130, err
@@ -110,14 +110,12 @@ def test_killed_runs_resume_to_the_uninterrupted_recording(whole, tmp_path, sig,
 
 
 def test_a_resume_with_another_config_is_refused_naming_the_change(whole, tmp_path):
-    config, _, _ = whole
+    config, _ = whole
     folder = str(tmp_path / "part")
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(config), folder], stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
-    child.send_signal(signal.SIGINT)
-    child.communicate(timeout=120)
-    if child.returncode == 0:
-        pytest.skip("the run ended before the signal")
+    signal_when_written(child, folder, SAMPLES // 10, signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
     with pytest.raises(qifsim.InvalidArgument, match=r"population\[0\]\.k: 1 -> 1\.5"):
         qifsim.run_config(resume=folder, set=["population.0.k=1.5"])
     r = qifsim.run_config(resume=folder, set=["population.0.k=1.5"], allow_changes=True, progress="off")
