@@ -22,6 +22,7 @@
 
 #include "io_test_util.hpp"
 #include "qifsim/qifsim.hpp"
+#include "run_gate.hpp"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>  // the checkpoint's checksum, to seal edited files again
@@ -423,25 +424,14 @@ TEST(Checkpoint, OtherWeightsAreRefusedNamingThem) {
 
 // ---- One thread at a time ----------------------------------------------------------------
 
-// Wait (up to 10 s) until `net` is inside a call of another thread.
-bool wait_until_busy(const qifsim::Network& net) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < until) {
-    try {
-      net.input_width();
-    } catch (const qifsim::BusyError&) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  return false;
-}
-
+// While the run of another thread is held inside its first batch (RunGate), every call is
+// refused; the run then stops at its next step boundary and resumes as if nothing happened.
 TEST(Threads, ASecondThreadIsRefusedWhileARunIsInProgressAndChangesNothing) {
-  const Matrix x = drive(2000000, 6);
+  const Matrix x = drive(20000, 6);
   qifsim::RunOptions o = quiet();
   o.record_vars = {{"qif", "v", true}};
   o.sampling_steps = 10;
+  o.batch_samples = 100;  // the first batch after 1000 steps
   qifsim::Network ref = make_net();
   const qifsim::Observer whole = ref.run(x, o);
 
@@ -449,23 +439,25 @@ TEST(Threads, ASecondThreadIsRefusedWhileARunIsInProgressAndChangesNothing) {
   std::atomic<bool> stop{false};
   o.stop = &stop;
   qifsim::Observer obs(1e-3, qifsim::RecordSpec{true, false, o.record_vars});
+  auto gate = std::make_shared<qtest::RunGate>();
+  obs.add_sink(gate);
   std::thread runner([&] { net.run(x, o, obs); });
-  const bool busy = wait_until_busy(net);
+  gate->wait_reached();
   std::vector<std::string> errors;
-  if (busy) {
-    errors.push_back(error_of([&] { net.add_population("late", coupled(3)); }));
-    errors.push_back(error_of([&] { net.set_var("qif", "eta", {3.0}); }));
-    errors.push_back(error_of([&] { net.get_var("qif", "v"); }));
-    errors.push_back(error_of([&] { net.reset(); }));
-    errors.push_back(error_of([&] { net.run(x, o); }));
-    errors.push_back(error_of([&] { net.compile(); }));
-  }
+  errors.push_back(error_of([&] { net.input_width(); }));
+  errors.push_back(error_of([&] { net.add_population("late", coupled(3)); }));
+  errors.push_back(error_of([&] { net.set_var("qif", "eta", {3.0}); }));
+  errors.push_back(error_of([&] { net.get_var("qif", "v"); }));
+  errors.push_back(error_of([&] { net.reset(); }));
+  errors.push_back(error_of([&] { net.run(x, o); }));
+  errors.push_back(error_of([&] { net.compile(); }));
   stop = true;
+  gate->open();
   runner.join();
-  ASSERT_TRUE(busy) << "the run was never seen in progress";
   for (const auto& e : errors) EXPECT_TRUE(contains(e, "in use by another thread")) << e;
   // Nothing the refused calls asked for happened: the run continues to the same result.
   ASSERT_TRUE(net.interrupted());
+  EXPECT_LT(net.resume_step(), x.rows);
   o.stop = nullptr;
   o.resume = true;
   net.run(x, o, obs);

@@ -7,8 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +19,7 @@
 #include "io_test_util.hpp"
 #include "qifsim/config.hpp"
 #include "qifsim/qifsim.hpp"
+#include "run_gate.hpp"
 
 namespace {
 
@@ -163,7 +163,13 @@ TEST(Recordings, PeriodicCheckpointsChangeNothingInTheRecording) {
     std::string ckpt;
     int seen = 0;
     void write(const qifsim::Observer&, std::int64_t, const std::int64_t*, const std::vector<const double*>&) override {
-      seen += fs::exists(ckpt) ? 1 : 0;
+      if (fs::exists(ckpt)) {
+        ++seen;
+      } else if (seen == 0) {
+        // Until the first checkpoint, each batch (7 samples) takes at least 1 ms: the 0.01 s
+        // period comes due inside the run however fast the machine steps.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
     }
   };
   auto watch = std::make_shared<Watch>();
@@ -288,32 +294,14 @@ TEST(Folders, ASecondRunIntoAFolderInUseIsRefused) {
   ScratchDir dir;
   qifsim::RunConfig first = make_config(dir, 3000, "[\"npy\"]");
   // The first run waits in its first batch until the second has tried.
-  struct Gate : qifsim::SampleSink {
-    std::mutex m;
-    std::condition_variable cv;
-    bool inside = false, open = false;
-    void write(const qifsim::Observer&, std::int64_t, const std::int64_t*, const std::vector<const double*>&) override {
-      std::unique_lock<std::mutex> lock(m);
-      inside = true;
-      cv.notify_all();
-      cv.wait(lock, [&] { return open; });
-    }
-  };
-  auto gate = std::make_shared<Gate>();
+  auto gate = std::make_shared<qtest::RunGate>();
   qifsim::Observer obs = qifsim::config_observer(first, false);
   obs.add_sink(gate);
   std::thread t([&] { qifsim::run_config_into(first, qifsim::MatrixView(first.inputs), obs); });
-  {
-    std::unique_lock<std::mutex> lock(gate->m);
-    gate->cv.wait(lock, [&] { return gate->inside; });
-  }
+  gate->wait_reached();
   qifsim::RunConfig other = make_config(dir, 300, "[\"npy\"]");
   const std::string e = error_of([&] { qifsim::run_config(other, false); });
-  {
-    std::lock_guard<std::mutex> lock(gate->m);
-    gate->open = true;
-  }
-  gate->cv.notify_all();
+  gate->open();
   t.join();
   EXPECT_TRUE(contains_all(e, {"out", "in use by another run", "pid"})) << e;
   EXPECT_EQ(iotest::read_npy_file(dir / "out/time.npy").shape[0], qifsim::sample_count(3000, 3, 2));
