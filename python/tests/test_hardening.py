@@ -10,6 +10,7 @@ import pytest
 
 import qifsim
 from qifsim import Network
+from run_points import HeldAtFirstRead
 
 QIF = "neuron_model_templates.spiking_neurons.qif.qif"
 VARS = dict(source_var="s", target_var="s_in", input_var="I_ext", output_var="s", spike_var="spike",
@@ -34,10 +35,11 @@ def run(net, x, **kw):
 
 
 class InProgress:
-    """A run of `net` in another thread, and a way to wait until it holds the network."""
+    """A run of `net` in another thread, held at its first read of the inputs while the
+    block runs (the network is busy for all of it), then let go to its end."""
 
     def __init__(self, net, x):
-        self.net, self.x = net, x
+        self.net, self.x = net, x if isinstance(x, HeldAtFirstRead) else HeldAtFirstRead(x)
         self.result, self.error = None, None
         self.thread = threading.Thread(target=self._go)
 
@@ -46,27 +48,22 @@ class InProgress:
             self.result = run(self.net, self.x)
         except Exception as e:  # noqa: BLE001 - handed to the test
             self.error = e
+        finally:
+            self.x.release()  # a run that failed before reading its inputs holds nothing
 
     def __enter__(self):
         self.thread.start()
-        deadline = threading.Event()
-        for _ in range(100000):
-            try:
-                self.net.n_in
-            except qifsim.BusyError:
-                return self
-            deadline.wait(0.0002)
-            if not self.thread.is_alive():
-                break
-        pytest.fail("the run was never seen in progress")
+        self.x.wait_held()
+        return self
 
     def __exit__(self, *exc):
+        self.x.release()
         self.thread.join()
         return False
 
 
 def test_a_second_thread_gets_busy_error_and_the_run_is_undisturbed():
-    x = inputs(600000)
+    x = inputs(20000)
     alone = run(network(), x)
     net = network()
     with InProgress(net, x) as running:
@@ -114,8 +111,8 @@ def test_four_threads_running_one_network_never_mix_their_runs():
 
 
 def test_inputs_are_read_only_while_a_run_reads_them():
-    x = inputs(600000)
-    alone = run(network(), x.copy())
+    x = HeldAtFirstRead(inputs(20000))
+    alone = run(network(), np.asarray(x).copy())
     net = network()
     errors = []
     with InProgress(net, x) as running:

@@ -8,7 +8,7 @@ import pytest
 
 import qifsim
 from qifsim import Network, Observer
-from ctrl_c import CtrlCAtRow, CtrlCWhenRead, no_ctrl_c_reaches_python, press
+from run_points import CtrlCAtRow, CtrlCWhenRead, no_ctrl_c_reaches_python, press
 from reference import Chain, QifPop, run as ref_run
 
 QIF = "neuron_model_templates.spiking_neurons.qif.qif"

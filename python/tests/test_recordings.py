@@ -46,8 +46,11 @@ flush_seconds = 0.05
 
 SAMPLES = len(range(20, 1500000, 20))
 
+# A user's script as run from a terminal: SIGINT is Python's (not ignored as in a background job).
 CHILD = """
-import sys, qifsim
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+import qifsim
 try:
     qifsim.run_config(sys.argv[1], out_dir=sys.argv[2], progress="off")
 except KeyboardInterrupt as e:

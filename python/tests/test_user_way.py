@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import qifsim
-from ctrl_c import CtrlCAtRow, no_ctrl_c_reaches_python
+from run_points import CtrlCAtRow, no_ctrl_c_reaches_python
 from qifsim import Network
 
 QIF = "neuron_model_templates.spiking_neurons.qif.qif"
