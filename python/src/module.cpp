@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "core/memory_check.hpp"  // the library's own check, before a large copy
-#include "model/qif_population.hpp"  // the QIF model's fields by name
 #include "ctrl_c.hpp"
+#include "model/qif_population.hpp"  // the QIF model's fields by name
 #include "numpy_sink.hpp"
 #include "qifsim/config.hpp"
 #include "qifsim/qifsim.hpp"
