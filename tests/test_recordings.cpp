@@ -3,6 +3,7 @@
 // a resumed recording equal to an uninterrupted one bit for bit.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,7 +35,7 @@ std::string config_text(std::int64_t steps, const std::string& formats = "[\"npy
   return "dt = 1e-3\nsteps = " + std::to_string(steps) +
          "\n[[population]]\nname = \"qif\"\nn = 8\n"
          "weights = { kind = \"uniform\", low = 0.0, high = 0.4, seed = 5 }\n"
-         "eta = { kind = \"lorentzian\", center = -5.0, width = 1.0, seed = 2 }\n"
+         "eta = { kind = \"lorentzian\", center = -5.0, width = 1.0 }\n"
          "[input]\nvalue = 12.0\n"
          "[record]\nvars = [[\"qif\", \"v\"], [\"qif\", \"s\", true]]\nsampling_steps = 3\ncutoff = 2\n"
          "batch_samples = 7\nformats = " +
@@ -306,6 +307,39 @@ TEST(Folders, ASecondRunIntoAFolderInUseIsRefused) {
   EXPECT_TRUE(contains_all(e, {"out", "in use by another run", "pid"})) << e;
   EXPECT_EQ(iotest::read_npy_file(dir / "out/time.npy").shape[0], qifsim::sample_count(3000, 3, 2));
   EXPECT_NE(iotest::read_text(dir / "out/manifest.json").find("\"status\": \"complete\""), std::string::npos);
+}
+
+// A FIFO planted at OUT/manifest.json is refused by name at once, for a new run and for a
+// resume, instead of being waited on forever. In a child with an alarm: a hang fails.
+TEST(Folders, AFifoAtTheManifestIsRefusedNotWaitedOn) {
+  ScratchDir dir;
+  fs::create_directories(dir / "out");
+  ASSERT_EQ(::mkfifo((dir / "out/manifest.json").c_str(), 0644), 0);
+  for (const bool resume : {false, true}) {
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      alarm(30);
+      try {
+        if (resume) {
+          qifsim::resume_config(dir / "out", "", {});
+        } else {
+          qifsim::RunConfig cfg = make_config(dir, 300, "[\"npy\"]");
+          qifsim::run_config(cfg, false);
+        }
+      } catch (const std::exception& e) {
+        _exit(contains_all(e.what(), {"manifest.json", "FIFO"}) ? 0 : 2);
+      }
+      _exit(1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << (resume ? "resume" : "run") << ": killed by signal " << WTERMSIG(status)
+                                   << " (14: it waited on the FIFO)";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << (resume ? "resume" : "run")
+                                      << ": 1: no error, 2: an error that does not name the FIFO";
+  }
 }
 
 // Outputs that would replace the run's own inputs are refused before anything is written

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence
@@ -21,6 +22,7 @@ from typing import Dict, Iterable, List, Optional, Sequence
 import numpy as np
 
 from . import _qifsim
+from .errors import IoError
 
 
 class IncompleteRecordingWarning(UserWarning):
@@ -88,12 +90,40 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(path: str, mode: int, what: str) -> IoError:
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return IoError(f"'{path}' is {kind}, not {what}")
+
+
+def _require_regular(path: str, what: str) -> None:
+    """A FIFO or a device at a recording's name would block a reader or never end: refused."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise _not_regular(path, mode, what)
+
+
+def _read_regular(path: str, what: str) -> bytes:
+    """The bytes of a regular file; anything else there is an IoError naming it (opened
+    without waiting, so a FIFO cannot block)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode, what)
+        os.set_blocking(fd, True)
+        return f.read()
+
+
 def read_manifest(folder: str) -> Optional[dict]:
-    """The folder's manifest.json as a dict (None when there is none)."""
+    """The folder's manifest.json as a dict (None when there is none). Something else at that
+    name (a FIFO, a device, a folder) is an IoError naming it."""
     path = os.path.join(folder, "manifest.json")
     try:
-        with open(path) as f:
-            return json.load(f)
+        return json.loads(_read_regular(path, "a run's manifest"))
     except FileNotFoundError:
         return None
 
@@ -188,6 +218,7 @@ def load_recording(folder: str, *, strict: bool = False) -> Recording:
         path = os.path.join(folder, name)
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: named in manifest.json but missing")
+        _require_regular(path, "a recording (.npy)")
         arrays[name[:-4]] = np.load(path, mmap_mode="r")
     rows = min(a.shape[0] for a in arrays.values())
     claimed = int(manifest.get("samples", 0)) if manifest else 0

@@ -27,7 +27,7 @@ size = 1
 name = "qif"
 n = 64
 weights = { kind = "uniform", low = 0.0, high = 0.3, seed = 3 }
-eta = { kind = "lorentzian", center = -5.0, width = 1.0, seed = 4 }
+eta = { kind = "lorentzian", center = -5.0, width = 1.0 }
 [[edge]]
 source = "drive"
 target = "qif"
@@ -133,3 +133,28 @@ def test_a_folder_without_a_manifest_is_read_with_a_warning(tmp_path):
     with pytest.warns(qifsim.IncompleteRecordingWarning, match="no manifest"):
         rec = qifsim.load_recording(str(tmp_path))
     assert rec["out"].shape == (3, 2)
+
+
+def test_a_fifo_at_the_manifest_is_refused_not_waited_on(tmp_path, whole):
+    """read_manifest, load_recording and run_config refuse a FIFO planted at manifest.json by
+    name instead of blocking on it (an alarm turns a hang into this test's failure)."""
+    config, _ = whole
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "manifest.json")
+
+    def hung(signum, frame):
+        raise TimeoutError("waited on the FIFO")
+
+    before = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        with pytest.raises(qifsim.IoError, match="manifest.json.*FIFO"):
+            qifsim.read_manifest(str(out))
+        with pytest.raises(qifsim.IoError, match="manifest.json.*FIFO"):
+            qifsim.load_recording(str(out))
+        with pytest.raises(qifsim.IoError, match="manifest.json.*FIFO"):
+            qifsim.run_config(str(config), out_dir=str(out), set=["steps=100"], progress="off")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)

@@ -456,12 +456,7 @@ RunConfig load_config(const std::string& path, const std::vector<std::string>& o
   constexpr std::uint64_t kMaxConfigBytes = std::uint64_t{16} << 20;
   std::string text;
   try {
-    std::uint64_t bytes = 0;
-    const detail::OutputFile file = detail::open_regular_file(path, "a config file", kMaxConfigBytes, &bytes);
-    text.resize(static_cast<std::size_t>(bytes));
-    if (bytes > 0 && std::fread(text.data(), 1, text.size(), file.get()) != text.size()) {
-      throw IoError("cannot read '" + path + "': " + detail::errno_text(errno));
-    }
+    text = detail::read_regular_file(path, "a config file", kMaxConfigBytes);
   } catch (const IoError& e) {
     std::error_code ec;
     throw ConfigError(std::string(e.what()) + (fs::exists(path, ec) ? "" : " (no such file)"));

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "qifsim/error.hpp"
 #include "core/text.hpp"
@@ -58,6 +59,16 @@ OutputFile open_regular_file(const std::string& path, const std::string& what, s
   }
   if (size) *size = bytes;
   return OutputFile(f);
+}
+
+std::string read_regular_file(const std::string& path, const std::string& what, std::uint64_t max_bytes) {
+  std::uint64_t bytes = 0;
+  const OutputFile file = open_regular_file(path, what, max_bytes, &bytes);
+  std::string text(static_cast<std::size_t>(bytes), '\0');
+  if (bytes > 0 && std::fread(text.data(), 1, text.size(), file.get()) != text.size()) {
+    throw IoError("cannot read '" + path + "': " + errno_text(errno));
+  }
+  return text;
 }
 
 }  // namespace qifsim::detail

@@ -16,4 +16,7 @@ namespace qifsim::detail {
 OutputFile open_regular_file(const std::string& path, const std::string& what, std::uint64_t max_bytes = 0,
                              std::uint64_t* size = nullptr);
 
+/// The whole of a regular file of at most `max_bytes` (open_regular_file's checks), as text.
+std::string read_regular_file(const std::string& path, const std::string& what, std::uint64_t max_bytes);
+
 }  // namespace qifsim::detail

@@ -11,9 +11,9 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
+#include "io/input_files.hpp"
 #include "io/output_files.hpp"
 #include "qifsim/error.hpp"
 #include "qifsim/version.hpp"
@@ -78,8 +78,12 @@ std::string field(const std::string& line, const std::string& key) {
 
 Manifest read_manifest(const std::string& dir) {
   Manifest m;
-  std::ifstream in(fs::path(dir) / kManifest);
-  if (!in) return m;
+  const std::string path = (fs::path(dir) / kManifest).string();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return m;  // none (or a dangling link)
+  // Anything but a regular file is refused by name: a FIFO there would block the run forever.
+  constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{64} << 20;
+  std::istringstream in(read_regular_file(path, "a run's manifest", kMaxManifestBytes));
   std::string line;
   bool in_files = false;
   bool format_ok = false;
@@ -126,7 +130,12 @@ RunFolder::RunFolder(const std::string& dir, bool allow_symlink, const std::stri
     ::close(lock_fd_);
     lock_fd_ = -1;
     if (err == EWOULDBLOCK) {
-      const Manifest other = read_manifest(dir_);
+      Manifest other;
+      try {
+        other = read_manifest(dir_);
+      } catch (const IoError&) {
+        // the other run's pid is only a courtesy
+      }
       throw IoError("the output folder '" + dir_ + "' is in use by another run" +
                     (other.pid > 0 ? " (pid " + std::to_string(other.pid) + ")" : std::string()) +
                     "; wait for it to end, or choose another folder");

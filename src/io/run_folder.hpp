@@ -36,7 +36,8 @@ struct Manifest {
   bool valid = false;
 };
 
-/// Read OUT_DIR/manifest.json (valid = false when there is none or it cannot be read).
+/// Read OUT_DIR/manifest.json (valid = false when there is none or it is not a manifest).
+/// Something else at that name (a FIFO, a device, a folder) is an IoError naming it.
 Manifest read_manifest(const std::string& dir);
 
 class RunFolder final : public SampleSink {
