@@ -461,6 +461,15 @@ static void test_sparse(void) {
   EXPECT(qifsim_add_population_csr(sim, "bad", N, indptr, far, values, 0) == QIFSIM_ERR_ARGUMENT &&
              strstr(qifsim_last_error(), "column index 7") != NULL,
          "column out of range: %s", qifsim_last_error());
+  /* Sizes past the row limit are refused before indptr[n] is read (the arrays are short). */
+  const int64_t huge[2] = {INT64_C(1) << 31, INT64_MAX};
+  for (int h = 0; h < 2; ++h) {
+    EXPECT(qifsim_add_population_csr(sim, "huge", huge[h], indptr, indices, values, 0) == QIFSIM_ERR_ARGUMENT &&
+               strstr(qifsim_last_error(), "2^31 - 1") != NULL,
+           "n = %lld: %s", (long long)huge[h], qifsim_last_error());
+    EXPECT(qifsim_add_edge_csr(sim, "qif", "qif", huge[h], huge[h], indptr, indices, values) != QIFSIM_OK,
+           "edge of %lld rows accepted", (long long)huge[h]);
+  }
   EXPECT(qifsim_set_coupling(sim, "csr", 0) == QIFSIM_ERR_ARGUMENT && strstr(qifsim_last_error(), "csr") != NULL,
          "unknown mode: %s", qifsim_last_error());
   EXPECT(qifsim_set_coupling(sim, "events", -2) == QIFSIM_ERR_ARGUMENT, "negative resync accepted");

@@ -2,6 +2,7 @@
 #include "api/c_api_support.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "core/memory_check.hpp"
@@ -63,6 +64,12 @@ qifsim::SparseMatrix csr_from_caller(const char* fn, const std::string& what, in
                                      const int64_t* indptr, const int64_t* indices, const double* values) {
   need(indptr, fn, "indptr");
   if (rows < 0 || cols < 0) bad(fn, what + ": shape " + std::to_string(rows) + " x " + std::to_string(cols) + " is negative");
+  // The row limit before indptr[rows] is read: a size past it cannot be the caller's array.
+  constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
+  if (rows > kMaxDim || cols > kMaxDim) {
+    bad(fn, what + ": shape " + std::to_string(rows) + " x " + std::to_string(cols) +
+                " has more than 2^31 - 1 rows or columns");
+  }
   const int64_t nnz = indptr[rows];
   if (nnz < 0) bad(fn, what + ": indptr[" + std::to_string(rows) + "] = " + std::to_string(nnz) + " is negative");
   if (nnz > 0) {
