@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -308,6 +309,10 @@ static int cli_main(int argc, char** argv) {
   } catch (const qifsim::ConfigError& e) {
     std::cerr << "qifsim: config error: " << e.what() << "\n";
     return kExitConfig;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "qifsim: error: out of memory: a size in the config or in its files is too large for this "
+                 "machine (no check named it first; please report the config)\n";
+    return kExitError;
   } catch (const std::exception& e) {
     std::cerr << "qifsim: error: " << e.what() << "\n";
     return kExitError;

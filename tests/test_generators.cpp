@@ -380,6 +380,27 @@ TEST(FixedIndegree, RefusesBadArguments) {
   EXPECT_NE(error_of([] { qifsim::fixed_indegree(-1, -1, 0, constant(1.0), 1); }).find("must be >= 0"), std::string::npos);
 }
 
+// Matrices no machine holds (petabytes) are refused by name and size before anything is
+// allocated, as a MemoryBudgetError, not a bare std::bad_alloc or length_error.
+TEST(Generators, MatricesThatCannotFitAreRefusedBeforeAllocating) {
+  const std::int64_t n = std::numeric_limits<std::int32_t>::max();
+  const auto refused = [](auto&& make) -> std::string {
+    try {
+      make();
+    } catch (const qifsim::MemoryBudgetError& e) {
+      return e.what();
+    } catch (const std::exception& e) {
+      return std::string("another exception: ") + e.what();
+    }
+    return "<accepted>";
+  };
+  const std::string k = refused([&] { qifsim::fixed_indegree(n, n, 1 << 20, constant(1.0), 1); });
+  EXPECT_NE(k.find("fixed_indegree (k = 1048576): a 2147483647 x 2147483647 matrix"), std::string::npos) << k;
+  EXPECT_NE(k.find("would take"), std::string::npos) << k;
+  const std::string p = refused([&] { qifsim::sparse_matrix(n, n, 1.0, constant(1.0), 1); });
+  EXPECT_NE(p.find("sparse_matrix (p = 1.000000): a 2147483647 x 2147483647 matrix"), std::string::npos) << p;
+}
+
 // 10^6 x 10^6 with k = 2: a dense matrix would be 8 TB; the CSR one is 2e6 entries. (How
 // fast it is drawn is a benchmark's business, not a test's.)
 TEST(FixedIndegree, HugeSparseIsDrawnInItsOwnSize) {

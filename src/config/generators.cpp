@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "qifsim/error.hpp"
+#include "core/memory_check.hpp"
 
 namespace qifsim {
 namespace {
@@ -71,6 +72,15 @@ void check_sparse_shape(std::int64_t rows, std::int64_t cols, const char* what) 
   }
 }
 
+// A CSR matrix of `rows` rows and about `entries` entries (4-byte index + 8-byte value each,
+// 8 bytes per row offset) must fit in memory: refused (MemoryBudgetError naming the matrix
+// and its size) before anything is allocated.
+void check_sparse_fits(std::int64_t rows, std::int64_t cols, double entries, const std::string& what) {
+  detail::require_host_bytes(entries * 12.0 + (static_cast<double>(rows) + 1.0) * 8.0,
+                             what + ": a " + std::to_string(rows) + " x " + std::to_string(cols) + " matrix with " +
+                                 std::to_string(static_cast<long long>(entries)) + " entries");
+}
+
 }  // namespace
 
 std::vector<double> lorentzian_quantiles(std::int64_t n, double center, double width) {
@@ -103,6 +113,9 @@ SparseMatrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const
                            std::uint64_t seed) {
   check_sparse_shape(rows, cols, "sparse_matrix");
   if (!(p >= 0.0 && p <= 1.0)) throw InvalidArgument("sparse_matrix: p = " + std::to_string(p) + " must be in [0, 1]");
+  // About p * rows * cols entries, a few standard deviations more at most.
+  const double mean = p * static_cast<double>(rows) * static_cast<double>(cols);
+  check_sparse_fits(rows, cols, mean + 4.0 * std::sqrt(mean), "sparse_matrix (p = " + std::to_string(p) + ")");
   SparseMatrix m(rows, cols);
   const std::int64_t total = rows * cols;  // < 2^62: no overflow
   if (total == 0 || p == 0.0) return m;
@@ -152,6 +165,8 @@ SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k
     throw InvalidArgument("fixed_indegree: k = " + std::to_string(k) + " must be in [0, " + std::to_string(k_max) +
                           "] (" + std::to_string(cols) + " columns" + (autapses ? "" : ", no autapses") + ")");
   }
+  check_sparse_fits(rows, cols, static_cast<double>(rows) * static_cast<double>(k),
+                    "fixed_indegree (k = " + std::to_string(k) + ")");
   SparseMatrix m(rows, cols);
   const auto kk = static_cast<std::size_t>(k);
   m.indices.resize(static_cast<std::size_t>(rows) * kk);
