@@ -74,6 +74,38 @@ TEST(ConfigErrors, UnknownTopLevelAndNestedKeys) {
                            {"population[0].eta", "unknown key 'widht'", "did you mean 'width'"}));
 }
 
+// A generator takes only its own kind's keys: a key of another kind was silently ignored
+// (p on uniform weights built a dense matrix). Value distributions are checked as eta's are.
+TEST(ConfigErrors, AGeneratorTakesOnlyItsOwnKindsKeys) {
+  const std::string w = "eta = -4.0\nweights = ";
+  struct Case {
+    std::string table;
+    std::vector<std::string> expected;
+  } cases[] = {
+      {"{ kind = \"uniform\", low = 0.0, high = 1.0, p = 0.01 }", {"population[0].weights", "unknown key 'p'", "kind, low, high, seed"}},
+      {"{ kind = \"fixed_indegree\", k = 1, p = 0.5 }", {"unknown key 'p'", "kind, k, value, values, seed, autapses"}},
+      {"{ kind = \"identity\", k = 2 }", {"unknown key 'k'", "kind, value"}},
+      {"{ kind = \"all_to_all\", value = 1.0, seed = 3 }", {"unknown key 'seed'"}},
+      {"{ kind = \"sparse\", p = 0.5, autapses = true }", {"unknown key 'autapses'"}},
+      {"{ kind = \"normal\", mean = 0.0, std = 1.0, low = 2.0 }", {"unknown key 'low'"}},
+      {"{ kind = \"sparse\", p = 0.5, sed = 3 }", {"unknown key 'sed'", "did you mean 'seed'"}},
+      {"{ kind = \"sparse\", p = 0.5, values = { kind = \"normal\", mean = 1.0, std = -1.0 } }",
+       {"population[0].weights.values.std", "must be >= 0"}},
+      {"{ kind = \"sparse\", p = 0.5, values = { kind = \"uniform\", low = 2.0, high = 1.0 } }",
+       {"population[0].weights.values", "high must be >= low"}},
+      {"{ kind = \"sparse\", p = 0.5, values = { kind = \"constant\", value = 1.0, std = 2.0 } }",
+       {"unknown key 'std'"}},
+  };
+  for (const auto& c : cases) {
+    const std::string msg = error_of(replace(kBase, "eta = -4.0", w + c.table));
+    EXPECT_TRUE(contains_all(msg, c.expected)) << c.table << " -> " << msg;
+  }
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "eta = -4.0", "eta = { kind = \"lorentzian\", center = 1, width = 2, seed = 4 }")),
+                           {"population[0].eta", "unknown key 'seed'", "kind, center, width"}));
+  EXPECT_TRUE(contains_all(error_of(replace(kBase, "eta = -4.0", "eta = { kind = \"constant\", value = 1, low = 0 }")),
+                           {"unknown key 'low'"}));
+}
+
 TEST(ConfigErrors, NonAsciiOutsideStringsAndCommentsNamesLineAndColumn) {
   // U+FC00 where a separator belongs: refused by position (toml++ 3.3.0 has undefined
   // behaviour there, found by fuzzing).

@@ -68,6 +68,36 @@ void fingerprint_weights(std::vector<FingerprintEntry>& fp, const std::string& k
 
 // ---- parameters: number, array, .npy file or generator ---------------------------------
 
+namespace {
+
+// A generator table's kinds, each with its own keys besides "kind".
+using KindKeys = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+/// The generator table `table` at `key`, checked key by key for its kind: a key that no kind
+/// takes, or that another kind takes (`p` on uniform weights), is refused with the kind's
+/// keys and a "did you mean". Returns the reader (of an unknown kind: every kind's keys, so
+/// that the caller names the kind).
+TableReader generator_table(const Ctx& ctx, const toml::table& table, const std::string& key, const KindKeys& kinds,
+                            const std::string& kinds_text) {
+  std::vector<std::string> all = {"kind"};
+  for (const auto& [kind, keys] : kinds) {
+    for (const auto& k : keys) {
+      if (std::find(all.begin(), all.end(), k) == all.end()) all.push_back(k);
+    }
+  }
+  const TableReader any(ctx, table, key, all);
+  const std::string kind = any.required_string("kind", kinds_text);
+  for (const auto& [name, keys] : kinds) {
+    if (name != kind) continue;
+    std::vector<std::string> own = {"kind"};
+    own.insert(own.end(), keys.begin(), keys.end());
+    return TableReader(ctx, table, key, own);
+  }
+  return any;
+}
+
+}  // namespace
+
 Param read_param(const TableReader& r, const std::string& k, std::int64_t n, const Param& fallback) {
   const toml::node* node = r.get(k);
   if (!node) return fallback;
@@ -95,8 +125,13 @@ Param read_param(const TableReader& r, const std::string& k, std::int64_t n, con
     return Param(std::move(a.data));
   }
   if (node->is_table()) {
-    TableReader g(r.ctx(), *node->as_table(), key, {"kind", "center", "width", "low", "high", "mean", "std", "seed", "value"});
-    const std::string kind = g.required_string("kind", "one of 'lorentzian', 'uniform', 'normal', 'constant'");
+    static const KindKeys kinds = {{"lorentzian", {"center", "width"}},
+                                   {"uniform", {"low", "high", "seed"}},
+                                   {"normal", {"mean", "std", "seed"}},
+                                   {"constant", {"value"}}};
+    const TableReader g = generator_table(r.ctx(), *node->as_table(), key, kinds,
+                                          "one of 'lorentzian', 'uniform', 'normal', 'constant'");
+    const std::string kind = g.required_string("kind", "");
     if (kind == "lorentzian") {
       const double width = g.required_number("width", "the Lorentzian's half width at half maximum");
       if (width < 0) fail(r.ctx(), g.get("width"), g.key("width"), "must be >= 0");
@@ -136,16 +171,20 @@ ValueDistribution read_distribution(const TableReader& g, const std::string& key
     return d;
   }
   if (!node->is_table()) g.wrong(key_name, *node, "a number or a table { kind = \"uniform\" | \"normal\" | \"constant\", ... }");
-  TableReader v(g.ctx(), *node->as_table(), g.key(key_name), {"kind", "low", "high", "mean", "std", "value"});
-  const std::string kind = v.required_string("kind", "'uniform', 'normal' or 'constant'");
+  static const KindKeys kinds = {{"uniform", {"low", "high"}}, {"normal", {"mean", "std"}}, {"constant", {"value"}}};
+  const TableReader v =
+      generator_table(g.ctx(), *node->as_table(), g.key(key_name), kinds, "'uniform', 'normal' or 'constant'");
+  const std::string kind = v.required_string("kind", "");
   if (kind == "uniform") {
     d.kind = ValueDistribution::Kind::Uniform;
     d.a = v.required_number("low", "lower bound");
     d.b = v.required_number("high", "upper bound");
+    if (!(d.b >= d.a)) fail(g.ctx(), node, g.key(key_name), "high must be >= low");
   } else if (kind == "normal") {
     d.kind = ValueDistribution::Kind::Normal;
     d.a = v.required_number("mean", "mean");
     d.b = v.required_number("std", "standard deviation");
+    if (d.b < 0) fail(g.ctx(), v.get("std"), v.key("std"), "must be >= 0");
   } else if (kind == "constant") {
     d.a = v.required_number("value", "the value");
   } else {
@@ -211,9 +250,17 @@ Weights read_weights(const TableReader& r, const std::string& k, std::int64_t ro
     return m;
   }
   if (node->is_table()) {
-    TableReader g(r.ctx(), *node->as_table(), key,
-                  {"kind", "low", "high", "mean", "std", "seed", "p", "k", "value", "values", "autapses"});
-    const std::string kind = g.required_string("kind", "one of 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all', 'identity'");
+    static const KindKeys kinds = {{"uniform", {"low", "high", "seed"}},
+                                   {"normal", {"mean", "std", "seed"}},
+                                   {"sparse", {"p", "value", "values", "seed"}},
+                                   {"fixed_indegree", {"k", "value", "values", "seed", "autapses"}},
+                                   {"all_to_all", {"value"}},
+                                   {"constant", {"value"}},
+                                   {"identity", {"value"}}};
+    const TableReader g = generator_table(
+        r.ctx(), *node->as_table(), key, kinds,
+        "one of 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all', 'identity'");
+    const std::string kind = g.required_string("kind", "");
     if (kind == "uniform") {
       dense_fits();
       const double low = g.required_number("low", "lower bound");
