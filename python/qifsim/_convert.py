@@ -98,6 +98,20 @@ def _rows(values, what: str) -> np.ndarray:
     return a
 
 
+def _finite_rows(a: np.ndarray, what: str) -> None:
+    """Refuse a NaN or Inf in ``a`` (steps x width), naming its row and column. Checked a
+    block at a time (about 4 Mi values), so a large or broadcast array needs no whole
+    temporary."""
+    cols = min(a.shape[1], 1 << 22) or 1
+    rows = max(1, (1 << 22) // cols)
+    for r0 in range(0, a.shape[0], rows):
+        for c0 in range(0, a.shape[1], cols):
+            bad = ~np.isfinite(a[r0:r0 + rows, c0:c0 + cols])
+            if bad.any():
+                r, c = np.argwhere(bad)[0]
+                raise InvalidArgument(f"{what} ({r0 + r}, {c0 + c}) is {a[r0 + r, c0 + c]}; they must be finite")
+
+
 def _fetcher(a: np.ndarray, width: int = 0):
     """``fetch(first, count)``: rows [first, first + count) of ``a`` as a float64 C-contiguous
     copy. The engine calls it as the run consumes its inputs (a few MiB at a time), so the

@@ -10,9 +10,10 @@ import sys
 
 import numpy as np
 
-from .errors import Error, InvalidArgument
+from . import _qifsim
+from .errors import Error, InvalidArgument, MemoryBudgetError
 from .losses import Loss
-from ._convert import _int, _rows
+from ._convert import _finite_rows, _int, _rows
 from .observer import Observer
 
 _CHUNK_BYTES = 64 << 20  # what fit_ridge records per chunk when it keeps no outputs
@@ -211,6 +212,17 @@ def fit_ridge(net, inputs, targets, sampling_steps, alpha, verbose: bool, add_re
         obs = Observer(net.dt, record_output=record_output, record_loss=False, record_vars=record_vars)
     elif obs.record_loss:
         raise InvalidArgument("fit_ridge: the Observer records a loss; fit_ridge has none (record_loss=False)")
+    # The accumulators (X^T X, X^T Y and their solve's copies, the prediction y) against the
+    # memory budget before anything is allocated or run.
+    need = 8.0 * (2.0 * n * n + 3.0 * n * k + 2.0 * k)
+    if obs.record_output:
+        need += 8.0 * k * (steps // ss + 1)
+    budget = run_kwargs.get("memory_budget") or _qifsim.default_memory_budget()
+    if need > budget:
+        raise MemoryBudgetError(f"fit_ridge: the normal equations for {n} outputs and {k} targets would take "
+                                f"{need / 2**30:.3g} GiB, more than the memory budget of {budget / 2**30:.3g} GiB "
+                                f"(memory_budget=)")
+    _finite_rows(y, "fit_ridge: targets")  # before the run, not in the readout's weights after it
     targets_sampled = SampleWindows(ss, c, k)
     eqs = NormalEquations(n, k)
     if obs.record_output:
@@ -250,7 +262,11 @@ def fit_ridge(net, inputs, targets, sampling_steps, alpha, verbose: bool, add_re
     obs.save("w_out", w_out)
     if add_readout_node:
         net.add_func_node("readout", k, activation_function="identity")
-        net.add_edge(source, "readout", weights=w_out)  # n x k: taken as its transpose, k x n
+        try:
+            net.add_edge(source, "readout", weights=w_out)  # n x k: taken as its transpose, k x n
+        except Error:
+            net.pop_node("readout")  # the network as it was: no readout without its edge
+            raise
     return obs
 
 
@@ -310,6 +326,7 @@ def fit_rls(net, edge: tuple, inputs, targets, update_steps, sampling_steps, ver
         if y.shape[1] != k:
             raise InvalidArgument(f"{what}targets have {y.shape[1]} columns; the edge '{source}' -> '{target}' "
                                   f"has {k} outputs")
+        _finite_rows(y, what + "targets")
         checked.append((x, y))
     net.compile()
     try:

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from qifsim import InvalidArgument, Network
+from qifsim import InvalidArgument, MemoryBudgetError, Network
 from qifsim.losses import Loss
 from qifsim.training import RLS
 
@@ -267,6 +267,42 @@ def test_fit_ridge_arguments_are_checked():
         net.fit_ridge(x, np.zeros((10, 1)), alpha=-1.0, verbose=False)
     with pytest.raises(InvalidArgument, match="record_loss"):
         net.fit_ridge(x, np.zeros((10, 1)), record_loss=True, verbose=False)
+
+
+def test_a_target_that_is_not_finite_is_named_before_anything_runs():
+    """A NaN among fit_ridge's or fit_rls's targets is named by row and column before the
+    network steps, and the network is left as it was (no readout node, weights unchanged)."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(40, 3))
+    y = np.zeros((40, 2))
+    y[17, 1] = np.nan
+    for chunk_steps in (None, 9):
+        net, _ = function_net(rng)
+        nodes = list(net.nodes)
+        with pytest.raises(InvalidArgument, match=r"fit_ridge: targets \(17, 1\) is nan"):
+            net.fit_ridge(x, y, verbose=False, chunk_steps=chunk_steps,
+                          record_output=chunk_steps is None)
+        assert net.step_count == 0 and list(net.nodes) == nodes
+    net, _ = function_net(rng)
+    net.add_func_node("ro", 2, "identity")
+    net.add_edge("h", "ro", train="rls")
+    before = net.get_edge("h", "ro").weights.copy()
+    with pytest.raises(InvalidArgument, match=r"fit_rls: epoch 1: targets \(17, 1\) is nan"):
+        net.fit_rls([x, x], [np.zeros((40, 2)), y], verbose=False)
+    assert net.step_count == 0
+    np.testing.assert_array_equal(net.get_edge("h", "ro").weights, before)
+
+
+def test_fit_ridge_refuses_accumulators_over_the_memory_budget_before_running():
+    """2^28 targets (a zero-stride view, 8 bytes of data) need normal equations of 4 x 2^28:
+    refused by size before anything is allocated or run, not left to the OOM killer."""
+    rng = np.random.default_rng(9)
+    net, _ = function_net(rng)
+    targets = np.broadcast_to(np.zeros(1), (100, 2 ** 28))
+    with pytest.raises(MemoryBudgetError, match=r"fit_ridge: the normal equations for 4 outputs and 268435456 "
+                                                r"targets would take .* GiB"):
+        net.fit_ridge(rng.normal(size=(100, 3)), targets, verbose=False, memory_budget=2 ** 30)
+    assert net.step_count == 0 and "readout" not in net.nodes
 
 
 # ---- recursive least squares -------------------------------------------------------------------------------
