@@ -145,7 +145,7 @@ class Observer:
         except TypeError:
             raise InvalidArgument(f"Observer.save: key {key!r} is not hashable") from None
 
-    def export(self, directory, formats=("npy",)) -> list:
+    def export(self, directory, formats=("npy",), allow_symlink: bool = False) -> list:
         """Write the recordings to files in ``directory`` (created if needed) and return their
         paths: one file per series named by its key (``out``, ``loss``, ``qif.v``) plus ``steps``
         and ``time``, as ``.npy`` (``formats`` holds ``"npy"``) and/or ``.csv`` (``"csv"``: one
@@ -154,12 +154,18 @@ class Observer:
 
         Each file is written under a temporary name and renamed onto its own when complete: an
         interrupted or failed export (a full disk: IoError naming the file) leaves no partial
-        file, and a link already at a file's name is replaced, never written through."""
+        file, and a link already at a file's name is replaced, never written through. A
+        ``directory`` that is itself a symbolic link is refused, as ``qifsim run`` refuses one
+        (the files would land wherever it points), unless ``allow_symlink``."""
         import os
 
         unknown = [f for f in formats if f not in ("npy", "csv")]
         if unknown or not formats:
             raise InvalidArgument(f"Observer.export: formats {list(formats)!r}: use 'npy' and/or 'csv'")
+        if os.path.islink(directory) and not allow_symlink:
+            raise IoError(f"Observer.export: '{os.fspath(directory)}' is a symbolic link (to "
+                          f"'{os.readlink(directory)}'); the files would land wherever it points. Give the folder "
+                          f"itself, or allow_symlink=True")
         os.makedirs(directory, exist_ok=True)
         series = {"steps": self.steps, "time": self.time}
         for key in self._core.keys():

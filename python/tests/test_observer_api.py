@@ -156,3 +156,19 @@ def test_export_replaces_a_link_instead_of_writing_through_it_and_leaves_no_part
     with pytest.raises(qifsim.IoError, match="time.npy"):
         obs.export(out)
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
+
+
+def test_export_refuses_a_folder_that_is_a_symbolic_link_unless_allowed(tmp_path):
+    """As `qifsim run -o LINK` does: the files would land wherever the link points."""
+    import os
+    import qifsim
+    obs = qifsim.Observer(1e-3, record_output=True, record_loss=False)
+    obs.record(0, np.array([1.0]), 0.0, [])
+    real = tmp_path / "elsewhere"
+    real.mkdir()
+    os.symlink(real, tmp_path / "linked")
+    with pytest.raises(qifsim.IoError, match="linked' is a symbolic link.*allow_symlink=True"):
+        obs.export(tmp_path / "linked")
+    assert os.listdir(real) == []
+    obs.export(tmp_path / "linked", allow_symlink=True)
+    np.testing.assert_array_equal(np.load(real / "out.npy"), [[1.0]])
