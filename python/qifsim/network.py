@@ -50,6 +50,7 @@ class Network:
         self._nodes = {}  # label -> RectiPy's node attribute dict, in the order added
         self._edges = {}  # (source, target) -> RectiPy's edge attribute dict, in the order added
         self._carry = {}  # label -> {state var: values} to set once compiled (after a graph change)
+        self._schedule = (1, 0)  # (sampling_steps, cutoff) of the last run: a resume's defaults
 
     def _new_core(self, dt: float):
         core = _qifsim.Network(dt, self._backend, self._precision)
@@ -483,10 +484,11 @@ class Network:
         width = self._broadcast_width() if x.shape[1] == 1 else 0
         return (width, _fetcher(x, width)) if width else (x.shape[1], _fetcher(x))
 
-    def run(self, inputs, sampling_steps: int = 1, cutoff: int = 0, record_output: bool = True,
-            record_loss: bool = False, record_vars: Optional[list] = None, verbose: bool = True,
-            enable_grad: bool = True, obs: Optional[Observer] = None, memory_budget: Optional[int] = None,
-            batch_samples: Optional[int] = None, cuda_graphs: bool = True, resume: bool = False,
+    def run(self, inputs, sampling_steps: Optional[int] = None, cutoff: Optional[int] = None,
+            record_output: bool = True, record_loss: bool = False, record_vars: Optional[list] = None,
+            verbose: bool = True, enable_grad: bool = True, obs: Optional[Observer] = None,
+            memory_budget: Optional[int] = None, batch_samples: Optional[int] = None, cuda_graphs: bool = True,
+            resume: bool = False,
             divergence_check_steps: Optional[int] = None, event_coupling: int = 0,
             subnormals: str = "auto", coupling: str = "auto", resync: int = 0) -> Observer:
         """Run ``inputs.shape[0]`` steps (``inputs``: T x n_in) from the current state and return
@@ -501,7 +503,8 @@ class Network:
         with MemoryBudgetError). ``verbose``: progress on stderr for long runs.
         Ctrl-C stops the run at the next step with KeyboardInterrupt; the exception carries the
         samples so far as ``e.observer``, and ``run(inputs, obs=e.observer, resume=True)`` with
-        the same inputs and schedule continues it bit for bit. A Ctrl-C anywhere in ``run``
+        the same inputs continues it bit for bit (``sampling_steps`` and ``cutoff`` default to
+        the interrupted run's; otherwise to 1 and 0). A Ctrl-C anywhere in ``run``
         counts (one during set-up stops the run before its first step; one after its last step
         raises with the complete recording) and none reaches Python after ``run`` returns
         (Python's main thread with its default SIGINT handler; elsewhere Python's rules
@@ -540,10 +543,14 @@ class Network:
                     obs = Observer(self.dt, record_output=record_output, record_loss=record_loss,
                                    record_vars=record_vars)
                 self.compile()
+                # resume=True continues with the interrupted run's schedule unless told otherwise.
+                ss, c = self._schedule if resume and self._core.interrupted else (1, 0)
+                ss = _int(ss if sampling_steps is None else sampling_steps, "run: sampling_steps", 1)
+                c = _int(c if cutoff is None else cutoff, "run: cutoff")
+                self._schedule = (ss, c)
                 x = _rows(inputs, "run: inputs")
                 with _read_only(x):
-                    self._core.run(x.shape[0], *self._input_source(x), obs._core,
-                                   _int(sampling_steps, "run: sampling_steps", 1), _int(cutoff, "run: cutoff"),
+                    self._core.run(x.shape[0], *self._input_source(x), obs._core, ss, c,
                                    "auto" if verbose else "off", _int(memory_budget or 0, "run: memory_budget"),
                                    _int(batch_samples or 0, "run: batch_samples"), bool(cuda_graphs), bool(resume),
                                    -1 if divergence_check_steps is None else

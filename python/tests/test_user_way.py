@@ -37,7 +37,7 @@ def test_ctrl_c_during_obs_equals_net_run_keeps_the_samples_on_the_exception():
     no_ctrl_c_reaches_python()
     obs = info.value.observer
     assert 0 < len(obs) < steps // 10
-    net.run(inputs, obs=obs, sampling_steps=10, verbose=False, resume=True)
+    net.run(inputs, obs=obs, verbose=False, resume=True)  # the interrupted run's schedule, as the message says
     np.testing.assert_array_equal(obs[("qif", "v")], whole[("qif", "v")])
     np.testing.assert_array_equal(obs.steps, whole.steps)
 
