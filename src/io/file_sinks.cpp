@@ -289,7 +289,8 @@ class CsvSink final : public FileSink {
              const std::vector<const double*>& series) override {
     if (!open_) open(obs);
     // Whole lines only: a batch is formatted first and handed to the kernel in one write,
-    // so a killed run leaves no line cut in half.
+    // so a run stopped or failing leaves no line cut in half. (A SIGKILL can still stop the
+    // kernel between the pages of that write; a resume cuts such a last line off.)
     char number[32];
     for (std::size_t i = 0; i < series.size(); ++i) {
       Stream& s = streams_[i];
