@@ -255,6 +255,55 @@ TEST(Recordings, AResumeThatDiffersFromItsCheckpointIsRefusedNamingTheKeys) {
   EXPECT_TRUE(shown) << ::testing::PrintToString(r.changes);
 }
 
+// A resume refused (by the fingerprint, or at checkpoint load: another n, which no
+// checkpoint continues) leaves the manifest exactly as it was, and the folder resumable.
+TEST(Recordings, ARefusedResumeLeavesTheManifestAsItWas) {
+  ScratchDir dir;
+  qifsim::RunConfig part = make_config(dir, 1500, "[\"npy\"]", {"record.out_dir=part"});
+  part.options.stop_at_step = 500;
+  qifsim::run_config(part, false);
+  const std::string before = iotest::read_text(dir / "part/manifest.json");
+  ASSERT_TRUE(contains_all(before, {"\"status\": \"interrupted\"", "\"checkpoint\": \"qifsim.ckpt\""})) << before;
+  for (const bool allow : {false, true}) {
+    qifsim::RunConfig changed = qifsim::resume_config(dir / "part", "", {"population.0.n=9"});
+    changed.allow_changes = allow;
+    changed.options.progress = qifsim::Progress::Off;
+    const std::string e = error_of([&] { qifsim::run_config(changed, false); });
+    EXPECT_NE(e, "<no error>");
+    EXPECT_EQ(iotest::read_text(dir / "part/manifest.json"), before) << (allow ? "allowed" : "refused") << ": " << e;
+  }
+  // Other series: the files would end at different lengths, so refused even when allowed.
+  for (const char* set : {"record.vars=[]", "record.output=false"}) {
+    qifsim::RunConfig fewer = qifsim::resume_config(dir / "part", "", {set});
+    fewer.allow_changes = true;
+    fewer.options.progress = qifsim::Progress::Off;
+    const std::string e = error_of([&] { qifsim::run_config(fewer, false); });
+    EXPECT_TRUE(contains_all(e, {"resume: this run would record", "record.vars or record.output changed"})) << set << ": " << e;
+    EXPECT_EQ(iotest::read_text(dir / "part/manifest.json"), before) << set;
+  }
+  qifsim::RunConfig rest = qifsim::resume_config(dir / "part");
+  rest.options.progress = qifsim::Progress::Off;
+  EXPECT_FALSE(qifsim::run_config(rest, false).interrupted());
+  EXPECT_NE(iotest::read_text(dir / "part/manifest.json").find("\"status\": \"complete\""), std::string::npos);
+}
+
+// A rerun removes what the previous run listed in its manifest only where the name is one a
+// run writes: a manifest edited to list another file does not get that file deleted.
+TEST(Folders, ARerunDeletesOnlyNamesARunWrites) {
+  ScratchDir dir;
+  qifsim::RunConfig first = make_config(dir, 300, "[\"npy\"]");
+  qifsim::run_config(first, false);
+  iotest::write_text(dir / "out/thesis.tex", "keep me");
+  iotest::write_text(dir / "out/stale.npy", "old");
+  std::string manifest = iotest::read_text(dir / "out/manifest.json");
+  manifest.replace(manifest.find("\"files\": ["), 10, "\"files\": [\n    \"thesis.tex\",\n    \"stale.npy\",");
+  iotest::write_text(dir / "out/manifest.json", manifest);
+  qifsim::RunConfig again = make_config(dir, 300, "[\"npy\"]");
+  qifsim::run_config(again, false);
+  EXPECT_EQ(iotest::read_text(dir / "out/thesis.tex"), "keep me");
+  EXPECT_FALSE(fs::exists(dir / "out/stale.npy")) << "a recording's name the previous run listed goes";
+}
+
 TEST(Recordings, ACheckpointWithAFlippedByteIsRefusedAndTheFolderStaysResumable) {
   ScratchDir dir;
   qifsim::RunConfig part = make_config(dir, 1500, "[\"npy\"]", {"record.out_dir=part"});

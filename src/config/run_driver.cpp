@@ -4,6 +4,7 @@
 // saves checkpoints while the run goes, and resume_config continues a stopped run.
 #include "qifsim/config.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -89,8 +90,8 @@ namespace {
 
 namespace fsys = std::filesystem;
 
-constexpr const char* kCheckpointName = "qifsim.ckpt";
-constexpr const char* kConfigCopyName = "qifsim_run.toml";
+using detail::kCheckpointName;
+using detail::kConfigCopyName;
 
 std::string absolute_path(const std::string& p) {
   if (p.empty()) return p;
@@ -304,58 +305,89 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
   } release{*folder};
   RunOptions options = config.options;
   std::int64_t continue_samples = -1;
-  if (!config.resume) fsys::remove(ckpt, ec);  // a previous run's: it would not fit these files
-  if (config.resume) {
-    const detail::Manifest& m = folder->previous();
-    if (m.valid && m.status == "complete") {
-      throw ConfigError("resume: '" + config.out_dir + "' holds a complete run; there is nothing to continue");
+  std::vector<std::shared_ptr<FileSink>> sinks;
+  // Set-up: a resume refused or failing here leaves the folder's manifest as it was (its
+  // checkpoint still continues it); a new run says it failed.
+  try {
+    if (!config.resume) fsys::remove(ckpt, ec);  // a previous run's: it would not fit these files
+    if (config.resume) {
+      const detail::Manifest& m = folder->previous();
+      if (m.valid && m.status == "complete") {
+        throw ConfigError("resume: '" + config.out_dir + "' holds a complete run; there is nothing to continue");
+      }
+      if (!fsys::exists(ckpt, ec)) {
+        throw ConfigError("resume: '" + config.out_dir + "' holds no checkpoint (" + kCheckpointName + ")");
+      }
+      const CheckpointInfo saved = read_checkpoint_info(ckpt);
+      std::vector<FingerprintEntry> theirs;
+      for (const auto& e : saved.fingerprint) {
+        if (e.key.rfind("network: ", 0) != 0) theirs.push_back(e);
+      }
+      report.changes = fingerprint_changes(theirs, fingerprint);
+      if (saved.format < 2) report.changes.clear();  // format 1 knew no fingerprint
+      if (!report.changes.empty() && !config.allow_changes) {
+        std::string list;
+        for (const auto& c : report.changes) list += "\n  " + c;
+        throw ConfigError("resume: the run differs from the one checkpointed in '" + ckpt + "':" + list +
+                          "\nits recording would not be one run; resume with --allow-changes (record what changed in "
+                          "the manifest) or start a new run");
+      }
+      // The same series into the same files: a resume recording other series (record.vars,
+      // record.output) would end "complete" with files of different lengths.
+      if (m.valid) {
+        std::vector<std::string> had;
+        for (const auto& f : m.files) {
+          if (f != kConfigCopyName) had.push_back(f);
+        }
+        std::vector<std::string> now = names;
+        std::sort(had.begin(), had.end());
+        std::sort(now.begin(), now.end());
+        if (had != now) {
+          throw ConfigError("resume: this run would record " + detail::join(now) + " but the recording in '" +
+                            config.out_dir + "' is " + detail::join(had) +
+                            " (record.vars or record.output changed); a resumed run continues the same files, "
+                            "even with --allow-changes");
+        }
+      }
+      CheckpointLoad how;
+      how.parameters = false;  // the config's (the same unless changes are allowed)
+      how.allow_changes = config.allow_changes;
+      config.network.load_checkpoint(ckpt, how);
+      if (!config.network.interrupted()) {
+        throw ConfigError("resume: '" + ckpt + "' holds no interrupted run");
+      }
+      const std::string samples = saved.detail("samples");
+      continue_samples = detail::leading_int64(samples.c_str(), -1);
+      if (continue_samples < 0) throw ConfigError("resume: '" + ckpt + "' does not say how many samples its files hold");
+      options.resume = true;
     }
-    if (!fsys::exists(ckpt, ec)) {
-      throw ConfigError("resume: '" + config.out_dir + "' holds no checkpoint (" + kCheckpointName + ")");
-    }
-    const CheckpointInfo saved = read_checkpoint_info(ckpt);
-    std::vector<FingerprintEntry> theirs;
-    for (const auto& e : saved.fingerprint) {
-      if (e.key.rfind("network: ", 0) != 0) theirs.push_back(e);
-    }
-    report.changes = fingerprint_changes(theirs, fingerprint);
-    if (saved.format < 2) report.changes.clear();  // format 1 knew no fingerprint
-    if (!report.changes.empty() && !config.allow_changes) {
-      std::string list;
-      for (const auto& c : report.changes) list += "\n  " + c;
-      throw ConfigError("resume: the run differs from the one checkpointed in '" + ckpt + "':" + list +
-                        "\nits recording would not be one run; resume with --allow-changes (record what changed in "
-                        "the manifest) or start a new run");
-    }
-    CheckpointLoad how;
-    how.parameters = false;  // the config's (the same unless changes are allowed)
-    how.allow_changes = config.allow_changes;
-    config.network.load_checkpoint(ckpt, how);
-    if (!config.network.interrupted()) {
-      throw ConfigError("resume: '" + ckpt + "' holds no interrupted run");
-    }
-    const std::string samples = saved.detail("samples");
-    continue_samples = detail::leading_int64(samples.c_str(), -1);
-    if (continue_samples < 0) throw ConfigError("resume: '" + ckpt + "' does not say how many samples its files hold");
-    options.resume = true;
-    folder->continue_from(continue_samples, config.network.resume_step(), report.changes);
-  }
-  report.first_step = config.network.interrupted() && options.resume ? config.network.resume_step() : 0;
+    report.first_step = config.network.interrupted() && options.resume ? config.network.resume_step() : 0;
 
-  std::vector<std::shared_ptr<FileSink>> sinks =
-      attach_file_sinks(obs, config.out_dir, config.formats, config.recording_info(), config.allow_symlink,
-                        continue_samples);
-  obs.add_sink(folder);  // counts the samples, after the files have them
-  if (write_copy) {
-    // A copy of the config beside the recordings (unless that is where it came from).
-    detail::write_file_atomically(copy.string(), [&](std::FILE* out) {
-      std::fprintf(out, "# qifsim %s run of %s\n", QIFSIM_VERSION_STRING,
-                   config.path.empty() ? "<string>" : config.path.c_str());
-      for (const auto& o : config.overrides) std::fprintf(out, "# --set %s\n", o.c_str());
-      std::fwrite(config.text.data(), 1, config.text.size(), out);
-    });
+    sinks = attach_file_sinks(obs, config.out_dir, config.formats, config.recording_info(), config.allow_symlink,
+                              continue_samples);
+    obs.add_sink(folder);  // counts the samples, after the files have them
+    if (write_copy) {
+      // A copy of the config beside the recordings (unless that is where it came from).
+      detail::write_file_atomically(copy.string(), [&](std::FILE* out) {
+        std::fprintf(out, "# qifsim %s run of %s\n", QIFSIM_VERSION_STRING,
+                     config.path.empty() ? "<string>" : config.path.c_str());
+        for (const auto& o : config.overrides) std::fprintf(out, "# --set %s\n", o.c_str());
+        std::fwrite(config.text.data(), 1, config.text.size(), out);
+      });
+    }
+    // Accepted and set up: from here on the manifest says "running".
+    if (options.resume) folder->continue_from(continue_samples, config.network.resume_step(), report.changes);
+    folder->add_files(names);
+  } catch (const std::exception& e) {
+    if (!config.resume) {
+      try {
+        folder->finish("failed", 0, e.what());
+      } catch (...) {
+        // a full disk: the error below says what went wrong
+      }
+    }
+    throw;
   }
-  folder->add_files(names);
 
   // The checkpoint: the network's state at a step boundary, the samples the files hold then
   // (all that were recorded: a stopped run hands its ring over first) and how to resume.

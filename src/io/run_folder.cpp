@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <sstream>
@@ -61,6 +62,16 @@ std::string utc_now() {
 // path in it and no hidden file.
 bool plain_name(const std::string& name) {
   return !name.empty() && name.find('/') == std::string::npos && name[0] != '.' && name != kManifest;
+}
+
+// A name a run writes in its folder: a series' .npy or .csv file, the HDF5 recording, the
+// config's copy or the checkpoint. A rerun removes only such names of the previous run.
+bool recording_name(const std::string& name) {
+  const auto ends = [&](const char* tail) {
+    const std::size_t n = std::strlen(tail);
+    return name.size() > n && name.compare(name.size() - n, n, tail) == 0;
+  };
+  return ends(".npy") || ends(".csv") || name == "recording.h5" || name == kConfigCopyName || name == kCheckpointName;
 }
 
 // The value after `"key": ` on one line of our own manifest (the writer puts one key per line).
@@ -149,6 +160,7 @@ RunFolder::RunFolder(const std::string& dir, bool allow_symlink, const std::stri
     files_ = previous_.files;
   } else {
     for (const auto& name : previous_.files) {
+      if (!recording_name(name)) continue;  // a manifest edited to list other files: kept
       const fs::path p = fs::path(dir_) / name;
       bool input = false;
       std::error_code ec;
@@ -167,7 +179,9 @@ RunFolder::RunFolder(const std::string& dir, bool allow_symlink, const std::stri
       ::unlink(entry.path().c_str());
     }
   }
-  write_manifest("running", "");
+  // A resume says "running" once it is accepted (continue_from): one refused leaves the
+  // manifest as it was.
+  if (!resume) write_manifest("running", "");
 }
 
 RunFolder::~RunFolder() { release(); }

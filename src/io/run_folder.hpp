@@ -27,6 +27,11 @@
 
 namespace qifsim::detail {
 
+/// What a config run writes in its folder besides its recordings: its checkpoint and a copy
+/// of its config.
+inline constexpr const char* kCheckpointName = "qifsim.ckpt";
+inline constexpr const char* kConfigCopyName = "qifsim_run.toml";
+
 /// A folder's manifest as read back (what a previous or a resumed run left).
 struct Manifest {
   std::string status;
