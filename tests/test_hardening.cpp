@@ -290,6 +290,19 @@ std::string load_error(const std::string& path, std::string bytes, bool seal = t
   return error_of([&] { net.load_checkpoint(path, &obs); });
 }
 
+// A crafted checkpoint (sealed again, so only the string is wrong) whose node name holds a
+// terminal escape: refused naming the character as hex, never echoing it into a message.
+TEST(Checkpoint, AControlCharacterInAStringIsRefusedNotEchoed) {
+  ScratchDir dir;
+  Checkpoint c = interrupted_checkpoint(dir / "a.ckpt");
+  const std::size_t name_at = 8 + 4 + (8 + 7) + 8 + 8 + 4 + 8 + 8;  // the first node's name: "qif"
+  ASSERT_EQ(c.bytes.substr(name_at, 3), "qif");
+  c.bytes[name_at] = '\x1b';
+  const std::string e = load_error(dir / "b.ckpt", c.bytes);
+  EXPECT_TRUE(contains(e, "control character 0x1b")) << e;
+  EXPECT_EQ(e.find('\x1b'), std::string::npos) << "the escape reached the message";
+}
+
 TEST(Checkpoint, TheLayoutAssumedByTheseTestsHolds) {
   ScratchDir dir;
   const Checkpoint c = interrupted_checkpoint(dir / "a.ckpt");

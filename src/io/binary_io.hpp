@@ -63,6 +63,16 @@ class BinaryReader {
     require(n, 1);
     std::string s(n, '\0');
     read(s.data(), n);
+    // Names, keys and paths only: a control character (a terminal escape in a crafted file)
+    // never reaches a message.
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        static const char* const kHex = "0123456789abcdef";
+        fail(std::string("a string holds the control character 0x") + kHex[c >> 4] + kHex[c & 15] +
+             ", which qifsim never writes");
+      }
+    }
     return s;
   }
   template <class T>
