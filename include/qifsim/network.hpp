@@ -81,7 +81,8 @@ struct RunOptions {
   CudaCoupling cuda_coupling = CudaCoupling::Cublas;  ///< CUDA backend: how J s is computed
   /// How each population's J s (and each edge's W x) is computed: auto (the default), dense,
   /// sparse, procedural or events; see CouplingMode and the README's "Coupling" section. The
-  /// choice is logged in one line (log_notice) when it changes and kept in coupling_choice().
+  /// choice is logged in one line (log_notice) by the first run after compile() and when it
+  /// changes, and kept in coupling_choice().
   CouplingMode coupling = CouplingMode::Auto;
   /// Events: J s <- (1 - dt/tau_s) J s + the columns of J of the neurons that spiked, recomputed
   /// with a fresh product every `resync` steps (and after set_var(), reset(), forward() or
@@ -275,6 +276,7 @@ class Network {
   CouplingMode coupling_requested_ = CouplingMode::Auto;  // what the engine's operators follow
   std::int64_t coupling_resync_ = 0;
   std::string coupling_line_;
+  bool coupling_logged_ = false;  // the choice is logged with the first run, and when it changes
   void log_coupling() const;
   mutable detail::CallOwner owner_;
 };

@@ -500,7 +500,8 @@ class Network:
         engine's ring buffer (``batch_samples`` per batch; automatic by default). ``obs``: an
         Observer to append to (its settings then decide what is recorded). ``memory_budget``:
         bytes the recording may take (default half the machine's memory; refused beforehand
-        with MemoryBudgetError). ``verbose``: progress on stderr for long runs.
+        with MemoryBudgetError). ``verbose``: progress on stderr for long runs, and the
+        backend and coupling lines (``verbose=False``: nothing on stderr).
         Ctrl-C stops the run at the next step with KeyboardInterrupt; the exception carries the
         samples so far as ``e.observer``, and ``run(inputs, obs=e.observer, resume=True)`` with
         the same inputs continues it bit for bit (``sampling_steps`` and ``cutoff`` default to
@@ -538,7 +539,7 @@ class Network:
         # Ctrl-C anywhere from here to the return (set-up included) stops the run or, after its
         # last step, raises as the block ends: the exception always carries the samples.
         try:
-            with _qifsim.CtrlC(_AFTER_LAST_STEP):
+            with _qifsim.CtrlC(_AFTER_LAST_STEP), _qifsim.Notices(show=bool(verbose)):
                 if obs is None:
                     obs = Observer(self.dt, record_output=record_output, record_loss=record_loss,
                                    record_vars=record_vars)

@@ -293,6 +293,15 @@ void translate(const std::exception_ptr& p, void*) {
   }
 }
 
+/// Notices (the backend and coupling lines) of calls made in this thread are not shown
+/// while > 0: run(verbose=False) and its kin (Notices in Python).
+thread_local int t_quiet_notices = 0;
+
+struct PyNotices {
+  explicit PyNotices(bool shown) : show(shown) {}
+  bool show;
+};
+
 /// A Ctrl-C span around a block of Python code (CtrlC in Python).
 struct PyCtrlC {
   explicit PyCtrlC(std::string text) : message(std::move(text)) {}
@@ -310,6 +319,10 @@ NB_MODULE(_qifsim, m) {
   m.attr("__version__") = QIFSIM_VERSION_STRING;
   nb::register_exception_translator(translate);
   init_ctrl_c();
+  // The library's notices on stderr, as by default, unless this thread asked for quiet.
+  set_log_handler([](const std::string& line) {
+    if (t_quiet_notices == 0) std::fprintf(stderr, "qifsim: %s\n", line.c_str());
+  });
 
   m.def("built_with_cuda", &built_with_cuda, "True when this build contains the CUDA backend.");
   m.def(
@@ -337,6 +350,18 @@ NB_MODULE(_qifsim, m) {
             c.span.reset();
             // With an exception on its way, a Ctrl-C goes with it.
             if (unanswered && type.is_none()) raise_keyboard_interrupt(c.message);
+            return false;
+          },
+          "type"_a.none(), "value"_a.none(), "traceback"_a.none());
+  nb::class_<PyNotices>(m, "Notices",
+                        "with Notices(show): the library's notices (backend and coupling lines) of calls made in "
+                        "this thread are shown on stderr unless show is False; blocks nest.")
+      .def(nb::init<bool>(), "show"_a)
+      .def("__enter__", [](PyNotices& n) { t_quiet_notices += n.show ? 0 : 1; })
+      .def(
+          "__exit__",
+          [](PyNotices& n, nb::handle, nb::handle, nb::handle) {
+            t_quiet_notices -= n.show ? 0 : 1;
             return false;
           },
           "type"_a.none(), "value"_a.none(), "traceback"_a.none());

@@ -128,3 +128,22 @@ def test_subnormals_are_kept_in_float64_and_can_be_flushed():
     assert run("auto", np.float32)[0] == 0.0  # float32: flushed by default
     with pytest.raises(qifsim.InvalidArgument, match="subnormals='sometimes'"):
         run("sometimes")
+
+
+def test_verbose_false_prints_nothing_and_a_requested_coupling_is_named_once(capfd):
+    """verbose=False: no backend or coupling line on stderr. A run that asks for a coupling
+    mode logs that mode's line once, not first the automatic choice of compile()."""
+    rng = np.random.default_rng(4)
+    n = 600  # from N = 512 on, auto stores a J with under a quarter nonzero sparse
+    J = np.where(rng.random((n, n)) < 0.1, 0.01, 0.0)
+
+    def net():
+        net = Network(1e-3, device="auto")
+        net.add_diffeq_node("qif", QIF, weights=J, **VARS)
+        return net
+
+    net().run(np.zeros((20, 1)), verbose=False)
+    assert capfd.readouterr().err == ""
+    net().run(np.zeros((20, 1)), verbose=True, coupling="sparse")
+    lines = [line for line in capfd.readouterr().err.splitlines() if "coupling" in line]
+    assert len(lines) == 1 and lines[0].startswith("qifsim: coupling sparse -> "), lines

@@ -136,7 +136,7 @@ void Network::compile() {
   coupling_requested_ = CouplingMode::Auto;
   coupling_resync_ = detail::kDefaultResync;
   coupling_line_ = engine_->set_coupling(coupling_requested_, coupling_resync_);
-  log_coupling();
+  coupling_logged_ = false;  // logged by the first run, with the mode that run asks for
 }
 
 void Network::log_coupling() const {
@@ -523,7 +523,11 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
     coupling_line_ = engine_->set_coupling(coupling, resync);  // throws before anything changed
     coupling_requested_ = coupling;
     coupling_resync_ = resync;
+    coupling_logged_ = false;
+  }
+  if (!coupling_logged_) {
     log_coupling();
+    coupling_logged_ = true;
   }
   detail::RunCarry carry = options.resume ? *carry_ : detail::RunCarry{};
   const std::int64_t first = carry.next_step;
