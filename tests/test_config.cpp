@@ -106,6 +106,27 @@ TEST(ConfigErrors, AGeneratorTakesOnlyItsOwnKindsKeys) {
                            {"unknown key 'low'"}));
 }
 
+// Messages in the config's own words: what a value may be, a hint for RectiPy's qif_sfa, no
+// C++ call names or C++ spellings.
+TEST(ConfigErrors, MessagesSpeakTheConfigsWords) {
+  const std::string word = error_of(replace(kBase, "eta = -4.0", "eta = \"minus five\""));
+  EXPECT_TRUE(contains_all(word, {"population[0].eta", "'minus five' is not a number", ".npy file name"})) << word;
+  EXPECT_EQ(word.find("not found"), std::string::npos) << word;
+  const std::string w = error_of(replace(kBase, "eta = -4.0", "weights = \"J\""));
+  EXPECT_TRUE(contains_all(w, {"population[0].weights", "'J' names no .npy or .npz file"})) << w;
+  const std::string sfa = error_of(replace(kBase, "eta = -4.0", "model = \"qif_sfa\""));
+  EXPECT_TRUE(contains_all(sfa, {"'qif_sfa' is unknown", "model = \"qif\" with adaptation = true"})) << sfa;
+  const std::string node = error_of(replace(kBase, "vars = [[\"qif\", \"v\", false]]", "vars = [[\"qfi\", \"v\", false]]"));
+  EXPECT_TRUE(contains_all(node, {"record.vars[0]", "unknown node 'qfi'", "'qif'"})) << node;
+  EXPECT_EQ(node.find("node_size"), std::string::npos) << node;
+  if (qifsim::cuda_device_count() == 0) {
+    const std::string gpu = error_of("backend = \"gpu\"\n" + kBase);
+    EXPECT_TRUE(contains_all(gpu, {"cfg.toml:1", "backend", "'gpu' was asked for, but no GPU is usable",
+                                   "use backend = \"cpu\""})) << gpu;
+    EXPECT_EQ(gpu.find("Backend::"), std::string::npos) << gpu;
+  }
+}
+
 TEST(ConfigErrors, NonAsciiOutsideStringsAndCommentsNamesLineAndColumn) {
   // U+FC00 where a separator belongs: refused by position (toml++ 3.3.0 has undefined
   // behaviour there, found by fuzzing).

@@ -201,6 +201,10 @@ def load_recording(folder: str, *, strict: bool = False) -> Recording:
     or hold fewer samples than it says are an error either way.
     """
     folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        if os.path.exists(folder):
+            raise NotADirectoryError(f"{folder}: not a folder; give the output folder of a qifsim run")
+        raise FileNotFoundError(f"{folder}: no such folder; give the output folder of a qifsim run")
     manifest = read_manifest(folder)
     problem = describe_status(manifest)
     if problem:

@@ -158,3 +158,13 @@ def test_a_fifo_at_the_manifest_is_refused_not_waited_on(tmp_path, whole):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, before)
+
+
+def test_a_missing_folder_is_named_without_a_warning_first(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FileNotFoundError, match="no such folder; give the output folder"):
+            qifsim.load_recording(str(tmp_path / "nope"))
+        (tmp_path / "file.npy").write_bytes(b"")
+        with pytest.raises(NotADirectoryError, match="not a folder"):
+            qifsim.load_recording(str(tmp_path / "file.npy"))

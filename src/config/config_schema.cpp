@@ -44,6 +44,16 @@ using namespace config_detail;
 
 namespace {
 
+/// What Network::compile said about the GPU: the part after "no GPU is usable: ", without
+/// the C++ API's advice.
+std::string device_problem(const std::string& message) {
+  const std::string tag = "no GPU is usable: ";
+  const std::size_t at = message.find(tag);
+  std::string why = at == std::string::npos ? message : message.substr(at + tag.size());
+  const std::size_t advice = why.find("; use Backend::");
+  return advice == std::string::npos ? why : why.substr(0, advice);
+}
+
 namespace fs = std::filesystem;
 
 // ---- the pieces of a config -------------------------------------------------------------
@@ -288,7 +298,10 @@ void read_record(const TableReader& top, RunConfig& cfg, const std::string& defa
         cfg.network.node_size(rv.node);
         cfg.network.get_var(rv.node, rv.var);  // the variable exists
       } catch (const Error& err) {
-        fail(r.ctx(), &a[i], key, err.what());
+        // "unknown node 'x' (nodes: ...)" without the C++ call's name in front.
+        const std::string what = err.what();
+        const std::string call = "node_size: ";
+        fail(r.ctx(), &a[i], key, what.rfind(call, 0) == 0 ? what.substr(call.size()) : what);
       }
       for (std::size_t p = 0; p < model::kQif.param_count; ++p) {
         if (rv.var == model::kQif.params[p].name) {
@@ -383,7 +396,9 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
       const std::string name = mv->as_string()->get();
       m = model::find_other_model(name);
       if (m == nullptr && name != "qif") {
-        fail(ctx, mv, path + ".model", "'" + name + "' is unknown (models: qif, " + model::other_model_names() + ")");
+        fail(ctx, mv, path + ".model", "'" + name + "' is unknown (models: qif, " + model::other_model_names() + ")" +
+                                           (name == "qif_sfa" ? "; qif_sfa is model = \"qif\" with adaptation = true"
+                                                              : std::string()));
       }
     }
     TableReader r(ctx, table, path, population_keys(m));
@@ -409,6 +424,12 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
                                     ? " (check the [[edge]] tables)"
                                     : " (this config has no [[edge]] tables: several nodes need [[edge]] tables that "
                                       "join them into one chain from the input node to the output node)"));
+  } catch (const BackendError& e) {
+    // In the config's words, not the C++ API's.
+    const std::string asked = top.string("backend").value_or("cuda");
+    fail(ctx, top.get("backend"), "backend",
+         "'" + asked + "' was asked for, but no GPU is usable (" + device_problem(e.what()) +
+             "); use backend = \"cpu\", or \"auto\" (the GPU where one is usable)");
   } catch (const Error& e) {
     fail(ctx, nullptr, "", e.what());
   }

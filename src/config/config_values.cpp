@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "qifsim/generators.hpp"
@@ -21,6 +22,11 @@ namespace qifsim::config_detail {
 // ---- the fingerprint: what defines the run, key by key (qifsim/checkpoint.hpp) ----------
 
 namespace {
+
+bool ends_with(const std::string& text, const char* tail) {
+  const std::size_t n = std::strlen(tail);
+  return text.size() >= n && text.compare(text.size() - n, n, tail) == 0;
+}
 
 std::string number_text(double v) {
   char buf[32];
@@ -115,6 +121,10 @@ Param read_param(const TableReader& r, const std::string& k, std::int64_t n, con
   }
   if (node->is_string()) {
     const std::string file = node->as_string()->get();
+    if (!ends_with(file, ".npy")) {
+      fail(r.ctx(), node, key, "'" + file + "' is not a number; a parameter is a number, an array of " + n_text +
+                                   " numbers, a .npy file name or a generator table { kind = ... }");
+    }
     NpyArray a = load_npy(r.ctx(), *node, key, file);
     const auto count = static_cast<std::int64_t>(a.data.size());
     const bool vector_shape = a.shape.size() <= 1 || (a.shape.size() == 2 && (a.shape[0] == 1 || a.shape[1] == 1));
@@ -213,7 +223,11 @@ Weights read_weights(const TableReader& r, const std::string& k, std::int64_t ro
   };
   if (node->is_string()) {
     const std::string file = node->as_string()->get();
-    if (file.size() >= 4 && file.compare(file.size() - 4, 4, ".npz") == 0) {
+    if (!ends_with(file, ".npy") && !ends_with(file, ".npz")) {
+      fail(r.ctx(), node, key, "'" + file + "' names no .npy or .npz file; weights are a .npy or .npz file name, an "
+                                   "inline matrix [[...], ...] or a generator table { kind = ... }");
+    }
+    if (ends_with(file, ".npz")) {
       SparseMatrix m = load_npz(r.ctx(), *node, key, file);
       if (m.rows != rows || m.cols != cols) {
         fail(r.ctx(), node, key, "file '" + file + "' holds a (" + std::to_string(m.rows) + ", " + std::to_string(m.cols) +
