@@ -61,6 +61,14 @@ qifsim::RunConfig make_config(const ScratchDir& dir, std::int64_t steps, const s
   return cfg;
 }
 
+// A run of `steps` steps into dir/NAME (npy), stopped before step `stop`: interrupted, with a
+// checkpoint to resume from.
+void stop_a_run_in(const ScratchDir& dir, const std::string& name, std::int64_t steps, std::int64_t stop) {
+  qifsim::RunConfig part = make_config(dir, steps, "[\"npy\"]", {"record.out_dir=" + name});
+  part.options.stop_at_step = stop;
+  qifsim::run_config(part, false);
+}
+
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
@@ -227,9 +235,7 @@ TEST(Recordings, ResumeCutsFilesToTheCheckpointAndRefusesShortOnes) {
 // another schedule is refused naming the keys, unless changes are allowed (then recorded).
 TEST(Recordings, AResumeThatDiffersFromItsCheckpointIsRefusedNamingTheKeys) {
   ScratchDir dir;
-  qifsim::RunConfig part = make_config(dir, 1500, "[\"npy\"]", {"record.out_dir=part"});
-  part.options.stop_at_step = 500;
-  qifsim::run_config(part, false);
+  stop_a_run_in(dir, "part", 1500, 500);
   // The config file changed since: eta, the weights' seed and the input.
   std::string text = config_text(1500, "[\"npy\"]");
   text.replace(text.find("center = -5.0"), 13, "center = -4.0");
@@ -259,9 +265,7 @@ TEST(Recordings, AResumeThatDiffersFromItsCheckpointIsRefusedNamingTheKeys) {
 // checkpoint continues) leaves the manifest exactly as it was, and the folder resumable.
 TEST(Recordings, ARefusedResumeLeavesTheManifestAsItWas) {
   ScratchDir dir;
-  qifsim::RunConfig part = make_config(dir, 1500, "[\"npy\"]", {"record.out_dir=part"});
-  part.options.stop_at_step = 500;
-  qifsim::run_config(part, false);
+  stop_a_run_in(dir, "part", 1500, 500);
   const std::string before = iotest::read_text(dir / "part/manifest.json");
   ASSERT_TRUE(contains_all(before, {"\"status\": \"interrupted\"", "\"checkpoint\": \"qifsim.ckpt\""})) << before;
   for (const bool allow : {false, true}) {
@@ -306,9 +310,7 @@ TEST(Folders, ARerunDeletesOnlyNamesARunWrites) {
 
 TEST(Recordings, ACheckpointWithAFlippedByteIsRefusedAndTheFolderStaysResumable) {
   ScratchDir dir;
-  qifsim::RunConfig part = make_config(dir, 1500, "[\"npy\"]", {"record.out_dir=part"});
-  part.options.stop_at_step = 500;
-  qifsim::run_config(part, false);
+  stop_a_run_in(dir, "part", 1500, 500);
   const std::string good = iotest::read_text(dir / "part/qifsim.ckpt");
   std::string bad = good;
   bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 1);

@@ -509,8 +509,9 @@ class Network:
         counts (one during set-up stops the run before its first step; one after its last step
         raises with the complete recording) and none reaches Python after ``run`` returns
         (Python's main thread with its default SIGINT handler; elsewhere Python's rules
-        apply). A NaN/Inf in the state stops the run with DivergenceError (the state is checked every ``divergence_check_steps`` steps,
-        1000 by default, and every recorded value as it is recorded); it carries the samples
+        apply). A NaN/Inf in the state stops the run with DivergenceError (the state is
+        checked every ``divergence_check_steps`` steps, 1000 by default, and every recorded
+        value as it is recorded); it carries the samples
         recorded before it as ``e.observer`` too, as does any other qifsim error.
         ``coupling``: how each population's J s (and each edge's W x) is computed.
         ``"auto"`` (the default) picks the cheapest valid operator from static facts only (N, the

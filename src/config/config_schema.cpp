@@ -18,6 +18,7 @@
 #include "core/text.hpp"
 #include "model/qif_population.hpp"
 #include "model/rectipy_models.hpp"
+#include "qifsim/device.hpp"
 
 #ifdef QIFSIM_HAVE_TOML
 #include "config/config_values.hpp"
@@ -43,16 +44,6 @@ RunConfig parse_config(const std::string&, const std::string&, const std::string
 using namespace config_detail;
 
 namespace {
-
-/// What Network::compile said about the GPU: the part after "no GPU is usable: ", without
-/// the C++ API's advice.
-std::string device_problem(const std::string& message) {
-  const std::string tag = "no GPU is usable: ";
-  const std::size_t at = message.find(tag);
-  std::string why = at == std::string::npos ? message : message.substr(at + tag.size());
-  const std::size_t advice = why.find("; use Backend::");
-  return advice == std::string::npos ? why : why.substr(0, advice);
-}
 
 namespace fs = std::filesystem;
 
@@ -230,7 +221,7 @@ void read_edge(const TableReader& r, Network& net, const NodeSizes& sizes, std::
   }
 }
 
-void read_record(const TableReader& top, RunConfig& cfg, const std::string& default_dir) {
+void read_record(const TableReader& top, RunConfig& cfg, const NodeSizes& sizes, const std::string& default_dir) {
   cfg.out_dir = default_dir;
   cfg.formats = {"npy"};
   const toml::node* node = top.get("record");
@@ -294,14 +285,11 @@ void read_record(const TableReader& top, RunConfig& cfg, const std::string& defa
         fail(r.ctx(), &a[i], key, "expected " + shape_text);
       }
       RecordVar rv{(*e)[0].as_string()->get(), (*e)[1].as_string()->get(), e->size() == 3 && (*e)[2].as_boolean()->get()};
+      if (sizes.find(rv.node) < 0) fail(r.ctx(), &a[i], key, "unknown node '" + rv.node + "' (nodes: " + sizes.names() + ")");
       try {
-        cfg.network.node_size(rv.node);
         cfg.network.get_var(rv.node, rv.var);  // the variable exists
       } catch (const Error& err) {
-        // "unknown node 'x' (nodes: ...)" without the C++ call's name in front.
-        const std::string what = err.what();
-        const std::string call = "node_size: ";
-        fail(r.ctx(), &a[i], key, what.rfind(call, 0) == 0 ? what.substr(call.size()) : what);
+        fail(r.ctx(), &a[i], key, err.what());
       }
       for (std::size_t p = 0; p < model::kQif.param_count; ++p) {
         if (rv.var == model::kQif.params[p].name) {
@@ -416,6 +404,14 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
     TableReader r(ctx, *(*edges)[i].as_table(), "edge[" + std::to_string(i) + "]", {"source", "target", "weights"});
     read_edge(r, cfg.network, sizes, cfg.fingerprint);
   }
+  if (backend == Backend::Cuda) {
+    const DeviceStatus device = cuda_device_status();
+    if (!device.usable) {
+      fail(ctx, top.get("backend"), "backend",
+           "'" + top.string("backend").value_or("cuda") + "' was asked for, but no GPU is usable (" +
+               device.description + "); use backend = \"cpu\", or \"auto\" (the GPU where one is usable)");
+    }
+  }
   try {
     cfg.network.compile();
   } catch (const GraphError& e) {
@@ -424,12 +420,6 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
                                     ? " (check the [[edge]] tables)"
                                     : " (this config has no [[edge]] tables: several nodes need [[edge]] tables that "
                                       "join them into one chain from the input node to the output node)"));
-  } catch (const BackendError& e) {
-    // In the config's words, not the C++ API's.
-    const std::string asked = top.string("backend").value_or("cuda");
-    fail(ctx, top.get("backend"), "backend",
-         "'" + asked + "' was asked for, but no GPU is usable (" + device_problem(e.what()) +
-             "); use backend = \"cpu\", or \"auto\" (the GPU where one is usable)");
   } catch (const Error& e) {
     fail(ctx, nullptr, "", e.what());
   }
@@ -441,7 +431,7 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
              "; feed the population through a small function node ([[function]] + [[edge]]) so the input is narrow");
   }
   cfg.inputs = read_input(top, dt, steps, m, cfg.network.input_node());
-  read_record(top, cfg, default_dir);
+  read_record(top, cfg, sizes, default_dir);
   return cfg;
 }
 

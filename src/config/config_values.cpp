@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <utility>
 
 #include "qifsim/generators.hpp"
@@ -22,11 +21,6 @@ namespace qifsim::config_detail {
 // ---- the fingerprint: what defines the run, key by key (qifsim/checkpoint.hpp) ----------
 
 namespace {
-
-bool ends_with(const std::string& text, const char* tail) {
-  const std::size_t n = std::strlen(tail);
-  return text.size() >= n && text.compare(text.size() - n, n, tail) == 0;
-}
 
 std::string number_text(double v) {
   char buf[32];
@@ -121,7 +115,7 @@ Param read_param(const TableReader& r, const std::string& k, std::int64_t n, con
   }
   if (node->is_string()) {
     const std::string file = node->as_string()->get();
-    if (!ends_with(file, ".npy")) {
+    if (!detail::ends_with(file, ".npy")) {
       fail(r.ctx(), node, key, "'" + file + "' is not a number; a parameter is a number, an array of " + n_text +
                                    " numbers, a .npy file name or a generator table { kind = ... }");
     }
@@ -223,11 +217,11 @@ Weights read_weights(const TableReader& r, const std::string& k, std::int64_t ro
   };
   if (node->is_string()) {
     const std::string file = node->as_string()->get();
-    if (!ends_with(file, ".npy") && !ends_with(file, ".npz")) {
+    if (!detail::ends_with(file, ".npy") && !detail::ends_with(file, ".npz")) {
       fail(r.ctx(), node, key, "'" + file + "' names no .npy or .npz file; weights are a .npy or .npz file name, an "
                                    "inline matrix [[...], ...] or a generator table { kind = ... }");
     }
-    if (ends_with(file, ".npz")) {
+    if (detail::ends_with(file, ".npz")) {
       SparseMatrix m = load_npz(r.ctx(), *node, key, file);
       if (m.rows != rows || m.cols != cols) {
         fail(r.ctx(), node, key, "file '" + file + "' holds a (" + std::to_string(m.rows) + ", " + std::to_string(m.cols) +

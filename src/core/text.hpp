@@ -21,6 +21,11 @@ inline std::int64_t leading_int64(const char* text, std::int64_t fallback = -1) 
   return r.ec == std::errc() ? value : fallback;
 }
 
+/// True when `text` ends with `tail`.
+inline bool ends_with(const std::string& text, const std::string& tail) {
+  return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 /// "a, b, c" (names quoted when `quote`).
 inline std::string join(const std::vector<std::string>& items, bool quote = true) {
   std::string out;

@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <sstream>
@@ -67,11 +66,8 @@ bool plain_name(const std::string& name) {
 // A name a run writes in its folder: a series' .npy or .csv file, the HDF5 recording, the
 // config's copy or the checkpoint. A rerun removes only such names of the previous run.
 bool recording_name(const std::string& name) {
-  const auto ends = [&](const char* tail) {
-    const std::size_t n = std::strlen(tail);
-    return name.size() > n && name.compare(name.size() - n, n, tail) == 0;
-  };
-  return ends(".npy") || ends(".csv") || name == "recording.h5" || name == kConfigCopyName || name == kCheckpointName;
+  return ends_with(name, ".npy") || ends_with(name, ".csv") || name == "recording.h5" || name == kConfigCopyName ||
+         name == kCheckpointName;
 }
 
 // The value after `"key": ` on one line of our own manifest (the writer puts one key per line).
