@@ -166,7 +166,10 @@ class Observer:
             raise IoError(f"Observer.export: '{os.fspath(directory)}' is a symbolic link (to "
                           f"'{os.readlink(directory)}'); the files would land wherever it points. Give the folder "
                           f"itself, or allow_symlink=True")
-        os.makedirs(directory, exist_ok=True)
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as e:  # a file at that name, no permission, a full disk
+            raise IoError(f"Observer.export: cannot make the folder '{os.fspath(directory)}': {e}") from e
         series = {"steps": self.steps, "time": self.time}
         for key in self._core.keys():
             series[key] = self.to_numpy(key if key in ("out", "loss") else tuple(key.split(".", 1)))

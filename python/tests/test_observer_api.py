@@ -172,3 +172,7 @@ def test_export_refuses_a_folder_that_is_a_symbolic_link_unless_allowed(tmp_path
     assert os.listdir(real) == []
     obs.export(tmp_path / "linked", allow_symlink=True)
     np.testing.assert_array_equal(np.load(real / "out.npy"), [[1.0]])
+    (tmp_path / "afile").write_text("keep me")
+    with pytest.raises(qifsim.IoError, match="cannot make the folder '.*afile'"):
+        obs.export(tmp_path / "afile")
+    assert (tmp_path / "afile").read_text() == "keep me"
