@@ -388,6 +388,37 @@ class Errors(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("/nonexistent/x.toml", proc.stderr)
 
+    def test_check_refuses_what_run_would_refuse(self):
+        # Each was "config is valid" from `check`, then exit 1 from `run` after its folder of
+        # empty files was made: now both stop at the config's line, exit 2, nothing written.
+        cases = [
+            (self.edit('backend = "cpu"', 'backend = "cpu"\ncoupling = "procedural"'),
+             ("a.toml:6", "coupling", "weights that are not all equal")),
+            (self.edit('backend = "cpu"\n', 'backend = "cpu"\ncoupling = "events"\n'),
+             ()),  # valid: one tau_s (the control case: events do apply here)
+            (lambda tmp: (self.edit('backend = "cpu"\n', 'backend = "cpu"\ncoupling = "events"\n')(tmp),
+                          self.edit("tau_s = 0.8", "tau_s = [0.8, 0.8, 0.9, 0.8, 0.8, 0.8]")(tmp)),
+             ("a.toml:6", "coupling", "one tau_s per neuron")),
+            (lambda tmp: (self.edit('backend = "cpu"\n', 'backend = "cpu"\nevent_coupling = 10\n')(tmp),
+                          self.edit("tau_s = 0.8", 'model = "tanh"')(tmp)),
+             ("a.toml:6", "event_coupling", "model 'tanh'", "no synapse")),
+            (self.edit('["qif", "s", true]', '["qif", "tau_s", true]'),
+             ("record.vars", "'tau_s' is a parameter", "v, s, spike")),
+        ]
+        for setup, expected in cases:
+            for command in ("check", "run"):
+                with self.subTest(expected=expected, command=command), tempfile.TemporaryDirectory() as tmp:
+                    Case(tmp)
+                    setup(tmp)
+                    proc = run_cli(command, "a.toml", cwd=tmp)
+                    if not expected:
+                        self.assertEqual(proc.returncode, 0, proc.stderr)
+                        continue
+                    self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+                    for e in expected:
+                        self.assertIn(e, proc.stderr)
+                    self.assertFalse(os.path.exists(os.path.join(tmp, "out")), "nothing was written")
+
     def test_check_command(self):
         with tempfile.TemporaryDirectory() as tmp:
             Case(tmp)

@@ -127,6 +127,30 @@ TEST(ConfigErrors, MessagesSpeakTheConfigsWords) {
   }
 }
 
+// What run() refuses before its first step, the config refuses at its line: `check` said such
+// configs were valid and `run` failed after making its folder.
+TEST(ConfigErrors, WhatTheRunWouldRefuseIsAConfigError) {
+  const std::string coupled = replace(kBase, "eta = -4.0", "eta = -4.0\nweights = [[0, 1, 2], [1, 0, 1], [2, 1, 0]]");
+  EXPECT_TRUE(contains_all(error_of("coupling = \"procedural\"\n" + coupled),
+                           {"cfg.toml:1", "coupling", "population 'qif'", "not all equal"}));
+  // The same weights, all equal: procedural applies.
+  EXPECT_NO_THROW(qifsim::parse_config("coupling = \"procedural\"\n" +
+                                           replace(kBase, "eta = -4.0", "weights = [[1, 1, 1], [1, 1, 1], [1, 1, 1]]"),
+                                       ".", "cfg.toml"));
+  EXPECT_TRUE(contains_all(error_of("coupling = \"events\"\n" + replace(coupled, "eta = -4.0", "tau_s = [1, 2, 1]")),
+                           {"cfg.toml:1", "coupling", "one tau_s per neuron"}));
+  EXPECT_NO_THROW(qifsim::parse_config("coupling = \"events\"\n" + coupled, ".", "cfg.toml"));
+  const std::string rate = replace(coupled, "eta = -4.0", "model = \"tanh\"");
+  EXPECT_TRUE(contains_all(error_of("coupling = \"events\"\n" + rate), {"cfg.toml:1", "model 'tanh'", "no synapse"}));
+  EXPECT_TRUE(contains_all(error_of("event_coupling = 5\n" + rate), {"cfg.toml:1", "event_coupling", "model 'tanh'"}));
+  // A parameter of another model (ik's kappa) is not recorded either, as QIF's are not.
+  const std::string ik = replace(replace(kBase, "eta = -4.0", "model = \"ik\""), "[\"qif\", \"v\", false]",
+                                 "[\"qif\", \"kappa\", true]");
+  const std::string kappa = error_of(ik);
+  EXPECT_TRUE(contains_all(kappa, {"cfg.toml:10", "record.vars[0]", "'kappa' is a parameter", "v, u, s"})) << kappa;
+  EXPECT_NO_THROW(qifsim::parse_config(replace(ik, "kappa", "u"), ".", "cfg.toml"));
+}
+
 TEST(ConfigErrors, NonAsciiOutsideStringsAndCommentsNamesLineAndColumn) {
   // U+FC00 where a separator belongs: refused by position (toml++ 3.3.0 has undefined
   // behaviour there, found by fuzzing).

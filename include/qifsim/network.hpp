@@ -231,6 +231,15 @@ class Network {
   /// Back to the initial state, then set the given variables.
   void reset(const std::vector<VarValue>& state);
 
+  /// Throws (InvalidArgument) what run() would refuse about RunOptions::coupling = `coupling`
+  /// before its first step: procedural coupling of unequal weights, events for a model without
+  /// the synapse s' = -s/tau_s + spike or with one tau_s per neuron, events on the GPU, a
+  /// conversion of J that the memory cannot hold. Changes and allocates nothing.
+  void check_coupling(CouplingMode coupling) const;
+  /// Throws (InvalidArgument) what run() would refuse about recording `var`: an unknown node or
+  /// variable, or a parameter (only state variables and per-step values are recorded).
+  void check_record_var(const RecordVar& var) const;
+
   /// Run inputs.rows steps (inputs: steps x input_width()) and return the recordings.
   Observer run(MatrixView inputs, const RunOptions& options = {});
   /// The same, appending to `into`, which decides what is recorded (the record_* fields and

@@ -409,6 +409,33 @@ TestResult Network::test(MatrixView inputs, MatrixView targets, const std::strin
   return TestResult{std::move(obs), mean_loss};
 }
 
+namespace {
+
+constexpr const char* kEventsCpuOnly =
+    "coupling = events is implemented on the CPU backend only; use auto, dense, sparse or procedural on the GPU";
+
+std::string not_recordable(const RecordVar& rv) {
+  return "'" + rv.node + "." + rv.var + "' is a parameter; record state variables";
+}
+
+}  // namespace
+
+void Network::check_coupling(CouplingMode coupling) const {
+  const Call call(*this, "Network::check_coupling");
+  require_compiled("check_coupling");
+  if (coupling == CouplingMode::Events && backend_ == Backend::Cuda) throw InvalidArgument(kEventsCpuOnly);
+  engine_->check_coupling(coupling);
+}
+
+void Network::check_record_var(const RecordVar& rv) const {
+  const Call call(*this, "Network::check_record_var");
+  require_compiled("check_record_var");
+  const int node = graph_->require(rv.node, "record_vars");
+  if (!detail::is_recordable(detail::parse_var(graph_->nodes[static_cast<std::size_t>(node)], rv.var))) {
+    throw InvalidArgument(not_recordable(rv));
+  }
+}
+
 void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, const std::string& loss,
                        const RunOptions& options, Observer& into, double* mean_loss) {
   require_compiled("run");
@@ -446,10 +473,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
     coupling = CouplingMode::Events;
     resync = options.event_coupling;
   }
-  if (coupling == CouplingMode::Events && backend_ == Backend::Cuda) {
-    throw InvalidArgument(where + ": coupling = events is implemented on the CPU backend only; "
-                          "use auto, dense, sparse or procedural on the GPU");
-  }
+  if (coupling == CouplingMode::Events && backend_ == Backend::Cuda) throw InvalidArgument(where + ": " + kEventsCpuOnly);
   if (options.resume) {
     if (!interrupted()) throw InvalidArgument(where + ": resume: there is no interrupted run to continue");
     if (steps != carry_steps_ || options.sampling_steps != carry_sampling_ || options.cutoff != carry_cutoff_) {
@@ -486,10 +510,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   for (const auto& rv : spec.vars) {
     const int node = graph_->require(rv.node, where + ": record_vars");
     const Var v = detail::parse_var(graph_->nodes[static_cast<std::size_t>(node)], rv.var);
-    if (!detail::is_recordable(v)) {
-      throw InvalidArgument(where + ": record_vars: '" + rv.node + "." + rv.var +
-                            "' is a parameter; record state variables");
-    }
+    if (!detail::is_recordable(v)) throw InvalidArgument(where + ": record_vars: " + not_recordable(rv));
     const std::int64_t width = rv.mean ? 1 : graph_->nodes[static_cast<std::size_t>(node)].size;
     widths.push_back(width);
     plan.vars.push_back(detail::RecordItem{node, v, rv.mean, 0, width});

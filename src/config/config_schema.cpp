@@ -122,11 +122,18 @@ void read_model_population(const TableReader& r, const model::ModelInfo& m, Netw
   descriptions.push_back("'" + name + "': " + d.name + " population, N = " + std::to_string(n) + shape_text);
 }
 
-// What a population can record: the model's states and the values of each step.
-std::string recordable_names() {
+// What a node can record: the variables of var_names() that run() records (states and the
+// values of each step; not parameters).
+std::string recordable_names(const Network& net, const std::string& node) {
   std::vector<std::string> names;
-  for (std::size_t s = 0; s < model::kQif.state_count; ++s) names.emplace_back(model::kQif.states[s].name);
-  for (const char* v : {"spike", "s_in", "I_ext"}) names.emplace_back(v);
+  for (const auto& v : net.var_names(node)) {
+    try {
+      net.check_record_var(RecordVar{node, v, false});
+      names.push_back(v);
+    } catch (const Error&) {
+      // a parameter
+    }
+  }
   return detail::join(names, false);
 }
 
@@ -291,11 +298,11 @@ void read_record(const TableReader& top, RunConfig& cfg, const NodeSizes& sizes,
       } catch (const Error& err) {
         fail(r.ctx(), &a[i], key, err.what());
       }
-      for (std::size_t p = 0; p < model::kQif.param_count; ++p) {
-        if (rv.var == model::kQif.params[p].name) {
-          fail(r.ctx(), &a[i], key, "'" + rv.var + "' is a parameter; record a state variable (" + recordable_names() +
-                                        "; in, out for function nodes)");
-        }
+      try {
+        cfg.network.check_record_var(rv);  // run() records it (state variables, not parameters)
+      } catch (const Error&) {
+        fail(r.ctx(), &a[i], key, "'" + rv.var + "' is a parameter; record a state variable of '" + rv.node +
+                                      "' (" + recordable_names(cfg.network, rv.node) + ")");
       }
       for (const auto& other : cfg.options.record_vars) {
         if (other.node == rv.node && other.var == rv.var) fail(r.ctx(), &a[i], key, "'" + rv.node + "." + rv.var + "' is listed twice");
@@ -422,6 +429,16 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
                                       "join them into one chain from the input node to the output node)"));
   } catch (const Error& e) {
     fail(ctx, nullptr, "", e.what());
+  }
+  // What run() would refuse about the coupling before its first step, refused here.
+  {
+    const CouplingMode coupling = event_coupling > 0 ? CouplingMode::Events : cfg.options.coupling;
+    try {
+      cfg.network.check_coupling(coupling);
+    } catch (const Error& e) {
+      const char* key = event_coupling > 0 ? "event_coupling" : "coupling";
+      fail(ctx, top.get(key), key, e.what());
+    }
   }
   const std::int64_t m = cfg.network.input_width();
   const double input_bytes = static_cast<double>(steps.value_or(0)) * static_cast<double>(m) * 8.0;

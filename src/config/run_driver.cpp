@@ -279,6 +279,11 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
     report.samples = obs.samples();
     return report;
   }
+  // What the run would refuse before its first step, refused before the folder is touched.
+  config.network.check_coupling(config.options.event_coupling > 0 && config.options.coupling == CouplingMode::Auto
+                                    ? CouplingMode::Events
+                                    : config.options.coupling);
+  for (const RecordVar& rv : config.options.record_vars) config.network.check_record_var(rv);
   const std::vector<FingerprintEntry> fingerprint = run_fingerprint(config, inputs);
   const fsys::path dir(config.out_dir);
   const std::string ckpt = (dir / kCheckpointName).string();

@@ -96,6 +96,8 @@ class Engine {
   /// steps. Returns one line describing the choice ("'p': events over sparse (resync 1000)").
   /// Throws InvalidArgument where the request cannot apply; the engine is then unchanged.
   virtual std::string set_coupling(CouplingMode requested, std::int64_t resync) = 0;
+  /// Throws what set_coupling(requested, ...) would throw, changing and allocating nothing.
+  virtual void check_coupling(CouplingMode requested) const = 0;
   /// Bytes the backend's staging for recording takes for `plan` (the ring buffer).
   virtual std::size_t staging_bytes(const RunPlan& plan) const = 0;
 };

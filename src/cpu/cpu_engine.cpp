@@ -67,10 +67,13 @@ class CpuEngine final : public Engine {
     set_coupling(CouplingMode::Auto, kDefaultResync);
   }
 
-  std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
-    // Every choice first (they may throw), then the conversions.
+  void check_coupling(CouplingMode requested) const override { (void)coupling_choices(requested); }
+
+  // Every population's operator for `requested`, throwing where it cannot apply (nothing is
+  // changed or allocated here).
+  std::vector<CouplingChoice> coupling_choices(CouplingMode requested) const {
     std::vector<CouplingChoice> choices;
-    for (Pop& p : pops_) {
+    for (const Pop& p : pops_) {
       if (p.weights.empty()) {
         choices.push_back({});
         continue;
@@ -89,6 +92,12 @@ class CpuEngine final : public Engine {
                                                                       "' as " + describe(c));
       }
     }
+    return choices;
+  }
+
+  std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
+    // Every choice first (they may throw), then the conversions.
+    const std::vector<CouplingChoice> choices = coupling_choices(requested);
     std::string line;
     for (std::size_t i = 0; i < pops_.size(); ++i) {
       Pop& p = pops_[i];

@@ -203,12 +203,15 @@ void CudaEngine<T>::rebuild_coupling(cuda::DeviceCoupling<T>& op, const Weights&
 }
 
 template <class T>
-std::string CudaEngine<T>::set_coupling(CouplingMode requested, std::int64_t resync) {
-  (void)resync;  // events are CPU-only
-  const cuda::DeviceScope scope(anchor_.device());
-  // Every choice first (they may throw, leaving the engine unchanged), then the conversions.
+void CudaEngine<T>::check_coupling(CouplingMode requested) const {
+  (void)coupling_choices(requested);
+}
+
+// Every population's operator for `requested`, throwing where it cannot apply (nothing is
+// changed or allocated here).
+template <class T>
+std::vector<CouplingChoice> CudaEngine<T>::coupling_choices(CouplingMode requested) const {
   std::vector<CouplingChoice> choices(pops_.size());
-  bool sparse = false;
   for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
     if (!layout_.slots[node].pop) continue;
     const auto index = static_cast<std::size_t>(layout_.slots[node].index);
@@ -221,8 +224,18 @@ std::string CudaEngine<T>::set_coupling(CouplingMode requested, std::int64_t res
     }
     // One tau_s or not, `auto` takes no events here (they are CPU-only).
     choices[index] = choose_coupling(name, p.facts, /*one_tau_s=*/false, requested);
-    sparse = sparse || choices[index].storage == CouplingMode::Sparse;
   }
+  return choices;
+}
+
+template <class T>
+std::string CudaEngine<T>::set_coupling(CouplingMode requested, std::int64_t resync) {
+  (void)resync;  // events are CPU-only
+  const cuda::DeviceScope scope(anchor_.device());
+  // Every choice first (they may throw, leaving the engine unchanged), then the conversions.
+  const std::vector<CouplingChoice> choices = coupling_choices(requested);
+  bool sparse = false;
+  for (const CouplingChoice& c : choices) sparse = sparse || c.storage == CouplingMode::Sparse;
   std::vector<CouplingMode> edge_storage;
   for (const EdgeW& e : edges_) {
     edge_storage.push_back(choose_edge_storage(e.facts, requested));

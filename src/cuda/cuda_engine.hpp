@@ -97,6 +97,7 @@ class CudaEngine final : public Engine {
   void reset() override;
 
   std::string set_coupling(CouplingMode requested, std::int64_t resync) override;
+  void check_coupling(CouplingMode requested) const override;
 
   std::size_t staging_bytes(const RunPlan& plan) const override {
     // Pinned host memory: two ring halves, two input chunks (and targets).
@@ -201,6 +202,8 @@ class CudaEngine final : public Engine {
   cusparseHandle_t sparse_handle() const { return sparse_ ? sparse_->get() : nullptr; }
   // Why cuda_coupling `how` cannot apply to the coupling operators, or empty: RowBlocks
   // and Fused take a dense J; an operator lost in a failed set_coupling takes nothing.
+  // Every population's operator for a coupling request (throws where it cannot apply).
+  std::vector<CouplingChoice> coupling_choices(CouplingMode requested) const;
   std::string coupling_refusal(CudaCoupling how) const;
 
   T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
