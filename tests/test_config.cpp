@@ -151,6 +151,21 @@ TEST(ConfigErrors, WhatTheRunWouldRefuseIsAConfigError) {
   EXPECT_NO_THROW(qifsim::parse_config(replace(ik, "kappa", "u"), ".", "cfg.toml"));
 }
 
+// Sizes too large for the memory are config errors at their key, refused before anything is
+// allocated (they were std::bad_alloc, or errors naming neither the file nor the key).
+TEST(ConfigErrors, SizesTooLargeForTheMemoryNameTheKey) {
+  // 4e9 neurons: at least 4e9 x 13 values x 4 bytes = 208 GB of state.
+  const std::string n = error_of(replace(kBase, "n = 3", "n = 4000000000"));
+  EXPECT_TRUE(contains_all(n, {"cfg.toml:5", "population[0].n", "N = 4000000000 neurons need at least", "available"})) << n;
+  // 2e6 neurons of 1999999 partners each: 4e12 entries, about 48 TB as CSR.
+  const std::string k = error_of(replace(replace(kBase, "n = 3", "n = 2000000"), "eta = -4.0",
+                                         "weights = { kind = \"fixed_indegree\", k = 1999999 }"));
+  EXPECT_TRUE(contains_all(k, {"cfg.toml:6", "population[0].weights", "fixed_indegree (k = 1999999)", "would take"})) << k;
+  const std::string p = error_of(replace(replace(kBase, "n = 3", "n = 2000000"), "eta = -4.0",
+                                         "weights = { kind = \"sparse\", p = 1.0 }"));
+  EXPECT_TRUE(contains_all(p, {"cfg.toml:6", "population[0].weights", "sparse_matrix (p = 1", "would take"})) << p;
+}
+
 TEST(ConfigErrors, NonAsciiOutsideStringsAndCommentsNamesLineAndColumn) {
   // U+FC00 where a separator belongs: refused by position (toml++ 3.3.0 has undefined
   // behaviour there, found by fuzzing).

@@ -6,7 +6,13 @@
 // malformed fixture must be refused with a message that starts with the file and names the fault.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -158,6 +164,44 @@ TEST(Npz, MemoryLimitRefusesBeforeAllocating) {
   } catch (const qifsim::InvalidArgument& e) {
     EXPECT_TRUE(contains_all(e.what(), {"(1000000, 1) matrix", "memory limit"}));
   }
+}
+
+// 2e6 duplicates of one entry of a 5 x 5 matrix in a 40 kB archive: the entries are counted
+// against the memory before any member is read, under the caller's limit and under RLIMIT_AS.
+TEST(Npz, EntriesAreCountedBeforeTheyAreRead) {
+  const std::string path = fixture("coo_many_duplicates.npz");
+  const qifsim::SparseMatrix m = qifsim::load_sparse_npz(path);
+  EXPECT_EQ(m.to_dense()(0, 1), 2e6 * 0.5);  // summed, as SciPy sums them
+  try {
+    qifsim::load_sparse_npz(path, std::size_t{64} << 20);
+    ADD_FAILURE() << "2e6 entries (120 MB to read) were read under a 64 MiB limit";
+  } catch (const qifsim::InvalidArgument& e) {
+    EXPECT_TRUE(contains_all(e.what(), {"'" + path + "': ", "2000000 stored entries", "(5, 5) matrix",
+                                        "duplicates included", "memory limit of 64.000 MiB"}))
+        << e.what();
+  }
+#ifndef QIFSIM_TEST_ASAN  // the sanitizer reserves terabytes of address space for itself
+  // The default limit under an address-space limit of 64 MiB beyond what is mapped now: a
+  // message naming the entries, not std::bad_alloc.
+  const auto under_a_limit = [&path] {
+    std::ifstream statm("/proc/self/statm");
+    std::uint64_t pages = 0;
+    statm >> pages;
+    const std::uint64_t cap = pages * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) + (std::uint64_t{64} << 20);
+    struct rlimit limit {cap, cap};
+    if (setrlimit(RLIMIT_AS, &limit) != 0) std::_Exit(90);
+    try {
+      qifsim::load_sparse_npz(path);
+    } catch (const qifsim::InvalidArgument& e) {
+      std::_Exit(contains_all(e.what(), {"2000000 stored entries", "memory limit"}) ? 0 : 2);
+    } catch (const std::bad_alloc&) {
+      std::_Exit(3);
+    }
+    std::_Exit(1);
+  };
+  EXPECT_EXIT(under_a_limit(), ::testing::ExitedWithCode(0), "")
+      << "1: read, 2: another message, 3: std::bad_alloc";
+#endif
 }
 
 TEST(Npz, EmptyMissingAndNonRegularFiles) {

@@ -15,6 +15,7 @@
 
 #include "io/input_files.hpp"
 #include "io/output_files.hpp"
+#include "core/memory_check.hpp"
 #include "core/text.hpp"
 #include "model/qif_population.hpp"
 #include "model/rectipy_models.hpp"
@@ -71,6 +72,21 @@ std::int64_t positive_integer(const TableReader& r, const std::string& k, const 
   return *v;
 }
 
+// A population's N: the neurons' own state (13 values each, 4 bytes at the least, as
+// engine_footprint counts them) must fit in the memory before weights are made for them.
+std::int64_t population_size(const TableReader& r) {
+  const std::int64_t n = positive_integer(r, "n", "the number of neurons N");
+  const double bytes = 13.0 * 4.0 * static_cast<double>(n);
+  const auto available = static_cast<double>(detail::available_host_memory());
+  if (bytes > available) {
+    fail(r.ctx(), r.get("n"), r.key("n"), "N = " + std::to_string(n) + " neurons need at least " +
+                                               detail::format_bytes(bytes) + " for their state (13 values each in "
+                                               "float32) but this machine has " + detail::format_bytes(available) +
+                                               " of memory available");
+  }
+  return n;
+}
+
 // A [[population]] table's keys: its own, then the model's fields (model/qif.hpp, or the
 // parameters and initial values of another model, `m`).
 std::vector<std::string> population_keys(const model::ModelInfo* m) {
@@ -93,7 +109,7 @@ void read_model_population(const TableReader& r, const model::ModelInfo& m, Netw
   NeuronPopulation pop;
   pop.model = d.name;
   const std::string name = r.required_string("name", "the population's name");
-  const std::int64_t n = positive_integer(r, "n", "the number of neurons N");
+  const std::int64_t n = population_size(r);
   pop.n = n;
   pop.weights = read_weights(r, "weights", n, n, "N x N, row i = weights onto neuron i");
   std::vector<std::pair<std::string, double>> fields;
@@ -141,7 +157,7 @@ void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::
                      std::vector<FingerprintEntry>& fp) {
   QifPopulation pop;
   const std::string name = r.required_string("name", "the population's name");
-  const std::int64_t n = positive_integer(r, "n", "the number of neurons N");
+  const std::int64_t n = population_size(r);
   const std::string who = r.path() + " ('" + name + "')";
   pop.n = n;
   pop.weights = read_weights(r, "weights", n, n, "N x N, row i = weights onto neuron i");

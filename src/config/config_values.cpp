@@ -9,11 +9,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <new>
 #include <utility>
 
 #include "qifsim/generators.hpp"
 #include "qifsim/npy.hpp"
 #include "qifsim/observer.hpp"
+#include "core/memory_check.hpp"
 #include "core/text.hpp"
 
 namespace qifsim::config_detail {
@@ -258,64 +261,84 @@ Weights read_weights(const TableReader& r, const std::string& k, std::int64_t ro
     return m;
   }
   if (node->is_table()) {
-    static const KindKeys kinds = {{"uniform", {"low", "high", "seed"}},
-                                   {"normal", {"mean", "std", "seed"}},
-                                   {"sparse", {"p", "value", "values", "seed"}},
-                                   {"fixed_indegree", {"k", "value", "values", "seed", "autapses"}},
-                                   {"all_to_all", {"value"}},
-                                   {"constant", {"value"}},
-                                   {"identity", {"value"}}};
-    const TableReader g = generator_table(
-        r.ctx(), *node->as_table(), key, kinds,
-        "one of 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all', 'identity'");
-    const std::string kind = g.required_string("kind", "");
-    if (kind == "uniform") {
-      dense_fits();
-      const double low = g.required_number("low", "lower bound");
-      const double high = g.required_number("high", "upper bound");
-      if (!(high >= low)) fail(r.ctx(), node, key, "high must be >= low");
-      return Matrix(rows, cols, uniform_values(rows * cols, low, high, g.seed()));
-    }
-    if (kind == "normal") {
-      dense_fits();
-      const double sd = g.required_number("std", "standard deviation");
-      if (sd < 0) fail(r.ctx(), g.get("std"), g.key("std"), "must be >= 0");
-      return Matrix(rows, cols, normal_values(rows * cols, g.required_number("mean", "mean"), sd, g.seed()));
-    }
-    if (kind == "sparse") {
-      const double p = g.required_number("p", "the probability that an entry is nonzero");
-      if (!(p >= 0.0 && p <= 1.0)) fail(r.ctx(), g.get("p"), g.key("p"), "must be in [0, 1], got " + std::to_string(p));
-      return sparse_matrix(rows, cols, p, read_distribution(g, "values"), g.seed());
-    }
-    if (kind == "fixed_indegree") {
-      const std::int64_t in = g.integer("k", -1);
-      if (!g.get("k")) g.missing("k", "the number of presynaptic partners of each neuron");
-      const bool autapses = g.boolean("autapses").value_or(false);
-      const std::int64_t most = autapses || rows != cols ? cols : cols - 1;
-      if (in < 0 || in > most) {
-        fail(r.ctx(), g.get("k"), g.key("k"), "must be in [0, " + std::to_string(most) + "] (distinct partners" +
-                                                  (autapses ? "" : ", no autapses") + "), got " + std::to_string(in));
+    // The generators' own refusals (a matrix too large for the memory or for 32-bit column
+    // indices) name this key too.
+    const auto generate = [&]() -> Weights {
+      static const KindKeys kinds = {{"uniform", {"low", "high", "seed"}},
+                                     {"normal", {"mean", "std", "seed"}},
+                                     {"sparse", {"p", "value", "values", "seed"}},
+                                     {"fixed_indegree", {"k", "value", "values", "seed", "autapses"}},
+                                     {"all_to_all", {"value"}},
+                                     {"constant", {"value"}},
+                                     {"identity", {"value"}}};
+      const TableReader g = generator_table(
+          r.ctx(), *node->as_table(), key, kinds,
+          "one of 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all', 'identity'");
+      const std::string kind = g.required_string("kind", "");
+      if (kind == "uniform") {
+        dense_fits();
+        const double low = g.required_number("low", "lower bound");
+        const double high = g.required_number("high", "upper bound");
+        if (!(high >= low)) fail(r.ctx(), node, key, "high must be >= low");
+        return Matrix(rows, cols, uniform_values(rows * cols, low, high, g.seed()));
       }
-      if (!autapses && rows != cols) fail(r.ctx(), node, key, "autapses = false needs a square matrix; expected " + expected);
-      return fixed_indegree(rows, cols, in, read_distribution(g, "values"), g.seed(), autapses);
-    }
-    if (kind == "all_to_all" || kind == "constant") {
-      return Weights::all_to_all(rows, cols, g.required_number("value", "the weight of every connection"));
-    }
-    if (kind == "identity") {
-      if (rows != cols) fail(r.ctx(), node, key, "an identity needs a square matrix; expected " + expected);
-      const double v = g.number("value", 1.0);
-      SparseMatrix m(rows, cols);
-      m.indices.resize(static_cast<std::size_t>(rows));
-      m.values.assign(static_cast<std::size_t>(rows), v);
-      for (std::int64_t i = 0; i < rows; ++i) {
-        m.indices[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
-        m.indptr[static_cast<std::size_t>(i + 1)] = i + 1;
+      if (kind == "normal") {
+        dense_fits();
+        const double sd = g.required_number("std", "standard deviation");
+        if (sd < 0) fail(r.ctx(), g.get("std"), g.key("std"), "must be >= 0");
+        return Matrix(rows, cols, normal_values(rows * cols, g.required_number("mean", "mean"), sd, g.seed()));
       }
-      return Weights(std::move(m));
+      if (kind == "sparse") {
+        const double p = g.required_number("p", "the probability that an entry is nonzero");
+        if (!(p >= 0.0 && p <= 1.0)) fail(r.ctx(), g.get("p"), g.key("p"), "must be in [0, 1], got " + std::to_string(p));
+        return sparse_matrix(rows, cols, p, read_distribution(g, "values"), g.seed());
+      }
+      if (kind == "fixed_indegree") {
+        const std::int64_t in = g.integer("k", -1);
+        if (!g.get("k")) g.missing("k", "the number of presynaptic partners of each neuron");
+        const bool autapses = g.boolean("autapses").value_or(false);
+        const std::int64_t most = autapses || rows != cols ? cols : cols - 1;
+        if (in < 0 || in > most) {
+          fail(r.ctx(), g.get("k"), g.key("k"), "must be in [0, " + std::to_string(most) + "] (distinct partners" +
+                                                    (autapses ? "" : ", no autapses") + "), got " + std::to_string(in));
+        }
+        if (!autapses && rows != cols) fail(r.ctx(), node, key, "autapses = false needs a square matrix; expected " + expected);
+        return fixed_indegree(rows, cols, in, read_distribution(g, "values"), g.seed(), autapses);
+      }
+      if (kind == "all_to_all" || kind == "constant") {
+        return Weights::all_to_all(rows, cols, g.required_number("value", "the weight of every connection"));
+      }
+      if (kind == "identity") {
+        if (rows != cols) fail(r.ctx(), node, key, "an identity needs a square matrix; expected " + expected);
+        const double v = g.number("value", 1.0);
+        if (rows > std::numeric_limits<std::int32_t>::max()) {
+          fail(r.ctx(), node, key, "an identity of " + std::to_string(rows) +
+                                       " rows needs more than the 2^31 - 1 columns a sparse matrix indexes");
+        }
+        detail::require_host_bytes(static_cast<double>(rows) * 20.0 + 8.0,
+                                   "identity: a " + std::to_string(rows) + " x " + std::to_string(rows) + " matrix");
+        SparseMatrix m(rows, cols);
+        m.indices.resize(static_cast<std::size_t>(rows));
+        m.values.assign(static_cast<std::size_t>(rows), v);
+        for (std::int64_t i = 0; i < rows; ++i) {
+          m.indices[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
+          m.indptr[static_cast<std::size_t>(i + 1)] = i + 1;
+        }
+        return Weights(std::move(m));
+      }
+      fail(r.ctx(), g.get("kind"), g.key("kind"),
+           "unknown generator '" + kind + "' (use 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all' or 'identity')");
+      return Weights();
+    };
+    try {
+      return generate();
+    } catch (const ConfigError&) {
+      throw;
+    } catch (const Error& e) {
+      fail(r.ctx(), node, key, e.what());
+    } catch (const std::bad_alloc&) {
+      fail(r.ctx(), node, key, "the " + expected + " matrix does not fit in this machine's memory");
     }
-    fail(r.ctx(), g.get("kind"), g.key("kind"),
-         "unknown generator '" + kind + "' (use 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all' or 'identity')");
   }
   r.wrong(k, *node, "a .npy or .npz file name, an inline matrix [[...], ...] or a generator table { kind = \"uniform\" | \"normal\" | \"sparse\" | \"fixed_indegree\" | \"all_to_all\" | \"identity\", ... } of shape " + expected);
 }

@@ -41,6 +41,17 @@ std::size_t mem_available() {
 
 std::string count_text(std::int64_t n) { return std::to_string(n); }
 
+// The process's address space in use now (VmSize, /proc/self/statm's first field), or 0.
+std::size_t address_space_in_use() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long long pages = 0;
+  const bool read = std::fscanf(f, "%llu", &pages) == 1;
+  (void)std::fclose(f);  // read only: nothing to lose
+  const long page = sysconf(_SC_PAGE_SIZE);
+  return read && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;
+}
+
 }  // namespace
 
 std::size_t available_host_memory() {
@@ -53,7 +64,10 @@ std::size_t available_host_memory() {
   }
   struct rlimit limit {};
   if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    bytes = std::min<std::size_t>(bytes, static_cast<std::size_t>(limit.rlim_cur));
+    // What is left of the limit: the address space already mapped counts against it.
+    const auto cap = static_cast<std::size_t>(limit.rlim_cur);
+    const std::size_t used = address_space_in_use();
+    bytes = std::min<std::size_t>(bytes, cap > used ? cap - used : 0);
   }
   return bytes;
 }

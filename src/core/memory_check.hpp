@@ -12,7 +12,8 @@
 namespace qifsim::detail {
 
 /// Bytes of host memory available to this process now: the kernel's MemAvailable (or the
-/// free physical pages where that is unknown), lowered by RLIMIT_AS where one is set.
+/// free physical pages where that is unknown), lowered to what is left of RLIMIT_AS (the limit
+/// less the address space mapped now) where one is set.
 std::size_t available_host_memory();
 
 /// Bytes free on CUDA device `device` (0 when it is not usable or there is no CUDA in this build).

@@ -23,6 +23,7 @@
 #include "qifsim/error.hpp"
 #include "qifsim/npy.hpp"
 #include "qifsim/observer.hpp"
+#include "core/memory_check.hpp"
 #include "core/text.hpp"
 #include "io/input_files.hpp"
 #include "io/npy_header.hpp"
@@ -90,10 +91,11 @@ class MemoryLimit {
   const std::string& path_;
 };
 
-/// The caller's limit, or by default the recording budget (half the memory), at most 64 GiB.
+/// The caller's limit, or by default the recording budget (half the memory), at most 64 GiB
+/// and at most the memory available (RLIMIT_AS included), as the network's own check counts it.
 std::uint64_t effective_limit(std::size_t memory_limit) {
   if (memory_limit > 0) return memory_limit;
-  return std::min<std::uint64_t>(default_memory_budget(), kMaxMemoryLimit);
+  return std::min<std::uint64_t>({default_memory_budget(), detail::available_host_memory(), kMaxMemoryLimit});
 }
 
 // ---- the zip archive ----------------------------------------------------------------------
@@ -453,6 +455,47 @@ std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> read_coords(Read
   return {std::move(row), std::move(col)};
 }
 
+/// The element count of NPY member `name` read from its header alone (the member's first
+/// bytes), or -1 where the archive has no such member.
+std::int64_t peek_count(const Zip& zip, const std::string& name) {
+  const zip_int64_t index = zip_name_locate(zip.archive.get(), name.c_str(), 0);
+  if (index < 0) return -1;
+  const zip_stat_t st = member_stat(zip, index, name);
+  MemberFile file(zip_fopen_index(zip.archive.get(), static_cast<zip_uint64_t>(index), 0));
+  if (!file) fault(zip.path, "cannot open member " + quoted(name) + " (" + zip_strerror(zip.archive.get()) + ")");
+  std::vector<unsigned char> head(static_cast<std::size_t>(std::min<std::uint64_t>(st.size, kSmallMemberMax)));
+  std::size_t done = 0;
+  while (done < head.size()) {
+    const zip_int64_t got = zip_fread(file.get(), head.data() + done, head.size() - done);
+    if (got < 0) fault(zip.path, "member " + quoted(name) + " is corrupt (" + zip_file_strerror(file.get()) + ")");
+    if (got == 0) break;
+    done += static_cast<std::size_t>(got);
+  }
+  try {
+    const detail::NpyHeader header = detail::parse_npy_header(head.data(), done, name);
+    return static_cast<std::int64_t>(detail::npy_element_count(header.shape, name));
+  } catch (const IoError& e) {
+    fault(zip.path, e.what());
+  }
+}
+
+/// Count the stored entries (data.npy's header) against the memory before any member is read:
+/// a small archive of many duplicate entries (deflate packs them 1000-fold) is refused naming
+/// them, not read until the memory runs out. What reading takes at its peak: the index and
+/// value arrays as int64/double (24 bytes an entry), the factory's result and temporaries
+/// (28, charge_factory) and the member being read (8); the row pointers are charged as read.
+void require_entries_fit(Reader& r, std::int64_t rows, std::int64_t cols) {
+  const std::int64_t nnz = peek_count(r.zip, "data.npy");
+  if (nnz < 0) return;  // missing: read_values says so
+  const double entries = static_cast<double>(nnz);
+  const double need = (24.0 + 28.0 + 8.0) * entries;
+  const std::string what = "its " + std::to_string(nnz) + " stored entries for a (" + std::to_string(rows) + ", " +
+                           std::to_string(cols) + ") matrix" +
+                           (entries > static_cast<double>(rows) * static_cast<double>(cols) ? " (duplicates included)" : "");
+  r.memory.charge(need, what);
+  r.memory.refund(static_cast<std::uint64_t>(need));
+}
+
 /// Charge what a SparseMatrix factory allocates for `nnz` entries of a rows x cols matrix: its
 /// result and its temporaries (bounded by 3 row-pointer arrays and 28 bytes per entry).
 void charge_factory(Reader& r, std::int64_t rows, std::int64_t cols, std::size_t nnz) {
@@ -491,6 +534,7 @@ SparseMatrix read_archive(zip_source_t* source, std::uint64_t bytes, const std::
   Reader r{Zip{open_archive(source, path), bytes, path}, MemoryLimit(effective_limit(memory_limit), path)};
   const std::string format = read_format(r);
   const auto [rows, cols] = read_shape(r);
+  require_entries_fit(r, rows, cols);
   return format == "coo" ? read_coo(r, rows, cols) : read_compressed(r, format, rows, cols);
 }
 

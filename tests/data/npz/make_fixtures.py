@@ -118,6 +118,15 @@ def valid_cases(rng):
     # A million rows and no entries: 4 MB of indptr in a few kB (the memory-limit test).
     # (no .expected.npy: it would be 8 MB; the test checks the shape and that nothing is stored).
     sp.save_npz(path("csr_tall_empty.npz"), sp.csr_matrix((1_000_000, 1)))
+    many_duplicates()
+
+
+def many_duplicates():
+    # A 5 x 5 COO matrix stored as 2e6 duplicates of one entry: 40 MB of members deflated to
+    # about 60 kB (the entry-count test; SciPy sums them to 1e6 at (0, 1)).
+    n = 2_000_000
+    m = sp.coo_matrix((np.full(n, 0.5), (np.zeros(n, np.int32), np.ones(n, np.int32))), shape=(5, 5))
+    sp.save_npz(path("coo_many_duplicates.npz"), m)
 
 
 def malformed_cases():
