@@ -7,6 +7,7 @@ population, says which call of the C++ core builds the population, and rejects a
 with a message naming it.
 """
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Dict, Tuple
 
@@ -110,10 +111,25 @@ def lookup(node) -> Template:
             f"qifsim does not take PyRates templates ({type(node).__name__})")
     key = node.replace("/", ".")
     if key not in TEMPLATES:
+        close = suggest(key)
         raise InvalidArgument(
-            f"add_diffeq_node: template '{node}' is not supported; qifsim simulates the templates "
-            f"{', '.join(TEMPLATES)}")
+            f"add_diffeq_node: template '{node}' is not supported" + (f" (did you mean '{close}'?)" if close else "") +
+            f"; qifsim simulates the templates {', '.join(TEMPLATES)}")
     return TEMPLATES[key]
+
+
+def suggest(key: str):
+    """The template name closest to a misspelt ``key`` (difflib, case ignored), or None. The
+    last part of the path must be close too: ``...spiking_neurons.hh.hh`` shares most of its
+    letters with ``...spiking_neurons.qif.qif`` but names another model, and gets none. A key
+    whose last part is a template's (``"tanh"``) gets that template's path."""
+    names = {name.lower(): name for name in TEMPLATES}
+    last = key.lower().rsplit(".", 1)[-1]
+    for match in difflib.get_close_matches(key.lower(), names, n=len(names), cutoff=0.6):
+        if difflib.SequenceMatcher(None, last, match.rsplit(".", 1)[-1]).ratio() >= 0.6:
+            return names[match]
+    same_model = [name for lower, name in names.items() if lower.rsplit(".", 1)[-1] == last]
+    return same_model[0] if same_model else None
 
 
 def strip_op(value: str, template: Template, label: str, arg: str) -> str:

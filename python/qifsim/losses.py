@@ -90,10 +90,11 @@ class Loss:
         self.weight = None if weight is None else np.asarray(weight, dtype=np.float64).reshape(-1)
 
     # ---- checks -------------------------------------------------------------------------
-    def check(self, shape: tuple, target) -> None:
+    def check(self, shape: tuple, target, given: Optional[str] = None) -> None:
         """Raise InvalidArgument where ``self(input, target)`` would fail for an input of
         ``shape`` (samples x width): shapes that do not broadcast, class indices that are not
-        integers, out of range or one too many or too few, a weight of the wrong length."""
+        integers, out of range or one too many or too few, a weight of the wrong length.
+        ``given``: how messages name the targets (default: "targets of shape ...")."""
         target = np.asarray(target)
         if target.dtype.kind not in "biuf":
             raise InvalidArgument(f"test: targets must be numbers; got dtype {target.dtype}")
@@ -102,8 +103,8 @@ class Loss:
                 np.broadcast_shapes(tuple(shape), target.shape)
             except ValueError:
                 raise InvalidArgument(
-                    f"test: targets of shape {target.shape} do not broadcast against the recorded outputs "
-                    f"{tuple(shape)} (one row per sample: the samples are taken every sampling_steps steps "
+                    f"test: {given or f'targets of shape {target.shape}'} do not broadcast against the recorded "
+                    f"outputs {tuple(shape)} (one row per sample: the samples are taken every sampling_steps steps "
                     f"from cutoff on, as in run)") from None
             return
         samples, classes = shape

@@ -577,9 +577,12 @@ class Network:
         The run is ``run(inputs, sampling_steps, cutoff, ...)``: a sample at every step t >= cutoff
         with t % sampling_steps == 0, its output the mean over the steps since the previous
         sample. The loss is ONE value of the loss function over the samples x n_out array of
-        those outputs against ``targets`` as given, not sampled: with the default
-        sampling_steps=100, give one target row per sample (``sampling_steps=1``, ``cutoff=0``:
-        one per step). ``loss``: ``"mse"``, ``"l1"``, ``"nll"``, ``"ce"``, ``"kld"`` or
+        those outputs against ``targets``, which take one of two lengths: one row per sample
+        (RectiPy's form, scored as given), or one row per step (T rows, as ``fit_ridge`` takes
+        them), reduced over each sample's window exactly as the outputs are, to their mean over
+        the steps since the previous sample. Per-step class indices (nll, ce) must hold one
+        class over each window. With ``sampling_steps=1, cutoff=0`` the two are the same; any
+        other number of rows is refused naming both. ``loss``: ``"mse"``, ``"l1"``, ``"nll"``, ``"ce"``, ``"kld"`` or
         ``"hinge"``, computed as torch's MSELoss, L1Loss, NLLLoss, CrossEntropyLoss, KLDivLoss
         and HingeEmbeddingLoss with ``loss_kwargs`` as their keyword arguments (``reduction``,
         ``weight``, ``ignore_index``, ``label_smoothing``, ``log_target``, ``margin``;

@@ -159,10 +159,50 @@ def _record_vars(obs: Observer, net) -> list:
 
 
 # ---- test ------------------------------------------------------------------------------------
+def sample_targets(y: np.ndarray, fn: Loss, steps: int, sampling_steps: int, cutoff: int) -> np.ndarray:
+    """``test``'s targets as it scores them: one row per sample. Targets with one row per step
+    (``steps`` rows, where that is not also the number of samples) are reduced over each
+    sample's window as the outputs are: their mean over the steps since the previous sample
+    (from ``cutoff`` for the first). Class indices (nll, ce: one integer per step) must be the
+    same over each window, and that one class is taken. Targets of one row per sample are
+    returned as given; a 2-d target (or class indices) with any other number of rows is
+    refused naming both; anything else is left to the loss (torch's broadcasting)."""
+    taken = sample_steps(steps, sampling_steps, cutoff)
+    samples = taken.size
+    if y.ndim == 0:
+        return y
+    rows = y.shape[0]
+    classes = fn.name in ("nll", "ce") and y.ndim == 1
+    if (y.ndim == 2 or classes) and rows not in (samples, steps) and not (rows == 1 and not classes):
+        word = "rows" if y.ndim == 2 else "values"
+        raise InvalidArgument(
+            f"test: targets have {rows} {word}; give one per sample ({samples}: the steps t >= cutoff = {cutoff} "
+            f"with t % sampling_steps == 0, sampling_steps = {sampling_steps}) or one per step ({steps}, the "
+            f"inputs' rows, averaged over each sample's window as the outputs are)")
+    if rows != steps or steps == samples:
+        return y
+    if classes:
+        starts = np.r_[cutoff, taken[:-1] + 1]
+        window = y[cutoff:taken[-1] + 1]
+        mixed = np.flatnonzero(np.maximum.reduceat(window, starts - cutoff) !=
+                               np.minimum.reduceat(window, starts - cutoff))
+        if mixed.size:
+            i = mixed[0]
+            raise InvalidArgument(
+                f"test: {fn.name} targets given per step are class indices: each sample's window must hold one "
+                f"class; sample {i} (steps {starts[i]}..{taken[i]}) holds several (give one class per sample, or "
+                f"one per step constant over each window)")
+        return y[taken]
+    width = int(np.prod(y.shape[1:], dtype=np.int64))
+    _, means = SampleWindows(sampling_steps, cutoff, width).push(0, y.reshape(steps, width))
+    return means.reshape((samples,) + y.shape[1:])
+
+
 def test(net, inputs, targets, loss: str, loss_kwargs, sampling_steps, verbose: bool, cutoff, record_output: bool,
          record_loss: bool, record_vars, run_kwargs: dict):
     """``Network.test``: run, then one loss of the recorded outputs (samples x n_out) against
-    ``targets`` as given. Returns ``(observer, loss)``."""
+    ``targets``: one row per sample as given, or one row per step reduced over each sample's
+    window as the outputs are (``sample_targets``). Returns ``(observer, loss)``."""
     fn = Loss(loss, loss_kwargs)
     if fn.reduction == "none":
         raise InvalidArgument("test: loss_kwargs reduction='none' gives one loss per element; test returns one "
@@ -173,9 +213,11 @@ def test(net, inputs, targets, loss: str, loss_kwargs, sampling_steps, verbose: 
     samples = sample_steps(steps, ss, c).size
     if samples == 0:
         raise InvalidArgument(f"test: no sample is taken (cutoff = {c}, {steps} steps); the loss needs at least one")
-    y = np.asarray(targets)
+    given = np.asarray(targets)
+    y = sample_targets(given, fn, steps, ss, c)
     net.compile()
-    fn.check((samples, net.n_out), y)
+    fn.check((samples, net.n_out), y, given=None if y is given else
+             f"targets of shape {given.shape} (one row per step; {y.shape} averaged over each sample's window)")
     run = net.run(inputs, ss, c, record_output=True, record_loss=False, record_vars=record_vars, verbose=verbose,
                   **run_kwargs)
     out = run["out"]

@@ -269,8 +269,24 @@ def test_add_diffeq_node_errors_name_the_argument(kwargs, message):
 
 
 def test_unknown_template_is_refused():
-    with pytest.raises(qifsim.InvalidArgument, match="hh.hh' is not supported"):
+    with pytest.raises(qifsim.InvalidArgument, match="hh.hh' is not supported; qifsim simulates") as info:
         Network(1e-3).add_diffeq_node("hh", "neuron_model_templates.spiking_neurons.hh.hh", **VARS)
+    assert "did you mean" not in str(info.value)  # another model, not a typo of one
+
+
+@pytest.mark.parametrize("typo, meant", [
+    ("neuron_model_templates.spiking_neurons.qif.qfi", "neuron_model_templates.spiking_neurons.qif.qif"),
+    ("neuron_model_template/spiking_neurons/qif/qif_sfa", "neuron_model_templates.spiking_neurons.qif.qif_sfa"),
+    ("neuron_model_templates.rate_neurons.leaky_integrator.tahn",
+     "neuron_model_templates.rate_neurons.leaky_integrator.tanh"),
+    ("sigmoid", "neuron_model_templates.rate_neurons.leaky_integrator.sigmoid"),
+    ("QIF", "qif"),
+    ("ik_biexpp", "ik_biexp"),
+])
+def test_a_misspelt_template_gets_the_closest_name(typo, meant):
+    with pytest.raises(qifsim.InvalidArgument, match=f"template '{typo}' is not supported "
+                                                     fr"\(did you mean '{meant}'\?\); qifsim simulates"):
+        Network(1e-3).add_diffeq_node("p", typo, **VARS)
 
 
 def test_graph_and_run_errors():

@@ -196,12 +196,60 @@ def test_test_scores_the_samples_as_given_with_each_loss():
     assert "out" not in obs.keys() and list(obs.steps) == list(range(4, 30, 4))
 
 
+def test_test_takes_targets_per_step_averaged_over_each_window_as_the_outputs():
+    rng = np.random.default_rng(21)
+    net, W_in = function_net(rng)
+    x = rng.normal(size=(30, 3))
+    z = np.tanh(x @ W_in.T)  # every step's output
+    y = rng.normal(size=(30, 4))  # one target row per step
+    # The reference, written out: samples at steps 4, 8, ..., 28 (cutoff 3); each sample's
+    # output and target the mean over steps 3..4, 5..8, 9..12, ...
+    edges = [3, 5, 9, 13, 17, 21, 25, 29]
+    out = np.array([z[a:b].mean(axis=0) for a, b in zip(edges[:-1], edges[1:])])
+    target = np.array([y[a:b].mean(axis=0) for a, b in zip(edges[:-1], edges[1:])])
+    obs, value = net.test(x, y, loss="mse", sampling_steps=4, cutoff=3, record_loss=True, verbose=False)
+    assert value == pytest.approx(np.mean((out - target) ** 2), rel=1e-12)
+    np.testing.assert_allclose(obs["loss"], np.mean((out - target) ** 2, axis=1), rtol=1e-12)
+    _, value = net.test(x, y, loss="l1", sampling_steps=4, cutoff=3, verbose=False)
+    assert value == pytest.approx(np.mean(np.abs(out - target)), rel=1e-12)
+    _, per_sample = net.test(x, target, loss="l1", sampling_steps=4, cutoff=3, verbose=False)
+    assert per_sample == value  # the same targets given per sample
+    # Class indices per step: one class over each window, that class scored.
+    net.add_func_node("logp", 4, "log_softmax")
+    net.add_edge("h", "logp", np.eye(4))
+    classes = rng.integers(0, 4, size=7)
+    per_step = np.r_[np.full(3, 3), np.repeat(classes, [2, 4, 4, 4, 4, 4, 4]), 0]  # 30 steps
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    sampled = np.array([logp[a:b].mean(axis=0) for a, b in zip(edges[:-1], edges[1:])])
+    _, value = net.test(x, per_step, loss="nll", sampling_steps=4, cutoff=3, verbose=False)
+    assert value == pytest.approx(np.mean(-sampled[np.arange(7), classes]), rel=1e-12)
+    mixed = per_step.copy()
+    mixed[10] = (mixed[10] + 1) % 4  # step 10: in sample 2's window, steps 9..12
+    before = net.step_count
+    with pytest.raises(InvalidArgument, match=r"sample 2 \(steps 9\.\.12\) holds several"):
+        net.test(x, mixed, loss="nll", sampling_steps=4, cutoff=3, verbose=False)
+    assert net.step_count == before  # refused before the run
+
+
+@pytest.mark.parametrize("targets", [np.zeros((12, 4)), np.zeros((29, 4)), np.zeros(12, dtype=int)])
+def test_test_refuses_targets_of_neither_length_naming_both(targets):
+    rng = np.random.default_rng(22)
+    net, _ = function_net(rng)
+    loss = "nll" if targets.ndim == 1 else "mse"
+    with pytest.raises(InvalidArgument, match=r"targets have (12|29) (rows|values); give one per sample \(7: .*"
+                                              r"or one per step \(30,"):
+        net.test(rng.normal(size=(30, 3)), targets, loss=loss, sampling_steps=4, cutoff=3, verbose=False)
+    assert net.step_count == 0
+
+
 def test_test_refuses_what_cannot_be_scored_before_running():
     rng = np.random.default_rng(2)
     net, _ = function_net(rng)
     x = rng.normal(size=(50, 3))
-    with pytest.raises(InvalidArgument, match=r"\(50, 2\) do not broadcast .* \(5, 4\)"):
+    with pytest.raises(InvalidArgument, match=r"\(50, 2\) \(one row per step; \(5, 2\) .* do not broadcast .* \(5, 4\)"):
         net.test(x, np.zeros((50, 2)), sampling_steps=10, verbose=False)
+    with pytest.raises(InvalidArgument, match=r"\(5, 2\) do not broadcast .* \(5, 4\)"):
+        net.test(x, np.zeros((5, 2)), sampling_steps=10, verbose=False)
     with pytest.raises(InvalidArgument, match="no sample"):
         net.test(x, np.zeros((1, 4)), cutoff=50, verbose=False)
     with pytest.raises(InvalidArgument, match="reduction='none'"):
