@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "io/binary_io.hpp"
+#include "model/reduction.hpp"
 #include "model/sample_schedule.hpp"
 #include "io/npy_writer.hpp"
 #include "io/output_files.hpp"
@@ -135,10 +136,10 @@ void Observer::record(std::int64_t step, const std::vector<double>& output, doub
   if (spec_.loss) row[static_cast<std::size_t>(loss_offset())] = loss;
   for (std::size_t i = 0; i < vars.size(); ++i) {
     double* dst = row.data() + var_offset(i);
-    if (spec_.vars[i].mean) {
-      double sum = 0.0;
-      for (double x : vars[i]) sum += x;
-      *dst = sum / static_cast<double>(vars[i].size());
+    if (spec_.vars[i].mean) {  // in the one reduction order, as run() records means
+      const double* x = vars[i].data();
+      *dst = model::ordered_sum(static_cast<std::int64_t>(vars[i].size()), [x](std::int64_t k) { return x[k]; }) /
+             static_cast<double>(vars[i].size());
     } else {
       std::copy(vars[i].begin(), vars[i].end(), dst);
     }
