@@ -870,8 +870,9 @@ vars = [["qif", "v", false]]
             with open(config, "w") as f:
                 f.write(text.replace("n = 5", "n = 4000000000"))
             proc = run_cli("check", config, cwd=tmp)
-            self.assertNotEqual(proc.returncode, 0)
-            self.assertIn("population 'qif'", proc.stderr)
+            self.assertEqual(proc.returncode, 2, proc.stderr)  # a config error at its key
+            self.assertIn("run.toml:", proc.stderr)
+            self.assertIn("population[0].n", proc.stderr)
             self.assertIn("4000000000 neurons", proc.stderr)
             self.assertNotIn("bad_alloc", proc.stderr)
 

@@ -231,6 +231,55 @@ TEST(Recordings, ResumeCutsFilesToTheCheckpointAndRefusesShortOnes) {
   EXPECT_TRUE(contains_all(e, {"qif.v.npy", "samples", "checkpoint"})) << e;
 }
 
+// A resume continues only files that still hold the rows the run wrote (the checkpoint keeps
+// a digest of each series' rows): another array of the same shape, renumbered steps or an
+// edited CSV line is refused naming the file, and the manifest stays as it was.
+TEST(Recordings, AResumeRefusesFilesWhoseRowsWereReplaced) {
+  ScratchDir dir;
+  const auto flip = [](std::string& bytes, std::size_t at) { bytes[at] = static_cast<char>(bytes[at] ^ 0x01); };
+  struct Case {
+    const char* file;
+    std::function<void(std::string&)> edit;
+  };
+  const std::vector<Case> cases = {
+      {"out.npy", [&](std::string& b) { flip(b, 128 + 8 * 3); }},          // a value of the first row (header: 128 bytes)
+      {"qif.v.npy", [&](std::string& b) { flip(b, b.size() - 2); }},      // a value of the last row kept
+      {"steps.npy", [&](std::string& b) { flip(b, 128); }},               // the first sample's step, renumbered
+      {"time.npy", [&](std::string& b) { flip(b, 128 + 8); }},
+      {"qif.s.csv", [&](std::string& b) {                                 // a digit of the first line's mean s
+         const std::size_t second = b.find('\n', b.find('\n') + 1);
+         b[second - 1] = b[second - 1] == '1' ? '2' : '1';
+       }},
+      {"out.csv", [&](std::string& b) {                                   // the first line's step number
+         const std::size_t first = b.find('\n') + 1;
+         b[first] = b[first] == '1' ? '2' : '1';
+       }},
+  };
+  for (const Case& c : cases) {
+    const std::string name = std::string("part_") + c.file;
+    qifsim::RunConfig part = make_config(dir, 1500, "[\"npy\", \"csv\"]", {"record.out_dir=" + name});
+    part.options.stop_at_step = 700;
+    qifsim::run_config(part, false);
+    const std::string path = dir / (name + "/" + c.file);
+    std::string bytes = iotest::read_text(path);
+    c.edit(bytes);
+    iotest::write_text(path, bytes);
+    const std::string manifest = iotest::read_text(dir / (name + "/manifest.json"));
+    qifsim::RunConfig rest = qifsim::resume_config(dir / name);
+    rest.options.progress = qifsim::Progress::Off;
+    const std::string e = error_of([&] { qifsim::run_config(rest, false); });
+    EXPECT_TRUE(contains_all(e, {c.file, "not the ones this run recorded"})) << c.file << ": " << e;
+    EXPECT_EQ(iotest::read_text(dir / (name + "/manifest.json")), manifest) << c.file;
+  }
+  // Left alone, the same files resume (a digest that cannot fail would refuse nothing above).
+  qifsim::RunConfig part = make_config(dir, 1500, "[\"npy\", \"csv\"]", {"record.out_dir=intact"});
+  part.options.stop_at_step = 700;
+  qifsim::run_config(part, false);
+  qifsim::RunConfig rest = qifsim::resume_config(dir / "intact");
+  rest.options.progress = qifsim::Progress::Off;
+  EXPECT_FALSE(qifsim::run_config(rest, false).interrupted());
+}
+
 // The checkpoint knows what defined its run: a resume with another eta, other weights or
 // another schedule is refused naming the keys, unless changes are allowed (then recorded).
 TEST(Recordings, AResumeThatDiffersFromItsCheckpointIsRefusedNamingTheKeys) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ struct RecordingInfo {
   std::int64_t cutoff = 0;
   std::string config_text;  ///< the configuration the run came from (may be empty)
   std::string config_path;  ///< where it was read from (may be empty)
+  /// Continuing files (continue_samples >= 0): the digests of the rows they must hold, by
+  /// series key, "steps" and "time" (a checkpoint keeps them); a file whose rows differ is
+  /// refused (IoError). Empty: not checked.
+  std::map<std::string, std::uint64_t> digests;
 };
 
 /// A SampleSink that writes files. finish() completes them (NPY headers, flush, close); the

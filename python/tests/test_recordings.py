@@ -168,3 +168,32 @@ def test_a_missing_folder_is_named_without_a_warning_first(tmp_path):
         (tmp_path / "file.npy").write_bytes(b"")
         with pytest.raises(NotADirectoryError, match="not a folder"):
             qifsim.load_recording(str(tmp_path / "file.npy"))
+
+
+def test_a_resume_refuses_an_hdf5_recording_whose_rows_were_replaced(tmp_path):
+    # The checkpoint keeps a digest of each dataset's rows: an edited value is refused before
+    # the run continues, naming the file and dataset, and the manifest stays as it was.
+    h5py = pytest.importorskip("h5py")
+    config = tmp_path / "run.toml"
+    config.write_text(CONFIG.replace('formats = ["npy"]', 'formats = ["hdf5"]').replace("steps = 1500000", "steps = 100"))
+    try:
+        qifsim.run_config(str(config), out_dir=str(tmp_path / "probe"), progress="off")
+    except qifsim.InvalidArgument as e:
+        if "no HDF5 support" in str(e):
+            pytest.skip("this qifsim build writes no HDF5")
+        raise
+    config.write_text(CONFIG.replace('formats = ["npy"]', 'formats = ["hdf5"]'))
+    folder = str(tmp_path / "part")
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(config), folder], stderr=subprocess.PIPE, text=True)
+    signal_when_written(child, folder, SAMPLES // 20, signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    manifest = os.path.join(folder, "manifest.json")
+    with open(manifest) as f:
+        before = f.read()
+    with h5py.File(os.path.join(folder, "recording.h5"), "r+") as f:
+        f["qif.v"][0] = f["qif.v"][0] + 1.0
+    with pytest.raises(qifsim.IoError, match=r"recording\.h5', dataset 'qif\.v'.* not the ones this run recorded"):
+        qifsim.run_config(resume=folder, progress="off")
+    with open(manifest) as f:
+        assert f.read() == before

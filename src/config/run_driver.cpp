@@ -18,6 +18,8 @@
 
 #include "qifsim/version.hpp"
 #include "io/output_files.hpp"
+#include "core/observer_engine_side.hpp"
+#include "io/row_digest.hpp"
 #include "io/run_folder.hpp"
 #include "core/text.hpp"
 #include "model/sample_schedule.hpp"
@@ -310,7 +312,9 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
   } release{*folder};
   RunOptions options = config.options;
   std::int64_t continue_samples = -1;
+  RecordingInfo recording = config.recording_info();
   std::vector<std::shared_ptr<FileSink>> sinks;
+  std::shared_ptr<detail::DigestSink> digests;
   // Set-up: a resume refused or failing here leaves the folder's manifest as it was (its
   // checkpoint still continues it); a new run says it failed.
   try {
@@ -364,13 +368,28 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
       const std::string samples = saved.detail("samples");
       continue_samples = detail::leading_int64(samples.c_str(), -1);
       if (continue_samples < 0) throw ConfigError("resume: '" + ckpt + "' does not say how many samples its files hold");
+      // The digests of the rows the files held at the checkpoint: the files must still hold them.
+      for (const auto& [key, value] : saved.details) {
+        if (key == "digest") detail::parse_digest_entry(value, recording.digests);
+      }
       options.resume = true;
     }
     report.first_step = config.network.interrupted() && options.resume ? config.network.resume_step() : 0;
 
-    sinks = attach_file_sinks(obs, config.out_dir, config.formats, config.recording_info(), config.allow_symlink,
-                              continue_samples);
-    obs.add_sink(folder);  // counts the samples, after the files have them
+    sinks = attach_file_sinks(obs, config.out_dir, config.formats, recording, config.allow_symlink, continue_samples);
+    // Digests of every row (continuing the checkpoint's; none where a checkpoint without them
+    // is continued, as they would cover only the rows after it).
+    digests = std::make_shared<detail::DigestSink>(recording.digests, continue_samples <= 0 || !recording.digests.empty());
+    obs.add_sink(digests);
+    if (options.resume) {
+      // The files are reopened (and their rows checked) now, while a refusal leaves the
+      // manifest as it was, not at the run's first step.
+      std::vector<std::int64_t> widths;
+      for (const RecordVar& rv : config.options.record_vars) widths.push_back(rv.mean ? 1 : config.network.node_size(rv.node));
+      detail::ObserverEngineSide(obs).bind(config.network.output_width(), widths);
+      for (const auto& sink : sinks) sink->start(obs);
+    }
+    obs.add_sink(folder);   // counts the samples, after the files have them
     if (write_copy) {
       // A copy of the config beside the recordings (unless that is where it came from).
       detail::write_file_atomically(copy.string(), [&](std::FILE* out) {
@@ -409,6 +428,7 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
                     {"qifsim", QIFSIM_VERSION_STRING}};
     for (const auto& o : config.overrides) info.details.emplace_back("override", o);
     for (const auto& f : config.formats) info.details.emplace_back("format", f);
+    for (const auto& [key, h] : digests->digests()) info.details.emplace_back("digest", detail::digest_entry(key, h));
     config.network.save_checkpoint(ckpt, nullptr, &info);
     folder->checkpointed(config.network.resume_step(), kCheckpointName);
   };

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "qifsim/recording.hpp"
 #include "io/npy_writer.hpp"
 #include "io/output_files.hpp"
+#include "io/row_digest.hpp"
 #include "core/text.hpp"
 
 namespace qifsim {
@@ -113,7 +115,8 @@ void truncate_to(std::FILE* f, std::uint64_t bytes, const std::string& path) {
 class NpySink final : public FileSink {
  public:
   // continue_rows >= 0: continue the existing files, cut to that many rows.
-  NpySink(std::string dir, std::int64_t continue_rows) : dir_(std::move(dir)), continue_rows_(continue_rows) {}
+  NpySink(std::string dir, std::int64_t continue_rows, detail::RowDigests digests = {})
+      : dir_(std::move(dir)), continue_rows_(continue_rows), digests_(std::move(digests)) {}
   ~NpySink() override {
     try {
       complete(nullptr);
@@ -155,6 +158,7 @@ class NpySink final : public FileSink {
 
  private:
   struct Stream {
+    std::string key;  // the series, "steps" or "time"
     std::string path;
     std::int64_t width = 0;  // 0: a one-dimensional array (steps, time)
     const char* descr = "<f8";
@@ -162,16 +166,18 @@ class NpySink final : public FileSink {
   };
 
   void open(const Observer& obs) {
-    for (const auto& key : obs.keys()) add(join_path(dir_, key + ".npy"), obs.width(key), "<f8", streams_.emplace_back());
-    add(join_path(dir_, "steps.npy"), 0, "<i8", steps_);
-    add(join_path(dir_, "time.npy"), 0, "<f8", time_);
+    for (const auto& key : obs.keys()) add(key, obs.width(key), "<f8", streams_.emplace_back());
+    add("steps", 0, "<i8", steps_);
+    add("time", 0, "<f8", time_);
     if (continue_rows_ >= 0) rows_ = continue_rows_;
     open_ = true;
   }
 
   // A new file with its header in place before it appears under its name (or, continuing,
   // the existing file cut to the rows the checkpoint counts).
-  void add(const std::string& path, std::int64_t width, const char* descr, Stream& s) {
+  void add(const std::string& key, std::int64_t width, const char* descr, Stream& s) {
+    const std::string path = join_path(dir_, key + ".npy");
+    s.key = key;
     s.path = path;
     s.width = width;
     s.descr = descr;
@@ -207,9 +213,28 @@ class NpySink final : public FileSink {
     const std::uint64_t row_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(s.width, 1)) * 8;
     const auto held = static_cast<std::int64_t>((size - kNpyHeaderBytes) / row_bytes);
     if (held < continue_rows_) fewer_samples(s.path, held, continue_rows_);
+    check_digest(s, static_cast<std::uint64_t>(continue_rows_) * row_bytes);
     truncate_to(s.file.get(), kNpyHeaderBytes + static_cast<std::uint64_t>(continue_rows_) * row_bytes, s.path);
     const std::string fixed = npy_header(s.descr, shape(s, continue_rows_));
     write_at(s.file.get(), fixed.data(), fixed.size(), 0, s.path);
+  }
+
+  // The rows kept (`bytes` after the header) must be those the run wrote: their digest is
+  // the checkpoint's (the values are stored as their little-endian bytes).
+  void check_digest(const Stream& s, std::uint64_t bytes) {
+    const auto want = digests_.find(s.key);
+    if (want == digests_.end()) return;
+    std::vector<unsigned char> buf(std::size_t{1} << 20);
+    std::uint64_t h = detail::kDigestStart;
+    for (std::uint64_t done = 0; done < bytes;) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), bytes - done));
+      const ssize_t got = ::pread(::fileno(s.file.get()), buf.data(), n, static_cast<off_t>(kNpyHeaderBytes + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) throw IoError("cannot continue '" + s.path + "': " + detail::errno_text(got < 0 ? errno : EIO));
+      h = detail::digest_bytes(h, buf.data(), static_cast<std::size_t>(got));
+      done += static_cast<std::uint64_t>(got);
+    }
+    if (h != want->second) throw IoError(detail::changed_rows(s.path, continue_rows_));
   }
 
   static std::vector<std::int64_t> shape(const Stream& s, std::int64_t rows) {
@@ -268,6 +293,7 @@ class NpySink final : public FileSink {
   std::vector<double> time_buf_;
   std::vector<std::string> paths_;
   std::int64_t continue_rows_ = -1;
+  detail::RowDigests digests_;  // of the rows to continue (empty: not checked)
   std::int64_t rows_ = 0;
   bool open_ = false;
   bool done_ = false;
@@ -275,9 +301,53 @@ class NpySink final : public FileSink {
 
 // ---- CSV ------------------------------------------------------------------------------
 
+// The digests of CSV lines `step,time,v0,v1,...` fed a character at a time: each field is
+// parsed as the sinks wrote it (an int64 step, %.17g numbers, which read back exactly).
+class LineDigests {
+ public:
+  LineDigests(std::int64_t width, bool on) : width_(width), on_(on) {}
+  void add(char c) {
+    if (!on_) return;
+    if (c != ',' && c != '\n') {
+      if (field_.size() < 64) field_ += c;
+      return;
+    }
+    end_field();
+    if (c == '\n') {
+      bad = bad || column_ != width_ + 2;
+      column_ = 0;
+    }
+  }
+  std::uint64_t values = detail::kDigestStart;
+  std::uint64_t steps = detail::kDigestStart;
+  std::uint64_t times = detail::kDigestStart;
+  bool bad = false;  // a line that does not parse
+
+ private:
+  void end_field() {
+    char* end = nullptr;
+    if (column_ == 0) {
+      const long long step = std::strtoll(field_.c_str(), &end, 10);
+      steps = detail::digest_value(steps, static_cast<std::int64_t>(step));
+    } else {
+      const double x = std::strtod(field_.c_str(), &end);
+      if (column_ == 1) times = detail::digest_value(times, x);
+      else values = detail::digest_value(values, x);
+    }
+    bad = bad || field_.empty() || end != field_.c_str() + field_.size();
+    field_.clear();
+    ++column_;
+  }
+  std::int64_t width_;
+  bool on_;
+  std::string field_;
+  std::int64_t column_ = 0;
+};
+
 class CsvSink final : public FileSink {
  public:
-  CsvSink(std::string dir, std::int64_t continue_rows) : dir_(std::move(dir)), continue_rows_(continue_rows) {}
+  CsvSink(std::string dir, std::int64_t continue_rows, detail::RowDigests digests = {})
+      : dir_(std::move(dir)), continue_rows_(continue_rows), digests_(std::move(digests)) {}
   ~CsvSink() override {
     try {
       complete(nullptr);
@@ -345,7 +415,7 @@ class CsvSink final : public FileSink {
       for (std::int64_t j = 0; j < s.width; ++j) head += "," + key + "[" + std::to_string(j) + "]";
       head += '\n';
       if (continue_rows_ >= 0) {
-        reopen(s, head);
+        reopen(s, head, key);
         paths_.push_back(s.path);
         continue;
       }
@@ -360,7 +430,7 @@ class CsvSink final : public FileSink {
 
   // The file must start with this recording's header line and hold at least continue_rows_
   // whole lines after it; it is cut after that many.
-  void reopen(Stream& s, const std::string& head) {
+  void reopen(Stream& s, const std::string& head, const std::string& key) {
     std::uint64_t size = 0;
     s.file = open_existing(s.path, &size);
     std::vector<char> buf(std::size_t{1} << 20);
@@ -368,12 +438,14 @@ class CsvSink final : public FileSink {
     std::uint64_t offset = 0;
     std::int64_t lines = -1;  // the header line is line -1
     bool found = continue_rows_ == -1;
+    LineDigests digest(s.width, !digests_.empty());
     while (offset < size && !found) {
       const ssize_t n = ::pread(::fileno(s.file.get()), buf.data(), buf.size(), static_cast<off_t>(offset));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) throw IoError("cannot continue '" + s.path + "': " + detail::errno_text(n < 0 ? errno : EIO));
       for (ssize_t i = 0; i < n; ++i) {
         if (lines == -1 && first.size() < head.size()) first += buf[static_cast<std::size_t>(i)];
+        if (lines >= 0) digest.add(buf[static_cast<std::size_t>(i)]);
         if (buf[static_cast<std::size_t>(i)] == '\n' && ++lines == continue_rows_) {
           offset += static_cast<std::uint64_t>(i) + 1;
           found = true;
@@ -384,6 +456,15 @@ class CsvSink final : public FileSink {
     }
     if (first != head) throw IoError("cannot continue '" + s.path + "': its header line is not this recording's");
     if (!found) fewer_samples(s.path, std::max<std::int64_t>(lines, 0), continue_rows_);
+    // The lines kept must be the run's: their numbers (read back exactly: %.17g) have the
+    // checkpoint's digests, the step and time columns those of "steps" and "time".
+    for (const auto& [name, h] : {std::pair<std::string, std::uint64_t>{key, digest.values},
+                                  {"steps", digest.steps}, {"time", digest.times}}) {
+      const auto want = digests_.find(name);
+      if (want != digests_.end() && (digest.bad || want->second != h)) {
+        throw IoError(detail::changed_rows(s.path, continue_rows_));
+      }
+    }
     truncate_to(s.file.get(), offset, s.path);
     s.end = static_cast<off_t>(offset);
   }
@@ -403,6 +484,7 @@ class CsvSink final : public FileSink {
   std::vector<std::string> paths_;
   std::string text_;  // one batch of one series, formatted
   std::int64_t continue_rows_ = -1;
+  detail::RowDigests digests_;  // of the rows to continue (empty: not checked)
   bool open_ = false;
   bool done_ = false;
 };
@@ -460,8 +542,8 @@ std::vector<std::shared_ptr<FileSink>> attach_file_sinks(Observer& obs, const st
   detail::prepare_output_dir(dir, allow_symlink);
   std::vector<std::shared_ptr<FileSink>> sinks;
   for (const auto& c : canonical) {
-    if (c == "npy") sinks.push_back(make_npy_sink(dir, continue_samples));
-    else if (c == "csv") sinks.push_back(make_csv_sink(dir, continue_samples));
+    if (c == "npy") sinks.push_back(std::make_shared<NpySink>(dir, continue_samples, info.digests));
+    else if (c == "csv") sinks.push_back(std::make_shared<CsvSink>(dir, continue_samples, info.digests));
     else sinks.push_back(make_hdf5_sink(join_path(dir, "recording.h5"), info, continue_samples));
   }
   for (const auto& s : sinks) obs.add_sink(s);

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "io/hdf5_file_driver.hpp"
+#include "io/row_digest.hpp"
 #include "io/output_files.hpp"
 #include "core/text.hpp"
 #endif
@@ -210,8 +211,41 @@ class Hdf5Sink final : public FileSink {
                     " samples, the checkpoint counts " + std::to_string(continue_rows_) +
                     " (the recording was changed or damaged after the checkpoint)");
     }
+    check_digest(set, space.get(), where);
     const hsize_t cut[2] = {static_cast<hsize_t>(continue_rows_), static_cast<hsize_t>(width)};
     check(H5Dset_extent(set.id.get(), cut), "H5Dset_extent", where);
+  }
+
+  // The rows kept must be those the run wrote: read back block by block, their digest is the
+  // checkpoint's (steps as int64, everything else as float64).
+  void check_digest(const Set& set, hid_t space, const std::string& where) {
+    const auto want = info_.digests.find(set.name);
+    if (want == info_.digests.end()) return;
+    const bool steps = set.name == "steps";
+    const hsize_t width = set.width > 0 ? static_cast<hsize_t>(set.width) : 1;
+    const hsize_t block = std::max<hsize_t>(1, (hsize_t{1} << 17) / width);  // about 1 MiB a block
+    std::vector<double> values;
+    std::vector<std::int64_t> ints;
+    std::uint64_t h = detail::kDigestStart;
+    for (hsize_t first = 0; first < static_cast<hsize_t>(continue_rows_); first += block) {
+      const hsize_t rows = std::min<hsize_t>(block, static_cast<hsize_t>(continue_rows_) - first);
+      const hsize_t start[2] = {first, 0};
+      const hsize_t count[2] = {rows, width};
+      const int rank = set.width > 0 ? 2 : 1;
+      check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr), "H5Sselect_hyperslab", where);
+      Hid memory(check(H5Screate_simple(rank, count, nullptr), "H5Screate_simple", where), H5Sclose);
+      const std::size_t n = static_cast<std::size_t>(rows * width);
+      if (steps) {
+        ints.resize(n);
+        check(H5Dread(set.id.get(), H5T_NATIVE_INT64, memory.get(), space, H5P_DEFAULT, ints.data()), "H5Dread", where);
+        h = detail::digest_bytes(h, ints.data(), n * sizeof(std::int64_t));
+      } else {
+        values.resize(n);
+        check(H5Dread(set.id.get(), H5T_NATIVE_DOUBLE, memory.get(), space, H5P_DEFAULT, values.data()), "H5Dread", where);
+        h = detail::digest_bytes(h, values.data(), n * sizeof(double));
+      }
+    }
+    if (h != want->second) throw IoError(detail::changed_rows(where, continue_rows_));
   }
 
   void create(Set& set, const std::string& name, std::int64_t width, hid_t type) {
