@@ -1,6 +1,7 @@
-"""Plots: `qifsim plot` (scripts/qifsim-plot, loaded here as a module) on run folders.
-Checked through the matplotlib objects, not the pixels: which figures are made, what their
-axes, titles and legends say and what the raster draws."""
+"""Plots: `qifsim plot` (scripts/qifsim-plot, loaded here as a module) on run folders, and
+Observer.plot / Observer.matshow. Checked through the matplotlib objects, not the pixels:
+which figures are made, what their axes, titles and legends say, what the raster draws and
+where the colour scale of a heat map ends."""
 import importlib.machinery
 import importlib.util
 import pathlib
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import qifsim
-from qifsim import Observer
+from qifsim import Network, Observer
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -185,4 +186,75 @@ def test_overrides_apply_as_qifsim_run_applies_them(plot_script):
     assert plot_script.apply_override(config, "population.0.model=ik")  # a bare word: a string
     assert config == {"population": [{"name": "qif", "model": "ik"}], "record": {"vars": [["qif", "v", True]]}}
     assert not plot_script.apply_override(config, "population.3.model=ik")  # no such entry
+
+
+# ---- Observer.plot and Observer.matshow ------------------------------------------------------------
+
+def manual(samples=200, n=4, seed=0):
+    obs = Observer(1e-2, record_output=False, record_loss=False,
+                   record_vars=[("qif", "v", False), ("qif", "s", True)])
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(-5.0, 5.0, size=(samples, n))
+    v.flat[::150] = 100.0  # peaks and resets: under 1% of the values each, far out
+    v.flat[75::150] = -100.0
+    for t in range(samples):
+        obs.record(t, record_vars=[v[t], rng.random(n)])
+    return obs, v
+
+
+def test_observer_plot_names_the_series():
+    obs, _ = manual()
+    ax = obs.plot(("qif", "v"), lw=0.5, color="k")
+    assert isinstance(ax, matplotlib.axes.Axes)
+    assert all(line.get_linewidth() == 0.5 and line.get_color() == "k" for line in ax.get_lines())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"qif.v[{i}]" for i in range(4)]
+    assert ax.get_ylabel() == "qif.v" and ax.get_title() == "qif.v against time (model units)"
+    ax = obs.plot(("qif", "s"))
+    assert ax.get_ylabel() == "mean qif.s" and ax.get_title() == "mean qif.s against time (model units)"
+    assert ax.get_lines()[0].get_label() == "mean qif.s"
+    assert ax.get_legend() is None  # a single line: the title and y label name it
+    ax = obs.plot(("qif", "s"), label="mine")
+    assert ax.get_lines()[0].get_label() == "mine"
+    plt.close("all")
+
+
+def test_observer_plot_of_two_series_on_one_axes_has_a_legend():
+    obs, _ = manual()
+    other, _ = manual(seed=1)
+    ax = obs.plot(("qif", "s"))
+    other.plot(("qif", "s"), ax=ax)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["mean qif.s", "mean qif.s"]
+    assert legend_inside(ax)
+    ax.set_title("mine")
+    obs.plot(("qif", "v"), ax=ax)
+    assert ax.get_title() == "mine"  # a title set by hand stays
+    plt.close("all")
+
+
+def test_matshow_clips_the_colour_scale_to_the_subthreshold_range():
+    obs, v = manual()
+    ax = obs.matshow(("qif", "v"))
+    lo, hi = ax.get_images()[0].get_clim()
+    expected = np.percentile(v, [1, 99])
+    np.testing.assert_allclose((lo, hi), expected)
+    assert -100.0 < lo and hi < 100.0  # the reset and the peak are outside the scale
+    colorbar = ax.get_images()[0].colorbar
+    assert "qif.v" in colorbar.ax.get_ylabel()
+    assert np.asarray(ax.get_images()[0].get_array()).max() == 100.0  # the values are all drawn
+    ax = obs.matshow(("qif", "v"), vmin=-1.0, vmax=2.0)  # chosen by hand: as given
+    assert ax.get_images()[0].get_clim() == (-1.0, 2.0)
+    plt.close("all")
+
+
+def test_observer_time_axis_says_the_model_unit():
+    for template, unit in (("qif", "time"), ("ik", "time (ms)")):
+        net = Network(dt=1e-2)
+        net.add_diffeq_node("pop", f"neuron_model_templates.spiking_neurons.{template}.{template}",
+                            weights=np.zeros((2, 2)), source_var="s", target_var="s_in", input_var="I_ext",
+                            output_var="s", spike_var="spike", reset_var="v", op=f"{template}_op")
+        obs = net.run(np.zeros((5, 2)), record_vars=[("pop", "v", True)], verbose=False)
+        ax = obs.plot(("pop", "v"))
+        assert ax.get_xlabel() == unit, template
+        assert obs.matshow(("pop", "v")).get_xlabel() == unit
+    plt.close("all")
 
