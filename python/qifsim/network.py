@@ -484,6 +484,10 @@ class Network:
         width = self._broadcast_width() if x.shape[1] == 1 else 0
         return (width, _fetcher(x, width)) if width else (x.shape[1], _fetcher(x))
 
+    def _neuron_models(self) -> list:
+        """The neuron models of the populations (qif, lif, ik, ...): a recording's unit of time."""
+        return sorted({a["node"].template.model for a in self._nodes.values() if a["node"].template is not None})
+
     def run(self, inputs, sampling_steps: Optional[int] = None, cutoff: Optional[int] = None,
             record_output: bool = True, record_loss: bool = False, record_vars: Optional[list] = None,
             verbose: bool = True, enable_grad: bool = True, obs: Optional[Observer] = None,
@@ -545,6 +549,7 @@ class Network:
                     obs = Observer(self.dt, record_output=record_output, record_loss=record_loss,
                                    record_vars=record_vars)
                 self.compile()
+                obs._models = self._neuron_models()
                 # resume=True continues with the interrupted run's schedule unless told otherwise.
                 ss, c = self._schedule if resume and self._core.interrupted else (1, 0)
                 ss = _int(ss if sampling_steps is None else sampling_steps, "run: sampling_steps", 1)

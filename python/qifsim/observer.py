@@ -46,12 +46,14 @@ class Observer:
                  record_vars: Optional[list] = None):
         self._core = _qifsim.Observer(float(dt), bool(record_output), bool(record_loss), _record_vars(record_vars))
         self._saved = {}
+        self._models = None  # the neuron models of the network that recorded it (Network.run), for time units
 
     @classmethod
     def _wrap(cls, core) -> "Observer":
         obs = cls.__new__(cls)
         obs._core = core
         obs._saved = {}
+        obs._models = None
         return obs
 
     # ---- recording by hand ------------------------------------------------------------
@@ -268,20 +270,62 @@ class Observer:
         return pd.DataFrame(data.copy() if copy else data, index=pd.Index(self.time, name="time"), columns=columns)
 
     # ---- plots --------------------------------------------------------------------------
+    def _name(self, item) -> str:
+        """How a plot names a recording: ``"mean qif.v"`` for a neuron-averaged variable."""
+        label = _label(item)
+        if self._is_recording(item) and item not in ("steps", "time", "loss") and self._squeezed(self._key(item)):
+            return f"mean {label}"
+        return label
+
+    def _time_label(self) -> str:
+        """The time axis in the model's unit: ms where every population is an Izhikevich model
+        (ik, iku, ik_biexp), plain "time" for RectiPy's dimensionless models, and "model units"
+        where that cannot be told (a manual recording, or both kinds in one network)."""
+        models = self._models
+        if models is None:
+            return "time (model units)"
+        models = set(models)
+        if models and models <= _IK_MODELS:
+            return "time (ms)"
+        return "time" if not models & _IK_MODELS else "time (model units)"
+
     def plot(self, y, x=None, ax=None, **kwargs):
         """Plot ``y`` against time, or against the recording ``x``; returns the matplotlib Axes.
-        Other keyword arguments go to ``ax.plot`` (``figsize`` to the new figure)."""
+        Other keyword arguments go to ``ax.plot`` (``figsize`` to the new figure). The lines are
+        labelled (``qif.v[i]`` per neuron, ``mean qif.v`` for a neuron-averaged variable) unless
+        ``label`` is given; the y label and title name the series, and a legend inside the axes
+        tells the lines apart when there are 2 to 10."""
         ax = _axes(ax, kwargs)
         y_sig = self.to_numpy(y)
         x_sig = self.time if x is None else self.to_numpy(x)
-        ax.plot(x_sig, y_sig, **kwargs)
-        ax.set_xlabel("time" if x is None else _label(x))
-        ax.set_ylabel(_label(y))
+        name = self._name(y)
+        xlabel = self._time_label() if x is None else self._name(x)
+        lines = ax.plot(x_sig, y_sig, **kwargs)
+        if "label" not in kwargs:
+            for i, line in enumerate(lines):
+                line.set_label(f"{name}[{i}]" if len(lines) > 1 else name)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(name)
+        # The title names what obs.plot drew on these axes; a title set otherwise stays.
+        drawn = getattr(ax, "_qifsim_drawn", [])
+        if ax.get_title() in ("", getattr(ax, "_qifsim_title", None)):
+            drawn = drawn + [(name, xlabel)] if (name, xlabel) not in drawn else drawn
+            against = {x for _, x in drawn}
+            title = (f"{', '.join(n for n, _ in drawn)} against {xlabel}" if len(against) == 1 else
+                     "; ".join(f"{n} against {x}" for n, x in drawn))
+            ax.set_title(title)
+            ax._qifsim_drawn, ax._qifsim_title = drawn, title
+        labelled = [h for h, lab in zip(*ax.get_legend_handles_labels()) if lab]
+        if 2 <= len(labelled) <= _MAX_LEGEND:
+            ax.legend(loc="best", fontsize="small")
         return ax
 
     def matshow(self, v, ax=None, **kwargs):
         """A heat map of a per-unit recording (units x time); returns the matplotlib Axes.
-        Other keyword arguments go to ``ax.imshow``."""
+        Other keyword arguments go to ``ax.imshow``. The colour scale spans the 1st to 99th
+        percentile of the values, as ``qifsim plot`` draws heat maps: the few samples at a
+        spike's peak and reset would otherwise take the whole scale and hide the subthreshold
+        range (``vmin``, ``vmax`` or ``norm`` choose another)."""
         import matplotlib.pyplot as plt
 
         ax = _axes(ax, kwargs)
@@ -291,14 +335,43 @@ class Observer:
         kwargs.setdefault("aspect", "auto")
         kwargs.setdefault("interpolation", "none")
         kwargs.setdefault("origin", "lower")
+        name = self._name(v)
+        clip = None
+        if not {"vmin", "vmax", "norm"} & set(kwargs):
+            clip = percentile_range(values)
+            if clip is not None:
+                kwargs["vmin"], kwargs["vmax"] = clip
         im = ax.imshow(values.T, extent=extent, **kwargs)
-        plt.colorbar(im, ax=ax, shrink=0.8)
-        ax.set_xlabel("time")
+        extend = "neither"
+        if clip is not None:
+            finite = values[np.isfinite(values)]
+            below, above = bool(np.any(finite < clip[0])), bool(np.any(finite > clip[1]))
+            extend = "both" if below and above else "min" if below else "max" if above else "neither"
+        cbar = plt.colorbar(im, ax=ax, shrink=0.8, extend=extend)
+        cbar.set_label(f"{name} (1st-99th percentile)" if clip is not None else name)
+        ax.set_xlabel(self._time_label())
         ax.set_ylabel(f"{_label(v)} (unit)")
+        if not ax.get_title():
+            ax.set_title(f"{name} per unit" if values.shape[1] > 1 else name)
         return ax
 
     def __repr__(self) -> str:
         return f"qifsim.Observer(dt={self.dt}, samples={len(self)}, keys={self.keys()})"
+
+
+_IK_MODELS = frozenset(("ik", "iku", "ik_biexp"))  # time in ms; RectiPy's other models are dimensionless
+_MAX_LEGEND = 10  # lines a legend names; more are told apart by neither
+
+
+def percentile_range(values):
+    """``(lo, hi)``: the 1st and 99th percentile of the finite values (``hi > lo``), the colour
+    scale of ``qifsim plot``'s heat maps; None when there are none."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size:
+        return None
+    lo, hi = (float(b) for b in np.percentile(finite, [1, 99]))
+    return lo, hi if hi > lo else lo + 1.0
 
 
 def _label(item) -> str:

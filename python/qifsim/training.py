@@ -226,6 +226,7 @@ def test(net, inputs, targets, loss: str, loss_kwargs, sampling_steps, verbose: 
         return run, value
     per_sample = fn.per_sample(out, y) if record_loss else None
     obs = Observer(net.dt, record_output=record_output, record_loss=record_loss, record_vars=record_vars)
+    obs._models = run._models
     series = [run[key] for key in run.recorded_state_variables]
     for i, step in enumerate(run.steps):
         obs.record(int(step), out[i] if record_output else None, per_sample[i] if record_loss else 0.0,

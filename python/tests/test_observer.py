@@ -73,7 +73,7 @@ def test_plot_and_matshow():
     obs, d = filled()
     ax = obs.plot(("qif", "v"), figsize=(4, 3), lw=0.5)
     assert len(ax.get_lines()) == 4
-    assert ax.get_xlabel() == "time" and ax.get_ylabel() == "qif.v"
+    assert ax.get_xlabel() == "time (model units)" and ax.get_ylabel() == "qif.v"  # a manual recording: no model
     np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), d["v"][:, 1])
     ax2 = obs.plot(y=("qif", "s"), x="loss", ax=ax)
     assert ax2 is ax and ax.get_xlabel() == "loss"
