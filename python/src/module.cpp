@@ -319,8 +319,22 @@ NB_MODULE(_qifsim, m) {
   m.attr("__version__") = QIFSIM_VERSION_STRING;
   nb::register_exception_translator(translate);
   init_ctrl_c();
-  // The library's notices on stderr, as by default, unless this thread asked for quiet.
+  // The library's notices on stderr, as by default, unless this thread asked for quiet. A
+  // warning ("warning: ...") is a Python RuntimeWarning where this thread holds the GIL
+  // (verbose=False does not silence it), else a line on stderr.
   set_log_handler([](const std::string& line) {
+    constexpr char kWarning[] = "warning: ";
+    if (line.rfind(kWarning, 0) == 0) {
+      if (PyGILState_Check() == 1) {
+        if (PyErr_WarnEx(PyExc_RuntimeWarning, line.c_str() + sizeof kWarning - 1, 1) != 0) {
+          PyErr_Clear();  // warnings turned into errors cannot stop the C++ call that warned
+          std::fprintf(stderr, "qifsim: %s\n", line.c_str());
+        }
+      } else {
+        std::fprintf(stderr, "qifsim: %s\n", line.c_str());
+      }
+      return;
+    }
     if (t_quiet_notices == 0) std::fprintf(stderr, "qifsim: %s\n", line.c_str());
   });
 

@@ -182,7 +182,7 @@ def test_a_resume_refuses_an_hdf5_recording_whose_rows_were_replaced(tmp_path):
         if "no HDF5 support" in str(e):
             pytest.skip("this qifsim build writes no HDF5")
         raise
-    config.write_text(CONFIG.replace('formats = ["npy"]', 'formats = ["hdf5"]'))
+    config.write_text(CONFIG.replace('formats = ["npy"]', 'formats = ["npy", "hdf5"]'))  # npy: the progress
     folder = str(tmp_path / "part")
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(config), folder], stderr=subprocess.PIPE, text=True)
     signal_when_written(child, folder, SAMPLES // 20, signal.SIGINT)

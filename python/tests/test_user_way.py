@@ -147,3 +147,21 @@ def test_verbose_false_prints_nothing_and_a_requested_coupling_is_named_once(cap
     net().run(np.zeros((20, 1)), verbose=True, coupling="sparse")
     lines = [line for line in capfd.readouterr().err.splitlines() if "coupling" in line]
     assert len(lines) == 1 and lines[0].startswith("qifsim: coupling sparse -> "), lines
+
+
+def test_a_unit_mistake_in_dt_is_a_warning_naming_the_population():
+    # dt = 1 for a model in seconds: v jumps between ~1e4 and the reset on every step. One
+    # RuntimeWarning naming the population, also with verbose=False; RectiPy's dt gives none.
+    import warnings
+
+    net = Network(dt=1.0)
+    net.add_diffeq_node("qif", QIF, N=5, **VARS)
+    with pytest.warns(RuntimeWarning, match=r"population 'qif': dt = 1 does not suit it.*"
+                                            r"5 of 5 neurons spike again.*time unit") as caught:
+        net.run(np.zeros((20, 5)), verbose=False)
+    assert len([w for w in caught if "dt = 1" in str(w.message)]) == 1
+    fine = Network(dt=1e-3)
+    fine.add_diffeq_node("qif", QIF, N=5, **VARS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fine.run(np.zeros((20, 5)), verbose=False)

@@ -7,6 +7,7 @@
 #include "core/engine.hpp"
 #include "core/observer_engine_side.hpp"
 #include "core/coupling_choice.hpp"
+#include "core/step_size_check.hpp"
 #include "core/graph.hpp"
 #include "core/memory_check.hpp"
 #include "core/progress.hpp"
@@ -101,6 +102,8 @@ void Network::add_edge(const std::string& source, const std::string& target, Wei
 void Network::compile() {
   const Call call(*this, "Network::compile");
   graph_->compile();
+  // A dt that does not suit the time constants is most often a unit mistake: say so once.
+  for (const auto& line : detail::step_size_warnings(*graph_, dt_)) log_notice("warning: " + line);
   Backend chosen = requested_;
   if (requested_ != Backend::Cpu) {
     const DeviceStatus device = cuda_device_status(cuda_device_);
