@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 
 #include "qifsim/types.hpp"
 
@@ -14,8 +15,11 @@ namespace qifsim::detail {
 /// tick() is cheap: it reads the clock only every few hundred steps.
 class ProgressReporter {
  public:
+  /// Seconds on a monotonic clock (steady_clock by default; tests give their own).
+  using Seconds = std::function<double()>;
   /// A run of `total_steps` steps that starts at `first_step` (> 0 when continued).
-  ProgressReporter(Progress mode, std::int64_t total_steps, std::int64_t first_step = 0, std::FILE* out = stderr);
+  ProgressReporter(Progress mode, std::int64_t total_steps, std::int64_t first_step = 0, std::FILE* out = stderr,
+                   Seconds clock = {});
   void tick(std::int64_t done) {
     if (done >= next_check_) check(done);
   }
@@ -24,9 +28,10 @@ class ProgressReporter {
   void finish(std::int64_t done);
 
  private:
-  using Clock = std::chrono::steady_clock;
   void check(std::int64_t done);
   void draw(std::int64_t done, double elapsed, bool final_line);
+  /// Steps per second since the first tick (the set-up before it does not count), or 0.
+  double step_rate(std::int64_t done, double elapsed) const;
 
   Progress mode_;
   std::int64_t total_;
@@ -34,7 +39,10 @@ class ProgressReporter {
   std::FILE* out_;
   bool tty_;
   bool shown_ = false;
-  Clock::time_point start_;
+  Seconds clock_;
+  double start_ = 0.0;
+  double base_elapsed_ = -1.0;  // when the first tick came (the stepping began), -1 before
+  std::int64_t base_done_ = 0;  // the steps done then
   double last_draw_ = -1.0;
   int last_decile_ = -1;
   std::int64_t next_check_ = 0;
