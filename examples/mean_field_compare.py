@@ -72,10 +72,10 @@ def main():
     s_rec = np.load(os.path.join(args.folder, "out.npy"))[:, 0]
     v_rec = np.load(os.path.join(args.folder, "qif.v.npy"))[:, 0]
     spikes = np.load(os.path.join(args.folder, "qif.spike.npy"))[:, 0]
-    # Each sample holds the fraction of neurons spiking at that step: rate = fraction / dt,
-    # smoothed over 0.2 time units.
+    # Each sample holds the mean over the neurons of spike / dt at that step (RectiPy's
+    # spike scale): the population rate, smoothed over 0.2 time units.
     width = max(1, int(round(0.2 / (t_rec[1] - t_rec[0]))))
-    r_rec = np.convolve(spikes / dt, np.ones(width) / width, mode="same")
+    r_rec = np.convolve(spikes, np.ones(width) / width, mode="same")
 
     def rhs(t, y):
         r, v, s = y

@@ -11,13 +11,13 @@ namespace {
 constexpr int kMeansBlock = 256;  // model::kReductionBlock: one block per reduction block
 
 template <class T>
-__device__ inline T model_record_value(RecordValue which, T v, T s, T x, T w, T s_in, T in, bool spike) {
+__device__ inline T model_record_value(RecordValue which, T v, T s, T x, T w, T s_in, T in, bool spike, T dt) {
   switch (which) {
     case RecordValue::V: return v;
     case RecordValue::S: return s;
     case RecordValue::X: return x;
     case RecordValue::W: return w;
-    case RecordValue::Spike: return spike ? T(1) : T(0);
+    case RecordValue::Spike: return spike_record(spike, dt);
     case RecordValue::SIn: return s_in;
     case RecordValue::IExt: return in;
     default: return T(0);
@@ -50,10 +50,13 @@ __global__ void __launch_bounds__(kQifStepBlock) model_step_kernel(ModelStepArgs
     const T s_in = b.s_in ? b.s_in[i] : T(0);
     if (b.in_from_chunk) b.in_store[i] = input;
     accumulate_output(b, view, i, b.out_is_v ? v : s);
-    if (view.sample) {
+    // A rate model's state is recorded after its step (RectiPy's RateNet records y after the
+    // update, as get_var shows it after forward); a spiking model's at the step's start.
+    constexpr bool kRate = M == model::ModelId::LeakyTanh || M == model::ModelId::LeakySigmoid;
+    if (view.sample && !kRate) {
       const bool spike = a.threshold >= 0 && v >= a.p(a.threshold, j);
       record_neuron(b, view, i,
-                    [&](RecordValue which) { return model_record_value(which, v, s, x, w, s_in, input, spike); },
+                    [&](RecordValue which) { return model_record_value(which, v, s, x, w, s_in, input, spike, b.dt); },
                     local);
     }
     if constexpr (M == model::ModelId::Lif) {
@@ -67,6 +70,11 @@ __global__ void __launch_bounds__(kQifStepBlock) model_step_kernel(ModelStepArgs
     } else {
       leaky_step(v, input, s_in, a.p, j, b.dt);
       s = leaky_rate<M == model::ModelId::LeakySigmoid>(v, a.p, j);
+    }
+    if (view.sample && kRate) {
+      record_neuron(b, view, i,
+                    [&](RecordValue which) { return model_record_value(which, v, s, x, w, s_in, input, false, b.dt); },
+                    local);
     }
     b.v[i] = v;
     b.s[i] = s;

@@ -32,12 +32,12 @@ __device__ inline StepView<T> step_view(const QifStepArgs<T>& a, std::int64_t t)
 }
 
 template <class T>
-__device__ inline T record_value(RecordValue which, T v, T s, T x, T s_in, T in, T v_th) {
+__device__ inline T record_value(RecordValue which, T v, T s, T x, T s_in, T in, T v_th, T dt) {
   switch (which) {
     case RecordValue::V: return v;
     case RecordValue::S: return s;
     case RecordValue::X: return x;
-    case RecordValue::Spike: return qif_spikes(v, v_th) ? T(1) : T(0);
+    case RecordValue::Spike: return spike_record(qif_spikes(v, v_th), dt);
     case RecordValue::SIn: return s_in;
     case RecordValue::IExt: return in;
     default: return T(0);
@@ -132,7 +132,7 @@ __device__ inline void neuron_step(const QifStepArgs<T>& a, const StepView<T>& w
   accumulate_output(a, w, i, a.out_is_v ? v : s);
   if (w.sample) {
     const T v_th = n.p.v_th.value;
-    record_neuron(a, w, i, [&](RecordValue which) { return record_value(which, v, s, x, s_in, input, v_th); }, local);
+    record_neuron(a, w, i, [&](RecordValue which) { return record_value(which, v, s, x, s_in, input, v_th, a.dt); }, local);
   }
   qif_step<T, Adapt>(v, s, x, input, s_in, n.p, 0L, a.dt);
   a.v[i] = v;

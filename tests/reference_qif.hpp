@@ -87,12 +87,19 @@ class QifPop {
     return out;
   }
 
-  /// Current value of a state variable: "v", "s", "x", "spike", "s_in", "I_ext".
-  std::vector<double> var(const std::string& name) const {
+  /// spike_i / dt: what `spike` reads and records (RectiPy's delta, a rate in 1/time).
+  std::vector<double> spike_delta(double dt) const {
+    std::vector<double> out = spike();
+    for (double& x : out) x = x / dt;
+    return out;
+  }
+
+  /// Current value of a state variable: "v", "s", "x", "spike" (spike / dt), "s_in", "I_ext".
+  std::vector<double> var(const std::string& name, double dt) const {
     if (name == "v") return v;
     if (name == "s") return s;
     if (name == "x") return x;
-    if (name == "spike") return spike();
+    if (name == "spike") return spike_delta(dt);
     if (name == "s_in") return s_in;
     if (name == "I_ext") return I_ext;
     throw std::runtime_error("reference: unknown variable " + name);

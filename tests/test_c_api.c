@@ -486,9 +486,10 @@ static void test_models(void) {
   for (int t = 0; t < T; ++t) {
     I[t * N] = 0.5, I[t * N + 1] = -0.25 + 0.1 * sin(0.01 * t);
     const double r[N] = {tanh(x[0]), tanh(x[1])};
+    /* A rate node's run records its state after the step (RectiPy's RateNet). */
     for (int i = 0; i < N; ++i) {
-      v_ref[t * N + i] = x[i];
       x[i] += dt * (-x[i] / tau + 1.0 * (J[i * N] * r[0] + J[i * N + 1] * r[1]) + I[t * N + i] + 0.0);
+      v_ref[t * N + i] = x[i];
     }
   }
   qifsim_sim* sim = NULL;

@@ -143,7 +143,7 @@ RefRun reference(const SparseNet& d, std::int64_t steps, double input) {
   RefRun r{Matrix(steps, d.n), Matrix(steps, d.n), Matrix(steps, d.n)};
   const std::vector<double> I(static_cast<std::size_t>(d.n), input);
   for (std::int64_t t = 0; t < steps; ++t) {
-    const std::vector<double> spk = pop.spike();
+    const std::vector<double> spk = pop.spike_delta(1e-3);  // what `spike` records: 1 / dt
     for (std::int64_t i = 0; i < d.n; ++i) {
       r.v(t, i) = pop.v[static_cast<std::size_t>(i)];
       r.spike(t, i) = spk[static_cast<std::size_t>(i)];

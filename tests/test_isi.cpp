@@ -75,9 +75,9 @@ IsiResult measure(const IsiCase& c, double dt) {
   IsiResult r;
   EXPECT_EQ(spk.rows, steps);
   for (std::int64_t i = 0; i < spk.rows; ++i) {
-    const double z = spk(i, 0);
-    EXPECT_TRUE(z == 0.0 || z == 1.0) << "spike flag " << z << " at sample " << i;
-    if (z == 1.0) r.spike_steps.push_back(obs.steps()[static_cast<std::size_t>(i)]);
+    const double z = spk(i, 0);  // 0, or 1 / dt on a spike step
+    EXPECT_TRUE(z == 0.0 || z == 1.0 / dt) << "spike value " << z << " at sample " << i;
+    if (z != 0.0) r.spike_steps.push_back(obs.steps()[static_cast<std::size_t>(i)]);
   }
   if (r.spike_steps.size() >= 2) {
     r.first = static_cast<double>(r.spike_steps[0]) * dt;

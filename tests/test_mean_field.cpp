@@ -180,7 +180,7 @@ RateRun chaotic_rates(qifsim::Precision precision, std::int64_t transient, std::
   for (int b = 0; b < blocks; ++b) {
     double sum = 0.0;
     for (std::int64_t t = transient + b * block; t < transient + (b + 1) * block; ++t) sum += spikes(t, 0);
-    out.block_rates.push_back(sum / (static_cast<double>(block) * dt));  // spike fraction per step -> rate
+    out.block_rates.push_back(sum / static_cast<double>(block));  // the mean of spike / dt is the rate
   }
   return out;
 }

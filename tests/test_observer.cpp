@@ -64,7 +64,7 @@ ref::Recording reference(const Scenario& sc, std::int64_t sampling, std::int64_t
   ref::Recording rec = ref::run_observer(
       sc.inputs.rows, sampling, cutoff, reqs,
       [&](std::int64_t t) { return pop.step(qtest::row_of(sc.inputs, t), kDt); },
-      [&](std::size_t i) { return pop.var(vars[i].var); }, tg, loss);
+      [&](std::size_t i) { return pop.var(vars[i].var, kDt); }, tg, loss);
   if (spikes) *spikes = pop.spikes_total;
   return rec;
 }

@@ -280,6 +280,36 @@ TEST(Recordings, AResumeRefusesFilesWhoseRowsWereReplaced) {
   EXPECT_FALSE(qifsim::run_config(rest, false).interrupted());
 }
 
+// A recorded spike is spike / dt; files of a run checkpointed before that (no "spike = 1/dt"
+// entry in its checkpoint) hold 0/1 and are not continued in the new scale.
+TEST(Recordings, AResumeOfSpikeFilesInTheOldScaleIsRefused) {
+  ScratchDir dir;
+  for (const bool old_scale : {true, false}) {
+    const std::string name = old_scale ? "old" : "new";
+    qifsim::RunConfig part = make_config(dir, 900, "[\"npy\"]", {"record.out_dir=" + name, "record.vars=[[\"qif\", \"spike\", true]]"});
+    part.options.stop_at_step = 300;
+    qifsim::run_config(part, false);
+    const std::string ckpt = dir / (name + "/qifsim.ckpt");
+    qifsim::CheckpointInfo info = qifsim::read_checkpoint_info(ckpt);
+    bool had = false;
+    for (auto it = info.details.begin(); it != info.details.end();) {
+      const bool spike = it->first == "spike";
+      had = had || (spike && it->second == "1/dt");
+      it = spike && old_scale ? info.details.erase(it) : it + 1;
+    }
+    ASSERT_TRUE(had) << "a checkpoint says how it records spikes";
+    part.network.save_checkpoint(ckpt, nullptr, &info);  // as written before the entry existed
+    qifsim::RunConfig rest = qifsim::resume_config(dir / name);
+    rest.options.progress = qifsim::Progress::Off;
+    const std::string e = error_of([&] { qifsim::run_config(rest, false); });
+    if (old_scale) {
+      EXPECT_TRUE(contains_all(e, {"qif.spike", "0 or 1", "spike / dt", "start a new run"})) << e;
+    } else {
+      EXPECT_EQ(e, "<no error>");
+    }
+  }
+}
+
 // The checkpoint knows what defined its run: a resume with another eta, other weights or
 // another schedule is refused naming the keys, unless changes are allowed (then recorded).
 TEST(Recordings, AResumeThatDiffersFromItsCheckpointIsRefusedNamingTheKeys) {

@@ -63,7 +63,7 @@ long compare_run(qifsim::Network& net, const ref::QifParams& p, const qifsim::Ma
   ref::Recording rec = ref::run_observer(
       inputs.rows, sampling, cutoff, reqs,
       [&](std::int64_t t) { return pop.step(qtest::row_of(inputs, t), kDt); },
-      [&](std::size_t i) { return pop.var(vars[i].var); });
+      [&](std::size_t i) { return pop.var(vars[i].var, kDt); });
 
   EXPECT_TRUE(expect_steps(obs.steps(), rec.steps));
   const auto ns = static_cast<std::int64_t>(rec.steps.size());
@@ -167,8 +167,8 @@ TEST_P(Parity, ForwardStepByStep) {
   std::vector<double> y2(static_cast<std::size_t>(n));
   for (std::int64_t t = 0; t < T; ++t) {
     const std::vector<double> x = qtest::row_of(inputs, t);
-    ASSERT_TRUE(expect_rel(net.next_state("qif", "spike"), pop.spike(), kTol)) << "spike before step " << t;
-    const std::vector<double> v_start = pop.v, s_start = pop.s, spike_start = pop.spike();
+    ASSERT_TRUE(expect_rel(net.next_state("qif", "spike"), pop.spike_delta(kDt), kTol)) << "spike before step " << t;
+    const std::vector<double> v_start = pop.v, s_start = pop.s, spike_start = pop.spike_delta(kDt);
     const std::vector<double> y_ref = pop.step(x, kDt);
     std::vector<double> y;
     if (t % 2 == 0) {
@@ -322,11 +322,12 @@ TEST(ParityHand, TwoNeuronsTwoSteps) {
   EXPECT_TRUE(expect_rel(net.next_state("qif", "v"), {1078.7, -100.0}, 1e-12));
   EXPECT_TRUE(expect_rel(net.next_state("qif", "s"), {0.45, 1.0}, 1e-12));
   EXPECT_TRUE(expect_rel(net.get_var("qif", "s_in"), {0.0, 1.5}, 1e-12));
-  EXPECT_TRUE(expect_rel(net.next_state("qif", "spike"), {1.0, 0.0}, 0.0));
+  // spike reads 1 / dt on a spike step (RectiPy's spike / dt): 1 / 0.1 = 10.
+  EXPECT_TRUE(expect_rel(net.next_state("qif", "spike"), {10.0, 0.0}, 0.0));
   // get_var after forward, as RectiPy: the state at the start of step 0.
   EXPECT_TRUE(expect_rel(net.get_var("qif", "v"), {99.0, 101.0}, 0.0));
   EXPECT_TRUE(expect_rel(net.get_var("qif", "s"), {0.5, 0.0}, 0.0));
-  EXPECT_TRUE(expect_rel(net.get_var("qif", "spike"), {0.0, 1.0}, 0.0));
+  EXPECT_TRUE(expect_rel(net.get_var("qif", "spike"), {0.0, 10.0}, 0.0));
   // Step 1: spike = (1, 0); s_in = (2*1, 3*0.45) = (2, 1.35)
   //   v0 -> reset -100
   //   v1' = -100 + 0.1*(10000 - 5 + 2 + 1.35) = -100 + 999.835 = 899.835

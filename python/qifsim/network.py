@@ -23,6 +23,19 @@ _AFTER_LAST_STEP = ("qifsim: Ctrl-C as run() ended: the run is complete and all 
                     ".observer (except KeyboardInterrupt as e: obs = e.observer); there is nothing to resume")
 
 
+_RATE_OUTPUT_WARNED = False
+
+
+def _warn_rate_output_once(call: str, output_var: str) -> None:
+    global _RATE_OUTPUT_WARNED
+    if _RATE_OUTPUT_WARNED:
+        return
+    _RATE_OUTPUT_WARNED = True
+    warnings.warn(f"{call}: output_var={output_var!r}: RectiPy 0.12.2 outputs the node's v here, not r, and so "
+                  f"does qifsim's Python API (a RectiPy script gets RectiPy's numbers); the C++ API and configs "
+                  f"output r for output_var = \"r\". (Warned once.)", UserWarning, stacklevel=3)
+
+
 class Network:
     """A network of QIF populations and function nodes, as ``rectipy.Network``.
 
@@ -175,6 +188,11 @@ class Network:
             raise InvalidArgument(f"{call}: op '{op}' is not the operator of template '{t.name}' ('{t.op}')")
         _templates.expect("input_var", input_var, t.input_vars, t, label)
         out = _templates.expect("output_var", output_var, t.output_vars, t, label)
+        if not t.spiking and out == "r":
+            # RectiPy 0.12.2 outputs the node's v here (its network's output indexes the state
+            # vector, where r is not): follow the release, so a RectiPy script gets its numbers.
+            _warn_rate_output_once(call, output_var)
+            out = "v"
         _templates.expect("source_var", source_var, t.source_vars, t, label)
         _templates.expect("target_var", target_var, t.target_vars, t, label)
         if t.spiking:

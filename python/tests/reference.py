@@ -53,8 +53,8 @@ class QifPop:
         return (self.v if self.output_var == "v" else self.s).copy()
 
     def var(self, name):
-        if name == "spike":
-            return (self.v >= self.v_th).astype(np.float64)
+        if name == "spike":  # recorded and read as RectiPy's spike / dt
+            return (self.v >= self.v_th).astype(np.float64) / self.dt
         return getattr(self, name).copy()
 
     def step(self, I):

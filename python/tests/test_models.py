@@ -29,16 +29,21 @@ def lif_reference(J, inp, dt, tau=10.0, k=1.0, eta=0.0, tau_s=0.5, v_th=100.0, v
     return np.array(outs), np.array(vs)
 
 
-def leaky_reference(J, inp, dt, rate, tau=10.0, k=1.0, eta=0.0, v0=None):
-    """v at each step's start (the tutorials' output li_op/v) and the rate there."""
+def leaky_reference(J, inp, dt, rate, tau=10.0, k=1.0, eta=0.0, v0=None, after=False):
+    """v at each step's start (the tutorials' output li_op/v) and the rate there; with
+    `after`, v and the rate after each step instead (what `run` records of a rate node)."""
     n = J.shape[0]
     v = np.zeros(n) if v0 is None else np.array(v0, dtype=float)
     vs, rs = [], []
     for x in inp:
         r = rate(v)
-        vs.append(v.copy())
-        rs.append(r)
+        if not after:
+            vs.append(v.copy())
+            rs.append(r)
         v = v + dt * (-v / tau + k * (J @ r) + x + eta)
+        if after:
+            vs.append(v.copy())
+            rs.append(rate(v))
     return np.array(vs), np.array(rs)
 
 
@@ -69,12 +74,14 @@ def test_leaky_integrator_tutorial_network(template, rate):
     net.add_diffeq_node("li", template, weights=J, source_var=f"{op}/r", target_var="li_op/r_in",
                         input_var="li_op/I_ext", output_var="li_op/v")
     obs = net.run(inputs=inp, sampling_steps=10, record_vars=[("li", f"{op}/r", False)], verbose=False)
-    v, r = leaky_reference(J, inp, 1e-3, rate)
+    v, _ = leaky_reference(J, inp, 1e-3, rate)
+    _, r_after = leaky_reference(J, inp, 1e-3, rate, after=True)
     # the output is the window mean of v over the 10 steps up to each sample
     expected = np.array([v[max(0, t - 9):t + 1].mean(axis=0) for t in range(0, 2000, 10)])
     expected[0] = v[0]
     np.testing.assert_allclose(obs.to_numpy("out"), expected, **TOL)
-    np.testing.assert_allclose(obs.to_numpy(("li", "r")), r[::10], **TOL)
+    # a rate node's recorded state is the state after the sampled step (RectiPy's RateNet)
+    np.testing.assert_allclose(obs.to_numpy(("li", "r")), r_after[::10], **TOL)
 
 
 def test_leaky_integrator_node_vars_and_forward_view():

@@ -103,17 +103,17 @@ def test_default_plots_draw_a_mean_spike_series_and_keep_the_v_raster(plot_scrip
 
 
 @needs_config
-def test_mean_spike_rate_is_the_recorded_fraction_over_dt(plot_script, figures, tmp_path):
+def test_mean_spike_rate_is_the_recorded_mean_of_spike_over_dt(plot_script, figures, tmp_path):
     folder = run(tmp_path, QIF_CONFIG, overrides=["record.vars=[[\"qif\",\"spike\",true]]"])
     plot_script.main([folder])
     ax = figures["qif.spike_rate.png"].axes[0]
     assert "mean qif.spike" in ax.get_title()
     assert ax.get_ylabel() == "rate (spikes / neuron / time unit)"
-    fraction = np.load(pathlib.Path(folder) / "qif.spike.npy")[:, 0]
-    assert fraction.max() > 0  # the run spikes
+    rate = np.load(pathlib.Path(folder) / "qif.spike.npy")[:, 0]  # the mean of spike / dt
+    assert rate.max() > 0  # the run spikes
     line = ax.get_lines()[0]
-    # A moving average of fraction / dt keeps its mean (away from the ends).
-    np.testing.assert_allclose(np.mean(line.get_ydata()), fraction.mean() / 1e-3, rtol=0.05)
+    # A moving average of the recorded rate keeps its mean (away from the ends).
+    np.testing.assert_allclose(np.mean(line.get_ydata()), rate.mean(), rtol=0.05)
 
 
 @needs_config

@@ -368,6 +368,15 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
       const std::string samples = saved.detail("samples");
       continue_samples = detail::leading_int64(samples.c_str(), -1);
       if (continue_samples < 0) throw ConfigError("resume: '" + ckpt + "' does not say how many samples its files hold");
+      // A recorded spike was 0/1 before checkpoints said "spike = 1/dt": its files cannot go on
+      // in the new scale.
+      for (const RecordVar& rv : config.options.record_vars) {
+        if (rv.var == "spike" && saved.detail("spike") != "1/dt") {
+          throw ConfigError("resume: '" + ckpt + "' continues files that record '" + rv.node +
+                            ".spike' as 0 or 1 (written before qifsim recorded spike / dt, RectiPy's "
+                            "scale); continued, the files would mix both: start a new run");
+        }
+      }
       // The digests of the rows the files held at the checkpoint: the files must still hold them.
       for (const auto& [key, value] : saved.details) {
         if (key == "digest") detail::parse_digest_entry(value, recording.digests);
@@ -425,7 +434,8 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
                     {"samples", std::to_string(folder->samples())},
                     {"next_step", std::to_string(config.network.resume_step())},
                     {"steps", std::to_string(inputs.rows)},
-                    {"qifsim", QIFSIM_VERSION_STRING}};
+                    {"qifsim", QIFSIM_VERSION_STRING},
+                    {"spike", "1/dt"}};  // how `spike` is recorded (0/1 before this entry)
     for (const auto& o : config.overrides) info.details.emplace_back("override", o);
     for (const auto& f : config.formats) info.details.emplace_back("format", f);
     for (const auto& [key, h] : digests->digests()) info.details.emplace_back("digest", detail::digest_entry(key, h));

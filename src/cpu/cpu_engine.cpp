@@ -169,11 +169,13 @@ class CpuEngine final : public Engine {
         // every resync-th step and where that state is not current (a new run, set_var()).
         prepare(plan.inputs->row(t), events_valid_ && t % resync != 0);
         if (t >= plan.schedule.cutoff) accumulate(plan, carry, t);
-        if (plan.schedule.is_sample(t)) {
-          take_sample(plan, carry, ring.next_row());
+        const bool sample = plan.schedule.is_sample(t);
+        if (sample) take_sample(plan, carry, ring.next_row());
+        advance_state(plan);
+        if (sample) {
+          gather_after_step(plan, ring.next_row());
           ring.commit(t);
         }
-        advance_state(plan);
         if (plan.progress) plan.progress->tick(t + 1);
       }
       if (plan.divergence_every > 0) {
@@ -390,7 +392,21 @@ class CpuEngine final : public Engine {
     if (plan.loss_offset >= 0) row[plan.loss_offset] = static_cast<T>(carry.loss_window * inv);
     carry.loss_window = 0.0;
     carry.window = 0;
-    for (const auto& item : plan.vars) gather(item, row + item.offset);
+    for (const auto& item : plan.vars) {
+      if (!after_step(item)) gather(item, row + item.offset);
+    }
+  }
+
+  // A rate population's state is recorded after its step (RectiPy's RateNet records y after
+  // the update, as get_var shows it after forward()); everything else at the step's start.
+  bool after_step(const RecordItem& item) const {
+    const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
+    return slot.pop && pops_[static_cast<std::size_t>(slot.index)].rate;
+  }
+  void gather_after_step(const RunPlan& plan, T* row) const {
+    for (const auto& item : plan.vars) {
+      if (after_step(item)) gather(item, row + item.offset);
+    }
   }
 
   // Phase 2 of a step: every population's state advances (keeping what event-driven coupling
@@ -587,7 +603,8 @@ class CpuEngine final : public Engine {
         const std::vector<T>& v_th = p.params[static_cast<std::size_t>(p.th_slot)];
         const kernels::ParamRef<T> th{v_th.data(), v_th.size() == 1 ? 0 : 1};
         const T* v = v_src;
-        emit(p.n, [v, th](std::int64_t i) { return kernels::qif_spikes(v[i], th[i]) ? T(1) : T(0); }, g);
+        const T dt = dt_;
+        emit(p.n, [v, th, dt](std::int64_t i) { return kernels::spike_record(kernels::qif_spikes(v[i], th[i]), dt); }, g);
         return;
       }
       default:

@@ -93,7 +93,9 @@ std::vector<double> CudaEngine<T>::get_var(int node, Var var, bool at_last_step_
       const auto v = download(v_now.data(), n, st);
       const auto& th_buf = p.params[static_cast<std::size_t>(p.threshold)];
       const auto th = download(th_buf.data(), th_buf.size(), st);
-      for (std::size_t i = 0; i < n; ++i) out[i] = v[i] >= th[th.size() == 1 ? 0 : i] ? 1.0 : 0.0;
+      for (std::size_t i = 0; i < n; ++i) {
+        out[i] = static_cast<double>(kernels::spike_record(kernels::qif_spikes(v[i], th[th.size() == 1 ? 0 : i]), dt_));
+      }
       break;
     }
     default: expand(p.param(var)); break;

@@ -73,6 +73,14 @@ QIFSIM_HD inline bool qif_spikes(T v, T v_th) {
   return v >= v_th;
 }
 
+/// What a recorded (or read) `spike` holds: 1 / dt on a spike step, else 0 (RectiPy's delta
+/// spike / dt, whose mean over neurons is the population rate in 1/time). The steps themselves
+/// are qif_spikes'; s jumps by 1 per spike either way.
+template <class T>
+QIFSIM_HD inline T spike_record(bool spike, T dt) {
+  return spike ? T(1) / dt : T(0);
+}
+
 /// One explicit-Euler step of neuron i (RectiPy's qif / qif_sfa): `in` is its external
 /// input, `s_in` its coupling input (J s)_i, both for this step. Updates v, s (and x with
 /// Adapt) in place and returns whether the neuron spiked (v >= v_th at the step's start).
