@@ -90,7 +90,7 @@ class QifPop {
   /// spike_i / dt: what `spike` reads and records (RectiPy's delta, a rate in 1/time).
   std::vector<double> spike_delta(double dt) const {
     std::vector<double> out = spike();
-    for (double& x : out) x = x / dt;
+    for (double& value : out) value = value / dt;
     return out;
   }
 

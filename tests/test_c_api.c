@@ -476,6 +476,34 @@ static void test_sparse(void) {
   qifsim_destroy(sim);
 }
 
+/* RectiPy's other edges through the C API: input unit i arrives delays[i] steps later, through
+ * weights times the mask (references written here). */
+static void test_edges(void) {
+  enum { IN = 2, OUT = 2, T = 12 };
+  static double x[T * IN], out[T * OUT], want[T * OUT];
+  for (int t = 0; t < T; ++t) x[t * IN] = 1.0 + t, x[t * IN + 1] = 100.0 - t;
+  const double w[OUT * IN] = {1.0, 2.0, -1.0, 0.5}, mask[OUT * IN] = {1.0, 0.0, 1.0, 1.0};
+  const int64_t delays[IN] = {3, 1};
+  for (int t = 0; t < T; ++t) {
+    const double z0 = t >= 3 ? x[(t - 3) * IN] : 0.0, z1 = t >= 1 ? x[(t - 1) * IN + 1] : 0.0;
+    want[t * OUT] = 1.0 * z0, want[t * OUT + 1] = -1.0 * z0 + 0.5 * z1;
+  }
+  qifsim_sim* sim = NULL;
+  OK(qifsim_create(1e-3, "cpu", "float64", &sim));
+  OK(qifsim_add_function(sim, "inp", IN, "identity"));
+  OK(qifsim_add_function(sim, "out", OUT, "identity"));
+  const int64_t bad[IN] = {1, -1};
+  EXPECT(qifsim_add_edge_options(sim, "inp", "out", w, OUT, IN, bad, NULL, NULL) == QIFSIM_ERR_ARGUMENT &&
+             strstr(qifsim_last_error(), "negative") != NULL,
+         "a negative delay: %s", qifsim_last_error());
+  OK(qifsim_add_edge_options(sim, "inp", "out", w, OUT, IN, delays, NULL, mask));
+  OK(qifsim_compile(sim));
+  OK(qifsim_run(sim, x, T, IN));
+  OK(qifsim_copy_series(sim, "out", out, T * OUT));
+  EXPECT(max_abs_diff(out, want, T * OUT) < 1e-12, "delayed, masked edge differs by %g", max_abs_diff(out, want, T * OUT));
+  qifsim_destroy(sim);
+}
+
 /* A leaky integrator (r = tanh(v)) through the C API against its Euler steps written here. */
 static void test_models(void) {
   enum { N = 2, T = 500 };
@@ -522,6 +550,7 @@ int main(int argc, char** argv) {
   if (!strcmp(which, "all") || !strcmp(which, "threads")) test_threads();
   if (!strcmp(which, "all") || !strcmp(which, "sparse")) test_sparse();
   if (!strcmp(which, "all") || !strcmp(which, "models")) test_models();
+  if (!strcmp(which, "all") || !strcmp(which, "edges")) test_edges();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
   else printf("test_c_api %s: all checks passed (qifsim %s)\n", which, qifsim_version());
   return failures ? 1 : 0;

@@ -106,6 +106,13 @@ QIFSIM_C_API int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t 
  *  size (checked against the two nodes before the buffer, rows * cols values, is read). */
 QIFSIM_C_API int qifsim_add_edge(qifsim_sim* sim, const char* source, const char* target, const double* weights,
                                  int64_t rows, int64_t cols);
+/** An edge with RectiPy's other edge kinds (the C++ API's EdgeOptions), each optional (NULL:
+ *  none): `delays`, cols whole steps >= 0, one per source unit (a delay buffer, CPU backend);
+ *  `filter`, cols x cols, a recurrence y <- F y + x on the edge (with delays: F times the whole
+ *  rolled buffer each step); `mask`, rows x cols, multiplied into the weights as written. */
+QIFSIM_C_API int qifsim_add_edge_options(qifsim_sim* sim, const char* source, const char* target, const double* weights,
+                                         int64_t rows, int64_t cols, const int64_t* delays, const double* filter,
+                                         const double* mask);
 /** A QIF population whose J is sparse, in CSR form (SciPy's csr_matrix(data, indices, indptr)):
  *  indptr holds n + 1 offsets (indptr[0] = 0, non-decreasing); indices (columns) and values hold
  *  indptr[n] entries each. Unsorted columns are sorted and duplicates summed; out-of-range

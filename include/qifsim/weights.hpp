@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "qifsim/matrix.hpp"
 #include "qifsim/sparse_matrix.hpp"
@@ -56,6 +57,30 @@ class Weights {
   std::shared_ptr<const Matrix> dense_;
   std::shared_ptr<const SparseMatrix> sparse_;
   double value_ = 0.0;
+};
+
+/// What an edge does besides its weights: RectiPy's other edge kinds, each optional.
+struct EdgeOptions {
+  /// One delay in steps per source unit (RectiPy's `delays`, LinearMemory): a buffer of
+  /// n x (max delay + 1) values, rolled by one column each step, takes source unit i's output
+  /// in column delays[i]; the weights read column 0, so unit i arrives delays[i] steps later
+  /// (0: at once). Empty: no delays.
+  std::vector<std::int64_t> delays;
+  /// n x n (n: the source's width) recurrence on the edge (RectiPy's `filter_weights`). Without
+  /// delays the weights read y <- F y + x (LinearFilter); with delays F multiplies the whole
+  /// rolled buffer before the new input is written (LinearMemoryFilter): O(n^2 (max delay + 1))
+  /// per step. Empty: none.
+  Matrix filter;
+  /// target size x source size, multiplied into the weights entry by entry (RectiPy's `mask`,
+  /// LinearMasked), taken as written. Empty: none.
+  Matrix mask;
+  /// RectiPy 0.12.2's buffer write: input unit j goes into column delays[j] of every row (all
+  /// source units then read one value); the Python API sets it so that RectiPy scripts get
+  /// RectiPy's numbers. False: unit j into row j only.
+  bool rectipy_buffer_write = false;
+
+  /// True when the edge keeps a state between steps (delays or a filter).
+  bool stateful() const { return !delays.empty() || !filter.data.empty(); }
 };
 
 }  // namespace qifsim

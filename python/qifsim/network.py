@@ -105,10 +105,33 @@ class Network:
 
     @staticmethod
     def _build_edge(core, edge: Edge) -> None:
-        if edge._csr is not None:
+        memory = getattr(edge, "_memory", None)
+        if memory is not None:
+            delays, filt = memory
+            core.add_edge_with(edge.source, edge.target, edge.weights, delays, filt, True)
+        elif edge._csr is not None:
             core.add_edge_csr(edge.source, edge.target, *edge._csr)
         else:
             core.add_edge(edge.source, edge.target, edge.weights)
+
+    @staticmethod
+    def _edge_memory(call: str, n: int, delays, filter_weights):
+        """(delays, filter) for the core from RectiPy's arguments, checked."""
+        d = []
+        if delays is not None:
+            arr = np.asarray(delays.detach().cpu().numpy() if hasattr(delays, "detach") else delays)
+            if arr.ndim != 1 or len(arr) != n:
+                raise InvalidArgument(f"{call}: delays has shape {arr.shape}; expected one per source output ({n},)")
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
+                raise InvalidArgument(f"{call}: delays are whole numbers of steps >= 0")
+            d = [int(x) for x in arr]
+        f = np.zeros((0, 0))
+        if filter_weights is not None:
+            f = _matrix(filter_weights, f"{call}: filter_weights")
+            if f.shape != (n, n):
+                raise InvalidArgument(f"{call}: filter_weights are {f.shape}; expected ({n}, {n}) "
+                                      f"(source outputs x source outputs)")
+        return d, np.ascontiguousarray(f, dtype=np.float64)
 
     def _rebuild(self, nodes: dict, edges: dict, carry: dict) -> None:
         """A new engine with ``nodes`` and ``edges`` (in their order), not compiled; ``carry``
@@ -277,15 +300,30 @@ class Network:
         (k x n) from NumPy's global generator, ``np.random.randn(k, n)``; RectiPy draws them
         with ``torch.randn``, so the values differ from RectiPy's, not their distribution.
         Adding an edge that exists replaces it, as in RectiPy (networkx). ``edge_attrs`` go
-        into the edge's attribute dict (``net[source, target]``). RectiPy's ``mask``,
-        ``delays`` and ``filter_weights`` edges are not supported.
+        into the edge's attribute dict (``net[source, target]``).
+
+        RectiPy's other edges, chosen as RectiPy 0.12.2 chooses them: ``mask`` (LinearMasked:
+        the weights times the mask; a mask of shape n x k is used transposed, so a square mask
+        always is, as in RectiPy; ``delays`` and ``filter_weights`` are then ignored, as there);
+        ``delays`` (LinearMemory: one whole number of steps per source output; a buffer of
+        n x (max + 1) rolled by one column each step, the weights read column 0, and, as
+        RectiPy 0.12.2 writes it, input j goes into column ``delays[j]`` of every row, so all
+        outputs read one delayed value; the C++ API and configs write row j only);
+        ``filter_weights`` (n x n: LinearFilter ``y <- F y + x``, or with ``delays``
+        LinearMemoryFilter, F times the whole rolled buffer each step, O(n^2 (max + 1))).
+        ``intrinsic_weights`` is accepted and unused, as in RectiPy. Edges with delays or a
+        filter run on the CPU backend.
         """
         call = f"add_edge('{source}', '{target}')"
         if train is not None:
             return self._add_trained_edge(source, target, weights, train, dtype, edge_attrs, **kwargs)
+        mask = kwargs.pop("mask", None)
+        delays = kwargs.pop("delays", None)
+        filter_weights = kwargs.pop("filter_weights", None)
+        kwargs.pop("intrinsic_weights", None)  # RectiPy's LinearMemory takes and ignores it
         if kwargs:
-            raise InvalidArgument(f"{call}: {', '.join(kwargs)}: not supported (qifsim edges are linear "
-                                  f"projections; RectiPy's masked, delayed and filtered edges are not available)")
+            raise InvalidArgument(f"{call}: {', '.join(kwargs)}: not supported (RectiPy's edges take weights, "
+                                  f"mask, delays, filter_weights)")
         if dtype is not None and _precision(dtype) != self._precision:
             raise InvalidArgument(f"{call}: dtype {dtype!r} differs from the network's ({self._precision})")
         n = self._attrs(source, call)["n_out"]
@@ -293,7 +331,20 @@ class Network:
         if weights is None:
             weights = np.random.randn(k, n)
         w = _oriented(weights, n, k, f"{call}: weights")
+        memory = None
+        if mask is not None:  # RectiPy's LinearMasked, which ignores delays and filter_weights
+            m = _matrix(mask, f"{call}: mask")
+            if m.shape == (n, k):
+                m = m.T
+            elif m.shape != (k, n):
+                raise InvalidArgument(f"{call}: mask is {m.shape}; expected ({k}, {n}) or ({n}, {k}) as the weights")
+            w = w.multiply(m).tocsr() if _sparse_matrix(w) is not None else np.asarray(w) * m
+        elif delays is not None or filter_weights is not None:
+            memory = self._edge_memory(call, n, delays, filter_weights)
+            if _sparse_matrix(w) is not None:
+                w = w.toarray()
         edge = Edge(source, target, w, n, k)
+        edge._memory = memory
         if _sparse_matrix(w) is not None:
             edge._csr = _csr_arrays(w, f"{call}: weights")
         attrs = {"edge": edge, "trainable": False, "n_in": n, "n_out": k, **(edge_attrs or {})}

@@ -569,6 +569,19 @@ NB_MODULE(_qifsim, m) {
           },
           "source"_a, "target"_a, "weights"_a)
       .def(
+          "add_edge_with",
+          [](Network& net, const std::string& source, const std::string& target, const In2& weights,
+             std::vector<std::int64_t> delays, const In2& filter, bool rectipy_write) {
+            const std::string who = "add_edge('" + source + "', '" + target + "')";
+            EdgeOptions options;
+            options.delays = std::move(delays);
+            if (filter.size() > 0) options.filter = to_matrix(filter, who + ": filter_weights");
+            options.rectipy_buffer_write = rectipy_write;
+            net.add_edge(source, target, to_matrix(weights, who + ": weights"), std::move(options));
+          },
+          "source"_a, "target"_a, "weights"_a, "delays"_a, "filter"_a, "rectipy_write"_a,
+          "An edge with RectiPy's delays (one per source unit) and/or filter (source x source; empty: none).")
+      .def(
           "add_edge_csr",
           [](Network& net, const std::string& source, const std::string& target, std::int64_t rows, std::int64_t cols,
              const Index1& indptr, const Index1& indices, const In1& data) {

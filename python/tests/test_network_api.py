@@ -291,12 +291,18 @@ def test_adding_an_existing_edge_replaces_it():
     np.testing.assert_allclose(record(net, x)[0], ref["out"], **TOL)
 
 
-def test_edge_keywords_rectipy_has_and_qifsim_does_not():
+def test_edge_keywords_are_rectipys():
     net = Network(1e-3)
     net.add_func_node("a", 2)
     net.add_func_node("b", 3)
-    with pytest.raises(InvalidArgument, match="delays: not supported"):
-        net.add_edge("a", "b", delays=np.zeros(2, dtype=int))
+    with pytest.raises(InvalidArgument, match="delay: not supported.*mask, delays, filter_weights"):
+        net.add_edge("a", "b", delay=np.zeros(2, dtype=int))
+    with pytest.raises(InvalidArgument, match=r"delays has shape \(3,\); expected one per source output \(2,\)"):
+        net.add_edge("a", "b", delays=np.zeros(3, dtype=int))
+    with pytest.raises(InvalidArgument, match="whole numbers of steps >= 0"):
+        net.add_edge("a", "b", delays=np.array([1, -1]))
+    with pytest.raises(InvalidArgument, match=r"filter_weights are \(3, 3\); expected \(2, 2\)"):
+        net.add_edge("a", "b", filter_weights=np.eye(3))
     with pytest.raises(InvalidArgument, match="unknown node 'c'"):
         net.add_edge("a", "c")
     net.add_edge("a", "b", edge_attrs={"label": "readout"})

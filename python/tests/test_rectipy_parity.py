@@ -161,3 +161,111 @@ def test_spike_records_spike_over_dt(case, rectipy_runs):
     np.testing.assert_allclose(mean, want.mean(axis=1), rtol=1e-12, atol=1e-9)  # the rate in 1/time
     if rectipy_runs is not None:
         np.testing.assert_array_equal(spike, rectipy_runs[False]["qif_spike"])
+
+
+# ---- RectiPy's other edges ----------------------------------------------------------------
+
+EDGE_SCRIPT = r"""
+import sys, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+from rectipy import Network
+d = dict(np.load(sys.argv[1]))
+out = {}
+for kind in ("mask", "delays", "filter", "delays_filter", "mask_square"):
+    n_in, n_out = (3, 3) if kind == "mask_square" else (3, 2)
+    net = Network(dt=1e-3, device="cpu")
+    net.add_func_node("inp", n_in, activation_function="identity")
+    net.add_func_node("out", n_out, activation_function="identity")
+    kw = {}
+    if kind.startswith("mask"):
+        kw["mask"] = d["mask_sq"] if kind == "mask_square" else d["mask"]
+    if "delays" in kind:
+        kw["delays"] = d["delays"]
+    if "filter" in kind:
+        kw["filter_weights"] = d["filter"]
+    w = d["w_sq"] if kind == "mask_square" else d["w"]
+    net.add_edge("inp", "out", weights=w, **kw)
+    obs = net.run(inputs=d["x"], verbose=False)
+    out[kind] = np.asarray(obs.to_numpy("out"))
+np.savez(sys.argv[2], **out)
+"""
+
+
+def edge_case():
+    rng = np.random.default_rng(281)
+    return dict(x=rng.standard_normal((40, 3)), w=rng.standard_normal((2, 3)), w_sq=rng.standard_normal((3, 3)),
+                mask=(rng.random((2, 3)) > 0.4).astype(float), mask_sq=(rng.random((3, 3)) > 0.4).astype(float),
+                delays=np.array([2, 0, 3]), filter=rng.standard_normal((3, 3)) * 0.4)
+
+
+def edge_reference(kind, c):
+    """RectiPy 0.12.2's edges (rectipy/edges.py) written out in NumPy, step by step."""
+    x = c["x"]
+    if kind.startswith("mask"):
+        w, m = (c["w_sq"], c["mask_sq"]) if kind == "mask_square" else (c["w"], c["mask"])
+        n_in = x.shape[1]
+        n_out = 3 if kind == "mask_square" else 2
+        # Linear and LinearMasked: weights and a mask of shape (n_in, n_out) are transposed (the
+        # test comes first, so square ones always are).
+        if w.shape == (n_in, n_out):
+            w = w.T
+        if m.shape == (n_in, n_out):
+            m = m.T
+        return np.array([(w * m) @ xt for xt in x])
+    w, F, d = c["w"], c["filter"], c["delays"]
+    if kind == "filter":  # LinearFilter: y <- F y + x
+        y, out = np.zeros(3), []
+        for xt in x:
+            y = F @ y + xt
+            out.append(w @ y)
+        return np.array(out)
+    buf, out = np.zeros((3, d.max() + 1)), []
+    for xt in x:  # LinearMemory(Filter): roll by -1 (circular), [F @], write, read column 0
+        buf = np.roll(buf, -1, axis=1)
+        if kind == "delays_filter":
+            buf = F @ buf
+        for j in range(3):
+            buf[:, d[j]] = xt[j]  # torch's buffer[:, delays] = x: input j into column delays[j] of every row
+        out.append(w @ buf[:, 0])
+    return np.array(out)
+
+
+def run_edge(kind, c):
+    n_in, n_out = (3, 3) if kind == "mask_square" else (3, 2)
+    net = Network(dt=1e-3)
+    net.add_func_node("inp", n_in, activation_function="identity")
+    net.add_func_node("out", n_out, activation_function="identity")
+    kw = {}
+    if kind.startswith("mask"):
+        kw["mask"] = c["mask_sq"] if kind == "mask_square" else c["mask"]
+    if "delays" in kind:
+        kw["delays"] = c["delays"]
+    if "filter" in kind:
+        kw["filter_weights"] = c["filter"]
+    net.add_edge("inp", "out", weights=c["w_sq"] if kind == "mask_square" else c["w"], **kw)
+    return net.run(inputs=c["x"], verbose=False).to_numpy("out")
+
+
+@pytest.fixture(scope="module")
+def rectipy_edges(tmp_path_factory):
+    py = rectipy_python()
+    if py is None:
+        return None
+    tmp = tmp_path_factory.mktemp("rectipy_edges")
+    np.savez(tmp / "in.npz", **edge_case())
+    proc = subprocess.run([py, "-c", EDGE_SCRIPT, str(tmp / "in.npz"), str(tmp / "out.npz")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return dict(np.load(tmp / "out.npz"))
+
+
+@pytest.mark.parametrize("kind", ["mask", "mask_square", "delays", "filter", "delays_filter"])
+def test_rectipys_other_edges(kind, rectipy_edges):
+    c = edge_case()
+    got = run_edge(kind, c)
+    want = edge_reference(kind, c)  # function nodes pass each step's input on in the same step
+    np.testing.assert_allclose(got, want, **TOL)
+    assert np.abs(want).max() > 0.1
+    if rectipy_edges is not None:
+        np.testing.assert_allclose(got, rectipy_edges[kind], **TOL)

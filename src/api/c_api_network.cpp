@@ -257,7 +257,13 @@ int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t size, const c
 
 int qifsim_add_edge(qifsim_sim* sim, const char* source, const char* target, const double* weights, int64_t rows,
                     int64_t cols) {
-  const char* fn = "qifsim_add_edge";
+  return qifsim_add_edge_options(sim, source, target, weights, rows, cols, nullptr, nullptr, nullptr);
+}
+
+int qifsim_add_edge_options(qifsim_sim* sim, const char* source, const char* target, const double* weights,
+                            int64_t rows, int64_t cols, const int64_t* delays, const double* filter,
+                            const double* mask) {
+  const char* fn = delays || filter || mask ? "qifsim_add_edge_options" : "qifsim_add_edge";
   return guard(fn, [&] {
     need(sim, fn, "sim");
     const Hold hold(sim, fn);
@@ -275,7 +281,15 @@ int qifsim_add_edge(qifsim_sim* sim, const char* source, const char* target, con
     const int64_t count = qifsim::detail::checked_product(rows, cols, std::string(fn) + ": weights");
     qifsim::detail::require_host_bytes(static_cast<double>(count) * sizeof(double),
                                        std::string(fn) + ": a copy of the weights of '" + from + "' -> '" + to + "'");
-    sim->cfg.network.add_edge(from, to, qifsim::Matrix(rows, cols, std::vector<double>(weights, weights + count)));
+    qifsim::EdgeOptions options;
+    if (delays) options.delays.assign(delays, delays + cols);
+    if (filter) {
+      const int64_t square = qifsim::detail::checked_product(cols, cols, std::string(fn) + ": filter");
+      options.filter = qifsim::Matrix(cols, cols, std::vector<double>(filter, filter + square));
+    }
+    if (mask) options.mask = qifsim::Matrix(rows, cols, std::vector<double>(mask, mask + count));
+    sim->cfg.network.add_edge(from, to, qifsim::Matrix(rows, cols, std::vector<double>(weights, weights + count)),
+                              std::move(options));
   });
 }
 

@@ -237,8 +237,33 @@ void read_edge(const TableReader& r, Network& net, const NodeSizes& sizes, std::
   fingerprint_text(fp, r.path() + ".source", source);
   fingerprint_text(fp, r.path() + ".target", target);
   fingerprint_weights(fp, r.path() + ".weights", w);
+  // RectiPy's other edge kinds: delays (steps, one per source unit or one for all), a filter
+  // (source size x source size) and a mask (as the weights, taken as written).
+  EdgeOptions options;
+  if (r.get("delays")) {
+    const Param d = read_param(r, "delays", s, Param());
+    for (std::int64_t i = 0; i < s; ++i) {
+      const double x = d.at(i);
+      if (!(x >= 0.0) || x != std::floor(x) || x > 1e9) {
+        fail(r.ctx(), r.get("delays"), r.key("delays"), "delays are whole numbers of steps >= 0; got " +
+                                                           std::to_string(x) + " for source unit " + std::to_string(i));
+      }
+      options.delays.push_back(static_cast<std::int64_t>(x));
+    }
+    fingerprint_values(fp, r.path() + ".delays", d.values);
+  }
+  if (r.get("filter_weights")) {
+    const Weights f = read_weights(r, "filter_weights", s, s, "source size x source size, '" + source + "' x '" + source + "'");
+    fingerprint_weights(fp, r.path() + ".filter_weights", f);
+    options.filter = f.to_dense();
+  }
+  if (r.get("mask")) {
+    const Weights m = read_weights(r, "mask", t, s, "target size x source size, as the weights");
+    fingerprint_weights(fp, r.path() + ".mask", m);
+    options.mask = m.to_dense();
+  }
   try {
-    net.add_edge(source, target, std::move(w));
+    net.add_edge(source, target, std::move(w), std::move(options));
   } catch (const Error& e) {
     fail(r.ctx(), &r.table(), r.path(), e.what());
   }
@@ -424,7 +449,8 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
     read_function(r, cfg.network, sizes, cfg.node_descriptions, cfg.fingerprint);
   }
   for (std::size_t i = 0; edges && i < edges->size(); ++i) {
-    TableReader r(ctx, *(*edges)[i].as_table(), "edge[" + std::to_string(i) + "]", {"source", "target", "weights"});
+    TableReader r(ctx, *(*edges)[i].as_table(), "edge[" + std::to_string(i) + "]",
+                  {"source", "target", "weights", "delays", "filter_weights", "mask"});
     read_edge(r, cfg.network, sizes, cfg.fingerprint);
   }
   if (backend == Backend::Cuda) {

@@ -1,6 +1,7 @@
 // src/core/graph.cpp - node lookup, validation and the compile rules of a network graph.
 #include "core/graph.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -108,7 +109,34 @@ void Graph::add_node(Node node) {
   order.clear();
 }
 
-void Graph::add_edge(const std::string& source, const std::string& target, Weights weights) {
+namespace {
+
+bool finite_values(const std::vector<double>& v) {
+  for (double x : v) {
+    if (!std::isfinite(x)) return false;
+  }
+  return true;
+}
+
+// The weights times the mask, entry by entry (a sparse matrix keeps its stored entries).
+Weights masked(const Weights& w, const Matrix& mask) {
+  if (w.kind() == Weights::Kind::Sparse) {
+    SparseMatrix m = w.sparse();
+    for (std::int64_t r = 0; r < m.rows; ++r) {
+      for (std::int64_t k = m.indptr[static_cast<std::size_t>(r)]; k < m.indptr[static_cast<std::size_t>(r + 1)]; ++k) {
+        m.values[static_cast<std::size_t>(k)] *= mask(r, m.indices[static_cast<std::size_t>(k)]);
+      }
+    }
+    return Weights(std::move(m));
+  }
+  Matrix d = w.to_dense();
+  for (std::size_t i = 0; i < d.data.size(); ++i) d.data[i] *= mask.data[i];
+  return Weights(std::move(d));
+}
+
+}  // namespace
+
+void Graph::add_edge(const std::string& source, const std::string& target, Weights weights, EdgeOptions options) {
   const std::string ctx = "edge '" + source + "' -> '" + target + "'";
   const int s = require(source, ctx);
   const int t = require(target, ctx);
@@ -120,7 +148,38 @@ void Graph::add_edge(const std::string& source, const std::string& target, Weigh
   const std::int64_t cols = nodes[static_cast<std::size_t>(s)].size;
   if (weights.empty()) throw InvalidArgument(ctx + ": weights are empty; expected " + shape(rows, cols) + " (target size x source size)");
   validate_weights(weights, rows, cols, ctx, "target size x source size");
-  edges.push_back(Edge{s, t, std::move(weights)});
+  if (!options.mask.data.empty()) {
+    if (options.mask.rows != rows || options.mask.cols != cols) {
+      throw InvalidArgument(ctx + ": mask is " + shape(options.mask.rows, options.mask.cols) + "; expected " +
+                            shape(rows, cols) + " (target size x source size, as the weights)");
+    }
+    if (!finite_values(options.mask.data)) throw InvalidArgument(ctx + ": mask holds a value that is not finite");
+    weights = masked(weights, options.mask);
+    options.mask = Matrix();
+  }
+  if (!options.delays.empty()) {
+    if (static_cast<std::int64_t>(options.delays.size()) != cols) {
+      throw InvalidArgument(ctx + ": " + std::to_string(options.delays.size()) + " delays; expected one per source unit (" +
+                            std::to_string(cols) + ")");
+    }
+    std::int64_t most = 0;
+    for (std::int64_t d : options.delays) {
+      if (d < 0) throw InvalidArgument(ctx + ": delay " + std::to_string(d) + " is negative (delays are steps, >= 0)");
+      most = std::max(most, d);
+    }
+    // The buffer: source size x (max delay + 1) values (and as many for a filter's product).
+    const double bytes = static_cast<double>(cols) * static_cast<double>(most + 1) * 8.0 *
+                         (options.filter.data.empty() ? 1.0 : 2.0);
+    detail::require_host_bytes(bytes, ctx + ": the delay buffer (" + shape(cols, most + 1) + ")");
+  }
+  if (!options.filter.data.empty()) {
+    if (options.filter.rows != cols || options.filter.cols != cols) {
+      throw InvalidArgument(ctx + ": filter_weights are " + shape(options.filter.rows, options.filter.cols) +
+                            "; expected " + shape(cols, cols) + " (source size x source size)");
+    }
+    if (!finite_values(options.filter.data)) throw InvalidArgument(ctx + ": filter_weights hold a value that is not finite");
+  }
+  edges.push_back(Edge{s, t, std::move(weights), std::move(options)});
   order.clear();
 }
 

@@ -72,7 +72,8 @@ inline bool is_rate_population(const Node& node) {
 struct Edge {
   int source = -1;
   int target = -1;
-  Weights weights;  // target size x source size
+  Weights weights;  // target size x source size (a mask already multiplied in)
+  EdgeOptions memory;  // delays and filter (the mask is in the weights)
 };
 
 /// Nodes and edges as the user added them; compile() orders them.
@@ -87,7 +88,7 @@ struct Graph {
   /// Index of `name`; throws InvalidArgument "<context>: unknown node 'x' (nodes: a, b)".
   int require(const std::string& name, const std::string& context) const;
   void add_node(Node node);
-  void add_edge(const std::string& source, const std::string& target, Weights weights);
+  void add_edge(const std::string& source, const std::string& target, Weights weights, EdgeOptions options = {});
   /// Apply the input/output-node rule and order the nodes; throws GraphError naming nodes.
   void compile();
   /// Edges into node `i`, in the order they were added.

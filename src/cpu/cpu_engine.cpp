@@ -55,11 +55,20 @@ class CpuEngine final : public Engine {
           return f;
         },
         [](const Edge& e) {
-          EdgeW w{e.source, e.weights, weights_facts(e.weights), CouplingMode::Dense, nullptr};
+          EdgeW w;
+          w.source = e.source;
+          w.weights = e.weights;
+          w.facts = weights_facts(e.weights);
           w.storage = choose_edge_storage(w.facts, CouplingMode::Auto);
           w.w = make_coupling<T>(w.weights, w.facts, w.storage);
+          w.n = e.weights.cols();
+          w.delays = e.memory.delays;
+          w.filter = to_precision<T>(e.memory.filter.data);
+          w.rectipy_write = e.memory.rectipy_buffer_write;
+          for (std::int64_t d : w.delays) w.columns = std::max(w.columns, d + 1);
           return w;
         });
+    for (EdgeW& e : edges_) reset_edge(e);
     for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
       if (layout_.slots[node].pop) pops_[static_cast<std::size_t>(layout_.slots[node].index)].name = layout_.starts[node].name;
     }
@@ -230,6 +239,7 @@ class CpuEngine final : public Engine {
 
   void reset() override {
     events_valid_ = false;
+    for (EdgeW& e : edges_) reset_edge(e);
     for (std::size_t i = 0; i < layout_.slots.size(); ++i) {
       const Slot slot = layout_.slots[i];
       if (slot.pop) {
@@ -349,11 +359,22 @@ class CpuEngine final : public Engine {
     std::vector<T> in, out;
   };
   struct EdgeW {
-    int source;
+    int source = -1;
     Weights weights;  // as given (shared with the graph)
     WeightsFacts facts;
-    CouplingMode storage;
+    CouplingMode storage = CouplingMode::Dense;
     std::unique_ptr<Coupling<T>> w;  // target size x source size
+    // Delays and a filter (RectiPy's LinearMemory, LinearFilter, LinearMemoryFilter): the
+    // weights read a column of a rolled buffer, or a filtered copy of the source's output.
+    std::int64_t n = 0;                // source width
+    std::vector<std::int64_t> delays;  // per source unit; empty: none
+    std::vector<T> filter;             // n x n; empty: none
+    bool rectipy_write = false;        // input j into column delays[j] of every row
+    std::int64_t columns = 0;          // max delay + 1 (0: no delays)
+    std::int64_t head = 0;             // where logical column 0 of the buffer is
+    std::vector<T> buffer, scratch;    // n x columns (by source unit), or y (a filter alone)
+    std::vector<T> read;               // the column the weights read
+    bool stateful() const { return !delays.empty() || !filter.empty(); }
   };
   struct Gathered {
     T* dst;     // for a row (T) ...
@@ -465,8 +486,8 @@ class CpuEngine final : public Engine {
       } else {
         bool first = true;
         for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
-          const EdgeW& w = edges_[static_cast<std::size_t>(e)];
-          w.w->apply(output_values(w.source), !first, in);
+          EdgeW& w = edges_[static_cast<std::size_t>(e)];
+          w.w->apply(edge_input(w, output_values(w.source)), !first, in);
           first = false;
         }
       }
@@ -484,6 +505,61 @@ class CpuEngine final : public Engine {
         p.J->apply(p.s.data(), false, p.s_in.data());
       }
     }
+  }
+
+  // An edge's state back to zeros (a new network, reset()).
+  static void reset_edge(EdgeW& e) {
+    if (!e.stateful()) return;
+    const auto size = static_cast<std::size_t>(e.n * std::max<std::int64_t>(e.columns, 1));
+    e.buffer.assign(size, T(0));
+    e.scratch.assign(size, T(0));
+    e.read.assign(static_cast<std::size_t>(e.n), T(0));
+    e.head = 0;
+  }
+
+  // What an edge's weights read this step from the source's output x (advancing the edge's
+  // state once per step, as RectiPy's edge modules do): x itself, y <- F y + x (a filter
+  // alone), or column 0 of the buffer rolled by one column, multiplied by F (with a filter),
+  // with x written into column delays[j] (of row j, or of every row in RectiPy's write).
+  static const T* edge_input(EdgeW& e, const T* x) {
+    if (!e.stateful()) return x;
+    const std::int64_t n = e.n;
+    const T* F = e.filter.data();
+    if (e.columns == 0) {  // LinearFilter: y <- F y + x
+      T* y = e.buffer.data();
+      for (std::int64_t i = 0; i < n; ++i) {
+        T acc = T(0);
+        for (std::int64_t k = 0; k < n; ++k) acc += F[i * n + k] * y[k];
+        e.scratch[static_cast<std::size_t>(i)] = acc + x[i];
+      }
+      std::copy(e.scratch.begin(), e.scratch.begin() + n, e.buffer.begin());
+      return e.buffer.data();
+    }
+    const std::int64_t C = e.columns;
+    e.head = (e.head + 1) % C;  // roll by -1: logical column c is physical (head + c) % C
+    if (!e.filter.empty()) {    // B <- F B, every column (the wrapped one included)
+      std::fill(e.scratch.begin(), e.scratch.end(), T(0));
+      for (std::int64_t i = 0; i < n; ++i) {
+        T* out = e.scratch.data() + i * C;
+        for (std::int64_t k = 0; k < n; ++k) {
+          const T f = F[i * n + k];
+          const T* in = e.buffer.data() + k * C;
+          for (std::int64_t c = 0; c < C; ++c) out[c] += f * in[c];
+        }
+      }
+      e.buffer.swap(e.scratch);
+    }
+    T* B = e.buffer.data();
+    for (std::int64_t j = 0; j < n; ++j) {
+      const std::int64_t c = (e.head + e.delays[static_cast<std::size_t>(j)]) % C;
+      if (e.rectipy_write) {
+        for (std::int64_t r = 0; r < n; ++r) B[r * C + c] = x[j];
+      } else {
+        B[j * C + c] = x[j];
+      }
+    }
+    for (std::int64_t i = 0; i < n; ++i) e.read[static_cast<std::size_t>(i)] = B[i * C + e.head];
+    return e.read.data();
   }
 
   // Subnormals::Flush: s and x below the smallest normal number become 0 (they only decay

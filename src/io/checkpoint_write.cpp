@@ -79,6 +79,13 @@ void Network::save_checkpoint(const std::string& path, const Observer* observer,
                             "'; checkpoints hold QIF populations and function nodes only");
     }
   }
+  for (const auto& e : graph_->edges) {
+    if (e.memory.stateful()) {
+      throw InvalidArgument("save_checkpoint: the edge '" + graph_->nodes[static_cast<std::size_t>(e.source)].name +
+                            "' -> '" + graph_->nodes[static_cast<std::size_t>(e.target)].name +
+                            "' has delays or a filter, whose state checkpoints do not hold yet");
+    }
+  }
   std::vector<FingerprintEntry> fingerprint = network_fingerprint(*graph_);
   if (info) {
     for (const auto& e : info->fingerprint) {
