@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -33,16 +34,26 @@ Case make_case() {
   return c;
 }
 
-// inp (kIn, identity) -> out (kOut, identity) through one edge; the recorded output.
-qifsim::Matrix run(const Case& c, const qifsim::EdgeOptions& options) {
-  qifsim::Network net(1e-3, qifsim::Backend::Cpu);
-  net.add_function("inp", kIn, qifsim::Activation::Identity);
-  net.add_function("out", kOut, qifsim::Activation::Identity);
-  net.add_edge("inp", "out", c.w, options);
-  net.compile();
+// inp (kIn, identity) -> out (kOut, identity) through one edge, compiled.
+std::unique_ptr<qifsim::Network> make_net(const Case& c, const qifsim::EdgeOptions& options,
+                                          qifsim::Backend backend = qifsim::Backend::Cpu, bool compile = true) {
+  auto net = std::make_unique<qifsim::Network>(1e-3, backend);
+  net->add_function("inp", kIn, qifsim::Activation::Identity);
+  net->add_function("out", kOut, qifsim::Activation::Identity);
+  net->add_edge("inp", "out", c.w, options);
+  if (compile) net->compile();
+  return net;
+}
+
+qifsim::RunOptions quiet() {
   qifsim::RunOptions opt;
   opt.progress = qifsim::Progress::Off;
-  return net.run(c.x, opt).to_matrix("out");
+  return opt;
+}
+
+// The recorded output of make_net's network.
+qifsim::Matrix run(const Case& c, const qifsim::EdgeOptions& options) {
+  return make_net(c, options)->run(c.x, quiet()).to_matrix("out");
 }
 
 Vec times(const qifsim::Matrix& w, const Vec& z) {
@@ -129,17 +140,11 @@ TEST(Edges, ResetZeroesTheEdgesStateAndBadOptionsAreNamed) {
   const Case c = make_case();
   qifsim::EdgeOptions o;
   o.delays = c.delays;
-  qifsim::Network net(1e-3, qifsim::Backend::Cpu);
-  net.add_function("inp", kIn, qifsim::Activation::Identity);
-  net.add_function("out", kOut, qifsim::Activation::Identity);
-  net.add_edge("inp", "out", c.w, o);
-  net.compile();
-  qifsim::RunOptions opt;
-  opt.progress = qifsim::Progress::Off;
-  const qifsim::Matrix first = net.run(c.x, opt).to_matrix("out");
-  net.reset();
-  EXPECT_EQ(net.run(c.x, opt).to_matrix("out").data, first.data) << "after reset() the buffer starts empty";
-  EXPECT_THROW(net.save_checkpoint(iotest::ScratchDir() / "x.ckpt"), qifsim::InvalidArgument);
+  const auto net = make_net(c, o);
+  const qifsim::Matrix first = net->run(c.x, quiet()).to_matrix("out");
+  net->reset();
+  EXPECT_EQ(net->run(c.x, quiet()).to_matrix("out").data, first.data) << "after reset() the buffer starts empty";
+  EXPECT_THROW(net->save_checkpoint(iotest::ScratchDir() / "x.ckpt"), qifsim::InvalidArgument);
 
   qifsim::Network bad(1e-3, qifsim::Backend::Cpu);
   bad.add_function("inp", kIn, qifsim::Activation::Identity);
@@ -159,11 +164,8 @@ TEST(Edges, ResetZeroesTheEdgesStateAndBadOptionsAreNamed) {
   qifsim::EdgeOptions f;
   f.filter = qifsim::Matrix(2, 2);
   EXPECT_THROW(bad.add_edge("inp", "out", c.w, f), qifsim::InvalidArgument);
-  qifsim::Network gpu(1e-3, qifsim::Backend::Cuda);
-  gpu.add_function("inp", kIn, qifsim::Activation::Identity);
-  gpu.add_function("out", kOut, qifsim::Activation::Identity);
-  gpu.add_edge("inp", "out", c.w, o);
-  EXPECT_THROW(gpu.compile(), qifsim::BackendError);  // named: the edge runs on the CPU backend
+  const auto gpu = make_net(c, o, qifsim::Backend::Cuda, /*compile=*/false);
+  EXPECT_THROW(gpu->compile(), qifsim::BackendError);  // named: the edge runs on the CPU backend
 }
 
 TEST(Edges, ConfigEdgesTakeDelaysFilterAndMask) {
