@@ -56,10 +56,17 @@ std::vector<std::string> step_size_warnings(const Graph& graph, double dt) {
       check("tau_s", p.tau_s);
       if (p.adaptation) check("tau_x", p.tau_x);
       // Neurons that cross the threshold again on the step after their reset, with no input.
-      std::int64_t again = 0;
-      for (std::int64_t i = 0; i < node.size; ++i) {
+      // (Scalar parameters: one test for every neuron; a population of 1e12 neurons given by
+      // scalars is refused later by its size, not looped over here.)
+      const auto fires_again = [&](std::int64_t i) {
         const double r = p.v_reset.at(i);
-        again += r + dt * (r * r + p.eta.at(i)) / p.tau.at(i) >= p.v_threshold.at(i) ? 1 : 0;
+        return r + dt * (r * r + p.eta.at(i)) / p.tau.at(i) >= p.v_threshold.at(i);
+      };
+      std::int64_t again = 0;
+      if (p.v_reset.is_scalar() && p.eta.is_scalar() && p.tau.is_scalar() && p.v_threshold.is_scalar()) {
+        again = fires_again(0) ? node.size : 0;
+      } else {
+        for (std::int64_t i = 0; i < node.size; ++i) again += fires_again(i) ? 1 : 0;
       }
       if (again > 0) {
         problems.push_back(std::to_string(again) + " of " + std::to_string(node.size) +
