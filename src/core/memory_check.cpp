@@ -45,10 +45,15 @@ std::string count_text(std::int64_t n) { return std::to_string(n); }
 std::size_t address_space_in_use() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
   if (!f) return 0;
-  unsigned long long pages = 0;
-  const bool read = std::fscanf(f, "%llu", &pages) == 1;
+  char line[128];
+  const bool got = std::fgets(line, sizeof line, f) != nullptr;
   (void)std::fclose(f);  // read only: nothing to lose
+  if (!got) return 0;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long pages = std::strtoull(line, &end, 10);
   const long page = sysconf(_SC_PAGE_SIZE);
+  const bool read = errno == 0 && end != line;
   return read && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;
 }
 
