@@ -31,6 +31,7 @@ TEST(Progress, TheFirstEtaCountsOnlyTheStepsAfterSetUp) {
   // 8999 steps left at (1001 - 1) / 1 s = 1000 steps/s: 9 s; counting the set-up (old), 1001
   // steps in 11 s gave about 99 s.
   const std::string text = written(f);
+  EXPECT_NE(text.find("1/10000 steps (0%), 0 steps/s, ETA --"), std::string::npos) << "no estimate yet: " << text;
   EXPECT_NE(text.find("1001/10000 steps (10%), 1e+03 steps/s, ETA 9s"), std::string::npos) << text;
   std::fclose(f);
 }

@@ -65,19 +65,21 @@ void ProgressReporter::draw(std::int64_t done, double elapsed, bool final_line) 
   // coupling's first conversion, the files) would make the first ETA many times too long.
   const double rate = step_rate(done, elapsed);
   const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
+  // Before any step has been timed there is no estimate yet: "--", not "0s".
+  char eta_text[32] = "--";
+  if (rate > 0 || done >= total_) std::snprintf(eta_text, sizeof eta_text, "%.0fs", eta);
   if (tty_) {
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(std::lround(frac * kWidth));
     char bar[kWidth + 1];
     for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '#' : '-';
     bar[kWidth] = '\0';
-    std::fprintf(out_, "\r[%s] %5.1f%% %lld/%lld steps  %.3g steps/s  ETA %.0fs ", bar, 100.0 * frac,
-                 static_cast<long long>(done), static_cast<long long>(total_), rate, eta);
+    std::fprintf(out_, "\r[%s] %5.1f%% %lld/%lld steps  %.3g steps/s  ETA %s ", bar, 100.0 * frac,
+                 static_cast<long long>(done), static_cast<long long>(total_), rate, eta_text);
     if (final_line) std::fputc('\n', out_);
   } else {
-    std::fprintf(out_, "qifsim: %lld/%lld steps (%.0f%%), %.3g steps/s, ETA %.0fs\n",
-                 static_cast<long long>(done), static_cast<long long>(total_), 100.0 * frac, rate,
-                 eta);
+    std::fprintf(out_, "qifsim: %lld/%lld steps (%.0f%%), %.3g steps/s, ETA %s\n",
+                 static_cast<long long>(done), static_cast<long long>(total_), 100.0 * frac, rate, eta_text);
   }
   std::fflush(out_);
 }
