@@ -258,3 +258,17 @@ def test_observer_time_axis_says_the_model_unit():
         assert obs.matshow(("pop", "v")).get_xlabel() == unit
     plt.close("all")
 
+
+
+@needs_config
+def test_a_v_raster_uses_the_populations_threshold(plot_script, figures, tmp_path):
+    """v_threshold = 50 in the config: a sample of v at or above 50 is a spike of the raster
+    (the neurons reset from 50, so v never reaches RectiPy's default 100)."""
+    folder = run(tmp_path, QIF_CONFIG, overrides=["population.0.v_threshold=50.0",
+                                                  "record.vars=[[\"qif\",\"v\",false]]"])
+    plot_script.main([folder])
+    v = np.load(pathlib.Path(folder) / "qif.v.npy")
+    assert v.max() < 100.0 and (v >= 50.0).sum() > 0
+    ax = figures["qif.v_raster.png"].axes[0]
+    assert "qif.v >= 50" in ax.get_title()
+    assert f"{int((v >= 50.0).sum())} in" in ax.get_title()  # every sample at or above 50, counted
