@@ -13,6 +13,16 @@
 #include <string>
 #include <vector>
 
+// QIFSIM_TEST_ASAN: built with the address sanitizer, which reserves terabytes of address space
+// for itself (tests that limit the address space leave themselves out there).
+#if defined(__SANITIZE_ADDRESS__)
+#define QIFSIM_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QIFSIM_TEST_ASAN 1
+#endif
+#endif
+
 namespace iotest {
 
 /// A fresh folder under the system's temp folder, removed at the end of the test.

@@ -27,14 +27,6 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>  // the checkpoint's checksum, to seal edited files again
 
-#if defined(__SANITIZE_ADDRESS__)
-#define QIFSIM_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define QIFSIM_TEST_ASAN 1
-#endif
-#endif
-
 namespace {
 
 namespace fs = std::filesystem;

@@ -21,14 +21,6 @@
 #include "qifsim/error.hpp"
 #include "qifsim/npz.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define QIFSIM_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define QIFSIM_TEST_ASAN 1
-#endif
-#endif
-
 namespace {
 
 using iotest::contains_all;

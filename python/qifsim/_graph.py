@@ -100,6 +100,7 @@ class Edge:
         self.weights = weights
         self.n_in, self.n_out = n_in, n_out
         self._csr = None  # the core's CSR arrays for sparse weights
+        self._memory = None  # (delays, filter) of RectiPy's LinearMemory/LinearFilter edges
 
     def __repr__(self) -> str:
         return f"qifsim.Edge('{self.source}' -> '{self.target}', {self.n_out} x {self.n_in})"

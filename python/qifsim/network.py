@@ -105,9 +105,8 @@ class Network:
 
     @staticmethod
     def _build_edge(core, edge: Edge) -> None:
-        memory = getattr(edge, "_memory", None)
-        if memory is not None:
-            delays, filt = memory
+        if edge._memory is not None:
+            delays, filt = edge._memory
             core.add_edge_with(edge.source, edge.target, edge.weights, delays, filt, True)
         elif edge._csr is not None:
             core.add_edge_csr(edge.source, edge.target, *edge._csr)

@@ -489,12 +489,10 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
     throw InvalidArgument(where + ": resync = " + std::to_string(options.resync) + " must be >= 0 (0: " +
                           std::to_string(detail::kDefaultResync) + ")");
   }
-  CouplingMode coupling = options.coupling;
-  std::int64_t resync = options.resync > 0 ? options.resync : detail::kDefaultResync;
-  if (options.event_coupling > 0 && coupling == CouplingMode::Auto) {
-    coupling = CouplingMode::Events;
-    resync = options.event_coupling;
-  }
+  const CouplingMode coupling = detail::requested_coupling(options.coupling, options.event_coupling);
+  const std::int64_t resync = coupling != options.coupling ? options.event_coupling
+                              : options.resync > 0         ? options.resync
+                                                           : detail::kDefaultResync;
   if (coupling == CouplingMode::Events && backend_ == Backend::Cuda) throw InvalidArgument(where + ": " + kEventsCpuOnly);
   if (options.resume) {
     if (!interrupted()) throw InvalidArgument(where + ": resume: there is no interrupted run to continue");

@@ -15,6 +15,7 @@
 
 #include "io/input_files.hpp"
 #include "io/output_files.hpp"
+#include "core/coupling_choice.hpp"
 #include "core/memory_check.hpp"
 #include "core/text.hpp"
 #include "model/qif_population.hpp"
@@ -474,7 +475,7 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   }
   // What run() would refuse about the coupling before its first step, refused here.
   {
-    const CouplingMode coupling = event_coupling > 0 ? CouplingMode::Events : cfg.options.coupling;
+    const CouplingMode coupling = detail::requested_coupling(cfg.options.coupling, event_coupling);
     try {
       cfg.network.check_coupling(coupling);
     } catch (const Error& e) {

@@ -18,6 +18,7 @@
 
 #include "qifsim/version.hpp"
 #include "io/output_files.hpp"
+#include "core/coupling_choice.hpp"
 #include "core/observer_engine_side.hpp"
 #include "io/row_digest.hpp"
 #include "io/run_folder.hpp"
@@ -282,9 +283,7 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
     return report;
   }
   // What the run would refuse before its first step, refused before the folder is touched.
-  config.network.check_coupling(config.options.event_coupling > 0 && config.options.coupling == CouplingMode::Auto
-                                    ? CouplingMode::Events
-                                    : config.options.coupling);
+  config.network.check_coupling(detail::requested_coupling(config.options.coupling, config.options.event_coupling));
   for (const RecordVar& rv : config.options.record_vars) config.network.check_record_var(rv);
   const std::vector<FingerprintEntry> fingerprint = run_fingerprint(config, inputs);
   const fsys::path dir(config.out_dir);

@@ -36,6 +36,12 @@ WeightsFacts weights_facts(const Weights& w);
 
 /// The storage an operator works on (Dense, Sparse or Procedural) and whether J s is updated
 /// from the spikes.
+/// The coupling a run asks for: RunOptions::coupling, or events where its former spelling,
+/// event_coupling > 0, comes with coupling = auto.
+inline CouplingMode requested_coupling(CouplingMode coupling, std::int64_t event_coupling) {
+  return event_coupling > 0 && coupling == CouplingMode::Auto ? CouplingMode::Events : coupling;
+}
+
 struct CouplingChoice {
   CouplingMode storage = CouplingMode::Dense;
   bool events = false;

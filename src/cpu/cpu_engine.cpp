@@ -532,7 +532,7 @@ class CpuEngine final : public Engine {
         for (std::int64_t k = 0; k < n; ++k) acc += F[i * n + k] * y[k];
         e.scratch[static_cast<std::size_t>(i)] = acc + x[i];
       }
-      std::copy(e.scratch.begin(), e.scratch.begin() + n, e.buffer.begin());
+      e.buffer.swap(e.scratch);
       return e.buffer.data();
     }
     const std::int64_t C = e.columns;

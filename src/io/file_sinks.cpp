@@ -213,26 +213,32 @@ class NpySink final : public FileSink {
     const std::uint64_t row_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(s.width, 1)) * 8;
     const auto held = static_cast<std::int64_t>((size - kNpyHeaderBytes) / row_bytes);
     if (held < continue_rows_) fewer_samples(s.path, held, continue_rows_);
-    check_digest(s, static_cast<std::uint64_t>(continue_rows_) * row_bytes);
+    check_digest(s, row_bytes);
     truncate_to(s.file.get(), kNpyHeaderBytes + static_cast<std::uint64_t>(continue_rows_) * row_bytes, s.path);
     const std::string fixed = npy_header(s.descr, shape(s, continue_rows_));
     write_at(s.file.get(), fixed.data(), fixed.size(), 0, s.path);
   }
 
-  // The rows kept (`bytes` after the header) must be those the run wrote: their digest is
-  // the checkpoint's (the values are stored as their little-endian bytes).
-  void check_digest(const Stream& s, std::uint64_t bytes) {
+  // The rows kept (continue_rows_ of `row_bytes` after the header) must be those the run
+  // wrote: their digest is the checkpoint's (the values are stored as their little-endian bytes).
+  void check_digest(const Stream& s, std::uint64_t row_bytes) {
     const auto want = digests_.find(s.key);
     if (want == digests_.end()) return;
-    std::vector<unsigned char> buf(std::size_t{1} << 20);
+    const std::uint64_t block = std::max<std::uint64_t>(1, (std::uint64_t{1} << 20) / row_bytes);  // rows
+    std::vector<unsigned char> buf(static_cast<std::size_t>(block * row_bytes));
     std::uint64_t h = detail::kDigestStart;
-    for (std::uint64_t done = 0; done < bytes;) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), bytes - done));
-      const ssize_t got = ::pread(::fileno(s.file.get()), buf.data(), n, static_cast<off_t>(kNpyHeaderBytes + done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) throw IoError("cannot continue '" + s.path + "': " + detail::errno_text(got < 0 ? errno : EIO));
-      h = detail::digest_bytes(h, buf.data(), static_cast<std::size_t>(got));
-      done += static_cast<std::uint64_t>(got);
+    for (std::uint64_t row = 0; row < static_cast<std::uint64_t>(continue_rows_);) {
+      const std::uint64_t rows = std::min<std::uint64_t>(block, static_cast<std::uint64_t>(continue_rows_) - row);
+      const std::size_t bytes = static_cast<std::size_t>(rows * row_bytes);
+      for (std::size_t done = 0; done < bytes;) {
+        const ssize_t got = ::pread(::fileno(s.file.get()), buf.data() + done, bytes - done,
+                                    static_cast<off_t>(kNpyHeaderBytes + row * row_bytes + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) throw IoError("cannot continue '" + s.path + "': " + detail::errno_text(got < 0 ? errno : EIO));
+        done += static_cast<std::size_t>(got);
+      }
+      h = detail::digest_rows(h, buf.data(), static_cast<std::size_t>(rows), static_cast<std::size_t>(row_bytes));
+      row += rows;
     }
     if (h != want->second) throw IoError(detail::changed_rows(s.path, continue_rows_));
   }
@@ -302,7 +308,8 @@ class NpySink final : public FileSink {
 // ---- CSV ------------------------------------------------------------------------------
 
 // The digests of CSV lines `step,time,v0,v1,...` fed a character at a time: each field is
-// parsed as the sinks wrote it (an int64 step, %.17g numbers, which read back exactly).
+// parsed as the sinks wrote it (an int64 step, %.17g numbers, which read back exactly) and
+// each line's values are digested as one row.
 class LineDigests {
  public:
   LineDigests(std::int64_t width, bool on) : width_(width), on_(on) {}
@@ -314,7 +321,9 @@ class LineDigests {
     }
     end_field();
     if (c == '\n') {
-      bad = bad || column_ != width_ + 2;
+      bad = bad || static_cast<std::int64_t>(row_.size()) != width_;
+      values = detail::digest_row(values, row_.data(), row_.size() * sizeof(double));
+      row_.clear();
       column_ = 0;
     }
   }
@@ -327,12 +336,12 @@ class LineDigests {
   void end_field() {
     char* end = nullptr;
     if (column_ == 0) {
-      const long long step = std::strtoll(field_.c_str(), &end, 10);
-      steps = detail::digest_value(steps, static_cast<std::int64_t>(step));
+      const std::int64_t step = std::strtoll(field_.c_str(), &end, 10);
+      steps = detail::digest_row(steps, &step, sizeof step);
     } else {
       const double x = std::strtod(field_.c_str(), &end);
-      if (column_ == 1) times = detail::digest_value(times, x);
-      else values = detail::digest_value(values, x);
+      if (column_ == 1) times = detail::digest_row(times, &x, sizeof x);
+      else row_.push_back(x);
     }
     bad = bad || field_.empty() || end != field_.c_str() + field_.size();
     field_.clear();
@@ -341,6 +350,7 @@ class LineDigests {
   std::int64_t width_;
   bool on_;
   std::string field_;
+  std::vector<double> row_;  // the values of the line being read
   std::int64_t column_ = 0;
 };
 

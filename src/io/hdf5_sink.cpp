@@ -238,11 +238,11 @@ class Hdf5Sink final : public FileSink {
       if (steps) {
         ints.resize(n);
         check(H5Dread(set.id.get(), H5T_NATIVE_INT64, memory.get(), space, H5P_DEFAULT, ints.data()), "H5Dread", where);
-        h = detail::digest_bytes(h, ints.data(), n * sizeof(std::int64_t));
+        h = detail::digest_rows(h, ints.data(), static_cast<std::size_t>(rows), sizeof(std::int64_t));
       } else {
         values.resize(n);
         check(H5Dread(set.id.get(), H5T_NATIVE_DOUBLE, memory.get(), space, H5P_DEFAULT, values.data()), "H5Dread", where);
-        h = detail::digest_bytes(h, values.data(), n * sizeof(double));
+        h = detail::digest_rows(h, values.data(), static_cast<std::size_t>(rows), static_cast<std::size_t>(width) * sizeof(double));
       }
     }
     if (h != want->second) throw IoError(detail::changed_rows(where, continue_rows_));

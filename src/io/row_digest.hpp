@@ -1,40 +1,40 @@
 // src/io/row_digest.hpp - digests of the rows a recording holds, kept in its checkpoint so
 // that a resumed run continues only files that still hold what the run wrote.
 //
-// One digest per series ("out", "qif.v", ...) plus "steps" and "time": 64-bit FNV-1a over
-// the little-endian bytes of the values, row after row (a float64 as its 8 bytes, a step as
-// its int64). The digest of n rows continues to that of n + m rows, so a run keeps digests as
-// batches arrive (DigestSink) and each format recomputes them from what it reads back.
+// One digest per series ("out", "qif.v", ...) plus "steps" and "time", chained row by row:
+// the digest after a row is the XXH3-64 (the checkpoint's own hash) of the row's values, as
+// their little-endian bytes, seeded with the digest before it. A digest of n rows continues to
+// that of n + m rows whatever the batches, so a run keeps digests as batches arrive
+// (DigestSink) and each format recomputes them from the rows it reads back.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "qifsim/observer.hpp"
 
 namespace qifsim::detail {
 
-inline constexpr std::uint64_t kDigestStart = 14695981039346656037ull;  // FNV-1a 64 offset basis
+inline constexpr std::uint64_t kDigestStart = 0;  // the digest of no rows
 
-/// The digest `h` continued over `bytes` bytes at `p`.
-inline std::uint64_t digest_bytes(std::uint64_t h, const void* p, std::size_t bytes) {
-  const auto* b = static_cast<const unsigned char*>(p);
-  for (std::size_t i = 0; i < bytes; ++i) {
-    h ^= b[i];
-    h *= 1099511628211ull;  // FNV-1a 64 prime
-  }
-  return h;
+/// The digest `h` continued over one row of `bytes` bytes at `p`.
+inline std::uint64_t digest_row(std::uint64_t h, const void* p, std::size_t bytes) {
+  return XXH3_64bits_withSeed(p, bytes, h);
 }
 
-/// `h` continued over one value (its little-endian bytes; this library runs on little-endian hosts).
-template <class T>
-std::uint64_t digest_value(std::uint64_t h, T value) {
-  return digest_bytes(h, &value, sizeof value);
+/// `h` continued over the `rows` rows of `row_bytes` bytes each at `p`.
+inline std::uint64_t digest_rows(std::uint64_t h, const void* p, std::size_t rows, std::size_t row_bytes) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (std::size_t r = 0; r < rows; ++r) h = digest_row(h, b + r * row_bytes, row_bytes);
+  return h;
 }
 
 /// Digests by series key, "steps" and "time". Empty: nothing to check (a checkpoint older than them).
@@ -49,13 +49,9 @@ inline std::string digest_entry(const std::string& key, std::uint64_t h) {
 inline bool parse_digest_entry(const std::string& entry, RowDigests& into) {
   const auto eq = entry.rfind('=');
   if (eq == std::string::npos || entry.size() - eq - 1 != 16) return false;
-  std::uint64_t h = 0;
-  for (std::size_t i = eq + 1; i < entry.size(); ++i) {
-    const char c = entry[i];
-    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (d < 0) return false;
-    h = h * 16 + static_cast<std::uint64_t>(d);
-  }
+  char* end = nullptr;
+  const unsigned long long h = std::strtoull(entry.c_str() + eq + 1, &end, 16);
+  if (end != entry.c_str() + entry.size()) return false;
   into[entry.substr(0, eq)] = h;
   return true;
 }
@@ -80,13 +76,14 @@ class DigestSink final : public SampleSink {
     for (std::size_t i = 0; i < series.size() && i < keys.size(); ++i) {
       const auto width = static_cast<std::size_t>(obs.width(keys[i]));
       std::uint64_t& h = entry(keys[i]);
-      h = digest_bytes(h, series[i], static_cast<std::size_t>(count) * width * sizeof(double));
+      h = digest_rows(h, series[i], static_cast<std::size_t>(count), width * sizeof(double));
     }
     std::uint64_t& hs = entry("steps");
     std::uint64_t& ht = entry("time");
     for (std::int64_t r = 0; r < count; ++r) {
-      hs = digest_value(hs, steps[r]);
-      ht = digest_value(ht, static_cast<double>(steps[r]) * obs.dt());
+      const double time = static_cast<double>(steps[r]) * obs.dt();
+      hs = digest_row(hs, &steps[r], sizeof steps[r]);
+      ht = digest_row(ht, &time, sizeof time);
     }
   }
   const RowDigests& digests() const { return digests_; }
