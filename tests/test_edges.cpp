@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io_test_util.hpp"
@@ -144,7 +145,6 @@ TEST(Edges, ResetZeroesTheEdgesStateAndBadOptionsAreNamed) {
   const qifsim::Matrix first = net->run(c.x, quiet()).to_matrix("out");
   net->reset();
   EXPECT_EQ(net->run(c.x, quiet()).to_matrix("out").data, first.data) << "after reset() the buffer starts empty";
-  EXPECT_THROW(net->save_checkpoint(iotest::ScratchDir() / "x.ckpt"), qifsim::InvalidArgument);
 
   qifsim::Network bad(1e-3, qifsim::Backend::Cpu);
   bad.add_function("inp", kIn, qifsim::Activation::Identity);
@@ -164,8 +164,103 @@ TEST(Edges, ResetZeroesTheEdgesStateAndBadOptionsAreNamed) {
   qifsim::EdgeOptions f;
   f.filter = qifsim::Matrix(2, 2);
   EXPECT_THROW(bad.add_edge("inp", "out", c.w, f), qifsim::InvalidArgument);
-  const auto gpu = make_net(c, o, qifsim::Backend::Cuda, /*compile=*/false);
-  EXPECT_THROW(gpu->compile(), qifsim::BackendError);  // named: the edge runs on the CPU backend
+}
+
+// Rows [from, to) of m.
+qifsim::Matrix rows_of(const qifsim::Matrix& m, std::int64_t from, std::int64_t to) {
+  qifsim::Matrix out(to - from, m.cols);
+  std::copy(m.row(from), m.row(to), out.data.begin());
+  return out;
+}
+
+// Every stateful kind: delays (row write and RectiPy's), a filter alone, delays with a filter.
+std::vector<std::pair<std::string, qifsim::EdgeOptions>> stateful_kinds(const Case& c) {
+  std::vector<std::pair<std::string, qifsim::EdgeOptions>> kinds(5);
+  kinds[0].first = "delays";
+  kinds[0].second.delays = c.delays;
+  kinds[1].first = "delays, RectiPy's write";
+  kinds[1].second.delays = c.delays;
+  kinds[1].second.rectipy_buffer_write = true;
+  kinds[2].first = "filter";
+  kinds[2].second.filter = c.filter;
+  kinds[3].first = "delays and filter";
+  kinds[3].second.delays = c.delays;
+  kinds[3].second.filter = c.filter;
+  kinds[4].first = "delays and filter, RectiPy's write";
+  kinds[4].second = kinds[3].second;
+  kinds[4].second.rectipy_buffer_write = true;
+  return kinds;
+}
+
+TEST(Edges, CheckpointsHoldTheEdgesStateAndTheRunGoesOnBitForBit) {
+  const Case c = make_case();
+  const iotest::ScratchDir dir;
+  const std::int64_t half = 13;  // not a multiple of any buffer's columns
+  for (const auto& [what, o] : stateful_kinds(c)) {
+    const qifsim::Matrix whole = run(c, o);
+    const auto first = make_net(c, o);
+    (void)first->run(rows_of(c.x, 0, half), quiet());
+    const std::string path = dir / "edge.ckpt";
+    first->save_checkpoint(path);
+    const auto second = make_net(c, o);
+    second->load_checkpoint(path);
+    const qifsim::Matrix rest = second->run(rows_of(c.x, half, kSteps), quiet()).to_matrix("out");
+    EXPECT_EQ(rest.data, rows_of(whole, half, kSteps).data) << what;
+
+    // A network whose edge has other delays (or none) does not take this state.
+    qifsim::EdgeOptions other = o;
+    if (other.delays.empty()) {
+      other.delays = {1, 1, 1};
+    } else {
+      other.delays[0] += 1;
+    }
+    const auto changed = make_net(c, other);
+    EXPECT_THROW(changed->load_checkpoint(path), qifsim::Error) << what;
+    const auto plain = make_net(c, qifsim::EdgeOptions{});
+    EXPECT_THROW(plain->load_checkpoint(path), qifsim::Error) << what;
+  }
+  // A checkpoint of the edge without state does not restore one with state.
+  const auto plain = make_net(c, qifsim::EdgeOptions{});
+  const std::string path = dir / "plain.ckpt";
+  plain->save_checkpoint(path);
+  qifsim::EdgeOptions d;
+  d.delays = c.delays;
+  const auto delayed = make_net(c, d);
+  EXPECT_TRUE(iotest::contains_all(
+      [&] {
+        try {
+          delayed->load_checkpoint(path);
+        } catch (const qifsim::Error& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      }(),
+      {"no state of the edges"}));
+}
+
+TEST(Edges, TheCudaBackendRunsEveryKindAsTheCpuDoes) {
+  const qifsim::DeviceStatus status = qifsim::cuda_device_status();
+  if (!status.usable) GTEST_SKIP() << "no usable GPU: " << status.description;
+  const Case c = make_case();
+  for (const auto& [what, o] : stateful_kinds(c)) {
+    const qifsim::Matrix cpu = run(c, o);
+    const auto gpu = make_net(c, o, qifsim::Backend::Cuda);
+    ASSERT_EQ(gpu->backend(), qifsim::Backend::Cuda);
+    const qifsim::Matrix got = gpu->run(c.x, quiet()).to_matrix("out");
+    ASSERT_EQ(got.data.size(), cpu.data.size()) << what;
+    for (std::size_t i = 0; i < got.data.size(); ++i) EXPECT_NEAR(got.data[i], cpu.data[i], 1e-12) << what << " " << i;
+    // The state as checkpoints hold it, mid-run, continues on the other backend.
+    gpu->reset();
+    (void)gpu->run(rows_of(c.x, 0, 7), quiet());
+    const iotest::ScratchDir dir;
+    const std::string path = dir / "gpu.ckpt";
+    gpu->save_checkpoint(path);
+    const auto on_cpu = make_net(c, o);
+    on_cpu->load_checkpoint(path);
+    const qifsim::Matrix rest = on_cpu->run(rows_of(c.x, 7, kSteps), quiet()).to_matrix("out");
+    for (std::int64_t t = 0; t < rest.rows; ++t)
+      for (std::int64_t j = 0; j < rest.cols; ++j) EXPECT_NEAR(rest(t, j), cpu(t + 7, j), 1e-12) << what << " step " << t + 7;
+  }
 }
 
 TEST(Edges, ConfigEdgesTakeDelaysFilterAndMask) {

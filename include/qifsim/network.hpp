@@ -152,8 +152,8 @@ class Network {
   /// (target size) x (source size).
   void add_edge(const std::string& source, const std::string& target, Weights weights);
   /// The same with RectiPy's other edge kinds (EdgeOptions: delays, a filter, a mask). An edge
-  /// with delays or a filter keeps a state: reset() zeroes it; the CPU backend runs it (the
-  /// CUDA backend refuses it at compile()), checkpoints do not hold it yet.
+  /// with delays or a filter keeps a state: reset() zeroes it; both backends run it (the CUDA
+  /// backend keeps the buffer in device memory, kernels/edge_memory.cu) and checkpoints hold it.
   void add_edge(const std::string& source, const std::string& target, Weights weights, EdgeOptions options);
 
   /// The GPU the CUDA backend runs on (default 0; see cuda_device_count()). Takes effect at

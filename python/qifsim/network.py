@@ -311,7 +311,8 @@ class Network:
         ``filter_weights`` (n x n: LinearFilter ``y <- F y + x``, or with ``delays``
         LinearMemoryFilter, F times the whole rolled buffer each step, O(n^2 (max + 1))).
         ``intrinsic_weights`` is accepted and unused, as in RectiPy. Edges with delays or a
-        filter run on the CPU backend.
+        filter run on either backend (on the GPU their buffers stay in device memory) and their
+        state is part of a checkpoint.
         """
         call = f"add_edge('{source}', '{target}')"
         if train is not None:

@@ -108,23 +108,8 @@ void Network::compile() {
   graph_->compile();
   // A dt that does not suit the time constants is most often a unit mistake: say so once.
   for (const auto& line : detail::step_size_warnings(*graph_, dt_)) log_notice("warning: " + line);
-  // Edges with delays or a filter run on the CPU backend only.
-  std::string stateful_edge;
-  for (const auto& e : graph_->edges) {
-    if (e.memory.stateful() && stateful_edge.empty()) {
-      stateful_edge = "the edge '" + graph_->nodes[static_cast<std::size_t>(e.source)].name + "' -> '" +
-                      graph_->nodes[static_cast<std::size_t>(e.target)].name + "' has delays or a filter";
-    }
-  }
   Backend chosen = requested_;
-  if (requested_ == Backend::Cuda && !stateful_edge.empty()) {
-    throw BackendError("Network::compile: backend 'cuda': " + stateful_edge +
-                       ", which the CPU backend runs (not the CUDA backend yet); use Backend::Cpu or Backend::Auto");
-  }
-  if (requested_ == Backend::Auto && !stateful_edge.empty()) {
-    chosen = Backend::Cpu;
-    log_notice("backend auto -> cpu (" + stateful_edge + ", which the CPU backend runs)");
-  } else if (requested_ != Backend::Cpu) {
+  if (requested_ != Backend::Cpu) {
     const DeviceStatus device = cuda_device_status(cuda_device_);
     if (requested_ == Backend::Cuda && !device.usable) {
       throw BackendError("Network::compile: backend 'cuda' was asked for, but no GPU is usable: " +

@@ -89,6 +89,10 @@ class Engine {
   /// forward() took (RectiPy's visible state of a spiking node; valid after a forward()).
   virtual std::vector<double> get_var(int node, Var var, bool at_last_step_start = false) const = 0;
   virtual void set_var(int node, Var var, const std::vector<double>& values) = 0;
+  /// The state of edge `edge` (the graph's edge order) with delays or a filter, in the form of
+  /// core/edge_state.hpp; empty for an edge without. set_edge_state takes that form back.
+  virtual std::vector<double> edge_state(int edge) const = 0;
+  virtual void set_edge_state(int edge, const std::vector<double>& values) = 0;
   /// Initial state of every node.
   virtual void reset() = 0;
   /// Choose every coupling operator for the next runs (core/coupling_choice.hpp), converting

@@ -125,6 +125,16 @@ Footprint engine_footprint(const Graph& graph, Precision precision) {
     const WeightsFacts facts = weights_facts(e.weights);
     const CouplingChoice c{choose_edge_storage(facts, CouplingMode::Auto), false};
     add(coupling_bytes(facts, c, value), "edge '" + s.name + "' -> '" + t.name + "' (" + shape(e.weights.rows(), e.weights.cols()) + ")");
+    if (e.memory.stateful()) {
+      // The buffer and its scratch copy (n x (max delay + 1), or n for a filter alone), the
+      // column read, the filter (n x n) and the delays.
+      const auto n = static_cast<double>(e.weights.cols());
+      double columns = 1.0;
+      for (std::int64_t d : e.memory.delays) columns = std::max(columns, static_cast<double>(d) + 1.0);
+      add((2.0 * n * columns + n + static_cast<double>(e.memory.filter.data.size())) * value +
+              8.0 * static_cast<double>(e.memory.delays.size()),
+          "edge '" + s.name + "' -> '" + t.name + "': its delay buffer and filter");
+    }
   }
   return f;
 }

@@ -17,6 +17,7 @@
 #include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
 #include "core/engine_layout.hpp"
+#include "core/edge_state.hpp"
 #include "core/memory_check.hpp"
 #include "core/node_slots.hpp"
 #include "cpu/neuron_update.hpp"
@@ -505,6 +506,19 @@ class CpuEngine final : public Engine {
         p.J->apply(p.s.data(), false, p.s_in.data());
       }
     }
+  }
+
+  std::vector<double> edge_state(int edge) const override {
+    const EdgeW& e = edges_.at(static_cast<std::size_t>(edge));
+    if (!e.stateful()) return {};
+    return logical_edge_state(e.buffer.data(), e.n, e.columns, e.head);
+  }
+
+  void set_edge_state(int edge, const std::vector<double>& values) override {
+    EdgeW& e = edges_.at(static_cast<std::size_t>(edge));
+    require_edge_state_size(values, e.n, e.columns, "set_edge_state");
+    for (std::size_t i = 0; i < values.size(); ++i) e.buffer[i] = static_cast<T>(values[i]);
+    e.head = 0;
   }
 
   // An edge's state back to zeros (a new network, reset()).

@@ -1,6 +1,7 @@
 // src/cuda/cuda_engine.cpp - the CUDA backend's engine: construction, forward(), get_var,
 // set_var and reset(); its step and its run are in cuda_engine_step.hpp and cuda_engine_run.hpp.
 #include "cuda/cuda_engine.hpp"
+#include "core/edge_state.hpp"
 #include "cuda/cuda_engine_run.hpp"
 #include "cuda/cuda_engine_step.hpp"
 
@@ -23,7 +24,7 @@ CudaEngine<T>::CudaEngine(const Graph& graph, double dt, int device)
         f.out = DeviceBuffer<T>(static_cast<std::size_t>(node.size));
         return f;
       },
-      [&](const Edge& e) { return EdgeW{e.source, e.weights, weights_facts(e.weights), {}}; });
+      [&](const Edge& e) { return make_edge(e, st); });
   forward_input_ = DeviceBuffer<T>(static_cast<std::size_t>(layout_.in_width));
   forward_staging_ = PinnedBuffer<T>(static_cast<std::size_t>(std::max(layout_.in_width, layout_.out_width)));
   y_sum_ = DeviceBuffer<double>(static_cast<std::size_t>(layout_.out_width));
@@ -146,6 +147,57 @@ void CudaEngine<T>::reset() {
       QIFSIM_CUDA_TRY(cudaMemsetAsync(f.out.data(), 0, f.out.bytes(), st));
     }
   }
+  for (EdgeW& e : edges_) {  // delays and filters back to zeros
+    if (!e.stateful()) continue;
+    QIFSIM_CUDA_TRY(cudaMemsetAsync(e.buffer.data(), 0, e.buffer.bytes(), st));
+    QIFSIM_CUDA_TRY(cudaMemsetAsync(e.read.data(), 0, e.read.bytes(), st));
+    QIFSIM_CUDA_TRY(cudaMemsetAsync(e.advances.data(), 0, sizeof(std::int64_t), st));
+  }
+  QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
+}
+
+template <class T>
+typename CudaEngine<T>::EdgeW CudaEngine<T>::make_edge(const Edge& e, cudaStream_t st) {
+  EdgeW w;
+  w.source = e.source;
+  w.weights = e.weights;
+  w.facts = weights_facts(e.weights);
+  if (!e.memory.stateful()) return w;
+  w.n = e.weights.cols();
+  for (std::int64_t d : e.memory.delays) w.columns = std::max(w.columns, d + 1);
+  w.rectipy_write = e.memory.rectipy_buffer_write;
+  if (!e.memory.delays.empty()) w.delays = cuda::upload_exact(e.memory.delays, st);
+  if (!e.memory.filter.data.empty()) w.filter = upload<T>(e.memory.filter.data, st);
+  const auto values = static_cast<std::size_t>(w.n * std::max<std::int64_t>(w.columns, 1));
+  w.buffer = DeviceBuffer<T>(values);
+  w.scratch = DeviceBuffer<T>(values);
+  w.read = DeviceBuffer<T>(static_cast<std::size_t>(w.n));
+  w.advances = DeviceBuffer<std::int64_t>(1);
+  return w;  // zeroed by reset()
+}
+
+template <class T>
+std::vector<double> CudaEngine<T>::edge_state(int edge) const {
+  const cuda::DeviceScope scope(anchor_.device());
+  const EdgeW& e = edges_.at(static_cast<std::size_t>(edge));
+  if (!e.stateful()) return {};
+  const cudaStream_t st = compute_.get();
+  const auto buffer = download(e.buffer.data(), e.buffer.size(), st);
+  const auto advances = download(e.advances.data(), 1, st);
+  const std::int64_t head = e.columns > 0 ? advances[0] % e.columns : 0;
+  return logical_edge_state(buffer.data(), e.n, e.columns, head);
+}
+
+template <class T>
+void CudaEngine<T>::set_edge_state(int edge, const std::vector<double>& values) {
+  const cuda::DeviceScope scope(anchor_.device());
+  EdgeW& e = edges_.at(static_cast<std::size_t>(edge));
+  require_edge_state_size(values, e.n, e.columns, "set_edge_state");
+  const cudaStream_t st = compute_.get();
+  QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
+  DeviceBuffer<T> state = upload<T>(values, st);
+  QIFSIM_CUDA_TRY(cudaMemcpyAsync(e.buffer.data(), state.data(), e.buffer.bytes(), cudaMemcpyDeviceToDevice, st));
+  QIFSIM_CUDA_TRY(cudaMemsetAsync(e.advances.data(), 0, sizeof(std::int64_t), st));
   QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/coupling_choice.hpp"
+#include "edge_memory.hpp"
 #include "fused_step.hpp"
 #include "model_step.hpp"
 #include "node_kernels.hpp"
@@ -96,6 +97,9 @@ class CudaEngine final : public Engine {
 
   void reset() override;
 
+  std::vector<double> edge_state(int edge) const override;
+  void set_edge_state(int edge, const std::vector<double>& values) override;
+
   std::string set_coupling(CouplingMode requested, std::int64_t resync) override;
   void check_coupling(CouplingMode requested) const override;
 
@@ -168,10 +172,23 @@ class CudaEngine final : public Engine {
     DeviceBuffer<T> in, out;
   };
   struct EdgeW {
-    int source;
+    int source = -1;
     Weights weights;            // as given (shared with the graph)
     WeightsFacts facts;
     cuda::DeviceCoupling<T> w;  // as set_coupling stores it
+    // Delays and a filter (kernels/edge_memory.hpp); empty buffers where the edge has none.
+    std::int64_t n = 0;        // source width
+    std::int64_t columns = 0;  // max delay + 1 (0: no delays)
+    bool rectipy_write = false;
+    DeviceBuffer<std::int64_t> delays;
+    DeviceBuffer<T> filter;
+    DeviceBuffer<T> buffer, scratch, read;
+    DeviceBuffer<std::int64_t> advances;  // steps since the state was set (the head)
+    bool stateful() const { return buffer.size() > 0; }
+    kernels::EdgeMemoryArgs<T> memory_args() {
+      return {n,           columns,        delays.data(), filter.size() ? filter.data() : nullptr, rectipy_write,
+              buffer.data(), scratch.data(), read.data(),  advances.data()};
+    }
   };
   /// Per-run buffers the step kernels use.
   struct StepBuffers {
@@ -189,6 +206,7 @@ class CudaEngine final : public Engine {
   using NodeRecords = std::vector<RecordSlots>;
 
   Pop make_pop(const Node& node, cudaStream_t st);
+  EdgeW make_edge(const Edge& e, cudaStream_t st);
   // A rate model's r (slot S) from its v, on the compute stream.
   void update_rates(Pop& p) {
     kernels::launch_model_rates<T>(p.model, p.v.data(), p.s.data(), p.model_params(), p.n, compute_.get());

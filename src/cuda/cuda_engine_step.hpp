@@ -19,7 +19,9 @@ void CudaEngine<T>::enqueue_prepare(const StepControl& ctrl, const StepBuffers& 
       bool first = true;
       for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
         EdgeW& w = edges_[static_cast<std::size_t>(e)];
-        w.w.apply(blas_.get(), sparse_handle(), output_values(w.source), !first, input_values(node), st);
+        const T* x = output_values(w.source);
+        if (w.stateful()) x = kernels::launch_edge_memory_step<T>(w.memory_args(), x, st);
+        w.w.apply(blas_.get(), sparse_handle(), x, !first, input_values(node), st);
         first = false;
       }
     }

@@ -24,6 +24,17 @@ DeviceBuffer<T> upload(const std::vector<double>& values, cudaStream_t stream) {
   return buf;
 }
 
+/// A device buffer holding `values` as they are (no conversion).
+template <class T>
+DeviceBuffer<T> upload_exact(const std::vector<T>& values, cudaStream_t stream) {
+  DeviceBuffer<T> buf(values.size());
+  if (values.empty()) return buf;
+  QIFSIM_CUDA_TRY(cudaMemcpyAsync(buf.data(), values.data(), values.size() * sizeof(T), cudaMemcpyHostToDevice,
+                                  stream));
+  QIFSIM_CUDA_TRY(cudaStreamSynchronize(stream));
+  return buf;
+}
+
 /// A device buffer of n values of `p` (its scalar repeated, or its per-neuron values).
 template <class T>
 DeviceBuffer<T> upload_expanded(const Param& p, std::int64_t n, cudaStream_t stream) {

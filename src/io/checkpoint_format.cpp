@@ -97,8 +97,31 @@ std::vector<FingerprintEntry> network_fingerprint(const detail::Graph& g) {
     out.push_back({std::string(kNetworkKey) + "edge '" + g.nodes[static_cast<std::size_t>(e.source)].name + "' -> '" +
                        g.nodes[static_cast<std::size_t>(e.target)].name + "'",
                    hash_weights(e.weights), ""});
+    if (e.memory.stateful()) {  // a key of its own: checkpoints of other edges keep theirs
+      std::uint64_t h = hash_bytes(e.memory.delays.data(), e.memory.delays.size() * sizeof(std::int64_t));
+      h = hash_bytes(e.memory.filter.data.data(), e.memory.filter.data.size() * sizeof(double), h);
+      const std::uint8_t write = e.memory.rectipy_buffer_write ? 1 : 0;
+      h = hash_bytes(&write, 1, h);
+      out.push_back({std::string(kNetworkKey) + "delays and filter of edge '" +
+                         g.nodes[static_cast<std::size_t>(e.source)].name + "' -> '" +
+                         g.nodes[static_cast<std::size_t>(e.target)].name + "'",
+                     h, ""});
+    }
   }
   return out;
+}
+
+bool has_edge_state(const detail::Graph& g) {
+  for (const auto& e : g.edges) {
+    if (e.memory.stateful()) return true;
+  }
+  return false;
+}
+
+std::int64_t edge_state_size(const detail::Edge& e) {
+  std::int64_t columns = 1;
+  for (std::int64_t d : e.memory.delays) columns = std::max(columns, d + 1);
+  return e.weights.cols() * columns;
 }
 
 bool is_network_key(const FingerprintEntry& e) { return e.key.rfind(kNetworkKey, 0) == 0; }

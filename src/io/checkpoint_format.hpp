@@ -6,6 +6,9 @@
 //     "network"      dt, precision, the nodes (name, kind, size), the step count, the
 //                    interrupted run (position, schedule, window sums), every population's
 //                    state (v, s, x) and parameters (float64, which holds float32 exactly)
+//     "edges"        (where an edge has delays or a filter) u64 count, then per such edge its
+//                    index (i64, the order edges were added) and its state (u64 count + float64
+//                    values: source units x columns, core/edge_state.hpp)
 //     "fingerprint"  u64 count, then key, u64 hash, text per entry (checkpoint.hpp)
 //     "details"      u64 count, then key, value per entry
 //     "observer"     an Observer's settings and samples (Observer::write_state)
@@ -54,5 +57,11 @@ std::uint64_t hash_of_file(int fd, std::uint64_t bytes, const std::string& path)
 std::vector<FingerprintEntry> network_fingerprint(const detail::Graph& g);
 
 bool is_network_key(const FingerprintEntry& e);
+
+/// True when an edge of `g` keeps a state (delays or a filter): checkpoints hold an "edges" section.
+bool has_edge_state(const detail::Graph& g);
+
+/// Values an edge's state holds (core/edge_state.hpp): source units x (max delay + 1, or 1).
+std::int64_t edge_state_size(const detail::Edge& e);
 
 }  // namespace qifsim::checkpoint_detail

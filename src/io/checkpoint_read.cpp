@@ -53,6 +53,7 @@ struct Loaded {
     std::vector<double> values;
   };
   std::vector<Values> state;
+  std::vector<std::pair<int, std::vector<double>>> edge_states;  // edge index, state
   CheckpointInfo info;
   bool has_network = false;
 };
@@ -120,6 +121,8 @@ class CheckpointReader {
       if (tag == "end") break;
       if (tag == "network" && graph_) {
         read_network(*r, out);
+      } else if (tag == "edges" && graph_) {
+        read_edges(*r, out);
       } else if (tag == "fingerprint") {
         const auto count = r->pod<std::uint64_t>();
         if (count > length / 24) r->fail("corrupt fingerprint");
@@ -149,6 +152,9 @@ class CheckpointReader {
       if (!in || end - start != static_cast<std::streamoff>(length)) r->fail("corrupt section '" + tag + "'");
     }
     if (graph_ && !out.has_network) r->fail("holds no network state");
+    if (graph_ && has_edge_state(*graph_) && out.edge_states.empty()) {
+      r->fail("holds no state of the edges with delays or a filter (it was saved by a network without them)");
+    }
     if (observer && !observer_found) r->fail("holds no observer");
     return out;
   }
@@ -217,6 +223,35 @@ class CheckpointReader {
       } catch (const InvalidArgument& e) {
         r.fail(std::string("holds parameters that are not valid: ") + e.what());
       }
+    }
+  }
+
+  // Every edge with delays or a filter, once, in the shape this network gives it.
+  void read_edges(detail::BinaryReader& r, Loaded& out) {
+    const auto count = r.pod<std::uint64_t>();
+    std::uint64_t stateful = 0;
+    for (const auto& e : graph_->edges) stateful += e.memory.stateful() ? 1 : 0;
+    if (count != stateful) {
+      r.fail("holds the state of " + std::to_string(count) + " edges with delays or a filter; this network has " +
+             std::to_string(stateful));
+    }
+    std::set<std::int64_t> seen;
+    for (std::uint64_t k = 0; k < count; ++k) {
+      const auto index = r.pod<std::int64_t>();
+      if (index < 0 || index >= static_cast<std::int64_t>(graph_->edges.size()) ||
+          !graph_->edges[static_cast<std::size_t>(index)].memory.stateful() || !seen.insert(index).second) {
+        r.fail("corrupt edge state (edge " + std::to_string(index) + ")");
+      }
+      const detail::Edge& e = graph_->edges[static_cast<std::size_t>(index)];
+      const std::string name = "the edge '" + graph_->nodes[static_cast<std::size_t>(e.source)].name + "' -> '" +
+                               graph_->nodes[static_cast<std::size_t>(e.target)].name + "'";
+      std::vector<double> values = r.vec<double>();
+      if (static_cast<std::int64_t>(values.size()) != edge_state_size(e)) {
+        r.fail("the state of " + name + " holds " + std::to_string(values.size()) + " values; this network's holds " +
+               std::to_string(edge_state_size(e)));
+      }
+      check_finite(r, values, "the state of " + name);
+      out.edge_states.emplace_back(static_cast<int>(index), std::move(values));
     }
   }
 
@@ -337,6 +372,7 @@ void Network::load_checkpoint(const std::string& path, const CheckpointLoad& how
     }
     engine_->set_var(s.node, s.var, s.values);
   }
+  for (const auto& [edge, values] : loaded.edge_states) engine_->set_edge_state(edge, values);
   if (observer) *observer = std::move(*staged);
   step_ = loaded.step;
   show_step_start_ = false;

@@ -79,13 +79,6 @@ void Network::save_checkpoint(const std::string& path, const Observer* observer,
                             "'; checkpoints hold QIF populations and function nodes only");
     }
   }
-  for (const auto& e : graph_->edges) {
-    if (e.memory.stateful()) {
-      throw InvalidArgument("save_checkpoint: the edge '" + graph_->nodes[static_cast<std::size_t>(e.source)].name +
-                            "' -> '" + graph_->nodes[static_cast<std::size_t>(e.target)].name +
-                            "' has delays or a filter, whose state checkpoints do not hold yet");
-    }
-  }
   std::vector<FingerprintEntry> fingerprint = network_fingerprint(*graph_);
   if (info) {
     for (const auto& e : info->fingerprint) {
@@ -130,6 +123,18 @@ void Network::save_checkpoint(const std::string& path, const Observer* observer,
       for (auto v : kParams) w.vec(engine_->get_var(static_cast<int>(i), v));
     }
     sections.end();
+    if (has_edge_state(*graph_)) {  // delay buffers and filters, as Engine::edge_state gives them
+      sections.begin("edges");
+      std::uint64_t count = 0;
+      for (const auto& e : graph_->edges) count += e.memory.stateful() ? 1 : 0;
+      w.pod(count);
+      for (std::size_t i = 0; i < graph_->edges.size(); ++i) {
+        if (!graph_->edges[i].memory.stateful()) continue;
+        w.pod<std::int64_t>(static_cast<std::int64_t>(i));
+        w.vec(engine_->edge_state(static_cast<int>(i)));
+      }
+      sections.end();
+    }
     sections.begin("fingerprint");
     w.pod<std::uint64_t>(fingerprint.size());
     for (const auto& e : fingerprint) {
