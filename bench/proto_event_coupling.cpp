@@ -43,7 +43,7 @@ struct Result {
   std::vector<std::vector<std::int64_t>> spikes;  // per neuron
 };
 
-// The spec's step (src/model/qif.hpp order) with the coupling either dense every step
+// The spec's step (host/model/qif.hpp order) with the coupling either dense every step
 // or event-driven with a dense resync every `resync` steps (resync = 0: dense).
 template <class T>
 Result simulate(const std::vector<double>& Jd, const std::vector<double>& etad, std::int64_t n, std::int64_t steps,

@@ -1,5 +1,5 @@
 // kernels/block_reduce.cuh - sums over a thread block and over the blocks of a grid (device
-// code): together they compute the one reduction order of src/model/reduction.hpp.
+// code): together they compute the one reduction order of host/model/reduction.hpp.
 #pragma once
 
 #include <cuda/atomic>

@@ -28,7 +28,7 @@ struct ProceduralArgs {
 std::int64_t procedural_partials(std::int64_t cols);
 
 /// y_i = w * sum_j x_j (or y_i += ...) on `stream`, as the CPU's ProceduralCoupling computes it:
-/// sum(x) in the one reduction order (src/model/reduction.hpp: blocks of 256 consecutive
+/// sum(x) in the one reduction order (host/model/reduction.hpp: blocks of 256 consecutive
 /// inputs summed as a halving tree, the block sums added in block order, in double), then
 /// w * sum rounded to T once. Two launches (the sum, whose last block adds the block sums and
 /// writes `value`; then the fill): no host synchronisation, so a CUDA Graph can capture it.

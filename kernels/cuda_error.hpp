@@ -2,7 +2,7 @@
 //
 // QIFSIM_CUDA_TRY(call) throws qifsim::BackendError naming the call, the file:line and the
 // error; the _NOEXCEPT twin reports to stderr instead (for destructors). The formatting
-// lives in src/cuda/cuda_error.cpp, not in the macros.
+// lives in host/cuda/cuda_error.cpp, not in the macros.
 #pragma once
 
 #include <cublas_v2.h>

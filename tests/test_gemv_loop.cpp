@@ -1,5 +1,5 @@
-// tests/test_gemv_loop.cpp - the CPU backend's own matrix-vector product (src/cpu/gemv_loop.cpp,
-// baseline and AVX2 copies) against the summation order documented in src/cpu/blas.hpp, written
+// tests/test_gemv_loop.cpp - the CPU backend's own matrix-vector product (host/cpu/gemv_loop.cpp,
+// baseline and AVX2 copies) against the summation order documented in host/cpu/blas.hpp, written
 // here as plain scalar code: bit for bit, for shapes whose rows are not a multiple of 4 and
 // whose columns are not a multiple of 8, with beta 0 and not, on one thread and threaded.
 #include <gtest/gtest.h>

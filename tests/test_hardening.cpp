@@ -234,7 +234,7 @@ struct Checkpoint {
   std::size_t window_at = 0;  // steps summed since the last sample
 };
 
-// Format 2 ends with the XXH3-64 of every byte before it (src/io/checkpoint.cpp): after an
+// Format 2 ends with the XXH3-64 of every byte before it (host/io/checkpoint.cpp): after an
 // edit, the tests below seal the file again, so that what is checked is the value itself.
 void reseal(std::string& bytes) {
   const std::uint64_t sum = XXH3_64bits(bytes.data(), bytes.size() - 8);
@@ -242,7 +242,7 @@ void reseal(std::string& bytes) {
 }
 
 // A checkpoint of an interrupted run of make_net(6), with the offsets of a few fields,
-// computed from the documented layout (src/io/checkpoint.cpp): magic 8, version 4, the
+// computed from the documented layout (host/io/checkpoint.cpp): magic 8, version 4, the
 // "network" section's tag (8 + 7) and length 8, then dt 8,
 // precision 4, node count 8, per node name (8 + length) kind 4 size 8, step 8, flag 1,
 // run: steps 8 sampling 8 cutoff 8 next 8, y_sum (8 + 8 k), loss sums 16, window 8, loss

@@ -1,4 +1,4 @@
-// tests/test_model_decl.cpp - the neuron models' declarations (src/model/) against RectiPy
+// tests/test_model_decl.cpp - the neuron models' declarations (host/model/) against RectiPy
 // 0.12.2's templates, transcribed here by hand from its neuron_model_templates/*.yaml (and
 // the node's spike_threshold = 1e2, spike_reset = -1e2), and the library's surfaces derived
 // from the QIF declaration: QifPopulation's defaults, get_var/set_var names, validation.

@@ -1,4 +1,4 @@
-// tests/test_neuron_update.cpp - the CPU backend's vectorised neuron loop (src/cpu/
+// tests/test_neuron_update.cpp - the CPU backend's vectorised neuron loop (host/cpu/
 // neuron_update.cpp: SSE2 and, where the CPU has it, AVX2) against a scalar Euler step written
 // here from shared/spec/semantics.md: bit for bit, in float32 and float64, with and without
 // adaptation, with per-neuron parameters, states on both sides of the threshold (and on it),

@@ -1,7 +1,7 @@
 // tests/test_reduction_order.cpp - neuron means follow the one reduction order of
 // shared/spec/semantics.md: blocks of 256 consecutive neuron indices, each summed as a halving
 // tree, the block sums added in block order. The reference below is written from the spec,
-// independently of src/model/reduction.hpp, and applied to the full recording of v.
+// independently of host/model/reduction.hpp, and applied to the full recording of v.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -54,7 +54,7 @@ TEST(StepControl, ForwardModeNeverSamples) {
   }
 }
 
-// The host's sample clock (src/model/sample_schedule.hpp): sample count, first sample index
+// The host's sample clock (host/model/sample_schedule.hpp): sample count, first sample index
 // and the window at every position, against the same walk over the steps.
 TEST(SampleSchedule, CountsFirstIndexAndWindowsFollowTheSteps) {
   for (std::int64_t sampling : {1, 2, 3, 7}) {

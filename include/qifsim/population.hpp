@@ -49,7 +49,7 @@ struct QifPopulation {
 };
 
 /// A population of one of RectiPy's other neuron templates, integrated with explicit Euler as
-/// RectiPy does (src/model/ holds each model's declaration and step):
+/// RectiPy does (host/model/ holds each model's declaration and step):
 ///   "lif"      v' = -v/tau + k*s_in + I + eta;  s' = -s/tau_s + spike
 ///              (tau 10, k 1, eta 0, tau_s 0.5; v0 0, s0 0)
 ///   "ik"       v' = (k*(v-v_r)*(v-v_theta) - u + I + eta + g*s_in*(E_r - v)) / C

@@ -145,7 +145,7 @@ std::string format_bytes(double bytes) {
 }
 
 void set_population_param(QifPopulation& pop, const std::string& key, std::vector<double> values) {
-  // The model's fields by name, from its declaration (src/model/qif_population.hpp).
+  // The model's fields by name, from its declaration (host/model/qif_population.hpp).
   static const std::map<std::string, Param QifPopulation::*> fields = [] {
     std::map<std::string, Param QifPopulation::*> m;
     for (std::size_t i = 0; i < qifsim::model::kQifFieldCount; ++i) {

@@ -1,0 +1,471 @@
+// host/config/config_values.cpp - a config's values: parameters, weight matrices, the input, the fingerprint.
+//
+// A value is a number, an array, a .npy file or a generator table, checked against the shape
+// it needs; a failure is a ConfigError naming file, line and key (toml_reader.hpp).
+#include "config/config_values.hpp"
+
+#ifdef QIFSIM_HAVE_TOML
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <new>
+#include <utility>
+
+#include "qifsim/generators.hpp"
+#include "qifsim/npy.hpp"
+#include "qifsim/observer.hpp"
+#include "core/memory_check.hpp"
+#include "core/text.hpp"
+
+namespace qifsim::config_detail {
+
+// ---- the fingerprint: what defines the run, key by key (qifsim/checkpoint.hpp) ----------
+
+namespace {
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+void fingerprint_text(std::vector<FingerprintEntry>& fp, const std::string& key, const std::string& text) {
+  fp.push_back({key, hash_bytes(text.data(), text.size()), text.size() <= 80 ? text : std::string()});
+}
+
+void fingerprint_values(std::vector<FingerprintEntry>& fp, const std::string& key, const std::vector<double>& values,
+                        std::int64_t rows) {
+  std::uint64_t h = hash_bytes(&rows, sizeof rows);
+  h = hash_bytes(values.data(), values.size() * sizeof(double), h);
+  fp.push_back({key, h, values.size() == 1 ? number_text(values[0]) : std::string()});
+}
+
+void fingerprint_weights(std::vector<FingerprintEntry>& fp, const std::string& key, const Weights& w) {
+  switch (w.kind()) {
+    case Weights::Kind::None: fingerprint_values(fp, key, {}, 0); return;
+    case Weights::Kind::Dense: fingerprint_values(fp, key, w.dense().data, w.rows()); return;
+    case Weights::Kind::AllToAll: {
+      const std::int64_t shape[2] = {w.rows(), w.cols()};
+      const double v = w.value();
+      std::uint64_t h = hash_bytes("all_to_all", 10);
+      h = hash_bytes(shape, sizeof shape, h);
+      fp.push_back({key, hash_bytes(&v, sizeof v, h), "all_to_all " + number_text(v)});
+      return;
+    }
+    case Weights::Kind::Sparse: {
+      const SparseMatrix& m = w.sparse();
+      const std::int64_t shape[2] = {m.rows, m.cols};
+      std::uint64_t h = hash_bytes("sparse", 6);
+      h = hash_bytes(shape, sizeof shape, h);
+      h = hash_bytes(m.indptr.data(), m.indptr.size() * sizeof(std::int64_t), h);
+      h = hash_bytes(m.indices.data(), m.indices.size() * sizeof(std::int32_t), h);
+      fp.push_back({key, hash_bytes(m.values.data(), m.values.size() * sizeof(double), h), ""});
+      return;
+    }
+  }
+}
+
+// ---- parameters: number, array, .npy file or generator ---------------------------------
+
+namespace {
+
+// A generator table's kinds, each with its own keys besides "kind".
+using KindKeys = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+/// The generator table `table` at `key`, checked key by key for its kind: a key that no kind
+/// takes, or that another kind takes (`p` on uniform weights), is refused with the kind's
+/// keys and a "did you mean". Returns the reader (of an unknown kind: every kind's keys, so
+/// that the caller names the kind).
+TableReader generator_table(const Ctx& ctx, const toml::table& table, const std::string& key, const KindKeys& kinds,
+                            const std::string& kinds_text) {
+  std::vector<std::string> all = {"kind"};
+  for (const auto& [kind, keys] : kinds) {
+    for (const auto& k : keys) {
+      if (std::find(all.begin(), all.end(), k) == all.end()) all.push_back(k);
+    }
+  }
+  const TableReader any(ctx, table, key, all);
+  const std::string kind = any.required_string("kind", kinds_text);
+  for (const auto& [name, keys] : kinds) {
+    if (name != kind) continue;
+    std::vector<std::string> own = {"kind"};
+    own.insert(own.end(), keys.begin(), keys.end());
+    return TableReader(ctx, table, key, own);
+  }
+  return any;
+}
+
+}  // namespace
+
+Param read_param(const TableReader& r, const std::string& k, std::int64_t n, const Param& fallback) {
+  const toml::node* node = r.get(k);
+  if (!node) return fallback;
+  const std::string key = r.key(k);
+  const std::string n_text = "N = " + std::to_string(n);
+  if (node->is_number()) return Param(r.as_number(*node, key));
+  if (node->is_array()) {
+    const toml::array& a = *node->as_array();
+    std::vector<double> v;
+    for (std::size_t i = 0; i < a.size(); ++i) v.push_back(r.as_number(a[i], key + "[" + std::to_string(i) + "]"));
+    if (v.size() != 1 && static_cast<std::int64_t>(v.size()) != n) {
+      fail(r.ctx(), node, key, "array of " + std::to_string(v.size()) + " values; expected 1 value or " + n_text + " (one per neuron)");
+    }
+    return Param(std::move(v));
+  }
+  if (node->is_string()) {
+    const std::string file = node->as_string()->get();
+    if (!detail::ends_with(file, ".npy")) {
+      fail(r.ctx(), node, key, "'" + file + "' is not a number; a parameter is a number, an array of " + n_text +
+                                   " numbers, a .npy file name or a generator table { kind = ... }");
+    }
+    NpyArray a = load_npy(r.ctx(), *node, key, file);
+    const auto count = static_cast<std::int64_t>(a.data.size());
+    const bool vector_shape = a.shape.size() <= 1 || (a.shape.size() == 2 && (a.shape[0] == 1 || a.shape[1] == 1));
+    if (!vector_shape || (count != 1 && count != n)) {
+      fail(r.ctx(), node, key, "file '" + file + "' has shape " + shape_string(a.shape) + "; expected (" + std::to_string(n) +
+                                   ",) (one value per neuron, " + n_text + ") or a single value");
+    }
+    return Param(std::move(a.data));
+  }
+  if (node->is_table()) {
+    static const KindKeys kinds = {{"lorentzian", {"center", "width"}},
+                                   {"uniform", {"low", "high", "seed"}},
+                                   {"normal", {"mean", "std", "seed"}},
+                                   {"constant", {"value"}}};
+    const TableReader g = generator_table(r.ctx(), *node->as_table(), key, kinds,
+                                          "one of 'lorentzian', 'uniform', 'normal', 'constant'");
+    const std::string kind = g.required_string("kind", "");
+    if (kind == "lorentzian") {
+      const double width = g.required_number("width", "the Lorentzian's half width at half maximum");
+      if (width < 0) fail(r.ctx(), g.get("width"), g.key("width"), "must be >= 0");
+      return Param(lorentzian_quantiles(n, g.required_number("center", "the Lorentzian's center"), width));
+    }
+    if (kind == "uniform") {
+      const double low = g.required_number("low", "lower bound");
+      const double high = g.required_number("high", "upper bound");
+      if (!(high >= low)) fail(r.ctx(), node, key, "high must be >= low");
+      return Param(uniform_values(n, low, high, g.seed()));
+    }
+    if (kind == "normal") {
+      const double sd = g.required_number("std", "standard deviation");
+      if (sd < 0) fail(r.ctx(), g.get("std"), g.key("std"), "must be >= 0");
+      return Param(normal_values(n, g.required_number("mean", "mean"), sd, g.seed()));
+    }
+    if (kind == "constant") return Param(g.required_number("value", "the value"));
+    fail(r.ctx(), g.get("kind"), g.key("kind"), "unknown generator '" + kind + "' (use 'lorentzian', 'uniform', 'normal' or 'constant')");
+  }
+  r.wrong(k, *node, "a number, an array of " + n_text + " numbers, a .npy file name or a generator table { kind = \"lorentzian\" | \"uniform\" | \"normal\" | \"constant\", ... }");
+}
+
+// ---- weight matrices: .npy file, inline rows or generator ----------------------------
+
+namespace {
+
+ValueDistribution read_distribution(const TableReader& g, const std::string& key_name) {
+  const toml::node* node = g.get(key_name);
+  ValueDistribution d;
+  if (!node) {
+    d.a = g.number("value", 1.0);
+    return d;
+  }
+  if (g.get("value")) fail(g.ctx(), node, g.key(key_name), "give either 'value' or 'values', not both");
+  if (node->is_number()) {
+    d.a = g.as_number(*node, g.key(key_name));
+    return d;
+  }
+  if (!node->is_table()) g.wrong(key_name, *node, "a number or a table { kind = \"uniform\" | \"normal\" | \"constant\", ... }");
+  static const KindKeys kinds = {{"uniform", {"low", "high"}}, {"normal", {"mean", "std"}}, {"constant", {"value"}}};
+  const TableReader v =
+      generator_table(g.ctx(), *node->as_table(), g.key(key_name), kinds, "'uniform', 'normal' or 'constant'");
+  const std::string kind = v.required_string("kind", "");
+  if (kind == "uniform") {
+    d.kind = ValueDistribution::Kind::Uniform;
+    d.a = v.required_number("low", "lower bound");
+    d.b = v.required_number("high", "upper bound");
+    if (!(d.b >= d.a)) fail(g.ctx(), node, g.key(key_name), "high must be >= low");
+  } else if (kind == "normal") {
+    d.kind = ValueDistribution::Kind::Normal;
+    d.a = v.required_number("mean", "mean");
+    d.b = v.required_number("std", "standard deviation");
+    if (d.b < 0) fail(g.ctx(), v.get("std"), v.key("std"), "must be >= 0");
+  } else if (kind == "constant") {
+    d.a = v.required_number("value", "the value");
+  } else {
+    fail(g.ctx(), v.get("kind"), v.key("kind"), "unknown value distribution '" + kind + "' (use 'uniform', 'normal' or 'constant')");
+  }
+  return d;
+}
+
+}  // namespace
+
+Weights read_weights(const TableReader& r, const std::string& k, std::int64_t rows, std::int64_t cols,
+                     const std::string& what) {
+  const toml::node* node = r.get(k);
+  const std::string key = r.key(k);
+  const std::string expected = "(" + std::to_string(rows) + ", " + std::to_string(cols) + ") (" + what + ")";
+  if (!node) return Weights();
+  // Only dense forms are held to the size of a dense matrix; sparse and all-to-all ones are
+  // counted by the memory check at compile.
+  auto dense_fits = [&] {
+    const double bytes = static_cast<double>(rows) * static_cast<double>(cols) * 8.0;
+    if (bytes > static_cast<double>(default_memory_budget())) {
+      fail(r.ctx(), node, key, "a dense " + expected + " matrix would take " + detail::format_bytes(bytes) +
+                                   ", more than half of this machine's memory; give the weights sparse (a .npz "
+                                   "file, kind = \"sparse\" or \"fixed_indegree\") or all-to-all (kind = \"all_to_all\")");
+    }
+  };
+  if (node->is_string()) {
+    const std::string file = node->as_string()->get();
+    if (!detail::ends_with(file, ".npy") && !detail::ends_with(file, ".npz")) {
+      fail(r.ctx(), node, key, "'" + file + "' names no .npy or .npz file; weights are a .npy or .npz file name, an "
+                                   "inline matrix [[...], ...] or a generator table { kind = ... }");
+    }
+    if (detail::ends_with(file, ".npz")) {
+      SparseMatrix m = load_npz(r.ctx(), *node, key, file);
+      if (m.rows != rows || m.cols != cols) {
+        fail(r.ctx(), node, key, "file '" + file + "' holds a (" + std::to_string(m.rows) + ", " + std::to_string(m.cols) +
+                                     ") sparse matrix; expected " + expected);
+      }
+      return Weights(std::move(m));
+    }
+    dense_fits();
+    NpyArray a = load_npy(r.ctx(), *node, key, file);
+    const bool ok = (a.shape.size() == 2 && a.shape[0] == rows && a.shape[1] == cols) ||
+                    (rows == 1 && cols == 1 && a.data.size() == 1 && a.shape.size() <= 1);
+    if (!ok) fail(r.ctx(), node, key, "file '" + file + "' has shape " + shape_string(a.shape) + "; expected " + expected);
+    return Matrix(rows, cols, std::move(a.data));
+  }
+  if (node->is_array()) {
+    dense_fits();
+    const toml::array& a = *node->as_array();
+    Matrix m(rows, cols);
+    bool ok = static_cast<std::int64_t>(a.size()) == rows;
+    for (std::size_t i = 0; ok && i < a.size(); ++i) {
+      const toml::array* row = a[i].as_array();
+      if (!row) fail(r.ctx(), &a[i], key + "[" + std::to_string(i) + "]", std::string("expected a row (an array of numbers), got ") + type_name(a[i]));
+      ok = static_cast<std::int64_t>(row->size()) == cols;
+      for (std::size_t j = 0; ok && j < row->size(); ++j) {
+        m(static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)) =
+            r.as_number((*row)[j], key + "[" + std::to_string(i) + "][" + std::to_string(j) + "]");
+      }
+    }
+    if (!ok) {
+      std::string got = std::to_string(a.size()) + " rows";
+      if (!a.empty() && a[0].is_array()) got += " of " + std::to_string(a[0].as_array()->size());
+      fail(r.ctx(), node, key, "inline matrix has " + got + "; expected " + expected);
+    }
+    return m;
+  }
+  if (node->is_table()) {
+    // The generators' own refusals (a matrix too large for the memory or for 32-bit column
+    // indices) name this key too.
+    const auto generate = [&]() -> Weights {
+      static const KindKeys kinds = {{"uniform", {"low", "high", "seed"}},
+                                     {"normal", {"mean", "std", "seed"}},
+                                     {"sparse", {"p", "value", "values", "seed"}},
+                                     {"fixed_indegree", {"k", "value", "values", "seed", "autapses"}},
+                                     {"all_to_all", {"value"}},
+                                     {"constant", {"value"}},
+                                     {"identity", {"value"}}};
+      const TableReader g = generator_table(
+          r.ctx(), *node->as_table(), key, kinds,
+          "one of 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all', 'identity'");
+      const std::string kind = g.required_string("kind", "");
+      if (kind == "uniform") {
+        dense_fits();
+        const double low = g.required_number("low", "lower bound");
+        const double high = g.required_number("high", "upper bound");
+        if (!(high >= low)) fail(r.ctx(), node, key, "high must be >= low");
+        return Matrix(rows, cols, uniform_values(rows * cols, low, high, g.seed()));
+      }
+      if (kind == "normal") {
+        dense_fits();
+        const double sd = g.required_number("std", "standard deviation");
+        if (sd < 0) fail(r.ctx(), g.get("std"), g.key("std"), "must be >= 0");
+        return Matrix(rows, cols, normal_values(rows * cols, g.required_number("mean", "mean"), sd, g.seed()));
+      }
+      if (kind == "sparse") {
+        const double p = g.required_number("p", "the probability that an entry is nonzero");
+        if (!(p >= 0.0 && p <= 1.0)) fail(r.ctx(), g.get("p"), g.key("p"), "must be in [0, 1], got " + std::to_string(p));
+        return sparse_matrix(rows, cols, p, read_distribution(g, "values"), g.seed());
+      }
+      if (kind == "fixed_indegree") {
+        const std::int64_t in = g.integer("k", -1);
+        if (!g.get("k")) g.missing("k", "the number of presynaptic partners of each neuron");
+        const bool autapses = g.boolean("autapses").value_or(false);
+        const std::int64_t most = autapses || rows != cols ? cols : cols - 1;
+        if (in < 0 || in > most) {
+          fail(r.ctx(), g.get("k"), g.key("k"), "must be in [0, " + std::to_string(most) + "] (distinct partners" +
+                                                    (autapses ? "" : ", no autapses") + "), got " + std::to_string(in));
+        }
+        if (!autapses && rows != cols) fail(r.ctx(), node, key, "autapses = false needs a square matrix; expected " + expected);
+        return fixed_indegree(rows, cols, in, read_distribution(g, "values"), g.seed(), autapses);
+      }
+      if (kind == "all_to_all" || kind == "constant") {
+        return Weights::all_to_all(rows, cols, g.required_number("value", "the weight of every connection"));
+      }
+      if (kind == "identity") {
+        if (rows != cols) fail(r.ctx(), node, key, "an identity needs a square matrix; expected " + expected);
+        const double v = g.number("value", 1.0);
+        if (rows > std::numeric_limits<std::int32_t>::max()) {
+          fail(r.ctx(), node, key, "an identity of " + std::to_string(rows) +
+                                       " rows needs more than the 2^31 - 1 columns a sparse matrix indexes");
+        }
+        detail::require_host_bytes(static_cast<double>(rows) * 20.0 + 8.0,
+                                   "identity: a " + std::to_string(rows) + " x " + std::to_string(rows) + " matrix");
+        SparseMatrix m(rows, cols);
+        m.indices.resize(static_cast<std::size_t>(rows));
+        m.values.assign(static_cast<std::size_t>(rows), v);
+        for (std::int64_t i = 0; i < rows; ++i) {
+          m.indices[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
+          m.indptr[static_cast<std::size_t>(i + 1)] = i + 1;
+        }
+        return Weights(std::move(m));
+      }
+      fail(r.ctx(), g.get("kind"), g.key("kind"),
+           "unknown generator '" + kind + "' (use 'uniform', 'normal', 'sparse', 'fixed_indegree', 'all_to_all' or 'identity')");
+      return Weights();
+    };
+    try {
+      return generate();
+    } catch (const ConfigError&) {
+      throw;
+    } catch (const Error& e) {
+      fail(r.ctx(), node, key, e.what());
+    } catch (const std::bad_alloc&) {
+      fail(r.ctx(), node, key, "the " + expected + " matrix does not fit in this machine's memory");
+    }
+  }
+  r.wrong(k, *node, "a .npy or .npz file name, an inline matrix [[...], ...] or a generator table { kind = \"uniform\" | \"normal\" | \"sparse\" | \"fixed_indegree\" | \"all_to_all\" | \"identity\", ... } of shape " + expected);
+}
+
+// ---- the input: a file, a value, steps, pulses and sines ------------------------------
+
+namespace {
+
+/// A value added to every input unit: a number or one number per input unit.
+std::vector<double> input_value(const TableReader& r, const std::string& k, std::int64_t m, bool required) {
+  const toml::node* node = r.get(k);
+  if (!node) {
+    if (required) r.missing(k, "a number or an array of " + std::to_string(m) + " numbers (one per input)");
+    return {};
+  }
+  if (node->is_number()) return std::vector<double>(static_cast<std::size_t>(m), r.as_number(*node, r.key(k)));
+  if (node->is_array()) {
+    const toml::array& a = *node->as_array();
+    std::vector<double> v;
+    for (std::size_t i = 0; i < a.size(); ++i) v.push_back(r.as_number(a[i], r.key(k) + "[" + std::to_string(i) + "]"));
+    if (static_cast<std::int64_t>(v.size()) != m) {
+      fail(r.ctx(), node, r.key(k), "array of " + std::to_string(v.size()) + " values; expected 1 number or " +
+                                        std::to_string(m) + " (one per input of the input node)");
+    }
+    return v;
+  }
+  r.wrong(k, *node, "a number or an array of " + std::to_string(m) + " numbers (one per input)");
+}
+
+/// A time as a whole number of steps of dt, rounded, clamped to [0, limit] before any
+/// conversion (a time of 1e30 is "after the end", not an overflow).
+std::int64_t steps_clamped(double time, double dt, std::int64_t limit) {
+  const double x = time / dt;
+  if (!(x > 0.0)) return 0;
+  if (x >= static_cast<double>(limit)) return limit;
+  return std::min<std::int64_t>(limit, std::llround(x));
+}
+
+/// Steps [first, last) that a component with start/stop times covers.
+std::pair<std::int64_t, std::int64_t> window(const TableReader& r, double dt, std::int64_t steps) {
+  const double start = r.number("start", 0.0);
+  const auto stop = r.number("stop");
+  if (stop && *stop < start) fail(r.ctx(), r.get("stop"), r.key("stop"), "must be >= start");
+  const std::int64_t first = steps_clamped(start, dt, steps);
+  const std::int64_t last = stop ? steps_clamped(*stop, dt, steps) : steps;
+  return {first, std::max(first, last)};
+}
+
+}  // namespace
+
+Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
+                  const std::string& input_node) {
+  const toml::node* node = top.get("input");
+  const std::string width_text = std::to_string(m) + " input" + (m == 1 ? "" : "s") + " of the input node '" + input_node + "'";
+  if (!node) {
+    if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
+    return Matrix(*steps, m, 0.0);
+  }
+  if (!node->is_table()) top.wrong("input", *node, "a table [input]");
+  TableReader r(top.ctx(), *node->as_table(), "input", {"file", "value", "step", "pulse", "sine"});
+  Matrix inputs;
+  if (auto file = r.string("file")) {
+    NpyArray a = load_npy(r.ctx(), *r.get("file"), r.key("file"), *file);
+    const bool ok = (a.shape.size() == 2 && a.shape[1] == m) || (m == 1 && a.shape.size() == 1);
+    if (!ok || a.shape[0] == 0) {
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + *file + "' has shape " + shape_string(a.shape) + "; expected (T, " +
+                                                      std::to_string(m) + "): one row per step, one column per each of the " + width_text);
+    }
+    if (steps && *steps != a.shape[0]) {
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + *file + "' has " + std::to_string(a.shape[0]) + " rows (steps) but steps = " +
+                                                      std::to_string(*steps) + "; drop 'steps'/'duration' or make them agree");
+    }
+    inputs = Matrix(a.shape[0], m, std::move(a.data));
+  } else {
+    if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
+    inputs = Matrix(*steps, m, 0.0);
+  }
+  const std::int64_t T = inputs.rows;
+  if (r.get("value")) {
+    const std::vector<double> v = input_value(r, "value", m, true);
+    for (std::int64_t t = 0; t < T; ++t) {
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
+    }
+  }
+  auto components = [&](const std::string& kind, std::vector<std::string> keys, auto&& add) {
+    const toml::array* list = table_array(r, kind);
+    if (!list) return;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      TableReader c(r.ctx(), *(*list)[i].as_table(), "input." + kind + "[" + std::to_string(i) + "]", keys);
+      add(c);
+    }
+  };
+  components("step", {"start", "stop", "value"}, [&](const TableReader& c) {
+    const std::vector<double> v = input_value(c, "value", m, true);
+    const auto [first, last] = window(c, dt, T);
+    for (std::int64_t t = first; t < last; ++t) {
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
+    }
+  });
+  components("pulse", {"start", "stop", "period", "width", "value"}, [&](const TableReader& c) {
+    const std::vector<double> v = input_value(c, "value", m, true);
+    const auto [first, last] = window(c, dt, T);
+    const double period_time = c.required_number("period", "time from one pulse's start to the next");
+    const double width_time = c.required_number("width", "duration of one pulse");
+    if (!(width_time > 0)) fail(c.ctx(), c.get("width"), c.key("width"), "must be > 0, got " + std::to_string(width_time));
+    // In steps, clamped to the run: a period or width beyond its end means one pulse.
+    const std::int64_t period = steps_clamped(period_time, dt, T + 1);
+    const std::int64_t width = steps_clamped(width_time, dt, T + 1);
+    if (period < 1) fail(c.ctx(), c.get("period"), c.key("period"), "must be at least one step (dt)");
+    for (std::int64_t t = first; t < last; ++t) {
+      if ((t - first) % period >= width) continue;
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
+    }
+  });
+  components("sine", {"start", "stop", "amplitude", "frequency", "phase"}, [&](const TableReader& c) {
+    const std::vector<double> amp = input_value(c, "amplitude", m, true);
+    const double f = c.required_number("frequency", "cycles per unit of time");
+    const double phase = c.number("phase", 0.0);
+    const auto [first, last] = window(c, dt, T);
+    for (std::int64_t t = first; t < last; ++t) {
+      const double s = std::sin(2.0 * 3.14159265358979323846 * f * static_cast<double>(t) * dt + phase);
+      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += amp[static_cast<std::size_t>(j)] * s;
+    }
+  });
+  return inputs;
+}
+
+}  // namespace qifsim::config_detail
+
+#endif  // QIFSIM_HAVE_TOML

@@ -1,0 +1,40 @@
+// host/config/config_values.hpp - a config's values: parameters, weight matrices, the input, the fingerprint.
+#pragma once
+
+#ifdef QIFSIM_HAVE_TOML
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qifsim/checkpoint.hpp"
+#include "qifsim/matrix.hpp"
+#include "qifsim/population.hpp"
+#include "config/toml_reader.hpp"
+
+namespace qifsim::config_detail {
+
+/// Adds key = text (or key = values, a matrix of `rows`) to a run's fingerprint (qifsim/checkpoint.hpp).
+void fingerprint_text(std::vector<FingerprintEntry>& fp, const std::string& key, const std::string& text);
+void fingerprint_values(std::vector<FingerprintEntry>& fp, const std::string& key, const std::vector<double>& values,
+                        std::int64_t rows = -1);
+
+/// Adds key = weights (any kind; dense ones as fingerprint_values does) to a run's fingerprint.
+void fingerprint_weights(std::vector<FingerprintEntry>& fp, const std::string& key, const Weights& w);
+
+/// A parameter of n neurons: a number, an array, a .npy file or a generator table; `fallback` when absent.
+Param read_param(const TableReader& r, const std::string& k, std::int64_t n, const Param& fallback);
+
+/// A rows x cols matrix: a .npy (dense) or .npz (sparse) file, inline rows or a generator table;
+/// empty when absent.
+Weights read_weights(const TableReader& r, const std::string& k, std::int64_t rows, std::int64_t cols,
+                     const std::string& what);
+
+/// The inputs, steps x m: an [input] file, value, steps, pulses and sines (zeros without [input]).
+Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
+                  const std::string& input_node);
+
+}  // namespace qifsim::config_detail
+
+#endif  // QIFSIM_HAVE_TOML

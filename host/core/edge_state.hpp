@@ -1,0 +1,38 @@
+// host/core/edge_state.hpp - the state of an edge with delays or a filter as both engines
+// exchange it (Engine::edge_state, checkpoints): source units x columns, row-major, columns =
+// max delay + 1 (1 for a filter alone), column c being the buffer's logical column c (physical
+// column (head + c) % columns). A state set this way continues with head 0, bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "qifsim/error.hpp"
+
+namespace qifsim::detail {
+
+/// Logical state (double) from a physical buffer of n x columns values with its head.
+template <class T>
+std::vector<double> logical_edge_state(const T* buffer, std::int64_t n, std::int64_t columns, std::int64_t head) {
+  const std::int64_t C = columns > 0 ? columns : 1;
+  std::vector<double> out(static_cast<std::size_t>(n * C));
+  for (std::int64_t r = 0; r < n; ++r) {
+    for (std::int64_t c = 0; c < C; ++c) {
+      out[static_cast<std::size_t>(r * C + c)] = static_cast<double>(buffer[r * C + (head + c) % C]);
+    }
+  }
+  return out;
+}
+
+/// Throws unless `values` holds an edge state of n x columns values (`what` names the edge).
+inline void require_edge_state_size(const std::vector<double>& values, std::int64_t n, std::int64_t columns,
+                                    const std::string& what) {
+  const std::int64_t C = columns > 0 ? columns : 1;
+  if (static_cast<std::int64_t>(values.size()) != n * C) {
+    throw InvalidArgument(what + ": a state of " + std::to_string(values.size()) + " values; the edge holds " +
+                          std::to_string(n) + " x " + std::to_string(C));
+  }
+}
+
+}  // namespace qifsim::detail

@@ -1,0 +1,63 @@
+// host/cpu/coupling.hpp - where the CPU applies coupling: one operator interface for a
+// population's recurrent J s and an edge's W x. DenseCoupling is today's operator (the row-major
+// product of blas.hpp, and the event-driven update from J's columns of event_coupling.hpp);
+// sparse and procedural operators (sparse_coupling.hpp) implement the same interface;
+// make_coupling.hpp picks one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "cpu/blas.hpp"
+#include "cpu/event_coupling.hpp"
+#include "qifsim/error.hpp"
+
+namespace qifsim::detail {
+
+/// y = W x for a rows x cols operator W (a population's J: N x N; an edge: target x source).
+template <class T>
+class Coupling {
+ public:
+  virtual ~Coupling() = default;
+  virtual std::int64_t rows() const = 0;
+  virtual std::int64_t cols() const = 0;
+  /// y <- W x, or y <- y + W x with `accumulate`, each row summed in the operator's fixed order.
+  virtual void apply(const T* x, bool accumulate, T* y) const = 0;
+  /// True where apply_spikes() is available (a square operator whose columns can be added).
+  virtual bool supports_events() const { return false; }
+  /// Before an event-driven run: what apply_spikes() needs, allocated outside the step loop.
+  virtual void prepare_events() {}
+  /// Event-driven update: y <- c y + the columns j of W with fired[j] != 0, in ascending j;
+  /// fired_list is scratch the operator may use to list those j (kept between steps).
+  virtual void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const {
+    (void)fired, (void)fired_list, (void)c, (void)y;
+    throw InvalidArgument("this coupling operator has no event-driven update");
+  }
+};
+
+/// A dense row-major matrix.
+template <class T>
+class DenseCoupling final : public Coupling<T> {
+ public:
+  DenseCoupling(std::int64_t rows, std::int64_t cols, std::vector<T> w)
+      : rows_(rows), cols_(cols), w_(std::move(w)) {}
+  std::int64_t rows() const override { return rows_; }
+  std::int64_t cols() const override { return cols_; }
+  void apply(const T* x, bool accumulate, T* y) const override {
+    gemv<T>(rows_, cols_, w_.data(), x, accumulate ? T(1) : T(0), y);
+  }
+  bool supports_events() const override { return rows_ == cols_; }
+  void prepare_events() override { columns_of(w_, columns_, static_cast<std::size_t>(rows_)); }
+  void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const override {
+    couple_from_spikes(y, columns_.data(), fired, fired_list, static_cast<long>(rows_), c);
+  }
+
+ private:
+  std::int64_t rows_, cols_;
+  std::vector<T> w_;        // row-major
+  std::vector<T> columns_;  // event-driven only: W's columns, contiguous
+};
+
+}  // namespace qifsim::detail

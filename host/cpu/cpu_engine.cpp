@@ -1,0 +1,723 @@
+// host/cpu/cpu_engine.cpp - the CPU backend: BLAS coupling, OpenMP neuron update, host ring
+// buffer for recordings. It is the reference backend and a real one.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "model/qif_population.hpp"
+#include "model/activation.hpp"
+#include "model/reduction.hpp"
+#include "cpu/make_coupling.hpp"
+#include "cpu/host_ring.hpp"
+#include "core/engine.hpp"
+#include "core/engine_layout.hpp"
+#include "core/edge_state.hpp"
+#include "core/memory_check.hpp"
+#include "core/node_slots.hpp"
+#include "cpu/neuron_update.hpp"
+#include "cpu/model_update.hpp"
+#include "core/progress.hpp"
+#include "qifsim/error.hpp"
+#include "model/sample_schedule.hpp"
+
+namespace qifsim::detail {
+namespace {
+
+template <class T>
+std::vector<T> to_precision(const std::vector<double>& values) {
+  return std::vector<T>(values.begin(), values.end());
+}
+
+template <class T>
+std::vector<T> expand(const Param& p, std::int64_t n) {
+  std::vector<T> out(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = static_cast<T>(p.at(i));
+  return out;
+}
+
+template <class T>
+class CpuEngine final : public Engine {
+ public:
+  CpuEngine(const Graph& graph, double dt) : dt_(static_cast<T>(dt)), layout_(graph) {
+    EngineLayout::build(
+        graph, pops_, funcs_, edges_, [](const Node& node) { return make_pop(node); },
+        [](const Node& node) {
+          Func f;
+          f.n = node.size;
+          f.act = node.activation;
+          f.in.assign(static_cast<std::size_t>(node.size), T(0));
+          f.out.assign(static_cast<std::size_t>(node.size), T(0));
+          return f;
+        },
+        [](const Edge& e) {
+          EdgeW w;
+          w.source = e.source;
+          w.weights = e.weights;
+          w.facts = weights_facts(e.weights);
+          w.storage = choose_edge_storage(w.facts, CouplingMode::Auto);
+          w.w = make_coupling<T>(w.weights, w.facts, w.storage);
+          w.n = e.weights.cols();
+          w.delays = e.memory.delays;
+          w.filter = to_precision<T>(e.memory.filter.data);
+          w.rectipy_write = e.memory.rectipy_buffer_write;
+          for (std::int64_t d : w.delays) w.columns = std::max(w.columns, d + 1);
+          return w;
+        });
+    for (EdgeW& e : edges_) reset_edge(e);
+    for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+      if (layout_.slots[node].pop) pops_[static_cast<std::size_t>(layout_.slots[node].index)].name = layout_.starts[node].name;
+    }
+    reset();  // every population's initial state
+    set_coupling(CouplingMode::Auto, kDefaultResync);
+  }
+
+  void check_coupling(CouplingMode requested) const override { (void)coupling_choices(requested); }
+
+  // Every population's operator for `requested`, throwing where it cannot apply (nothing is
+  // changed or allocated here).
+  std::vector<CouplingChoice> coupling_choices(CouplingMode requested) const {
+    std::vector<CouplingChoice> choices;
+    for (const Pop& p : pops_) {
+      if (p.weights.empty()) {
+        choices.push_back({});
+        continue;
+      }
+      if (requested == CouplingMode::Events && p.tau_s_slot < 0) {
+        throw InvalidArgument("coupling = events: population '" + p.name + "' (model '" + model_name(p) +
+                              "') has no synapse s' = -s/tau_s + spike, which events need (use auto, dense, sparse "
+                              "or procedural)");
+      }
+      const bool one_tau_s = p.tau_s_slot >= 0 && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() == 1;
+      choices.push_back(choose_coupling(p.name, p.facts, one_tau_s, requested));
+      const CouplingChoice& c = choices.back();
+      if (!p.J || c.storage != p.storage || (c.events && !p.events)) {  // refused before anything is freed
+        require_host_bytes(coupling_bytes(p.facts, c, sizeof(T)), "coupling = " + to_string(requested) +
+                                                                      ": the weights of population '" + p.name +
+                                                                      "' as " + describe(c));
+      }
+    }
+    return choices;
+  }
+
+  std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
+    // Every choice first (they may throw), then the conversions.
+    const std::vector<CouplingChoice> choices = coupling_choices(requested);
+    std::string line;
+    for (std::size_t i = 0; i < pops_.size(); ++i) {
+      Pop& p = pops_[i];
+      if (p.weights.empty()) continue;
+      const CouplingChoice c = choices[i];
+      if (!p.J || c.storage != p.storage) {
+        p.J.reset();  // the old operator's memory first
+        p.J = make_coupling<T>(p.weights, p.facts, c.storage);
+        p.storage = c.storage;
+      }
+      p.events = c.events;
+      if (p.events) {
+        p.J->prepare_events();
+        p.fired.resize(static_cast<std::size_t>(p.n), T(0));
+        p.fired_list.reserve(static_cast<std::size_t>(p.n));
+      }
+      line += (line.empty() ? "" : "; ") + ("'" + p.name + "': " + describe(c)) +
+              (c.events ? " (resync " + std::to_string(resync) + ")" : "");
+    }
+    for (EdgeW& e : edges_) {
+      const CouplingMode storage = choose_edge_storage(e.facts, requested);
+      if (storage != e.storage) {
+        e.w.reset();
+        e.w = make_coupling<T>(e.weights, e.facts, storage);
+        e.storage = storage;
+      }
+    }
+    requested_ = requested;
+    resync_ = resync;
+    events_valid_ = false;
+    return line;
+  }
+
+  void forward(const double* x, double* y) override {
+    prepare(x, false);
+    const T* out = output_values(layout_.output);
+    for (std::int64_t j = 0; j < layout_.out_width; ++j) y[j] = static_cast<double>(out[j]);
+    for (Pop& p : pops_) {  // the state at the step's start, for get_var after forward
+      p.v_start = p.v;
+      p.s_start = p.s;
+      p.x_start = p.x;
+      p.w_start = p.w;
+    }
+    advance<false>();
+    events_valid_ = false;
+  }
+
+  void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override {
+    HostRing<T> ring(obs, plan.batch_samples, plan.row_width, plan.flush_seconds);
+    carry.y_sum.resize(static_cast<std::size_t>(layout_.out_width), 0.0);
+    std::int64_t t = carry.next_step;
+    // set_var() may have given a population one tau_s per neuron since the choice was made:
+    // events no longer apply there (auto chooses again; an explicit request is refused).
+    for (const Pop& p : pops_) {
+      if (p.events && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() != 1) {
+        set_coupling(requested_, resync_);
+        break;
+      }
+    }
+    const std::int64_t resync = resync_;
+    try {
+      for (; t < plan.steps; ++t) {
+        if (stop_requested(plan, t)) break;
+        ring.flush_if_due(t);
+        if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
+          check_finite(t, plan.divergence_every);
+        }
+        // Event-driven coupling: J s from the previous step's J s and spikes, except on
+        // every resync-th step and where that state is not current (a new run, set_var()).
+        prepare(plan.inputs->row(t), events_valid_ && t % resync != 0);
+        if (t >= plan.schedule.cutoff) accumulate(plan, carry, t);
+        const bool sample = plan.schedule.is_sample(t);
+        if (sample) take_sample(plan, carry, ring.next_row());
+        advance_state(plan);
+        if (sample) {
+          gather_after_step(plan, ring.next_row());
+          ring.commit(t);
+        }
+        if (plan.progress) plan.progress->tick(t + 1);
+      }
+      if (plan.divergence_every > 0) {
+        const std::int64_t since = t % plan.divergence_every;
+        check_finite(t, since == 0 ? plan.divergence_every : since);
+      }
+    } catch (...) {
+      ring.flush();  // keep what was recorded
+      carry.next_step = t;
+      throw;
+    }
+    ring.flush();
+    carry.next_step = t;
+  }
+
+  std::vector<double> get_var(int node, Var var, bool at_last_step_start) const override {
+    const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
+    std::vector<double> out;
+    if (!slot.pop) {
+      const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+      const auto& src = var == Var::In ? f.in : f.out;
+      return std::vector<double>(src.begin(), src.end());
+    }
+    const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    out.resize(static_cast<std::size_t>(p.n));
+    if (is_parameter(var)) {
+      const auto& values = *p.param(var);
+      for (std::int64_t i = 0; i < p.n; ++i) out[static_cast<std::size_t>(i)] = values[values.size() == 1 ? 0 : static_cast<std::size_t>(i)];
+      return out;
+    }
+    std::vector<T> values(static_cast<std::size_t>(p.n));
+    gather_pop(p, var, Gathered{values.data(), false}, at_last_step_start);
+    std::copy(values.begin(), values.end(), out.begin());
+    return out;
+  }
+
+  void set_var(int node, Var var, const std::vector<double>& values) override {
+    events_valid_ = false;
+    const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
+    Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    if (is_parameter(var)) {
+      *p.param(var) = to_precision<T>(values);
+      p.per_neuron_valid = false;
+      return;
+    }
+    std::vector<T>* dst = p.state(var);
+    for (std::int64_t i = 0; i < p.n; ++i) {
+      (*dst)[static_cast<std::size_t>(i)] = static_cast<T>(values[values.size() == 1 ? 0 : static_cast<std::size_t>(i)]);
+    }
+    if (p.rate) update_rates(p);
+  }
+
+  void reset() override {
+    events_valid_ = false;
+    for (EdgeW& e : edges_) reset_edge(e);
+    for (std::size_t i = 0; i < layout_.slots.size(); ++i) {
+      const Slot slot = layout_.slots[i];
+      if (slot.pop) {
+        Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+        const NodeStart& init = layout_.starts[i];
+        for (int k = 0; k < model::kStateSlots; ++k) {
+          *p.state(state_var(k)) = (p.held >> k & 1u) != 0 ? expand<T>(init.initial[static_cast<std::size_t>(k)], p.n)
+                                                             : std::vector<T>{};
+        }
+        if (p.rate) update_rates(p);
+        std::fill(p.in.begin(), p.in.end(), T(0));
+        std::fill(p.s_in.begin(), p.s_in.end(), T(0));
+      } else {
+        Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+        std::fill(f.in.begin(), f.in.end(), T(0));
+        std::fill(f.out.begin(), f.out.end(), T(0));
+      }
+    }
+  }
+
+  std::size_t staging_bytes(const RunPlan& plan) const override {
+    return static_cast<std::size_t>(plan.batch_samples * plan.row_width) * sizeof(T) +
+           static_cast<std::size_t>(plan.batch_samples) * sizeof(std::int64_t);
+  }
+
+ private:
+  using Slot = NodeSlot;
+  struct Pop {
+    std::int64_t n = 0;
+    model::ModelId model = model::ModelId::Qif;
+    bool rate = false;            // a rate model: s holds r = f(v)
+    int tau_s_slot = model::kTauS;  // parameter slot of tau_s in s' = -s/tau_s + spike, or -1
+    int th_slot = model::kVThreshold;  // parameter slot of the spike threshold (-1: rate model)
+    std::array<std::string, model::kStateSlots> state_names;  // the model's name of each state slot
+    unsigned held = 0;            // the state slots it holds (state_slots_of)
+    bool adapt = false;
+    bool out_is_v = false;
+    std::string name;
+    Weights weights;                 // as given (shared with the graph)
+    WeightsFacts facts;
+    CouplingMode storage = CouplingMode::Dense;  // what J works on
+    bool events = false;             // J s from the spikes (set_coupling)
+    std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
+    std::vector<T> v, s, x;      // state (slots V, S, X; model::ModelInfo says what each holds)
+    std::vector<T> w;            // state slot W (ik_biexp's x); a slot not held is empty
+    std::vector<T> in, s_in;     // this step's external and coupling input
+    std::vector<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
+    std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
+    std::vector<long> fired_list;      // ... and their indices, ascending
+    // The model's parameters in declared order (model::QifParam for QIF), 1 or N values each.
+    std::vector<std::vector<T>> params;
+
+    std::vector<T>* state(Var var) {
+      switch (var) {
+        case Var::V: return &v;
+        case Var::S: return &s;
+        case Var::X: return &x;
+        default: return &w;
+      }
+    }
+    // Another model's parameters as its step reads them (stride 0 for one value).
+    kernels::ModelParams<T> model_params() const {
+      kernels::ModelParams<T> mp{};
+      for (std::size_t a = 0; a < params.size(); ++a) {
+        mp.slot[a] = kernels::ParamRef<T>{params[a].data(), params[a].size() == 1 ? 0 : 1};
+      }
+      return mp;
+    }
+    ModelArrays<T> model_arrays(bool with_events) {
+      return ModelArrays<T>{{v.data(), s.data(), x.empty() ? nullptr : x.data(), w.empty() ? nullptr : w.data()},
+                            in.data(), s_in.data(), with_events ? fired.data() : nullptr};
+    }
+
+    std::vector<T>* param(Var var) {
+      return const_cast<std::vector<T>*>(static_cast<const Pop*>(this)->param(var));
+    }
+    const std::vector<T>* param(Var var) const {
+      return is_parameter(var) ? &params[static_cast<std::size_t>(param_slot(var))] : nullptr;
+    }
+    // The parameters in slot order (rebuilt after set_var), as the neuron loop reads them with
+    // stride 1 so that it vectorises: N values for a per-neuron parameter; for a scalar one,
+    // min(N, kNeuronSpan) copies that every span reads again (bit `slot` of scalar_slots).
+    std::vector<T> per_neuron;
+    std::array<std::size_t, model::kQifParamCount> offsets{};
+    std::uint32_t scalar_slots = 0;
+    bool per_neuron_valid = false;
+
+    kernels::QifParamPtrs<T> ptrs() {
+      if (!per_neuron_valid) {
+        const auto count = static_cast<std::size_t>(n);
+        const auto span = static_cast<std::size_t>(std::min<std::int64_t>(n, kNeuronSpan));
+        std::size_t total = 0;
+        scalar_slots = 0;
+        for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
+          offsets[a] = total;
+          const bool scalar = params[a].size() == 1;
+          if (scalar) scalar_slots |= 1u << a;
+          total += scalar ? span : count;
+        }
+        per_neuron.resize(total);
+        for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
+          const std::vector<T>& values = params[a];
+          T* dst = per_neuron.data() + offsets[a];
+          const std::size_t len = values.size() == 1 ? span : count;
+          for (std::size_t i = 0; i < len; ++i) dst[i] = values[values.size() == 1 ? 0 : i];
+        }
+        per_neuron_valid = true;
+      }
+      std::array<const T*, model::kQifParamCount> slots{};
+      for (std::size_t a = 0; a < slots.size(); ++a) slots[a] = per_neuron.data() + offsets[a];
+      return kernels::qif_params<kernels::QifParamPtrs<T>>(slots);
+    }
+  };
+  struct Func {
+    std::int64_t n = 0;
+    Activation act = Activation::Identity;
+    std::vector<T> in, out;
+  };
+  struct EdgeW {
+    int source = -1;
+    Weights weights;  // as given (shared with the graph)
+    WeightsFacts facts;
+    CouplingMode storage = CouplingMode::Dense;
+    std::unique_ptr<Coupling<T>> w;  // target size x source size
+    // Delays and a filter (RectiPy's LinearMemory, LinearFilter, LinearMemoryFilter): the
+    // weights read a column of a rolled buffer, or a filtered copy of the source's output.
+    std::int64_t n = 0;                // source width
+    std::vector<std::int64_t> delays;  // per source unit; empty: none
+    std::vector<T> filter;             // n x n; empty: none
+    bool rectipy_write = false;        // input j into column delays[j] of every row
+    std::int64_t columns = 0;          // max delay + 1 (0: no delays)
+    std::int64_t head = 0;             // where logical column 0 of the buffer is
+    std::vector<T> buffer, scratch;    // n x columns (by source unit), or y (a filter alone)
+    std::vector<T> read;               // the column the weights read
+    bool stateful() const { return !delays.empty() || !filter.empty(); }
+  };
+  struct Gathered {
+    T* dst;     // for a row (T) ...
+    bool mean;  // ... or one mean value
+  };
+
+  // A counted step (t >= cutoff): the output and the loss join the current window's sums.
+  void accumulate(const RunPlan& plan, RunCarry& carry, std::int64_t t) const {
+    const T* y = output_values(layout_.output);
+    const std::int64_t k = layout_.out_width;
+    if (plan.output_offset >= 0) {
+      double* y_sum = carry.y_sum.data();
+      for (std::int64_t j = 0; j < k; ++j) y_sum[j] += y[j];
+    }
+    if (plan.targets) {
+      const double l = step_loss(plan.loss, y, plan.targets->row(t), k);
+      carry.loss_window += l;
+      carry.loss_total += l;
+      ++carry.loss_steps;
+    }
+    ++carry.window;
+  }
+
+  // A sample step: the window means of the output and the loss, then the recorded variables,
+  // into `row`; the window starts again.
+  void take_sample(const RunPlan& plan, RunCarry& carry, T* row) const {
+    const std::int64_t k = layout_.out_width;
+    const double inv = 1.0 / static_cast<double>(carry.window);
+    if (plan.output_offset >= 0) {
+      double* y_sum = carry.y_sum.data();
+      for (std::int64_t j = 0; j < k; ++j) {
+        row[plan.output_offset + j] = static_cast<T>(y_sum[j] * inv);
+        y_sum[j] = 0.0;
+      }
+    }
+    if (plan.loss_offset >= 0) row[plan.loss_offset] = static_cast<T>(carry.loss_window * inv);
+    carry.loss_window = 0.0;
+    carry.window = 0;
+    for (const auto& item : plan.vars) {
+      if (!after_step(item)) gather(item, row + item.offset);
+    }
+  }
+
+  // A rate population's state is recorded after its step (RectiPy's RateNet records y after
+  // the update, as get_var shows it after forward()); everything else at the step's start.
+  bool after_step(const RecordItem& item) const {
+    const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
+    return slot.pop && pops_[static_cast<std::size_t>(slot.index)].rate;
+  }
+  void gather_after_step(const RunPlan& plan, T* row) const {
+    for (const auto& item : plan.vars) {
+      if (after_step(item)) gather(item, row + item.offset);
+    }
+  }
+
+  // Phase 2 of a step: every population's state advances (keeping what event-driven coupling
+  // needs of this step when it is on).
+  void advance_state(const RunPlan& plan) {
+    advance<true>();
+    events_valid_ = true;
+    if (plan.flush_subnormals) flush_subnormals();
+  }
+
+  static Pop make_pop(const Node& node) {
+    const QifPopulation& q = node.pop;
+    Pop p;
+    p.n = q.n;
+    p.weights = q.weights;
+    p.facts = weights_facts(q.weights);
+    p.in.assign(static_cast<std::size_t>(q.n), T(0));
+    p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
+    for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
+    p.held = state_slots_of(node);  // the state itself: reset()
+    p.out_is_v = q.output_var == "v";
+    if (const model::ModelInfo* m = other_model_of(node)) {
+      p.model = m->id;
+      p.rate = m->decl->kind == model::ModelKind::Rate;
+      p.tau_s_slot = m->tau_s;
+      p.th_slot = m->v_threshold;
+      for (const Param& a : node.params) p.params.push_back(to_precision<T>(a.values));
+      return p;
+    }
+    p.adapt = q.adaptation;
+    for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
+      p.params.push_back(to_precision<T>((q.*model::kQifParamFields[a]).values));
+    }
+    return p;
+  }
+
+  static const char* model_name(const Pop& p) {
+    return p.model == model::ModelId::Qif ? model::kQif.name : model::other_model(p.model).decl->name;
+  }
+
+  // A rate model's r (slot S) from its v.
+  static void update_rates(Pop& p) {
+    update_model_rates<T>(p.model, p.model_arrays(false), p.model_params(), p.n);
+  }
+
+  T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
+  const T* output_values(int node) const { return node_output(layout_.slots, pops_, funcs_, node); }
+
+  // Phase 1 of a step: every node's input (in topological order) and function outputs,
+  // then every population's coupling J s. Nothing here changes the state.
+  void prepare(const double* x, bool from_spikes) {
+    for (int node : layout_.order) {
+      T* in = input_values(node);
+      if (node == layout_.input) {
+        for (std::int64_t j = 0; j < layout_.in_width; ++j) in[j] = static_cast<T>(x[j]);
+      } else {
+        bool first = true;
+        for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
+          EdgeW& w = edges_[static_cast<std::size_t>(e)];
+          w.w->apply(edge_input(w, output_values(w.source)), !first, in);
+          first = false;
+        }
+      }
+      const Slot s = layout_.slots[static_cast<std::size_t>(node)];
+      if (!s.pop) {
+        Func& f = funcs_[static_cast<std::size_t>(s.index)];
+        apply_activation(f.act, f.in.data(), f.out.data(), f.n);
+      }
+    }
+    for (Pop& p : pops_) {
+      if (!p.J) continue;
+      if (from_spikes && p.events) {
+        couple_from_spikes(p);
+      } else {
+        p.J->apply(p.s.data(), false, p.s_in.data());
+      }
+    }
+  }
+
+  std::vector<double> edge_state(int edge) const override {
+    const EdgeW& e = edges_.at(static_cast<std::size_t>(edge));
+    if (!e.stateful()) return {};
+    return logical_edge_state(e.buffer.data(), e.n, e.columns, e.head);
+  }
+
+  void set_edge_state(int edge, const std::vector<double>& values) override {
+    EdgeW& e = edges_.at(static_cast<std::size_t>(edge));
+    require_edge_state_size(values, e.n, e.columns, "set_edge_state");
+    for (std::size_t i = 0; i < values.size(); ++i) e.buffer[i] = static_cast<T>(values[i]);
+    e.head = 0;
+  }
+
+  // An edge's state back to zeros (a new network, reset()).
+  static void reset_edge(EdgeW& e) {
+    if (!e.stateful()) return;
+    const auto size = static_cast<std::size_t>(e.n * std::max<std::int64_t>(e.columns, 1));
+    e.buffer.assign(size, T(0));
+    e.scratch.assign(size, T(0));
+    e.read.assign(static_cast<std::size_t>(e.n), T(0));
+    e.head = 0;
+  }
+
+  // What an edge's weights read this step from the source's output x (advancing the edge's
+  // state once per step, as RectiPy's edge modules do): x itself, y <- F y + x (a filter
+  // alone), or column 0 of the buffer rolled by one column, multiplied by F (with a filter),
+  // with x written into column delays[j] (of row j, or of every row in RectiPy's write).
+  static const T* edge_input(EdgeW& e, const T* x) {
+    if (!e.stateful()) return x;
+    const std::int64_t n = e.n;
+    const T* F = e.filter.data();
+    if (e.columns == 0) {  // LinearFilter: y <- F y + x
+      T* y = e.buffer.data();
+      for (std::int64_t i = 0; i < n; ++i) {
+        T acc = T(0);
+        for (std::int64_t k = 0; k < n; ++k) acc += F[i * n + k] * y[k];
+        e.scratch[static_cast<std::size_t>(i)] = acc + x[i];
+      }
+      e.buffer.swap(e.scratch);
+      return e.buffer.data();
+    }
+    const std::int64_t C = e.columns;
+    e.head = (e.head + 1) % C;  // roll by -1: logical column c is physical (head + c) % C
+    if (!e.filter.empty()) {    // B <- F B, every column (the wrapped one included)
+      std::fill(e.scratch.begin(), e.scratch.end(), T(0));
+      for (std::int64_t i = 0; i < n; ++i) {
+        T* out = e.scratch.data() + i * C;
+        for (std::int64_t k = 0; k < n; ++k) {
+          const T f = F[i * n + k];
+          const T* in = e.buffer.data() + k * C;
+          for (std::int64_t c = 0; c < C; ++c) out[c] += f * in[c];
+        }
+      }
+      e.buffer.swap(e.scratch);
+    }
+    T* B = e.buffer.data();
+    for (std::int64_t j = 0; j < n; ++j) {
+      const std::int64_t c = (e.head + e.delays[static_cast<std::size_t>(j)]) % C;
+      if (e.rectipy_write) {
+        for (std::int64_t r = 0; r < n; ++r) B[r * C + c] = x[j];
+      } else {
+        B[j * C + c] = x[j];
+      }
+    }
+    for (std::int64_t i = 0; i < n; ++i) e.read[static_cast<std::size_t>(i)] = B[i * C + e.head];
+    return e.read.data();
+  }
+
+  // Subnormals::Flush: s and x below the smallest normal number become 0 (they only decay
+  // there, and every operation on them costs a micro-code assist on x86).
+  void flush_subnormals() {
+    constexpr T kTiny = std::numeric_limits<T>::min();
+    for (Pop& p : pops_) {
+      for (std::vector<T>* a : {&p.s, &p.x, &p.w}) {
+        T* values = a->data();
+        const std::size_t count = a->size();
+        for (std::size_t i = 0; i < count; ++i) values[i] = std::fabs(values[i]) < kTiny ? T(0) : values[i];
+      }
+    }
+  }
+
+  // Event-driven coupling: J s from the last step's J s and spikes (s <- c s + spikes).
+  void couple_from_spikes(Pop& p) {
+    p.J->apply_spikes(p.fired.data(), p.fired_list,
+                      T(1) - dt_ / p.params[static_cast<std::size_t>(p.tau_s_slot)][0], p.s_in.data());
+  }
+
+  // Phase 2: the fused per-neuron update of every population.
+  template <bool Events>
+  void advance() {
+    for (Pop& p : pops_) {
+      const bool events = Events && p.events;
+      if (p.model != model::ModelId::Qif) {
+        update_model_neurons<T>(p.model, p.model_arrays(events), p.model_params(), p.n, dt_);
+      } else if (p.adapt) {
+        events ? update<true, true>(p) : update<true, false>(p);
+      } else {
+        events ? update<false, true>(p) : update<false, false>(p);
+      }
+    }
+  }
+
+  // Events: also note which neurons spiked (for the event-driven coupling of the next step).
+  template <bool Adapt, bool Events>
+  void update(Pop& p) {
+    const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), p.in.data(), p.s_in.data(),
+                                 Events ? p.fired.data() : nullptr};
+    const kernels::QifParamPtrs<T> prm = p.ptrs();
+    update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots);
+  }
+
+  // Throw DivergenceError naming the first non-finite state value, if any. `since` steps
+  // ago the state was last seen finite.
+  void check_finite(std::int64_t step, std::int64_t since) const {
+    for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+      const Slot slot = layout_.slots[node];
+      if (slot.pop) {
+        const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+        const std::vector<T>* arrays[] = {&p.v, &p.s, &p.x, &p.w};
+        for (int a = 0; a < model::kStateSlots; ++a) {
+          const bool qif_unused = p.model == model::ModelId::Qif && a == 2 && !p.adapt;
+          if ((p.held >> a & 1u) == 0 || qif_unused) continue;
+          const std::int64_t i = first_nonfinite(*arrays[a]);
+          if (i >= 0) {
+            throw_divergence(node, p.state_names[static_cast<std::size_t>(a)].c_str(), i,
+                             static_cast<double>((*arrays[a])[static_cast<std::size_t>(i)]), step, since);
+          }
+        }
+      } else {
+        const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+        const std::int64_t i = first_nonfinite(f.out);
+        if (i >= 0) throw_divergence(node, "out", i, static_cast<double>(f.out[static_cast<std::size_t>(i)]), step, since);
+      }
+    }
+  }
+
+  static std::int64_t first_nonfinite(const std::vector<T>& values) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) return static_cast<std::int64_t>(i);
+    }
+    return -1;
+  }
+
+  [[noreturn]] void throw_divergence(std::size_t node, const char* var, std::int64_t index, double value,
+                                     std::int64_t step, std::int64_t since) const {
+    throw_divergence_error(layout_.starts[node].name, var, index, value, step, since);
+  }
+
+  // Write the values of one recorded item (at the step's start) to dst, or their mean.
+  void gather(const RecordItem& item, T* dst) const {
+    const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
+    Gathered g{dst, item.mean};
+    if (slot.pop) {
+      gather_pop(pops_[static_cast<std::size_t>(slot.index)], item.var, g);
+    } else {
+      const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+      const T* src = item.var == Var::In ? f.in.data() : f.out.data();
+      emit(f.n, [src](std::int64_t i) { return src[i]; }, g);
+    }
+  }
+
+  template <class F>
+  static void emit(std::int64_t n, F value, Gathered g) {
+    if (g.mean) {  // the one reduction order over the neuron index (model/reduction.hpp)
+      *g.dst = static_cast<T>(model::ordered_sum(n, value) / static_cast<double>(n));
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) g.dst[i] = static_cast<T>(value(i));
+    }
+  }
+
+  void gather_pop(const Pop& p, Var var, Gathered g, bool at_last_step_start = false) const {
+    const T* src = nullptr;
+    const bool start = at_last_step_start && p.v_start.size() == p.v.size();
+    const T* v_src = start ? p.v_start.data() : p.v.data();
+    switch (var) {
+      case Var::V: src = v_src; break;
+      case Var::S: src = start ? p.s_start.data() : p.s.data(); break;
+      case Var::X: src = start ? p.x_start.data() : p.x.data(); break;
+      case Var::W: src = start ? p.w_start.data() : p.w.data(); break;
+      case Var::SIn: src = p.s_in.data(); break;
+      case Var::IExt: src = p.in.data(); break;
+      case Var::Spike: {
+        const std::vector<T>& v_th = p.params[static_cast<std::size_t>(p.th_slot)];
+        const kernels::ParamRef<T> th{v_th.data(), v_th.size() == 1 ? 0 : 1};
+        const T* v = v_src;
+        const T dt = dt_;
+        emit(p.n, [v, th, dt](std::int64_t i) { return kernels::spike_record(kernels::qif_spikes(v[i], th[i]), dt); }, g);
+        return;
+      }
+      default:
+        throw InvalidArgument(std::string("variable '") + var_name(var) + "' cannot be read here");
+    }
+    emit(p.n, [src](std::int64_t i) { return src[i]; }, g);
+  }
+
+  T dt_;
+  EngineLayout layout_;  // order, input and output, slots, incoming edges, initial states
+  std::vector<Pop> pops_;
+  std::vector<Func> funcs_;
+  std::vector<EdgeW> edges_;
+  bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
+  std::int64_t resync_ = kDefaultResync;  // events: a fresh product every this many steps
+  CouplingMode requested_ = CouplingMode::Auto;  // what the operators were chosen for
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt) {
+  if (precision == Precision::Float32) return std::make_unique<CpuEngine<float>>(graph, dt);
+  return std::make_unique<CpuEngine<double>>(graph, dt);
+}
+
+}  // namespace qifsim::detail

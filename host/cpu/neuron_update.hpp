@@ -1,0 +1,41 @@
+// host/cpu/neuron_update.hpp - the CPU backend's per-neuron loop: kernels::qif_step over a whole
+// population, vectorised (and threaded for large populations).
+#pragma once
+
+#include <cstdint>
+
+#include "model/qif.hpp"
+
+namespace qifsim::detail {
+
+/// One population's arrays for the step loop.
+template <class T>
+struct NeuronArrays {
+  T* v;
+  T* s;
+  T* x;               ///< adaptation only (not touched otherwise)
+  const T* in;        ///< this step's external input
+  const T* s_in;      ///< this step's coupling input J s
+  T* fired = nullptr;  ///< with Events: 1 where the neuron spiked, else 0 (T: the
+                       ///< flags then vectorise with the state)
+};
+
+/// Populations at least this large update on all OpenMP threads; smaller ones on one
+/// (below it the fork/join costs more than the work).
+constexpr std::int64_t kParallelNeurons = 16384;
+/// The loop runs over spans of this many neurons (a thread's unit of work).
+constexpr std::int64_t kNeuronSpan = 4096;
+
+/// Steps neurons 0..n-1 (kernels::qif_step, the same arithmetic as the GPU kernel). The loop
+/// is compiled with -fno-trapping-math (floating-point traps are never enabled here), which
+/// lets the compiler turn the spike test and reset into vector selects; rounding is unchanged.
+/// On x86-64 CPUs with AVX2 an AVX2 copy of the loop runs unless allow_avx2 is false (the
+/// tests check both copies against a scalar reference). Bit a of scalar_slots (model::QifParam
+/// a) says that parameter's pointer holds min(n, kNeuronSpan) copies of one value, read again
+/// for every span, instead of n values: a population's scalar parameters then cost no memory
+/// traffic.
+template <class T, bool Adapt, bool Events>
+void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p, std::int64_t n, T dt,
+                    bool allow_avx2 = true, std::uint32_t scalar_slots = 0);
+
+}  // namespace qifsim::detail

@@ -1,0 +1,38 @@
+// host/model/reduction.hpp - the one order of a sum over neurons (shared/spec/semantics.md, "One
+// reduction order"): the neurons are cut into blocks of kReductionBlock consecutive global
+// indices; each block is summed as a halving tree (value j += value j + h for h = 128, 64, ...,
+// 1; a block past the last neuron holds zeros), and the block sums are added in block order,
+// starting from 0. Thread count, grid size or device then change nothing. The CUDA population
+// kernel (kernels/qif_step.cu: 256 threads, one neuron each, block_sum, then the partials in
+// block order) computes this order while its grid covers every neuron (N <= 2048 x 256).
+#pragma once
+
+#include <cstdint>
+
+#include "model/host_device.hpp"
+
+namespace qifsim::model {
+
+inline constexpr int kReductionBlock = 256;
+
+/// The sum of block `b` (values b*256 .. b*256+255, zeros past n) as the halving tree adds it.
+template <class F>
+QIFSIM_HD inline double ordered_block_sum(std::int64_t b, std::int64_t n, F value) {
+  double lane[kReductionBlock];
+  const std::int64_t first = b * kReductionBlock;
+  for (int j = 0; j < kReductionBlock; ++j) lane[j] = first + j < n ? static_cast<double>(value(first + j)) : 0.0;
+  for (int h = kReductionBlock / 2; h > 0; h /= 2) {
+    for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
+  }
+  return lane[0];
+}
+
+/// sum_{i < n} value(i) in the one reduction order, in double.
+template <class F>
+QIFSIM_HD inline double ordered_sum(std::int64_t n, F value) {
+  double total = 0.0;
+  for (std::int64_t b = 0; b * kReductionBlock < n; ++b) total += ordered_block_sum(b, n, value);
+  return total;
+}
+
+}  // namespace qifsim::model
