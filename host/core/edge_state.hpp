@@ -35,4 +35,12 @@ inline void require_edge_state_size(const std::vector<double>& values, std::int6
   }
 }
 
+/// Throws unless `values` is empty (the state of an edge without delays or a filter).
+inline void require_no_edge_state(const std::vector<double>& values, const std::string& what) {
+  if (!values.empty()) {
+    throw InvalidArgument(what + ": " + std::to_string(values.size()) +
+                          " values for an edge without delays or a filter, which holds no state");
+  }
+}
+
 }  // namespace qifsim::detail

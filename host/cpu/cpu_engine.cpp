@@ -13,11 +13,12 @@
 #include "model/qif_population.hpp"
 #include "model/activation.hpp"
 #include "model/reduction.hpp"
+#include "cpu/cpu_population.hpp"
+#include "cpu/edge_memory.hpp"
 #include "cpu/make_coupling.hpp"
 #include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
 #include "core/engine_layout.hpp"
-#include "core/edge_state.hpp"
 #include "core/memory_check.hpp"
 #include "core/node_slots.hpp"
 #include "cpu/neuron_update.hpp"
@@ -28,11 +29,6 @@
 
 namespace qifsim::detail {
 namespace {
-
-template <class T>
-std::vector<T> to_precision(const std::vector<double>& values) {
-  return std::vector<T>(values.begin(), values.end());
-}
 
 template <class T>
 std::vector<T> expand(const Param& p, std::int64_t n) {
@@ -46,7 +42,7 @@ class CpuEngine final : public Engine {
  public:
   CpuEngine(const Graph& graph, double dt) : dt_(static_cast<T>(dt)), layout_(graph) {
     EngineLayout::build(
-        graph, pops_, funcs_, edges_, [](const Node& node) { return make_pop(node); },
+        graph, pops_, funcs_, edges_, [](const Node& node) { return make_cpu_population<T>(node); },
         [](const Node& node) {
           Func f;
           f.n = node.size;
@@ -62,14 +58,9 @@ class CpuEngine final : public Engine {
           w.facts = weights_facts(e.weights);
           w.storage = choose_edge_storage(w.facts, CouplingMode::Auto);
           w.w = make_coupling<T>(w.weights, w.facts, w.storage);
-          w.n = e.weights.cols();
-          w.delays = e.memory.delays;
-          w.filter = to_precision<T>(e.memory.filter.data);
-          w.rectipy_write = e.memory.rectipy_buffer_write;
-          for (std::int64_t d : w.delays) w.columns = std::max(w.columns, d + 1);
+          w.memory = EdgeMemory<T>(e.memory, e.weights.cols());
           return w;
         });
-    for (EdgeW& e : edges_) reset_edge(e);
     for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
       if (layout_.slots[node].pop) pops_[static_cast<std::size_t>(layout_.slots[node].index)].name = layout_.starts[node].name;
     }
@@ -89,7 +80,7 @@ class CpuEngine final : public Engine {
         continue;
       }
       if (requested == CouplingMode::Events && p.tau_s_slot < 0) {
-        throw InvalidArgument("coupling = events: population '" + p.name + "' (model '" + model_name(p) +
+        throw InvalidArgument("coupling = events: population '" + p.name + "' (model '" + model_name_of(p) +
                               "') has no synapse s' = -s/tau_s + spike, which events need (use auto, dense, sparse "
                               "or procedural)");
       }
@@ -240,7 +231,7 @@ class CpuEngine final : public Engine {
 
   void reset() override {
     events_valid_ = false;
-    for (EdgeW& e : edges_) reset_edge(e);
+    for (EdgeW& e : edges_) e.memory.reset();
     for (std::size_t i = 0; i < layout_.slots.size(); ++i) {
       const Slot slot = layout_.slots[i];
       if (slot.pop) {
@@ -268,92 +259,7 @@ class CpuEngine final : public Engine {
 
  private:
   using Slot = NodeSlot;
-  struct Pop {
-    std::int64_t n = 0;
-    model::ModelId model = model::ModelId::Qif;
-    bool rate = false;            // a rate model: s holds r = f(v)
-    int tau_s_slot = model::kTauS;  // parameter slot of tau_s in s' = -s/tau_s + spike, or -1
-    int th_slot = model::kVThreshold;  // parameter slot of the spike threshold (-1: rate model)
-    std::array<std::string, model::kStateSlots> state_names;  // the model's name of each state slot
-    unsigned held = 0;            // the state slots it holds (state_slots_of)
-    bool adapt = false;
-    bool out_is_v = false;
-    std::string name;
-    Weights weights;                 // as given (shared with the graph)
-    WeightsFacts facts;
-    CouplingMode storage = CouplingMode::Dense;  // what J works on
-    bool events = false;             // J s from the spikes (set_coupling)
-    std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
-    std::vector<T> v, s, x;      // state (slots V, S, X; model::ModelInfo says what each holds)
-    std::vector<T> w;            // state slot W (ik_biexp's x); a slot not held is empty
-    std::vector<T> in, s_in;     // this step's external and coupling input
-    std::vector<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
-    std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
-    std::vector<long> fired_list;      // ... and their indices, ascending
-    // The model's parameters in declared order (model::QifParam for QIF), 1 or N values each.
-    std::vector<std::vector<T>> params;
-
-    std::vector<T>* state(Var var) {
-      switch (var) {
-        case Var::V: return &v;
-        case Var::S: return &s;
-        case Var::X: return &x;
-        default: return &w;
-      }
-    }
-    // Another model's parameters as its step reads them (stride 0 for one value).
-    kernels::ModelParams<T> model_params() const {
-      kernels::ModelParams<T> mp{};
-      for (std::size_t a = 0; a < params.size(); ++a) {
-        mp.slot[a] = kernels::ParamRef<T>{params[a].data(), params[a].size() == 1 ? 0 : 1};
-      }
-      return mp;
-    }
-    ModelArrays<T> model_arrays(bool with_events) {
-      return ModelArrays<T>{{v.data(), s.data(), x.empty() ? nullptr : x.data(), w.empty() ? nullptr : w.data()},
-                            in.data(), s_in.data(), with_events ? fired.data() : nullptr};
-    }
-
-    std::vector<T>* param(Var var) {
-      return const_cast<std::vector<T>*>(static_cast<const Pop*>(this)->param(var));
-    }
-    const std::vector<T>* param(Var var) const {
-      return is_parameter(var) ? &params[static_cast<std::size_t>(param_slot(var))] : nullptr;
-    }
-    // The parameters in slot order (rebuilt after set_var), as the neuron loop reads them with
-    // stride 1 so that it vectorises: N values for a per-neuron parameter; for a scalar one,
-    // min(N, kNeuronSpan) copies that every span reads again (bit `slot` of scalar_slots).
-    std::vector<T> per_neuron;
-    std::array<std::size_t, model::kQifParamCount> offsets{};
-    std::uint32_t scalar_slots = 0;
-    bool per_neuron_valid = false;
-
-    kernels::QifParamPtrs<T> ptrs() {
-      if (!per_neuron_valid) {
-        const auto count = static_cast<std::size_t>(n);
-        const auto span = static_cast<std::size_t>(std::min<std::int64_t>(n, kNeuronSpan));
-        std::size_t total = 0;
-        scalar_slots = 0;
-        for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
-          offsets[a] = total;
-          const bool scalar = params[a].size() == 1;
-          if (scalar) scalar_slots |= 1u << a;
-          total += scalar ? span : count;
-        }
-        per_neuron.resize(total);
-        for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
-          const std::vector<T>& values = params[a];
-          T* dst = per_neuron.data() + offsets[a];
-          const std::size_t len = values.size() == 1 ? span : count;
-          for (std::size_t i = 0; i < len; ++i) dst[i] = values[values.size() == 1 ? 0 : i];
-        }
-        per_neuron_valid = true;
-      }
-      std::array<const T*, model::kQifParamCount> slots{};
-      for (std::size_t a = 0; a < slots.size(); ++a) slots[a] = per_neuron.data() + offsets[a];
-      return kernels::qif_params<kernels::QifParamPtrs<T>>(slots);
-    }
-  };
+  using Pop = CpuPopulation<T>;
   struct Func {
     std::int64_t n = 0;
     Activation act = Activation::Identity;
@@ -365,17 +271,7 @@ class CpuEngine final : public Engine {
     WeightsFacts facts;
     CouplingMode storage = CouplingMode::Dense;
     std::unique_ptr<Coupling<T>> w;  // target size x source size
-    // Delays and a filter (RectiPy's LinearMemory, LinearFilter, LinearMemoryFilter): the
-    // weights read a column of a rolled buffer, or a filtered copy of the source's output.
-    std::int64_t n = 0;                // source width
-    std::vector<std::int64_t> delays;  // per source unit; empty: none
-    std::vector<T> filter;             // n x n; empty: none
-    bool rectipy_write = false;        // input j into column delays[j] of every row
-    std::int64_t columns = 0;          // max delay + 1 (0: no delays)
-    std::int64_t head = 0;             // where logical column 0 of the buffer is
-    std::vector<T> buffer, scratch;    // n x columns (by source unit), or y (a filter alone)
-    std::vector<T> read;               // the column the weights read
-    bool stateful() const { return !delays.empty() || !filter.empty(); }
+    EdgeMemory<T> memory;  // delays and a filter (cpu/edge_memory.hpp)
   };
   struct Gathered {
     T* dst;     // for a row (T) ...
@@ -439,36 +335,6 @@ class CpuEngine final : public Engine {
     if (plan.flush_subnormals) flush_subnormals();
   }
 
-  static Pop make_pop(const Node& node) {
-    const QifPopulation& q = node.pop;
-    Pop p;
-    p.n = q.n;
-    p.weights = q.weights;
-    p.facts = weights_facts(q.weights);
-    p.in.assign(static_cast<std::size_t>(q.n), T(0));
-    p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
-    for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
-    p.held = state_slots_of(node);  // the state itself: reset()
-    p.out_is_v = q.output_var == "v";
-    if (const model::ModelInfo* m = other_model_of(node)) {
-      p.model = m->id;
-      p.rate = m->decl->kind == model::ModelKind::Rate;
-      p.tau_s_slot = m->tau_s;
-      p.th_slot = m->v_threshold;
-      for (const Param& a : node.params) p.params.push_back(to_precision<T>(a.values));
-      return p;
-    }
-    p.adapt = q.adaptation;
-    for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
-      p.params.push_back(to_precision<T>((q.*model::kQifParamFields[a]).values));
-    }
-    return p;
-  }
-
-  static const char* model_name(const Pop& p) {
-    return p.model == model::ModelId::Qif ? model::kQif.name : model::other_model(p.model).decl->name;
-  }
-
   // A rate model's r (slot S) from its v.
   static void update_rates(Pop& p) {
     update_model_rates<T>(p.model, p.model_arrays(false), p.model_params(), p.n);
@@ -488,7 +354,7 @@ class CpuEngine final : public Engine {
         bool first = true;
         for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
           EdgeW& w = edges_[static_cast<std::size_t>(e)];
-          w.w->apply(edge_input(w, output_values(w.source)), !first, in);
+          w.w->apply(w.memory.advance(output_values(w.source)), !first, in);
           first = false;
         }
       }
@@ -509,71 +375,11 @@ class CpuEngine final : public Engine {
   }
 
   std::vector<double> edge_state(int edge) const override {
-    const EdgeW& e = edges_.at(static_cast<std::size_t>(edge));
-    if (!e.stateful()) return {};
-    return logical_edge_state(e.buffer.data(), e.n, e.columns, e.head);
+    return edges_.at(static_cast<std::size_t>(edge)).memory.state();
   }
 
   void set_edge_state(int edge, const std::vector<double>& values) override {
-    EdgeW& e = edges_.at(static_cast<std::size_t>(edge));
-    require_edge_state_size(values, e.n, e.columns, "set_edge_state");
-    for (std::size_t i = 0; i < values.size(); ++i) e.buffer[i] = static_cast<T>(values[i]);
-    e.head = 0;
-  }
-
-  // An edge's state back to zeros (a new network, reset()).
-  static void reset_edge(EdgeW& e) {
-    if (!e.stateful()) return;
-    const auto size = static_cast<std::size_t>(e.n * std::max<std::int64_t>(e.columns, 1));
-    e.buffer.assign(size, T(0));
-    e.scratch.assign(size, T(0));
-    e.read.assign(static_cast<std::size_t>(e.n), T(0));
-    e.head = 0;
-  }
-
-  // What an edge's weights read this step from the source's output x (advancing the edge's
-  // state once per step, as RectiPy's edge modules do): x itself, y <- F y + x (a filter
-  // alone), or column 0 of the buffer rolled by one column, multiplied by F (with a filter),
-  // with x written into column delays[j] (of row j, or of every row in RectiPy's write).
-  static const T* edge_input(EdgeW& e, const T* x) {
-    if (!e.stateful()) return x;
-    const std::int64_t n = e.n;
-    const T* F = e.filter.data();
-    if (e.columns == 0) {  // LinearFilter: y <- F y + x
-      T* y = e.buffer.data();
-      for (std::int64_t i = 0; i < n; ++i) {
-        T acc = T(0);
-        for (std::int64_t k = 0; k < n; ++k) acc += F[i * n + k] * y[k];
-        e.scratch[static_cast<std::size_t>(i)] = acc + x[i];
-      }
-      e.buffer.swap(e.scratch);
-      return e.buffer.data();
-    }
-    const std::int64_t C = e.columns;
-    e.head = (e.head + 1) % C;  // roll by -1: logical column c is physical (head + c) % C
-    if (!e.filter.empty()) {    // B <- F B, every column (the wrapped one included)
-      std::fill(e.scratch.begin(), e.scratch.end(), T(0));
-      for (std::int64_t i = 0; i < n; ++i) {
-        T* out = e.scratch.data() + i * C;
-        for (std::int64_t k = 0; k < n; ++k) {
-          const T f = F[i * n + k];
-          const T* in = e.buffer.data() + k * C;
-          for (std::int64_t c = 0; c < C; ++c) out[c] += f * in[c];
-        }
-      }
-      e.buffer.swap(e.scratch);
-    }
-    T* B = e.buffer.data();
-    for (std::int64_t j = 0; j < n; ++j) {
-      const std::int64_t c = (e.head + e.delays[static_cast<std::size_t>(j)]) % C;
-      if (e.rectipy_write) {
-        for (std::int64_t r = 0; r < n; ++r) B[r * C + c] = x[j];
-      } else {
-        B[j * C + c] = x[j];
-      }
-    }
-    for (std::int64_t i = 0; i < n; ++i) e.read[static_cast<std::size_t>(i)] = B[i * C + e.head];
-    return e.read.data();
+    edges_.at(static_cast<std::size_t>(edge)).memory.set_state(values);
   }
 
   // Subnormals::Flush: s and x below the smallest normal number become 0 (they only decay

@@ -192,6 +192,10 @@ template <class T>
 void CudaEngine<T>::set_edge_state(int edge, const std::vector<double>& values) {
   const cuda::DeviceScope scope(anchor_.device());
   EdgeW& e = edges_.at(static_cast<std::size_t>(edge));
+  if (!e.stateful()) {  // no state: only the empty one
+    require_no_edge_state(values, "set_edge_state");
+    return;
+  }
   require_edge_state_size(values, e.n, e.columns, "set_edge_state");
   const cudaStream_t st = compute_.get();
   QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));

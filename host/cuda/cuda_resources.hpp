@@ -147,10 +147,10 @@ class Buffer : public Handle<void*, Release> {
   const T* data() const { return static_cast<const T*>(this->handle_); }
   std::size_t size() const { return size_; }
   std::size_t bytes() const { return size_ * sizeof(T); }
-  Buffer(Buffer&& o) noexcept : Handle<void*, Release>(std::move(o)), size_(std::exchange(o.size_, 0)) {}
+  Buffer(Buffer&& o) noexcept { *this = std::move(o); }  // swaps with an empty buffer
   Buffer& operator=(Buffer&& o) noexcept {
+    std::swap(size_, o.size_);  // first: `o` is not used once moved from
     Handle<void*, Release>::operator=(std::move(o));
-    std::swap(size_, o.size_);
     return *this;
   }
 

@@ -1,0 +1,148 @@
+// host/cpu/cpu_population.hpp - one population's storage on the CPU backend: its state, inputs,
+// parameters (as given and laid out for the neuron loop), coupling operator and the spikes
+// event-driven coupling reads; built from a graph node by make_cpu_population.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/coupling_choice.hpp"
+#include "core/graph.hpp"
+#include "core/node_slots.hpp"
+#include "cpu/coupling.hpp"
+#include "cpu/model_update.hpp"
+#include "cpu/neuron_update.hpp"
+#include "model/qif_population.hpp"
+
+namespace qifsim::detail {
+
+template <class T>
+std::vector<T> to_precision(const std::vector<double>& values) {
+  return std::vector<T>(values.begin(), values.end());
+}
+
+template <class T>
+struct CpuPopulation {
+  std::int64_t n = 0;
+  model::ModelId model = model::ModelId::Qif;
+  bool rate = false;            // a rate model: s holds r = f(v)
+  int tau_s_slot = model::kTauS;  // parameter slot of tau_s in s' = -s/tau_s + spike, or -1
+  int th_slot = model::kVThreshold;  // parameter slot of the spike threshold (-1: rate model)
+  std::array<std::string, model::kStateSlots> state_names;  // the model's name of each state slot
+  unsigned held = 0;            // the state slots it holds (state_slots_of)
+  bool adapt = false;
+  bool out_is_v = false;
+  std::string name;
+  Weights weights;                 // as given (shared with the graph)
+  WeightsFacts facts;
+  CouplingMode storage = CouplingMode::Dense;  // what J works on
+  bool events = false;             // J s from the spikes (set_coupling)
+  std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
+  std::vector<T> v, s, x;      // state (slots V, S, X; model::ModelInfo says what each holds)
+  std::vector<T> w;            // state slot W (ik_biexp's x); a slot not held is empty
+  std::vector<T> in, s_in;     // this step's external and coupling input
+  std::vector<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
+  std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
+  std::vector<long> fired_list;      // ... and their indices, ascending
+  // The model's parameters in declared order (model::QifParam for QIF), 1 or N values each.
+  std::vector<std::vector<T>> params;
+
+  std::vector<T>* state(Var var) {
+    switch (var) {
+      case Var::V: return &v;
+      case Var::S: return &s;
+      case Var::X: return &x;
+      default: return &w;
+    }
+  }
+  // Another model's parameters as its step reads them (stride 0 for one value).
+  kernels::ModelParams<T> model_params() const {
+    kernels::ModelParams<T> mp{};
+    for (std::size_t a = 0; a < params.size(); ++a) {
+      mp.slot[a] = kernels::ParamRef<T>{params[a].data(), params[a].size() == 1 ? 0 : 1};
+    }
+    return mp;
+  }
+  ModelArrays<T> model_arrays(bool with_events) {
+    return ModelArrays<T>{{v.data(), s.data(), x.empty() ? nullptr : x.data(), w.empty() ? nullptr : w.data()},
+                          in.data(), s_in.data(), with_events ? fired.data() : nullptr};
+  }
+
+  std::vector<T>* param(Var var) {
+    return const_cast<std::vector<T>*>(static_cast<const CpuPopulation*>(this)->param(var));
+  }
+  const std::vector<T>* param(Var var) const {
+    return is_parameter(var) ? &params[static_cast<std::size_t>(param_slot(var))] : nullptr;
+  }
+  // The parameters in slot order (rebuilt after set_var), as the neuron loop reads them with
+  // stride 1 so that it vectorises: N values for a per-neuron parameter; for a scalar one,
+  // min(N, kNeuronSpan) copies that every span reads again (bit `slot` of scalar_slots).
+  std::vector<T> per_neuron;
+  std::array<std::size_t, model::kQifParamCount> offsets{};
+  std::uint32_t scalar_slots = 0;
+  bool per_neuron_valid = false;
+
+  kernels::QifParamPtrs<T> ptrs() {
+    if (!per_neuron_valid) {
+      const auto count = static_cast<std::size_t>(n);
+      const auto span = static_cast<std::size_t>(std::min<std::int64_t>(n, kNeuronSpan));
+      std::size_t total = 0;
+      scalar_slots = 0;
+      for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
+        offsets[a] = total;
+        const bool scalar = params[a].size() == 1;
+        if (scalar) scalar_slots |= 1u << a;
+        total += scalar ? span : count;
+      }
+      per_neuron.resize(total);
+      for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
+        const std::vector<T>& values = params[a];
+        T* dst = per_neuron.data() + offsets[a];
+        const std::size_t len = values.size() == 1 ? span : count;
+        for (std::size_t i = 0; i < len; ++i) dst[i] = values[values.size() == 1 ? 0 : i];
+      }
+      per_neuron_valid = true;
+    }
+    std::array<const T*, model::kQifParamCount> slots{};
+    for (std::size_t a = 0; a < slots.size(); ++a) slots[a] = per_neuron.data() + offsets[a];
+    return kernels::qif_params<kernels::QifParamPtrs<T>>(slots);
+  }
+};
+
+template <class T>
+CpuPopulation<T> make_cpu_population(const Node& node) {
+  const QifPopulation& q = node.pop;
+  CpuPopulation<T> p;
+  p.n = q.n;
+  p.weights = q.weights;
+  p.facts = weights_facts(q.weights);
+  p.in.assign(static_cast<std::size_t>(q.n), T(0));
+  p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
+  for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
+  p.held = state_slots_of(node);  // the state itself: reset()
+  p.out_is_v = q.output_var == "v";
+  if (const model::ModelInfo* m = other_model_of(node)) {
+    p.model = m->id;
+    p.rate = m->decl->kind == model::ModelKind::Rate;
+    p.tau_s_slot = m->tau_s;
+    p.th_slot = m->v_threshold;
+    for (const Param& a : node.params) p.params.push_back(to_precision<T>(a.values));
+    return p;
+  }
+  p.adapt = q.adaptation;
+  for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
+    p.params.push_back(to_precision<T>((q.*model::kQifParamFields[a]).values));
+  }
+  return p;
+}
+
+template <class T>
+const char* model_name_of(const CpuPopulation<T>& p) {
+  return p.model == model::ModelId::Qif ? model::kQif.name : model::other_model(p.model).decl->name;
+}
+
+}  // namespace qifsim::detail
