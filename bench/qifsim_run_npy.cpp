@@ -5,7 +5,7 @@
 //                  [--dt 1e-3] [--precision float64|float32] [--backend cpu|cuda|auto]
 //                  [--adaptation [--alpha A] [--tau-x T]] [--record out,v,v_mean]
 //                  [--sampling-steps K] [--repeats R] [--save DIR] [--cuda-coupling cublas|rows|fused]
-//                  [--event-coupling R]
+//                  [--event-coupling R] [--reproducible]
 //   qifsim_run_npy --write-example DIR [--n N] [--steps T]   (small arrays for a smoke test)
 //
 // J is N x N (row i = weights onto neuron i), I is steps x N, eta is a scalar or N values.
@@ -44,7 +44,7 @@ double seconds_since(Clock::time_point t0) {
                "         [--dt DT] [--precision float64|float32] [--backend cpu|cuda|auto]\n"
                "         [--adaptation [--alpha A] [--tau-x T]] [--record out,v,v_mean]\n"
                "         [--sampling-steps K] [--repeats R] [--save DIR] [--cuda-coupling cublas|rows|fused]\n"
-               "         [--event-coupling R]\n"
+               "         [--event-coupling R] [--reproducible]\n"
                "       qifsim_run_npy --write-example DIR [--n N] [--steps T]\n",
                why.c_str());
   std::exit(2);
@@ -114,6 +114,7 @@ int main(int argc, char** argv) try {
   double dt = 1e-3, eta_value = -5.0, alpha = 1.0, tau_x = 10.0;
   bool adaptation = false;
   std::int64_t sampling = 1, repeats = 3, example_n = 8, example_steps = 200, event_coupling = 0;
+  bool reproducible = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -136,6 +137,7 @@ int main(int argc, char** argv) try {
     else if (a == "--save") save_dir = next();
     else if (a == "--cuda-coupling") coupling = next();
     else if (a == "--event-coupling") event_coupling = std::stoll(next());
+    else if (a == "--reproducible") reproducible = true;
     else if (a == "--write-example") example_dir = next();
     else if (a == "--n") example_n = std::stoll(next());
     else if (a == "--steps") example_steps = std::stoll(next());
@@ -178,6 +180,7 @@ int main(int argc, char** argv) try {
   if (coupling == "rows") opt.cuda_coupling = qifsim::CudaCoupling::RowBlocks;
   if (coupling == "fused") opt.cuda_coupling = qifsim::CudaCoupling::Fused;
   opt.event_coupling = event_coupling;
+  opt.reproducible = reproducible;
   for (const std::string& r : split(record, ',')) {
     if (r == "out") opt.record_output = true;
     else if (r == "v") opt.record_vars.push_back({"qif", "v", false});

@@ -20,6 +20,20 @@ __device__ inline double block_sum(double value, double* scratch) {
   return total;
 }
 
+/// sum_{i < n} value(i) in the one reduction order (host/model/reduction.hpp) by one block of
+/// 256 threads (model::kReductionBlock), for any n: each run of 256 consecutive values is summed
+/// by block_sum's halving tree, and those sums are added in order, starting from 0. Every thread
+/// must call it; the result is valid in every thread.
+template <class F>
+__device__ inline double ordered_sum_by_block(std::int64_t n, F value, double* scratch) {
+  double total = 0.0;
+  for (std::int64_t first = 0; first < n; first += blockDim.x) {
+    const std::int64_t i = first + threadIdx.x;
+    total += block_sum(i < n ? static_cast<double>(value(i)) : 0.0, scratch);
+  }
+  return total;
+}
+
 /// Largest `value` over the block (valid in every thread).
 template <class T>
 __device__ inline T block_max(T value, T* scratch) {

@@ -35,12 +35,7 @@ __global__ void __launch_bounds__(kQifStepBlock) model_step_kernel(ModelStepArgs
     means.v = static_cast<T>(a.means[0]);
     means.spike = static_cast<T>(a.means[1]);
   }
-  double local[kMaxRecordSlots];
-#pragma unroll
-  for (int k = 0; k < kMaxRecordSlots; ++k) local[k] = 0.0;
-
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < b.n; i += stride) {
+  step_by_chunks(b, view, scratch, [&](std::int64_t i, double* local) {
     const long j = static_cast<long>(i);
     T v = b.v[i];
     T s = b.s[i];
@@ -80,9 +75,7 @@ __global__ void __launch_bounds__(kQifStepBlock) model_step_kernel(ModelStepArgs
     b.s[i] = s;
     if (b.x) b.x[i] = x;
     if (a.w) a.w[i] = w;
-  }
-
-  finish_means(b, view, local, scratch);
+  });
 }
 
 // Block b sums v and the spike flags of neurons b*256 .. b*256+255 (the halving tree of

@@ -40,12 +40,7 @@ __global__ void __launch_bounds__(kBlock) activation_kernel(ActivationKind act, 
   T top = sign * in[0];
   for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) top = max(top, sign * in[i]);
   top = block_max(top, top_scratch);
-  double partial = 0.0;
-  for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) partial += static_cast<double>(exp(sign * in[i] - top));
-  const double total = block_sum(partial, scratch);
-  __shared__ double sum;
-  if (threadIdx.x == 0) sum = total;
-  __syncthreads();
+  const double sum = ordered_sum_by_block(n, [&](std::int64_t i) { return exp(sign * in[i] - top); }, scratch);
   if (act == ActivationKind::LogSoftmax) {
     const T log_sum = top + static_cast<T>(log(sum));
     for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) out[i] = in[i] - log_sum;
@@ -81,9 +76,7 @@ __global__ void __launch_bounds__(kBlock) function_observe_kernel(StepControl ct
     const RecordSlot slot = rec.slot[k];
     const T* src = slot.value == RecordValue::In ? in : out;
     if (slot.mean) {
-      double partial = 0.0;
-      for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) partial += static_cast<double>(src[i]);
-      const double total = block_sum(partial, scratch);
+      const double total = ordered_sum_by_block(n, [src](std::int64_t i) { return src[i]; }, scratch);
       if (threadIdx.x == 0) row[slot.offset] = static_cast<T>(total / static_cast<double>(n));
     } else {
       for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) row[slot.offset + i] = src[i];
@@ -99,12 +92,10 @@ __global__ void __launch_bounds__(kBlock) loss_kernel(StepControl ctrl, const T*
   const std::int64_t t = *ctrl.step;
   if (!ctrl.counts(t)) return;
   const double* target = targets + ctrl.input_row(t) * k;
-  double partial = 0.0;
-  for (std::int64_t j = threadIdx.x; j < k; j += blockDim.x) {
+  const double total = ordered_sum_by_block(k, [&](std::int64_t j) {
     const double d = static_cast<double>(y[j]) - target[j];
-    partial += l1 ? fabs(d) : d * d;
-  }
-  const double total = block_sum(partial, scratch);
+    return l1 ? fabs(d) : d * d;
+  }, scratch);
   if (threadIdx.x != 0) return;
   const double loss = total / static_cast<double>(k);
   sums[0] += loss;

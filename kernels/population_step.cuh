@@ -6,9 +6,12 @@
 #include <cstdint>
 
 #include "block_reduce.cuh"
+#include "model/reduction.hpp"
 #include "qif_step.hpp"
 
 namespace qifsim::kernels {
+
+static_assert(kQifStepBlock == model::kReductionBlock, "a block steps one reduction chunk");
 
 /// What a step derives from the step index t, the same for every neuron.
 template <class T>
@@ -140,35 +143,38 @@ __device__ inline void neuron_step(const QifStepArgs<T>& a, const StepView<T>& w
   if (Adapt) a.x[i] = x;
 }
 
-/// Writes this block's sums of the recorded neuron means into a.partials (mean m of block b
-/// at m * gridDim.x + b). Every thread must call it. The slots are walked with constant
-/// indices, so that `local` stays in registers.
-template <class T>
-__device__ inline void write_block_means(const QifStepArgs<T>& a, const double* local, double* scratch) {
-  int m = 0;
+/// Runs step(i, local) once for every neuron i, chunk by chunk: chunk c (neurons c * 256 ..
+/// c * 256 + 255, one per thread; blockDim.x is kReductionBlock) by block c, c + gridDim.x, ...
+/// On a sample step with recorded means, each chunk's sums (the halving tree of block_sum) go
+/// to a.partials[m * chunks + c], and the last block to finish adds them in chunk order: the one
+/// reduction order (host/model/reduction.hpp) for any N and any grid. a.partials holds
+/// kMaxRecordSlots x chunks values. Every thread must call it.
+template <class T, class Step>
+__device__ inline void step_by_chunks(const QifStepArgs<T>& a, const StepView<T>& w, double* scratch, Step step) {
+  const bool means = w.sample && a.rec.means > 0;  // uniform over the grid: same t everywhere
+  const std::int64_t chunks = (a.n + blockDim.x - 1) / blockDim.x;
+  for (std::int64_t c = blockIdx.x; c < chunks; c += gridDim.x) {  // uniform over the block
+    double local[kMaxRecordSlots];
 #pragma unroll
-  for (int k = 0; k < kMaxRecordSlots; ++k) {
-    if (k >= a.rec.count) break;
-    if (!a.rec.slot[k].mean) continue;
-    const double total = block_sum(local[k], scratch);
-    if (threadIdx.x == 0) a.partials[m * gridDim.x + blockIdx.x] = total;
-    ++m;
+    for (int k = 0; k < kMaxRecordSlots; ++k) local[k] = 0.0;
+    const std::int64_t i = c * blockDim.x + threadIdx.x;
+    if (i < a.n) step(i, local);
+    if (!means) continue;
+    int m = 0;
+#pragma unroll
+    for (int k = 0; k < kMaxRecordSlots; ++k) {
+      if (k >= a.rec.count) break;
+      if (!a.rec.slot[k].mean) continue;
+      const double total = block_sum(local[k], scratch);
+      if (threadIdx.x == 0) a.partials[m * chunks + c] = total;
+      ++m;
+    }
   }
-}
-
-/// The end of a step kernel on a sample step with recorded means: the block sums, then the last
-/// block to arrive adds them in block order and writes each mean into the ring row. Every
-/// thread must call it.
-template <class T>
-__device__ inline void finish_means(const QifStepArgs<T>& a, const StepView<T>& w, const double* local,
-                                    double* scratch) {
-  if (!w.sample || a.rec.means == 0) return;  // uniform over the grid: same t everywhere
-  write_block_means(a, local, scratch);
-  if (!last_block_to_arrive(a.blocks_done) || threadIdx.x != 0) return;
+  if (!means || !last_block_to_arrive(a.blocks_done) || threadIdx.x != 0) return;
   int m = 0;
   for (int k = 0; k < a.rec.count; ++k) {
     if (!a.rec.slot[k].mean) continue;
-    const double sum = sum_in_block_order(a.partials + m * gridDim.x, gridDim.x);
+    const double sum = sum_in_block_order(a.partials + m * chunks, static_cast<unsigned int>(chunks));
     w.row[a.rec.slot[k].offset] = static_cast<T>(sum / static_cast<double>(a.n));
     ++m;
   }

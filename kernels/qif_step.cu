@@ -15,19 +15,11 @@ __global__ void __launch_bounds__(kQifStepBlock, 3) qif_step_kernel(QifStepArgs<
   const std::int64_t t = *a.ctrl.step;
   const StepView<T> w = step_view(a, t);
 
-  double local[kMaxRecordSlots];
-#pragma unroll
-  for (int k = 0; k < kMaxRecordSlots; ++k) local[k] = 0.0;
-
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < a.n;
-       i += stride) {
+  // Neuron means: chunk sums, then the last block to finish adds them in chunk order (the one
+  // reduction order for any N; one launch, no per-neuron atomics).
+  step_by_chunks(a, w, scratch, [&](std::int64_t i, double* local) {
     neuron_step<T, Adapt>(a, w, i, load_neuron<T, Adapt>(a, w, i, a.s), a.s, a.s_in ? a.s_in[i] : T(0), local);
-  }
-
-  // Neuron means: block sums, then the last block to finish adds them in block order
-  // (deterministic, one launch, no per-neuron atomics).
-  finish_means(a, w, local, scratch);
+  });
 }
 
 }  // namespace

@@ -613,6 +613,12 @@ TEST(ConfigValues, SubnormalsKey) {
   EXPECT_TRUE(contains_all(error_of("subnormals = \"never\"\n" + kBase), {"subnormals", "'never' is unknown"}));
 }
 
+TEST(ConfigValues, ReproducibleKey) {
+  EXPECT_TRUE(qifsim::parse_config("reproducible = true\n" + kBase).options.reproducible);
+  EXPECT_FALSE(qifsim::parse_config(kBase).options.reproducible);
+  EXPECT_TRUE(contains_all(error_of("reproducible = 1\n" + kBase), {"reproducible", "true or false"}));
+}
+
 // ---- RectiPy's other neuron models ----------------------------------------------------------
 
 TEST(ConfigModels, AModelPopulationTakesItsOwnParametersAndDefaults) {

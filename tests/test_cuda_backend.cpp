@@ -990,3 +990,85 @@ TEST(CudaModels, TheComparedNetworksSpikeOnTheCpu) {
     }
   }
 }
+
+namespace {
+
+// RunOptions::reproducible: the GPU sums J s and every edge's W x in the CPU's order (dense: the
+// eight lanes of host/cpu/blas.hpp; sparse: ascending columns), the neuron means in the one
+// reduction order, and the neuron step is the same __host__ __device__ code built without FMA:
+// the population's recordings equal the CPU's bit for bit. The softmax readout goes through
+// exp, whose last bit the two math libraries may round differently.
+qifsim::Network make_reproducible_network(bool sparse, Backend backend, Precision precision) {
+  std::mt19937 rng(17);
+  const std::int64_t n = 301;
+  Matrix J = random_matrix(rng, n, n, 0.0, 40.0 / static_cast<double>(n));
+  std::bernoulli_distribution keep(0.3);
+  if (sparse) {
+    for (double& v : J.data) v = keep(rng) ? v / 0.3 : 0.0;
+  }
+  qifsim::QifPopulation p;
+  p.n = n;
+  p.weights = sparse ? qifsim::Weights(qifsim::SparseMatrix::from_dense(J)) : qifsim::Weights(J);
+  std::vector<double> eta(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) eta[static_cast<std::size_t>(i)] = -5.0 + 10.0 * static_cast<double>(i) / static_cast<double>(n);
+  p.eta = eta;
+  qifsim::Network net(1e-3, backend, precision);
+  net.add_function("inp", 3, qifsim::Activation::Identity);
+  net.add_population("qif", p);
+  net.add_function("readout", 4, qifsim::Activation::Softmax);
+  net.add_edge("inp", "qif", random_matrix(rng, n, 3, 0.0, 20.0));
+  net.add_edge("qif", "readout", random_matrix(rng, 4, n, -1.0, 1.0));
+  net.compile();
+  return net;
+}
+
+TEST(CudaReproducible, ThePopulationRecordsTheCpusBitsDenseAndSparse) {
+  REQUIRE_GPU();
+  for (const bool sparse : {false, true}) {
+    for (const Precision precision : {Precision::Float64, Precision::Float32}) {
+      SCOPED_TRACE(std::string(sparse ? "sparse " : "dense ") + (precision == Precision::Float64 ? "float64" : "float32"));
+      qifsim::Network cpu = make_reproducible_network(sparse, Backend::Cpu, precision);
+      qifsim::Network gpu = make_reproducible_network(sparse, Backend::Cuda, precision);
+      ASSERT_EQ(gpu.backend(), Backend::Cuda);
+      NetSpec s;
+      s.steps = 1500;
+      const Matrix x = make_inputs(s, 3);
+      qifsim::RunOptions o = options(3, 0, true);
+      o.coupling = sparse ? qifsim::CouplingMode::Sparse : qifsim::CouplingMode::Dense;
+      o.reproducible = true;
+      const qifsim::Observer want = cpu.run(x, o);
+      const qifsim::Observer got = gpu.run(x, o);
+      ASSERT_EQ(got.keys(), want.keys());
+      double spikes = 0.0;
+      for (double v : want.to_matrix("qif", "spike").data) spikes += v;
+      EXPECT_GT(spikes, 50.0) << "the comparison should cover many spikes";
+      for (const std::string& key : want.keys()) {
+        const Matrix a = got.to_matrix(key), b = want.to_matrix(key);
+        ASSERT_EQ(a.data.size(), b.data.size()) << key;
+        const bool exact = key.rfind("qif", 0) == 0;
+        for (std::size_t i = 0; i < a.data.size(); ++i) {
+          if (exact) {
+            ASSERT_EQ(a.data[i], b.data[i]) << key << "[" << i << "]";
+          } else {
+            ASSERT_NEAR(a.data[i], b.data[i], 1e-12 + 1e-6 * std::fabs(b.data[i])) << key << "[" << i << "]";
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(CudaReproducible, TheFusedAndRowBlockStepsAreRefusedInTheMode) {
+  REQUIRE_GPU();
+  NetSpec s;
+  s.steps = 10;
+  qifsim::Network gpu = make_network(s, Backend::Cuda, Precision::Float64);
+  qifsim::RunOptions o = options(1, 0, false);
+  o.reproducible = true;
+  for (const auto how : {qifsim::CudaCoupling::Fused, qifsim::CudaCoupling::RowBlocks}) {
+    o.cuda_coupling = how;
+    EXPECT_THROW(gpu.run(make_inputs(s, gpu.input_width()), o), qifsim::InvalidArgument);
+  }
+}
+
+}  // namespace

@@ -543,6 +543,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   plan.divergence_every = options.divergence_check_steps;
   plan.flush_subnormals = options.subnormals == Subnormals::Flush ||
                           (options.subnormals == Subnormals::Auto && precision_ == Precision::Float32);
+  plan.reproducible = options.reproducible;
   plan.stop = options.stop;
   plan.stop_at = options.stop_at_step;
   if (coupling != coupling_requested_ || resync != coupling_resync_) {

@@ -356,7 +356,7 @@ void read_record(const TableReader& top, RunConfig& cfg, const NodeSizes& sizes,
 
 RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& default_dir) {
   TableReader top(ctx, root, "",
-                  {"description", "dt", "steps", "duration", "precision", "backend", "coupling", "resync", "event_coupling", "subnormals", "population", "function",
+                  {"description", "dt", "steps", "duration", "precision", "backend", "coupling", "resync", "event_coupling", "subnormals", "reproducible", "population", "function",
                    "edge", "input", "record"});
   if (auto d = top.get("description"); d && !d->is_string()) top.wrong("description", *d, "a string");
   const double dt = top.number("dt", 1e-3);
@@ -419,6 +419,7 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
     else if (*sub == "flush") cfg.options.subnormals = Subnormals::Flush;
     else fail(ctx, top.get("subnormals"), "subnormals", "'" + *sub + "' is unknown (use \"auto\", \"keep\" or \"flush\")");
   }
+  cfg.options.reproducible = top.boolean("reproducible").value_or(false);
   NodeSizes sizes;
   const toml::array* pops = table_array(top, "population");
   const toml::array* funcs = table_array(top, "function");

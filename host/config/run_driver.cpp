@@ -139,6 +139,8 @@ std::vector<FingerprintEntry> run_fingerprint(const RunConfig& config, MatrixVie
   if (config.options.coupling != CouplingMode::Auto) text("coupling", to_string(config.options.coupling));
   if (config.options.resync != 0) text("resync", std::to_string(config.options.resync));
   text("subnormals", subnormals_name(config.options.subnormals));
+  // Only where asked for, so that checkpoints of runs before the option resume as they did.
+  if (config.options.reproducible) text("reproducible", "true");
   text("steps", std::to_string(inputs.rows));
   std::uint64_t h = hash_bytes(&inputs.rows, sizeof inputs.rows);
   h = hash_bytes(&inputs.cols, sizeof inputs.cols, h);

@@ -45,6 +45,7 @@ struct RunPlan {
   bool cuda_graphs = true;          // GPU: replay blocks of steps as CUDA Graphs
   CudaCoupling cuda_coupling = CudaCoupling::Cublas;  // GPU: how J s is computed
   bool flush_subnormals = false;    // CPU: set s and x below the smallest normal number to 0 after each step
+  bool reproducible = false;        // every product through the own fixed-order loops (RunOptions)
   std::int64_t divergence_every = 0;  // check the state for NaN/Inf every this many steps (0: never)
   const std::atomic<bool>* stop = nullptr;  // stop at the next step boundary once set
   std::int64_t stop_at = -1;        // stop before this step (-1: never)

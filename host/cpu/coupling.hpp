@@ -25,6 +25,9 @@ class Coupling {
   virtual std::int64_t cols() const = 0;
   /// y <- W x, or y <- y + W x with `accumulate`, each row summed in the operator's fixed order.
   virtual void apply(const T* x, bool accumulate, T* y) const = 0;
+  /// With `fixed`, apply() sums every row in the library's own fixed order at every size
+  /// (RunOptions::reproducible); operators whose order is always their own ignore it.
+  virtual void set_fixed_order(bool fixed) { (void)fixed; }
   /// True where apply_spikes() is available (a square operator whose columns can be added).
   virtual bool supports_events() const { return false; }
   /// Before an event-driven run: what apply_spikes() needs, allocated outside the step loop.
@@ -46,8 +49,13 @@ class DenseCoupling final : public Coupling<T> {
   std::int64_t rows() const override { return rows_; }
   std::int64_t cols() const override { return cols_; }
   void apply(const T* x, bool accumulate, T* y) const override {
-    gemv<T>(rows_, cols_, w_.data(), x, accumulate ? T(1) : T(0), y);
+    if (fixed_order_) {
+      gemv_loop<T>(rows_, cols_, w_.data(), x, accumulate ? T(1) : T(0), y);
+    } else {
+      gemv<T>(rows_, cols_, w_.data(), x, accumulate ? T(1) : T(0), y);
+    }
   }
+  void set_fixed_order(bool fixed) override { fixed_order_ = fixed; }
   bool supports_events() const override { return rows_ == cols_; }
   void prepare_events() override { columns_of(w_, columns_, static_cast<std::size_t>(rows_)); }
   void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const override {
@@ -56,6 +64,7 @@ class DenseCoupling final : public Coupling<T> {
 
  private:
   std::int64_t rows_, cols_;
+  bool fixed_order_ = false;  // gemv_loop at every size (RunOptions::reproducible)
   std::vector<T> w_;        // row-major
   std::vector<T> columns_;  // event-driven only: W's columns, contiguous
 };

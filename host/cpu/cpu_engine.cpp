@@ -159,6 +159,14 @@ class CpuEngine final : public Engine {
       }
     }
     const std::int64_t resync = resync_;
+    // RunOptions::reproducible for this run only (forward() and later runs choose again).
+    struct FixedOrder {
+      CpuEngine& e;
+      FixedOrder(CpuEngine& engine, bool fixed) : e(engine) { e.set_fixed_order(fixed); }
+      ~FixedOrder() { e.set_fixed_order(false); }
+      FixedOrder(const FixedOrder&) = delete;
+      FixedOrder& operator=(const FixedOrder&) = delete;
+    } fixed_order(*this, plan.reproducible);
     try {
       for (; t < plan.steps; ++t) {
         if (stop_requested(plan, t)) break;
@@ -380,6 +388,16 @@ class CpuEngine final : public Engine {
 
   void set_edge_state(int edge, const std::vector<double>& values) override {
     edges_.at(static_cast<std::size_t>(edge)).memory.set_state(values);
+  }
+
+  // Every operator's sums in the library's fixed order (or as each operator chooses).
+  void set_fixed_order(bool fixed) {
+    for (Pop& p : pops_) {
+      if (p.J) p.J->set_fixed_order(fixed);
+    }
+    for (EdgeW& e : edges_) {
+      if (e.w) e.w->set_fixed_order(fixed);
+    }
   }
 
   // Subnormals::Flush: s and x below the smallest normal number become 0 (they only decay

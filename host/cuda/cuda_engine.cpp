@@ -234,7 +234,9 @@ typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const Node& node, cudaStream
   p.grid = kernels::qif_step_grid(q.n, kernels::kQifStepBlock);
   p.in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
   p.s_in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
-  p.partials = DeviceBuffer<double>(static_cast<std::size_t>(kernels::kMaxRecordSlots * p.grid));
+  // One sum per recorded mean and 256-neuron chunk (kernels/population_step.cuh, step_by_chunks).
+  const std::int64_t chunks = (q.n + kernels::kQifStepBlock - 1) / kernels::kQifStepBlock;
+  p.partials = DeviceBuffer<double>(static_cast<std::size_t>(kernels::kMaxRecordSlots * chunks));
   p.blocks_done = DeviceBuffer<unsigned int>(1);
   QIFSIM_CUDA_TRY(cudaMemsetAsync(p.blocks_done.data(), 0, sizeof(unsigned int), st));
   return p;

@@ -201,6 +201,7 @@ class CudaEngine final : public Engine {
     std::int64_t loss_offset;
     CudaCoupling coupling = CudaCoupling::Cublas;
     std::int64_t run_start = 0;  // the run's first step (Fused: which s buffer is current)
+    bool reproducible = false;   // products through the fixed-order kernels (RunOptions)
   };
   /// Recorded variables grouped per node.
   using NodeRecords = std::vector<RecordSlots>;

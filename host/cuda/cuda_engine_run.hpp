@@ -114,6 +114,10 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
                             ". Use CudaCoupling::RowBlocks or Cublas");
     }
   }
+  if (plan.reproducible && plan.cuda_coupling != CudaCoupling::Cublas) {
+    throw InvalidArgument(std::string("reproducible: J s goes through the fixed-order row kernel, not cuda_coupling ") +
+                          (fused ? "Fused" : "RowBlocks") + " (whose sums follow another order); use CudaCoupling::Cublas");
+  }
   if (const std::string why = coupling_refusal(plan.cuda_coupling); !why.empty()) throw InvalidArgument(why);
   check_run_memory(plan, chunk);
 
@@ -133,7 +137,7 @@ void CudaEngine<T>::run(const RunPlan& plan, Observer& obs, RunCarry& carry) {
   ctrl.record = true;
   const StepBuffers buffers{chunks.inputs(), chunks.targets(), drain.ring(), plan.row_width,
                             plan.loss == LossKind::L1, plan.output_offset, plan.loss_offset,
-                            plan.cuda_coupling, start};
+                            plan.cuda_coupling, start, plan.reproducible};
   const auto step = [&] { enqueue_step(ctrl, buffers, records); };
   const cuda::StepGraph graph(plan.cuda_graphs && steps - start >= kGraphSteps, kGraphSteps, st, step);
 

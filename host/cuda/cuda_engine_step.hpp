@@ -21,7 +21,7 @@ void CudaEngine<T>::enqueue_prepare(const StepControl& ctrl, const StepBuffers& 
         EdgeW& w = edges_[static_cast<std::size_t>(e)];
         const T* x = output_values(w.source);
         if (w.stateful()) x = kernels::launch_edge_memory_step<T>(w.memory_args(), x, st);
-        w.w.apply(blas_.get(), sparse_handle(), x, !first, input_values(node), st);
+        w.w.apply(blas_.get(), sparse_handle(), x, !first, input_values(node), st, b.reproducible);
         first = false;
       }
     }
@@ -36,7 +36,7 @@ void CudaEngine<T>::enqueue_prepare(const StepControl& ctrl, const StepBuffers& 
     if (b.coupling == CudaCoupling::RowBlocks) {  // a dense J (run() refuses others)
       kernels::launch_row_coupling<T>(p.J.dense(), p.s.data(), p.n, p.n, p.s_in.data(), st);
     } else {
-      p.J.apply(blas_.get(), sparse_handle(), p.s.data(), false, p.s_in.data(), st);
+      p.J.apply(blas_.get(), sparse_handle(), p.s.data(), false, p.s_in.data(), st, b.reproducible);
     }
   }
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "coupling_kernels.hpp"
+#include "fixed_order_products.hpp"
 #include "cuda/cuda_resources.hpp"
 #include "cuda_error.hpp"
 #include "qifsim/sparse_matrix.hpp"
@@ -144,6 +145,23 @@ class SparseProduct {
     QIFSIM_CUSPARSE_TRY(cusparseSpMV(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, alpha(), A_.get(), x_.get(), beta(),
                                      y_.get(), value_type<T>(), kSpMVAlgorithm, workspace_.data()));
     if (accumulate) kernels::launch_add_into<T>(y, out, rows_, stream);
+  }
+
+  /// The same product in a fixed order (RunOptions::reproducible): each row's entries in
+  /// ascending column order from 0, one thread per row (kernels/fixed_order_products.cu), as
+  /// the CPU's sparse row loop sums them.
+  void apply_fixed_order(const T* x, bool accumulate, T* y, cudaStream_t stream) {
+    if (nnz_ == 0) {
+      if (!accumulate) QIFSIM_CUDA_TRY(cudaMemsetAsync(y, 0, static_cast<std::size_t>(rows_) * sizeof(T), stream));
+      return;
+    }
+    if (indptr64_.size() > 0) {
+      kernels::launch_csr_rows<T, std::int64_t>(rows_, indptr64_.data(), indices64_.data(), values_.data(), x,
+                                                accumulate, y, stream);
+    } else {
+      kernels::launch_csr_rows<T, std::int32_t>(rows_, indptr32_.data(), indices32_.data(), values_.data(), x,
+                                                accumulate, y, stream);
+    }
   }
 
  private:

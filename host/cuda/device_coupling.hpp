@@ -14,6 +14,7 @@
 
 #include "core/coupling_choice.hpp"
 #include "coupling_kernels.hpp"
+#include "fixed_order_products.hpp"
 #include "cuda/cuda_blas.hpp"
 #include "cuda/cuda_resources.hpp"
 #include "cuda/cuda_sparse.hpp"
@@ -79,9 +80,16 @@ class DeviceCoupling {
 
   /// y = W x, or y += W x with `accumulate`, enqueued on `stream` (the handles' stream): x holds
   /// cols values and y rows values in device memory. No host synchronisation (graph capture).
-  void apply(cublasHandle_t blas, cusparseHandle_t sparse, const T* x, bool accumulate, T* y, cudaStream_t stream) {
+  /// `fixed_order` (RunOptions::reproducible): dense and sparse products through the library's
+  /// own kernels (kernels/fixed_order_products.cu), in the CPU's order, not cuBLAS or cuSPARSE.
+  void apply(cublasHandle_t blas, cusparseHandle_t sparse, const T* x, bool accumulate, T* y, cudaStream_t stream,
+             bool fixed_order = false) {
     if (sparse_) {
-      sparse_->apply(sparse, x, accumulate, y, stream);
+      if (fixed_order) {
+        sparse_->apply_fixed_order(x, accumulate, y, stream);
+      } else {
+        sparse_->apply(sparse, x, accumulate, y, stream);
+      }
     } else if (value_.data()) {
       kernels::ProceduralArgs<T> a;
       a.x = x;
@@ -94,6 +102,8 @@ class DeviceCoupling {
       a.blocks_done = blocks_done_.data();
       a.value = value_.data();
       kernels::launch_procedural_coupling<T>(a, stream);
+    } else if (fixed_order) {
+      kernels::launch_row_dot_lanes<T>(dense_.data(), x, rows_, cols_, accumulate, y, stream);
     } else {
       gemv<T>(blas, rows_, cols_, dense_.data(), x, accumulate ? T(1) : T(0), y);
     }

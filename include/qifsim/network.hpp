@@ -95,6 +95,15 @@ struct RunOptions {
   /// CPU backend: keep state values below the smallest normal number, or set them to zero
   /// (faster; see Subnormals). Auto: flushed in float32, kept in float64.
   Subnormals subnormals = Subnormals::Auto;
+  /// Every product through the library's own fixed-order loops: on the CPU the eight-lane row
+  /// loop of a dense J at every size (not OpenBLAS) and the sparse row loop; on the GPU a row
+  /// kernel that sums in those same eight lanes, and a CSR kernel, one row per thread in
+  /// ascending column order (not cuBLAS or cuSPARSE). Recordings then do not depend on the
+  /// thread count or on how the rows are split, and CPU and GPU agree bit for bit where they
+  /// store J alike (dense, or sparse with more than one row and column). Sums over neurons,
+  /// the loss and softmax follow the one reduction order in every mode. The CUDA backend's
+  /// fused step is refused in this mode (its row dots and means follow another order).
+  bool reproducible = false;
   /// Check the state for NaN/Inf every this many steps (0: never); a non-finite value stops
   /// the run with DivergenceError naming the node, variable, neuron and step. The check
   /// needs no host synchronisation on the GPU.

@@ -563,7 +563,8 @@ class Network:
             memory_budget: Optional[int] = None, batch_samples: Optional[int] = None, cuda_graphs: bool = True,
             resume: bool = False,
             divergence_check_steps: Optional[int] = None, event_coupling: int = 0,
-            subnormals: str = "auto", coupling: str = "auto", resync: int = 0) -> Observer:
+            subnormals: str = "auto", coupling: str = "auto", resync: int = 0,
+            reproducible: bool = False) -> Observer:
         """Run ``inputs.shape[0]`` steps (``inputs``: T x n_in) from the current state and return
         the recordings.
 
@@ -603,6 +604,11 @@ class Network:
         ``subnormals`` (CPU): ``"keep"`` state values below the smallest normal number (s
         and x after long quiet stretches), ``"flush"`` them to zero (faster on CPUs that take a
         micro-code assist per such value), ``"auto"``: flush in float32, keep in float64.
+        ``reproducible``: every product through qifsim's own fixed-order loops (a dense J in
+        eight lanes at every size, not OpenBLAS or cuBLAS; sparse rows in ascending column
+        order, not cuSPARSE), so that the recording does not depend on the thread count or on
+        how the rows are split, and the CPU and GPU backends agree bit for bit where they store
+        J alike; see the README's "Reproducible runs".
         ``enable_grad`` has no effect (qifsim computes no gradients).
         ``inputs`` are read piece by piece as the run consumes them (any numeric dtype, never a
         whole copy) and are read-only until the run returns. When the input node is a
@@ -632,7 +638,7 @@ class Network:
                                    -1 if divergence_check_steps is None else
                                    _int(divergence_check_steps, "run: divergence_check_steps"),
                                    _int(event_coupling, "run: event_coupling"), str(subnormals),
-                                   _mode(coupling, "run"), _int(resync, "run: resync"))
+                                   _mode(coupling, "run"), _int(resync, "run: resync"), bool(reproducible))
         except (KeyboardInterrupt, Error) as e:
             # `obs = net.run(...)` never assigned obs: the exception carries what was recorded.
             e.observer = obs
@@ -644,7 +650,7 @@ class Network:
              record_loss: bool = False, record_vars: Optional[list] = None,
              memory_budget: Optional[int] = None, batch_samples: Optional[int] = None,
              cuda_graphs: bool = True, event_coupling: int = 0, subnormals: str = "auto",
-             coupling: str = "auto", resync: int = 0):
+             coupling: str = "auto", resync: int = 0, reproducible: bool = False):
         """Run, then score the recorded outputs against ``targets`` under ``loss``, as RectiPy
         0.12.2's ``test``. Returns ``(observer, loss)``.
 
@@ -671,7 +677,8 @@ class Network:
         from .training import test
 
         run_kwargs = dict(memory_budget=memory_budget, batch_samples=batch_samples, cuda_graphs=cuda_graphs,
-                          event_coupling=event_coupling, subnormals=subnormals, coupling=coupling, resync=resync)
+                          event_coupling=event_coupling, subnormals=subnormals, coupling=coupling, resync=resync,
+                          reproducible=reproducible)
         return test(self, inputs, targets, loss, loss_kwargs, sampling_steps, verbose, cutoff, record_output,
                     record_loss, record_vars, run_kwargs)
 
@@ -682,7 +689,7 @@ class Network:
                   chunk_steps: Optional[int] = None, enable_grad: bool = True, memory_budget: Optional[int] = None,
                   batch_samples: Optional[int] = None, cuda_graphs: bool = True,
                   divergence_check_steps: Optional[int] = None, event_coupling: int = 0, subnormals: str = "auto",
-                  coupling: str = "auto", resync: int = 0) -> Observer:
+                  coupling: str = "auto", resync: int = 0, reproducible: bool = False) -> Observer:
         """Fit readout weights to the network's output by ridge regression, as RectiPy 0.12.2.
 
         The network runs ``inputs`` (T x n_in) from its current state. X: the recorded outputs
@@ -718,7 +725,7 @@ class Network:
             raise InvalidArgument("fit_ridge: record_loss=True: there is no loss to record (RectiPy records 0.0)")
         run_kwargs = dict(memory_budget=memory_budget, batch_samples=batch_samples, cuda_graphs=cuda_graphs,
                           divergence_check_steps=divergence_check_steps, event_coupling=event_coupling,
-                          subnormals=subnormals, coupling=coupling, resync=resync)
+                          subnormals=subnormals, coupling=coupling, resync=resync, reproducible=reproducible)
         return fit_ridge(self, inputs, targets, sampling_steps, alpha, verbose, add_readout_node, cutoff,
                          record_output, record_vars, obs, chunk_steps, run_kwargs)
 

@@ -155,7 +155,7 @@ Subnormals parse_subnormals(const std::string& name) {
 RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
                         std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
                         std::int64_t event_coupling, const std::string& subnormals, const std::string& coupling,
-                        std::int64_t resync) {
+                        std::int64_t resync, bool reproducible) {
   RunOptions opt;
   opt.sampling_steps = sampling_steps;
   opt.cutoff = cutoff;
@@ -167,6 +167,7 @@ RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const 
   opt.subnormals = parse_subnormals(subnormals);
   opt.coupling = parse_coupling(coupling);
   opt.resync = resync;
+  opt.reproducible = reproducible;
   return opt;
 }
 

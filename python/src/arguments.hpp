@@ -78,7 +78,7 @@ Subnormals parse_subnormals(const std::string& name);
 RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
                         std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
                         std::int64_t event_coupling, const std::string& subnormals, const std::string& coupling,
-                        std::int64_t resync);
+                        std::int64_t resync, bool reproducible);
 
 /// After a run that Ctrl-C stopped: KeyboardInterrupt, saying how to go on (GIL held).
 [[noreturn]] void raise_interrupted(const Network& net, std::int64_t steps);

@@ -432,10 +432,10 @@ NB_MODULE(_qifsim, m) {
              std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress, std::size_t memory_budget,
              std::int64_t batch_samples, bool cuda_graphs, bool resume, std::int64_t divergence_check_steps,
              std::int64_t event_coupling, const std::string& subnormals,
-             const std::string& coupling, std::int64_t resync) {
+             const std::string& coupling, std::int64_t resync, bool reproducible) {
             const InputSource in = python_rows(rows, cols, std::move(fetch), "input");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
-                                          event_coupling, subnormals, coupling, resync);
+                                          event_coupling, subnormals, coupling, resync, reproducible);
             opt.resume = resume;
             if (divergence_check_steps >= 0) opt.divergence_check_steps = divergence_check_steps;
             const ObserverHold hold(into);
@@ -460,7 +460,7 @@ NB_MODULE(_qifsim, m) {
           "rows"_a, "cols"_a, "fetch"_a, "observer"_a, "sampling_steps"_a = 1, "cutoff"_a = 0,
           "progress"_a = "auto", "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true,
           "resume"_a = false, "divergence_check_steps"_a = -1, "event_coupling"_a = 0,
-          "subnormals"_a = "auto", "coupling"_a = "auto", "resync"_a = 0,
+          "subnormals"_a = "auto", "coupling"_a = "auto", "resync"_a = 0, "reproducible"_a = false,
           "Run `rows` steps, their inputs fetched piece by piece by fetch(first, count) (a count x cols "
           "float64 array), appending the samples to `observer` batch by batch.")
       .def_prop_ro("interrupted", &Network::interrupted)
@@ -471,11 +471,11 @@ NB_MODULE(_qifsim, m) {
              nb::callable fetch_targets, const std::string& loss, PyObserver& into, std::int64_t sampling_steps,
              std::int64_t cutoff, const std::string& progress, std::size_t memory_budget, std::int64_t batch_samples,
              bool cuda_graphs, std::int64_t event_coupling, const std::string& subnormals,
-             const std::string& coupling, std::int64_t resync) {
+             const std::string& coupling, std::int64_t resync, bool reproducible) {
             const InputSource in = python_rows(rows, cols, std::move(fetch_inputs), "input");
             const InputSource tg = python_rows(rows, target_cols, std::move(fetch_targets), "target");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
-                                          event_coupling, subnormals, coupling, resync);
+                                          event_coupling, subnormals, coupling, resync, reproducible);
             // Recorded straight into the NumPy-backed observer, batch by batch, as run() does.
             const ObserverHold hold(into);
             const std::size_t saved = prepare_sink(net, rows, cols, opt, into);
@@ -494,6 +494,6 @@ NB_MODULE(_qifsim, m) {
           "rows"_a, "cols"_a, "fetch_inputs"_a, "target_cols"_a, "fetch_targets"_a, "loss"_a, "observer"_a,
           "sampling_steps"_a = 1, "cutoff"_a = 0, "progress"_a = "auto", "memory_budget"_a = 0, "batch_samples"_a = 0,
           "cuda_graphs"_a = true, "event_coupling"_a = 0, "subnormals"_a = "auto", "coupling"_a = "auto",
-          "resync"_a = 0,
+          "resync"_a = 0, "reproducible"_a = false,
           "Run and compare the output with targets, recording into `observer`; returns the mean per-step loss.");
 }
