@@ -27,7 +27,7 @@ struct QifStepArgs {
   T* ring = nullptr;           ///< device ring of sample rows
   std::int64_t row_width = 0;
   RecordSlots rec{};           ///< this population's recorded variables
-  double* partials = nullptr;  ///< rec.means x grid block sums
+  double* partials = nullptr;  ///< rec.means x ceil(n / 256) chunk sums (the fused kernel: x its grid)
   unsigned int* blocks_done = nullptr;  ///< counter for the last-block reduction (starts 0)
   double* y_sum = nullptr;     ///< window sum of the output (output node only), else null
   bool out_is_v = false;

@@ -541,8 +541,10 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   plan.flush_seconds = options.flush_seconds;
   plan.cuda_coupling = options.cuda_coupling;
   plan.divergence_every = options.divergence_check_steps;
+  // Auto flushes in float32, except in a reproducible run (the GPU keeps subnormals).
   plan.flush_subnormals = options.subnormals == Subnormals::Flush ||
-                          (options.subnormals == Subnormals::Auto && precision_ == Precision::Float32);
+                          (options.subnormals == Subnormals::Auto && precision_ == Precision::Float32 &&
+                           !options.reproducible);
   plan.reproducible = options.reproducible;
   plan.stop = options.stop;
   plan.stop_at = options.stop_at_step;

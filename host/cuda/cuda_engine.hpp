@@ -134,7 +134,7 @@ class CudaEngine final : public Engine {
     std::vector<DeviceBuffer<T>> params;    // declared order (model::QifParam for QIF)
     DeviceBuffer<double> mean_partials;     // iku, ik_biexp: 2 x ceil(n / 256) block sums
     DeviceBuffer<double> means;             // iku, ik_biexp: mean(v), fraction spiking
-    DeviceBuffer<double> partials;          // kMaxRecordSlots x grid (x the fused grid if larger)
+    DeviceBuffer<double> partials;          // kMaxRecordSlots x ceil(n / 256) (x the fused grid if larger)
     DeviceBuffer<unsigned int> blocks_done;
     DeviceBuffer<T> s_alt;                  // CudaCoupling::Fused: the second s buffer
 

@@ -3,8 +3,8 @@
 // indices; each block is summed as a halving tree (value j += value j + h for h = 128, 64, ...,
 // 1; a block past the last neuron holds zeros), and the block sums are added in block order,
 // starting from 0. Thread count, grid size or device then change nothing. The CUDA population
-// kernel (kernels/qif_step.cu: 256 threads, one neuron each, block_sum, then the partials in
-// block order) computes this order while its grid covers every neuron (N <= 2048 x 256).
+// kernels (kernels/population_step.cuh, step_by_chunks: 256 threads, one neuron each per chunk,
+// block_sum, then the chunk sums in order) compute this order for any N.
 #pragma once
 
 #include <cstdint>

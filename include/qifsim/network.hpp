@@ -103,6 +103,9 @@ struct RunOptions {
   /// store J alike (dense, or sparse with more than one row and column). Sums over neurons,
   /// the loss and softmax follow the one reduction order in every mode. The CUDA backend's
   /// fused step is refused in this mode (its row dots and means follow another order).
+  /// Subnormals::Auto keeps subnormal values in this mode (the GPU keeps them). CPU and GPU
+  /// compute J s alike only where they store it alike and the CPU does not run events (which
+  /// the GPU lacks: `auto` takes them for a sparse J from N = 512; give coupling = sparse).
   bool reproducible = false;
   /// Check the state for NaN/Inf every this many steps (0: never); a non-finite value stops
   /// the run with DivergenceError naming the node, variable, neuron and step. The check
