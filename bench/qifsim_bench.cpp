@@ -10,6 +10,7 @@
 // RunOptions::event_coupling = 1000):
 //   BM_CpuStepFloat32, BM_CpuStepFloat64   Network::run of one coupled population
 //   BM_CpuGemvFloat32, BM_CpuGemvFloat64   the dense coupling alone (BLAS gemv, J s): the floor
+//   BM_CpuNeuronUpdate*                    the neuron loop alone, tau divided or multiplied by 1/tau
 //   BM_CpuStepUncoupled                    run() without J: the per-step fixed cost
 //   BM_CpuForwardLoop                      forward() + Observer::record() per step (manual loop)
 //   BM_ObserverFlush                       Observer::append_batch of 1024 samples (one flush)
@@ -26,6 +27,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -41,6 +43,7 @@
 #include <vector>
 
 #include "core/observer_engine_side.hpp"
+#include "cpu/neuron_update.hpp"
 #include "qifsim/qifsim.hpp"
 
 #if QIFSIM_BENCH_CUDA
@@ -412,6 +415,47 @@ void BM_CpuGemvFloat64(benchmark::State& s) { bench_gemv<double>(s); }
 BENCHMARK(BM_CpuGemvFloat32)->Apply(gemv_args);
 BENCHMARK(BM_CpuGemvFloat64)->Apply(gemv_args);
 #endif
+
+// The neuron loop alone (update_neurons, no coupling, no recording), one population of N with
+// scalar parameters, tau = tau_s = 1 (a power of two) divided by, or multiplied by its exact
+// inverse (range(1) = 1; the same bits). Counter: neuron_steps/s.
+template <class T>
+void bench_neuron_update(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const bool inverse = state.range(1) != 0;
+  const auto count = static_cast<std::size_t>(n);
+  const auto span = static_cast<std::size_t>(std::min<std::int64_t>(n, qifsim::detail::kNeuronSpan));
+  std::vector<T> v(count), s(count, T(0.5)), x(count, T(0)), in(count, T(3)), s_in(count, T(0.1));
+  for (std::size_t i = 0; i < count; ++i) v[i] = static_cast<T>(-2.0 + 4.0 * static_cast<double>(i % 97) / 97.0);
+  std::array<std::vector<T>, qifsim::model::kQifParamCount> params;
+  const double values[] = {-5.0, 1.0, 1.0, 1.0, 100.0, -100.0, 1.0, 10.0};  // QifParam order
+  std::array<const T*, qifsim::model::kQifParamCount> slots{};
+  for (std::size_t a = 0; a < params.size(); ++a) {
+    params[a].assign(span, static_cast<T>(values[a]));
+    slots[a] = params[a].data();
+  }
+  const auto prm = qifsim::kernels::qif_params<qifsim::kernels::QifParamPtrs<T>>(slots);
+  const std::uint32_t scalar = (1u << qifsim::model::kQifParamCount) - 1u;
+  qifsim::detail::ExactInverses<T> inv;
+  if (inverse) inv = {T(1), T(1)};
+  const qifsim::detail::NeuronArrays<T> arrays{v.data(), s.data(), x.data(), in.data(), s_in.data(), nullptr};
+  for (auto _ : state) {
+    qifsim::detail::update_neurons<T, false, false>(arrays, prm, n, static_cast<T>(1e-3), true, scalar, inv);
+    benchmark::ClobberMemory();
+  }
+  state.counters["neuron_steps/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(n), benchmark::Counter::kIsRate);
+}
+void neuron_update_args(benchmark::internal::Benchmark* b) {
+  for (std::int64_t n : {4096, 65536, 1048576}) {
+    for (int inverse : {0, 1}) b->Args({n, inverse});
+  }
+  b->Unit(benchmark::kMicrosecond);
+}
+void BM_CpuNeuronUpdateFloat32(benchmark::State& s) { bench_neuron_update<float>(s); }
+void BM_CpuNeuronUpdateFloat64(benchmark::State& s) { bench_neuron_update<double>(s); }
+BENCHMARK(BM_CpuNeuronUpdateFloat32)->Apply(neuron_update_args);
+BENCHMARK(BM_CpuNeuronUpdateFloat64)->Apply(neuron_update_args);
 
 // The per-step fixed cost: run() of an uncoupled population (no J), float64, no recording.
 void BM_CpuStepUncoupled(benchmark::State& state) {

@@ -5,8 +5,10 @@
 // on one thread and on the threaded path (n >= kParallelNeurons).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -137,6 +139,79 @@ TEST(NeuronUpdate, Float32EqualsTheScalarSpecStepBitForBit) { check_all<float>(t
 TEST(NeuronUpdate, BaselineCopyEqualsTheScalarSpecStepBitForBit) {
   check_all<double>(false);
   check_all<float>(false);
+}
+
+}  // namespace
+
+namespace {
+
+// tau and tau_s as one power of two: the loop multiplies by the exact inverse instead of
+// dividing (ExactInverses). Against the spec's division, bit for bit, with states whose
+// products overflow, subnormal and signed-zero s, for several powers and both precisions.
+template <class T, bool Adapt>
+void check_exact_inverses(T tau, T tau_s, bool allow_avx2) {
+  SCOPED_TRACE(std::string(sizeof(T) == 8 ? "float64" : "float32") + " tau " + std::to_string(tau) + " tau_s " +
+               std::to_string(tau_s) + (Adapt ? " adaptation" : "") + (allow_avx2 ? "" : " baseline"));
+  const std::int64_t n = 1003;
+  Case<T> got = random_case<T>(n, 77u);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    got.tau[k] = tau;
+    got.tau_s[k] = tau_s;
+    if (i % 11 == 3) got.s[k] = std::numeric_limits<T>::denorm_min() * static_cast<T>(i);  // subnormal
+    if (i % 13 == 4) got.s[k] = -T(0);
+    if (i % 17 == 5) got.v[k] = -std::numeric_limits<T>::max() / T(4);  // v * v overflows
+  }
+  Case<T> want = got;
+  qifsim::detail::ExactInverses<T> inv;
+  inv.tau = qifsim::kernels::power_of_two_inverse(tau);
+  inv.tau_s = qifsim::kernels::power_of_two_inverse(tau_s);
+  ASSERT_NE(inv.tau, T(0));
+  ASSERT_NE(inv.tau_s, T(0));
+  const T dt = static_cast<T>(1e-3);
+  for (int step = 0; step < 3; ++step) {
+    qifsim::detail::NeuronArrays<T> a{got.v.data(), got.s.data(), got.x.data(), got.in.data(), got.s_in.data(), nullptr};
+    const qifsim::kernels::QifParamPtrs<T> p{got.eta.data(),   got.tau.data(),  got.k.data(),
+                                             got.tau_s.data(), got.v_th.data(), got.v_reset.data(),
+                                             got.alpha.data(), got.tau_x.data()};
+    qifsim::detail::update_neurons<T, Adapt, false>(a, p, n, dt, allow_avx2, 0, inv);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) reference_step<T, Adapt>(want, i, dt);
+    std::string where;
+    EXPECT_TRUE(same_bits(got.v, want.v, where)) << "v, step " << step << ", " << where;
+    EXPECT_TRUE(same_bits(got.s, want.s, where)) << "s, step " << step << ", " << where;
+    if (Adapt) {
+      EXPECT_TRUE(same_bits(got.x, want.x, where)) << "x, step " << step << ", " << where;
+    }
+  }
+}
+
+template <class T>
+void check_exact_inverses_all(bool allow_avx2) {
+  for (const T tau : {T(1), T(0.5), T(2), T(0.125), T(1024)}) {
+    for (const T tau_s : {T(1), T(0.25), T(8)}) {
+      check_exact_inverses<T, false>(tau, tau_s, allow_avx2);
+      check_exact_inverses<T, true>(tau, tau_s, allow_avx2);
+    }
+  }
+}
+
+TEST(NeuronUpdate, PowerOfTwoTimeConstantsMultiplyByTheExactInverseWithTheSameBits) {
+  check_exact_inverses_all<double>(true);
+  check_exact_inverses_all<float>(true);
+  check_exact_inverses_all<double>(false);
+  check_exact_inverses_all<float>(false);
+}
+
+TEST(NeuronUpdate, OnlyPowersOfTwoWithAFiniteInverseQualify) {
+  using qifsim::kernels::power_of_two_inverse;
+  EXPECT_EQ(power_of_two_inverse(1.0), 1.0);
+  EXPECT_EQ(power_of_two_inverse(0.25), 4.0);
+  EXPECT_EQ(power_of_two_inverse(std::ldexp(1.0, 1023)), std::ldexp(1.0, -1023));  // a subnormal inverse, exact
+  EXPECT_EQ(power_of_two_inverse(8.0f), 0.125f);
+  for (const double d : {0.8, 3.0, 0.0, -2.0, std::ldexp(1.0, -1030), std::numeric_limits<double>::infinity(),
+                         std::numeric_limits<double>::quiet_NaN()}) {
+    EXPECT_EQ(power_of_two_inverse(d), 0.0) << d;
+  }
 }
 
 }  // namespace

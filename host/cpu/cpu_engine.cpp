@@ -440,7 +440,7 @@ class CpuEngine final : public Engine {
     const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), p.in.data(), p.s_in.data(),
                                  Events ? p.fired.data() : nullptr};
     const kernels::QifParamPtrs<T> prm = p.ptrs();
-    update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots);
+    update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots, p.exact_inverses());
   }
 
   // Throw DivergenceError naming the first non-finite state value, if any. `since` steps

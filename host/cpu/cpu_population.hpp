@@ -86,6 +86,17 @@ struct CpuPopulation {
   std::uint32_t scalar_slots = 0;
   bool per_neuron_valid = false;
 
+  // tau and tau_s where each is one power of two: their inverses, which the neuron loop
+  // multiplies by instead of dividing (the same bits; kernels::ExactDivisor).
+  ExactInverses<T> exact_inverses() const {
+    ExactInverses<T> inv;
+    const std::vector<T>& tau = params[model::kTau];
+    const std::vector<T>& tau_s = params[model::kTauS];
+    if (tau.size() == 1) inv.tau = kernels::power_of_two_inverse(tau[0]);
+    if (tau_s.size() == 1) inv.tau_s = kernels::power_of_two_inverse(tau_s[0]);
+    return inv;
+  }
+
   kernels::QifParamPtrs<T> ptrs() {
     if (!per_neuron_valid) {
       const auto count = static_cast<std::size_t>(n);

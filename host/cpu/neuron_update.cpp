@@ -2,6 +2,8 @@
 // with -fno-trapping-math (host/CMakeLists.txt).
 #include "cpu/neuron_update.hpp"
 
+#include <type_traits>
+
 #include "cpu/cpu_dispatch.hpp"
 
 // `omp simd` is a request: where a compiler cannot honour it (clang under the sanitizers of
@@ -14,11 +16,44 @@ namespace qifsim::detail {
 
 namespace {
 
+// The step's parameters with tau and/or tau_s as one exact divisor (kernels::ExactDivisor).
+template <class T, bool TauInv, bool TauSInv>
+struct SpanParams {
+  const T* eta;
+  std::conditional_t<TauInv, kernels::ExactDivisorParam<T>, const T*> tau;
+  const T* k;
+  std::conditional_t<TauSInv, kernels::ExactDivisorParam<T>, const T*> tau_s;
+  const T *v_th, *v_reset;
+  const T *alpha, *tau_x;
+};
+
+template <class T, bool TauInv, bool TauSInv>
+SpanParams<T, TauInv, TauSInv> span_params(const kernels::QifParamPtrs<T>& p, ExactInverses<T> inv) {
+  SpanParams<T, TauInv, TauSInv> q{};
+  q.eta = p.eta;
+  if constexpr (TauInv) {
+    q.tau = kernels::ExactDivisorParam<T>{inv.tau};
+  } else {
+    q.tau = p.tau;
+  }
+  q.k = p.k;
+  if constexpr (TauSInv) {
+    q.tau_s = kernels::ExactDivisorParam<T>{inv.tau_s};
+  } else {
+    q.tau_s = p.tau_s;
+  }
+  q.v_th = p.v_th;
+  q.v_reset = p.v_reset;
+  q.alpha = p.alpha;
+  q.tau_x = p.tau_x;
+  return q;
+}
+
 // Neurons begin..end-1 as one vector loop; everything it reads is a local here, so the
 // compiler sees plain arrays with no aliasing.
-template <class T, bool Adapt, bool Events>
+template <class T, bool Adapt, bool Events, class Params>
 __attribute__((always_inline)) inline void span_loop(long begin, long end, const NeuronArrays<T>& a,
-                                                     const kernels::QifParamPtrs<T>& prm, const T dt) {
+                                                     const Params& prm, const T dt) {
   T* __restrict v = a.v;
   T* __restrict s = a.s;
   T* __restrict x = a.x;
@@ -32,26 +67,36 @@ __attribute__((always_inline)) inline void span_loop(long begin, long end, const
   }
 }
 
-template <class T, bool Adapt, bool Events>
-void span_baseline(long begin, long end, const NeuronArrays<T> a, const kernels::QifParamPtrs<T> prm, const T dt) {
+template <class T, bool Adapt, bool Events, class Params>
+void span_baseline(long begin, long end, const NeuronArrays<T> a, const Params prm, const T dt) {
   span_loop<T, Adapt, Events>(begin, end, a, prm, dt);
 }
 
 // The AVX2 copy (4 doubles per instruction instead of 2; cpu_dispatch.hpp).
 #ifdef QIFSIM_AVX2_COPIES
-template <class T, bool Adapt, bool Events>
-QIFSIM_TARGET_AVX2 void span_avx2(long begin, long end, const NeuronArrays<T> a,
-                                               const kernels::QifParamPtrs<T> prm, const T dt) {
+template <class T, bool Adapt, bool Events, class Params>
+QIFSIM_TARGET_AVX2 void span_avx2(long begin, long end, const NeuronArrays<T> a, const Params prm, const T dt) {
   span_loop<T, Adapt, Events>(begin, end, a, prm, dt);
 }
 #endif
+
+template <class T, bool Adapt, bool Events, class Params>
+void run_span(long len, const NeuronArrays<T>& at, const Params& q, T dt, bool allow_avx2) {
+#ifdef QIFSIM_AVX2_COPIES
+  if (use_avx2(allow_avx2)) {
+    span_avx2<T, Adapt, Events>(0, len, at, q, dt);
+    return;
+  }
+#endif
+  span_baseline<T, Adapt, Events>(0, len, at, q, dt);
+}
 
 // Neurons begin..end-1 (at most kNeuronSpan): the arrays from `begin` on; a parameter whose bit
 // is set in scalar_slots is read from its own first kNeuronSpan values (one value repeated),
 // so that it stays in cache instead of streaming N copies from memory.
 template <class T, bool Adapt, bool Events>
 void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& prm, T dt,
-                 bool allow_avx2, std::uint32_t scalar_slots) {
+                 bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inv) {
   const NeuronArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, a.in + begin, a.s_in + begin,
                            Events ? a.fired + begin : nullptr};
   using P = kernels::QifParamPtrs<T>;
@@ -62,38 +107,41 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
     if (!((scalar_slots >> slots[m]) & 1u) && q.*members[m] != nullptr) q.*members[m] += begin;
   }
   const long len = end - begin;
-#ifdef QIFSIM_AVX2_COPIES
-  if (use_avx2(allow_avx2)) {
-    span_avx2<T, Adapt, Events>(0, len, at, q, dt);
-    return;
+  const bool tau_inv = inv.tau != T(0), tau_s_inv = inv.tau_s != T(0);
+  if (tau_inv && tau_s_inv) {
+    run_span<T, Adapt, Events>(len, at, span_params<T, true, true>(q, inv), dt, allow_avx2);
+  } else if (tau_inv) {
+    run_span<T, Adapt, Events>(len, at, span_params<T, true, false>(q, inv), dt, allow_avx2);
+  } else if (tau_s_inv) {
+    run_span<T, Adapt, Events>(len, at, span_params<T, false, true>(q, inv), dt, allow_avx2);
+  } else {
+    run_span<T, Adapt, Events>(len, at, q, dt, allow_avx2);
   }
-#endif
-  span_baseline<T, Adapt, Events>(0, len, at, q, dt);
 }
 
 }  // namespace
 
 template <class T, bool Adapt, bool Events>
 void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p, std::int64_t count, T dt,
-                    bool allow_avx2, std::uint32_t scalar_slots) {
+                    bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inverses) {
   const long n = static_cast<long>(count);
   constexpr long kSpan = kNeuronSpan;
   // A plain branch, not an OpenMP if() clause: that clause costs a team fork even when false.
   if (n >= kParallelNeurons) {
 #pragma omp parallel for schedule(static)
     for (long b = 0; b < n; b += kSpan) {
-      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots);
+      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses);
     }
   } else {
     for (long b = 0; b < n; b += kSpan) {
-      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots);
+      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses);
     }
   }
 }
 
 #define QIFSIM_UPDATE_NEURONS(T, A, E) \
   template void update_neurons<T, A, E>(const NeuronArrays<T>&, const kernels::QifParamPtrs<T>&, std::int64_t, T, bool, \
-                                        std::uint32_t);
+                                        std::uint32_t, ExactInverses<T>);
 QIFSIM_UPDATE_NEURONS(float, false, false)
 QIFSIM_UPDATE_NEURONS(float, false, true)
 QIFSIM_UPDATE_NEURONS(float, true, false)

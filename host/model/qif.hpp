@@ -3,6 +3,8 @@
 // under g++, __host__ __device__ under nvcc).
 #pragma once
 
+#include <cmath>
+
 #include "model/host_device.hpp"
 #include "model/model_decl.hpp"
 #include "model/model_params.hpp"
@@ -58,6 +60,36 @@ struct QifParamPtrs {
   const T *eta, *tau, *k, *tau_s, *v_th, *v_reset;
   const T *alpha, *tau_x;  // adaptation only
 };
+
+/// A divisor that is a power of two, applied as a multiplication by its inverse: x / d and
+/// x * (1 / d) are the same real number (1 / d is exact), each rounded once, so they give the
+/// same bits in every case (subnormal, infinite and NaN x included), and a multiplication
+/// costs a fraction of a division. power_of_two_inverse says where it applies.
+template <class T>
+struct ExactDivisor {
+  T inverse;
+};
+template <class T>
+QIFSIM_HD inline T operator/(T x, ExactDivisor<T> d) {
+  return x * d.inverse;
+}
+/// One power-of-two value for every neuron, read by the step as an ExactDivisor.
+template <class T>
+struct ExactDivisorParam {
+  T inverse;
+  QIFSIM_HD ExactDivisor<T> operator[](long) const { return {inverse}; }
+};
+
+/// 1 / d where d is a power of two whose inverse is a finite T (so x * (1/d) == x / d bit for
+/// bit), else 0.
+template <class T>
+inline T power_of_two_inverse(T d) {
+  if (!std::isnormal(d) || d < T(0)) return T(0);
+  int e = 0;
+  if (std::frexp(d, &e) != T(0.5)) return T(0);
+  const T inv = T(1) / d;
+  return std::isfinite(inv) && inv * d == T(1) ? inv : T(0);
+}
 
 /// The step's parameters from slots held in QifParam order (an engine's storage): `a[i]` is
 /// a ParamRef<T> (QifParamRefs) or a const T* (QifParamPtrs).
