@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,7 +23,10 @@ namespace qifsim::python {
 /// share ownership of it.
 template <class T>
 struct Block {
-  std::unique_ptr<T[]> owned;
+  struct Free {
+    void operator()(T* p) const noexcept { std::free(p); }
+  };
+  std::unique_ptr<T, Free> owned;  // from allocate_block (malloc'd; 2 MiB pages where large)
   T* data = nullptr;
   std::int64_t capacity = 0;  // rows
 };
