@@ -274,7 +274,9 @@ TEST(Coupling, AutoChoosesFromStaticFacts) {
   EXPECT_EQ(choice(4096, diag, true), "'p': sparse");
   Matrix full(4096, 4096, 0.1);
   full(0, 0) = 0.2;
-  EXPECT_EQ(choice(4096, full), "'p': dense");
+  // A large dense J of one tau_s: events, J held once (transposed); one tau_s per neuron: dense.
+  EXPECT_EQ(choice(4096, full), "'p': events over dense (resync 1000)");
+  EXPECT_EQ(choice(4096, full, true), "'p': dense");
   const SparseMatrix small = SparseMatrix::from_dense(Matrix(10, 10, std::vector<double>(100, 0.0)));
   EXPECT_EQ(choice(10, small), "'p': sparse");
 }

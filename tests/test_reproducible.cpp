@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "core/coupling_choice.hpp"
+#include "cpu/blas.hpp"
+#include "cpu/event_coupling.hpp"
 #include "cpu/make_coupling.hpp"
 #include "model/activation.hpp"
 #include "model/loss.hpp"
@@ -187,6 +189,40 @@ TEST(Reproducible, SoftmaxAndTheLossSumInTheOneReductionOrder) {
     using qifsim::detail::LossKind;
     EXPECT_EQ(qifsim::detail::step_loss(LossKind::Mse, in.data(), target.data(), n), spec_sum(sq) / static_cast<double>(n));
     EXPECT_EQ(qifsim::detail::step_loss(LossKind::L1, in.data(), target.data(), n), spec_sum(ab) / static_cast<double>(n));
+  }
+}
+
+// A dense J run with events is held once, transposed in place; a product (a resync) then sums
+// each row from J's columns in gemv_loop's eight-lane order: the same bits as gemv_loop, for
+// shapes with tails, on one thread and threaded, with and without accumulate.
+template <class T>
+void check_product_from_columns(long n) {
+  std::mt19937_64 rng(static_cast<std::uint64_t>(n));
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::vector<T> A(static_cast<std::size_t>(n * n)), x(static_cast<std::size_t>(n)), y0(static_cast<std::size_t>(n));
+  for (T& v : A) v = static_cast<T>(u(rng));
+  for (T& v : x) v = static_cast<T>(u(rng));
+  for (T& v : y0) v = static_cast<T>(u(rng));
+  std::vector<T> Jt = A;
+  qifsim::detail::transpose_square(Jt.data(), n);
+  for (long i = 0; i < n; ++i) {
+    for (long j = 0; j < n; ++j) {
+      ASSERT_EQ(Jt[static_cast<std::size_t>(j * n + i)], A[static_cast<std::size_t>(i * n + j)]) << "transpose " << i << ", " << j;
+    }
+  }
+  for (const bool accumulate : {false, true}) {
+    std::vector<T> want = y0, got = y0;
+    qifsim::detail::gemv_loop<T>(n, n, A.data(), x.data(), accumulate ? T(1) : T(0), want.data());
+    qifsim::detail::product_from_columns(Jt.data(), x.data(), accumulate, got.data(), n, n);
+    ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(T)), 0)
+        << (sizeof(T) == 8 ? "float64" : "float32") << " n " << n << (accumulate ? " accumulate" : "");
+  }
+}
+
+TEST(Reproducible, AProductFromJsColumnsHasTheEightLaneBits) {
+  for (long n : {1L, 7L, 64L, 257L, 1027L, 2100L}) {  // 2100^2 takes the threaded path
+    check_product_from_columns<double>(n);
+    check_product_from_columns<float>(n);
   }
 }
 

@@ -87,10 +87,11 @@ CouplingChoice choose_coupling(const std::string& population, const WeightsFacts
     case CouplingMode::Auto: break;
   }
   const CouplingMode storage = auto_storage(f);
-  // Events pay off where a product costs far more than the neurons' own update: sparse storage
-  // of a large population (a procedural J s is already O(N); a dense one keeps its product, as
-  // the event path would need a second, transposed copy of J).
-  const bool events = storage == CouplingMode::Sparse && one_tau_s && f.rows >= kAutoMinN;
+  // Events pay off where a product costs far more than the neurons' own update: sparse or dense
+  // storage of a large population (a procedural J s is already O(N)). A dense J is then held
+  // once, transposed: the event update adds its columns and a resync sums them.
+  const bool events = (storage == CouplingMode::Sparse || storage == CouplingMode::Dense) && one_tau_s &&
+                      f.rows >= kAutoMinN && f.rows == f.cols;
   return {storage, events};
 }
 
@@ -116,7 +117,7 @@ double coupling_bytes(const WeightsFacts& f, const CouplingChoice& c, double val
   const double stored = static_cast<double>(f.kind == Weights::Kind::Sparse ? f.stored : f.nonzeros);
   double bytes = 0.0;
   switch (c.storage) {
-    case CouplingMode::Dense: bytes = entries * value_bytes * (c.events ? 2.0 : 1.0); break;
+    case CouplingMode::Dense: bytes = entries * value_bytes; break;  // events: transposed in place
     case CouplingMode::Sparse:
       // CSR (values in the run's precision, 32-bit columns, 64-bit row pointers); events add the
       // outgoing lists (CSC) of the same size.

@@ -40,7 +40,9 @@ class Coupling {
   }
 };
 
-/// A dense row-major matrix.
+/// A dense matrix: row-major, or, once prepared for events, column-major only (J is held once:
+/// the event update adds columns, and a product then sums each row over the columns in
+/// ascending order, a fixed order of its own).
 template <class T>
 class DenseCoupling final : public Coupling<T> {
  public:
@@ -49,7 +51,9 @@ class DenseCoupling final : public Coupling<T> {
   std::int64_t rows() const override { return rows_; }
   std::int64_t cols() const override { return cols_; }
   void apply(const T* x, bool accumulate, T* y) const override {
-    if (fixed_order_) {
+    if (w_.empty() && !columns_.empty()) {
+      product_from_columns(columns_.data(), x, accumulate, y, static_cast<long>(rows_), static_cast<long>(cols_));
+    } else if (fixed_order_) {
       gemv_loop<T>(rows_, cols_, w_.data(), x, accumulate ? T(1) : T(0), y);
     } else {
       gemv<T>(rows_, cols_, w_.data(), x, accumulate ? T(1) : T(0), y);
@@ -57,7 +61,14 @@ class DenseCoupling final : public Coupling<T> {
   }
   void set_fixed_order(bool fixed) override { fixed_order_ = fixed; }
   bool supports_events() const override { return rows_ == cols_; }
-  void prepare_events() override { columns_of(w_, columns_, static_cast<std::size_t>(rows_)); }
+  /// J transposed in place into its columns: J is held once, with no second copy even while
+  /// it is converted.
+  void prepare_events() override {
+    if (!columns_.empty()) return;
+    columns_ = std::move(w_);
+    w_.clear();
+    transpose_square(columns_.data(), static_cast<long>(rows_));
+  }
   void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const override {
     couple_from_spikes(y, columns_.data(), fired, fired_list, static_cast<long>(rows_), c);
   }
@@ -65,8 +76,8 @@ class DenseCoupling final : public Coupling<T> {
  private:
   std::int64_t rows_, cols_;
   bool fixed_order_ = false;  // gemv_loop at every size (RunOptions::reproducible)
-  std::vector<T> w_;        // row-major
-  std::vector<T> columns_;  // event-driven only: W's columns, contiguous
+  std::vector<T> w_;          // row-major (empty once prepared for events)
+  std::vector<T> columns_;    // events only: J's columns, contiguous
 };
 
 }  // namespace qifsim::detail

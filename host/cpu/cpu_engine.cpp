@@ -87,7 +87,8 @@ class CpuEngine final : public Engine {
       const bool one_tau_s = p.tau_s_slot >= 0 && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() == 1;
       choices.push_back(choose_coupling(p.name, p.facts, one_tau_s, requested));
       const CouplingChoice& c = choices.back();
-      if (!p.J || c.storage != p.storage || (c.events && !p.events)) {  // refused before anything is freed
+      if (!p.J || c.storage != p.storage || (c.events && !p.events) ||
+          (p.events && !c.events && p.storage == CouplingMode::Dense)) {  // refused before anything is freed
         require_host_bytes(coupling_bytes(p.facts, c, sizeof(T)), "coupling = " + to_string(requested) +
                                                                       ": the weights of population '" + p.name +
                                                                       "' as " + describe(c));
@@ -104,7 +105,9 @@ class CpuEngine final : public Engine {
       Pop& p = pops_[i];
       if (p.weights.empty()) continue;
       const CouplingChoice c = choices[i];
-      if (!p.J || c.storage != p.storage) {
+      // A dense J prepared for events is held transposed: the plain product takes it as given.
+      const bool transposed = p.events && !c.events && p.storage == CouplingMode::Dense;
+      if (!p.J || c.storage != p.storage || transposed) {
         p.J.reset();  // the old operator's memory first
         p.J = make_coupling<T>(p.weights, p.facts, c.storage);
         p.storage = c.storage;
