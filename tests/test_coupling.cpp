@@ -357,3 +357,51 @@ TEST(Coupling, LargeSparseNetworksNeverHoldADenseMatrix) {
 }
 
 }  // namespace
+
+namespace {
+
+// A population fed only through all-to-all edges takes its input as one value per step (no
+// N-length fill): its recorded I_ext, get_var("I_ext") and its trajectory equal those of the
+// same network run with every product dense (the edge's 1000 x 2 matrix of 0.5 as given).
+TEST(Coupling, AnAllToAllInputIsOneValuePerStepWithTheSameResults) {
+  const std::int64_t n = 5000, steps = 300;  // more than one neuron span (4096)
+  auto make = [&]() {
+    auto net = std::make_unique<qifsim::Network>(1e-3, qifsim::Backend::Cpu);
+    net->add_function("inp", 2, qifsim::Activation::Identity);
+    qifsim::QifPopulation p;
+    p.n = n;
+    std::vector<double> eta(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) eta[static_cast<std::size_t>(i)] = -5.0 + 10.0 * static_cast<double>(i) / static_cast<double>(n);
+    p.eta = eta;
+    net->add_population("qif", p);  // uncoupled: the test is about the input
+    net->add_edge("inp", "qif", qifsim::Weights::all_to_all(n, 2, 0.5));
+    net->compile();
+    return net;
+  };
+  Matrix x(steps, 2);
+  for (std::int64_t t = 0; t < steps; ++t) {
+    x(t, 0) = 2.0 + std::sin(0.05 * static_cast<double>(t));
+    x(t, 1) = t % 50 < 10 ? 30.0 : 0.0;
+  }
+  qifsim::RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  o.record_vars = {{"qif", "v", false}, {"qif", "I_ext", false}};
+  auto uniform = make();
+  const qifsim::Observer a = uniform->run(x, o);
+  auto dense = make();
+  o.coupling = qifsim::CouplingMode::Dense;
+  const qifsim::Observer b = dense->run(x, o);
+  for (const auto& key : b.keys()) {
+    EXPECT_EQ(a.to_matrix(key).data, b.to_matrix(key).data) << key;
+  }
+  const Matrix in = a.to_matrix("qif", "I_ext");
+  for (std::int64_t t = 0; t < steps; ++t) {
+    const double want = 0.5 * x(t, 0) + 0.5 * x(t, 1);  // w * (x0 + x1), the sum in double
+    ASSERT_EQ(in(t, 0), want) << t;
+    ASSERT_EQ(in(t, n - 1), want) << t;
+  }
+  EXPECT_EQ(uniform->get_var("qif", "I_ext"), dense->get_var("qif", "I_ext"));
+  EXPECT_EQ(uniform->get_var("qif", "v"), dense->get_var("qif", "v"));
+}
+
+}  // namespace

@@ -215,3 +215,58 @@ TEST(NeuronUpdate, OnlyPowersOfTwoWithAFiniteInverseQualify) {
 }
 
 }  // namespace
+
+namespace {
+
+// Subnormals::Flush inside the loop: the spec's step, then s (and x) below the smallest normal
+// number set to 0, as the separate pass after the step did; bit for bit.
+template <class T, bool Adapt>
+void check_flush_in_loop(bool allow_avx2) {
+  SCOPED_TRACE(std::string(sizeof(T) == 8 ? "float64" : "float32") + (Adapt ? " adaptation" : "") +
+               (allow_avx2 ? "" : " baseline"));
+  const std::int64_t n = 2000;
+  Case<T> got = random_case<T>(n, 91u);
+  constexpr T kTiny = std::numeric_limits<T>::min();
+  for (std::int64_t i = 0; i < n; ++i) {  // states that decay into (and below) the normal range
+    const auto k = static_cast<std::size_t>(i);
+    if (i % 3 == 0) got.s[k] = kTiny * static_cast<T>(1.0001 + 0.01 * static_cast<double>(i % 7));
+    if (i % 5 == 0) got.x[k] = kTiny * static_cast<T>(1.0 + 0.002 * static_cast<double>(i % 11));
+    if (i % 3 == 0) got.v[k] = T(-50);  // no spike: s only decays
+  }
+  Case<T> want = got;
+  const T dt = static_cast<T>(0.05);
+  std::int64_t flushed = 0;
+  for (int step = 0; step < 4; ++step) {
+    qifsim::detail::NeuronArrays<T> a{got.v.data(), got.s.data(), got.x.data(), got.in.data(), got.s_in.data(), nullptr};
+    const qifsim::kernels::QifParamPtrs<T> p{got.eta.data(),   got.tau.data(),  got.k.data(),
+                                             got.tau_s.data(), got.v_th.data(), got.v_reset.data(),
+                                             got.alpha.data(), got.tau_x.data()};
+    qifsim::detail::update_neurons<T, Adapt, false>(a, p, n, dt, allow_avx2, 0, {}, /*flush=*/true);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+      reference_step<T, Adapt>(want, i, dt);
+      if (std::fabs(want.s[i]) < kTiny) {
+        flushed += want.s[i] != T(0);
+        want.s[i] = T(0);
+      }
+      if (Adapt && std::fabs(want.x[i]) < kTiny) want.x[i] = T(0);
+    }
+    std::string where;
+    EXPECT_TRUE(same_bits(got.v, want.v, where)) << "v, step " << step << ", " << where;
+    EXPECT_TRUE(same_bits(got.s, want.s, where)) << "s, step " << step << ", " << where;
+    if (Adapt) {
+      EXPECT_TRUE(same_bits(got.x, want.x, where)) << "x, step " << step << ", " << where;
+    }
+  }
+  EXPECT_GT(flushed, 0) << "the case must take s below the normal range";
+}
+
+TEST(NeuronUpdate, FlushInTheLoopEqualsTheStepThenTheFlush) {
+  for (const bool avx2 : {true, false}) {
+    check_flush_in_loop<double, false>(avx2);
+    check_flush_in_loop<double, true>(avx2);
+    check_flush_in_loop<float, false>(avx2);
+    check_flush_in_loop<float, true>(avx2);
+  }
+}
+
+}  // namespace

@@ -105,3 +105,39 @@ TEST(ReductionOrder, ManualRecordOfAMeanFollowsTheSameOrder) {
 }
 
 }  // namespace
+
+namespace {
+
+// From 65536 neurons on the CPU sums a recorded mean's blocks on every thread and adds the
+// block sums in order: the same bits as the spec's order, as below that size.
+TEST(ReductionOrder, ALargePopulationsMeanSummedOnThreadsKeepsTheBits) {
+  const std::int64_t n = 70001, steps = 12;  // 274 blocks, the last part-filled
+  auto make = [&]() {
+    qifsim::Network net(1e-3, qifsim::Backend::Cpu, qifsim::Precision::Float64);
+    qifsim::QifPopulation pop;
+    pop.n = n;
+    std::mt19937_64 rng(21);
+    std::uniform_real_distribution<double> u(-5.0, 5.0);
+    std::vector<double> eta(static_cast<std::size_t>(n));
+    for (auto& e : eta) e = u(rng);
+    pop.eta = eta;
+    net.add_population("qif", pop);
+    net.compile();
+    return net;
+  };
+  qifsim::Network a = make(), b = make();
+  const qifsim::Matrix inputs(steps, n, 3.0);
+  qifsim::RunOptions full;
+  full.progress = qifsim::Progress::Off;
+  full.record_vars = {{"qif", "v", false}};
+  qifsim::RunOptions mean = full;
+  mean.record_vars = {{"qif", "v", true}};
+  const qifsim::Matrix v = a.run(inputs, full).to_matrix("qif", "v");
+  const qifsim::Matrix m = b.run(inputs, mean).to_matrix("qif", "v");
+  ASSERT_EQ(m.rows, steps);
+  for (std::int64_t r = 0; r < steps; ++r) {
+    ASSERT_EQ(m.data[static_cast<std::size_t>(r)], spec_mean(v.data.data() + r * n, n)) << "sample " << r;
+  }
+}
+
+}  // namespace

@@ -28,6 +28,14 @@ class Coupling {
   /// With `fixed`, apply() sums every row in the library's own fixed order at every size
   /// (RunOptions::reproducible); operators whose order is always their own ignore it.
   virtual void set_fixed_order(bool fixed) { (void)fixed; }
+  /// True where every row of W x is one value (all weights equal): row_value() gives it, and a
+  /// population fed only through such operators takes its input as that one value.
+  virtual bool uniform_rows() const { return false; }
+  /// The value every row of W x takes (uniform_rows() only), with the bits apply() writes.
+  virtual T row_value(const T* x) const {
+    (void)x;
+    throw InvalidArgument("this coupling operator's rows are not one value");
+  }
   /// True where apply_spikes() is available (a square operator whose columns can be added).
   virtual bool supports_events() const { return false; }
   /// Before an event-driven run: what apply_spikes() needs, allocated outside the step loop.

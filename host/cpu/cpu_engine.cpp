@@ -16,6 +16,7 @@
 #include "cpu/cpu_population.hpp"
 #include "cpu/edge_memory.hpp"
 #include "cpu/make_coupling.hpp"
+#include "cpu/ordered_sum.hpp"
 #include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
 #include "core/engine_layout.hpp"
@@ -145,7 +146,7 @@ class CpuEngine final : public Engine {
       p.x_start = p.x;
       p.w_start = p.w;
     }
-    advance<false>();
+    advance<false>(false);
     events_valid_ = false;
   }
 
@@ -254,6 +255,8 @@ class CpuEngine final : public Engine {
         }
         if (p.rate) update_rates(p);
         std::fill(p.in.begin(), p.in.end(), T(0));
+        p.in_uniform = false;
+        p.in_stale = false;
         std::fill(p.s_in.begin(), p.s_in.end(), T(0));
       } else {
         Func& f = funcs_[static_cast<std::size_t>(slot.index)];
@@ -341,9 +344,9 @@ class CpuEngine final : public Engine {
   // Phase 2 of a step: every population's state advances (keeping what event-driven coupling
   // needs of this step when it is on).
   void advance_state(const RunPlan& plan) {
-    advance<true>();
+    advance<true>(plan.flush_subnormals);
     events_valid_ = true;
-    if (plan.flush_subnormals) flush_subnormals();
+    if (plan.flush_subnormals) flush_subnormals();  // other models (QIF flushes in its loop)
   }
 
   // A rate model's r (slot S) from its v.
@@ -354,6 +357,25 @@ class CpuEngine final : public Engine {
   T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
   const T* output_values(int node) const { return node_output(layout_.slots, pops_, funcs_, node); }
 
+  // The QIF population at `node` where every incoming edge's rows are one value (so its input
+  // is one value per step), else null.
+  Pop* uniform_input_pop(int node) {
+    const Slot s = layout_.slots[static_cast<std::size_t>(node)];
+    if (!s.pop) return nullptr;
+    Pop& p = pops_[static_cast<std::size_t>(s.index)];
+    const auto& incoming = layout_.incoming[static_cast<std::size_t>(node)];
+    bool uniform = p.model == model::ModelId::Qif && !incoming.empty();
+    for (int e : incoming) uniform = uniform && edges_[static_cast<std::size_t>(e)].w->uniform_rows();
+    p.in_uniform = uniform;
+    if (!uniform) {
+      p.input();  // `in` whole again before the edges write it
+      return nullptr;
+    }
+    const auto span = static_cast<std::size_t>(std::min<std::int64_t>(p.n, kNeuronSpan));
+    if (p.in_span.size() != span) p.in_span.assign(span, T(0));
+    return &p;
+  }
+
   // Phase 1 of a step: every node's input (in topological order) and function outputs,
   // then every population's coupling J s. Nothing here changes the state.
   void prepare(const double* x, bool from_spikes) {
@@ -361,6 +383,17 @@ class CpuEngine final : public Engine {
       T* in = input_values(node);
       if (node == layout_.input) {
         for (std::int64_t j = 0; j < layout_.in_width; ++j) in[j] = static_cast<T>(x[j]);
+      } else if (Pop* p = uniform_input_pop(node)) {  // one value for every neuron, not N
+        T value = T(0);
+        bool first = true;
+        for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
+          EdgeW& w = edges_[static_cast<std::size_t>(e)];
+          const T v = w.w->row_value(w.memory.advance(output_values(w.source)));
+          value = first ? v : T(1) * value + v;  // the bits apply() would write, edge by edge
+          first = false;
+        }
+        p->in_value = value;
+        p->in_stale = true;
       } else {
         bool first = true;
         for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
@@ -408,6 +441,7 @@ class CpuEngine final : public Engine {
   void flush_subnormals() {
     constexpr T kTiny = std::numeric_limits<T>::min();
     for (Pop& p : pops_) {
+      if (p.model == model::ModelId::Qif) continue;  // flushed in its neuron loop
       for (std::vector<T>* a : {&p.s, &p.x, &p.w}) {
         T* values = a->data();
         const std::size_t count = a->size();
@@ -423,27 +457,31 @@ class CpuEngine final : public Engine {
   }
 
   // Phase 2: the fused per-neuron update of every population.
+  // `flush`: Subnormals::Flush inside the QIF loop (one pass over the state, not two).
   template <bool Events>
-  void advance() {
+  void advance(bool flush) {
     for (Pop& p : pops_) {
       const bool events = Events && p.events;
       if (p.model != model::ModelId::Qif) {
         update_model_neurons<T>(p.model, p.model_arrays(events), p.model_params(), p.n, dt_);
       } else if (p.adapt) {
-        events ? update<true, true>(p) : update<true, false>(p);
+        events ? update<true, true>(p, flush) : update<true, false>(p, flush);
       } else {
-        events ? update<false, true>(p) : update<false, false>(p);
+        events ? update<false, true>(p, flush) : update<false, false>(p, flush);
       }
     }
   }
 
   // Events: also note which neurons spiked (for the event-driven coupling of the next step).
   template <bool Adapt, bool Events>
-  void update(Pop& p) {
-    const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), p.in.data(), p.s_in.data(),
+  void update(Pop& p, bool flush) {
+    if (p.in_uniform) std::fill(p.in_span.begin(), p.in_span.end(), p.in_value);
+    const T* in = p.in_uniform ? p.in_span.data() : p.input();
+    const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), in, p.s_in.data(),
                                  Events ? p.fired.data() : nullptr};
     const kernels::QifParamPtrs<T> prm = p.ptrs();
-    update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots, p.exact_inverses());
+    update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots, p.exact_inverses(), flush,
+                                     p.in_uniform);
   }
 
   // Throw DivergenceError naming the first non-finite state value, if any. `since` steps
@@ -497,9 +535,9 @@ class CpuEngine final : public Engine {
   }
 
   template <class F>
-  static void emit(std::int64_t n, F value, Gathered g) {
+  void emit(std::int64_t n, F value, Gathered g) const {
     if (g.mean) {  // the one reduction order over the neuron index (model/reduction.hpp)
-      *g.dst = static_cast<T>(model::ordered_sum(n, value) / static_cast<double>(n));
+      *g.dst = static_cast<T>(ordered_sum_threaded(n, value, mean_partials_) / static_cast<double>(n));
     } else {
       for (std::int64_t i = 0; i < n; ++i) g.dst[i] = static_cast<T>(value(i));
     }
@@ -515,7 +553,7 @@ class CpuEngine final : public Engine {
       case Var::X: src = start ? p.x_start.data() : p.x.data(); break;
       case Var::W: src = start ? p.w_start.data() : p.w.data(); break;
       case Var::SIn: src = p.s_in.data(); break;
-      case Var::IExt: src = p.in.data(); break;
+      case Var::IExt: src = p.input(); break;
       case Var::Spike: {
         const std::vector<T>& v_th = p.params[static_cast<std::size_t>(p.th_slot)];
         const kernels::ParamRef<T> th{v_th.data(), v_th.size() == 1 ? 0 : 1};
@@ -531,6 +569,7 @@ class CpuEngine final : public Engine {
   }
 
   T dt_;
+  mutable std::vector<double> mean_partials_;  // block sums of a recorded mean (emit)
   EngineLayout layout_;  // order, input and output, slots, incoming edges, initial states
   std::vector<Pop> pops_;
   std::vector<Func> funcs_;

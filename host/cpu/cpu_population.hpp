@@ -44,12 +44,29 @@ struct CpuPopulation {
   std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
   std::vector<T> v, s, x;      // state (slots V, S, X; model::ModelInfo says what each holds)
   std::vector<T> w;            // state slot W (ik_biexp's x); a slot not held is empty
-  std::vector<T> in, s_in;     // this step's external and coupling input
+  mutable std::vector<T> in;   // this step's external input (see input())
+  std::vector<T> s_in;         // this step's coupling input
+  // A QIF population fed only through operators whose rows are one value (an all-to-all edge
+  // from a small input node): this step's input as that one value, `in` filled from it only
+  // when read (input()); the neuron loop reads in_span, kNeuronSpan copies.
+  bool in_uniform = false;
+  mutable bool in_stale = false;
+  T in_value = T(0);
+  std::vector<T> in_span;
   std::vector<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
   std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
   std::vector<long> fired_list;      // ... and their indices, ascending
   // The model's parameters in declared order (model::QifParam for QIF), 1 or N values each.
   std::vector<std::vector<T>> params;
+
+  // The external input as N values (filled from in_value where it arrived as one value).
+  const T* input() const {
+    if (in_stale) {
+      std::fill(in.begin(), in.end(), in_value);
+      in_stale = false;
+    }
+    return in.data();
+  }
 
   std::vector<T>* state(Var var) {
     switch (var) {
@@ -69,7 +86,7 @@ struct CpuPopulation {
   }
   ModelArrays<T> model_arrays(bool with_events) {
     return ModelArrays<T>{{v.data(), s.data(), x.empty() ? nullptr : x.data(), w.empty() ? nullptr : w.data()},
-                          in.data(), s_in.data(), with_events ? fired.data() : nullptr};
+                          input(), s_in.data(), with_events ? fired.data() : nullptr};
   }
 
   std::vector<T>* param(Var var) {

@@ -2,6 +2,8 @@
 // with -fno-trapping-math (host/CMakeLists.txt).
 #include "cpu/neuron_update.hpp"
 
+#include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "cpu/cpu_dispatch.hpp"
@@ -51,9 +53,10 @@ SpanParams<T, TauInv, TauSInv> span_params(const kernels::QifParamPtrs<T>& p, Ex
 
 // Neurons begin..end-1 as one vector loop; everything it reads is a local here, so the
 // compiler sees plain arrays with no aliasing.
-template <class T, bool Adapt, bool Events, class Params>
+template <class T, bool Adapt, bool Events, bool Flush, class Params>
 __attribute__((always_inline)) inline void span_loop(long begin, long end, const NeuronArrays<T>& a,
                                                      const Params& prm, const T dt) {
+  constexpr T kTiny = std::numeric_limits<T>::min();
   T* __restrict v = a.v;
   T* __restrict s = a.s;
   T* __restrict x = a.x;
@@ -64,31 +67,44 @@ __attribute__((always_inline)) inline void span_loop(long begin, long end, const
   for (long i = begin; i < end; ++i) {
     const bool spiked = kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], prm, i, dt);
     if constexpr (Events) fired[i] = spiked ? T(1) : T(0);
+    if constexpr (Flush) {  // Subnormals::Flush, in the same pass (s and x only decay there)
+      s[i] = std::fabs(s[i]) < kTiny ? T(0) : s[i];
+      if constexpr (Adapt) x[i] = std::fabs(x[i]) < kTiny ? T(0) : x[i];
+    }
   }
 }
 
-template <class T, bool Adapt, bool Events, class Params>
+template <class T, bool Adapt, bool Events, bool Flush, class Params>
 void span_baseline(long begin, long end, const NeuronArrays<T> a, const Params prm, const T dt) {
-  span_loop<T, Adapt, Events>(begin, end, a, prm, dt);
+  span_loop<T, Adapt, Events, Flush>(begin, end, a, prm, dt);
 }
 
 // The AVX2 copy (4 doubles per instruction instead of 2; cpu_dispatch.hpp).
 #ifdef QIFSIM_AVX2_COPIES
-template <class T, bool Adapt, bool Events, class Params>
+template <class T, bool Adapt, bool Events, bool Flush, class Params>
 QIFSIM_TARGET_AVX2 void span_avx2(long begin, long end, const NeuronArrays<T> a, const Params prm, const T dt) {
-  span_loop<T, Adapt, Events>(begin, end, a, prm, dt);
+  span_loop<T, Adapt, Events, Flush>(begin, end, a, prm, dt);
 }
 #endif
 
-template <class T, bool Adapt, bool Events, class Params>
-void run_span(long len, const NeuronArrays<T>& at, const Params& q, T dt, bool allow_avx2) {
+template <class T, bool Adapt, bool Events, bool Flush, class Params>
+void run_span_as(long len, const NeuronArrays<T>& at, const Params& q, T dt, bool allow_avx2) {
 #ifdef QIFSIM_AVX2_COPIES
   if (use_avx2(allow_avx2)) {
-    span_avx2<T, Adapt, Events>(0, len, at, q, dt);
+    span_avx2<T, Adapt, Events, Flush>(0, len, at, q, dt);
     return;
   }
 #endif
-  span_baseline<T, Adapt, Events>(0, len, at, q, dt);
+  span_baseline<T, Adapt, Events, Flush>(0, len, at, q, dt);
+}
+
+template <class T, bool Adapt, bool Events, class Params>
+void run_span(long len, const NeuronArrays<T>& at, const Params& q, T dt, bool allow_avx2, bool flush) {
+  if (flush) {
+    run_span_as<T, Adapt, Events, true>(len, at, q, dt, allow_avx2);
+  } else {
+    run_span_as<T, Adapt, Events, false>(len, at, q, dt, allow_avx2);
+  }
 }
 
 // Neurons begin..end-1 (at most kNeuronSpan): the arrays from `begin` on; a parameter whose bit
@@ -96,8 +112,9 @@ void run_span(long len, const NeuronArrays<T>& at, const Params& q, T dt, bool a
 // so that it stays in cache instead of streaming N copies from memory.
 template <class T, bool Adapt, bool Events>
 void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& prm, T dt,
-                 bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inv) {
-  const NeuronArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, a.in + begin, a.s_in + begin,
+                 bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inv, bool flush, bool in_repeats) {
+  const NeuronArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, in_repeats ? a.in : a.in + begin,
+                           a.s_in + begin,
                            Events ? a.fired + begin : nullptr};
   using P = kernels::QifParamPtrs<T>;
   P q = prm;
@@ -109,13 +126,13 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
   const long len = end - begin;
   const bool tau_inv = inv.tau != T(0), tau_s_inv = inv.tau_s != T(0);
   if (tau_inv && tau_s_inv) {
-    run_span<T, Adapt, Events>(len, at, span_params<T, true, true>(q, inv), dt, allow_avx2);
+    run_span<T, Adapt, Events>(len, at, span_params<T, true, true>(q, inv), dt, allow_avx2, flush);
   } else if (tau_inv) {
-    run_span<T, Adapt, Events>(len, at, span_params<T, true, false>(q, inv), dt, allow_avx2);
+    run_span<T, Adapt, Events>(len, at, span_params<T, true, false>(q, inv), dt, allow_avx2, flush);
   } else if (tau_s_inv) {
-    run_span<T, Adapt, Events>(len, at, span_params<T, false, true>(q, inv), dt, allow_avx2);
+    run_span<T, Adapt, Events>(len, at, span_params<T, false, true>(q, inv), dt, allow_avx2, flush);
   } else {
-    run_span<T, Adapt, Events>(len, at, q, dt, allow_avx2);
+    run_span<T, Adapt, Events>(len, at, q, dt, allow_avx2, flush);
   }
 }
 
@@ -123,25 +140,28 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
 
 template <class T, bool Adapt, bool Events>
 void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p, std::int64_t count, T dt,
-                    bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inverses) {
+                    bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inverses, bool flush,
+                    bool in_repeats) {
   const long n = static_cast<long>(count);
   constexpr long kSpan = kNeuronSpan;
   // A plain branch, not an OpenMP if() clause: that clause costs a team fork even when false.
   if (n >= kParallelNeurons) {
 #pragma omp parallel for schedule(static)
     for (long b = 0; b < n; b += kSpan) {
-      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses);
+      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses, flush,
+                                    in_repeats);
     }
   } else {
     for (long b = 0; b < n; b += kSpan) {
-      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses);
+      update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses, flush,
+                                    in_repeats);
     }
   }
 }
 
 #define QIFSIM_UPDATE_NEURONS(T, A, E) \
   template void update_neurons<T, A, E>(const NeuronArrays<T>&, const kernels::QifParamPtrs<T>&, std::int64_t, T, bool, \
-                                        std::uint32_t, ExactInverses<T>);
+                                        std::uint32_t, ExactInverses<T>, bool, bool);
 QIFSIM_UPDATE_NEURONS(float, false, false)
 QIFSIM_UPDATE_NEURONS(float, false, true)
 QIFSIM_UPDATE_NEURONS(float, true, false)

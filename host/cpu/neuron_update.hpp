@@ -43,9 +43,13 @@ constexpr std::int64_t kNeuronSpan = 4096;
 /// for every span, instead of n values: a population's scalar parameters then cost no memory
 /// traffic. `inverses`: tau and/or tau_s as one power of two (the default 1 is one), divided by
 /// as a multiplication by the exact inverse: the same bits, about twice the speed where the
-/// loop's data is in cache (bench/RESULTS.md).
+/// loop's data is in cache (bench/RESULTS.md). `flush` (Subnormals::Flush): s (and x) below
+/// the smallest normal T become 0 in the same pass, right after each neuron's step.
+/// `in_repeats`: a.in holds min(n, kNeuronSpan) copies of one input value, read again for
+/// every span (a population whose input is one value per step).
 template <class T, bool Adapt, bool Events>
 void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p, std::int64_t n, T dt,
-                    bool allow_avx2 = true, std::uint32_t scalar_slots = 0, ExactInverses<T> inverses = {});
+                    bool allow_avx2 = true, std::uint32_t scalar_slots = 0, ExactInverses<T> inverses = {},
+                    bool flush = false, bool in_repeats = false);
 
 }  // namespace qifsim::detail

@@ -178,7 +178,9 @@ class ProceduralCoupling final : public Coupling<T> {
   ProceduralCoupling(std::int64_t rows, std::int64_t cols, double w) : rows_(rows), cols_(cols), w_(w) {}
   std::int64_t rows() const override { return rows_; }
   std::int64_t cols() const override { return cols_; }
-  void apply(const T* x, bool accumulate, T* y) const override {
+  void apply(const T* x, bool accumulate, T* y) const override { fill(accumulate, row_value(x), T(1), y); }
+  bool uniform_rows() const override { return true; }
+  T row_value(const T* x) const override {
     const auto value = [x](std::int64_t j) { return x[j]; };
     double sum = 0.0;
     if (cols_ >= kParallelCoupling) {  // block sums on every thread, added in block order
@@ -192,8 +194,7 @@ class ProceduralCoupling final : public Coupling<T> {
     } else {
       sum = model::ordered_sum(cols_, value);
     }
-    const T v = static_cast<T>(w_ * sum);
-    fill(accumulate, v, T(1), y);
+    return static_cast<T>(w_ * sum);
   }
   bool supports_events() const override { return rows_ == cols_; }
   void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const override {

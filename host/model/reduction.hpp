@@ -20,7 +20,11 @@ template <class F>
 QIFSIM_HD inline double ordered_block_sum(std::int64_t b, std::int64_t n, F value) {
   double lane[kReductionBlock];
   const std::int64_t first = b * kReductionBlock;
-  for (int j = 0; j < kReductionBlock; ++j) lane[j] = first + j < n ? static_cast<double>(value(first + j)) : 0.0;
+  if (first + kReductionBlock <= n) {  // a whole block: no test per value, so the loads vectorise
+    for (int j = 0; j < kReductionBlock; ++j) lane[j] = static_cast<double>(value(first + j));
+  } else {
+    for (int j = 0; j < kReductionBlock; ++j) lane[j] = first + j < n ? static_cast<double>(value(first + j)) : 0.0;
+  }
   for (int h = kReductionBlock / 2; h > 0; h /= 2) {
     for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
   }
