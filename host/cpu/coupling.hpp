@@ -40,10 +40,9 @@ class Coupling {
   virtual bool supports_events() const { return false; }
   /// Before an event-driven run: what apply_spikes() needs, allocated outside the step loop.
   virtual void prepare_events() {}
-  /// Event-driven update: y <- c y + the columns j of W with fired[j] != 0, in ascending j;
-  /// fired_list is scratch the operator may use to list those j (kept between steps).
-  virtual void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const {
-    (void)fired, (void)fired_list, (void)c, (void)y;
+  /// Event-driven update: y <- c y + the columns j of W in `spikes` (ascending), in that order.
+  virtual void apply_spikes(const std::vector<long>& spikes, T c, T* y) const {
+    (void)spikes, (void)c, (void)y;
     throw InvalidArgument("this coupling operator has no event-driven update");
   }
 };
@@ -77,8 +76,8 @@ class DenseCoupling final : public Coupling<T> {
     w_.clear();
     transpose_square(columns_.data(), static_cast<long>(rows_));
   }
-  void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const override {
-    couple_from_spikes(y, columns_.data(), fired, fired_list, static_cast<long>(rows_), c);
+  void apply_spikes(const std::vector<long>& spikes, T c, T* y) const override {
+    couple_from_spikes(y, columns_.data(), spikes, static_cast<long>(rows_), c);
   }
 
  private:

@@ -116,8 +116,7 @@ class CpuEngine final : public Engine {
       p.events = c.events;
       if (p.events) {
         p.J->prepare_events();
-        p.fired.resize(static_cast<std::size_t>(p.n), T(0));
-        p.fired_list.reserve(static_cast<std::size_t>(p.n));
+        if (p.model != model::ModelId::Qif) p.fired.resize(static_cast<std::size_t>(p.n), T(0));
       }
       line += (line.empty() ? "" : "; ") + ("'" + p.name + "': " + describe(c)) +
               (c.events ? " (resync " + std::to_string(resync) + ")" : "");
@@ -452,8 +451,7 @@ class CpuEngine final : public Engine {
 
   // Event-driven coupling: J s from the last step's J s and spikes (s <- c s + spikes).
   void couple_from_spikes(Pop& p) {
-    p.J->apply_spikes(p.fired.data(), p.fired_list,
-                      T(1) - dt_ / p.params[static_cast<std::size_t>(p.tau_s_slot)][0], p.s_in.data());
+    p.J->apply_spikes(p.spikes.all, T(1) - dt_ / p.params[static_cast<std::size_t>(p.tau_s_slot)][0], p.s_in.data());
   }
 
   // Phase 2: the fused per-neuron update of every population.
@@ -464,6 +462,12 @@ class CpuEngine final : public Engine {
       const bool events = Events && p.events;
       if (p.model != model::ModelId::Qif) {
         update_model_neurons<T>(p.model, p.model_arrays(events), p.model_params(), p.n, dt_);
+        if (events) {  // their loops flag the spikes; listed here
+          p.spikes.all.clear();
+          for (std::int64_t i = 0; i < p.n; ++i) {
+            if (p.fired[static_cast<std::size_t>(i)] != T(0)) p.spikes.all.push_back(static_cast<long>(i));
+          }
+        }
       } else if (p.adapt) {
         events ? update<true, true>(p, flush) : update<true, false>(p, flush);
       } else {
@@ -478,7 +482,7 @@ class CpuEngine final : public Engine {
     if (p.in_uniform) std::fill(p.in_span.begin(), p.in_span.end(), p.in_value);
     const T* in = p.in_uniform ? p.in_span.data() : p.input();
     const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), in, p.s_in.data(),
-                                 Events ? p.fired.data() : nullptr};
+                                 Events ? &p.spikes : nullptr};
     const kernels::QifParamPtrs<T> prm = p.ptrs();
     update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots, p.exact_inverses(), flush,
                                      p.in_uniform);

@@ -54,8 +54,8 @@ struct CpuPopulation {
   T in_value = T(0);
   std::vector<T> in_span;
   std::vector<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
-  std::vector<T> fired;              // event-driven coupling only: 1 where spiked in the last step
-  std::vector<long> fired_list;      // ... and their indices, ascending
+  SpikeLists spikes;                 // event-driven coupling: who spiked in the last step
+  std::vector<T> fired;              // ... other models' loops: 1 where spiked (then listed)
   // The model's parameters in declared order (model::QifParam for QIF), 1 or N values each.
   std::vector<std::vector<T>> params;
 

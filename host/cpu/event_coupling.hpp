@@ -16,16 +16,11 @@ namespace qifsim::detail {
 // The event-driven coupling does N (1 + spikes) additions per step: threads pay off sooner.
 constexpr std::int64_t kParallelCoupling = 4096;
 
-/// y <- c y + the columns Jt[j * n ..] of every j with fired[j] != 0, in ascending j;
-/// fired_list receives those j.
+/// y <- c y + the columns Jt[j * n ..] of every j in `fired` (ascending), in that order.
 template <class T>
-void couple_from_spikes(T* y, const T* Jt, const T* fired, std::vector<long>& fired_list, long n, T c) {
-  fired_list.clear();
-  for (long j = 0; j < n; ++j) {
-    if (fired[static_cast<std::size_t>(j)]) fired_list.push_back(j);
-  }
-  const long* list = fired_list.data();
-  const long spikes = static_cast<long>(fired_list.size());
+void couple_from_spikes(T* y, const T* Jt, const std::vector<long>& fired, long n, T c) {
+  const long* list = fired.data();
+  const long spikes = static_cast<long>(fired.size());
   constexpr long kChunk = 1024;  // a chunk of y stays in L1 while the columns stream by
   auto chunk = [&](long begin) {
     const long end = std::min(n, begin + kChunk);

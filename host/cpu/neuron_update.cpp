@@ -2,6 +2,9 @@
 // with -fno-trapping-math (host/CMakeLists.txt).
 #include "cpu/neuron_update.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -53,8 +56,19 @@ SpanParams<T, TauInv, TauSInv> span_params(const kernels::QifParamPtrs<T>& p, Ex
 
 // Neurons begin..end-1 as one vector loop; everything it reads is a local here, so the
 // compiler sees plain arrays with no aliasing.
+// One span's arrays (from its first neuron on) and its spike flags (bytes, in L1).
+template <class T>
+struct SpanArrays {
+  T* v;
+  T* s;
+  T* x;
+  const T* in;
+  const T* s_in;
+  unsigned char* flags;  // with Events: 1 where the neuron spiked
+};
+
 template <class T, bool Adapt, bool Events, bool Flush, class Params>
-__attribute__((always_inline)) inline void span_loop(long begin, long end, const NeuronArrays<T>& a,
+__attribute__((always_inline)) inline void span_loop(long begin, long end, const SpanArrays<T>& a,
                                                      const Params& prm, const T dt) {
   constexpr T kTiny = std::numeric_limits<T>::min();
   T* __restrict v = a.v;
@@ -62,11 +76,11 @@ __attribute__((always_inline)) inline void span_loop(long begin, long end, const
   T* __restrict x = a.x;
   const T* __restrict in = a.in;
   const T* __restrict s_in = a.s_in;
-  T* __restrict fired = a.fired;
+  unsigned char* __restrict flags = a.flags;
 #pragma omp simd
   for (long i = begin; i < end; ++i) {
     const bool spiked = kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], prm, i, dt);
-    if constexpr (Events) fired[i] = spiked ? T(1) : T(0);
+    if constexpr (Events) flags[i] = spiked ? 1 : 0;
     if constexpr (Flush) {  // Subnormals::Flush, in the same pass (s and x only decay there)
       s[i] = std::fabs(s[i]) < kTiny ? T(0) : s[i];
       if constexpr (Adapt) x[i] = std::fabs(x[i]) < kTiny ? T(0) : x[i];
@@ -75,20 +89,20 @@ __attribute__((always_inline)) inline void span_loop(long begin, long end, const
 }
 
 template <class T, bool Adapt, bool Events, bool Flush, class Params>
-void span_baseline(long begin, long end, const NeuronArrays<T> a, const Params prm, const T dt) {
+void span_baseline(long begin, long end, const SpanArrays<T> a, const Params prm, const T dt) {
   span_loop<T, Adapt, Events, Flush>(begin, end, a, prm, dt);
 }
 
 // The AVX2 copy (4 doubles per instruction instead of 2; cpu_dispatch.hpp).
 #ifdef QIFSIM_AVX2_COPIES
 template <class T, bool Adapt, bool Events, bool Flush, class Params>
-QIFSIM_TARGET_AVX2 void span_avx2(long begin, long end, const NeuronArrays<T> a, const Params prm, const T dt) {
+QIFSIM_TARGET_AVX2 void span_avx2(long begin, long end, const SpanArrays<T> a, const Params prm, const T dt) {
   span_loop<T, Adapt, Events, Flush>(begin, end, a, prm, dt);
 }
 #endif
 
 template <class T, bool Adapt, bool Events, bool Flush, class Params>
-void run_span_as(long len, const NeuronArrays<T>& at, const Params& q, T dt, bool allow_avx2) {
+void run_span_as(long len, const SpanArrays<T>& at, const Params& q, T dt, bool allow_avx2) {
 #ifdef QIFSIM_AVX2_COPIES
   if (use_avx2(allow_avx2)) {
     span_avx2<T, Adapt, Events, Flush>(0, len, at, q, dt);
@@ -99,7 +113,7 @@ void run_span_as(long len, const NeuronArrays<T>& at, const Params& q, T dt, boo
 }
 
 template <class T, bool Adapt, bool Events, class Params>
-void run_span(long len, const NeuronArrays<T>& at, const Params& q, T dt, bool allow_avx2, bool flush) {
+void run_span(long len, const SpanArrays<T>& at, const Params& q, T dt, bool allow_avx2, bool flush) {
   if (flush) {
     run_span_as<T, Adapt, Events, true>(len, at, q, dt, allow_avx2);
   } else {
@@ -112,10 +126,11 @@ void run_span(long len, const NeuronArrays<T>& at, const Params& q, T dt, bool a
 // so that it stays in cache instead of streaming N copies from memory.
 template <class T, bool Adapt, bool Events>
 void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& prm, T dt,
-                 bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inv, bool flush, bool in_repeats) {
-  const NeuronArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, in_repeats ? a.in : a.in + begin,
-                           a.s_in + begin,
-                           Events ? a.fired + begin : nullptr};
+                 bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inv, bool flush, bool in_repeats,
+                 std::vector<long>* spikes) {
+  unsigned char flags[kNeuronSpan];
+  const SpanArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, in_repeats ? a.in : a.in + begin,
+                         a.s_in + begin, Events ? flags : nullptr};
   using P = kernels::QifParamPtrs<T>;
   P q = prm;
   const T* P::*members[] = {&P::eta, &P::tau, &P::k, &P::tau_s, &P::v_th, &P::v_reset, &P::alpha, &P::tau_x};
@@ -134,6 +149,11 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
   } else {
     run_span<T, Adapt, Events>(len, at, q, dt, allow_avx2, flush);
   }
+  if constexpr (Events) {  // the span's flags (in L1) to ascending indices
+    for (long i = 0; i < len; ++i) {
+      if (flags[i] != 0) spikes->push_back(begin + i);
+    }
+  }
 }
 
 }  // namespace
@@ -144,18 +164,36 @@ void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p,
                     bool in_repeats) {
   const long n = static_cast<long>(count);
   constexpr long kSpan = kNeuronSpan;
+  SpikeLists* lists = Events ? a.spikes : nullptr;
   // A plain branch, not an OpenMP if() clause: that clause costs a team fork even when false.
   if (n >= kParallelNeurons) {
+    if (lists) {
+      lists->per_thread.resize(static_cast<std::size_t>(omp_get_max_threads()));
+      for (auto& l : lists->per_thread) l.clear();
+    }
+    // schedule(static): each thread one contiguous range of spans, thread 0 the first, so
+    // the per-thread lists follow one another in ascending order.
 #pragma omp parallel for schedule(static)
     for (long b = 0; b < n; b += kSpan) {
+      std::vector<long>* mine = lists ? &lists->per_thread[static_cast<std::size_t>(omp_get_thread_num())] : nullptr;
       update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses, flush,
-                                    in_repeats);
+                                    in_repeats, mine);
     }
   } else {
+    if (lists) {
+      lists->per_thread.resize(1);
+      lists->per_thread[0].clear();
+    }
+    std::vector<long>* mine = lists ? &lists->per_thread[0] : nullptr;
     for (long b = 0; b < n; b += kSpan) {
       update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses, flush,
-                                    in_repeats);
+                                    in_repeats, mine);
     }
+  }
+  if (lists) {
+    lists->all.clear();
+    for (const auto& l : lists->per_thread) lists->all.insert(lists->all.end(), l.begin(), l.end());
+    if (!std::is_sorted(lists->all.begin(), lists->all.end())) std::sort(lists->all.begin(), lists->all.end());
   }
 }
 

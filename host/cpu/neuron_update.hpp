@@ -3,10 +3,19 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "model/qif.hpp"
 
 namespace qifsim::detail {
+
+/// The neurons that spiked in one step, ascending (what event-driven coupling adds): the loop
+/// lists them per thread (each thread steps one contiguous range of spans, in order), then
+/// `all` holds the lists one after the other. No N-length array is written or scanned.
+struct SpikeLists {
+  std::vector<std::vector<long>> per_thread;
+  std::vector<long> all;
+};
 
 /// One population's arrays for the step loop.
 template <class T>
@@ -16,8 +25,7 @@ struct NeuronArrays {
   T* x;               ///< adaptation only (not touched otherwise)
   const T* in;        ///< this step's external input
   const T* s_in;      ///< this step's coupling input J s
-  T* fired = nullptr;  ///< with Events: 1 where the neuron spiked, else 0 (T: the
-                       ///< flags then vectorise with the state)
+  SpikeLists* spikes = nullptr;  ///< with Events: receives the neurons that spiked
 };
 
 /// tau and tau_s where each is one power of two for every neuron: their inverses (else 0), so

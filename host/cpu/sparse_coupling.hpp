@@ -36,7 +36,7 @@ class SparseCoupling final : public Coupling<T> {
   /// ones (equal bits, up to the sign of a zero), at the cost of the nonzero columns only.
   void apply(const T* x, bool accumulate, T* y) const override {
     if (!out_ptr_.empty() && !accumulate) {
-      scatter(x, Scatter::Product, T(0), y);
+      scatter(x, nullptr, Scatter::Product, T(0), y);
       return;
     }
     const std::int64_t* ptr = m_->indptr.data();
@@ -102,21 +102,21 @@ class SparseCoupling final : public Coupling<T> {
     }
   }
 
-  void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const override {
-    (void)fired_list;  // the spikes are listed per thread (lists_)
-    scatter(fired, Scatter::Spikes, c, y);
+  void apply_spikes(const std::vector<long>& spikes, T c, T* y) const override {
+    scatter(nullptr, &spikes, Scatter::Spikes, c, y);
   }
 
  private:
   enum class Scatter {
-    Spikes,   // y <- c y + the columns j with x_j != 0 (x: spike flags)
+    Spikes,   // y <- c y + the columns j in `spikes` (ascending)
     Product,  // y <- the columns j with x_j != 0, times x_j
   };
 
-  // The columns j with x[j] != 0, in ascending order, added to every y_i in that order. Each
-  // thread lists the nonzeros of its own range of j; after a barrier it owns a range of
-  // targets [lo, hi) and walks every listed column from its first target >= lo.
-  void scatter(const T* x, Scatter how, T c, T* y) const {
+  // The columns j (the spikes, or the j with x[j] != 0), in ascending order, added to every y_i
+  // in that order. For a product each thread lists the nonzeros of its own range of j; after a
+  // barrier it owns a range of targets [lo, hi) and walks every listed column from its first
+  // target >= lo.
+  void scatter(const T* x, const std::vector<long>* spikes, Scatter how, T c, T* y) const {
     const long n = static_cast<long>(m_->rows);
     const bool parallel = n >= kParallelCoupling;
 #pragma omp parallel if (parallel)
@@ -129,8 +129,10 @@ class SparseCoupling final : public Coupling<T> {
       const long lo = std::min(n, t * chunk), hi = std::min(n, (t + 1) * chunk);
       std::vector<long>& mine = lists_[static_cast<std::size_t>(t)];
       mine.clear();
-      for (long j = lo; j < hi; ++j) {
-        if (x[j] != T(0)) mine.push_back(j);
+      if (how == Scatter::Product) {
+        for (long j = lo; j < hi; ++j) {
+          if (x[j] != T(0)) mine.push_back(j);
+        }
       }
 #pragma omp barrier
       if (how == Scatter::Spikes) {
@@ -138,8 +140,9 @@ class SparseCoupling final : public Coupling<T> {
       } else {
         for (long i = lo; i < hi; ++i) y[i] = T(0);
       }
-      for (long q = 0; q < threads; ++q) {
-        for (long j : lists_[static_cast<std::size_t>(q)]) {
+      const long lists = how == Scatter::Spikes ? 1 : threads;
+      for (long q = 0; q < lists; ++q) {
+        for (long j : how == Scatter::Spikes ? *spikes : lists_[static_cast<std::size_t>(q)]) {
           const std::int32_t* first = out_row_.data() + out_ptr_[static_cast<std::size_t>(j)];
           const std::int32_t* last = out_row_.data() + out_ptr_[static_cast<std::size_t>(j) + 1];
           const std::int32_t* r = lo == 0 ? first : std::lower_bound(first, last, static_cast<std::int32_t>(lo));
@@ -197,11 +200,8 @@ class ProceduralCoupling final : public Coupling<T> {
     return static_cast<T>(w_ * sum);
   }
   bool supports_events() const override { return rows_ == cols_; }
-  void apply_spikes(const T* fired, std::vector<long>& fired_list, T c, T* y) const override {
-    (void)fired_list;
-    std::int64_t spikes = 0;
-    for (std::int64_t j = 0; j < cols_; ++j) spikes += fired[j] != T(0);
-    const T add = static_cast<T>(w_ * static_cast<double>(spikes));
+  void apply_spikes(const std::vector<long>& spikes, T c, T* y) const override {
+    const T add = static_cast<T>(w_ * static_cast<double>(spikes.size()));
     fill(true, add, c, y);
   }
 
