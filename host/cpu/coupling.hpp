@@ -36,7 +36,15 @@ class Coupling {
     (void)x;
     throw InvalidArgument("this coupling operator's rows are not one value");
   }
-  /// True where apply_spikes() is available (a square operator whose columns can be added).
+  /// Y[m] <- W X[m] (Y[m] + W X[m] with `accumulate`) for members m = 0 .. members - 1: X[m]
+  /// at X + m * ldx (cols values), Y[m] at Y + m * ldy (rows values), each row summed as apply()
+  /// sums it, so that member m's result has the bits of a network of one.
+  virtual void apply_members(const T* X, std::int64_t ldx, std::int64_t members, bool accumulate, T* Y,
+                             std::int64_t ldy) const {
+    for (std::int64_t m = 0; m < members; ++m) apply(X + m * ldx, accumulate, Y + m * ldy);
+  }
+  /// True where apply_spikes() is available (an operator whose columns can be added; rows may
+  /// be a slice of a population's: the columns are global, the rows local).
   virtual bool supports_events() const { return false; }
   /// Before an event-driven run: what apply_spikes() needs, allocated outside the step loop.
   virtual void prepare_events() {}
@@ -44,6 +52,12 @@ class Coupling {
   virtual void apply_spikes(const std::vector<long>& spikes, T c, T* y) const {
     (void)spikes, (void)c, (void)y;
     throw InvalidArgument("this coupling operator has no event-driven update");
+  }
+  /// apply_spikes for members m = 0 .. members - 1: spikes[m] (ascending global columns) into
+  /// Y + m * ldy.
+  virtual void apply_spikes_members(const std::vector<long>* spikes, std::int64_t members, T c, T* Y,
+                                    std::int64_t ldy) const {
+    for (std::int64_t m = 0; m < members; ++m) apply_spikes(spikes[m], c, Y + m * ldy);
   }
 };
 
@@ -67,14 +81,22 @@ class DenseCoupling final : public Coupling<T> {
     }
   }
   void set_fixed_order(bool fixed) override { fixed_order_ = fixed; }
-  bool supports_events() const override { return rows_ == cols_; }
-  /// J transposed in place into its columns: J is held once, with no second copy even while
-  /// it is converted.
+  bool supports_events() const override { return true; }
+  /// J's columns made contiguous (cols x rows) and the row-major copy freed: J is held once; a
+  /// square J is transposed in place, with no second copy even while it is converted.
   void prepare_events() override {
-    if (!columns_.empty()) return;
-    columns_ = std::move(w_);
-    w_.clear();
-    transpose_square(columns_.data(), static_cast<long>(rows_));
+    if (!columns_.empty() || w_.empty()) return;
+    if (rows_ == cols_) {
+      columns_ = std::move(w_);
+      w_.clear();
+      transpose_square(columns_.data(), static_cast<long>(rows_));
+      return;
+    }
+    columns_.resize(w_.size());
+    for (std::int64_t i = 0; i < rows_; ++i) {
+      for (std::int64_t j = 0; j < cols_; ++j) columns_[static_cast<std::size_t>(j * rows_ + i)] = w_[static_cast<std::size_t>(i * cols_ + j)];
+    }
+    std::vector<T>().swap(w_);
   }
   void apply_spikes(const std::vector<long>& spikes, T c, T* y) const override {
     couple_from_spikes(y, columns_.data(), spikes, static_cast<long>(rows_), c);

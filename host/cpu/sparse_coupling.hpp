@@ -56,7 +56,7 @@ class SparseCoupling final : public Coupling<T> {
     }
   }
 
-  bool supports_events() const override { return m_->rows == m_->cols; }
+  bool supports_events() const override { return true; }
 
   // The outgoing lists: column j's targets (ascending) and weights. Each thread fills the
   // lists of its own range of columns, walking the rows in order, so every list comes out
@@ -129,8 +129,11 @@ class SparseCoupling final : public Coupling<T> {
       const long lo = std::min(n, t * chunk), hi = std::min(n, (t + 1) * chunk);
       std::vector<long>& mine = lists_[static_cast<std::size_t>(t)];
       mine.clear();
-      if (how == Scatter::Product) {
-        for (long j = lo; j < hi; ++j) {
+      if (how == Scatter::Product) {  // this thread's range of the columns (global)
+        const long cols = static_cast<long>(m_->cols);
+        const long cchunk = (cols + threads - 1) / threads;
+        const long clo = std::min(cols, t * cchunk), chi = std::min(cols, (t + 1) * cchunk);
+        for (long j = clo; j < chi; ++j) {
           if (x[j] != T(0)) mine.push_back(j);
         }
       }
@@ -199,7 +202,7 @@ class ProceduralCoupling final : public Coupling<T> {
     }
     return static_cast<T>(w_ * sum);
   }
-  bool supports_events() const override { return rows_ == cols_; }
+  bool supports_events() const override { return true; }
   void apply_spikes(const std::vector<long>& spikes, T c, T* y) const override {
     const T add = static_cast<T>(w_ * static_cast<double>(spikes.size()));
     fill(true, add, c, y);
