@@ -133,7 +133,7 @@ def main() -> None:
     print(f"\n| tool | end to end | ms per step | peak RSS | spikes per step |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, r in rows:
-        print(f"| {name} | {r['end_to_end_s']:.1f} s | {r['us_per_step'] / 1e3:.2f} | {r['peak_rss_mb'] / 1024:.2f} GB | "
+        print(f"| {name} | {r['end_to_end_s']:.1f} s | {r['us_per_step'] / 1e3:.2f} | {r['peak_rss_mb'] / 1024:.2f} GiB | "
               f"{r['spikes'] / a.steps:.0f} |")
 
 

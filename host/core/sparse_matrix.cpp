@@ -29,8 +29,9 @@ void check_values(const std::vector<double>& val, const std::string& what) {
 }
 
 // Compressed arrays over `outer` lines (rows for CSR, columns for CSC) with `inner` positions.
+template <class Index>
 void check_compressed(std::int64_t outer, std::int64_t inner, const std::vector<std::int64_t>& indptr,
-                      const std::vector<std::int64_t>& indices, const std::vector<double>& val,
+                      const std::vector<Index>& indices, const std::vector<double>& val,
                       const char* outer_name, const char* inner_name, const std::string& what) {
   if (static_cast<std::int64_t>(indptr.size()) != outer + 1) {
     throw InvalidArgument(what + ": indptr has " + num(static_cast<std::int64_t>(indptr.size())) + " entries; expected " +
@@ -146,6 +147,31 @@ SparseMatrix SparseMatrix::from_csr(std::int64_t rows, std::int64_t cols, const 
   check_shape(rows, cols, what);
   check_compressed(rows, cols, indptr, indices, val, "rows", "column", what);
   return compress_rows(rows, cols, indptr, indices, val);
+}
+
+SparseMatrix SparseMatrix::from_csr(std::int64_t rows, std::int64_t cols, std::vector<std::int64_t>&& indptr,
+                                   std::vector<std::int32_t>&& indices, std::vector<double>&& val,
+                                   const std::string& what) {
+  check_shape(rows, cols, what);
+  check_compressed(rows, cols, indptr, indices, val, "rows", "column", what);
+  bool canonical = true;  // every row's columns ascending and distinct: taken over as they are
+  for (std::int64_t r = 0; r < rows && canonical; ++r) {
+    for (std::int64_t k = indptr[static_cast<std::size_t>(r)] + 1; k < indptr[static_cast<std::size_t>(r + 1)]; ++k) {
+      if (indices[static_cast<std::size_t>(k)] <= indices[static_cast<std::size_t>(k - 1)]) {
+        canonical = false;
+        break;
+      }
+    }
+  }
+  if (!canonical) {
+    const std::vector<std::int64_t> wide(indices.begin(), indices.end());
+    return compress_rows(rows, cols, indptr, wide, val);
+  }
+  SparseMatrix m(rows, cols);
+  m.indptr = std::move(indptr);
+  m.indices = std::move(indices);
+  m.values = std::move(val);
+  return m;
 }
 
 SparseMatrix SparseMatrix::from_csc(std::int64_t rows, std::int64_t cols, const std::vector<std::int64_t>& indptr,

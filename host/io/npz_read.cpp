@@ -292,6 +292,18 @@ std::vector<std::int64_t> index_values(const Npy& a, const std::string& path, Me
   return out;
 }
 
+/// The integers of an int32 index member as they are (false, nothing read, for another dtype).
+bool index_values32(const Npy& a, const std::string& path, MemoryLimit& memory, std::vector<std::int32_t>& out) {
+  Dtype t;
+  if (!split_dtype(a.header.descr, t) || t.kind != 'i' || t.size != 4) return false;
+  require_little_endian(a, t, path);
+  require_data_bytes(a, t.size, path);
+  memory.charge(4.0 * static_cast<double>(a.count), "the indices of member " + quoted(a.name));
+  out.resize(a.count);
+  if (a.count > 0) std::memcpy(out.data(), a.data(), a.count * sizeof(std::int32_t));
+  return true;
+}
+
 /// One stored value of dtype `t` as a double; false when it has no exact double (an integer
 /// beyond 2^53).
 bool value_at(const unsigned char* p, const Dtype& t, double& out) {
@@ -521,6 +533,29 @@ SparseMatrix read_coo(Reader& r, std::int64_t rows, std::int64_t cols) {
 
 SparseMatrix read_compressed(Reader& r, const std::string& format, std::int64_t rows, std::int64_t cols) {
   const std::string what = "'" + r.zip.path + "'";
+  if (format == "csr") {  // int32 columns (as SciPy writes them): read once and taken over, no copy
+    std::vector<std::int64_t> indptr = read_index_member(r, "indptr.npy", "the index pointers");
+    std::vector<std::int32_t> indices;
+    {
+      const Npy a = member(r, "indices.npy", "the index of each value");
+      if (a.header.shape.size() != 1) {
+        fault(r.zip.path, "member " + quoted("indices.npy") + " has shape " + shape_string(a.header.shape) +
+                              "; expected a 1-d array");
+      }
+      if (index_values32(a, r.zip.path, r.memory, indices)) {
+        r.memory.refund(a.bytes.size());
+      } else {
+        const std::vector<std::int64_t> wide = index_values(a, r.zip.path, r.memory);
+        r.memory.refund(a.bytes.size());
+        std::vector<double> values = read_values(r);
+        charge_factory(r, rows, cols, values.size());
+        return SparseMatrix::from_csr(rows, cols, indptr, wide, values, what);
+      }
+    }
+    std::vector<double> values = read_values(r);
+    charge_factory(r, rows, cols, values.size());
+    return SparseMatrix::from_csr(rows, cols, std::move(indptr), std::move(indices), std::move(values), what);
+  }
   const std::vector<std::int64_t> indptr = read_index_member(r, "indptr.npy", "the index pointers");
   const std::vector<std::int64_t> indices = read_index_member(r, "indices.npy", "the index of each value");
   const std::vector<double> values = read_values(r);

@@ -41,6 +41,12 @@ struct SparseMatrix {
   static SparseMatrix from_csr(std::int64_t rows, std::int64_t cols, const std::vector<std::int64_t>& indptr,
                                const std::vector<std::int64_t>& indices, const std::vector<double>& val,
                                const std::string& what = "sparse matrix");
+  /// The same from arrays taken over: where every row's columns are already ascending and
+  /// distinct (SciPy's canonical format) they become the matrix's own, with no copy (how a
+  /// large .npz is read); otherwise as above.
+  static SparseMatrix from_csr(std::int64_t rows, std::int64_t cols, std::vector<std::int64_t>&& indptr,
+                               std::vector<std::int32_t>&& indices, std::vector<double>&& val,
+                               const std::string& what = "sparse matrix");
   /// From CSC arrays (SciPy's csc_matrix(data, indices, indptr): indptr over the columns,
   /// indices are rows), checked as from_csr() checks its arrays.
   static SparseMatrix from_csc(std::int64_t rows, std::int64_t cols, const std::vector<std::int64_t>& indptr,
