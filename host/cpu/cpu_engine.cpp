@@ -449,10 +449,13 @@ class CpuEngine final : public Engine {
     }
   }
 
-  // Event-driven coupling: J s from the last step's J s and spikes (s <- c s + spikes).
+  // Event-driven coupling: J s from the last step's J s and spikes (s <- c s + spikes). The
+  // QIF loop has already decayed J s (NeuronArrays::decay); other models' loops have not.
   void couple_from_spikes(Pop& p) {
-    p.J->apply_spikes(p.spikes.all, T(1) - dt_ / p.params[static_cast<std::size_t>(p.tau_s_slot)][0], p.s_in.data());
+    const T c = p.model == model::ModelId::Qif ? T(1) : event_decay(p);
+    p.J->apply_spikes(p.spikes.all, c, p.s_in.data());
   }
+  T event_decay(const Pop& p) const { return T(1) - dt_ / p.params[static_cast<std::size_t>(p.tau_s_slot)][0]; }
 
   // Phase 2: the fused per-neuron update of every population.
   // `flush`: Subnormals::Flush inside the QIF loop (one pass over the state, not two).
@@ -482,7 +485,7 @@ class CpuEngine final : public Engine {
     if (p.in_uniform) std::fill(p.in_span.begin(), p.in_span.end(), p.in_value);
     const T* in = p.in_uniform ? p.in_span.data() : p.input();
     const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), in, p.s_in.data(),
-                                 Events ? &p.spikes : nullptr};
+                                 Events ? &p.spikes : nullptr, Events ? event_decay(p) : T(1)};
     const kernels::QifParamPtrs<T> prm = p.ptrs();
     update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots, p.exact_inverses(), flush,
                                      p.in_uniform);

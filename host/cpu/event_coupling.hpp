@@ -24,7 +24,9 @@ void couple_from_spikes(T* y, const T* Jt, const std::vector<long>& fired, long 
   constexpr long kChunk = 1024;  // a chunk of y stays in L1 while the columns stream by
   auto chunk = [&](long begin) {
     const long end = std::min(n, begin + kChunk);
-    for (long i = begin; i < end; ++i) y[i] *= c;
+    if (c != T(1)) {
+      for (long i = begin; i < end; ++i) y[i] *= c;
+    }
     for (long q = 0; q < spikes; ++q) {
       const T* col = Jt + list[q] * n;
       for (long i = begin; i < end; ++i) y[i] += col[i];

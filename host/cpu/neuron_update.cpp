@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -63,8 +64,9 @@ struct SpanArrays {
   T* s;
   T* x;
   const T* in;
-  const T* s_in;
+  T* s_in;
   unsigned char* flags;  // with Events: 1 where the neuron spiked
+  T decay;               // with Events: s_in <- s_in * decay after the step
 };
 
 template <class T, bool Adapt, bool Events, bool Flush, class Params>
@@ -75,12 +77,16 @@ __attribute__((always_inline)) inline void span_loop(long begin, long end, const
   T* __restrict s = a.s;
   T* __restrict x = a.x;
   const T* __restrict in = a.in;
-  const T* __restrict s_in = a.s_in;
+  T* __restrict s_in = a.s_in;
+  const T decay = a.decay;
   unsigned char* __restrict flags = a.flags;
 #pragma omp simd
   for (long i = begin; i < end; ++i) {
     const bool spiked = kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], prm, i, dt);
-    if constexpr (Events) flags[i] = spiked ? 1 : 0;
+    if constexpr (Events) {
+      flags[i] = spiked ? 1 : 0;
+      s_in[i] = s_in[i] * decay;  // J s decays in this pass; the next step adds the spikes
+    }
     if constexpr (Flush) {  // Subnormals::Flush, in the same pass (s and x only decay there)
       s[i] = std::fabs(s[i]) < kTiny ? T(0) : s[i];
       if constexpr (Adapt) x[i] = std::fabs(x[i]) < kTiny ? T(0) : x[i];
@@ -130,7 +136,7 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
                  std::vector<long>* spikes) {
   unsigned char flags[kNeuronSpan];
   const SpanArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, in_repeats ? a.in : a.in + begin,
-                         a.s_in + begin, Events ? flags : nullptr};
+                         a.s_in + begin, Events ? flags : nullptr, a.decay};
   using P = kernels::QifParamPtrs<T>;
   P q = prm;
   const T* P::*members[] = {&P::eta, &P::tau, &P::k, &P::tau_s, &P::v_th, &P::v_reset, &P::alpha, &P::tau_x};
@@ -149,8 +155,17 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
   } else {
     run_span<T, Adapt, Events>(len, at, q, dt, allow_avx2, flush);
   }
-  if constexpr (Events) {  // the span's flags (in L1) to ascending indices
-    for (long i = 0; i < len; ++i) {
+  if constexpr (Events) {  // the span's flags (in L1) to ascending indices, 8 at a time
+    long i = 0;
+    for (; i + 8 <= len; i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, flags + i, sizeof word);
+      if (word == 0) continue;
+      for (long k = i; k < i + 8; ++k) {
+        if (flags[k] != 0) spikes->push_back(begin + k);
+      }
+    }
+    for (; i < len; ++i) {
       if (flags[i] != 0) spikes->push_back(begin + i);
     }
   }

@@ -24,8 +24,11 @@ struct NeuronArrays {
   T* s;
   T* x;               ///< adaptation only (not touched otherwise)
   const T* in;        ///< this step's external input
-  const T* s_in;      ///< this step's coupling input J s
+  T* s_in;            ///< this step's coupling input J s; with Events, decay * J s afterwards
   SpikeLists* spikes = nullptr;  ///< with Events: receives the neurons that spiked
+  /// With Events: s_in[i] <- s_in[i] * decay after neuron i's step, the event coupling's
+  /// (1 - dt/tau_s) J s done in this pass (the next step adds its spikes' columns to it).
+  T decay = T(1);
 };
 
 /// tau and tau_s where each is one power of two for every neuron: their inverses (else 0), so

@@ -103,6 +103,7 @@ class SparseCoupling final : public Coupling<T> {
   }
 
   void apply_spikes(const std::vector<long>& spikes, T c, T* y) const override {
+    if (spikes.empty() && c == T(1)) return;  // nothing to add, nothing to decay
     scatter(nullptr, &spikes, Scatter::Spikes, c, y);
   }
 
@@ -139,7 +140,9 @@ class SparseCoupling final : public Coupling<T> {
       }
 #pragma omp barrier
       if (how == Scatter::Spikes) {
-        for (long i = lo; i < hi; ++i) y[i] *= c;
+        if (c != T(1)) {
+          for (long i = lo; i < hi; ++i) y[i] *= c;
+        }
       } else {
         for (long i = lo; i < hi; ++i) y[i] = T(0);
       }
@@ -205,6 +208,7 @@ class ProceduralCoupling final : public Coupling<T> {
   bool supports_events() const override { return true; }
   void apply_spikes(const std::vector<long>& spikes, T c, T* y) const override {
     const T add = static_cast<T>(w_ * static_cast<double>(spikes.size()));
+    if (add == T(0) && c == T(1)) return;
     fill(true, add, c, y);
   }
 
