@@ -405,3 +405,57 @@ TEST(Coupling, AnAllToAllInputIsOneValuePerStepWithTheSameResults) {
 }
 
 }  // namespace
+
+namespace {
+
+// An all-to-all J gives every neuron one J s per step, taken as one value (no N-length fill):
+// the recorded s_in equals w * sum(s) with the sum in the spec's one reduction order (written
+// out here), for every neuron, and get_var("s_in") shows it for every neuron.
+double spec_sum(const double* v, std::int64_t n) {
+  double total = 0.0;
+  for (std::int64_t first = 0; first < n; first += 256) {
+    double block[256] = {};
+    for (std::int64_t j = first; j < std::min<std::int64_t>(n, first + 256); ++j) block[j - first] = v[j];
+    for (int h = 128; h >= 1; h /= 2) {
+      for (int j = 0; j < h; ++j) block[j] = block[j] + block[j + h];
+    }
+    total = total + block[0];
+  }
+  return total;
+}
+
+TEST(Coupling, AnAllToAllJIsOneValuePerStepInTheOneReductionOrder) {
+  const std::int64_t n = 5000, steps = 200;
+  const double w = 15.0 / static_cast<double>(n);
+  qifsim::Network net(1e-3, qifsim::Backend::Cpu);
+  qifsim::QifPopulation p;
+  p.n = n;
+  std::vector<double> eta(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) eta[static_cast<std::size_t>(i)] = -5.0 + 10.0 * static_cast<double>(i) / static_cast<double>(n);
+  p.eta = eta;
+  p.v0 = 50.0;  // many spikes early: s is far from uniform
+  p.weights = qifsim::Weights::all_to_all(n, n, w);
+  net.add_population("qif", p);
+  net.compile();
+  qifsim::RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  o.record_vars = {{"qif", "s", false}, {"qif", "s_in", false}};
+  const qifsim::Observer obs = net.run(Matrix(steps, n, 20.0), o);
+  EXPECT_EQ(net.coupling_choice(), "'qif': procedural");
+  const Matrix s = obs.to_matrix("qif", "s"), s_in = obs.to_matrix("qif", "s_in");
+  double largest = 0.0;
+  for (std::int64_t t = 0; t < steps; ++t) {
+    const double want = w * spec_sum(s.row(t), n);
+    largest = std::max(largest, std::fabs(want));
+    ASSERT_EQ(s_in(t, 0), want) << t;
+    ASSERT_EQ(s_in(t, n / 2), want) << t;
+    ASSERT_EQ(s_in(t, n - 1), want) << t;
+  }
+  EXPECT_GT(largest, 0.0);
+  const std::vector<double> now = net.get_var("qif", "s_in");
+  ASSERT_EQ(now.size(), static_cast<std::size_t>(n));
+  for (double v : now) ASSERT_EQ(v, now[0]);
+  EXPECT_EQ(now[0], s_in(steps - 1, 0));  // the last step's J s
+}
+
+}  // namespace

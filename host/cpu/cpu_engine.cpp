@@ -257,6 +257,8 @@ class CpuEngine final : public Engine {
         p.in_uniform = false;
         p.in_stale = false;
         std::fill(p.s_in.begin(), p.s_in.end(), T(0));
+        p.s_in_uniform = false;
+        p.s_in_stale = false;
       } else {
         Func& f = funcs_[static_cast<std::size_t>(slot.index)];
         std::fill(f.in.begin(), f.in.end(), T(0));
@@ -411,7 +413,15 @@ class CpuEngine final : public Engine {
       if (!p.J) continue;
       if (from_spikes && p.events) {
         couple_from_spikes(p);
+      } else if (!p.events && p.model == model::ModelId::Qif && p.J->uniform_rows()) {
+        p.s_in_value = p.J->row_value(p.s.data());  // one value for every neuron, not N
+        p.s_in_uniform = true;
+        p.s_in_stale = true;
+        const auto span = static_cast<std::size_t>(std::min<std::int64_t>(p.n, kNeuronSpan));
+        if (p.s_in_span.size() != span) p.s_in_span.assign(span, T(0));
       } else {
+        p.s_in_uniform = false;
+        p.s_in_stale = false;
         p.J->apply(p.s.data(), false, p.s_in.data());
       }
     }
@@ -483,12 +493,17 @@ class CpuEngine final : public Engine {
   template <bool Adapt, bool Events>
   void update(Pop& p, bool flush) {
     if (p.in_uniform) std::fill(p.in_span.begin(), p.in_span.end(), p.in_value);
+    const bool s_in_one = p.s_in_uniform && !Events;
+    if (s_in_one) std::fill(p.s_in_span.begin(), p.s_in_span.end(), p.s_in_value);
     const T* in = p.in_uniform ? p.in_span.data() : p.input();
-    const NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), in, p.s_in.data(),
-                                 Events ? &p.spikes : nullptr, Events ? event_decay(p) : T(1)};
+    if (!s_in_one) p.coupling_input();  // N values again where an earlier J s was one value
+    T* s_in = s_in_one ? p.s_in_span.data() : p.s_in.data();
+    NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), in, s_in,
+                           Events ? &p.spikes : nullptr, Events ? event_decay(p) : T(1)};
+    arrays.in_repeats = p.in_uniform;
+    arrays.s_in_repeats = s_in_one;
     const kernels::QifParamPtrs<T> prm = p.ptrs();
-    update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots, p.exact_inverses(), flush,
-                                     p.in_uniform);
+    update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots, p.exact_inverses(), flush);
   }
 
   // Throw DivergenceError naming the first non-finite state value, if any. `since` steps
@@ -559,7 +574,7 @@ class CpuEngine final : public Engine {
       case Var::S: src = start ? p.s_start.data() : p.s.data(); break;
       case Var::X: src = start ? p.x_start.data() : p.x.data(); break;
       case Var::W: src = start ? p.w_start.data() : p.w.data(); break;
-      case Var::SIn: src = p.s_in.data(); break;
+      case Var::SIn: src = p.coupling_input(); break;
       case Var::IExt: src = p.input(); break;
       case Var::Spike: {
         const std::vector<T>& v_th = p.params[static_cast<std::size_t>(p.th_slot)];

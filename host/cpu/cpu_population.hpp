@@ -45,7 +45,13 @@ struct CpuPopulation {
   std::vector<T> v, s, x;      // state (slots V, S, X; model::ModelInfo says what each holds)
   std::vector<T> w;            // state slot W (ik_biexp's x); a slot not held is empty
   mutable std::vector<T> in;   // this step's external input (see input())
-  std::vector<T> s_in;         // this step's coupling input
+  mutable std::vector<T> s_in;  // this step's coupling input (see coupling_input())
+  // The same for J s where J's rows are one value (all-to-all, procedural): s_in filled from
+  // s_in_value only when read; the neuron loop reads s_in_span.
+  bool s_in_uniform = false;
+  mutable bool s_in_stale = false;
+  T s_in_value = T(0);
+  std::vector<T> s_in_span;
   // A QIF population fed only through operators whose rows are one value (an all-to-all edge
   // from a small input node): this step's input as that one value, `in` filled from it only
   // when read (input()); the neuron loop reads in_span, kNeuronSpan copies.
@@ -68,6 +74,15 @@ struct CpuPopulation {
     return in.data();
   }
 
+  // The coupling input as N values (filled from s_in_value where it was one value).
+  const T* coupling_input() const {
+    if (s_in_stale) {
+      std::fill(s_in.begin(), s_in.end(), s_in_value);
+      s_in_stale = false;
+    }
+    return s_in.data();
+  }
+
   std::vector<T>* state(Var var) {
     switch (var) {
       case Var::V: return &v;
@@ -86,7 +101,7 @@ struct CpuPopulation {
   }
   ModelArrays<T> model_arrays(bool with_events) {
     return ModelArrays<T>{{v.data(), s.data(), x.empty() ? nullptr : x.data(), w.empty() ? nullptr : w.data()},
-                          input(), s_in.data(), with_events ? fired.data() : nullptr};
+                          input(), coupling_input(), with_events ? fired.data() : nullptr};
   }
 
   std::vector<T>* param(Var var) {

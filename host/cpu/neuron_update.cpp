@@ -132,11 +132,11 @@ void run_span(long len, const SpanArrays<T>& at, const Params& q, T dt, bool all
 // so that it stays in cache instead of streaming N copies from memory.
 template <class T, bool Adapt, bool Events>
 void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& prm, T dt,
-                 bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inv, bool flush, bool in_repeats,
+                 bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inv, bool flush,
                  std::vector<long>* spikes) {
   unsigned char flags[kNeuronSpan];
-  const SpanArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, in_repeats ? a.in : a.in + begin,
-                         a.s_in + begin, Events ? flags : nullptr, a.decay};
+  const SpanArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, a.in_repeats ? a.in : a.in + begin,
+                         a.s_in_repeats ? a.s_in : a.s_in + begin, Events ? flags : nullptr, a.decay};
   using P = kernels::QifParamPtrs<T>;
   P q = prm;
   const T* P::*members[] = {&P::eta, &P::tau, &P::k, &P::tau_s, &P::v_th, &P::v_reset, &P::alpha, &P::tau_x};
@@ -175,8 +175,7 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
 
 template <class T, bool Adapt, bool Events>
 void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p, std::int64_t count, T dt,
-                    bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inverses, bool flush,
-                    bool in_repeats) {
+                    bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inverses, bool flush) {
   const long n = static_cast<long>(count);
   constexpr long kSpan = kNeuronSpan;
   SpikeLists* lists = Events ? a.spikes : nullptr;
@@ -192,7 +191,7 @@ void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p,
     for (long b = 0; b < n; b += kSpan) {
       std::vector<long>* mine = lists ? &lists->per_thread[static_cast<std::size_t>(omp_get_thread_num())] : nullptr;
       update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses, flush,
-                                    in_repeats, mine);
+                                    mine);
     }
   } else {
     if (lists) {
@@ -202,7 +201,7 @@ void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p,
     std::vector<long>* mine = lists ? &lists->per_thread[0] : nullptr;
     for (long b = 0; b < n; b += kSpan) {
       update_span<T, Adapt, Events>(b, b + kSpan < n ? b + kSpan : n, a, p, dt, allow_avx2, scalar_slots, inverses, flush,
-                                    in_repeats, mine);
+                                    mine);
     }
   }
   if (lists) {
@@ -214,7 +213,7 @@ void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p,
 
 #define QIFSIM_UPDATE_NEURONS(T, A, E) \
   template void update_neurons<T, A, E>(const NeuronArrays<T>&, const kernels::QifParamPtrs<T>&, std::int64_t, T, bool, \
-                                        std::uint32_t, ExactInverses<T>, bool, bool);
+                                        std::uint32_t, ExactInverses<T>, bool);
 QIFSIM_UPDATE_NEURONS(float, false, false)
 QIFSIM_UPDATE_NEURONS(float, false, true)
 QIFSIM_UPDATE_NEURONS(float, true, false)

@@ -29,6 +29,10 @@ struct NeuronArrays {
   /// With Events: s_in[i] <- s_in[i] * decay after neuron i's step, the event coupling's
   /// (1 - dt/tau_s) J s done in this pass (the next step adds its spikes' columns to it).
   T decay = T(1);
+  /// `in` / `s_in` hold min(n, kNeuronSpan) copies of one value, read again for every span (a
+  /// population whose input / coupling input is one value per step: all-to-all weights).
+  bool in_repeats = false;
+  bool s_in_repeats = false;
 };
 
 /// tau and tau_s where each is one power of two for every neuron: their inverses (else 0), so
@@ -56,11 +60,10 @@ constexpr std::int64_t kNeuronSpan = 4096;
 /// as a multiplication by the exact inverse: the same bits, about twice the speed where the
 /// loop's data is in cache (bench/RESULTS.md). `flush` (Subnormals::Flush): s (and x) below
 /// the smallest normal T become 0 in the same pass, right after each neuron's step.
-/// `in_repeats`: a.in holds min(n, kNeuronSpan) copies of one input value, read again for
-/// every span (a population whose input is one value per step).
+/// a.in_repeats, a.s_in_repeats: see NeuronArrays.
 template <class T, bool Adapt, bool Events>
 void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p, std::int64_t n, T dt,
                     bool allow_avx2 = true, std::uint32_t scalar_slots = 0, ExactInverses<T> inverses = {},
-                    bool flush = false, bool in_repeats = false);
+                    bool flush = false);
 
 }  // namespace qifsim::detail
