@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "qifsim/network.hpp"
@@ -138,6 +139,54 @@ TEST(ReductionOrder, ALargePopulationsMeanSummedOnThreadsKeepsTheBits) {
   for (std::int64_t r = 0; r < steps; ++r) {
     ASSERT_EQ(m.data[static_cast<std::size_t>(r)], spec_mean(v.data.data() + r * n, n)) << "sample " << r;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The neuron loop sums the recorded means of v, s, x and spike in its own pass (per 256-block,
+// from the values at the step's start): each equals the spec's order over the full recording,
+// bit for bit, with adaptation (x), spikes, a span boundary (4096) and a part-filled last block.
+TEST(ReductionOrder, MeansSummedInTheNeuronLoopFollowTheSpecsOrder) {
+  const std::int64_t n = 9000, steps = 30;
+  auto make = [&]() {
+    qifsim::Network net(1e-3, qifsim::Backend::Cpu, qifsim::Precision::Float64);
+    qifsim::QifPopulation pop;
+    pop.n = n;
+    pop.adaptation = true;
+    std::mt19937_64 rng(23);
+    std::uniform_real_distribution<double> u(-5.0, 5.0);
+    std::vector<double> eta(static_cast<std::size_t>(n)), v0(static_cast<std::size_t>(n));
+    for (auto& e : eta) e = u(rng);
+    for (auto& v : v0) v = 20.0 * u(rng);  // some start above threshold after a few steps
+    pop.eta = eta;
+    pop.v0 = v0;
+    net.add_population("qif", pop);
+    net.compile();
+    return net;
+  };
+  qifsim::Network a = make(), b = make();
+  const qifsim::Matrix inputs(steps, n, 800.0);  // strong drive: spikes within the run
+  qifsim::RunOptions full;
+  full.progress = qifsim::Progress::Off;
+  full.sampling_steps = 3;
+  full.record_vars = {{"qif", "v", false}, {"qif", "s", false}, {"qif", "x", false}, {"qif", "spike", false}};
+  qifsim::RunOptions mean = full;
+  mean.record_vars = {{"qif", "v", true}, {"qif", "s", true}, {"qif", "x", true}, {"qif", "spike", true}};
+  const qifsim::Observer fa = a.run(inputs, full);
+  const qifsim::Observer mb = b.run(inputs, mean);
+  double spikes = 0.0;
+  for (const char* var : {"v", "s", "x", "spike"}) {
+    const qifsim::Matrix f = fa.to_matrix("qif", var);
+    const qifsim::Matrix m = mb.to_matrix("qif", var);
+    ASSERT_EQ(m.rows, f.rows);
+    for (std::int64_t r = 0; r < f.rows; ++r) {
+      ASSERT_EQ(m.data[static_cast<std::size_t>(r)], spec_mean(f.data.data() + r * n, n)) << var << ", sample " << r;
+      if (std::string(var) == "spike") spikes += m.data[static_cast<std::size_t>(r)];
+    }
+  }
+  EXPECT_GT(spikes, 0.0) << "the run must contain spikes";
 }
 
 }  // namespace

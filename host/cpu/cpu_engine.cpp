@@ -162,6 +162,7 @@ class CpuEngine final : public Engine {
       }
     }
     const std::int64_t resync = resync_;
+    plan_loop_means(plan);
     // RunOptions::reproducible for this run only (forward() and later runs choose again).
     struct FixedOrder {
       CpuEngine& e;
@@ -183,6 +184,7 @@ class CpuEngine final : public Engine {
         if (t >= plan.schedule.cutoff) accumulate(plan, carry, t);
         const bool sample = plan.schedule.is_sample(t);
         if (sample) take_sample(plan, carry, ring.next_row());
+        request_loop_means(sample);
         advance_state(plan);
         if (sample) {
           gather_after_step(plan, ring.next_row());
@@ -326,7 +328,61 @@ class CpuEngine final : public Engine {
     carry.loss_window = 0.0;
     carry.window = 0;
     for (const auto& item : plan.vars) {
-      if (!after_step(item)) gather(item, row + item.offset);
+      if (!after_step(item) && !loop_mean(item)) gather(item, row + item.offset);
+    }
+  }
+
+  // A QIF population's recorded mean of v, s, x or spike: summed by the neuron loop, in its
+  // pass, from the values at the step's start (LoopMeans), and written after the step.
+  static int loop_mean_kind(Var var) {
+    switch (var) {
+      case Var::V: return LoopMeans::V;
+      case Var::S: return LoopMeans::S;
+      case Var::X: return LoopMeans::X;
+      case Var::Spike: return LoopMeans::Spike;
+      default: return -1;
+    }
+  }
+  bool loop_mean(const RecordItem& item) const {
+    if (!item.mean) return false;
+    const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
+    if (!slot.pop) return false;
+    const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    const int kind = loop_mean_kind(item.var);
+    return p.model == model::ModelId::Qif && kind >= 0 && (kind != LoopMeans::X || p.adapt) &&
+           loop_mean_index(p, item.var) >= 0;
+  }
+  // Where item `var` of `p` sits in the run's loop means (-1: not there; at most LoopMeans::kMax).
+  int loop_mean_index(const Pop& p, Var var) const {
+    const auto it = std::find(p.loop_mean_vars.begin(), p.loop_mean_vars.end(), var);
+    return it == p.loop_mean_vars.end() ? -1 : static_cast<int>(it - p.loop_mean_vars.begin());
+  }
+  // Before a run: which recorded means each QIF population's loop sums (in plan order).
+  void plan_loop_means(const RunPlan& plan) {
+    for (Pop& p : pops_) p.loop_mean_vars.clear();
+    for (const auto& item : plan.vars) {
+      const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
+      if (!item.mean || !slot.pop) continue;
+      Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+      const int kind = loop_mean_kind(item.var);
+      if (p.model != model::ModelId::Qif || kind < 0 || (kind == LoopMeans::X && !p.adapt)) continue;
+      if (static_cast<int>(p.loop_mean_vars.size()) >= LoopMeans::kMax) continue;
+      p.loop_mean_vars.push_back(item.var);
+      const auto blocks = static_cast<std::size_t>((p.n + model::kReductionBlock - 1) / model::kReductionBlock);
+      p.loop_mean_partials.resize(p.loop_mean_vars.size());
+      p.loop_mean_partials.back().assign(blocks, 0.0);
+    }
+  }
+  // On a sample step: the loop means each QIF population's next update sums.
+  void request_loop_means(bool sample) {
+    for (Pop& p : pops_) {
+      p.loop_means.count = 0;
+      if (!sample) continue;
+      for (std::size_t k = 0; k < p.loop_mean_vars.size(); ++k) {
+        p.loop_means.kind[k] = static_cast<LoopMeans::Kind>(loop_mean_kind(p.loop_mean_vars[k]));
+        p.loop_means.partials[k] = p.loop_mean_partials[k].data();
+      }
+      p.loop_means.count = static_cast<int>(p.loop_mean_vars.size());
     }
   }
 
@@ -338,7 +394,14 @@ class CpuEngine final : public Engine {
   }
   void gather_after_step(const RunPlan& plan, T* row) const {
     for (const auto& item : plan.vars) {
-      if (after_step(item)) gather(item, row + item.offset);
+      if (after_step(item)) {
+        gather(item, row + item.offset);
+      } else if (loop_mean(item)) {  // the block sums in block order, from 0
+        const Pop& p = pops_[static_cast<std::size_t>(layout_.slots[static_cast<std::size_t>(item.node)].index)];
+        double total = 0.0;
+        for (double b : p.loop_mean_partials[static_cast<std::size_t>(loop_mean_index(p, item.var))]) total += b;
+        row[item.offset] = static_cast<T>(total / static_cast<double>(p.n));
+      }
     }
   }
 
@@ -502,6 +565,7 @@ class CpuEngine final : public Engine {
                            Events ? &p.spikes : nullptr, Events ? event_decay(p) : T(1)};
     arrays.in_repeats = p.in_uniform;
     arrays.s_in_repeats = s_in_one;
+    arrays.means = p.loop_means;
     const kernels::QifParamPtrs<T> prm = p.ptrs();
     update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots, p.exact_inverses(), flush);
   }

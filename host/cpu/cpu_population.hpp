@@ -61,6 +61,9 @@ struct CpuPopulation {
   std::vector<T> in_span;
   std::vector<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
   SpikeLists spikes;                 // event-driven coupling: who spiked in the last step
+  LoopMeans loop_means;              // recorded means the neuron loop sums this step (count 0: none)
+  std::vector<Var> loop_mean_vars;   // ... which, for this run (at most LoopMeans::kMax)
+  std::vector<std::vector<double>> loop_mean_partials;  // ... their block sums
   std::vector<T> fired;              // ... other models' loops: 1 where spiked (then listed)
   // The model's parameters in declared order (model::QifParam for QIF), 1 or N values each.
   std::vector<std::vector<T>> params;

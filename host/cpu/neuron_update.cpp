@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "cpu/cpu_dispatch.hpp"
+#include "model/reduction.hpp"
 
 // `omp simd` is a request: where a compiler cannot honour it (clang under the sanitizers of
 // scripts/fuzz, for one) the scalar loop computes the same values, so that is no error.
@@ -145,6 +146,26 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
     if (!((scalar_slots >> slots[m]) & 1u) && q.*members[m] != nullptr) q.*members[m] += begin;
   }
   const long len = end - begin;
+  // Recorded means: the span's 256-blocks summed before its update (the values at the step's
+  // start, read from cache by the update right after). Spans start at multiples of 256.
+  for (int k = 0; k < a.means.count; ++k) {
+    const long first = begin / model::kReductionBlock;
+    const long blocks = (len + model::kReductionBlock - 1) / model::kReductionBlock;
+    double* out = a.means.partials[k];
+    for (long bb = 0; bb < blocks; ++bb) {
+      const long b = first + bb;
+      switch (a.means.kind[k]) {
+        case LoopMeans::V: out[b] = model::ordered_block_sum(b, end, [&](std::int64_t i) { return a.v[i]; }); break;
+        case LoopMeans::S: out[b] = model::ordered_block_sum(b, end, [&](std::int64_t i) { return a.s[i]; }); break;
+        case LoopMeans::X: out[b] = model::ordered_block_sum(b, end, [&](std::int64_t i) { return a.x[i]; }); break;
+        case LoopMeans::Spike:
+          out[b] = model::ordered_block_sum(b, end, [&](std::int64_t i) {
+            return kernels::spike_record(kernels::qif_spikes(a.v[i], q.v_th[i - begin]), dt);
+          });
+          break;
+      }
+    }
+  }
   const bool tau_inv = inv.tau != T(0), tau_s_inv = inv.tau_s != T(0);
   if (tau_inv && tau_s_inv) {
     run_span<T, Adapt, Events>(len, at, span_params<T, true, true>(q, inv), dt, allow_avx2, flush);

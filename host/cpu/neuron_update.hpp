@@ -17,6 +17,17 @@ struct SpikeLists {
   std::vector<long> all;
 };
 
+/// Means of values at the step's start that a run records this step, summed inside the loop's
+/// pass (each 256-neuron block as model::ordered_block_sum sums it, while the span is in cache):
+/// partials[k][b] receives block b's sum of value kind[k].
+struct LoopMeans {
+  static constexpr int kMax = 4;
+  enum Kind : int { V, S, X, Spike };
+  int count = 0;
+  Kind kind[kMax] = {};
+  double* partials[kMax] = {};
+};
+
 /// One population's arrays for the step loop.
 template <class T>
 struct NeuronArrays {
@@ -33,6 +44,7 @@ struct NeuronArrays {
   /// population whose input / coupling input is one value per step: all-to-all weights).
   bool in_repeats = false;
   bool s_in_repeats = false;
+  LoopMeans means{};  ///< block sums to take this step (count 0: none)
 };
 
 /// tau and tau_s where each is one power of two for every neuron: their inverses (else 0), so
@@ -48,6 +60,7 @@ struct ExactInverses {
 constexpr std::int64_t kParallelNeurons = 16384;
 /// The loop runs over spans of this many neurons (a thread's unit of work).
 constexpr std::int64_t kNeuronSpan = 4096;
+static_assert(kNeuronSpan % 256 == 0, "spans start at reduction blocks (LoopMeans)");
 
 /// Steps neurons 0..n-1 (kernels::qif_step, the same arithmetic as the GPU kernel). The loop
 /// is compiled with -fno-trapping-math (floating-point traps are never enabled here), which
