@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/coupling_choice.hpp"
+#include "core/row_slice.hpp"
 #include "cpu/blas.hpp"
 #include "cpu/event_coupling.hpp"
 #include "cpu/make_coupling.hpp"
@@ -25,23 +26,6 @@ namespace {
 using qifsim::Matrix;
 using qifsim::Weights;
 
-// Rows [lo, hi) of a dense matrix, or of a CSR matrix (as its own CSR matrix).
-Weights rows_of(const Weights& w, std::int64_t lo, std::int64_t hi) {
-  if (w.kind() == Weights::Kind::Dense) {
-    const Matrix& m = w.dense();
-    return Matrix(hi - lo, m.cols, std::vector<double>(m.data.begin() + lo * m.cols, m.data.begin() + hi * m.cols));
-  }
-  const qifsim::SparseMatrix& s = w.sparse();
-  std::vector<std::int64_t> indptr;
-  for (std::int64_t i = lo; i <= hi; ++i) indptr.push_back(s.indptr[static_cast<std::size_t>(i)] - s.indptr[static_cast<std::size_t>(lo)]);
-  const auto a = static_cast<std::size_t>(s.indptr[static_cast<std::size_t>(lo)]);
-  const auto b = static_cast<std::size_t>(s.indptr[static_cast<std::size_t>(hi)]);
-  std::vector<std::int64_t> indices(s.indices.begin() + static_cast<std::ptrdiff_t>(a),
-                                    s.indices.begin() + static_cast<std::ptrdiff_t>(b));
-  std::vector<double> values(s.values.begin() + static_cast<std::ptrdiff_t>(a), s.values.begin() + static_cast<std::ptrdiff_t>(b));
-  return qifsim::SparseMatrix::from_csr(hi - lo, s.cols, indptr, indices, values, "rows");
-}
-
 // y = W x over the rows cut into `parts` near-equal contiguous ranges, each range's product by an
 // operator holding only those rows.
 template <class T>
@@ -51,7 +35,7 @@ std::vector<T> product_in_parts(const Weights& w, qifsim::CouplingMode storage, 
   std::vector<T> y(static_cast<std::size_t>(rows));
   for (int p = 0; p < parts; ++p) {
     const std::int64_t lo = rows * p / parts, hi = rows * (p + 1) / parts;
-    const Weights slice = rows_of(w, lo, hi);
+    const Weights slice = qifsim::detail::row_slice(w, lo, hi);
     auto op = qifsim::detail::make_coupling<T>(slice, qifsim::detail::weights_facts(slice), storage);
     op->set_fixed_order(fixed);
     op->apply(x.data(), false, y.data() + lo);

@@ -4,13 +4,22 @@
 // column (head + c) % columns). A state set this way continues with head 0, bit for bit.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "qifsim/error.hpp"
+#include "qifsim/weights.hpp"
 
 namespace qifsim::detail {
+
+/// Columns of an edge's delay buffer: max delay + 1 (0: no delays, a filter alone or nothing).
+inline std::int64_t edge_buffer_columns(const EdgeOptions& o) {
+  std::int64_t columns = 0;
+  for (std::int64_t d : o.delays) columns = std::max(columns, d + 1);
+  return columns;
+}
 
 /// Logical state (double) from a physical buffer of n x columns values with its head.
 template <class T>

@@ -2,6 +2,7 @@
 #include "core/memory_check.hpp"
 
 #include "core/coupling_choice.hpp"
+#include "core/edge_state.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -129,8 +130,7 @@ Footprint engine_footprint(const Graph& graph, Precision precision) {
       // The buffer and its scratch copy (n x (max delay + 1), or n for a filter alone), the
       // column read, the filter (n x n) and the delays.
       const auto n = static_cast<double>(e.weights.cols());
-      double columns = 1.0;
-      for (std::int64_t d : e.memory.delays) columns = std::max(columns, static_cast<double>(d) + 1.0);
+      const auto columns = static_cast<double>(std::max<std::int64_t>(edge_buffer_columns(e.memory), 1));
       add((2.0 * n * columns + n + static_cast<double>(e.memory.filter.data.size())) * value +
               8.0 * static_cast<double>(e.memory.delays.size()),
           "edge '" + s.name + "' -> '" + t.name + "': its delay buffer and filter");

@@ -343,14 +343,9 @@ class CpuEngine final : public Engine {
       default: return -1;
     }
   }
-  bool loop_mean(const RecordItem& item) const {
-    if (!item.mean) return false;
+  bool loop_mean(const RecordItem& item) const {  // chosen for this run by plan_loop_means
     const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
-    if (!slot.pop) return false;
-    const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-    const int kind = loop_mean_kind(item.var);
-    return p.model == model::ModelId::Qif && kind >= 0 && (kind != LoopMeans::X || p.adapt) &&
-           loop_mean_index(p, item.var) >= 0;
+    return item.mean && slot.pop && loop_mean_index(pops_[static_cast<std::size_t>(slot.index)], item.var) >= 0;
   }
   // Where item `var` of `p` sits in the run's loop means (-1: not there; at most LoopMeans::kMax).
   int loop_mean_index(const Pop& p, Var var) const {

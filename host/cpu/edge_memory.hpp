@@ -19,8 +19,7 @@ class EdgeMemory {
   /// The memory of an edge whose source has n units (nothing held without delays or a filter).
   EdgeMemory(const EdgeOptions& o, std::int64_t n)
       : n_(n), delays_(o.delays), filter_(o.filter.data.begin(), o.filter.data.end()),
-        rectipy_write_(o.rectipy_buffer_write) {
-    for (std::int64_t d : delays_) columns_ = std::max(columns_, d + 1);
+        rectipy_write_(o.rectipy_buffer_write), columns_(edge_buffer_columns(o)) {
     reset();
   }
 

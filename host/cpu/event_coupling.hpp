@@ -94,14 +94,4 @@ void transpose_square(T* m, long n) {
   }
 }
 
-/// J's columns made contiguous (Jt[j * n + i] = J[i * n + j]), once per run.
-template <class T>
-void columns_of(const std::vector<T>& J, std::vector<T>& Jt, std::size_t n) {
-  if (Jt.size() == n * n) return;
-  Jt.resize(n * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < n; ++j) Jt[j * n + i] = J[i * n + j];
-  }
-}
-
 }  // namespace qifsim::detail

@@ -13,11 +13,12 @@ namespace qifsim::detail {
 /// From this many values on, the blocks are summed on all OpenMP threads.
 constexpr std::int64_t kParallelOrderedSum = 65536;
 
-/// model::ordered_sum(n, value), its blocks summed in parallel where n is large; `partial` is
-/// scratch (one double per block, kept between calls).
+/// model::ordered_sum(n, value), its blocks summed in parallel from `min_parallel` values on;
+/// `partial` is scratch (one double per block, kept between calls).
 template <class F>
-double ordered_sum_threaded(std::int64_t n, F value, std::vector<double>& partial) {
-  if (n < kParallelOrderedSum) return model::ordered_sum(n, value);
+double ordered_sum_threaded(std::int64_t n, F value, std::vector<double>& partial,
+                            std::int64_t min_parallel = kParallelOrderedSum) {
+  if (n < min_parallel) return model::ordered_sum(n, value);
   const std::int64_t blocks = (n + model::kReductionBlock - 1) / model::kReductionBlock;
   partial.resize(static_cast<std::size_t>(blocks));
   double* out = partial.data();

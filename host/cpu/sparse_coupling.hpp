@@ -12,6 +12,7 @@
 #include <omp.h>
 
 #include "cpu/coupling.hpp"
+#include "cpu/ordered_sum.hpp"
 #include "model/reduction.hpp"
 #include "qifsim/sparse_matrix.hpp"
 
@@ -190,19 +191,8 @@ class ProceduralCoupling final : public Coupling<T> {
   void apply(const T* x, bool accumulate, T* y) const override { fill(accumulate, row_value(x), T(1), y); }
   bool uniform_rows() const override { return true; }
   T row_value(const T* x) const override {
-    const auto value = [x](std::int64_t j) { return x[j]; };
-    double sum = 0.0;
-    if (cols_ >= kParallelCoupling) {  // block sums on every thread, added in block order
-      const std::int64_t blocks = (cols_ + model::kReductionBlock - 1) / model::kReductionBlock;
-      partial_.resize(static_cast<std::size_t>(blocks));
-      double* partial = partial_.data();
-      const std::int64_t cols = cols_;
-#pragma omp parallel for schedule(static)
-      for (std::int64_t b = 0; b < blocks; ++b) partial[b] = model::ordered_block_sum(b, cols, value);
-      for (std::int64_t b = 0; b < blocks; ++b) sum += partial[b];
-    } else {
-      sum = model::ordered_sum(cols_, value);
-    }
+    // Block sums on every thread from kParallelCoupling on, added in block order.
+    const double sum = ordered_sum_threaded(cols_, [x](std::int64_t j) { return x[j]; }, partial_, kParallelCoupling);
     return static_cast<T>(w_ * sum);
   }
   bool supports_events() const override { return true; }

@@ -164,7 +164,7 @@ typename CudaEngine<T>::EdgeW CudaEngine<T>::make_edge(const Edge& e, cudaStream
   w.facts = weights_facts(e.weights);
   if (!e.memory.stateful()) return w;
   w.n = e.weights.cols();
-  for (std::int64_t d : e.memory.delays) w.columns = std::max(w.columns, d + 1);
+  w.columns = edge_buffer_columns(e.memory);
   w.rectipy_write = e.memory.rectipy_buffer_write;
   if (!e.memory.delays.empty()) w.delays = cuda::upload_exact(e.memory.delays, st);
   if (!e.memory.filter.data.empty()) w.filter = upload<T>(e.memory.filter.data, st);

@@ -10,6 +10,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "core/edge_state.hpp"
 #include "core/graph.hpp"
 #include "qifsim/checkpoint.hpp"
 #include "qifsim/error.hpp"
@@ -119,9 +120,7 @@ bool has_edge_state(const detail::Graph& g) {
 }
 
 std::int64_t edge_state_size(const detail::Edge& e) {
-  std::int64_t columns = 1;
-  for (std::int64_t d : e.memory.delays) columns = std::max(columns, d + 1);
-  return e.weights.cols() * columns;
+  return e.weights.cols() * std::max<std::int64_t>(detail::edge_buffer_columns(e.memory), 1);
 }
 
 bool is_network_key(const FingerprintEntry& e) { return e.key.rfind(kNetworkKey, 0) == 0; }
