@@ -13,6 +13,7 @@
 #include "model/qif_population.hpp"
 #include "model/activation.hpp"
 #include "model/reduction.hpp"
+#include "cpu/cpu_gather.hpp"
 #include "cpu/cpu_population.hpp"
 #include "cpu/edge_memory.hpp"
 #include "cpu/make_coupling.hpp"
@@ -32,24 +33,19 @@ namespace qifsim::detail {
 namespace {
 
 template <class T>
-std::vector<T> expand(const Param& p, std::int64_t n) {
-  std::vector<T> out(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = static_cast<T>(p.at(i));
-  return out;
-}
-
-template <class T>
 class CpuEngine final : public Engine {
  public:
   CpuEngine(const Graph& graph, double dt) : dt_(static_cast<T>(dt)), layout_(graph) {
-    EngineLayout::build(
-        graph, pops_, funcs_, edges_, [](const Node& node) { return make_cpu_population<T>(node); },
-        [](const Node& node) {
+    layout_.build(
+        graph, pops_, funcs_, edges_,
+        [](const Node& node, const StateShape& shape) { return make_cpu_population<T>(node, shape); },
+        [](const Node& node, const StateShape& shape) {
+          if (!shape.is_whole()) throw BackendError("node '" + node.name + "': the CPU engine holds whole nodes only");
           Func f;
-          f.n = node.size;
+          f.n = shape.size();
           f.act = node.activation;
-          f.in.assign(static_cast<std::size_t>(node.size), T(0));
-          f.out.assign(static_cast<std::size_t>(node.size), T(0));
+          f.in.assign(static_cast<std::size_t>(f.n), T(0));
+          f.out.assign(static_cast<std::size_t>(f.n), T(0));
           return f;
         },
         [](const Edge& e) {
@@ -184,7 +180,7 @@ class CpuEngine final : public Engine {
         if (t >= plan.schedule.cutoff) accumulate(plan, carry, t);
         const bool sample = plan.schedule.is_sample(t);
         if (sample) take_sample(plan, carry, ring.next_row());
-        request_loop_means(sample);
+        for (Pop& p : pops_) request_loop_means(p, sample);
         advance_state(plan);
         if (sample) {
           gather_after_step(plan, ring.next_row());
@@ -221,7 +217,7 @@ class CpuEngine final : public Engine {
       return out;
     }
     std::vector<T> values(static_cast<std::size_t>(p.n));
-    gather_pop(p, var, Gathered{values.data(), false}, at_last_step_start);
+    gather_pop(p, var, Gathered<T>{values.data(), false}, at_last_step_start);
     std::copy(values.begin(), values.end(), out.begin());
     return out;
   }
@@ -231,14 +227,11 @@ class CpuEngine final : public Engine {
     const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
     Pop& p = pops_[static_cast<std::size_t>(slot.index)];
     if (is_parameter(var)) {
-      *p.param(var) = to_precision<T>(values);
+      *p.param(var) = local_param<T>(Param(values), p.shape);
       p.per_neuron_valid = false;
       return;
     }
-    std::vector<T>* dst = p.state(var);
-    for (std::int64_t i = 0; i < p.n; ++i) {
-      (*dst)[static_cast<std::size_t>(i)] = static_cast<T>(values[values.size() == 1 ? 0 : static_cast<std::size_t>(i)]);
-    }
+    *p.state(var) = member_major<T>(Param(values), p.shape);
     if (p.rate) update_rates(p);
   }
 
@@ -251,8 +244,9 @@ class CpuEngine final : public Engine {
         Pop& p = pops_[static_cast<std::size_t>(slot.index)];
         const NodeStart& init = layout_.starts[i];
         for (int k = 0; k < model::kStateSlots; ++k) {
-          *p.state(state_var(k)) = (p.held >> k & 1u) != 0 ? expand<T>(init.initial[static_cast<std::size_t>(k)], p.n)
-                                                             : std::vector<T>{};
+          *p.state(state_var(k)) = (p.held >> k & 1u) != 0
+                                       ? member_major<T>(init.initial[static_cast<std::size_t>(k)], p.shape)
+                                       : std::vector<T>{};
         }
         if (p.rate) update_rates(p);
         std::fill(p.in.begin(), p.in.end(), T(0));
@@ -289,10 +283,6 @@ class CpuEngine final : public Engine {
     CouplingMode storage = CouplingMode::Dense;
     std::unique_ptr<Coupling<T>> w;  // target size x source size
     EdgeMemory<T> memory;  // delays and a filter (cpu/edge_memory.hpp)
-  };
-  struct Gathered {
-    T* dst;     // for a row (T) ...
-    bool mean;  // ... or one mean value
   };
 
   // A counted step (t >= cutoff): the output and the loss join the current window's sums.
@@ -332,52 +322,16 @@ class CpuEngine final : public Engine {
     }
   }
 
-  // A QIF population's recorded mean of v, s, x or spike: summed by the neuron loop, in its
-  // pass, from the values at the step's start (LoopMeans), and written after the step.
-  static int loop_mean_kind(Var var) {
-    switch (var) {
-      case Var::V: return LoopMeans::V;
-      case Var::S: return LoopMeans::S;
-      case Var::X: return LoopMeans::X;
-      case Var::Spike: return LoopMeans::Spike;
-      default: return -1;
-    }
-  }
-  bool loop_mean(const RecordItem& item) const {  // chosen for this run by plan_loop_means
+  bool loop_mean(const RecordItem& item) const {  // summed by the QIF loop this run (plan_loop_mean)
     const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
     return item.mean && slot.pop && loop_mean_index(pops_[static_cast<std::size_t>(slot.index)], item.var) >= 0;
-  }
-  // Where item `var` of `p` sits in the run's loop means (-1: not there; at most LoopMeans::kMax).
-  int loop_mean_index(const Pop& p, Var var) const {
-    const auto it = std::find(p.loop_mean_vars.begin(), p.loop_mean_vars.end(), var);
-    return it == p.loop_mean_vars.end() ? -1 : static_cast<int>(it - p.loop_mean_vars.begin());
   }
   // Before a run: which recorded means each QIF population's loop sums (in plan order).
   void plan_loop_means(const RunPlan& plan) {
     for (Pop& p : pops_) p.loop_mean_vars.clear();
     for (const auto& item : plan.vars) {
       const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
-      if (!item.mean || !slot.pop) continue;
-      Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-      const int kind = loop_mean_kind(item.var);
-      if (p.model != model::ModelId::Qif || kind < 0 || (kind == LoopMeans::X && !p.adapt)) continue;
-      if (static_cast<int>(p.loop_mean_vars.size()) >= LoopMeans::kMax) continue;
-      p.loop_mean_vars.push_back(item.var);
-      const auto blocks = static_cast<std::size_t>((p.n + model::kReductionBlock - 1) / model::kReductionBlock);
-      p.loop_mean_partials.resize(p.loop_mean_vars.size());
-      p.loop_mean_partials.back().assign(blocks, 0.0);
-    }
-  }
-  // On a sample step: the loop means each QIF population's next update sums.
-  void request_loop_means(bool sample) {
-    for (Pop& p : pops_) {
-      p.loop_means.count = 0;
-      if (!sample) continue;
-      for (std::size_t k = 0; k < p.loop_mean_vars.size(); ++k) {
-        p.loop_means.kind[k] = static_cast<LoopMeans::Kind>(loop_mean_kind(p.loop_mean_vars[k]));
-        p.loop_means.partials[k] = p.loop_mean_partials[k].data();
-      }
-      p.loop_means.count = static_cast<int>(p.loop_mean_vars.size());
+      if (item.mean && slot.pop) plan_loop_mean(pops_[static_cast<std::size_t>(slot.index)], item.var);
     }
   }
 
@@ -391,11 +345,9 @@ class CpuEngine final : public Engine {
     for (const auto& item : plan.vars) {
       if (after_step(item)) {
         gather(item, row + item.offset);
-      } else if (loop_mean(item)) {  // the block sums in block order, from 0
+      } else if (loop_mean(item)) {
         const Pop& p = pops_[static_cast<std::size_t>(layout_.slots[static_cast<std::size_t>(item.node)].index)];
-        double total = 0.0;
-        for (double b : p.loop_mean_partials[static_cast<std::size_t>(loop_mean_index(p, item.var))]) total += b;
-        row[item.offset] = static_cast<T>(total / static_cast<double>(p.n));
+        row[item.offset] = static_cast<T>(loop_mean_value(p, item.var));
       }
     }
   }
@@ -590,13 +542,6 @@ class CpuEngine final : public Engine {
     }
   }
 
-  static std::int64_t first_nonfinite(const std::vector<T>& values) {
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (!std::isfinite(values[i])) return static_cast<std::int64_t>(i);
-    }
-    return -1;
-  }
-
   [[noreturn]] void throw_divergence(std::size_t node, const char* var, std::int64_t index, double value,
                                      std::int64_t step, std::int64_t since) const {
     throw_divergence_error(layout_.starts[node].name, var, index, value, step, since);
@@ -605,48 +550,18 @@ class CpuEngine final : public Engine {
   // Write the values of one recorded item (at the step's start) to dst, or their mean.
   void gather(const RecordItem& item, T* dst) const {
     const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
-    Gathered g{dst, item.mean};
+    Gathered<T> g{dst, item.mean};
     if (slot.pop) {
       gather_pop(pops_[static_cast<std::size_t>(slot.index)], item.var, g);
     } else {
       const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
       const T* src = item.var == Var::In ? f.in.data() : f.out.data();
-      emit(f.n, [src](std::int64_t i) { return src[i]; }, g);
+      emit(f.n, [src](std::int64_t i) { return src[i]; }, g, mean_partials_);
     }
   }
 
-  template <class F>
-  void emit(std::int64_t n, F value, Gathered g) const {
-    if (g.mean) {  // the one reduction order over the neuron index (model/reduction.hpp)
-      *g.dst = static_cast<T>(ordered_sum_threaded(n, value, mean_partials_) / static_cast<double>(n));
-    } else {
-      for (std::int64_t i = 0; i < n; ++i) g.dst[i] = static_cast<T>(value(i));
-    }
-  }
-
-  void gather_pop(const Pop& p, Var var, Gathered g, bool at_last_step_start = false) const {
-    const T* src = nullptr;
-    const bool start = at_last_step_start && p.v_start.size() == p.v.size();
-    const T* v_src = start ? p.v_start.data() : p.v.data();
-    switch (var) {
-      case Var::V: src = v_src; break;
-      case Var::S: src = start ? p.s_start.data() : p.s.data(); break;
-      case Var::X: src = start ? p.x_start.data() : p.x.data(); break;
-      case Var::W: src = start ? p.w_start.data() : p.w.data(); break;
-      case Var::SIn: src = p.coupling_input(); break;
-      case Var::IExt: src = p.input(); break;
-      case Var::Spike: {
-        const std::vector<T>& v_th = p.params[static_cast<std::size_t>(p.th_slot)];
-        const kernels::ParamRef<T> th{v_th.data(), v_th.size() == 1 ? 0 : 1};
-        const T* v = v_src;
-        const T dt = dt_;
-        emit(p.n, [v, th, dt](std::int64_t i) { return kernels::spike_record(kernels::qif_spikes(v[i], th[i]), dt); }, g);
-        return;
-      }
-      default:
-        throw InvalidArgument(std::string("variable '") + var_name(var) + "' cannot be read here");
-    }
-    emit(p.n, [src](std::int64_t i) { return src[i]; }, g);
+  void gather_pop(const Pop& p, Var var, Gathered<T> g, bool at_last_step_start = false) const {
+    gather_population(p, var, dt_, g, mean_partials_, at_last_step_start);
   }
 
   T dt_;

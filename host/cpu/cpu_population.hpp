@@ -13,6 +13,7 @@
 #include "core/coupling_choice.hpp"
 #include "core/graph.hpp"
 #include "core/node_slots.hpp"
+#include "core/state_shape.hpp"
 #include "cpu/coupling.hpp"
 #include "cpu/model_update.hpp"
 #include "cpu/neuron_update.hpp"
@@ -21,13 +22,9 @@
 namespace qifsim::detail {
 
 template <class T>
-std::vector<T> to_precision(const std::vector<double>& values) {
-  return std::vector<T>(values.begin(), values.end());
-}
-
-template <class T>
 struct CpuPopulation {
-  std::int64_t n = 0;
+  StateShape shape;     // how its arrays are laid out (core/state_shape.hpp)
+  std::int64_t n = 0;   // values per state array: shape.size()
   model::ModelId model = model::ModelId::Qif;
   bool rate = false;            // a rate model: s holds r = f(v)
   int tau_s_slot = model::kTauS;  // parameter slot of tau_s in s' = -s/tau_s + spike, or -1
@@ -159,15 +156,22 @@ struct CpuPopulation {
   }
 };
 
+// The arrays of `node` laid out by `shape`. The engine steps whole populations only ({1, n, 0,
+// n}): a member axis and row ranges need the coupling, inputs and recordings to follow them.
 template <class T>
-CpuPopulation<T> make_cpu_population(const Node& node) {
+CpuPopulation<T> make_cpu_population(const Node& node, const StateShape& shape) {
+  if (!shape.is_whole()) {
+    throw BackendError("population '" + node.name + "': the CPU engine holds whole populations only (state shape {1, " +
+                       std::to_string(node.size) + ", 0, " + std::to_string(node.size) + "})");
+  }
   const QifPopulation& q = node.pop;
   CpuPopulation<T> p;
-  p.n = q.n;
+  p.shape = shape;
+  p.n = shape.size();
   p.weights = q.weights;
   p.facts = weights_facts(q.weights);
-  p.in.assign(static_cast<std::size_t>(q.n), T(0));
-  p.s_in.assign(static_cast<std::size_t>(q.n), T(0));
+  p.in.assign(static_cast<std::size_t>(p.n), T(0));
+  p.s_in.assign(static_cast<std::size_t>(p.n), T(0));
   for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
   p.held = state_slots_of(node);  // the state itself: reset()
   p.out_is_v = q.output_var == "v";
@@ -176,12 +180,12 @@ CpuPopulation<T> make_cpu_population(const Node& node) {
     p.rate = m->decl->kind == model::ModelKind::Rate;
     p.tau_s_slot = m->tau_s;
     p.th_slot = m->v_threshold;
-    for (const Param& a : node.params) p.params.push_back(to_precision<T>(a.values));
+    for (const Param& a : node.params) p.params.push_back(local_param<T>(a, shape));
     return p;
   }
   p.adapt = q.adaptation;
   for (std::size_t a = 0; a < model::kQifParamCount; ++a) {
-    p.params.push_back(to_precision<T>((q.*model::kQifParamFields[a]).values));
+    p.params.push_back(local_param<T>(q.*model::kQifParamFields[a], shape));
   }
   return p;
 }

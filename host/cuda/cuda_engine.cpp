@@ -14,14 +14,15 @@ CudaEngine<T>::CudaEngine(const Graph& graph, double dt, int device)
       loss_sums_(3) {
   const cudaStream_t st = compute_.get();
   cuda::bind(blas_.get(), st, blas_workspace_.data(), blas_workspace_.size());
-  EngineLayout::build(
-      graph, pops_, funcs_, edges_, [&](const Node& node) { return make_pop(node, st); },
-      [&](const Node& node) {
+  layout_.build(
+      graph, pops_, funcs_, edges_, [&](const Node& node, const StateShape& shape) { return make_pop(node, shape, st); },
+      [&](const Node& node, const StateShape& shape) {
+        if (!shape.is_whole()) throw BackendError("node '" + node.name + "': the CUDA engine holds whole nodes only");
         Func f;
-        f.n = node.size;
+        f.n = shape.size();
         f.act = static_cast<kernels::ActivationKind>(static_cast<int>(node.activation));
-        f.in = DeviceBuffer<T>(static_cast<std::size_t>(node.size));
-        f.out = DeviceBuffer<T>(static_cast<std::size_t>(node.size));
+        f.in = DeviceBuffer<T>(static_cast<std::size_t>(f.n));
+        f.out = DeviceBuffer<T>(static_cast<std::size_t>(f.n));
         return f;
       },
       [&](const Edge& e) { return make_edge(e, st); });
@@ -112,13 +113,10 @@ void CudaEngine<T>::set_var(int node, Var var, const std::vector<double>& values
   const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
   Pop& p = pops_[static_cast<std::size_t>(slot.index)];
   if (is_parameter(var)) {
-    p.param(var) = upload<T>(values, st);
+    p.param(var) = upload_exact(local_param<T>(Param(values), p.shape), st);
     return;
   }
-  DeviceBuffer<T>& dst = p.state(var);
-  std::vector<double> expanded(static_cast<std::size_t>(p.n));
-  for (std::size_t i = 0; i < expanded.size(); ++i) expanded[i] = values[values.size() == 1 ? 0 : i];
-  dst = upload<T>(expanded, st);
+  p.state(var) = upload_exact(member_major<T>(Param(values), p.shape), st);
   if (p.rate) {
     update_rates(p);
     QIFSIM_CUDA_TRY(cudaStreamSynchronize(st));
@@ -136,7 +134,7 @@ void CudaEngine<T>::reset() {
       Pop& p = pops_[static_cast<std::size_t>(slot.index)];
       const NodeStart& q = layout_.starts[i];
       for (int k = 0; k < model::kStateSlots; ++k) {
-        if (p.holds(k)) p.state(state_var(k)) = upload_expanded<T>(q.initial[static_cast<std::size_t>(k)], p.n, st);
+        if (p.holds(k)) p.state(state_var(k)) = upload_exact(member_major<T>(q.initial[static_cast<std::size_t>(k)], p.shape), st);
       }
       if (p.rate) update_rates(p);
       QIFSIM_CUDA_TRY(cudaMemsetAsync(p.in.data(), 0, p.in.bytes(), st));
@@ -206,24 +204,30 @@ void CudaEngine<T>::set_edge_state(int edge, const std::vector<double>& values) 
 }
 
 template <class T>
-typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const Node& node, cudaStream_t st) {
+typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const Node& node, const StateShape& shape, cudaStream_t st) {
+  // Whole populations only ({1, n, 0, n}): a member axis and row ranges need the kernels, the
+  // coupling and the recordings to follow them.
+  if (!shape.is_whole()) {
+    throw BackendError("population '" + node.name + "': the CUDA engine holds whole populations only");
+  }
   const QifPopulation& q = node.pop;
   Pop p;
-  p.n = q.n;
+  p.shape = shape;
+  p.n = shape.size();
   for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
   p.held = state_slots_of(node);  // the state itself: reset()
   if (const model::ModelInfo* m = other_model_of(node)) {
     p.model = m->id;
     p.rate = m->decl->kind == model::ModelKind::Rate;
     p.threshold = m->v_threshold;
-    for (const Param& a : node.params) p.params.push_back(upload<T>(a.values, st));
+    for (const Param& a : node.params) p.params.push_back(upload_exact(local_param<T>(a, shape), st));
     if (m->decl->population_means) {
-      p.mean_partials = DeviceBuffer<double>(static_cast<std::size_t>(2 * ((q.n + 255) / 256)));
+      p.mean_partials = DeviceBuffer<double>(static_cast<std::size_t>(2 * ((p.n + 255) / 256)));
       p.means = DeviceBuffer<double>(2);
     }
   } else {
     for (std::size_t i = 0; i < model::kQifParamCount; ++i) {
-      p.params.push_back(upload<T>((q.*model::kQifParamFields[i]).values, st));
+      p.params.push_back(upload_exact(local_param<T>(q.*model::kQifParamFields[i], shape), st));
     }
   }
   p.adapt = q.adaptation && p.model == model::ModelId::Qif;
@@ -231,11 +235,11 @@ typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const Node& node, cudaStream
   p.weights = q.weights;
   p.facts = weights_facts(q.weights);
   p.out_is_v = q.output_var == "v";
-  p.grid = kernels::qif_step_grid(q.n, kernels::kQifStepBlock);
-  p.in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
-  p.s_in = DeviceBuffer<T>(static_cast<std::size_t>(q.n));
+  p.grid = kernels::qif_step_grid(p.n, kernels::kQifStepBlock);
+  p.in = DeviceBuffer<T>(static_cast<std::size_t>(p.n));
+  p.s_in = DeviceBuffer<T>(static_cast<std::size_t>(p.n));
   // One sum per recorded mean and 256-neuron chunk (kernels/population_step.cuh, step_by_chunks).
-  const std::int64_t chunks = (q.n + kernels::kQifStepBlock - 1) / kernels::kQifStepBlock;
+  const std::int64_t chunks = (p.n + kernels::kQifStepBlock - 1) / kernels::kQifStepBlock;
   p.partials = DeviceBuffer<double>(static_cast<std::size_t>(kernels::kMaxRecordSlots * chunks));
   p.blocks_done = DeviceBuffer<unsigned int>(1);
   QIFSIM_CUDA_TRY(cudaMemsetAsync(p.blocks_done.data(), 0, sizeof(unsigned int), st));

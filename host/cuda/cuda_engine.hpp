@@ -55,7 +55,7 @@ constexpr std::size_t kBlasWorkspaceBytes = std::size_t{32} << 20;
 
 using cuda::download;
 using cuda::upload;
-using cuda::upload_expanded;
+using cuda::upload_exact;
 
 inline RecordValue record_value(Var v) {
   switch (v) {
@@ -115,7 +115,8 @@ class CudaEngine final : public Engine {
  private:
   using Slot = NodeSlot;
   struct Pop {
-    std::int64_t n = 0;
+    StateShape shape;  // how its arrays are laid out (core/state_shape.hpp)
+    std::int64_t n = 0;  // values per state array: shape.size()
     model::ModelId model = model::ModelId::Qif;
     bool rate = false;                 // a rate model: s holds r = f(v)
     int threshold = model::kVThreshold;  // parameter slot of the spike threshold (-1: rate model)
@@ -206,7 +207,7 @@ class CudaEngine final : public Engine {
   /// Recorded variables grouped per node.
   using NodeRecords = std::vector<RecordSlots>;
 
-  Pop make_pop(const Node& node, cudaStream_t st);
+  Pop make_pop(const Node& node, const StateShape& shape, cudaStream_t st);
   EdgeW make_edge(const Edge& e, cudaStream_t st);
   // A rate model's r (slot S) from its v, on the compute stream.
   void update_rates(Pop& p) {

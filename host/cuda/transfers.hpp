@@ -35,14 +35,6 @@ DeviceBuffer<T> upload_exact(const std::vector<T>& values, cudaStream_t stream) 
   return buf;
 }
 
-/// A device buffer of n values of `p` (its scalar repeated, or its per-neuron values).
-template <class T>
-DeviceBuffer<T> upload_expanded(const Param& p, std::int64_t n, cudaStream_t stream) {
-  std::vector<double> values(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) values[static_cast<std::size_t>(i)] = p.at(i);
-  return upload<T>(values, stream);
-}
-
 /// n values of device memory, copied to the host.
 template <class T>
 std::vector<T> download(const T* device, std::size_t n, cudaStream_t stream) {
