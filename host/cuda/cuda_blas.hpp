@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "cuda_error.hpp"
+#include "cuda/cuda_libraries.hpp"
 
 namespace qifsim::cuda {
 
@@ -14,8 +15,8 @@ namespace qifsim::cuda {
 /// the workspace to cuBLAS's pool, whose lazy allocations break CUDA Graph capture, so
 /// the stream is not set again per call.)
 inline void bind(cublasHandle_t handle, cudaStream_t stream, void* workspace, std::size_t bytes) {
-  QIFSIM_CUBLAS_TRY(cublasSetStream(handle, stream));
-  QIFSIM_CUBLAS_TRY(cublasSetWorkspace(handle, workspace, bytes));
+  QIFSIM_CUBLAS_TRY(cublas().cublasSetStream(handle, stream));
+  QIFSIM_CUBLAS_TRY(cublas().cublasSetWorkspace(handle, workspace, bytes));
 }
 
 /// y = A x + beta y on the handle's stream, A row-major rows x cols in device memory. A
@@ -28,7 +29,7 @@ template <>
 inline void gemv<double>(cublasHandle_t handle, std::int64_t rows, std::int64_t cols,
                          const double* A, const double* x, double beta, double* y) {
   const double one = 1.0;
-  QIFSIM_CUBLAS_TRY(cublasDgemv(handle, CUBLAS_OP_T, static_cast<int>(cols), static_cast<int>(rows),
+  QIFSIM_CUBLAS_TRY(cublas().cublasDgemv(handle, CUBLAS_OP_T, static_cast<int>(cols), static_cast<int>(rows),
                                 &one, A, static_cast<int>(cols), x, 1, &beta, y, 1));
 }
 
@@ -36,7 +37,7 @@ template <>
 inline void gemv<float>(cublasHandle_t handle, std::int64_t rows, std::int64_t cols,
                         const float* A, const float* x, float beta, float* y) {
   const float one = 1.0f;
-  QIFSIM_CUBLAS_TRY(cublasSgemv(handle, CUBLAS_OP_T, static_cast<int>(cols), static_cast<int>(rows),
+  QIFSIM_CUBLAS_TRY(cublas().cublasSgemv(handle, CUBLAS_OP_T, static_cast<int>(cols), static_cast<int>(rows),
                                 &one, A, static_cast<int>(cols), x, 1, &beta, y, 1));
 }
 

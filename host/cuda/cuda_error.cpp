@@ -1,5 +1,6 @@
 // host/cuda/cuda_error.cpp - messages of failed CUDA, cuBLAS and cuSPARSE calls.
 #include "cuda_error.hpp"
+#include "cuda/cuda_libraries.hpp"
 
 #include <cstdio>
 #include <string>
@@ -23,12 +24,12 @@ void throw_cuda_error(cudaError_t error, const char* call, const char* file, int
 
 void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line) {
   throw BackendError("cuBLAS call failed: " + where(call, file, line) + ": " +
-                     cublasGetStatusName(status) + " (" + cublasGetStatusString(status) + ")");
+                     cublas().cublasGetStatusName(status) + " (" + cublas().cublasGetStatusString(status) + ")");
 }
 
 void throw_cusparse_error(cusparseStatus_t status, const char* call, const char* file, int line) {
   throw BackendError("cuSPARSE call failed: " + where(call, file, line) + ": " +
-                     cusparseGetErrorName(status) + " (" + cusparseGetErrorString(status) + ")");
+                     cusparse().cusparseGetErrorName(status) + " (" + cusparse().cusparseGetErrorString(status) + ")");
 }
 
 void report_cuda_error(cudaError_t error, const char* call, const char* file, int line) noexcept {

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "cuda_error.hpp"
+#include "cuda/cuda_libraries.hpp"
 #include "qifsim/error.hpp"
 #include "core/text.hpp"
 
@@ -100,7 +101,7 @@ struct EventRelease {
   static void release(cudaEvent_t e) noexcept { QIFSIM_CUDA_TRY_NOEXCEPT(cudaEventDestroy(e)); }
 };
 struct BlasRelease {
-  static void release(cublasHandle_t h) noexcept { cublasDestroy(h); }
+  static void release(cublasHandle_t h) noexcept { cublas().cublasDestroy(h); }
 };
 struct GraphExecRelease {
   static void release(cudaGraphExec_t g) noexcept { QIFSIM_CUDA_TRY_NOEXCEPT(cudaGraphExecDestroy(g)); }
@@ -132,7 +133,7 @@ class Event : public Handle<cudaEvent_t, EventRelease> {
 /// A cuBLAS handle.
 class BlasHandle : public Handle<cublasHandle_t, BlasRelease> {
  public:
-  BlasHandle() { QIFSIM_CUBLAS_TRY(cublasCreate(&handle_)); }
+  BlasHandle() { QIFSIM_CUBLAS_TRY(cublas().cublasCreate(&handle_)); }
 };
 
 /// Throws BackendError for a failed allocation, saying how much was asked and is free.

@@ -15,6 +15,7 @@
 #include "fixed_order_products.hpp"
 #include "cuda/cuda_resources.hpp"
 #include "cuda_error.hpp"
+#include "cuda/cuda_libraries.hpp"
 #include "qifsim/sparse_matrix.hpp"
 
 namespace qifsim::cuda {
@@ -26,13 +27,13 @@ namespace qifsim::cuda {
 constexpr cusparseSpMVAlg_t kSpMVAlgorithm = CUSPARSE_SPMV_CSR_ALG2;
 
 struct SparseRelease {
-  static void release(cusparseHandle_t h) noexcept { cusparseDestroy(h); }
+  static void release(cusparseHandle_t h) noexcept { cusparse().cusparseDestroy(h); }
 };
 struct SparseMatrixRelease {
-  static void release(cusparseConstSpMatDescr_t d) noexcept { cusparseDestroySpMat(d); }
+  static void release(cusparseConstSpMatDescr_t d) noexcept { cusparse().cusparseDestroySpMat(d); }
 };
 struct DenseVectorRelease {
-  static void release(cusparseDnVecDescr_t d) noexcept { cusparseDestroyDnVec(d); }
+  static void release(cusparseDnVecDescr_t d) noexcept { cusparse().cusparseDestroyDnVec(d); }
 };
 
 /// A cuSPARSE handle bound to `stream`, taking alpha and beta from device memory: a captured
@@ -40,9 +41,9 @@ struct DenseVectorRelease {
 class SparseHandle : public Handle<cusparseHandle_t, SparseRelease> {
  public:
   explicit SparseHandle(cudaStream_t stream) {
-    QIFSIM_CUSPARSE_TRY(cusparseCreate(&handle_));
-    QIFSIM_CUSPARSE_TRY(cusparseSetStream(handle_, stream));
-    QIFSIM_CUSPARSE_TRY(cusparseSetPointerMode(handle_, CUSPARSE_POINTER_MODE_DEVICE));
+    QIFSIM_CUSPARSE_TRY(cusparse().cusparseCreate(&handle_));
+    QIFSIM_CUSPARSE_TRY(cusparse().cusparseSetStream(handle_, stream));
+    QIFSIM_CUSPARSE_TRY(cusparse().cusparseSetPointerMode(handle_, CUSPARSE_POINTER_MODE_DEVICE));
   }
 };
 
@@ -59,7 +60,7 @@ class SparseMatrixDescriptor : public Handle<cusparseConstSpMatDescr_t, SparseMa
   SparseMatrixDescriptor(std::int64_t rows, std::int64_t cols, std::int64_t nnz, const void* indptr,
                          const void* indices, const void* values, cusparseIndexType_t index_type,
                          cudaDataType type) {
-    QIFSIM_CUSPARSE_TRY(cusparseCreateConstCsr(&handle_, rows, cols, nnz, indptr, indices, values, index_type,
+    QIFSIM_CUSPARSE_TRY(cusparse().cusparseCreateConstCsr(&handle_, rows, cols, nnz, indptr, indices, values, index_type,
                                                index_type, CUSPARSE_INDEX_BASE_ZERO, type));
   }
 };
@@ -69,9 +70,9 @@ class DenseVectorDescriptor : public Handle<cusparseDnVecDescr_t, DenseVectorRel
  public:
   DenseVectorDescriptor() = default;
   DenseVectorDescriptor(std::int64_t size, void* values, cudaDataType type) {
-    QIFSIM_CUSPARSE_TRY(cusparseCreateDnVec(&handle_, size, values, type));
+    QIFSIM_CUSPARSE_TRY(cusparse().cusparseCreateDnVec(&handle_, size, values, type));
   }
-  void set_values(void* values) { QIFSIM_CUSPARSE_TRY(cusparseDnVecSetValues(handle_, values)); }
+  void set_values(void* values) { QIFSIM_CUSPARSE_TRY(cusparse().cusparseDnVecSetValues(handle_, values)); }
 };
 
 /// y = A x (or y += A x) for a CSR matrix held on the device in T, through cusparseSpMV with
@@ -115,7 +116,7 @@ class SparseProduct {
     x_ = DenseVectorDescriptor(cols_, scratch_.data() + rows_, value_type<T>());
     y_ = DenseVectorDescriptor(rows_, scratch_.data(), value_type<T>());
     std::size_t bytes = 0;
-    QIFSIM_CUSPARSE_TRY(cusparseSpMV_bufferSize(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, alpha(), A_.get(),
+    QIFSIM_CUSPARSE_TRY(cusparse().cusparseSpMV_bufferSize(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, alpha(), A_.get(),
                                                 x_.get(), beta(), y_.get(), value_type<T>(), kSpMVAlgorithm,
                                                 &bytes));
     workspace_ = DeviceBuffer<char>(std::max<std::size_t>(bytes, 16));
@@ -142,7 +143,7 @@ class SparseProduct {
     QIFSIM_CUDA_TRY(cudaMemsetAsync(out, 0, static_cast<std::size_t>(rows_) * sizeof(T), stream));
     x_.set_values(const_cast<T*>(x));  // cuSPARSE only reads x
     y_.set_values(out);
-    QIFSIM_CUSPARSE_TRY(cusparseSpMV(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, alpha(), A_.get(), x_.get(), beta(),
+    QIFSIM_CUSPARSE_TRY(cusparse().cusparseSpMV(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, alpha(), A_.get(), x_.get(), beta(),
                                      y_.get(), value_type<T>(), kSpMVAlgorithm, workspace_.data()));
     if (accumulate) kernels::launch_add_into<T>(y, out, rows_, stream);
   }
