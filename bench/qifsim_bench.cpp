@@ -476,6 +476,51 @@ void BM_CpuStepUncoupled(benchmark::State& state) {
 }
 BENCHMARK(BM_CpuStepUncoupled)->Arg(1)->Arg(64)->Arg(1024)->UseManualTime()->Unit(benchmark::kMillisecond);
 
+// A neuron mean recorded every step (bench/RESULTS.md, section 15): N uncoupled QIF neurons
+// (eta a ramp over [-2, 2)), the input 3 through a one-unit node and an all-to-all edge (one
+// value per step), 500 steps; recorded: nothing (0), the mean of spike (1) or of v (2).
+template <class T>
+void bench_recorded_mean(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const int what = static_cast<int>(state.range(1));
+  qifsim::set_log_handler(nullptr);
+  try {
+    qifsim::Network net(1e-3, qifsim::Backend::Cpu,
+                        sizeof(T) == 4 ? qifsim::Precision::Float32 : qifsim::Precision::Float64);
+    net.add_function("inp", 1, qifsim::Activation::Identity);
+    qifsim::QifPopulation q;
+    q.n = n;
+    std::vector<double> eta(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) eta[static_cast<std::size_t>(i)] = -2.0 + 4.0 * static_cast<double>(i) / static_cast<double>(n);
+    q.eta = eta;
+    net.add_population("qif", q);
+    net.add_edge("inp", "qif", qifsim::Weights::all_to_all(n, 1, 1.0));
+    net.compile();
+    const std::int64_t steps = 500;
+    const qifsim::Matrix inputs(steps, 1, 3.0);
+    qifsim::RunOptions opt;
+    opt.progress = qifsim::Progress::Off;
+    opt.record_output = false;
+    if (what == 1) opt.record_vars = {{"qif", "spike", true}};
+    if (what == 2) opt.record_vars = {{"qif", "v", true}};
+    const double seconds = timed_runs(state, net, inputs, opt);
+    if (seconds < 0.0) return;
+    state.counters["ms/step"] = seconds / static_cast<double>(state.iterations() * steps) * 1e3;
+  } catch (const std::exception& e) {
+    fail(state, e.what());
+  }
+}
+void recorded_mean_args(benchmark::internal::Benchmark* b) {
+  for (std::int64_t n : {std::int64_t{65536}, std::int64_t{1000000}}) {
+    for (int what : {0, 1, 2}) b->Args({n, what});
+  }
+  b->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+void BM_CpuRecordedMeanFloat64(benchmark::State& s) { bench_recorded_mean<double>(s); }
+void BM_CpuRecordedMeanFloat32(benchmark::State& s) { bench_recorded_mean<float>(s); }
+BENCHMARK(BM_CpuRecordedMeanFloat64)->Apply(recorded_mean_args);
+BENCHMARK(BM_CpuRecordedMeanFloat32)->Apply(recorded_mean_args);
+
 // Subnormal state: a coupled N = 100 population whose s starts normal (1) or subnormal
 // (1e-310 in float64, 1e-40 in float32, where s ends after long quiet stretches), the
 // subnormals kept or flushed (RunOptions::subnormals). No recording, no input (no spikes).

@@ -128,6 +128,69 @@ void run_span(long len, const SpanArrays<T>& at, const Params& q, T dt, bool all
   }
 }
 
+// The recorded means' 256-blocks of neurons begin..end-1 (LoopMeans): each block's values in
+// double, zeros past `end`, then model::halving_tree, as model::ordered_block_sum sums a block
+// (the same bits); written out here so that the loads and the tree inline and vectorise.
+// `v_th` is the span's threshold (its first value is neuron `begin`'s).
+template <class T>
+__attribute__((always_inline)) inline void span_block_sums(long begin, long end, const NeuronArrays<T>& a,
+                                                           const T* v_th, T dt) {
+  constexpr long kBlock = model::kReductionBlock;
+  const double rate = static_cast<double>(kernels::spike_record(true, dt));  // a spike's record, 1/dt
+  alignas(64) double lane[kBlock];
+  for (int k = 0; k < a.means.count; ++k) {
+    const LoopMeans::Kind kind = a.means.kind[k];
+    const T* src = kind == LoopMeans::S ? a.s : kind == LoopMeans::X ? a.x : a.v;
+    double* out = a.means.partials[k];
+    for (long first = begin; first < end; first += kBlock) {
+      const long len = end - first < kBlock ? end - first : kBlock;
+      const T* x = src + first;
+      const T* th = v_th + (first - begin);
+      const auto value = [&](long j) {
+        return kind == LoopMeans::Spike ? (kernels::qif_spikes(x[j], th[j]) ? rate : 0.0) : static_cast<double>(x[j]);
+      };
+      if (len == kBlock) {  // a whole block: the tree's first level as the values are read
+        if (kind == LoopMeans::Spike) {
+          for (long j = 0; j < kBlock / 2; ++j) {
+            lane[j] = (kernels::qif_spikes(x[j], th[j]) ? rate : 0.0) +
+                      (kernels::qif_spikes(x[j + kBlock / 2], th[j + kBlock / 2]) ? rate : 0.0);
+          }
+        } else {
+          for (long j = 0; j < kBlock / 2; ++j) lane[j] = static_cast<double>(x[j]) + static_cast<double>(x[j + kBlock / 2]);
+        }
+        out[first / kBlock] = model::halving_tree_after_first_level(lane);
+      } else {  // the population's last block: zeros past its end
+        for (long j = 0; j < kBlock; ++j) lane[j] = j < len ? value(j) : 0.0;
+        out[first / kBlock] = model::halving_tree(lane);
+      }
+    }
+  }
+}
+
+template <class T>
+void span_block_sums_baseline(long begin, long end, const NeuronArrays<T>& a, const T* v_th, T dt) {
+  span_block_sums(begin, end, a, v_th, dt);
+}
+
+#ifdef QIFSIM_AVX2_COPIES
+// The AVX2 copy: the trees' adds four doubles at a time (the same adds in the same order).
+template <class T>
+QIFSIM_TARGET_AVX2 void span_block_sums_avx2(long begin, long end, const NeuronArrays<T>& a, const T* v_th, T dt) {
+  span_block_sums(begin, end, a, v_th, dt);
+}
+#endif
+
+template <class T>
+void sum_span_blocks(long begin, long end, const NeuronArrays<T>& a, const T* v_th, T dt, bool allow_avx2) {
+#ifdef QIFSIM_AVX2_COPIES
+  if (use_avx2(allow_avx2)) {
+    span_block_sums_avx2<T>(begin, end, a, v_th, dt);
+    return;
+  }
+#endif
+  span_block_sums_baseline<T>(begin, end, a, v_th, dt);
+}
+
 // Neurons begin..end-1 (at most kNeuronSpan): the arrays from `begin` on; a parameter whose bit
 // is set in scalar_slots is read from its own first kNeuronSpan values (one value repeated),
 // so that it stays in cache instead of streaming N copies from memory.
@@ -148,24 +211,7 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
   const long len = end - begin;
   // Recorded means: the span's 256-blocks summed before its update (the values at the step's
   // start, read from cache by the update right after). Spans start at multiples of 256.
-  for (int k = 0; k < a.means.count; ++k) {
-    const long first = begin / model::kReductionBlock;
-    const long blocks = (len + model::kReductionBlock - 1) / model::kReductionBlock;
-    double* out = a.means.partials[k];
-    for (long bb = 0; bb < blocks; ++bb) {
-      const long b = first + bb;
-      switch (a.means.kind[k]) {
-        case LoopMeans::V: out[b] = model::ordered_block_sum(b, end, [&](std::int64_t i) { return a.v[i]; }); break;
-        case LoopMeans::S: out[b] = model::ordered_block_sum(b, end, [&](std::int64_t i) { return a.s[i]; }); break;
-        case LoopMeans::X: out[b] = model::ordered_block_sum(b, end, [&](std::int64_t i) { return a.x[i]; }); break;
-        case LoopMeans::Spike:
-          out[b] = model::ordered_block_sum(b, end, [&](std::int64_t i) {
-            return kernels::spike_record(kernels::qif_spikes(a.v[i], q.v_th[i - begin]), dt);
-          });
-          break;
-      }
-    }
-  }
+  if (a.means.count > 0) sum_span_blocks<T>(begin, end, a, q.v_th, dt, allow_avx2);
   const bool tau_inv = inv.tau != T(0), tau_s_inv = inv.tau_s != T(0);
   if (tau_inv && tau_s_inv) {
     run_span<T, Adapt, Events>(len, at, span_params<T, true, true>(q, inv), dt, allow_avx2, flush);

@@ -15,6 +15,28 @@ namespace qifsim::model {
 
 inline constexpr int kReductionBlock = 256;
 
+/// The halving tree's levels h = 64, ..., 1 (lane[j] += lane[j + h], j < h), where lane[j]
+/// (j < 128) already holds the first level's lane[j] + lane[j + 128]: returns lane[0]. Each
+/// level a loop of constant length, which compilers vectorise whole (a loop over h with an
+/// inner loop of length h they do not, and the tree then costs more than a neuron's step).
+QIFSIM_HD inline double halving_tree_after_first_level(double* lane) {
+  static_assert(kReductionBlock == 256, "the levels below are those of a 256-value block");
+  for (int j = 0; j < 64; ++j) lane[j] += lane[j + 64];
+  for (int j = 0; j < 32; ++j) lane[j] += lane[j + 32];
+  for (int j = 0; j < 16; ++j) lane[j] += lane[j + 16];
+  for (int j = 0; j < 8; ++j) lane[j] += lane[j + 8];
+  for (int j = 0; j < 4; ++j) lane[j] += lane[j + 4];
+  lane[0] += lane[2];
+  lane[1] += lane[3];
+  return lane[0] + lane[1];
+}
+
+/// lane[0] after lane[j] += lane[j + h] for h = 128, 64, ..., 1 (j < h): a block's halving tree.
+QIFSIM_HD inline double halving_tree(double* lane) {
+  for (int j = 0; j < kReductionBlock / 2; ++j) lane[j] += lane[j + kReductionBlock / 2];
+  return halving_tree_after_first_level(lane);
+}
+
 /// The sum of block `b` (values b*256 .. b*256+255, zeros past n) as the halving tree adds it.
 template <class F>
 QIFSIM_HD inline double ordered_block_sum(std::int64_t b, std::int64_t n, F value) {
@@ -25,10 +47,7 @@ QIFSIM_HD inline double ordered_block_sum(std::int64_t b, std::int64_t n, F valu
   } else {
     for (int j = 0; j < kReductionBlock; ++j) lane[j] = first + j < n ? static_cast<double>(value(first + j)) : 0.0;
   }
-  for (int h = kReductionBlock / 2; h > 0; h /= 2) {
-    for (int j = 0; j < h; ++j) lane[j] += lane[j + h];
-  }
-  return lane[0];
+  return halving_tree(lane);
 }
 
 /// sum_{i < n} value(i) in the one reduction order, in double.
