@@ -54,7 +54,7 @@ void check_source(const InputSource& s, const char* what, const std::string& whe
 }  // namespace
 
 Observer Network::run(MatrixView inputs, const RunOptions& options) {
-  Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars});
+  Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars, options.record_spikes});
   if (options.memory_budget > 0) obs.set_memory_budget(options.memory_budget);
   run(inputs, options, obs);
   return obs;
@@ -98,7 +98,7 @@ double Network::test(const InputSource& inputs, const InputSource& targets, cons
 
 TestResult Network::test(MatrixView inputs, MatrixView targets, const std::string& loss,
                          const RunOptions& options) {
-  Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars});
+  Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars, options.record_spikes});
   if (options.memory_budget > 0) obs.set_memory_budget(options.memory_budget);
   const double mean_loss = test(inputs, targets, loss, options, obs);
   return TestResult{std::move(obs), mean_loss};
@@ -207,6 +207,20 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
     const std::int64_t width = rv.mean ? 1 : graph_->nodes[static_cast<std::size_t>(node)].size;
     widths.push_back(width);
     plan.vars.push_back(detail::RecordItem{node, v, rv.mean, 0, width});
+  }
+  for (const std::string& pop : spec.spikes) {
+    const int node = graph_->require(pop, where + ": record_spikes");
+    const Node& n = graph_->nodes[static_cast<std::size_t>(node)];
+    if (n.kind != NodeKind::Population || detail::is_rate_population(n)) {
+      throw InvalidArgument(where + ": record_spikes: '" + pop + "' is " +
+                            (n.kind != NodeKind::Population ? "a function node" : "a population of a rate model") +
+                            ", which does not spike; name spiking populations");
+    }
+    if (backend_ == Backend::Cuda) {
+      throw InvalidArgument(where + ": record_spikes: spike events are recorded by the CPU backend only in this "
+                            "version; use backend cpu, or record the 'spike' variable with sampling_steps = 1");
+    }
+    plan.spike_nodes.push_back(node);
   }
   detail::ObserverEngineSide side(into);
   side.bind(output_width(), widths);

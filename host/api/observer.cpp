@@ -51,6 +51,15 @@ Observer::Observer(double dt, RecordSpec spec)
     }
     series_.push_back({key, v.mean ? 1 : -1, {}});
   }
+  for (std::size_t i = 0; i < spec_.spikes.size(); ++i) {
+    if (spec_.spikes[i].empty()) throw InvalidArgument("Observer: spikes: a population name is empty");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (spec_.spikes[j] == spec_.spikes[i]) {
+        throw InvalidArgument("Observer: spikes: population '" + spec_.spikes[i] + "' is listed twice");
+      }
+    }
+  }
+  spikes_.resize(spec_.spikes.size());
 }
 
 std::vector<double> Observer::times() const {
@@ -197,6 +206,7 @@ std::size_t Observer::bytes_per_sample() const {
 std::size_t Observer::bytes_held() const {
   std::size_t bytes = steps_.size() * sizeof(std::int64_t);
   for (const auto& s : series_) bytes += s.data.size() * sizeof(double);
+  for (const auto& e : spikes_) bytes += (e.steps.size() + e.neurons.size()) * sizeof(std::int64_t);
   return bytes;
 }
 
@@ -219,6 +229,7 @@ void Observer::prepare(std::int64_t more_samples, std::size_t extra_bytes) {
         "(RunOptions::memory_budget, Observer::set_memory_budget)");
   }
   const auto total = static_cast<std::size_t>(samples() + more_samples);
+  pending_samples_ = more_samples;  // the room spike events leave them (append_spikes)
   try {
     steps_.reserve(total);
     if (!keep_in_memory_) return;
@@ -242,6 +253,7 @@ void Observer::write_state(std::ostream& out) const {
     w.vec(s.data);
   }
   w.vec(steps_);
+  if (!spikes_.empty()) write_spike_state(out);  // (absent where no spikes are recorded)
 }
 
 void Observer::read_state(std::istream& in, const std::string& source) {
@@ -285,6 +297,7 @@ void Observer::read_state(std::istream& in, const std::string& source) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (steps[i] < 0 || (i > 0 && steps[i] <= steps[i - 1])) r.fail("corrupt step index at sample " + std::to_string(i));
   }
+  if (!spikes_.empty()) read_spike_state(in, source);  // (checked before anything changes)
   series_ = std::move(loaded);
   steps_ = std::move(steps);
 }
@@ -356,6 +369,7 @@ void Observer::append_rows(const T* rows, const std::int64_t* steps, std::int64_
     }
   }
   steps_.insert(steps_.end(), steps, steps + count);
+  pending_samples_ = std::max<std::int64_t>(0, pending_samples_ - count);
 }
 
 template void Observer::append_batch<float>(const float*, const std::int64_t*, std::int64_t);

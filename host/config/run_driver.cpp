@@ -83,7 +83,7 @@ ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory) 
 }
 
 Observer config_observer(const RunConfig& config, bool keep_in_memory) {
-  Observer obs(config.network.dt(), RecordSpec{config.options.record_output, false, config.options.record_vars});
+  Observer obs(config.network.dt(), RecordSpec{config.options.record_output, false, config.options.record_vars, config.options.record_spikes});
   obs.set_keep_in_memory(keep_in_memory);
   if (config.options.memory_budget > 0) obs.set_memory_budget(config.options.memory_budget);
   return obs;

@@ -39,6 +39,7 @@ struct RunPlan {
   std::int64_t output_offset = -1;  // -1: output not recorded
   std::int64_t loss_offset = -1;    // -1: loss not recorded
   std::vector<RecordItem> vars;
+  std::vector<int> spike_nodes;     // populations whose spikes are recorded (Observer spikes index order)
   std::int64_t row_width = 0;       // values per sample row
   std::int64_t batch_samples = 1;   // ring-buffer capacity (per half on the GPU)
   double flush_seconds = 0.0;       // CPU: hand a part-filled ring over after this long (0: never)

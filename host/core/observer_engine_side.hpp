@@ -37,6 +37,10 @@ class ObserverEngineSide {
   void append_batch(const T* rows, const std::int64_t* steps, std::int64_t count) {
     obs_.append_batch(rows, steps, count);
   }
+  /// Append `count` spike events of spec().spikes[pop] (steps and neuron indices, in order).
+  void append_spikes(std::size_t pop, const std::int64_t* steps, const std::int64_t* neurons, std::int64_t count) {
+    obs_.append_spikes(pop, steps, neurons, count);
+  }
 
  private:
   Observer& obs_;

@@ -15,6 +15,7 @@
 #include "model/reduction.hpp"
 #include "cpu/cpu_gather.hpp"
 #include "cpu/cpu_population.hpp"
+#include "cpu/spike_events.hpp"
 #include "cpu/edge_memory.hpp"
 #include "cpu/make_coupling.hpp"
 #include "cpu/ordered_sum.hpp"
@@ -159,6 +160,10 @@ class CpuEngine final : public Engine {
     }
     const std::int64_t resync = resync_;
     plan_loop_means(plan);
+    // Spike events: every step's spikes of the recorded populations, collected here and handed
+    // to the Observer before each batch of samples.
+    SpikeEvents events(plan, pops_, layout_);
+    ring.set_before_flush([&events, &obs]() { events.flush(obs); });
     // RunOptions::reproducible for this run only (forward() and later runs choose again).
     struct FixedOrder {
       CpuEngine& e;
@@ -182,6 +187,7 @@ class CpuEngine final : public Engine {
         if (sample) take_sample(plan, carry, ring.next_row());
         for (Pop& p : pops_) request_loop_means(p, sample);
         advance_state(plan);
+        if (t >= plan.schedule.cutoff) events.collect(t);
         if (sample) {
           gather_after_step(plan, ring.next_row());
           ring.commit(t);
@@ -484,8 +490,10 @@ class CpuEngine final : public Engine {
     for (Pop& p : pops_) {
       const bool events = Events && p.events;
       if (p.model != model::ModelId::Qif) {
-        update_model_neurons<T>(p.model, p.model_arrays(events), p.model_params(), p.n, dt_);
-        if (events) {  // their loops flag the spikes; listed here
+        const bool listed = events || p.record_spikes;
+        if (listed && p.fired.size() != static_cast<std::size_t>(p.n)) p.fired.assign(static_cast<std::size_t>(p.n), T(0));
+        update_model_neurons<T>(p.model, p.model_arrays(listed), p.model_params(), p.n, dt_);
+        if (listed) {  // their loops flag the spikes; listed here
           p.spikes.all.clear();
           for (std::int64_t i = 0; i < p.n; ++i) {
             if (p.fired[static_cast<std::size_t>(i)] != T(0)) p.spikes.all.push_back(static_cast<long>(i));
@@ -509,7 +517,7 @@ class CpuEngine final : public Engine {
     if (!s_in_one) p.coupling_input();  // N values again where an earlier J s was one value
     T* s_in = s_in_one ? p.s_in_span.data() : p.s_in.data();
     NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), in, s_in,
-                           Events ? &p.spikes : nullptr, Events ? event_decay(p) : T(1)};
+                           Events || p.record_spikes ? &p.spikes : nullptr, Events ? event_decay(p) : T(1)};
     arrays.in_repeats = p.in_uniform;
     arrays.s_in_repeats = s_in_one;
     arrays.means = p.loop_means;

@@ -57,7 +57,8 @@ struct CpuPopulation {
   T in_value = T(0);
   std::vector<T> in_span;
   std::vector<T> v_start, s_start, x_start, w_start;  // the state at the start of the last forward()
-  SpikeLists spikes;                 // event-driven coupling: who spiked in the last step
+  SpikeLists spikes;                 // event-driven coupling, spike events: who spiked in the last step
+  bool record_spikes = false;        // this run records its spike events (the loop lists them)
   LoopMeans loop_means;              // recorded means the neuron loop sums this step (count 0: none)
   std::vector<Var> loop_mean_vars;   // ... which, for this run (at most LoopMeans::kMax)
   std::vector<std::vector<double>> loop_mean_partials;  // ... their block sums

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/observer_engine_side.hpp"
@@ -44,11 +46,15 @@ class HostRing {
   }
 
   /// Hand the rows over; the ring is emptied first, so that a refused batch is not retried.
+  /// `before_flush` (set_before_flush) runs first: what else was recorded up to these steps
+  /// (spike events) reaches the Observer and its sinks before the samples.
   void flush() {
+    if (before_flush_) before_flush_();
     const std::int64_t count = filled_;
     filled_ = 0;
     if (count > 0) obs_.append_batch(rows_.data(), steps_.data(), count);
   }
+  void set_before_flush(std::function<void()> f) { before_flush_ = std::move(f); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -60,6 +66,7 @@ class HostRing {
   std::vector<std::int64_t> steps_;
   std::int64_t filled_ = 0;
   Clock::time_point last_flush_;
+  std::function<void()> before_flush_;
 };
 
 }  // namespace qifsim::detail

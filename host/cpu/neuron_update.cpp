@@ -209,6 +209,13 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
     if (!((scalar_slots >> slots[m]) & 1u) && q.*members[m] != nullptr) q.*members[m] += begin;
   }
   const long len = end - begin;
+  // Spike events without event coupling: the flags from the values at the step's start (the
+  // test the step itself makes, kernels::qif_spikes), before the update overwrites them.
+  if (!Events && spikes != nullptr) {
+    const T* v = a.v + begin;
+    const T* th = q.v_th;
+    for (long i = 0; i < len; ++i) flags[i] = kernels::qif_spikes(v[i], th[i]) ? 1 : 0;
+  }
   // Recorded means: the span's 256-blocks summed before its update (the values at the step's
   // start, read from cache by the update right after). Spans start at multiples of 256.
   if (a.means.count > 0) sum_span_blocks<T>(begin, end, a, q.v_th, dt, allow_avx2);
@@ -222,7 +229,7 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
   } else {
     run_span<T, Adapt, Events>(len, at, q, dt, allow_avx2, flush);
   }
-  if constexpr (Events) {  // the span's flags (in L1) to ascending indices, 8 at a time
+  if (spikes != nullptr) {  // the span's flags (in L1) to ascending indices, 8 at a time
     long i = 0;
     for (; i + 8 <= len; i += 8) {
       std::uint64_t word;
@@ -245,7 +252,7 @@ void update_neurons(const NeuronArrays<T>& a, const kernels::QifParamPtrs<T>& p,
                     bool allow_avx2, std::uint32_t scalar_slots, ExactInverses<T> inverses, bool flush) {
   const long n = static_cast<long>(count);
   constexpr long kSpan = kNeuronSpan;
-  SpikeLists* lists = Events ? a.spikes : nullptr;
+  SpikeLists* lists = a.spikes;  // events, or spike events recorded (null: no list)
   // A plain branch, not an OpenMP if() clause: that clause costs a team fork even when false.
   if (n >= kParallelNeurons) {
     if (lists) {

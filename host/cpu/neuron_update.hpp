@@ -36,7 +36,8 @@ struct NeuronArrays {
   T* x;               ///< adaptation only (not touched otherwise)
   const T* in;        ///< this step's external input
   T* s_in;            ///< this step's coupling input J s; with Events, decay * J s afterwards
-  SpikeLists* spikes = nullptr;  ///< with Events: receives the neurons that spiked
+  SpikeLists* spikes = nullptr;  ///< receives the neurons that spiked (with Events always; else
+                                 ///< where not null: spike events recorded)
   /// With Events: s_in[i] <- s_in[i] * decay after neuron i's step, the event coupling's
   /// (1 - dt/tau_s) J s done in this pass (the next step adds its spikes' columns to it).
   T decay = T(1);

@@ -70,6 +70,9 @@ struct RunOptions {
   bool record_output = true;        ///< record the window mean of the output ("out")
   bool record_loss = false;         ///< record the window mean of the loss (test() only)
   std::vector<RecordVar> record_vars;  ///< variables to record at each sample
+  /// Spiking populations whose every spike is recorded as an event (step, neuron), at every
+  /// step from the cutoff on whatever sampling_steps is (Observer::spike_steps). CPU backend.
+  std::vector<std::string> record_spikes{};
   Progress progress = Progress::Auto;  ///< progress display on stderr
   std::size_t memory_budget = 0;    ///< host bytes for the recording; 0 = default_memory_budget()
   std::int64_t batch_samples = 0;   ///< ring-buffer capacity in samples; 0 = automatic

@@ -40,6 +40,9 @@ struct RecordSpec {
   bool output = true;              ///< the network output ("out"), window-averaged by run()
   bool loss = false;               ///< the loss ("loss"), window-averaged by test()
   std::vector<RecordVar> vars;     ///< variables, instantaneous at the sample's step
+  /// Spiking populations whose every spike is recorded as an event (step, neuron): at every
+  /// step from the cutoff on, whatever sampling_steps is (Observer::spike_steps).
+  std::vector<std::string> spikes{};
 };
 
 class Observer;
@@ -58,6 +61,13 @@ class SampleSink {
   /// count x width values (row-major). Widths are final from the first call on.
   virtual void write(const Observer& obs, std::int64_t count, const std::int64_t* steps,
                      const std::vector<const double*>& series) = 0;
+  /// `count` spike events of population obs.spec().spikes[pop]: their steps and neuron
+  /// indices, in order (step, then ascending neuron). They arrive before the samples of the
+  /// same steps. The default ignores them.
+  virtual void write_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                            const std::int64_t* neurons) {
+    (void)obs, (void)pop, (void)count, (void)steps, (void)neurons;
+  }
 };
 
 /// Recordings: samples x width per series, the step index of every sample and its time.
@@ -85,6 +95,16 @@ class Observer {
   const std::vector<std::int64_t>& steps() const { return steps_; }
   /// Time of every sample: step * dt.
   std::vector<double> times() const;
+
+  /// Spike events of a population named in spec().spikes: the step of every spike and the
+  /// neuron that fired, in order of step, then ascending neuron (InvalidArgument for a
+  /// population whose spikes are not recorded, or that went to the sinks only).
+  const std::vector<std::int64_t>& spike_steps(const std::string& population) const;
+  const std::vector<std::int64_t>& spike_neurons(const std::string& population) const;
+  /// The time of every spike of `population`: step * dt.
+  std::vector<double> spike_times(const std::string& population) const;
+  /// The number of spikes of `population` recorded (also where they went to the sinks only).
+  std::int64_t spike_count(const std::string& population) const;
 
   /// Series keys in recording order: "out", "loss", then "node.var" for each variable.
   std::vector<std::string> keys() const;
@@ -153,7 +173,17 @@ class Observer {
   /// the rows before it are appended first.
   template <class T>
   void append_batch(const T* rows, const std::int64_t* steps, std::int64_t count);
+  /// Append `count` spike events of spec().spikes[pop]; MemoryBudgetError (nothing appended)
+  /// when they do not fit the budget.
+  void append_spikes(std::size_t pop, const std::int64_t* steps, const std::int64_t* neurons, std::int64_t count);
 
+  struct Spikes {
+    std::vector<std::int64_t> steps, neurons;
+    std::int64_t count = 0;  // also those that went to the sinks only
+  };
+  const Spikes& spikes_of(const std::string& population, bool stored) const;
+  void write_spike_state(std::ostream& out) const;
+  void read_spike_state(std::istream& in, const std::string& source);
 
   struct Series {
     std::string key;
@@ -173,6 +203,8 @@ class Observer {
   std::vector<std::shared_ptr<SampleSink>> sinks_;
   bool keep_in_memory_ = true;
   std::vector<double> scratch_;  // one batch, series after series, for the sinks
+  std::vector<Spikes> spikes_;   // one per spec_.spikes
+  std::int64_t pending_samples_ = 0;  // samples the running run has yet to append (prepare)
 };
 
 /// Number of samples a run of `steps` steps takes: steps t >= cutoff with
