@@ -244,6 +244,30 @@ static void test_manual(void) {
   EXPECT(memcmp(out_loop, out_run, sizeof(double) * T * N) == 0, "manual out differs from run()'s");
   EXPECT(memcmp(v_loop, v_run, sizeof(double) * T * N) == 0, "manual v differs from run()'s by up to %g",
          max_abs_diff(v_loop, v_run, T * N));
+  /* Spike events: every step's v >= v_threshold (100) at the step's start, whatever the
+   * sampling, in order of step, then neuron. */
+  OK(qifsim_reset(sim));
+  OK(qifsim_set_sampling(sim, 7, 0));
+  OK(qifsim_add_record_spikes(sim, "qif"));
+  EXPECT(qifsim_add_record_spikes(sim, "nobody") == QIFSIM_ERR_ARGUMENT, "an unknown population was accepted");
+  OK(qifsim_run(sim, inputs, T, N));
+  int64_t spike_count = -1, want = 0;
+  for (int i = 0; i < T * N; ++i) want += v_loop[i] >= 100.0;
+  OK(qifsim_spike_count(sim, "qif", &spike_count));
+  EXPECT(spike_count == want, "%lld spike events, %lld spikes in the loop", (long long)spike_count, (long long)want);
+  int64_t* ev_steps = (int64_t*)malloc(sizeof(int64_t) * (size_t)(spike_count + 1));
+  int64_t* ev_neurons = (int64_t*)malloc(sizeof(int64_t) * (size_t)(spike_count + 1));
+  OK(qifsim_copy_spikes(sim, "qif", ev_steps, ev_neurons, spike_count + 1));
+  int64_t e = 0;
+  for (int t = 0; t < T && e <= spike_count; ++t) {
+    for (int i = 0; i < N; ++i) {
+      if (v_loop[t * N + i] < 100.0) continue;
+      EXPECT(e < spike_count && ev_steps[e] == t && ev_neurons[e] == i, "spike event %lld is not (%d, %d)",
+             (long long)e, t, i);
+      ++e;
+    }
+  }
+  free(ev_steps), free(ev_neurons);
   free(inputs), free(out_loop), free(v_loop), free(out_run), free(v_run);
   qifsim_destroy(sim);
 }

@@ -85,6 +85,28 @@ int qifsim_clear_record_vars(qifsim_sim* sim) {
   });
 }
 
+int qifsim_add_record_spikes(qifsim_sim* sim, const char* population) {
+  const char* fn = "qifsim_add_record_spikes";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const std::string pop = str(population, fn, "population");
+    sim->cfg.network.check_record_spikes(pop);
+    for (const auto& other : sim->cfg.options.record_spikes) {
+      if (other == pop) bad(fn, "the spikes of '" + pop + "' are recorded already");
+    }
+    sim->cfg.options.record_spikes.push_back(pop);
+  });
+}
+
+int qifsim_clear_record_spikes(qifsim_sim* sim) {
+  return guard("qifsim_clear_record_spikes", [&] {
+    need(sim, "qifsim_clear_record_spikes", "sim");
+    const Hold hold(sim, "qifsim_clear_record_spikes");
+    sim->cfg.options.record_spikes.clear();
+  });
+}
+
 int qifsim_set_coupling(qifsim_sim* sim, const char* mode, int64_t resync) {
   const char* fn = "qifsim_set_coupling";
   return guard(fn, [&] {
@@ -214,6 +236,31 @@ int qifsim_copy_series(const qifsim_sim* sim, const char* key, double* out, int6
     const qifsim::Matrix m = last_run(sim, fn).to_matrix(str(key, fn, "key"));
     need_capacity(capacity, static_cast<int64_t>(m.data.size()), fn);
     copy_out(out, m.data.data(), m.data.size());
+  });
+}
+
+int qifsim_spike_count(const qifsim_sim* sim, const char* population, int64_t* count) {
+  const char* fn = "qifsim_spike_count";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    need(count, fn, "count");
+    *count = last_run(sim, fn).spike_count(str(population, fn, "population"));
+  });
+}
+
+int qifsim_copy_spikes(const qifsim_sim* sim, const char* population, int64_t* steps, int64_t* neurons,
+                       int64_t capacity) {
+  const char* fn = "qifsim_copy_spikes";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const qifsim::Observer& obs = last_run(sim, fn);
+    const std::string pop = str(population, fn, "population");
+    const std::vector<std::int64_t>& s = obs.spike_steps(pop);
+    need_capacity(capacity, static_cast<int64_t>(s.size()), fn);
+    if (steps) copy_out(steps, s.data(), s.size());
+    if (neurons) copy_out(neurons, obs.spike_neurons(pop).data(), s.size());
   });
 }
 

@@ -131,6 +131,27 @@ void Network::check_record_var(const RecordVar& rv) const {
   }
 }
 
+int Network::spiking_node(const std::string& pop, const std::string& where) const {
+  const int node = graph_->require(pop, where);
+  const Node& n = graph_->nodes[static_cast<std::size_t>(node)];
+  if (n.kind != NodeKind::Population || detail::is_rate_population(n)) {
+    throw InvalidArgument(where + ": '" + pop + "' is " +
+                          (n.kind != NodeKind::Population ? "a function node" : "a population of a rate model") +
+                          ", which does not spike; name spiking populations");
+  }
+  if (backend_ == Backend::Cuda) {
+    throw InvalidArgument(where + ": spike events are recorded by the CPU backend only in this version; use "
+                          "backend cpu, or record the 'spike' variable with sampling_steps = 1");
+  }
+  return node;
+}
+
+void Network::check_record_spikes(const std::string& population) const {
+  const Call call(*this, "Network::check_record_spikes");
+  require_compiled("check_record_spikes");
+  (void)spiking_node(population, "record_spikes");
+}
+
 void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, const std::string& loss,
                        const RunOptions& options, Observer& into, double* mean_loss) {
   require_compiled("run");
@@ -208,20 +229,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
     widths.push_back(width);
     plan.vars.push_back(detail::RecordItem{node, v, rv.mean, 0, width});
   }
-  for (const std::string& pop : spec.spikes) {
-    const int node = graph_->require(pop, where + ": record_spikes");
-    const Node& n = graph_->nodes[static_cast<std::size_t>(node)];
-    if (n.kind != NodeKind::Population || detail::is_rate_population(n)) {
-      throw InvalidArgument(where + ": record_spikes: '" + pop + "' is " +
-                            (n.kind != NodeKind::Population ? "a function node" : "a population of a rate model") +
-                            ", which does not spike; name spiking populations");
-    }
-    if (backend_ == Backend::Cuda) {
-      throw InvalidArgument(where + ": record_spikes: spike events are recorded by the CPU backend only in this "
-                            "version; use backend cpu, or record the 'spike' variable with sampling_steps = 1");
-    }
-    plan.spike_nodes.push_back(node);
-  }
+  for (const std::string& pop : spec.spikes) plan.spike_nodes.push_back(spiking_node(pop, where + ": record_spikes"));
   detail::ObserverEngineSide side(into);
   side.bind(output_width(), widths);
   plan.output_offset = side.output_offset();

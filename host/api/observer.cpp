@@ -426,6 +426,7 @@ std::vector<std::string> Observer::save(const std::string& dir, const std::vecto
       written.push_back(steps_path);
       written.push_back(time_path);
     }
+    save_spikes(dir, fmt, written);
   }
   return written;
 }

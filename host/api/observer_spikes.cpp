@@ -2,11 +2,15 @@
 // of a recorded population as (step, neuron), appended step by step in order, held in memory
 // and/or passed to the sinks, and kept in checkpoints.
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "core/text.hpp"
 #include "io/binary_io.hpp"
+#include "io/npy_writer.hpp"
+#include "io/output_files.hpp"
 #include "qifsim/error.hpp"
 #include "qifsim/observer.hpp"
 
@@ -69,6 +73,30 @@ void Observer::append_spikes(std::size_t pop, const std::int64_t* steps, const s
     e.neurons.insert(e.neurons.end(), neurons, neurons + count);
   }
   e.count += count;
+}
+
+void Observer::save_spikes(const std::string& dir, const std::string& fmt, std::vector<std::string>& written) const {
+  for (const std::string& pop : spec_.spikes) {
+    const Spikes& e = spikes_of(pop, true);
+    const std::string path = (std::filesystem::path(dir) / (pop + ".spikes." + fmt)).string();
+    if (fmt == "npy") {
+      std::vector<std::int64_t> rows(2 * e.steps.size());
+      for (std::size_t k = 0; k < e.steps.size(); ++k) {
+        rows[2 * k] = e.steps[k];
+        rows[2 * k + 1] = e.neurons[k];
+      }
+      detail::write_npy(path, rows.data(), {static_cast<std::int64_t>(e.steps.size()), 2});
+    } else {
+      detail::OutputFile file = detail::create_output_file(path);
+      std::fprintf(file.get(), "step,time,neuron\n");
+      for (std::size_t k = 0; k < e.steps.size(); ++k) {
+        std::fprintf(file.get(), "%lld,%.17g,%lld\n", static_cast<long long>(e.steps[k]),
+                     static_cast<double>(e.steps[k]) * dt_, static_cast<long long>(e.neurons[k]));
+      }
+      detail::close_output_file(file, path);
+    }
+    written.push_back(path);
+  }
 }
 
 void Observer::write_spike_state(std::ostream& out) const {

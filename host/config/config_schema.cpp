@@ -277,8 +277,8 @@ void read_record(const TableReader& top, RunConfig& cfg, const NodeSizes& sizes,
   if (!node) return;
   if (!node->is_table()) top.wrong("record", *node, "a table [record]");
   TableReader r(top.ctx(), *node->as_table(), "record",
-                {"output", "vars", "sampling_steps", "cutoff", "out_dir", "formats", "batch_samples", "allow_symlink",
-                 "flush_seconds", "checkpoint_seconds"});
+                {"output", "vars", "spikes", "sampling_steps", "cutoff", "out_dir", "formats", "batch_samples",
+                 "allow_symlink", "flush_seconds", "checkpoint_seconds"});
   cfg.options.record_output = r.boolean("output").value_or(true);
   cfg.options.sampling_steps = r.integer("sampling_steps", 1);
   if (cfg.options.sampling_steps < 1) {
@@ -350,6 +350,25 @@ void read_record(const TableReader& top, RunConfig& cfg, const NodeSizes& sizes,
         if (other.node == rv.node && other.var == rv.var) fail(r.ctx(), &a[i], key, "'" + rv.node + "." + rv.var + "' is listed twice");
       }
       cfg.options.record_vars.push_back(rv);
+    }
+  }
+  if (const toml::node* v = r.get("spikes")) {  // spike events: ["qif", ...]
+    if (!v->is_array()) r.wrong("spikes", *v, "an array of population names, e.g. [\"qif\"]");
+    const toml::array& a = *v->as_array();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string key = r.key("spikes") + "[" + std::to_string(i) + "]";
+      if (!a[i].is_string()) fail(r.ctx(), &a[i], key, std::string("expected a population name, got ") + type_name(a[i]));
+      const std::string pop = a[i].as_string()->get();
+      if (sizes.find(pop) < 0) fail(r.ctx(), &a[i], key, "unknown node '" + pop + "' (nodes: " + sizes.names() + ")");
+      try {
+        cfg.network.check_record_spikes(pop);
+      } catch (const Error& err) {
+        fail(r.ctx(), &a[i], key, err.what());
+      }
+      for (const auto& other : cfg.options.record_spikes) {
+        if (other == pop) fail(r.ctx(), &a[i], key, "'" + pop + "' is listed twice");
+      }
+      cfg.options.record_spikes.push_back(pop);
     }
   }
 }

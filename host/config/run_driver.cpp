@@ -66,6 +66,9 @@ std::string RunConfig::summary() const {
   }
   os << (series.empty() ? std::string("nothing") : detail::join(series, false)) << "; sampling_steps " << options.sampling_steps
      << ", cutoff " << options.cutoff << " -> " << samples << " samples\n";
+  if (!options.record_spikes.empty()) {
+    os << "spikes   every spike of " << detail::join(options.record_spikes, false) << " from step " << options.cutoff << "\n";
+  }
   os << "write    ";
   if (formats.empty()) os << "nothing (record.formats = [])\n";
   else os << detail::join(formats, false) << " to " << out_dir << "/\n";
@@ -154,6 +157,8 @@ std::vector<FingerprintEntry> run_fingerprint(const RunConfig& config, MatrixVie
   std::string vars;
   for (const auto& v : config.options.record_vars) vars += (vars.empty() ? "" : ", ") + v.node + "." + v.var + (v.mean ? " (mean)" : "");
   text("record.vars", vars.empty() ? "none" : vars);
+  // Only where asked for, so that checkpoints of runs before the option resume as they did.
+  if (!config.options.record_spikes.empty()) text("record.spikes", detail::join(config.options.record_spikes, false));
   return fp;
 }
 
@@ -382,6 +387,15 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
       for (const auto& [key, value] : saved.details) {
         if (key == "digest") detail::parse_digest_entry(value, recording.digests);
       }
+      // The spike events each spike file held then (entries "spikes" = "<population> <count>").
+      for (const std::string& pop : config.options.record_spikes) {
+        std::int64_t count = -1;
+        for (const auto& [key, value] : saved.details) {
+          if (key == "spikes" && value.rfind(pop + " ", 0) == 0) count = detail::leading_int64(value.c_str() + pop.size() + 1, -1);
+        }
+        if (count < 0) throw ConfigError("resume: '" + ckpt + "' does not say how many spikes of '" + pop + "' its files hold");
+        recording.spike_counts[pop] = count;
+      }
       options.resume = true;
     }
     report.first_step = config.network.interrupted() && options.resume ? config.network.resume_step() : 0;
@@ -440,6 +454,11 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
     for (const auto& o : config.overrides) info.details.emplace_back("override", o);
     for (const auto& f : config.formats) info.details.emplace_back("format", f);
     for (const auto& [key, h] : digests->digests()) info.details.emplace_back("digest", detail::digest_entry(key, h));
+    for (const std::string& pop : config.options.record_spikes) {  // the files' spikes: continued + this process's
+      const auto it = recording.spike_counts.find(pop);
+      const std::int64_t before = config.resume && it != recording.spike_counts.end() ? it->second : 0;
+      info.details.emplace_back("spikes", pop + " " + std::to_string(before + obs.spike_count(pop)));
+    }
     config.network.save_checkpoint(ckpt, nullptr, &info);
     folder->checkpointed(config.network.resume_step(), kCheckpointName);
   };

@@ -15,97 +15,17 @@
 #include "qifsim/error.hpp"
 #include "qifsim/recording.hpp"
 #include "io/npy_writer.hpp"
+#include "io/file_writes.hpp"
 #include "io/output_files.hpp"
 #include "io/row_digest.hpp"
+#include "io/spike_files.hpp"
 #include "core/text.hpp"
 
 namespace qifsim {
 namespace {
 
 using File = detail::OutputFile;
-
-void write_all(std::FILE* f, const void* data, std::size_t bytes, const std::string& path) {
-  if (bytes > 0 && std::fwrite(data, 1, bytes, f) != bytes) {
-    throw IoError("writing '" + path + "' failed: " + detail::errno_text(errno));
-  }
-}
-
-// Write through the descriptor at its position, unbuffered (the stdio buffer of `f` is
-// empty: its file was flushed when it was committed).
-void write_fd(std::FILE* f, const void* data, std::size_t bytes, const std::string& path) {
-  const int fd = ::fileno(f);
-  const auto* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    const ssize_t n = ::write(fd, p, bytes);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw IoError("writing '" + path + "' failed: " + detail::errno_text(n < 0 ? errno : EIO));
-    p += n;
-    bytes -= static_cast<std::size_t>(n);
-  }
-}
-
-// Hand everything buffered to the kernel (so a killed process leaves it in the file).
-void flush(std::FILE* f, const std::string& path) {
-  if (std::fflush(f) != 0) throw IoError("writing '" + path + "' failed: " + detail::errno_text(errno));
-}
-
-// Write `bytes` at `offset` without moving the file position (the NPY header in place).
-void write_at(std::FILE* f, const void* data, std::size_t bytes, off_t offset, const std::string& path) {
-  const auto* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    const ssize_t n = ::pwrite(::fileno(f), p, bytes, offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw IoError("writing '" + path + "' failed: " + detail::errno_text(n < 0 ? errno : EIO));
-    p += n;
-    bytes -= static_cast<std::size_t>(n);
-    offset += n;
-  }
-}
-
-std::string join_path(const std::string& dir, const std::string& name) {
-  return (std::filesystem::path(dir) / name).string();
-}
-
-// ---- NPY ------------------------------------------------------------------------------
-
-// Every header takes exactly this many bytes (a multiple of 64, as the format asks), enough
-// for a two-dimensional shape of 19-digit numbers, so the final shape can overwrite the
-// provisional one in place.
-constexpr std::size_t kNpyHeaderBytes = 128;
-
-std::string npy_header(const char* descr, const std::vector<std::int64_t>& shape) {
-  return detail::npy_header(descr, shape, kNpyHeaderBytes);
-}
-
-// An existing file of ours opened for continuing: read and write, never through a link.
-File open_existing(const std::string& path, std::uint64_t* size) {
-  int fd = -1;
-  do {
-    fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) throw IoError("cannot continue '" + path + "': " + detail::errno_text(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw IoError("cannot continue '" + path + "': not a regular file");
-  }
-  std::FILE* f = ::fdopen(fd, "r+b");
-  if (!f) {
-    const int err = errno;
-    ::close(fd);
-    throw IoError("cannot continue '" + path + "': " + detail::errno_text(err));
-  }
-  *size = static_cast<std::uint64_t>(st.st_size);
-  return File(f);
-}
-
-// Cut `file` to `bytes` and put the stdio position at its end.
-void truncate_to(std::FILE* f, std::uint64_t bytes, const std::string& path) {
-  if (std::fflush(f) != 0 || ::ftruncate(::fileno(f), static_cast<off_t>(bytes)) != 0 ||
-      ::fseeko(f, static_cast<off_t>(bytes), SEEK_SET) != 0) {
-    throw IoError("cannot continue '" + path + "': " + detail::errno_text(errno));
-  }
-}
+using namespace detail::file_writes;  // NOLINT(google-build-using-namespace): the writers' helpers
 
 [[noreturn]] void fewer_samples(const std::string& path, std::int64_t held, std::int64_t wanted) {
   throw IoError("cannot continue '" + path + "': it holds " + std::to_string(held) + " samples, the checkpoint counts " +
@@ -524,6 +444,7 @@ std::vector<std::string> recording_file_names(const Observer& obs, const std::ve
       continue;
     }
     for (const auto& key : obs.keys()) names.push_back(key + "." + c);
+    for (const auto& pop : obs.spec().spikes) names.push_back(detail::spike_file_name(pop, c));
     if (c == "npy") {
       names.emplace_back("steps.npy");
       names.emplace_back("time.npy");
@@ -555,6 +476,9 @@ std::vector<std::shared_ptr<FileSink>> attach_file_sinks(Observer& obs, const st
     if (c == "npy") sinks.push_back(std::make_shared<NpySink>(dir, continue_samples, info.digests));
     else if (c == "csv") sinks.push_back(std::make_shared<CsvSink>(dir, continue_samples, info.digests));
     else sinks.push_back(make_hdf5_sink(join_path(dir, "recording.h5"), info, continue_samples));
+    if (c != "hdf5" && !obs.spec().spikes.empty()) {  // spike events: files of their own
+      sinks.push_back(detail::make_spike_file_sink(dir, c, continue_samples >= 0 ? &info.spike_counts : nullptr));
+    }
   }
   for (const auto& s : sinks) obs.add_sink(s);
   return sinks;
@@ -581,6 +505,12 @@ std::vector<std::string> save_recording(const Observer& obs, const std::string& 
   std::vector<const double*> series;
   for (const auto& key : keys) data.push_back(obs.to_matrix(key));  // throws if not in memory
   for (const auto& m : data) series.push_back(m.data.data());
+  for (std::size_t p = 0; p < obs.spec().spikes.size(); ++p) {  // spike events first, as a run sends them
+    const std::string& pop = obs.spec().spikes[p];
+    const auto count = static_cast<std::int64_t>(obs.spike_steps(pop).size());
+    if (count == 0) continue;
+    for (const auto& s : sinks) s->write_spikes(obs, p, count, obs.spike_steps(pop).data(), obs.spike_neurons(pop).data());
+  }
   if (obs.samples() > 0) {
     for (const auto& s : sinks) s->write(obs, obs.samples(), obs.steps().data(), series);
   }

@@ -150,6 +150,21 @@ class Hdf5Sink final : public FileSink {
     check_writes();
   }
 
+  // Spike events: dataset "<population>.spikes", int64 rows (step, neuron), flushed per batch.
+  void write_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                    const std::int64_t* neurons) override {
+    QuietErrors quiet;
+    if (!open_) open(obs);
+    spike_buf_.resize(static_cast<std::size_t>(2 * count));
+    for (std::int64_t k = 0; k < count; ++k) {
+      spike_buf_[static_cast<std::size_t>(2 * k)] = steps[k];
+      spike_buf_[static_cast<std::size_t>(2 * k + 1)] = neurons[k];
+    }
+    append(spike_sets_.at(pop), spike_buf_.data(), count, H5T_NATIVE_INT64);
+    check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);
+    check_writes();
+  }
+
   void finish(const Observer& obs) override { complete(&obs); }
   std::vector<std::string> paths() const override { return {path_}; }
 
@@ -158,6 +173,7 @@ class Hdf5Sink final : public FileSink {
     std::string name;
     std::int64_t width = 0;  // 0: one-dimensional
     Hid id;
+    std::int64_t rows = -1;  // rows held, where not the samples' (spike events); -1: rows_
   };
 
   void open(const Observer& obs) {
@@ -174,6 +190,11 @@ class Hdf5Sink final : public FileSink {
     for (const auto& key : obs.keys()) create(sets_.emplace_back(), key, obs.width(key), H5T_IEEE_F64LE);
     create(steps_, "steps", 0, H5T_STD_I64LE);
     create(time_, "time", 0, H5T_IEEE_F64LE);
+    for (const auto& pop : obs.spec().spikes) {
+      Set& set = spike_sets_.emplace_back();
+      create(set, pop + ".spikes", 2, H5T_STD_I64LE);
+      set.rows = 0;
+    }
     check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);
     check_writes();
     detail::rename_into_place(temporary_, path_);
@@ -186,14 +207,21 @@ class Hdf5Sink final : public FileSink {
     for (const auto& key : obs.keys()) attach(sets_.emplace_back(), key, obs.width(key));
     attach(steps_, "steps", 0);
     attach(time_, "time", 0);
+    for (const auto& pop : obs.spec().spikes) {
+      const auto it = info_.spike_counts.find(pop);
+      Set& set = spike_sets_.emplace_back();
+      attach(set, pop + ".spikes", 2, it == info_.spike_counts.end() ? 0 : it->second);
+    }
     rows_ = continue_rows_;
     check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);
     check_writes();
     open_ = true;
   }
 
-  void attach(Set& set, const std::string& name, std::int64_t width) {
+  // `rows` >= 0: a dataset of its own length (spike events), cut to that many rows.
+  void attach(Set& set, const std::string& name, std::int64_t width, std::int64_t rows = -1) {
     const std::string where = path_ + "', dataset '" + name;
+    const std::int64_t keep = rows >= 0 ? rows : continue_rows_;
     set.name = name;
     set.width = width;
     const hid_t id = H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT);
@@ -206,14 +234,15 @@ class Hdf5Sink final : public FileSink {
         (rank == 2 && dims[1] != static_cast<hsize_t>(width))) {
       throw IoError("cannot continue '" + where + "': its shape is not this recording's");
     }
-    if (dims[0] < static_cast<hsize_t>(continue_rows_)) {
-      throw IoError("cannot continue '" + where + "': it holds " + std::to_string(dims[0]) +
-                    " samples, the checkpoint counts " + std::to_string(continue_rows_) +
+    if (dims[0] < static_cast<hsize_t>(keep)) {
+      throw IoError("cannot continue '" + where + "': it holds " + std::to_string(dims[0]) + (rows >= 0 ? " spikes" : " samples") +
+                    ", the checkpoint counts " + std::to_string(keep) +
                     " (the recording was changed or damaged after the checkpoint)");
     }
-    check_digest(set, space.get(), where);
-    const hsize_t cut[2] = {static_cast<hsize_t>(continue_rows_), static_cast<hsize_t>(width)};
+    if (rows < 0) check_digest(set, space.get(), where);
+    const hsize_t cut[2] = {static_cast<hsize_t>(keep), static_cast<hsize_t>(width)};
     check(H5Dset_extent(set.id.get(), cut), "H5Dset_extent", where);
+    set.rows = rows;
   }
 
   // The rows kept must be those the run wrote: read back block by block, their digest is the
@@ -270,14 +299,16 @@ class Hdf5Sink final : public FileSink {
     if (count <= 0) return;
     const std::string where = path_ + "', dataset '" + set.name;
     const int rank = set.width > 0 ? 2 : 1;
-    const hsize_t new_dims[2] = {static_cast<hsize_t>(rows_ + count), static_cast<hsize_t>(set.width)};
+    const std::int64_t held = set.rows >= 0 ? set.rows : rows_;
+    const hsize_t new_dims[2] = {static_cast<hsize_t>(held + count), static_cast<hsize_t>(set.width)};
     check(H5Dset_extent(set.id.get(), new_dims), "H5Dset_extent", where);
     Hid file_space(check(H5Dget_space(set.id.get()), "H5Dget_space", where), H5Sclose);
-    const hsize_t start[2] = {static_cast<hsize_t>(rows_), 0};
+    const hsize_t start[2] = {static_cast<hsize_t>(held), 0};
     const hsize_t block[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(set.width)};
     check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, block, nullptr), "H5Sselect_hyperslab", where);
     Hid mem_space(check(H5Screate_simple(rank, block, nullptr), "H5Screate_simple", where), H5Sclose);
     check(H5Dwrite(set.id.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data), "H5Dwrite", where);
+    if (set.rows >= 0) set.rows += count;
   }
 
   void attribute(const char* name, double value) { scalar_attribute(name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value); }
@@ -311,6 +342,7 @@ class Hdf5Sink final : public FileSink {
     }
     done_ = true;
     for (auto& s : sets_) s.id.reset();
+    for (auto& s : spike_sets_) s.id.reset();
     steps_.id.reset();
     time_.id.reset();
     check(file_.reset(), "H5Fclose", path_);
@@ -331,6 +363,8 @@ class Hdf5Sink final : public FileSink {
   int write_errno_ = 0;  // set by the file driver (declared before file_: it outlives it)
   Hid file_;
   std::vector<Set> sets_;
+  std::vector<Set> spike_sets_;  // one per recorded population's spikes
+  std::vector<std::int64_t> spike_buf_;
   Set steps_, time_;
   std::vector<double> time_buf_;
   std::int64_t continue_rows_ = -1;

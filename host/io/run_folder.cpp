@@ -224,6 +224,14 @@ void RunFolder::finish(const std::string& status, std::int64_t steps_done, const
   write_manifest(status, error);
 }
 
+namespace {
+std::string number_text(double x) {  // exactly, as JSON reads it back
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+}  // namespace
+
 void RunFolder::write_manifest(const std::string& status, const std::string& error) {
   std::ostringstream os;
   os << "{\n"
@@ -234,6 +242,7 @@ void RunFolder::write_manifest(const std::string& status, const std::string& err
      << "  \"config\": " << json_string(config_) << ",\n"
      << "  \"started\": " << json_string(started_) << ",\n"
      << "  \"updated\": " << json_string(utc_now()) << ",\n"
+     << (dt_ > 0.0 ? "  \"dt\": " + number_text(dt_) + ",\n" : std::string())
      << "  \"steps\": " << steps_ << ",\n"
      << "  \"steps_done\": " << steps_done_ << ",\n"
      << "  \"samples\": " << samples_ << ",\n"

@@ -7,7 +7,7 @@
 //
 //   OUT_DIR/manifest.json   {"format": "qifsim-run 1", "status": "running" | "complete" |
 //                            "interrupted" | "failed", "pid", "qifsim", "config",
-//                            "started", "updated", "steps", "steps_done", "samples",
+//                            "started", "updated", "dt", "steps", "steps_done", "samples",
 //                            "resumed_from", "changes", "error", "checkpoint", "files": [...]}
 //
 // "samples" is what every file holds at least (files may hold up to a second more while
@@ -66,6 +66,8 @@ class RunFolder final : public SampleSink {
   /// Samples already in the files (a resumed run) and what changed since the checkpoint.
   void continue_from(std::int64_t samples, std::int64_t step, const std::vector<std::string>& changes);
   std::int64_t samples() const { return samples_; }
+  /// Notes the run's step size (the manifest's "dt", with which spike steps become times).
+  void start(const Observer& obs) override { dt_ = obs.dt(); }
   /// Counts the samples; rewrites the manifest at most once a second.
   void write(const Observer& obs, std::int64_t count, const std::int64_t* steps,
              const std::vector<const double*>& series) override;
@@ -84,6 +86,7 @@ class RunFolder final : public SampleSink {
   std::string dir_;
   std::string config_;
   std::int64_t steps_ = 0;
+  double dt_ = 0.0;  // 0: not known yet (not written)
   std::int64_t samples_ = 0;
   std::int64_t steps_done_ = 0;
   std::int64_t resumed_from_ = -1;

@@ -258,6 +258,9 @@ class Network {
   /// Throws (InvalidArgument) what run() would refuse about recording `var`: an unknown node or
   /// variable, or a parameter (only state variables and per-step values are recorded).
   void check_record_var(const RecordVar& var) const;
+  /// Throws (InvalidArgument) what run() would refuse about recording the spike events of
+  /// `population`: an unknown node, a function node or rate population, the CUDA backend.
+  void check_record_spikes(const std::string& population) const;
 
   /// Run inputs.rows steps (inputs: steps x input_width()) and return the recordings.
   Observer run(MatrixView inputs, const RunOptions& options = {});
@@ -283,6 +286,7 @@ class Network {
   void require_compiled(const char* what) const;
   std::vector<double> read_var(const std::string& node, const std::string& var, bool step_start,
                                const char* call) const;
+  int spiking_node(const std::string& pop, const std::string& where) const;  // the node of a spiking population
   void run_impl(detail::RowSource& inputs, detail::RowSource* targets, const std::string& loss,
                 const RunOptions& options, Observer& into, double* mean_loss);
 

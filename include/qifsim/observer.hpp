@@ -125,7 +125,9 @@ class Observer {
   /// Write one series as CSV: a header `step,time,<key>[0],...`, then one row per sample.
   void write_csv(const std::string& key, const std::string& path) const;
   /// Write every series into `dir` (created if missing) as `<key>.<fmt>`, plus
-  /// `steps.npy`/`time.npy` for "npy". Formats: "npy", "csv". Returns the paths written.
+  /// `steps.npy`/`time.npy` for "npy", and each recorded population's spike events as
+  /// `<population>.spikes.npy` (int64, rows (step, neuron)) or `.csv` (`step,time,neuron`).
+  /// Formats: "npy", "csv". Returns the paths written.
   /// Files are created without following links; `dir` may be a link only if `allow_symlink`.
   std::vector<std::string> save(const std::string& dir, const std::vector<std::string>& formats = {"npy"},
                                 bool allow_symlink = false) const;
@@ -183,6 +185,8 @@ class Observer {
   };
   const Spikes& spikes_of(const std::string& population, bool stored) const;
   void write_spike_state(std::ostream& out) const;
+  /// Observer::save's spike files: `<population>.spikes.<fmt>` in `dir`, their paths appended.
+  void save_spikes(const std::string& dir, const std::string& fmt, std::vector<std::string>& written) const;
   void read_spike_state(std::istream& in, const std::string& source);
 
   struct Series {

@@ -168,6 +168,10 @@ QIFSIM_C_API int qifsim_set_record_output(qifsim_sim* sim, int on);
 /** Record a variable: mean 1 = one number per sample (the mean over units), 0 = every unit. */
 QIFSIM_C_API int qifsim_add_record_var(qifsim_sim* sim, const char* node, const char* var, int mean);
 QIFSIM_C_API int qifsim_clear_record_vars(qifsim_sim* sim);
+/** Record every spike of a spiking population as an event (step, neuron), at every step from
+ *  the cutoff on whatever sampling_steps is (CPU backend). Files: <population>.spikes.npy. */
+QIFSIM_C_API int qifsim_add_record_spikes(qifsim_sim* sim, const char* population);
+QIFSIM_C_API int qifsim_clear_record_spikes(qifsim_sim* sim);
 /** How coupling is computed in later runs: mode "auto" (the default), "dense", "sparse",
  *  "procedural" or "events"; resync: events recompute J s every this many steps (0: 1000). */
 QIFSIM_C_API int qifsim_set_coupling(qifsim_sim* sim, const char* mode, int64_t resync);
@@ -201,6 +205,12 @@ QIFSIM_C_API int qifsim_copy_series(const qifsim_sim* sim, const char* key, doub
 /** Copy the step index / the time of every sample. */
 QIFSIM_C_API int qifsim_copy_steps(const qifsim_sim* sim, int64_t* out, int64_t capacity);
 QIFSIM_C_API int qifsim_copy_times(const qifsim_sim* sim, double* out, int64_t capacity);
+/** Number of spike events of a population whose spikes the last run recorded. */
+QIFSIM_C_API int qifsim_spike_count(const qifsim_sim* sim, const char* population, int64_t* count);
+/** Copy its spike events: the step and the neuron of each (capacity values each; in order of
+ *  step, then ascending neuron). Either array may be NULL. */
+QIFSIM_C_API int qifsim_copy_spikes(const qifsim_sim* sim, const char* population, int64_t* steps, int64_t* neurons,
+                                    int64_t capacity);
 /** Write the last recording (kept in memory) to dir: formats as in qifsim_set_output. */
 QIFSIM_C_API int qifsim_save(const qifsim_sim* sim, const char* dir, const char* formats);
 

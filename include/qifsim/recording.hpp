@@ -35,6 +35,9 @@ struct RecordingInfo {
   /// series key, "steps" and "time" (a checkpoint keeps them); a file whose rows differ is
   /// refused (IoError). Empty: not checked.
   std::map<std::string, std::uint64_t> digests;
+  /// Continuing files: the spike events each population's spike file holds (a checkpoint
+  /// keeps them); the files are cut to them.
+  std::map<std::string, std::int64_t> spike_counts;
 };
 
 /// A SampleSink that writes files. finish() completes them (NPY headers, flush, close); the

@@ -564,13 +564,15 @@ class Network:
             resume: bool = False,
             divergence_check_steps: Optional[int] = None, event_coupling: int = 0,
             subnormals: str = "auto", coupling: str = "auto", resync: int = 0,
-            reproducible: bool = False) -> Observer:
+            reproducible: bool = False, record_spikes: Optional[list] = None) -> Observer:
         """Run ``inputs.shape[0]`` steps (``inputs``: T x n_in) from the current state and return
         the recordings.
 
         A sample is taken at step t when ``t >= cutoff`` and ``t % sampling_steps == 0``: the
         output averaged over the steps since the previous sample, and ``record_vars``
-        (``(node, var, mean)`` tuples) at step t. Samples reach the Observer in batches from the
+        (``(node, var, mean)`` tuples) at step t. ``record_spikes`` (population names): every
+        spike of those populations at every step from the cutoff on, whatever
+        ``sampling_steps`` is, as ``obs.spikes(pop)`` (CPU backend). Samples reach the Observer in batches from the
         engine's ring buffer (``batch_samples`` per batch; automatic by default). ``obs``: an
         Observer to append to (its settings then decide what is recorded). ``memory_budget``:
         bytes the recording may take (default half the machine's memory; refused beforehand
@@ -622,7 +624,7 @@ class Network:
             with _qifsim.CtrlC(_AFTER_LAST_STEP), _qifsim.Notices(show=bool(verbose)):
                 if obs is None:
                     obs = Observer(self.dt, record_output=record_output, record_loss=record_loss,
-                                   record_vars=record_vars)
+                                   record_vars=record_vars, record_spikes=record_spikes)
                 self.compile()
                 obs._models = self._neuron_models()
                 # resume=True continues with the interrupted run's schedule unless told otherwise.

@@ -5,7 +5,7 @@ arrays returned here view without copying (read-only; ``.copy()`` for a writable
 """
 
 import contextlib
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -29,6 +29,30 @@ def _record_vars(record_vars) -> list:
     return out
 
 
+def _record_spikes(record_spikes) -> list:
+    if record_spikes is None:
+        return []
+    if isinstance(record_spikes, str):
+        return [record_spikes]
+    out = []
+    for pop in record_spikes:
+        if not isinstance(pop, str):
+            raise InvalidArgument(f"Observer: record_spikes entry {pop!r}: expected a population name")
+        out.append(pop)
+    return out
+
+
+class SpikeEvents(NamedTuple):
+    """Every spike of a population: its step, the neuron that fired and its time (step * dt),
+    in order of step, then ascending neuron (int64, int64, float64 arrays)."""
+    steps: np.ndarray
+    neurons: np.ndarray
+    times: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+
 class Observer:
     """Recordings of a run, or of a custom loop, as ``rectipy.Observer``.
 
@@ -39,12 +63,15 @@ class Observer:
     Retrieve by ``obs["out"]``, ``obs["loss"]``, ``obs[("qif", "v")]`` (also ``"qif.v"``):
     samples x width arrays, or 1-d arrays for the loss and neuron-averaged variables;
     ``obs.time`` and ``obs.steps`` give each sample's time and step. ``save(key, value)``
-    keeps any other object, retrieved by ``obs[key]``.
+    keeps any other object, retrieved by ``obs[key]``. ``record_spikes=["qif"]`` records every
+    spike of those populations, at every step from the cutoff on whatever ``sampling_steps`` is:
+    ``obs.spikes("qif")`` (steps, neurons and times).
     """
 
     def __init__(self, dt: float, record_output: bool = True, record_loss: bool = True,
-                 record_vars: Optional[list] = None):
-        self._core = _qifsim.Observer(float(dt), bool(record_output), bool(record_loss), _record_vars(record_vars))
+                 record_vars: Optional[list] = None, record_spikes: Optional[list] = None):
+        self._core = _qifsim.Observer(float(dt), bool(record_output), bool(record_loss), _record_vars(record_vars),
+                                      _record_spikes(record_spikes))
         self._saved = {}
         self._models = None  # the neuron models of the network that recorded it (Network.run), for time units
 
@@ -68,6 +95,17 @@ class Observer:
     @property
     def dt(self) -> float:
         return self._core.dt
+
+    @property
+    def record_spikes(self) -> list:
+        """The populations whose spikes are recorded as events."""
+        return list(self._core.record_spikes)
+
+    def spikes(self, population: str) -> SpikeEvents:
+        """Every spike of ``population`` (named in ``record_spikes``): ``.steps``, ``.neurons``
+        and ``.times``, copies, in order of step, then ascending neuron."""
+        steps, neurons = self._core.spike_events(str(population))
+        return SpikeEvents(steps, neurons, steps * self._core.dt)
 
     @property
     def recorded_state_variables(self) -> list:

@@ -151,15 +151,35 @@ def describe_status(manifest: Optional[dict]) -> str:
 
 class Recording:
     """A run's recording as written in its folder (NPY files): ``rec[key]`` for each series
-    ("out", "loss", "node.var"), ``rec.steps``, ``rec.time``; ``rec.status`` and
+    ("out", "loss", "node.var"), ``rec.steps``, ``rec.time``, ``rec.spikes(pop)`` for the spike
+    events of a population (record.spikes); ``rec.status`` and
     ``rec.manifest`` say how the run went. All series hold the same samples: those every file
     holds (a killed run's files may differ by the last batch)."""
 
-    def __init__(self, folder: str, arrays: Dict[str, np.ndarray], manifest: Optional[dict]):
+    def __init__(self, folder: str, arrays: Dict[str, np.ndarray], manifest: Optional[dict],
+                 spikes: Optional[Dict[str, np.ndarray]] = None):
         self.folder = folder
         self.manifest = manifest
         self.status = manifest.get("status", "unknown") if manifest else "unknown"
         self._arrays = arrays
+        self._spikes = spikes or {}
+
+    @property
+    def spike_populations(self) -> List[str]:
+        """The populations whose spike events the run recorded (record.spikes)."""
+        return list(self._spikes)
+
+    def spikes(self, population: str):
+        """Every spike of ``population`` (``<population>.spikes.npy``): ``.steps``, ``.neurons``
+        and ``.times`` (step * dt), in order of step, then ascending neuron."""
+        from .observer import SpikeEvents
+        if population not in self._spikes:
+            raise KeyError(f"{population!r}: the recording holds the spikes of {self.spike_populations}")
+        rows = self._spikes[population]
+        dt = float(self.manifest.get("dt", 0.0)) if self.manifest else 0.0
+        steps = np.ascontiguousarray(rows[:, 0])
+        times = steps * dt if dt > 0 else steps * np.nan
+        return SpikeEvents(steps, np.ascontiguousarray(rows[:, 1]), times)
 
     def keys(self) -> List[str]:
         return [k for k in self._arrays if k not in ("steps", "time")]
@@ -217,17 +237,23 @@ def load_recording(folder: str, *, strict: bool = False) -> Recording:
         names = sorted(f for f in os.listdir(folder) if f.endswith(".npy"))
     if not names:
         raise FileNotFoundError(f"{folder}: no .npy recording (record.formats must include \"npy\")")
-    arrays = {}
+    arrays, spikes = {}, {}
     for name in names:
         path = os.path.join(folder, name)
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: named in manifest.json but missing")
         _require_regular(path, "a recording (.npy)")
-        arrays[name[:-4]] = np.load(path, mmap_mode="r")
+        if name.endswith(".spikes.npy"):  # spike events: (spikes, 2) rows (step, neuron), a length of their own
+            spikes[name[:-len(".spikes.npy")]] = np.load(path, mmap_mode="r")
+        else:
+            arrays[name[:-4]] = np.load(path, mmap_mode="r")
+    if not arrays:
+        raise FileNotFoundError(f"{folder}: no .npy recording of samples (steps.npy is missing)")
     rows = min(a.shape[0] for a in arrays.values())
     claimed = int(manifest.get("samples", 0)) if manifest else 0
     if rows < claimed:
         short = [k for k, a in arrays.items() if a.shape[0] < claimed]
         raise RuntimeError(f"{folder}: manifest.json says {claimed} samples, but {short} hold {rows}: "
                            "the files were changed after the run wrote them")
-    return Recording(folder, {k: np.asarray(a[:rows]) for k, a in arrays.items()}, manifest)
+    return Recording(folder, {k: np.asarray(a[:rows]) for k, a in arrays.items()}, manifest,
+                     {k: np.asarray(a) for k, a in spikes.items()})

@@ -30,6 +30,9 @@ using StepsView = nb::ndarray<nb::numpy, const std::int64_t, nb::ndim<1>>;
 
 /// A NumPy array that owns `values` (moved, not copied).
 Out1 to_numpy(std::vector<double>&& values);
+using OutInt1 = nb::ndarray<nb::numpy, std::int64_t, nb::ndim<1>>;
+/// The values as a NumPy array that owns them (no copy).
+OutInt1 to_numpy(std::vector<std::int64_t>&& values);
 
 std::vector<double> to_vector(const In1& a);
 

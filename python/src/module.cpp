@@ -212,12 +212,25 @@ NB_MODULE(_qifsim, m) {
       .def(
           "__init__",
           [](PyObserver* self, double dt, bool record_output, bool record_loss,
-             const std::vector<std::tuple<std::string, std::string, bool>>& record_vars) {
+             const std::vector<std::tuple<std::string, std::string, bool>>& record_vars,
+             std::vector<std::string> record_spikes) {
             std::vector<RecordVar> vars;
             for (const auto& [node, var, mean] : record_vars) vars.push_back(RecordVar{node, var, mean});
-            new (self) PyObserver(dt, record_output, record_loss, std::move(vars));
+            new (self) PyObserver(dt, record_output, record_loss, std::move(vars), std::move(record_spikes));
           },
-          "dt"_a, "record_output"_a = true, "record_loss"_a = false, "record_vars"_a = nb::list())
+          "dt"_a, "record_output"_a = true, "record_loss"_a = false, "record_vars"_a = nb::list(),
+          "record_spikes"_a = nb::list())
+      .def_prop_ro("record_spikes", [](const PyObserver& o) { return o.obs.spec().spikes; })
+      .def(
+          "spike_events",
+          [](const PyObserver& o, const std::string& pop) {
+            const auto& pops = o.obs.spec().spikes;
+            const auto it = std::find(pops.begin(), pops.end(), pop);
+            if (it == pops.end()) (void)o.obs.spike_count(pop);  // the Observer's message naming what was recorded
+            auto [steps, neurons] = o.sink->spikes(static_cast<std::size_t>(it - pops.begin()));
+            return nb::make_tuple(to_numpy(std::move(steps)), to_numpy(std::move(neurons)));
+          },
+          "population"_a, "(steps, neurons) of every spike of `population`, int64 copies.")
       .def(
           "record",
           [](PyObserver& o, std::int64_t step, const In1& output, double loss, const std::vector<In1>& vars) {

@@ -73,6 +73,24 @@ void NumpySink::ensure(std::int64_t rows) {
   grow(steps_, target, rows_);
 }
 
+void NumpySink::write_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                             const std::int64_t* neurons) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t pops = obs.spec().spikes.size();
+  if (spike_steps_.size() != pops) {
+    spike_steps_.resize(pops);
+    spike_neurons_.resize(pops);
+  }
+  spike_steps_.at(pop).insert(spike_steps_[pop].end(), steps, steps + count);
+  spike_neurons_.at(pop).insert(spike_neurons_[pop].end(), neurons, neurons + count);
+}
+
+std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> NumpySink::spikes(std::size_t pop) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (pop >= spike_steps_.size()) return {};
+  return {spike_steps_[pop], spike_neurons_[pop]};
+}
+
 void NumpySink::write(const Observer& obs, std::int64_t count, const std::int64_t* steps,
                       const std::vector<const double*>& series) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -161,8 +179,10 @@ SeriesView NumpySink::steps() const {
   return v;
 }
 
-PyObserver::PyObserver(double dt, bool record_output, bool record_loss, std::vector<RecordVar> vars)
-    : obs(dt, record_output, record_loss, std::move(vars)), sink(std::make_shared<NumpySink>(obs)) {
+PyObserver::PyObserver(double dt, bool record_output, bool record_loss, std::vector<RecordVar> vars,
+                       std::vector<std::string> spikes)
+    : obs(dt, RecordSpec{record_output, record_loss, std::move(vars), std::move(spikes)}),
+      sink(std::make_shared<NumpySink>(obs)) {
   obs.add_sink(sink);
   obs.set_keep_in_memory(false);
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qifsim/network.hpp"
@@ -49,6 +50,11 @@ class NumpySink final : public SampleSink {
 
   void write(const Observer& obs, std::int64_t count, const std::int64_t* steps,
              const std::vector<const double*>& series) override;
+  /// Spike events: kept per population (spec().spikes order), in arrival order.
+  void write_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                    const std::int64_t* neurons) override;
+  /// Copies of population `pop`'s spike steps and neurons.
+  std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> spikes(std::size_t pop) const;
 
   /// Make room for `total` samples in all (one allocation per series instead of growth).
   /// `widths` are the series widths in key order; ignored when they differ from the widths
@@ -82,13 +88,15 @@ class NumpySink final : public SampleSink {
   mutable std::mutex mutex_;
   std::vector<Column<double>> columns_;
   Column<std::int64_t> steps_;
+  std::vector<std::vector<std::int64_t>> spike_steps_, spike_neurons_;  // per recorded population
   std::int64_t rows_ = 0;
   std::int64_t batches_ = 0;
 };
 
 /// An Observer whose samples go to a NumpySink only (the C++ side keeps no second copy).
 struct PyObserver {
-  PyObserver(double dt, bool record_output, bool record_loss, std::vector<RecordVar> vars);
+  PyObserver(double dt, bool record_output, bool record_loss, std::vector<RecordVar> vars,
+             std::vector<std::string> spikes = {});
   Observer obs;
   std::shared_ptr<NumpySink> sink;
   detail::CallOwner owner;  // one run records into it at a time

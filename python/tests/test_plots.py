@@ -272,3 +272,27 @@ def test_a_v_raster_uses_the_populations_threshold(plot_script, figures, tmp_pat
     ax = figures["qif.v_raster.png"].axes[0]
     assert "qif.v >= 50" in ax.get_title()
     assert f"{int((v >= 50.0).sum())} in" in ax.get_title()  # every sample at or above 50, counted
+
+
+@needs_config
+def test_spike_events_are_drawn_whole_with_a_rate_in_bins_the_user_sets(plot_script, figures, tmp_path, capsys):
+    """record.spikes: the raster draws every event (the title counts them), the v raster is not
+    drawn beside it, and the rate's bins (--bin) hold the events' counts over neurons x width."""
+    folder = run(tmp_path, QIF_CONFIG, overrides=["record.spikes=[\"qif\"]", "record.sampling_steps=10"])
+    events = np.load(pathlib.Path(folder) / "qif.spikes.npy")
+    assert events.shape[1] == 2 and len(events) > 10
+    plot_script.main([folder, "--bin", "0.1"])
+    assert "qif.v_raster.png" not in figures  # the events are drawn instead
+    raster = figures["qif_spikes_raster.png"].axes[0]
+    assert f"{len(events)} spikes of 5 neurons" in raster.get_title()
+    x, y = raster.get_lines()[0].get_data()
+    np.testing.assert_allclose(x, events[:, 0] * 1e-3)
+    np.testing.assert_array_equal(y, events[:, 1])
+    assert f"drew {len(events)} of {len(events)} spikes" in capsys.readouterr().err
+    rate = figures["qif_spikes_rate.png"].axes[0]
+    assert "bins of 0.1" in rate.get_title()
+    edges, values = rate.get_lines()[0].get_data()
+    t = events[:, 0] * 1e-3
+    for k in range(len(values) - 1):  # each bin's spikes per neuron per unit of time
+        count = np.count_nonzero((t >= edges[k]) & (t < edges[k + 1]))
+        assert values[k] == pytest.approx(count / (5 * 0.1))
