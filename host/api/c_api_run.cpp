@@ -77,6 +77,30 @@ int qifsim_add_record_var(qifsim_sim* sim, const char* node, const char* var, in
   });
 }
 
+int qifsim_add_record_neurons(qifsim_sim* sim, const char* node, const char* var, const int64_t* neurons,
+                              int64_t count) {
+  const char* fn = "qifsim_add_record_neurons";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    need(neurons, fn, "neurons");
+    if (count <= 0) bad(fn, "count = " + std::to_string(count) + " must be > 0 (qifsim_add_record_var records every neuron)");
+    qifsim::RecordVar rv{str(node, fn, "node"), str(var, fn, "var"), false,
+                         std::vector<std::int64_t>(neurons, neurons + count)};
+    sim->cfg.network.get_var(rv.node, rv.var);  // names a node and a variable
+    const std::int64_t size = sim->cfg.network.node_size(rv.node);
+    for (std::int64_t k = 0; k < count; ++k) {
+      if (neurons[k] < 0 || neurons[k] >= size) {
+        bad(fn, "neuron " + std::to_string(neurons[k]) + " is not one of '" + rv.node + "''s " + std::to_string(size));
+      }
+    }
+    for (const auto& other : sim->cfg.options.record_vars) {
+      if (other.node == rv.node && other.var == rv.var) bad(fn, "'" + rv.node + "." + rv.var + "' is recorded already");
+    }
+    sim->cfg.options.record_vars.push_back(rv);
+  });
+}
+
 int qifsim_clear_record_vars(qifsim_sim* sim) {
   return guard("qifsim_clear_record_vars", [&] {
     need(sim, "qifsim_clear_record_vars", "sim");

@@ -2,6 +2,7 @@
 // the run planned (recorded variables, samples, memory) and handed to the engine.
 #include "qifsim/network.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -108,6 +109,21 @@ namespace {
 
 constexpr const char* kEventsCpuOnly =
     "coupling = events is implemented on the CPU backend only; use auto, dense, sparse or procedural on the GPU";
+
+// Chosen neurons: indices into the node, each once, not averaged.
+void check_neurons(const RecordVar& rv, std::int64_t size, const std::string& where) {
+  const std::string what = where + ": record_vars: '" + rv.node + "." + rv.var + "': ";
+  if (!rv.neurons.empty() && rv.mean) throw InvalidArgument(what + "chosen neurons are recorded as they are (mean = false)");
+  std::vector<std::int64_t> sorted = rv.neurons;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t k = 0; k < sorted.size(); ++k) {
+    if (sorted[k] < 0 || sorted[k] >= size) {
+      throw InvalidArgument(what + "neuron " + std::to_string(sorted[k]) + " is not one of the node's " +
+                            std::to_string(size) + " (0 to " + std::to_string(size - 1) + ")");
+    }
+    if (k > 0 && sorted[k] == sorted[k - 1]) throw InvalidArgument(what + "neuron " + std::to_string(sorted[k]) + " is listed twice");
+  }
+}
 
 std::string not_recordable(const RecordVar& rv) {
   return "'" + rv.node + "." + rv.var + "' is a parameter; record state variables";
@@ -225,9 +241,16 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
     const int node = graph_->require(rv.node, where + ": record_vars");
     const Var v = detail::parse_var(graph_->nodes[static_cast<std::size_t>(node)], rv.var);
     if (!detail::is_recordable(v)) throw InvalidArgument(where + ": record_vars: " + not_recordable(rv));
-    const std::int64_t width = rv.mean ? 1 : graph_->nodes[static_cast<std::size_t>(node)].size;
+    const std::int64_t size = graph_->nodes[static_cast<std::size_t>(node)].size;
+    check_neurons(rv, size, where);
+    if (!rv.neurons.empty() && backend_ == Backend::Cuda) {
+      throw InvalidArgument(where + ": record_vars: '" + rv.node + "." + rv.var +
+                            "': chosen neurons are recorded by the CPU backend only in this version; record the "
+                            "whole node on the GPU, or use backend cpu");
+    }
+    const std::int64_t width = rv.mean ? 1 : rv.neurons.empty() ? size : static_cast<std::int64_t>(rv.neurons.size());
     widths.push_back(width);
-    plan.vars.push_back(detail::RecordItem{node, v, rv.mean, 0, width});
+    plan.vars.push_back(detail::RecordItem{node, v, rv.mean, 0, width, rv.neurons});
   }
   for (const std::string& pop : spec.spikes) plan.spike_nodes.push_back(spiking_node(pop, where + ": record_spikes"));
   detail::ObserverEngineSide side(into);

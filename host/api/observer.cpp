@@ -49,7 +49,11 @@ Observer::Observer(double dt, RecordSpec spec)
     for (const auto& s : series_) {
       if (s.key == key) throw InvalidArgument("Observer: variable '" + key + "' is listed twice");
     }
-    series_.push_back({key, v.mean ? 1 : -1, {}});
+    if (!v.neurons.empty() && v.mean) {
+      throw InvalidArgument("Observer: variable '" + key +
+                            "': chosen neurons are recorded as they are, not averaged (mean = false)");
+    }
+    series_.push_back({key, v.mean ? 1 : v.neurons.empty() ? -1 : static_cast<std::int64_t>(v.neurons.size()), {}});
   }
   for (std::size_t i = 0; i < spec_.spikes.size(); ++i) {
     if (spec_.spikes[i].empty()) throw InvalidArgument("Observer: spikes: a population name is empty");
@@ -122,10 +126,21 @@ void Observer::record(std::int64_t step, const std::vector<double>& output, doub
                           " variables; the observer records " + std::to_string(spec_.vars.size()));
   }
   std::vector<std::int64_t> widths;
+  std::vector<std::vector<double>> chosen(vars.size());  // the chosen neurons' values
   for (std::size_t i = 0; i < vars.size(); ++i) {
-    widths.push_back(spec_.vars[i].mean ? 1 : static_cast<std::int64_t>(vars[i].size()));
+    const std::vector<std::int64_t>& pick = spec_.vars[i].neurons;
+    widths.push_back(spec_.vars[i].mean ? 1 : pick.empty() ? static_cast<std::int64_t>(vars[i].size())
+                                                           : static_cast<std::int64_t>(pick.size()));
     if (vars[i].empty()) {
       throw InvalidArgument("Observer::record: variable '" + recorded_state_variables()[i] + "' is empty");
+    }
+    for (const std::int64_t j : pick) {
+      if (j < 0 || j >= static_cast<std::int64_t>(vars[i].size())) {
+        throw InvalidArgument("Observer::record: variable '" + recorded_state_variables()[i] + "' has " +
+                              std::to_string(vars[i].size()) + " values; neuron " + std::to_string(j) +
+                              " is to be recorded");
+      }
+      chosen[i].push_back(vars[i][static_cast<std::size_t>(j)]);
     }
   }
   bind(static_cast<std::int64_t>(output.size()), widths);
@@ -139,7 +154,9 @@ void Observer::record(std::int64_t step, const std::vector<double>& output, doub
   };
   if (spec_.output) finite(output, "output");
   if (spec_.loss) finite({loss}, "loss");
-  for (std::size_t i = 0; i < vars.size(); ++i) finite(vars[i], "'" + recorded_state_variables()[i] + "'");
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    finite(spec_.vars[i].neurons.empty() ? vars[i] : chosen[i], "'" + recorded_state_variables()[i] + "'");
+  }
   std::vector<double> row(static_cast<std::size_t>(row_width()));
   if (spec_.output) std::copy(output.begin(), output.end(), row.begin());
   if (spec_.loss) row[static_cast<std::size_t>(loss_offset())] = loss;
@@ -150,7 +167,8 @@ void Observer::record(std::int64_t step, const std::vector<double>& output, doub
       *dst = model::ordered_sum(static_cast<std::int64_t>(vars[i].size()), [x](std::int64_t k) { return x[k]; }) /
              static_cast<double>(vars[i].size());
     } else {
-      std::copy(vars[i].begin(), vars[i].end(), dst);
+      const std::vector<double>& values = spec_.vars[i].neurons.empty() ? vars[i] : chosen[i];
+      std::copy(values.begin(), values.end(), dst);
     }
   }
   append_batch(row.data(), &step, 1);

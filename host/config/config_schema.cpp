@@ -323,17 +323,42 @@ void read_record(const TableReader& top, RunConfig& cfg, const NodeSizes& sizes,
     }
   }
   if (const toml::node* v = r.get("vars")) {
-    const std::string shape_text = "[node, var] or [node, var, mean], e.g. [\"qif\", \"v\", true]";
+    const std::string shape_text =
+        "[node, var], [node, var, mean] or [node, var, [neurons]], e.g. [\"qif\", \"v\", true] or [\"qif\", \"v\", [0, 5]]";
     if (!v->is_array()) r.wrong("vars", *v, "an array of " + shape_text);
     const toml::array& a = *v->as_array();
     for (std::size_t i = 0; i < a.size(); ++i) {
       const std::string key = r.key("vars") + "[" + std::to_string(i) + "]";
       const toml::array* e = a[i].as_array();
       if (!e || e->size() < 2 || e->size() > 3 || !(*e)[0].is_string() || !(*e)[1].is_string() ||
-          (e->size() == 3 && !(*e)[2].is_boolean())) {
+          (e->size() == 3 && !(*e)[2].is_boolean() && !(*e)[2].is_array())) {
         fail(r.ctx(), &a[i], key, "expected " + shape_text);
       }
-      RecordVar rv{(*e)[0].as_string()->get(), (*e)[1].as_string()->get(), e->size() == 3 && (*e)[2].as_boolean()->get()};
+      RecordVar rv{(*e)[0].as_string()->get(), (*e)[1].as_string()->get(),
+                   e->size() == 3 && (*e)[2].is_boolean() && (*e)[2].as_boolean()->get()};
+      if (e->size() == 3 && (*e)[2].is_array()) {  // chosen neurons
+        const toml::array& list = *(*e)[2].as_array();
+        if (list.empty()) fail(r.ctx(), &(*e)[2], key, "the list of neurons is empty (omit it to record every neuron)");
+        for (std::size_t j = 0; j < list.size(); ++j) {
+          if (!list[j].is_integer()) {
+            fail(r.ctx(), &list[j], key + "[2][" + std::to_string(j) + "]",
+                 std::string("expected a neuron index, got ") + type_name(list[j]));
+          }
+          rv.neurons.push_back(list[j].as_integer()->get());
+        }
+        const std::int64_t n = sizes.find(rv.node) >= 0 ? cfg.network.node_size(rv.node) : 0;
+        std::vector<std::int64_t> sorted = rv.neurons;
+        std::sort(sorted.begin(), sorted.end());
+        for (std::size_t j = 0; j < sorted.size() && n > 0; ++j) {
+          if (sorted[j] < 0 || sorted[j] >= n) {
+            fail(r.ctx(), &(*e)[2], key, "neuron " + std::to_string(sorted[j]) + " is not one of '" + rv.node + "''s " +
+                                              std::to_string(n) + " (0 to " + std::to_string(n - 1) + ")");
+          }
+          if (j > 0 && sorted[j] == sorted[j - 1]) {
+            fail(r.ctx(), &(*e)[2], key, "neuron " + std::to_string(sorted[j]) + " is listed twice");
+          }
+        }
+      }
       if (sizes.find(rv.node) < 0) fail(r.ctx(), &a[i], key, "unknown node '" + rv.node + "' (nodes: " + sizes.names() + ")");
       try {
         cfg.network.get_var(rv.node, rv.var);  // the variable exists

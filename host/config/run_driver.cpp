@@ -62,7 +62,10 @@ std::string RunConfig::summary() const {
   std::vector<std::string> series;
   if (options.record_output) series.push_back("out (" + std::to_string(network.output_width()) + ")");
   for (const auto& v : options.record_vars) {
-    series.push_back(v.node + "." + v.var + (v.mean ? " (mean)" : " (" + std::to_string(network.node_size(v.node)) + ")"));
+    series.push_back(v.node + "." + v.var +
+                     (v.mean              ? " (mean)"
+                      : v.neurons.empty() ? " (" + std::to_string(network.node_size(v.node)) + ")"
+                                          : " (" + std::to_string(v.neurons.size()) + " chosen neurons)"));
   }
   os << (series.empty() ? std::string("nothing") : detail::join(series, false)) << "; sampling_steps " << options.sampling_steps
      << ", cutoff " << options.cutoff << " -> " << samples << " samples\n";
@@ -155,7 +158,14 @@ std::vector<FingerprintEntry> run_fingerprint(const RunConfig& config, MatrixVie
   text("record.cutoff", std::to_string(config.options.cutoff));
   text("record.output", config.options.record_output ? "true" : "false");
   std::string vars;
-  for (const auto& v : config.options.record_vars) vars += (vars.empty() ? "" : ", ") + v.node + "." + v.var + (v.mean ? " (mean)" : "");
+  for (const auto& v : config.options.record_vars) {
+    vars += (vars.empty() ? "" : ", ") + v.node + "." + v.var + (v.mean ? " (mean)" : "");
+    if (!v.neurons.empty()) {  // only where chosen, so that checkpoints of runs before resume as they did
+      std::string list;
+      for (const std::int64_t j : v.neurons) list += (list.empty() ? "" : " ") + std::to_string(j);
+      vars += " (neurons " + list + ")";
+    }
+  }
   text("record.vars", vars.empty() ? "none" : vars);
   // Only where asked for, so that checkpoints of runs before the option resume as they did.
   if (!config.options.record_spikes.empty()) text("record.spikes", detail::join(config.options.record_spikes, false));
@@ -409,7 +419,10 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
       // The files are reopened (and their rows checked) now, while a refusal leaves the
       // manifest as it was, not at the run's first step.
       std::vector<std::int64_t> widths;
-      for (const RecordVar& rv : config.options.record_vars) widths.push_back(rv.mean ? 1 : config.network.node_size(rv.node));
+      for (const RecordVar& rv : config.options.record_vars) {
+        widths.push_back(rv.mean ? 1 : rv.neurons.empty() ? config.network.node_size(rv.node)
+                                                          : static_cast<std::int64_t>(rv.neurons.size()));
+      }
       detail::ObserverEngineSide(obs).bind(config.network.output_width(), widths);
       for (const auto& sink : sinks) sink->start(obs);
     }

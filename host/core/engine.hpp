@@ -26,7 +26,8 @@ struct RecordItem {
   Var var = Var::V;
   bool mean = false;
   std::int64_t offset = 0;  // into the sample row
-  std::int64_t width = 0;   // 1 for means, else the node size
+  std::int64_t width = 0;   // 1 for means, the chosen neurons' count, else the node size
+  std::vector<std::int64_t> neurons;  // chosen neurons (empty: all)
 };
 
 /// Everything a backend needs for one run(), checked by Network beforehand.

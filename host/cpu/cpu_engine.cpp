@@ -558,7 +558,7 @@ class CpuEngine final : public Engine {
   // Write the values of one recorded item (at the step's start) to dst, or their mean.
   void gather(const RecordItem& item, T* dst) const {
     const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
-    Gathered<T> g{dst, item.mean};
+    Gathered<T> g{dst, item.mean, &item.neurons};
     if (slot.pop) {
       gather_pop(pops_[static_cast<std::size_t>(slot.index)], item.var, g);
     } else {

@@ -22,14 +22,18 @@ template <class T>
 struct Gathered {
   T* dst;
   bool mean;
+  const std::vector<std::int64_t>* neurons = nullptr;  // only these, in this order (null or empty: all)
 };
 
 /// value(i) for i < n into g (the mean: the one reduction order over the neuron index,
-/// model/reduction.hpp; `partials` is scratch for the block sums).
+/// model/reduction.hpp; `partials` is scratch for the block sums), or for the chosen neurons.
 template <class T, class F>
 void emit(std::int64_t n, F value, Gathered<T> g, std::vector<double>& partials) {
   if (g.mean) {
     *g.dst = static_cast<T>(ordered_sum_threaded(n, value, partials) / static_cast<double>(n));
+  } else if (g.neurons != nullptr && !g.neurons->empty()) {
+    const std::size_t count = g.neurons->size();
+    for (std::size_t k = 0; k < count; ++k) g.dst[k] = static_cast<T>(value((*g.neurons)[k]));
   } else {
     for (std::int64_t i = 0; i < n; ++i) g.dst[i] = static_cast<T>(value(i));
   }

@@ -17,6 +17,7 @@ typename CudaEngine<T>::NodeRecords CudaEngine<T>::record_slots(const RunPlan& p
       throw InvalidArgument("the CUDA backend records at most " + std::to_string(kernels::kMaxRecordSlots) +
                             " variables per node");
     }
+    if (!item.neurons.empty()) throw BackendError("the CUDA backend records whole nodes only (not chosen neurons)");
     r.slot[r.count++] = kernels::RecordSlot{record_value(item.var), item.mean, item.offset};
     if (item.mean) ++r.means;
   }

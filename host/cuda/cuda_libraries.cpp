@@ -41,7 +41,8 @@ void* open_library(const std::string& soname) {
   std::string tried = soname;
   std::string why;
   if (void* handle = dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL)) return handle;
-  if (const char* e = dlerror()) why = e;
+  // glibc keeps dlerror's message per thread: this thread's failed dlopen above.
+  if (const char* e = dlerror()) why = e;  // NOLINT(concurrency-mt-unsafe)
   for (const std::string& folder : fallback_folders()) {
     const std::string path = folder + "/" + soname;
     if (void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) return handle;
@@ -60,21 +61,21 @@ void bind(void* library, const std::string& soname, const char* symbol, F& fn) {
   }
 }
 
-// BIND(table, f): table.f from the symbol the header names f (cublasCreate: cublasCreate_v2).
-#define QIFSIM_BIND(table, library, soname, f) bind(library, soname, QIFSIM_STRINGIFY(f), table.f)
+// The symbol a header's name stands for (cublasCreate: "cublasCreate_v2").
+#define QIFSIM_SYMBOL(f) QIFSIM_STRINGIFY(f)
 
 CublasFunctions load_cublas() {
   const std::string soname = "libcublas.so." QIFSIM_STRINGIFY(CUBLAS_VER_MAJOR);
   void* lib = open_library(soname);
   CublasFunctions t{};
-  QIFSIM_BIND(t, lib, soname, cublasCreate);
-  QIFSIM_BIND(t, lib, soname, cublasDestroy);
-  QIFSIM_BIND(t, lib, soname, cublasSetStream);
-  QIFSIM_BIND(t, lib, soname, cublasSetWorkspace);
-  QIFSIM_BIND(t, lib, soname, cublasDgemv);
-  QIFSIM_BIND(t, lib, soname, cublasSgemv);
-  QIFSIM_BIND(t, lib, soname, cublasGetStatusName);
-  QIFSIM_BIND(t, lib, soname, cublasGetStatusString);
+  bind(lib, soname, QIFSIM_SYMBOL(cublasCreate), t.cublasCreate);
+  bind(lib, soname, QIFSIM_SYMBOL(cublasDestroy), t.cublasDestroy);
+  bind(lib, soname, QIFSIM_SYMBOL(cublasSetStream), t.cublasSetStream);
+  bind(lib, soname, QIFSIM_SYMBOL(cublasSetWorkspace), t.cublasSetWorkspace);
+  bind(lib, soname, QIFSIM_SYMBOL(cublasDgemv), t.cublasDgemv);
+  bind(lib, soname, QIFSIM_SYMBOL(cublasSgemv), t.cublasSgemv);
+  bind(lib, soname, QIFSIM_SYMBOL(cublasGetStatusName), t.cublasGetStatusName);
+  bind(lib, soname, QIFSIM_SYMBOL(cublasGetStatusString), t.cublasGetStatusString);
   return t;
 }
 
@@ -82,23 +83,23 @@ CusparseFunctions load_cusparse() {
   const std::string soname = "libcusparse.so." QIFSIM_STRINGIFY(CUSPARSE_VER_MAJOR);
   void* lib = open_library(soname);
   CusparseFunctions t{};
-  QIFSIM_BIND(t, lib, soname, cusparseCreate);
-  QIFSIM_BIND(t, lib, soname, cusparseDestroy);
-  QIFSIM_BIND(t, lib, soname, cusparseSetStream);
-  QIFSIM_BIND(t, lib, soname, cusparseSetPointerMode);
-  QIFSIM_BIND(t, lib, soname, cusparseCreateConstCsr);
-  QIFSIM_BIND(t, lib, soname, cusparseDestroySpMat);
-  QIFSIM_BIND(t, lib, soname, cusparseCreateDnVec);
-  QIFSIM_BIND(t, lib, soname, cusparseDestroyDnVec);
-  QIFSIM_BIND(t, lib, soname, cusparseDnVecSetValues);
-  QIFSIM_BIND(t, lib, soname, cusparseSpMV_bufferSize);
-  QIFSIM_BIND(t, lib, soname, cusparseSpMV);
-  QIFSIM_BIND(t, lib, soname, cusparseGetErrorName);
-  QIFSIM_BIND(t, lib, soname, cusparseGetErrorString);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseCreate), t.cusparseCreate);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseDestroy), t.cusparseDestroy);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseSetStream), t.cusparseSetStream);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseSetPointerMode), t.cusparseSetPointerMode);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseCreateConstCsr), t.cusparseCreateConstCsr);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseDestroySpMat), t.cusparseDestroySpMat);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseCreateDnVec), t.cusparseCreateDnVec);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseDestroyDnVec), t.cusparseDestroyDnVec);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseDnVecSetValues), t.cusparseDnVecSetValues);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseSpMV_bufferSize), t.cusparseSpMV_bufferSize);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseSpMV), t.cusparseSpMV);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseGetErrorName), t.cusparseGetErrorName);
+  bind(lib, soname, QIFSIM_SYMBOL(cusparseGetErrorString), t.cusparseGetErrorString);
   return t;
 }
 
-#undef QIFSIM_BIND
+#undef QIFSIM_SYMBOL
 
 }  // namespace
 

@@ -33,6 +33,9 @@ struct RecordVar {
   std::string node;
   std::string var;
   bool mean = false;  ///< true: one number per sample (mean over the node's neurons)
+  /// Record only these neurons (indices into the node), in this order: a series of
+  /// neurons.size() values per sample. Empty: every neuron (or their mean).
+  std::vector<std::int64_t> neurons{};
 };
 
 /// What an Observer records.
@@ -83,7 +86,8 @@ class Observer {
 
   /// Store one sample as given (manual use). `output` is ignored unless the output is
   /// recorded, `loss` unless the loss is; `vars` holds one vector per RecordVar, in order
-  /// (a vector of N values for a `mean` variable is averaged here). Widths are fixed by the
+  /// (a vector of N values for a `mean` variable is averaged here; of a variable with chosen
+  /// `neurons`, those neurons' values are taken from it). Widths are fixed by the
   /// first sample; a later sample of another width, or a value that is not finite, is an
   /// InvalidArgument.
   void record(std::int64_t step, const std::vector<double>& output, double loss,

@@ -167,6 +167,10 @@ QIFSIM_C_API int qifsim_set_sampling(qifsim_sim* sim, int64_t sampling_steps, in
 QIFSIM_C_API int qifsim_set_record_output(qifsim_sim* sim, int on);
 /** Record a variable: mean 1 = one number per sample (the mean over units), 0 = every unit. */
 QIFSIM_C_API int qifsim_add_record_var(qifsim_sim* sim, const char* node, const char* var, int mean);
+/** Record a variable of chosen neurons only: `count` indices into the node, in that order
+ *  (each once); the series has `count` values per sample. */
+QIFSIM_C_API int qifsim_add_record_neurons(qifsim_sim* sim, const char* node, const char* var, const int64_t* neurons,
+                                           int64_t count);
 QIFSIM_C_API int qifsim_clear_record_vars(qifsim_sim* sim);
 /** Record every spike of a spiking population as an event (step, neuron), at every step from
  *  the cutoff on whatever sampling_steps is (CPU backend). Files: <population>.spikes.npy. */

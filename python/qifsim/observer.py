@@ -19,13 +19,23 @@ def var_name(var: str) -> str:
 
 
 def _record_vars(record_vars) -> list:
+    """(node, var, mean, neurons) for each entry: (node, var), (node, var, mean) or (node, var,
+    neurons), neurons a sequence of neuron indices recorded in that order."""
     out = []
     for entry in record_vars or []:
         if not isinstance(entry, (tuple, list)) or len(entry) not in (2, 3):
-            raise InvalidArgument(f"Observer: record_vars entry {entry!r}: expected (node, var) or (node, var, mean)")
+            raise InvalidArgument(f"Observer: record_vars entry {entry!r}: expected (node, var), (node, var, mean) "
+                                  "or (node, var, [neurons])")
         node, var = entry[0], var_name(entry[1])
-        mean = bool(entry[2]) if len(entry) == 3 else False
-        out.append((node, var, mean))
+        third = entry[2] if len(entry) == 3 else False
+        if isinstance(third, (bool, np.bool_)):
+            out.append((node, var, bool(third), []))
+            continue
+        neurons = np.asarray(third)
+        if neurons.ndim != 1 or neurons.size == 0 or not np.issubdtype(neurons.dtype, np.integer):
+            raise InvalidArgument(f"Observer: record_vars entry {entry!r}: the third item is the mean flag (True/False) "
+                                  "or a non-empty list of neuron indices")
+        out.append((node, var, False, [int(j) for j in neurons]))
     return out
 
 

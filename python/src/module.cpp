@@ -212,15 +212,20 @@ NB_MODULE(_qifsim, m) {
       .def(
           "__init__",
           [](PyObserver* self, double dt, bool record_output, bool record_loss,
-             const std::vector<std::tuple<std::string, std::string, bool>>& record_vars,
+             const std::vector<std::tuple<std::string, std::string, bool, std::vector<std::int64_t>>>& record_vars,
              std::vector<std::string> record_spikes) {
             std::vector<RecordVar> vars;
-            for (const auto& [node, var, mean] : record_vars) vars.push_back(RecordVar{node, var, mean});
+            for (const auto& [node, var, mean, neurons] : record_vars) vars.push_back(RecordVar{node, var, mean, neurons});
             new (self) PyObserver(dt, record_output, record_loss, std::move(vars), std::move(record_spikes));
           },
           "dt"_a, "record_output"_a = true, "record_loss"_a = false, "record_vars"_a = nb::list(),
           "record_spikes"_a = nb::list())
       .def_prop_ro("record_spikes", [](const PyObserver& o) { return o.obs.spec().spikes; })
+      .def("record_var_neurons", [](const PyObserver& o) {
+        std::vector<std::vector<std::int64_t>> out;
+        for (const auto& v : o.obs.spec().vars) out.push_back(v.neurons);
+        return out;
+      }, "The chosen neurons of each recorded variable (empty: all).")
       .def(
           "spike_events",
           [](const PyObserver& o, const std::string& pop) {

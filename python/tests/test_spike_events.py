@@ -77,7 +77,7 @@ output = false
 vars = [["qif", "v", true]]
 spikes = ["qif"]
 sampling_steps = 50
-formats = ["npy", "hdf5"]
+formats = ["npy", "csv", "hdf5"]
 checkpoint_seconds = 0.2
 flush_seconds = 0.05
 """
@@ -111,6 +111,8 @@ def test_a_killed_config_run_resumes_to_the_uninterrupted_spike_events(tmp_path)
     np.testing.assert_array_equal(got.steps, want.steps)
     np.testing.assert_array_equal(got.neurons, want.neurons)
     np.testing.assert_array_equal(got.times, want.times)
+    # The CSV file continued to the same lines (step, time, neuron).
+    assert (tmp_path / "part" / "qif.spikes.csv").read_text() == (tmp_path / "whole" / "qif.spikes.csv").read_text()
     h5py = pytest.importorskip("h5py")
     with h5py.File(f"{folder}/recording.h5") as f:
         np.testing.assert_array_equal(f["qif.spikes"][:], np.stack([want.steps, want.neurons], axis=1))
