@@ -66,11 +66,15 @@ struct SpanArrays {
   T* x;
   const T* in;
   T* s_in;
-  unsigned char* flags;  // with Events: 1 where the neuron spiked
-  T decay;               // with Events: s_in <- s_in * decay after the step
+  unsigned char* flags;  // Mode kFlags, kEvents: 1 where the neuron spiked
+  T decay;               // Mode kEvents: s_in <- s_in * decay after the step
 };
 
-template <class T, bool Adapt, bool Events, bool Flush, class Params>
+// What a span's loop does besides the step: nothing, flag its spikes (spike events recorded),
+// or flag them and decay J s (event coupling).
+constexpr int kPlain = 0, kFlags = 1, kEvents = 2;
+
+template <class T, bool Adapt, int Mode, bool Flush, class Params>
 __attribute__((always_inline)) inline void span_loop(long begin, long end, const SpanArrays<T>& a,
                                                      const Params& prm, const T dt) {
   constexpr T kTiny = std::numeric_limits<T>::min();
@@ -84,10 +88,8 @@ __attribute__((always_inline)) inline void span_loop(long begin, long end, const
 #pragma omp simd
   for (long i = begin; i < end; ++i) {
     const bool spiked = kernels::qif_step<T, Adapt>(v[i], s[i], x[i], in[i], s_in[i], prm, i, dt);
-    if constexpr (Events) {
-      flags[i] = spiked ? 1 : 0;
-      s_in[i] = s_in[i] * decay;  // J s decays in this pass; the next step adds the spikes
-    }
+    if constexpr (Mode != kPlain) flags[i] = spiked ? 1 : 0;
+    if constexpr (Mode == kEvents) s_in[i] = s_in[i] * decay;  // J s decays in this pass; the next step adds the spikes
     if constexpr (Flush) {  // Subnormals::Flush, in the same pass (s and x only decay there)
       s[i] = std::fabs(s[i]) < kTiny ? T(0) : s[i];
       if constexpr (Adapt) x[i] = std::fabs(x[i]) < kTiny ? T(0) : x[i];
@@ -95,36 +97,52 @@ __attribute__((always_inline)) inline void span_loop(long begin, long end, const
   }
 }
 
-template <class T, bool Adapt, bool Events, bool Flush, class Params>
+template <class T, bool Adapt, int Mode, bool Flush, class Params>
 void span_baseline(long begin, long end, const SpanArrays<T> a, const Params prm, const T dt) {
-  span_loop<T, Adapt, Events, Flush>(begin, end, a, prm, dt);
+  span_loop<T, Adapt, Mode, Flush>(begin, end, a, prm, dt);
 }
 
 // The AVX2 copy (4 doubles per instruction instead of 2; cpu_dispatch.hpp).
 #ifdef QIFSIM_AVX2_COPIES
-template <class T, bool Adapt, bool Events, bool Flush, class Params>
+template <class T, bool Adapt, int Mode, bool Flush, class Params>
 QIFSIM_TARGET_AVX2 void span_avx2(long begin, long end, const SpanArrays<T> a, const Params prm, const T dt) {
-  span_loop<T, Adapt, Events, Flush>(begin, end, a, prm, dt);
+  span_loop<T, Adapt, Mode, Flush>(begin, end, a, prm, dt);
 }
 #endif
 
-template <class T, bool Adapt, bool Events, bool Flush, class Params>
+template <class T, bool Adapt, int Mode, bool Flush, class Params>
 void run_span_as(long len, const SpanArrays<T>& at, const Params& q, T dt, bool allow_avx2) {
 #ifdef QIFSIM_AVX2_COPIES
   if (use_avx2(allow_avx2)) {
-    span_avx2<T, Adapt, Events, Flush>(0, len, at, q, dt);
+    span_avx2<T, Adapt, Mode, Flush>(0, len, at, q, dt);
     return;
   }
 #endif
-  span_baseline<T, Adapt, Events, Flush>(0, len, at, q, dt);
+  span_baseline<T, Adapt, Mode, Flush>(0, len, at, q, dt);
 }
 
-template <class T, bool Adapt, bool Events, class Params>
+template <class T, bool Adapt, int Mode, class Params>
 void run_span(long len, const SpanArrays<T>& at, const Params& q, T dt, bool allow_avx2, bool flush) {
   if (flush) {
-    run_span_as<T, Adapt, Events, true>(len, at, q, dt, allow_avx2);
+    run_span_as<T, Adapt, Mode, true>(len, at, q, dt, allow_avx2);
   } else {
-    run_span_as<T, Adapt, Events, false>(len, at, q, dt, allow_avx2);
+    run_span_as<T, Adapt, Mode, false>(len, at, q, dt, allow_avx2);
+  }
+}
+
+// The span's loop with tau and/or tau_s as exact divisors where they are one power of two.
+template <class T, bool Adapt, int Mode>
+void run_span_params(long len, const SpanArrays<T>& at, const kernels::QifParamPtrs<T>& q, ExactInverses<T> inv, T dt,
+                     bool allow_avx2, bool flush) {
+  const bool tau_inv = inv.tau != T(0), tau_s_inv = inv.tau_s != T(0);
+  if (tau_inv && tau_s_inv) {
+    run_span<T, Adapt, Mode>(len, at, span_params<T, true, true>(q, inv), dt, allow_avx2, flush);
+  } else if (tau_inv) {
+    run_span<T, Adapt, Mode>(len, at, span_params<T, true, false>(q, inv), dt, allow_avx2, flush);
+  } else if (tau_s_inv) {
+    run_span<T, Adapt, Mode>(len, at, span_params<T, false, true>(q, inv), dt, allow_avx2, flush);
+  } else {
+    run_span<T, Adapt, Mode>(len, at, q, dt, allow_avx2, flush);
   }
 }
 
@@ -200,7 +218,7 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
                  std::vector<long>* spikes) {
   unsigned char flags[kNeuronSpan];
   const SpanArrays<T> at{a.v + begin, a.s + begin, Adapt ? a.x + begin : a.x, a.in_repeats ? a.in : a.in + begin,
-                         a.s_in_repeats ? a.s_in : a.s_in + begin, Events ? flags : nullptr, a.decay};
+                         a.s_in_repeats ? a.s_in : a.s_in + begin, spikes != nullptr ? flags : nullptr, a.decay};
   using P = kernels::QifParamPtrs<T>;
   P q = prm;
   const T* P::*members[] = {&P::eta, &P::tau, &P::k, &P::tau_s, &P::v_th, &P::v_reset, &P::alpha, &P::tau_x};
@@ -209,25 +227,16 @@ void update_span(long begin, long end, const NeuronArrays<T>& a, const kernels::
     if (!((scalar_slots >> slots[m]) & 1u) && q.*members[m] != nullptr) q.*members[m] += begin;
   }
   const long len = end - begin;
-  // Spike events without event coupling: the flags from the values at the step's start (the
-  // test the step itself makes, kernels::qif_spikes), before the update overwrites them.
-  if (!Events && spikes != nullptr) {
-    const T* v = a.v + begin;
-    const T* th = q.v_th;
-    for (long i = 0; i < len; ++i) flags[i] = kernels::qif_spikes(v[i], th[i]) ? 1 : 0;
-  }
   // Recorded means: the span's 256-blocks summed before its update (the values at the step's
   // start, read from cache by the update right after). Spans start at multiples of 256.
   if (a.means.count > 0) sum_span_blocks<T>(begin, end, a, q.v_th, dt, allow_avx2);
-  const bool tau_inv = inv.tau != T(0), tau_s_inv = inv.tau_s != T(0);
-  if (tau_inv && tau_s_inv) {
-    run_span<T, Adapt, Events>(len, at, span_params<T, true, true>(q, inv), dt, allow_avx2, flush);
-  } else if (tau_inv) {
-    run_span<T, Adapt, Events>(len, at, span_params<T, true, false>(q, inv), dt, allow_avx2, flush);
-  } else if (tau_s_inv) {
-    run_span<T, Adapt, Events>(len, at, span_params<T, false, true>(q, inv), dt, allow_avx2, flush);
+  // Event coupling flags the spikes and decays J s; recorded spike events only flag them.
+  if constexpr (Events) {
+    run_span_params<T, Adapt, kEvents>(len, at, q, inv, dt, allow_avx2, flush);
+  } else if (spikes != nullptr) {
+    run_span_params<T, Adapt, kFlags>(len, at, q, inv, dt, allow_avx2, flush);
   } else {
-    run_span<T, Adapt, Events>(len, at, q, dt, allow_avx2, flush);
+    run_span_params<T, Adapt, kPlain>(len, at, q, inv, dt, allow_avx2, flush);
   }
   if (spikes != nullptr) {  // the span's flags (in L1) to ascending indices, 8 at a time
     long i = 0;
