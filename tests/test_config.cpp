@@ -16,6 +16,14 @@
 
 namespace {
 
+// Every input row of a config's run, fetched as the run fetches them.
+qifsim::Matrix all_rows(const qifsim::RunConfig& cfg) {
+  const qifsim::InputSource in = cfg.input_source();
+  qifsim::Matrix m(in.rows, in.cols);
+  if (in.rows > 0) in.fetch(0, in.rows, m.data.data());
+  return m;
+}
+
 using iotest::contains_all;
 using iotest::ScratchDir;
 
@@ -408,15 +416,16 @@ stop = 1.5
 formats = []
 )";
   const qifsim::RunConfig cfg = qifsim::parse_config(text, dir.str());
-  ASSERT_EQ(cfg.inputs.rows, 20);
-  ASSERT_EQ(cfg.inputs.cols, 2);
+  const qifsim::Matrix inputs = all_rows(cfg);
+  ASSERT_EQ(inputs.rows, 20);
+  ASSERT_EQ(inputs.cols, 2);
   for (int t = 0; t < 20; ++t) {
     for (int j = 0; j < 2; ++j) {
       double x = 0.25 * (2 * t + j) + (j == 0 ? 1.0 : -1.0);
       if (t >= 5 && t < 10) x += 3.0;                                   // step: [0.5, 1.0)
       if (j == 0 && t >= 2 && (t - 2) % 6 < 2) x += 10.0;               // pulses at 0.2, 0.8, 1.4, ...
       if (t < 15) x += 2.0 * std::sin(2.0 * kPi * 0.5 * (0.1 * t) + 0.25);  // sine until 1.5
-      EXPECT_NEAR(cfg.inputs(t, j), x, 1e-12) << "t = " << t << ", j = " << j;
+      EXPECT_NEAR(inputs(t, j), x, 1e-12) << "t = " << t << ", j = " << j;
     }
   }
 }
@@ -549,7 +558,7 @@ std::vector<double> input_of(const std::string& component) {
   const qifsim::RunConfig cfg = qifsim::parse_config(
       "dt = 1.0\nsteps = 10\n[[population]]\nname = \"p\"\nn = 1\n[input]\nvalue = 0.0\n" + component +
       "\n[record]\nformats = []\n");
-  return cfg.inputs.data;
+  return all_rows(cfg).data;
 }
 
 }  // namespace
@@ -638,4 +647,21 @@ TEST(ConfigModels, UnknownModelAndForeignKeysAreNamed) {
                            {"population[0]", "unknown key 'tau_x'"}));
   EXPECT_TRUE(contains_all(error_of(replace(kBase, "eta = -4.0", "model = \"tanh\"\noutput_var = \"s\"")),
                            {"output_var 's'", "tanh"}));
+}
+
+TEST(ConfigInputs, ALongDirectInputIsComputedNotHeld) {
+  // 2e6 steps x 4000 neurons would be 64 GB as an array; the rows are computed when fetched.
+  const qifsim::RunConfig cfg = qifsim::parse_config(
+      "dt = 1e-3\nsteps = 2000000\n[[population]]\nname = \"p\"\nn = 4000\n[input]\nvalue = 2.0\n"
+      "[[input.step]]\nstart = 1000.0\nvalue = 0.5\n[record]\nformats = []\n");
+  EXPECT_EQ(cfg.steps(), 2000000);
+  EXPECT_EQ(cfg.inputs.rows, 0);
+  const qifsim::InputSource in = cfg.input_source();
+  ASSERT_EQ(in.cols, 4000);
+  std::vector<double> rows(2 * 4000);
+  in.fetch(999999, 2, rows.data());  // the step starts at t = 1000.0: step 1000000
+  EXPECT_EQ(rows[0], 2.0);
+  EXPECT_EQ(rows[3999], 2.0);
+  EXPECT_EQ(rows[4000], 2.5);
+  EXPECT_EQ(rows[7999], 2.5);
 }

@@ -120,7 +120,7 @@ TEST(Recordings, EveryFileIsValidUpToTheRowsItClaimsAfterEveryBatch) {
   qifsim::Observer obs = qifsim::config_observer(cfg, false);
   auto inspector = std::make_shared<FileInspector>(cfg.out_dir);
   obs.add_sink(inspector);  // before the file sinks: it sees the files as the batch before left them
-  const qifsim::RunReport report = qifsim::run_config_into(cfg, qifsim::MatrixView(cfg.inputs), obs);
+  const qifsim::RunReport report = qifsim::run_config_into(cfg, cfg.input_source(), obs);
   inspector->check();  // and as the run left them
   EXPECT_EQ(inspector->rows_, qifsim::sample_count(2000, 3, 2));
   EXPECT_GT(inspector->batches_, 50);
@@ -184,7 +184,7 @@ TEST(Recordings, PeriodicCheckpointsChangeNothingInTheRecording) {
   auto watch = std::make_shared<Watch>();
   watch->ckpt = dir / "often/qifsim.ckpt";
   obs.add_sink(watch);
-  qifsim::run_config_into(often, qifsim::MatrixView(often.inputs), obs);
+  qifsim::run_config_into(often, often.input_source(), obs);
   EXPECT_GT(watch->seen, 0) << "no checkpoint was written while the run went";
   for (const char* name : {"out.npy", "qif.v.npy", "qif.s.npy", "steps.npy"}) {
     EXPECT_EQ(iotest::read_text(dir / (std::string("often/") + name)), iotest::read_text(dir / (std::string("whole/") + name)))
@@ -428,7 +428,7 @@ TEST(Folders, ASecondRunIntoAFolderInUseIsRefused) {
   auto gate = std::make_shared<qtest::RunGate>();
   qifsim::Observer obs = qifsim::config_observer(first, false);
   obs.add_sink(gate);
-  std::thread t([&] { qifsim::run_config_into(first, qifsim::MatrixView(first.inputs), obs); });
+  std::thread t([&] { qifsim::run_config_into(first, first.input_source(), obs); });
   gate->wait_reached();
   qifsim::RunConfig other = make_config(dir, 300, "[\"npy\"]");
   const std::string e = error_of([&] { qifsim::run_config(other, false); });

@@ -339,7 +339,7 @@ int qifsim_config_steps(const qifsim_sim* sim, int64_t* steps) {
     need(sim, fn, "sim");
     const Hold hold(sim, fn);
     need(steps, fn, "steps");
-    *steps = sim->cfg.inputs.rows;
+    *steps = sim->cfg.steps();
   });
 }
 

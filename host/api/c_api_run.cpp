@@ -36,7 +36,11 @@ const qifsim::Observer& last_run(const qifsim_sim* sim, const char* fn) {
 void run(qifsim_sim* sim, const qifsim::MatrixView* inputs) {
   sim->last.reset();
   sim->last.emplace(qifsim::config_observer(sim->cfg, sim->keep_in_memory));
-  qifsim::run_config_into(sim->cfg, inputs ? *inputs : qifsim::MatrixView(sim->cfg.inputs), *sim->last);
+  if (inputs) {
+    qifsim::run_config_into(sim->cfg, *inputs, *sim->last);
+  } else {
+    qifsim::run_config_into(sim->cfg, sim->cfg.input_source(), *sim->last);
+  }
 }
 
 }  // namespace
@@ -198,7 +202,7 @@ int qifsim_run_config(qifsim_sim* sim) {
   return guard(fn, [&] {
     need(sim, fn, "sim");
     const Hold hold(sim, fn);
-    if (sim->cfg.inputs.rows == 0) bad(fn, "this network was not made from a config; use qifsim_run");
+    if (sim->cfg.steps() == 0) bad(fn, "this network was not made from a config; use qifsim_run");
     run(sim, nullptr);
   });
 }

@@ -529,13 +529,9 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
     }
   }
   const std::int64_t m = cfg.network.input_width();
-  const double input_bytes = static_cast<double>(steps.value_or(0)) * static_cast<double>(m) * 8.0;
-  if (input_bytes > static_cast<double>(default_memory_budget())) {
-    fail(ctx, top.get("steps") ? top.get("steps") : top.get("duration"), "steps",
-         "the input array (steps x " + std::to_string(m) + " inputs) would take " + detail::format_bytes(input_bytes) +
-             "; feed the population through a small function node ([[function]] + [[edge]]) so the input is narrow");
-  }
-  cfg.inputs = read_input(top, dt, steps, m, cfg.network.input_node());
+  ConfigInputs in = read_input(top, dt, steps, m, cfg.network.input_node());  // a file's rows are held
+  cfg.inputs = std::move(in.materialized);
+  cfg.computed_inputs = std::move(in.computed);
   read_record(top, cfg, sizes, default_dir);
   return cfg;
 }

@@ -389,81 +389,144 @@ std::pair<std::int64_t, std::int64_t> window(const TableReader& r, double dt, st
 
 }  // namespace
 
-Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
-                  const std::string& input_node) {
+namespace {
+
+// [input] without a file: its value, steps, pulses and sines, computed row by row when the run
+// asks for them (no steps x width array). Each entry adds to the row in the order the
+// materialised form added them (value, then every step, every pulse, every sine, each in the
+// order given): the same additions, so the same bits.
+struct ComputedInput {
+  struct Part {
+    enum Kind { Step, Pulse, Sine } kind = Step;
+    std::int64_t first = 0, last = 0;   // steps [first, last)
+    std::int64_t period = 1, width = 0;  // pulses, in steps
+    double frequency = 0.0, phase = 0.0;  // sines
+    std::vector<double> value;            // per input column (a sine's amplitude)
+  };
+  std::int64_t steps = 0, width = 0;
+  double dt = 0.0;
+  std::vector<double> value;  // [input] value (empty: none)
+  std::vector<Part> parts;
+
+  // The entries of step t added to `row` (width values), in order.
+  void add(std::int64_t t, double* row) const {
+    const auto m = static_cast<std::size_t>(width);
+    if (!value.empty()) {
+      for (std::size_t j = 0; j < m; ++j) row[j] += value[j];
+    }
+    for (const Part& p : parts) {
+      if (t < p.first || t >= p.last) continue;
+      if (p.kind == Part::Pulse && (t - p.first) % p.period >= p.width) continue;
+      if (p.kind == Part::Sine) {
+        const double s = std::sin(2.0 * 3.14159265358979323846 * p.frequency * static_cast<double>(t) * dt + p.phase);
+        for (std::size_t j = 0; j < m; ++j) row[j] += p.value[j] * s;
+      } else {
+        for (std::size_t j = 0; j < m; ++j) row[j] += p.value[j];
+      }
+    }
+  }
+
+  // Rows first..first+count-1 (count x width values): 0 plus the entries.
+  void rows(std::int64_t first, std::int64_t count, double* out) const {
+    const auto m = static_cast<std::size_t>(width);
+    for (std::int64_t t = first; t < first + count; ++t) {
+      double* row = out + static_cast<std::size_t>(t - first) * m;
+      for (std::size_t j = 0; j < m; ++j) row[j] = 0.0;
+      add(t, row);
+    }
+  }
+};
+
+}  // namespace
+
+ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
+                        const std::string& input_node) {
   const toml::node* node = top.get("input");
   const std::string width_text = std::to_string(m) + " input" + (m == 1 ? "" : "s") + " of the input node '" + input_node + "'";
-  if (!node) {
-    if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
-    return Matrix(*steps, m, 0.0);
+  auto program = std::make_shared<ComputedInput>();
+  program->width = m;
+  program->dt = dt;
+  Matrix file_rows;
+  const TableReader* r_ptr = nullptr;
+  std::optional<TableReader> reader;
+  if (node) {
+    if (!node->is_table()) top.wrong("input", *node, "a table [input]");
+    reader.emplace(top.ctx(), *node->as_table(), "input", std::vector<std::string>{"file", "value", "step", "pulse", "sine"});
+    r_ptr = &*reader;
   }
-  if (!node->is_table()) top.wrong("input", *node, "a table [input]");
-  TableReader r(top.ctx(), *node->as_table(), "input", {"file", "value", "step", "pulse", "sine"});
-  Matrix inputs;
-  if (auto file = r.string("file")) {
-    NpyArray a = load_npy(r.ctx(), *r.get("file"), r.key("file"), *file);
+  if (r_ptr != nullptr && r_ptr->string("file")) {
+    const TableReader& r = *r_ptr;
+    const std::string file = *r.string("file");
+    NpyArray a = load_npy(r.ctx(), *r.get("file"), r.key("file"), file);
     const bool ok = (a.shape.size() == 2 && a.shape[1] == m) || (m == 1 && a.shape.size() == 1);
     if (!ok || a.shape[0] == 0) {
-      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + *file + "' has shape " + shape_string(a.shape) + "; expected (T, " +
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + file + "' has shape " + shape_string(a.shape) + "; expected (T, " +
                                                       std::to_string(m) + "): one row per step, one column per each of the " + width_text);
     }
     if (steps && *steps != a.shape[0]) {
-      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + *file + "' has " + std::to_string(a.shape[0]) + " rows (steps) but steps = " +
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + file + "' has " + std::to_string(a.shape[0]) + " rows (steps) but steps = " +
                                                       std::to_string(*steps) + "; drop 'steps'/'duration' or make them agree");
     }
-    inputs = Matrix(a.shape[0], m, std::move(a.data));
+    file_rows = Matrix(a.shape[0], m, std::move(a.data));
+    program->steps = file_rows.rows;
   } else {
     if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
-    inputs = Matrix(*steps, m, 0.0);
+    program->steps = *steps;
   }
-  const std::int64_t T = inputs.rows;
-  if (r.get("value")) {
-    const std::vector<double> v = input_value(r, "value", m, true);
-    for (std::int64_t t = 0; t < T; ++t) {
-      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
-    }
+  const std::int64_t T = program->steps;
+  if (r_ptr != nullptr) {
+    const TableReader& r = *r_ptr;
+    if (r.get("value")) program->value = input_value(r, "value", m, true);
+    auto components = [&](const std::string& kind, std::vector<std::string> keys, auto&& add) {
+      const toml::array* list = table_array(r, kind);
+      if (!list) return;
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        TableReader c(r.ctx(), *(*list)[i].as_table(), "input." + kind + "[" + std::to_string(i) + "]", keys);
+        add(c);
+      }
+    };
+    using Part = ComputedInput::Part;
+    components("step", {"start", "stop", "value"}, [&](const TableReader& c) {
+      Part p;
+      p.kind = Part::Step;
+      p.value = input_value(c, "value", m, true);
+      std::tie(p.first, p.last) = window(c, dt, T);
+      program->parts.push_back(std::move(p));
+    });
+    components("pulse", {"start", "stop", "period", "width", "value"}, [&](const TableReader& c) {
+      Part p;
+      p.kind = Part::Pulse;
+      p.value = input_value(c, "value", m, true);
+      std::tie(p.first, p.last) = window(c, dt, T);
+      const double period_time = c.required_number("period", "time from one pulse's start to the next");
+      const double width_time = c.required_number("width", "duration of one pulse");
+      if (!(width_time > 0)) fail(c.ctx(), c.get("width"), c.key("width"), "must be > 0, got " + std::to_string(width_time));
+      // In steps, clamped to the run: a period or width beyond its end means one pulse.
+      p.period = steps_clamped(period_time, dt, T + 1);
+      p.width = steps_clamped(width_time, dt, T + 1);
+      if (p.period < 1) fail(c.ctx(), c.get("period"), c.key("period"), "must be at least one step (dt)");
+      program->parts.push_back(std::move(p));
+    });
+    components("sine", {"start", "stop", "amplitude", "frequency", "phase"}, [&](const TableReader& c) {
+      Part p;
+      p.kind = Part::Sine;
+      p.value = input_value(c, "amplitude", m, true);
+      p.frequency = c.required_number("frequency", "cycles per unit of time");
+      p.phase = c.number("phase", 0.0);
+      std::tie(p.first, p.last) = window(c, dt, T);
+      program->parts.push_back(std::move(p));
+    });
   }
-  auto components = [&](const std::string& kind, std::vector<std::string> keys, auto&& add) {
-    const toml::array* list = table_array(r, kind);
-    if (!list) return;
-    for (std::size_t i = 0; i < list->size(); ++i) {
-      TableReader c(r.ctx(), *(*list)[i].as_table(), "input." + kind + "[" + std::to_string(i) + "]", keys);
-      add(c);
-    }
-  };
-  components("step", {"start", "stop", "value"}, [&](const TableReader& c) {
-    const std::vector<double> v = input_value(c, "value", m, true);
-    const auto [first, last] = window(c, dt, T);
-    for (std::int64_t t = first; t < last; ++t) {
-      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
-    }
-  });
-  components("pulse", {"start", "stop", "period", "width", "value"}, [&](const TableReader& c) {
-    const std::vector<double> v = input_value(c, "value", m, true);
-    const auto [first, last] = window(c, dt, T);
-    const double period_time = c.required_number("period", "time from one pulse's start to the next");
-    const double width_time = c.required_number("width", "duration of one pulse");
-    if (!(width_time > 0)) fail(c.ctx(), c.get("width"), c.key("width"), "must be > 0, got " + std::to_string(width_time));
-    // In steps, clamped to the run: a period or width beyond its end means one pulse.
-    const std::int64_t period = steps_clamped(period_time, dt, T + 1);
-    const std::int64_t width = steps_clamped(width_time, dt, T + 1);
-    if (period < 1) fail(c.ctx(), c.get("period"), c.key("period"), "must be at least one step (dt)");
-    for (std::int64_t t = first; t < last; ++t) {
-      if ((t - first) % period >= width) continue;
-      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += v[static_cast<std::size_t>(j)];
-    }
-  });
-  components("sine", {"start", "stop", "amplitude", "frequency", "phase"}, [&](const TableReader& c) {
-    const std::vector<double> amp = input_value(c, "amplitude", m, true);
-    const double f = c.required_number("frequency", "cycles per unit of time");
-    const double phase = c.number("phase", 0.0);
-    const auto [first, last] = window(c, dt, T);
-    for (std::int64_t t = first; t < last; ++t) {
-      const double s = std::sin(2.0 * 3.14159265358979323846 * f * static_cast<double>(t) * dt + phase);
-      for (std::int64_t j = 0; j < m; ++j) inputs(t, j) += amp[static_cast<std::size_t>(j)] * s;
-    }
-  });
-  return inputs;
+  ConfigInputs out;
+  if (file_rows.rows > 0) {  // a file: its rows with the entries added, held as one array (as given)
+    for (std::int64_t t = 0; t < T; ++t) program->add(t, &file_rows(t, 0));
+    out.materialized = std::move(file_rows);
+    return out;
+  }
+  out.computed.rows = T;
+  out.computed.cols = m;
+  out.computed.fetch = [program](std::int64_t first, std::int64_t count, double* dst) { program->rows(first, count, dst); };
+  return out;
 }
 
 }  // namespace qifsim::config_detail

@@ -10,6 +10,7 @@
 
 #include "qifsim/checkpoint.hpp"
 #include "qifsim/matrix.hpp"
+#include "qifsim/network.hpp"
 #include "qifsim/population.hpp"
 #include "config/toml_reader.hpp"
 
@@ -32,8 +33,14 @@ Weights read_weights(const TableReader& r, const std::string& k, std::int64_t ro
                      const std::string& what);
 
 /// The inputs, steps x m: an [input] file, value, steps, pulses and sines (zeros without [input]).
-Matrix read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
-                  const std::string& input_node);
+/// With a file: its rows with the other entries added (`materialized`); without: `computed`, the
+/// rows computed when fetched (no steps x m array).
+struct ConfigInputs {
+  Matrix materialized;
+  InputSource computed;
+};
+ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
+                        const std::string& input_node);
 
 }  // namespace qifsim::config_detail
 

@@ -47,6 +47,13 @@ std::string RunConfig::summary() const {
      << network.output_node() << "' (" << network.output_width() << " outputs)\n";
   os << "run      " << steps() << " steps of dt = " << network.dt() << " (t = 0 .. " << static_cast<double>(steps()) * network.dt()
      << "), " << to_string(network.precision()) << " on " << to_string(network.backend()) << "\n";
+  os << "input    ";
+  if (computed_inputs.fetch) {
+    os << "computed per step from [input] (no array held; " << network.input_width() << " values a step)\n";
+  } else {
+    os << "the [input] file's " << inputs.rows << " x " << inputs.cols << " values, held: "
+       << detail::format_bytes(static_cast<double>(inputs.data.size()) * 8.0) << "\n";
+  }
   if (!network.coupling_choice().empty()) {
     const bool events = options.coupling == CouplingMode::Events || options.event_coupling > 0;
     const std::int64_t resync = options.event_coupling > 0 ? options.event_coupling : options.resync > 0 ? options.resync : 1000;
@@ -79,7 +86,9 @@ std::string RunConfig::summary() const {
 }
 
 ConfigRun run_config(RunConfig& config, bool keep_in_memory) {
-  return run_config(config, MatrixView(config.inputs), keep_in_memory);
+  ConfigRun result(config_observer(config, keep_in_memory));
+  static_cast<RunReport&>(result) = run_config_into(config, config.input_source(), result.observer);
+  return result;
 }
 
 ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory) {
@@ -129,7 +138,7 @@ const char* subnormals_name(Subnormals s) {
 
 // What defines the run: the network as the config gives it, the inputs (as run), the
 // schedule, the recording and the numerics.
-std::vector<FingerprintEntry> run_fingerprint(const RunConfig& config, MatrixView inputs) {
+std::vector<FingerprintEntry> run_fingerprint(const RunConfig& config, const InputSource& inputs) {
   std::vector<FingerprintEntry> fp = config.fingerprint;
   const Network& net = config.network;
   const auto text = [&](const std::string& key, const std::string& value) {
@@ -150,8 +159,15 @@ std::vector<FingerprintEntry> run_fingerprint(const RunConfig& config, MatrixVie
   text("steps", std::to_string(inputs.rows));
   std::uint64_t h = hash_bytes(&inputs.rows, sizeof inputs.rows);
   h = hash_bytes(&inputs.cols, sizeof inputs.cols, h);
-  for (std::int64_t t = 0; t < inputs.rows; ++t) {
-    h = hash_bytes(inputs.row(t), static_cast<std::size_t>(inputs.cols) * sizeof(double), h);
+  // Row by row, fetched in pieces of about 1 MiB (the same digest whether held or computed).
+  const std::int64_t piece = std::max<std::int64_t>(1, (std::int64_t{1} << 17) / std::max<std::int64_t>(inputs.cols, 1));
+  std::vector<double> rows(static_cast<std::size_t>(std::min(piece, std::max<std::int64_t>(inputs.rows, 1)) * inputs.cols));
+  for (std::int64_t first = 0; first < inputs.rows; first += piece) {
+    const std::int64_t count = std::min(piece, inputs.rows - first);
+    inputs.fetch(first, count, rows.data());
+    for (std::int64_t t = 0; t < count; ++t) {
+      h = hash_bytes(rows.data() + t * inputs.cols, static_cast<std::size_t>(inputs.cols) * sizeof(double), h);
+    }
   }
   fp.push_back({"input", h, ""});
   text("record.sampling_steps", std::to_string(config.options.sampling_steps));
@@ -289,7 +305,23 @@ RunConfig resume_config(const std::string& folder, const std::string& config_pat
   return cfg;
 }
 
+InputSource RunConfig::input_source() const {
+  if (computed_inputs.fetch) return computed_inputs;
+  return InputSource{inputs.rows, inputs.cols, [rows = MatrixView(inputs)](std::int64_t first, std::int64_t count, double* dst) {
+                       std::copy(rows.row(first), rows.row(first) + count * rows.cols, dst);
+                     }};
+}
+
 RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
+  return run_config_into(config,
+                         InputSource{inputs.rows, inputs.cols,
+                                     [inputs](std::int64_t first, std::int64_t count, double* dst) {
+                                       std::copy(inputs.row(first), inputs.row(first) + count * inputs.cols, dst);
+                                     }},
+                         obs);
+}
+
+RunReport run_config_into(RunConfig& config, const InputSource& inputs, Observer& obs) {
   RunReport report;
   if (config.formats.empty()) {  // nothing on disk: no folder, no checkpoints
     if (config.resume) throw ConfigError("resume: the run records no files (record.formats = []); nothing to continue");

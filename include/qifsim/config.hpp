@@ -34,7 +34,12 @@ struct RunConfig {
   std::string text;                  ///< its TOML text
   std::vector<std::string> overrides;  ///< "key=value" overrides applied on top of the text
   Network network;                   ///< compiled
-  Matrix inputs;                     ///< steps x network.input_width()
+  /// steps x network.input_width(), where held as one array (an [input] file); empty where the
+  /// rows are computed as the run goes (computed_inputs): use input_source().
+  Matrix inputs;
+  /// [input] without a file (a value, steps, pulses, sines, or none: zeros): its rows computed
+  /// when fetched, so that no steps x width array is made. Empty (no fetch) with a file.
+  InputSource computed_inputs;
   RunOptions options;                ///< sampling_steps, cutoff, record_output, record_vars, ...
   std::string out_dir;               ///< where the recordings go ([record] out_dir)
   std::vector<std::string> formats;  ///< "npy", "hdf5", "csv" (empty: write nothing)
@@ -57,7 +62,9 @@ struct RunConfig {
   /// Where relative .npy paths resolve (the config's folder).
   std::string base_dir;
 
-  std::int64_t steps() const { return inputs.rows; }
+  std::int64_t steps() const { return computed_inputs.fetch ? computed_inputs.rows : inputs.rows; }
+  /// The run's inputs, held or computed.
+  InputSource input_source() const;
   /// Attributes stored with the recordings (sampling, config text and path).
   RecordingInfo recording_info() const;
   /// A few lines describing the network, the run and the recording.
@@ -125,5 +132,7 @@ Observer config_observer(const RunConfig& config, bool keep_in_memory = true);
 /// Run `inputs` through the config's network into `obs` (from config_observer), writing the
 /// files as run_config does. Samples recorded before an error stay in `obs` and in the files.
 RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs);
+/// The same with inputs fetched piece by piece (RunConfig::input_source(), or the caller's).
+RunReport run_config_into(RunConfig& config, const InputSource& inputs, Observer& obs);
 
 }  // namespace qifsim
