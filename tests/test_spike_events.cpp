@@ -4,7 +4,9 @@
 // here into (step, neuron) pairs in step then neuron order.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -232,6 +234,36 @@ TEST(SpikeEvents, ABudgetTooSmallStopsTheRunKeepingWhatWasRecorded) {
     ASSERT_EQ(obs.spike_steps("pop")[k], all.spike_steps("pop")[k]);
     ASSERT_EQ(obs.spike_neurons("pop")[k], all.spike_neurons("pop")[k]);
   }
+}
+
+// Counts the hand-overs of spike events and the largest one.
+struct SpikeBatches final : qifsim::SampleSink {
+  std::int64_t calls = 0, largest = 0, total = 0;
+  void write(const qifsim::Observer&, std::int64_t, const std::int64_t*, const std::vector<const double*>&) override {}
+  void write_spikes(const qifsim::Observer&, std::size_t, std::int64_t count, const std::int64_t*,
+                    const std::int64_t*) override {
+    ++calls;
+    largest = std::max(largest, count);
+    total += count;
+  }
+};
+
+TEST(SpikeEvents, ARunThatRarelySamplesHandsThemOverInBoundedBatches) {
+  Case c;
+  c.n = 20000;
+  c.coupled = false;
+  qifsim::Network net = make_network(c);
+  qifsim::RunOptions opt = event_options(c, 1000000, 0);  // one sample, at step 0
+  opt.flush_seconds = 0.0;                                // no hand-over by the clock
+  qifsim::Observer obs(1e-3, qifsim::RecordSpec{true, false, opt.record_vars, opt.record_spikes});
+  auto batches = std::make_shared<SpikeBatches>();
+  obs.add_sink(batches);
+  net.run(qifsim::Matrix(1000, 1, 3000.0), opt, obs);
+  ASSERT_GT(obs.spike_count("pop"), 3 * 65536) << "the run must hold several batches' worth";
+  EXPECT_EQ(batches->total, obs.spike_count("pop"));
+  EXPECT_GE(batches->calls, 3);
+  // At most 65536 held, plus one step's spikes.
+  EXPECT_LE(batches->largest, 65536 + 20000);
 }
 
 }  // namespace

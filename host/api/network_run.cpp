@@ -145,6 +145,11 @@ void Network::check_record_var(const RecordVar& rv) const {
   if (!detail::is_recordable(detail::parse_var(graph_->nodes[static_cast<std::size_t>(node)], rv.var))) {
     throw InvalidArgument(not_recordable(rv));
   }
+  check_neurons(rv, graph_->nodes[static_cast<std::size_t>(node)].size, "check_record_var");
+  if (!rv.neurons.empty() && backend_ == Backend::Cuda) {
+    throw InvalidArgument("record_vars: '" + rv.node + "." + rv.var +
+                          "': chosen neurons are recorded by the CPU backend only in this version");
+  }
 }
 
 int Network::spiking_node(const std::string& pop, const std::string& where) const {

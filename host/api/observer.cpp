@@ -345,8 +345,15 @@ void Observer::append_batch(const T* rows, const std::int64_t* steps, std::int64
       if (dot == std::string::npos) {
         os << "the " << (key == "out" ? "network output" : key) << "[" << c - offset << "]";
       } else {
+        // The neuron: its column, or the chosen neuron in that column; a width-1 series of a
+        // variable without chosen neurons is its mean.
+        const std::size_t var = k - (spec_.output ? 1 : 0) - (spec_.loss ? 1 : 0);
+        const std::vector<std::int64_t>& chosen = spec_.vars[var].neurons;
+        const std::int64_t column = c - offset;
         os << "node '" << key.substr(0, dot) << "' variable '" << key.substr(dot + 1) << "' "
-           << (series_[k].width == 1 ? "mean" : "neuron " + std::to_string(c - offset));
+           << (spec_.vars[var].mean ? std::string("mean")
+                                    : "neuron " + std::to_string(chosen.empty() ? column
+                                                                                : chosen[static_cast<std::size_t>(column)]));
       }
       os << " is " << static_cast<double>(row[c]) << " in the sample of step " << steps[r]
          << " (recorded between two checks of the state); the " << samples()

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -313,6 +314,18 @@ InputSource RunConfig::input_source() const {
 }
 
 RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
+  // The caller's memory, checked before anything is written: its shape and every value.
+  if (inputs.data == nullptr || inputs.rows < 0 || inputs.cols < 0 ||
+      inputs.size != static_cast<std::size_t>(inputs.rows) * static_cast<std::size_t>(inputs.cols)) {
+    throw InvalidArgument("run_config: inputs are " + std::to_string(inputs.rows) + " x " + std::to_string(inputs.cols) +
+                          " with " + std::to_string(inputs.size) + " values readable");
+  }
+  for (std::size_t i = 0; i < inputs.size; ++i) {
+    if (!std::isfinite(inputs.data[i])) {
+      throw InvalidArgument("run_config: input (" + std::to_string(i / static_cast<std::size_t>(inputs.cols)) + ", " +
+                            std::to_string(i % static_cast<std::size_t>(inputs.cols)) + ") is not finite");
+    }
+  }
   return run_config_into(config,
                          InputSource{inputs.rows, inputs.cols,
                                      [inputs](std::int64_t first, std::int64_t count, double* dst) {
@@ -334,6 +347,7 @@ RunReport run_config_into(RunConfig& config, const InputSource& inputs, Observer
   // What the run would refuse before its first step, refused before the folder is touched.
   config.network.check_coupling(detail::requested_coupling(config.options.coupling, config.options.event_coupling));
   for (const RecordVar& rv : config.options.record_vars) config.network.check_record_var(rv);
+  for (const std::string& pop : config.options.record_spikes) config.network.check_record_spikes(pop);
   const std::vector<FingerprintEntry> fingerprint = run_fingerprint(config, inputs);
   const fsys::path dir(config.out_dir);
   const std::string ckpt = (dir / kCheckpointName).string();

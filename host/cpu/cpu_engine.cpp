@@ -187,7 +187,10 @@ class CpuEngine final : public Engine {
         if (sample) take_sample(plan, carry, ring.next_row());
         for (Pop& p : pops_) request_loop_means(p, sample);
         advance_state(plan);
-        if (t >= plan.schedule.cutoff) events.collect(t);
+        if (t >= plan.schedule.cutoff) {
+          events.collect(t);
+          events.flush_if_due(obs, t, plan.flush_seconds);  // never held for long, samples or not
+        }
         if (sample) {
           gather_after_step(plan, ring.next_row());
           ring.commit(t);
@@ -199,12 +202,15 @@ class CpuEngine final : public Engine {
         check_finite(t, since == 0 ? plan.divergence_every : since);
       }
     } catch (...) {
-      ring.flush();  // keep what was recorded
-      carry.next_step = t;
+      carry.next_step = t;  // first: the steps taken count whatever the hand-over does
+      try {
+        ring.flush();  // keep what was recorded
+      } catch (...) {  // the first error is the one reported
+      }
       throw;
     }
-    ring.flush();
     carry.next_step = t;
+    ring.flush();
   }
 
   std::vector<double> get_var(int node, Var var, bool at_last_step_start) const override {

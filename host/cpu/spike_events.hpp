@@ -1,8 +1,10 @@
 // host/cpu/spike_events.hpp - a CPU run's spike events (RunOptions::record_spikes): after each
 // step, the spike lists of the recorded populations (SpikeLists::all, ascending) become
-// (step, neuron) pairs, held until the run hands its next batch of samples to the Observer.
+// (step, neuron) pairs, held until the run hands its next batch of samples to the Observer,
+// or until many are held or flush_seconds have passed (flush_if_due).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -40,11 +42,27 @@ class SpikeEvents {
         steps_[k].push_back(t);
         neurons_[k].push_back(static_cast<std::int64_t>(i));
       }
+      held_ += static_cast<std::int64_t>(pops_[k]->spikes.all.size());
+    }
+  }
+
+  /// Hand the events over without waiting for a batch of samples once many are held (at most
+  /// kHeld of them, 16 bytes each) or, with flush_seconds, once that long has passed since the
+  /// last hand-over (the clock read every 1024 steps): a run that samples rarely, or only
+  /// records spikes, holds no more than that, and its files stay current.
+  void flush_if_due(Observer& obs, std::int64_t t, double flush_seconds) {
+    if (held_ >= kHeld) {
+      flush(obs);
+    } else if (flush_seconds > 0.0 && held_ > 0 && (t & 1023) == 0 &&
+               std::chrono::duration<double>(Clock::now() - last_flush_).count() >= flush_seconds) {
+      flush(obs);
     }
   }
 
   /// Everything collected goes to the Observer (emptied first: a refused batch is not retried).
   void flush(Observer& obs) {
+    held_ = 0;
+    last_flush_ = Clock::now();
     ObserverEngineSide side(obs);
     for (std::size_t k = 0; k < pops_.size(); ++k) {
       std::vector<std::int64_t> steps = std::move(steps_[k]), neurons = std::move(neurons_[k]);
@@ -55,7 +73,11 @@ class SpikeEvents {
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::int64_t kHeld = std::int64_t{1} << 16;
   std::vector<CpuPopulation<T>*> pops_;
+  std::int64_t held_ = 0;  // events collected since the last hand-over
+  Clock::time_point last_flush_ = Clock::now();
   std::vector<std::vector<std::int64_t>> steps_, neurons_;
 };
 

@@ -28,7 +28,7 @@ def _record_vars(record_vars) -> list:
                                   "or (node, var, [neurons])")
         node, var = entry[0], var_name(entry[1])
         third = entry[2] if len(entry) == 3 else False
-        if isinstance(third, (bool, np.bool_)):
+        if isinstance(third, (bool, np.bool_, int, np.integer)):  # the mean flag (RectiPy's, also as 0/1)
             out.append((node, var, bool(third), []))
             continue
         neurons = np.asarray(third)

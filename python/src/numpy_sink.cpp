@@ -9,6 +9,7 @@
 #include <new>
 #include <utility>
 
+#include "arguments.hpp"
 #include "qifsim/error.hpp"
 
 namespace qifsim::python {
@@ -75,6 +76,16 @@ void NumpySink::ensure(std::int64_t rows) {
 
 void NumpySink::write_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
                              const std::int64_t* neurons) {
+  {  // the budget counts them (nothing appended when they do not fit)
+    const std::size_t held = bytes_held();
+    const double need = static_cast<double>(held) + 16.0 * static_cast<double>(count);
+    if (need > static_cast<double>(obs.memory_budget())) {
+      throw MemoryBudgetError("recording the spikes of '" + obs.spec().spikes.at(pop) + "' needs " +
+                              format_bytes(need) + " (16 bytes a spike, and the samples held) but the "
+                              "memory budget is " + format_bytes(static_cast<double>(obs.memory_budget())) +
+                              "; the spikes before these are kept. Raise the budget (memory_budget)");
+    }
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   const std::size_t pops = obs.spec().spikes.size();
   if (spike_steps_.size() != pops) {
@@ -151,6 +162,7 @@ std::size_t NumpySink::bytes_held() const {
   for (const auto& c : columns_) {
     bytes += static_cast<std::size_t>(rows_ * std::max<std::int64_t>(c.width, 0)) * sizeof(double);
   }
+  for (const auto& e : spike_steps_) bytes += 2 * e.size() * sizeof(std::int64_t);
   return bytes;
 }
 

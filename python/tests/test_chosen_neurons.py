@@ -66,3 +66,9 @@ def test_a_config_records_the_chosen_neurons(tmp_path):
     (tmp_path / "bad.toml").write_text(CONFIG % "[4, 20]")
     with pytest.raises(qifsim.InvalidArgument, match="neuron 20 is not one of 'qif''s 20"):
         qifsim.run_config(str(tmp_path / "bad.toml"), out_dir=str(tmp_path / "bad"), progress="off")
+
+
+def test_a_mean_flag_given_as_0_or_1_stays_a_flag():
+    obs = network().run(np.full((20, 30), 5.0), record_vars=[("qif", "v", 1), ("qif", "s", 0)], verbose=False)
+    assert obs[("qif", "v")].shape == (20,)  # one mean a sample
+    assert obs[("qif", "s")].shape == (20, 30)
