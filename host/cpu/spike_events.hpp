@@ -51,12 +51,10 @@ class SpikeEvents {
   /// last hand-over (the clock read every 1024 steps): a run that samples rarely, or only
   /// records spikes, holds no more than that, and its files stay current.
   void flush_if_due(Observer& obs, std::int64_t t, double flush_seconds) {
-    if (held_ >= kHeld) {
-      flush(obs);
-    } else if (flush_seconds > 0.0 && held_ > 0 && (t & 1023) == 0 &&
-               std::chrono::duration<double>(Clock::now() - last_flush_).count() >= flush_seconds) {
-      flush(obs);
-    }
+    const bool many = held_ >= kHeld;
+    const bool late = flush_seconds > 0.0 && held_ > 0 && (t & 1023) == 0 &&
+                      std::chrono::duration<double>(Clock::now() - last_flush_).count() >= flush_seconds;
+    if (many || late) flush(obs);
   }
 
   /// Everything collected goes to the Observer (emptied first: a refused batch is not retried).
