@@ -39,7 +39,7 @@ void run(qifsim_sim* sim, const qifsim::MatrixView* inputs) {
   if (inputs) {
     qifsim::run_config_into(sim->cfg, *inputs, *sim->last);
   } else {
-    qifsim::run_config_into(sim->cfg, sim->cfg.input_source(), *sim->last);
+    qifsim::run_config_into(sim->cfg, *sim->last);
   }
 }
 
@@ -91,13 +91,7 @@ int qifsim_add_record_neurons(qifsim_sim* sim, const char* node, const char* var
     if (count <= 0) bad(fn, "count = " + std::to_string(count) + " must be > 0 (qifsim_add_record_var records every neuron)");
     qifsim::RecordVar rv{str(node, fn, "node"), str(var, fn, "var"), false,
                          std::vector<std::int64_t>(neurons, neurons + count)};
-    sim->cfg.network.get_var(rv.node, rv.var);  // names a node and a variable
-    const std::int64_t size = sim->cfg.network.node_size(rv.node);
-    for (std::int64_t k = 0; k < count; ++k) {
-      if (neurons[k] < 0 || neurons[k] >= size) {
-        bad(fn, "neuron " + std::to_string(neurons[k]) + " is not one of '" + rv.node + "''s " + std::to_string(size));
-      }
-    }
+    sim->cfg.network.check_record_var(rv);  // a node's state variable, each neuron of it once
     for (const auto& other : sim->cfg.options.record_vars) {
       if (other.node == rv.node && other.var == rv.var) bad(fn, "'" + rv.node + "." + rv.var + "' is recorded already");
     }

@@ -88,7 +88,7 @@ std::string RunConfig::summary() const {
 
 ConfigRun run_config(RunConfig& config, bool keep_in_memory) {
   ConfigRun result(config_observer(config, keep_in_memory));
-  static_cast<RunReport&>(result) = run_config_into(config, config.input_source(), result.observer);
+  static_cast<RunReport&>(result) = run_config_into(config, result.observer);
   return result;
 }
 
@@ -306,11 +306,26 @@ RunConfig resume_config(const std::string& folder, const std::string& config_pat
   return cfg;
 }
 
-InputSource RunConfig::input_source() const {
-  if (computed_inputs.fetch) return computed_inputs;
-  return InputSource{inputs.rows, inputs.cols, [rows = MatrixView(inputs)](std::int64_t first, std::int64_t count, double* dst) {
+namespace {
+
+// Held rows as a source (for the fingerprint, which reads them piece by piece).
+InputSource view_source(MatrixView rows) {
+  return InputSource{rows.rows, rows.cols, [rows](std::int64_t first, std::int64_t count, double* dst) {
                        std::copy(rows.row(first), rows.row(first) + count * rows.cols, dst);
                      }};
+}
+
+RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const MatrixView* held, Observer& obs);
+
+}  // namespace
+
+InputSource RunConfig::input_source() const {
+  return computed_inputs.fetch ? computed_inputs : view_source(MatrixView(inputs));
+}
+
+RunReport run_config_into(RunConfig& config, Observer& obs) {
+  if (config.computed_inputs.fetch) return run_config_into(config, config.computed_inputs, obs);
+  return run_config_into(config, MatrixView(config.inputs), obs);
 }
 
 RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
@@ -326,20 +341,30 @@ RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs) {
                             std::to_string(i % static_cast<std::size_t>(inputs.cols)) + ") is not finite");
     }
   }
-  return run_config_into(config,
-                         InputSource{inputs.rows, inputs.cols,
-                                     [inputs](std::int64_t first, std::int64_t count, double* dst) {
-                                       std::copy(inputs.row(first), inputs.row(first) + count * inputs.cols, dst);
-                                     }},
-                         obs);
+  return run_config_rows(config, view_source(inputs), &inputs, obs);  // the run reads them in place
 }
 
 RunReport run_config_into(RunConfig& config, const InputSource& inputs, Observer& obs) {
+  return run_config_rows(config, inputs, nullptr, obs);
+}
+
+namespace {
+
+// The run of run_config_into: `inputs` for the fingerprint and the counts; the steps read
+// `held` in place where the rows are the caller's memory, else fetch them from `inputs`.
+RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const MatrixView* held, Observer& obs) {
+  const auto run = [&](const RunOptions& options) {
+    if (held != nullptr) {
+      config.network.run(*held, options, obs);
+    } else {
+      config.network.run(inputs, options, obs);
+    }
+  };
   RunReport report;
   if (config.formats.empty()) {  // nothing on disk: no folder, no checkpoints
     if (config.resume) throw ConfigError("resume: the run records no files (record.formats = []); nothing to continue");
     report.first_step = 0;
-    config.network.run(inputs, config.options, obs);
+    run(config.options);
     report.next_step = config.network.interrupted() ? config.network.resume_step() : inputs.rows;
     report.samples = obs.samples();
     return report;
@@ -526,7 +551,7 @@ RunReport run_config_into(RunConfig& config, const InputSource& inputs, Observer
   options.stop = timer.flag();
   try {
     for (;;) {
-      config.network.run(inputs, options, obs);
+      run(options);
       if (!config.network.interrupted()) break;
       // Stopped: by the caller (or stop_at_step), or for a periodic checkpoint.
       save_checkpoint();
@@ -561,5 +586,7 @@ RunReport run_config_into(RunConfig& config, const InputSource& inputs, Observer
   }
   return report;
 }
+
+}  // namespace
 
 }  // namespace qifsim

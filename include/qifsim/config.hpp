@@ -132,6 +132,8 @@ Observer config_observer(const RunConfig& config, bool keep_in_memory = true);
 /// Run `inputs` through the config's network into `obs` (from config_observer), writing the
 /// files as run_config does. Samples recorded before an error stay in `obs` and in the files.
 RunReport run_config_into(RunConfig& config, MatrixView inputs, Observer& obs);
+/// The same with the config's own inputs (held rows read in place, computed rows fetched).
+RunReport run_config_into(RunConfig& config, Observer& obs);
 /// The same with inputs fetched piece by piece (RunConfig::input_source(), or the caller's).
 RunReport run_config_into(RunConfig& config, const InputSource& inputs, Observer& obs);
 

@@ -179,7 +179,7 @@ NB_MODULE(_qifsim, m) {
         {
           nb::gil_scoped_release release;
           Observer obs = config_observer(cfg, /*keep_in_memory=*/cfg.formats.empty());
-          report = run_config_into(cfg, cfg.input_source(), obs);
+          report = run_config_into(cfg, obs);
         }
         if (ctrl_c.pending()) {
           ctrl_c.take();
