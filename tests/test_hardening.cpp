@@ -134,6 +134,27 @@ TEST(OutputFiles, ALinkAtAFileNameIsReplacedNotFollowed) {
   }
 }
 
+TEST(OutputFiles, ALinkAtASpikeFileIsReplacedNotFollowed) {
+  for (const std::string format : {"npy", "csv"}) {
+    ScratchDir dir;
+    const std::string victim = dir / "victim.txt";
+    iotest::write_text(victim, "keep me");
+    fs::create_directory(dir / "out");
+    const std::string name = "out/qif.spikes." + format;
+    fs::create_symlink(victim, dir / name);
+    qifsim::Network net = make_net();
+    qifsim::Observer obs(1e-3, qifsim::RecordSpec{true, false, {}, {"qif"}});
+    const auto sinks = qifsim::attach_file_sinks(obs, dir / "out", {format});
+    qifsim::RunOptions o = quiet();
+    o.record_spikes = {"qif"};
+    net.run(Matrix(2000, 6, 400.0), o, obs);
+    qifsim::finish_file_sinks(sinks, obs);
+    ASSERT_GT(obs.spike_count("qif"), 0);
+    EXPECT_EQ(iotest::read_text(victim), "keep me") << format;
+    EXPECT_FALSE(fs::is_symlink(dir / name)) << format;
+  }
+}
+
 TEST(OutputFiles, WholeFileWritersDoNotFollowLinksEither) {
   ScratchDir dir;
   const std::string victim = dir / "victim.txt";
@@ -220,6 +241,48 @@ TEST(FullDisk, EveryFormatReportsTheFailedWriteAndTheProcessEndsCleanly) {
       return 1;  // no error: the limit was not reached
     });
     EXPECT_EQ(status, 0) << format << " (1: no error, 2: wrong message, >128: killed by a signal)";
+  }
+}
+
+// Spike events on a full disk: the failed write named, the process intact, and (NPY) the file
+// still loads with the spikes its header claims.
+TEST(FullDisk, SpikeEventsReportTheFailedWriteAndLeaveAValidFile) {
+  for (const auto& format : formats()) {
+    ScratchDir dir;
+    const int status = in_child([&] {
+      std::signal(SIGXFSZ, SIG_IGN);
+      struct rlimit limit {64 * 1024, 64 * 1024};
+      if (setrlimit(RLIMIT_FSIZE, &limit) != 0) return 90;
+      qifsim::Network net = make_net(50);
+      qifsim::Observer obs(1e-3, qifsim::RecordSpec{false, false, {}, {"qif"}});
+      obs.set_keep_in_memory(false);
+      const auto sinks = qifsim::attach_file_sinks(obs, dir / "out", {format});
+      qifsim::RunOptions o = quiet();
+      o.sampling_steps = 10;  // events handed over every 10 steps: the file grows to the limit
+      o.batch_samples = 1;
+      o.record_spikes = {"qif"};
+      try {
+        net.run(Matrix(20000, 50, 400.0), o, obs);
+        qifsim::finish_file_sinks(sinks, obs);
+      } catch (const qifsim::IoError& e) {
+        try {
+          qifsim::finish_file_sinks(sinks, obs);
+        } catch (const qifsim::IoError&) {
+        }
+        const std::string what = e.what();
+        const bool named = contains(what, format == "hdf5" ? ".h5" : "qif.spikes." + format);
+        return named && contains(what, std::strerror(EFBIG)) ? 0 : 2;
+      }
+      return 1;  // no error: the limit was not reached
+    });
+    EXPECT_EQ(status, 0) << format << " (1: no error, 2: wrong message, >128: killed by a signal)";
+    if (format == "npy") {  // what the header claims is there, whole rows of (step, neuron)
+      const auto a = qifsim::read_npy(dir / "out/qif.spikes.npy");
+      ASSERT_EQ(a.shape.size(), 2u);
+      EXPECT_EQ(a.shape[1], 2);
+      EXPECT_GT(a.shape[0], 0);
+      EXPECT_EQ(static_cast<std::int64_t>(fs::file_size(dir / "out/qif.spikes.npy")), 128 + a.shape[0] * 16);
+    }
   }
 }
 
