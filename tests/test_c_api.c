@@ -562,6 +562,54 @@ static void test_models(void) {
   qifsim_destroy(sim);
 }
 
+/* Poisson input counted by a leaky integrator without leak (tau 1e9, k = eta = 0, weight 1):
+ * v ends at the number of input spikes, whose mean over neurons is sources * rate * dt * steps;
+ * noise with one seed twice gives the same v, another seed another; bad sizes are refused. */
+static double poisson_mean(uint64_t noise_seed, double* v, int n) {
+  enum { T = 200 };
+  static double I[T * 500];
+  memset(I, 0, sizeof I);
+  qifsim_sim* sim = NULL;
+  OK(qifsim_create(0.01, "cpu", "float64", &sim));
+  OK(qifsim_add_model_population(sim, "li", "tanh", n, NULL));
+  const double tau = 1e9, zero = 0.0, sigma = 0.01;
+  OK(qifsim_set_var(sim, "li", "tau", &tau, 1));
+  OK(qifsim_set_var(sim, "li", "k", &zero, 1));
+  OK(qifsim_add_poisson_input(sim, "li", 4.0, 1.0, 25, 0, 11)); /* lambda = 1 per step */
+  OK(qifsim_add_noise(sim, "li", &sigma, 1, noise_seed));
+  OK(qifsim_compile(sim));
+  OK(qifsim_set_record_output(sim, 0));
+  OK(qifsim_run(sim, I, T, n));
+  int64_t count = 0;
+  OK(qifsim_get_var(sim, "li", "v", v, n, &count));
+  double mean = 0.0;
+  for (int i = 0; i < n; ++i) mean += v[i] / n;
+  qifsim_destroy(sim);
+  return mean;
+}
+
+static void test_noise(void) {
+  enum { N = 500 };
+  static double a[N], b[N], c[N];
+  const double mean = poisson_mean(1, a, N), expected = 25 * 4.0 * 0.01 * 200; /* 200 */
+  EXPECT(fabs(mean - expected) < 5 * sqrt(expected / N) + 0.1, "Poisson input: mean %g, expected %g", mean, expected);
+  poisson_mean(1, b, N);
+  poisson_mean(2, c, N);
+  EXPECT(memcmp(a, b, sizeof a) == 0, "the same seeds gave different v");
+  EXPECT(memcmp(a, c, sizeof a) != 0, "another noise seed gave the same v");
+  qifsim_sim* sim = NULL;
+  OK(qifsim_create(0.01, "cpu", "float64", &sim));
+  OK(qifsim_add_population(sim, "qif", 4, NULL, 0));
+  const double two[2] = {1.0, 1.0}, negative = -1.0;
+  EXPECT(qifsim_add_noise(sim, "qif", two, 2, 0) == QIFSIM_ERR_ARGUMENT && strstr(qifsim_last_error(), "count = 2"),
+         "a sigma of 2 values for 4 neurons: %s", qifsim_last_error());
+  EXPECT(qifsim_add_noise(sim, "qif", &negative, 1, 0) == QIFSIM_ERR_ARGUMENT && strstr(qifsim_last_error(), "sigma = -1"),
+         "a negative sigma: %s", qifsim_last_error());
+  EXPECT(qifsim_add_poisson_input(sim, "nobody", 1.0, 1.0, 1, 0, 0) == QIFSIM_ERR_ARGUMENT,
+         "Poisson input onto an unknown node was accepted");
+  qifsim_destroy(sim);
+}
+
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "all";
   const char* tmp = argc > 2 ? argv[2] : "c_api_out";
@@ -575,6 +623,7 @@ int main(int argc, char** argv) {
   if (!strcmp(which, "all") || !strcmp(which, "sparse")) test_sparse();
   if (!strcmp(which, "all") || !strcmp(which, "models")) test_models();
   if (!strcmp(which, "all") || !strcmp(which, "edges")) test_edges();
+  if (!strcmp(which, "all") || !strcmp(which, "noise")) test_noise();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
   else printf("test_c_api %s: all checks passed (qifsim %s)\n", which, qifsim_version());
   return failures ? 1 : 0;

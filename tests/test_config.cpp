@@ -665,3 +665,74 @@ TEST(ConfigInputs, ALongDirectInputIsComputedNotHeld) {
   EXPECT_EQ(rows[4000], 2.5);
   EXPECT_EQ(rows[7999], 2.5);
 }
+
+// ---- noise and Poisson input --------------------------------------------------------------
+
+TEST(ConfigStochastic, NoiseAndPoissonTablesRunAsTheApiDoes) {
+  const std::string text = R"(dt = 1e-3
+steps = 300
+backend = "cpu"
+[[population]]
+name = "qif"
+n = 20
+eta = 1.5
+sigma = [0.5, 1.0, 1.5, 2.0, 0.5, 1.0, 1.5, 2.0, 0.5, 1.0, 1.5, 2.0, 0.5, 1.0, 1.5, 2.0, 0.5, 1.0, 1.5, 2.0]
+noise_seed = 4
+[[population.poisson]]
+rate = 30.0
+weight = 0.25
+sources = 8
+seed = 2
+[[population.poisson]]
+rate = 10.0
+weight = -0.5
+shared = true
+[record]
+output = false
+formats = []
+)";
+  qifsim::RunConfig cfg = qifsim::parse_config(text, ".", "cfg.toml");
+  EXPECT_NE(cfg.node_descriptions[0].find("noise (seed 4), Poisson input 30 x 8 (weight 0.25), Poisson input 10 x 1 shared"),
+            std::string::npos)
+      << cfg.node_descriptions[0];
+  qifsim::Observer obs(1e-3, false);
+  qifsim::run_config_into(cfg, obs);
+  const std::vector<double> from_config = cfg.network.get_var("qif", "v");
+
+  qifsim::Network net(1e-3, qifsim::Backend::Cpu);
+  qifsim::QifPopulation q;
+  q.n = 20;
+  q.eta = 1.5;
+  net.add_population("qif", q);
+  std::vector<double> sigma;
+  for (int i = 0; i < 20; ++i) sigma.push_back(0.5 * (1 + i % 4));
+  net.add_noise("qif", {sigma, 4});
+  net.add_poisson_input("qif", {30.0, 0.25, 8, false, 2});
+  net.add_poisson_input("qif", {10.0, -0.5, 1, true, 0});
+  net.compile();
+  qifsim::RunOptions opt;
+  opt.progress = qifsim::Progress::Off;
+  opt.record_output = false;
+  qifsim::Observer direct(1e-3, false);
+  net.run(qifsim::Matrix(300, 20, 0.0), opt, direct);
+  EXPECT_EQ(from_config, net.get_var("qif", "v"));
+  // Without the noise and the Poisson input v is another (they did something).
+  qifsim::Network plain(1e-3, qifsim::Backend::Cpu);
+  plain.add_population("qif", q);
+  plain.compile();
+  plain.run(qifsim::Matrix(300, 20, 0.0), opt, direct);
+  EXPECT_NE(from_config, plain.get_var("qif", "v"));
+}
+
+TEST(ConfigStochastic, BadValuesNameTheKey) {
+  const std::string base = "dt = 1e-3\nsteps = 10\n[[population]]\nname = \"qif\"\nn = 3\n";
+  EXPECT_NE(error_of(base + "sigma = -0.5\n").find("population[0].sigma"), std::string::npos);
+  EXPECT_NE(error_of(base + "sigma = -0.5\n").find("must be finite and >= 0"), std::string::npos);
+  EXPECT_NE(error_of(base + "noise_seed = -1\n").find("population[0].noise_seed: must be >= 0"), std::string::npos);
+  EXPECT_NE(error_of(base + "[[population.poisson]]\nweight = 1.0\n").find("population[0].poisson[0].rate"), std::string::npos);
+  EXPECT_NE(error_of(base + "[[population.poisson]]\nrate = 1.0\nweight = 1.0\nsources = 0\n").find("sources = 0 must be >= 1"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "[[population.poisson]]\nrate = 1.0\nweight = 1.0\nsede = 3\n").find("unknown key 'sede'"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "poisson = 3\n").find("population[0].poisson"), std::string::npos);
+}

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "core/memory_check.hpp"
 
@@ -252,6 +253,33 @@ int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t size, const c
     const Hold hold(sim, fn);
     sim->cfg.network.add_function(str(name, fn, "name"), size,
                                   qifsim::parse_activation(activation ? activation : "identity"));
+  });
+}
+
+int qifsim_add_noise(qifsim_sim* sim, const char* node, const double* sigma, int64_t count, uint64_t seed) {
+  const char* fn = "qifsim_add_noise";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    const std::string name = str(node, fn, "node");
+    need(sigma, fn, "sigma");
+    const int64_t n = sim->cfg.network.node_size(name);
+    if (count != 1 && count != n) {  // before the caller's values are read
+      throw qifsim::InvalidArgument(std::string(fn) + ": count = " + std::to_string(count) + "; give 1 or one per neuron of '" +
+                                    name + "' (" + std::to_string(n) + ")");
+    }
+    std::vector<double> values(sigma, sigma + count);
+    sim->cfg.network.add_noise(name, qifsim::NoiseInput{count == 1 ? qifsim::Param(values[0]) : qifsim::Param(values), seed});
+  });
+}
+
+int qifsim_add_poisson_input(qifsim_sim* sim, const char* node, double rate, double weight, int64_t sources, int shared,
+                             uint64_t seed) {
+  const char* fn = "qifsim_add_poisson_input";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    sim->cfg.network.add_poisson_input(str(node, fn, "node"), qifsim::PoissonInput{rate, weight, sources, shared != 0, seed});
   });
 }
 

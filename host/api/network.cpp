@@ -2,6 +2,7 @@
 #include "qifsim/network.hpp"
 
 #include <cmath>
+#include <sstream>
 #include <utility>
 
 #include "core/engine.hpp"
@@ -15,6 +16,7 @@
 #include "qifsim/error.hpp"
 #include "qifsim/log.hpp"
 #include "core/text.hpp"
+#include "model/stochastic.hpp"
 #include "api/network_call.hpp"
 
 namespace qifsim {
@@ -71,6 +73,62 @@ void Network::add_population(const std::string& name, NeuronPopulation populatio
   engine_.reset();
 }
 
+namespace {
+
+detail::Node& stochastic_target(detail::Graph& g, const std::string& node, const char* context) {
+  detail::Node& n = g.nodes[static_cast<std::size_t>(g.require(node, context))];
+  if (n.kind != NodeKind::Population) {
+    throw InvalidArgument(std::string(context) + ": '" + node + "' is a function node; noise and Poisson input drive populations");
+  }
+  if (n.size >= model::kMaxStochasticNeurons) {
+    throw InvalidArgument(std::string(context) + ": '" + node + "' has more than 2^40 neurons");
+  }
+  return n;
+}
+
+std::string number_text(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
+
+}  // namespace
+
+void Network::add_noise(const std::string& node, NoiseInput noise) {
+  const Call call(*this, "Network::add_noise");
+  detail::Node& n = stochastic_target(*graph_, node, "Network::add_noise");
+  const auto count = noise.sigma.values.size();
+  if (count != 1 && static_cast<std::int64_t>(count) != n.size) {
+    throw InvalidArgument("Network::add_noise: '" + node + "': sigma has " + std::to_string(count) +
+                          " values; give 1 or one per neuron (" + std::to_string(n.size) + ")");
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const double s = noise.sigma.values[i];
+    if (!(std::isfinite(s) && s >= 0.0)) {
+      throw InvalidArgument("Network::add_noise: '" + node + "': sigma" + (count == 1 ? "" : "[" + std::to_string(i) + "]") +
+                            " = " + number_text(s) + " must be finite and >= 0");
+    }
+  }
+  n.noise = std::move(noise);
+  engine_.reset();
+}
+
+void Network::add_poisson_input(const std::string& node, PoissonInput input) {
+  const Call call(*this, "Network::add_poisson_input");
+  detail::Node& n = stochastic_target(*graph_, node, "Network::add_poisson_input");
+  const std::string who = "Network::add_poisson_input: '" + node + "': ";
+  if (!(std::isfinite(input.rate) && input.rate >= 0.0)) throw InvalidArgument(who + "rate = " + number_text(input.rate) + " must be finite and >= 0");
+  if (!std::isfinite(input.weight)) throw InvalidArgument(who + "weight = " + number_text(input.weight) + " must be finite");
+  if (input.sources < 1) throw InvalidArgument(who + "sources = " + std::to_string(input.sources) + " must be >= 1");
+  const double lambda = static_cast<double>(input.sources) * input.rate * dt_;
+  if (!(lambda <= 1e9)) {
+    throw InvalidArgument(who + "sources * rate * dt = " + number_text(lambda) +
+                          " input spikes per neuron and step is too many (at most 1e9); is rate in the unit of dt?");
+  }
+  n.poisson.push_back(input);
+  engine_.reset();
+}
+
 void Network::add_function(const std::string& name, std::int64_t size, Activation activation) {
   const Call call(*this, "Network::add_function");
   Node node;
@@ -104,7 +162,20 @@ void Network::compile() {
       throw BackendError("Network::compile: backend 'cuda' was asked for, but no GPU is usable: " +
                          device.description + "; use Backend::Cpu or Backend::Auto");
     }
-    if (requested_ == Backend::Auto) {
+    // Noise and Poisson input run on the CPU backend only (the shared step in
+    // model/stochastic.hpp has no CUDA kernel yet).
+    std::string stochastic;
+    for (const Node& node : graph_->nodes) {
+      if (node.kind == NodeKind::Population && detail::has_stochastic_input(node)) stochastic = node.name;
+    }
+    if (requested_ == Backend::Cuda && !stochastic.empty()) {
+      throw BackendError("Network::compile: population '" + stochastic +
+                         "' has noise or Poisson input, which the CUDA backend does not run yet; use Backend::Cpu");
+    }
+    if (requested_ == Backend::Auto && device.usable && !stochastic.empty()) {
+      chosen = Backend::Cpu;
+      log_notice("backend auto -> cpu (population '" + stochastic + "' has noise or Poisson input, CPU only for now)");
+    } else if (requested_ == Backend::Auto) {
       chosen = device.usable ? Backend::Cuda : Backend::Cpu;
       log_notice("backend auto -> " + to_string(chosen) + " (" +
                  (device.usable ? device.description : "no GPU: " + device.description) + ")");
@@ -213,6 +284,7 @@ void Network::forward(const double* x, double* y) {
                             " is not finite; the state is unchanged");
     }
   }
+  engine_->clock = step_;
   engine_->forward(x, y);
   ++step_;
   show_step_start_ = true;

@@ -298,6 +298,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   }
   detail::RunCarry carry = options.resume ? *carry_ : detail::RunCarry{};
   const std::int64_t first = carry.next_step;
+  plan.clock0 = step_ - first;
   const std::int64_t remaining_samples = samples - plan.schedule.count(first);
   side.prepare(remaining_samples, engine_->staging_bytes(plan));
   side.start_sinks();  // file sinks create their files now, not at the first batch

@@ -91,7 +91,7 @@ std::int64_t population_size(const TableReader& r) {
 // A [[population]] table's keys: its own, then the model's fields (model/qif.hpp, or the
 // parameters and initial values of another model, `m`).
 std::vector<std::string> population_keys(const model::ModelInfo* m) {
-  std::vector<std::string> keys = {"name", "n", "weights", "output_var", "model"};
+  std::vector<std::string> keys = {"name", "n", "weights", "output_var", "model", "sigma", "noise_seed", "poisson"};
   if (m != nullptr) {
     for (std::size_t i = 0; i < m->decl->param_count; ++i) keys.emplace_back(m->decl->params[i].name);
     for (std::size_t k = 0; k < m->decl->state_count; ++k) keys.emplace_back(m->decl->states[k].initial);
@@ -136,7 +136,8 @@ void read_model_population(const TableReader& r, const model::ModelInfo& m, Netw
     fail(r.ctx(), &r.table(), r.path() + " ('" + name + "')", e.what());
   }
   sizes.items.emplace_back(name, n);
-  descriptions.push_back("'" + name + "': " + d.name + " population, N = " + std::to_string(n) + shape_text);
+  descriptions.push_back("'" + name + "': " + d.name + " population, N = " + std::to_string(n) + shape_text +
+                         read_stochastic_input(r, name, n, net, fp));
 }
 
 // What a node can record: the variables of var_names() that run() records (states and the
@@ -200,7 +201,8 @@ void read_population(const TableReader& r, Network& net, NodeSizes& sizes, std::
   sizes.items.emplace_back(name, n);
   descriptions.push_back("'" + name + "': QIF population, N = " + std::to_string(n) +
                          (coupled ? ", coupling " + detail::shape(n, n) + weights_kind : std::string(", no coupling")) +
-                         (r.boolean("adaptation").value_or(false) ? ", adaptation" : ""));
+                         (r.boolean("adaptation").value_or(false) ? ", adaptation" : "") +
+                         read_stochastic_input(r, name, n, net, fp));
 }
 
 void read_function(const TableReader& r, Network& net, NodeSizes& sizes, std::vector<std::string>& descriptions,

@@ -32,6 +32,12 @@ Param read_param(const TableReader& r, const std::string& k, std::int64_t n, con
 Weights read_weights(const TableReader& r, const std::string& k, std::int64_t rows, std::int64_t cols,
                      const std::string& what);
 
+/// A population table's noise (sigma, noise_seed) and Poisson input (`poisson`: a table or an
+/// array of tables {rate, weight, sources, shared, seed}), added to `net` (population `name`, n
+/// neurons) and to the fingerprint; returns the words the node's description gains.
+std::string read_stochastic_input(const TableReader& r, const std::string& name, std::int64_t n, Network& net,
+                                  std::vector<FingerprintEntry>& fp);
+
 /// The inputs, steps x m: an [input] file, value, steps, pulses and sines (zeros without [input]).
 /// With a file: its rows with the other entries added (`materialized`); without: `computed`, the
 /// rows computed when fetched (no steps x m array).

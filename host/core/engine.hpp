@@ -51,6 +51,8 @@ struct RunPlan {
   std::int64_t divergence_every = 0;  // check the state for NaN/Inf every this many steps (0: never)
   const std::atomic<bool>* stop = nullptr;  // stop at the next step boundary once set
   std::int64_t stop_at = -1;        // stop before this step (-1: never)
+  std::int64_t clock0 = 0;          // run step t is step clock0 + t since compile() or reset()
+                                    // (what noise and Poisson input are keyed by)
   ProgressReporter* progress = nullptr;
 };
 
@@ -83,6 +85,9 @@ class Engine {
   /// One step; y receives the output (output width values). Keeps the state at the step's
   /// start for get_var(..., at_last_step_start = true).
   virtual void forward(const double* x, double* y) = 0;
+  /// The step forward() takes, counted since compile() or reset() (noise and Poisson input
+  /// are keyed by it); Network sets it before each forward().
+  std::int64_t clock = 0;
   /// Steps carry.next_step .. plan.steps - 1 (or until a stop request), recording into
   /// obs; accumulators and the position live in `carry`, which is written back on return
   /// and on failure.

@@ -45,7 +45,16 @@ struct Node {
   model::ModelId model = model::ModelId::Qif;    // kind == Population
   std::vector<Param> params;   // another model's parameters, in declared order
   std::vector<Param> initial;  // another model's initial values, by state slot (Var order V, S, X, W)
+  NoiseInput noise;                   // kind == Population: white noise on v (sigma 0: none)
+  std::vector<PoissonInput> poisson;  // ... and Poisson input onto v
 };
+
+/// True when population `node` has noise or Poisson input.
+inline bool has_stochastic_input(const Node& node) {
+  bool noise = false;
+  for (double s : node.noise.sigma.values) noise = noise || s != 0.0;
+  return noise || !node.poisson.empty();
+}
 
 /// The description of a population's model when it is not the QIF model, else nullptr.
 inline const model::ModelInfo* other_model_of(const Node& node) {

@@ -15,6 +15,7 @@
 #include "model/reduction.hpp"
 #include "cpu/cpu_gather.hpp"
 #include "cpu/cpu_population.hpp"
+#include "cpu/population_step.hpp"
 #include "cpu/spike_events.hpp"
 #include "cpu/edge_memory.hpp"
 #include "cpu/make_coupling.hpp"
@@ -39,7 +40,7 @@ class CpuEngine final : public Engine {
   CpuEngine(const Graph& graph, double dt) : dt_(static_cast<T>(dt)), layout_(graph) {
     layout_.build(
         graph, pops_, funcs_, edges_,
-        [](const Node& node, const StateShape& shape) { return make_cpu_population<T>(node, shape); },
+        [dt](const Node& node, const StateShape& shape) { return make_cpu_population<T>(node, shape, dt); },
         [](const Node& node, const StateShape& shape) {
           if (!shape.is_whole()) throw BackendError("node '" + node.name + "': the CPU engine holds whole nodes only");
           Func f;
@@ -142,7 +143,7 @@ class CpuEngine final : public Engine {
       p.x_start = p.x;
       p.w_start = p.w;
     }
-    advance<false>(false);
+    advance<false>(false, clock);
     events_valid_ = false;
   }
 
@@ -186,7 +187,7 @@ class CpuEngine final : public Engine {
         const bool sample = plan.schedule.is_sample(t);
         if (sample) take_sample(plan, carry, ring.next_row());
         for (Pop& p : pops_) request_loop_means(p, sample);
-        advance_state(plan);
+        advance_state(plan, t);
         if (t >= plan.schedule.cutoff) {
           events.collect(t);
           events.flush_if_due(obs, t, plan.flush_seconds);  // never held for long, samples or not
@@ -366,15 +367,10 @@ class CpuEngine final : public Engine {
 
   // Phase 2 of a step: every population's state advances (keeping what event-driven coupling
   // needs of this step when it is on).
-  void advance_state(const RunPlan& plan) {
-    advance<true>(plan.flush_subnormals);
+  void advance_state(const RunPlan& plan, std::int64_t t) {
+    advance<true>(plan.flush_subnormals, plan.clock0 + t);
     events_valid_ = true;
     if (plan.flush_subnormals) flush_subnormals();  // other models (QIF flushes in its loop)
-  }
-
-  // A rate model's r (slot S) from its v.
-  static void update_rates(Pop& p) {
-    update_model_rates<T>(p.model, p.model_arrays(false), p.model_params(), p.n);
   }
 
   T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
@@ -467,68 +463,22 @@ class CpuEngine final : public Engine {
     }
   }
 
-  // Subnormals::Flush: s and x below the smallest normal number become 0 (they only decay
-  // there, and every operation on them costs a micro-code assist on x86).
   void flush_subnormals() {
-    constexpr T kTiny = std::numeric_limits<T>::min();
-    for (Pop& p : pops_) {
-      if (p.model == model::ModelId::Qif) continue;  // flushed in its neuron loop
-      for (std::vector<T>* a : {&p.s, &p.x, &p.w}) {
-        T* values = a->data();
-        const std::size_t count = a->size();
-        for (std::size_t i = 0; i < count; ++i) values[i] = std::fabs(values[i]) < kTiny ? T(0) : values[i];
-      }
-    }
+    for (Pop& p : pops_) flush_subnormal_state(p);
   }
 
   // Event-driven coupling: J s from the last step's J s and spikes (s <- c s + spikes). The
   // QIF loop has already decayed J s (NeuronArrays::decay); other models' loops have not.
   void couple_from_spikes(Pop& p) {
-    const T c = p.model == model::ModelId::Qif ? T(1) : event_decay(p);
+    const T c = p.model == model::ModelId::Qif ? T(1) : event_decay(p, dt_);
     p.J->apply_spikes(p.spikes.all, c, p.s_in.data());
   }
-  T event_decay(const Pop& p) const { return T(1) - dt_ / p.params[static_cast<std::size_t>(p.tau_s_slot)][0]; }
 
-  // Phase 2: the fused per-neuron update of every population.
-  // `flush`: Subnormals::Flush inside the QIF loop (one pass over the state, not two).
+  // Phase 2: the fused per-neuron update of every population (population_step.hpp), as step
+  // `at` since compile() or reset(). `flush`: Subnormals::Flush inside the QIF loop.
   template <bool Events>
-  void advance(bool flush) {
-    for (Pop& p : pops_) {
-      const bool events = Events && p.events;
-      if (p.model != model::ModelId::Qif) {
-        const bool listed = events || p.record_spikes;
-        if (listed && p.fired.size() != static_cast<std::size_t>(p.n)) p.fired.assign(static_cast<std::size_t>(p.n), T(0));
-        update_model_neurons<T>(p.model, p.model_arrays(listed), p.model_params(), p.n, dt_);
-        if (listed) {  // their loops flag the spikes; listed here
-          p.spikes.all.clear();
-          for (std::int64_t i = 0; i < p.n; ++i) {
-            if (p.fired[static_cast<std::size_t>(i)] != T(0)) p.spikes.all.push_back(static_cast<long>(i));
-          }
-        }
-      } else if (p.adapt) {
-        events ? update<true, true>(p, flush) : update<true, false>(p, flush);
-      } else {
-        events ? update<false, true>(p, flush) : update<false, false>(p, flush);
-      }
-    }
-  }
-
-  // Events: also note which neurons spiked (for the event-driven coupling of the next step).
-  template <bool Adapt, bool Events>
-  void update(Pop& p, bool flush) {
-    if (p.in_uniform) std::fill(p.in_span.begin(), p.in_span.end(), p.in_value);
-    const bool s_in_one = p.s_in_uniform && !Events;
-    if (s_in_one) std::fill(p.s_in_span.begin(), p.s_in_span.end(), p.s_in_value);
-    const T* in = p.in_uniform ? p.in_span.data() : p.input();
-    if (!s_in_one) p.coupling_input();  // N values again where an earlier J s was one value
-    T* s_in = s_in_one ? p.s_in_span.data() : p.s_in.data();
-    NeuronArrays<T> arrays{p.v.data(), p.s.data(), p.x.data(), in, s_in,
-                           Events || p.record_spikes ? &p.spikes : nullptr, Events ? event_decay(p) : T(1)};
-    arrays.in_repeats = p.in_uniform;
-    arrays.s_in_repeats = s_in_one;
-    arrays.means = p.loop_means;
-    const kernels::QifParamPtrs<T> prm = p.ptrs();
-    update_neurons<T, Adapt, Events>(arrays, prm, p.n, dt_, true, p.scalar_slots, p.exact_inverses(), flush);
+  void advance(bool flush, std::int64_t at) {
+    for (Pop& p : pops_) step_population(p, dt_, Events && p.events, flush, at);
   }
 
   // Throw DivergenceError naming the first non-finite state value, if any. `since` steps

@@ -17,6 +17,7 @@
 #include "cpu/coupling.hpp"
 #include "cpu/model_update.hpp"
 #include "cpu/neuron_update.hpp"
+#include "cpu/stochastic_input.hpp"
 #include "model/qif_population.hpp"
 
 namespace qifsim::detail {
@@ -29,6 +30,8 @@ struct CpuPopulation {
   bool rate = false;            // a rate model: s holds r = f(v)
   int tau_s_slot = model::kTauS;  // parameter slot of tau_s in s' = -s/tau_s + spike, or -1
   int th_slot = model::kVThreshold;  // parameter slot of the spike threshold (-1: rate model)
+  int reset_slot = model::kVReset;   // parameter slot of the reset value (-1: rate model)
+  CpuStochasticInput stochastic;     // noise and Poisson input on v (inactive: none)
   std::array<std::string, model::kStateSlots> state_names;  // the model's name of each state slot
   unsigned held = 0;            // the state slots it holds (state_slots_of)
   bool adapt = false;
@@ -160,7 +163,7 @@ struct CpuPopulation {
 // The arrays of `node` laid out by `shape`. The engine steps whole populations only ({1, n, 0,
 // n}): a member axis and row ranges need the coupling, inputs and recordings to follow them.
 template <class T>
-CpuPopulation<T> make_cpu_population(const Node& node, const StateShape& shape) {
+CpuPopulation<T> make_cpu_population(const Node& node, const StateShape& shape, double dt) {
   if (!shape.is_whole()) {
     throw BackendError("population '" + node.name + "': the CPU engine holds whole populations only (state shape {1, " +
                        std::to_string(node.size) + ", 0, " + std::to_string(node.size) + "})");
@@ -176,11 +179,13 @@ CpuPopulation<T> make_cpu_population(const Node& node, const StateShape& shape) 
   for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
   p.held = state_slots_of(node);  // the state itself: reset()
   p.out_is_v = q.output_var == "v";
+  p.stochastic = make_stochastic_input(node, shape, dt);
   if (const model::ModelInfo* m = other_model_of(node)) {
     p.model = m->id;
     p.rate = m->decl->kind == model::ModelKind::Rate;
     p.tau_s_slot = m->tau_s;
     p.th_slot = m->v_threshold;
+    p.reset_slot = m->v_reset;
     for (const Param& a : node.params) p.params.push_back(local_param<T>(a, shape));
     return p;
   }

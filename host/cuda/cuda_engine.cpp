@@ -210,6 +210,9 @@ typename CudaEngine<T>::Pop CudaEngine<T>::make_pop(const Node& node, const Stat
   if (!shape.is_whole()) {
     throw BackendError("population '" + node.name + "': the CUDA engine holds whole populations only");
   }
+  if (has_stochastic_input(node)) {
+    throw BackendError("population '" + node.name + "': the CUDA engine does not run noise or Poisson input yet");
+  }
   const QifPopulation& q = node.pop;
   Pop p;
   p.shape = shape;

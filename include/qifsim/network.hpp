@@ -161,6 +161,15 @@ class Network {
   /// sigmoid; see NeuronPopulation), on either backend (the GPU's kernel, kernels/model_step.cu,
   /// runs the same step as the CPU loop); checkpoints do not hold it yet.
   void add_population(const std::string& name, NeuronPopulation population);
+  /// Drive population `node` (any model) with Gaussian white noise on v (NoiseInput). Replaces
+  /// the node's earlier noise; sigma = 0 removes it. Random numbers are a function of (seed,
+  /// the population's name, neuron, step) only (Philox4x32-10): the same for any thread count,
+  /// and a run stopped and resumed continues them. Steps are counted from compile() or
+  /// reset(), so every run() continues where the last ended. CPU backend only for now.
+  void add_noise(const std::string& node, NoiseInput noise);
+  /// Add Poisson spike input onto population `node`'s v (PoissonInput); several add up, each
+  /// with its own stream. CPU backend only for now.
+  void add_poisson_input(const std::string& node, PoissonInput input);
   /// Add a function node of `size` units applying `activation` to its summed input.
   void add_function(const std::string& name, std::int64_t size, Activation activation);
   /// Add an edge: target input += weights * source output; weights is

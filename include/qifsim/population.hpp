@@ -72,4 +72,26 @@ struct NeuronPopulation {
   std::string output_var;         ///< the node's output: a state or "r"; empty: the model's ("s", or "r")
 };
 
+/// Gaussian white noise on a population's membrane variable v (Network::add_noise), integrated
+/// with Euler-Maruyama: after each step's deterministic update,
+///   v += sqrt(dt) * sigma * xi,  xi ~ N(0, 1) per neuron and step,
+/// except on neurons that spiked in the step (their v is the reset value). A rate model's r is
+/// then computed from the new v. sigma = 0 adds nothing.
+struct NoiseInput {
+  Param sigma = 0.0;         ///< amplitude (one value, or one per neuron), >= 0
+  std::uint64_t seed = 0;    ///< members with one seed see the same numbers
+};
+
+/// Poisson spike input onto a population's v (Network::add_poisson_input), the event form of
+/// Brian2's PoissonInput: each step every neuron receives a count ~ Poisson(sources * rate *
+/// dt) of input spikes and v moves by weight * count (after the step's update, spiking neurons
+/// excepted, as NoiseInput).
+struct PoissonInput {
+  double rate = 0.0;           ///< spikes per source per unit of model time (the unit of dt), >= 0
+  double weight = 0.0;         ///< jump of v per input spike
+  std::int64_t sources = 1;    ///< independent source trains per neuron (their counts add), >= 1
+  bool shared = false;         ///< true: every neuron receives the same count (common input)
+  std::uint64_t seed = 0;
+};
+
 }  // namespace qifsim

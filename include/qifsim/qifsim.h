@@ -100,6 +100,16 @@ QIFSIM_C_API int qifsim_add_population(qifsim_sim* sim, const char* name, int64_
  *  backend. An unknown model is QIFSIM_ERR_ARGUMENT, naming the models. */
 QIFSIM_C_API int qifsim_add_model_population(qifsim_sim* sim, const char* name, const char* model, int64_t n,
                                              const double* weights);
+/** Gaussian white noise on population `node`'s v (C++ Network::add_noise): after each step
+ *  v += sqrt(dt) * sigma * xi, except on neurons that spiked. sigma: `count` values, 1 (one for
+ *  all) or the population's size (count is checked before the buffer is read), each >= 0.
+ *  Numbers keyed by (seed, the population's name, neuron, step). CPU backend. */
+QIFSIM_C_API int qifsim_add_noise(qifsim_sim* sim, const char* node, const double* sigma, int64_t count, uint64_t seed);
+/** Poisson spike input onto population `node`'s v (C++ Network::add_poisson_input): each step
+ *  v += weight * k, k ~ Poisson(sources * rate * dt), per neuron (shared = 0) or one count for
+ *  all (shared = 1). Several add up. CPU backend. */
+QIFSIM_C_API int qifsim_add_poisson_input(qifsim_sim* sim, const char* node, double rate, double weight,
+                                          int64_t sources, int shared, uint64_t seed);
 /** A function node: activation "identity", "tanh", "sigmoid", "softmax", "softmin", "log_softmax". */
 QIFSIM_C_API int qifsim_add_function(qifsim_sim* sim, const char* name, int64_t size, const char* activation);
 /** An edge: target input += weights * source output; weights rows x cols = target x source

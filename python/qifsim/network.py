@@ -102,6 +102,10 @@ class Network:
         else:
             core.add_model_population(node.label, node.template.model, node.n_out, spec["J"], spec["params"],
                                       node._output_var)
+        if node.template is not None and spec.get("noise") is not None:
+            core.add_noise(node.label, *spec["noise"])
+        for poisson in spec.get("poisson", []) if node.template is not None else []:
+            core.add_poisson_input(node.label, *poisson)
 
     @staticmethod
     def _build_edge(core, edge: Edge) -> None:
@@ -275,6 +279,47 @@ class Network:
         pop = Node(self, label, "diff_eq", n, template=t, output_var=out, reset_var=reset_name or out)
         pop._spec = {"J": J, "csr": csr, "params": params}
         return self._add_node(pop)
+
+    def add_noise(self, label: str, sigma, seed: int = 0) -> None:
+        """Drive population ``label`` with Gaussian white noise on its membrane variable v,
+        integrated with Euler-Maruyama: after each step's update ``v += sqrt(dt) * sigma * xi``,
+        ``xi ~ N(0, 1)`` per neuron and step, except on neurons that spiked in the step (they stay
+        at the reset). ``sigma``: a scalar or one value per neuron, >= 0 (0 removes the noise).
+
+        The numbers are a function of (``seed``, the population's label, neuron, step) only
+        (Philox4x32-10): the same for any thread count; steps count from ``compile()`` or
+        ``reset()``, so a second ``run`` continues the noise and ``reset()`` repeats it. The CPU
+        backend runs it (a GPU network refuses it for now). RectiPy has no noise; this is
+        qifsim's own."""
+        call = f"add_noise('{label}')"
+        node = self._attrs(label, call)["node"]
+        if node.template is None:
+            raise InvalidArgument(f"{call}: '{label}' is a function node; noise drives populations")
+        values = np.atleast_1d(np.asarray(sigma, dtype=np.float64)).ravel()
+        seed = _int(seed, f"{call}: seed", 0)
+        carry = self._state_now()
+        self._core.add_noise(label, np.ascontiguousarray(values), seed)  # checks; nothing changes when it refuses
+        self._carry = carry
+        node._spec["noise"] = (values.copy(), seed)
+
+    def add_poisson_input(self, label: str, rate: float, weight: float, sources: int = 1, shared: bool = False,
+                          seed: int = 0) -> None:
+        """Add Poisson spike input onto population ``label``'s v, the event form of Brian2's
+        ``PoissonInput``: every step each neuron receives ``k ~ Poisson(sources * rate * dt)``
+        input spikes and ``v += weight * k`` after the step's update (neurons that spiked stay
+        at the reset). ``rate`` is per source in the unit of ``dt``'s reciprocal; ``shared=True``
+        gives every neuron the same count (common input). Several inputs add up. Numbers as
+        ``add_noise`` (keyed by ``seed``, the label, the input's position, neuron and step)."""
+        call = f"add_poisson_input('{label}')"
+        node = self._attrs(label, call)["node"]
+        if node.template is None:
+            raise InvalidArgument(f"{call}: '{label}' is a function node; Poisson input drives populations")
+        args = (float(rate), float(weight), _int(sources, f"{call}: sources", 1), bool(shared),
+                _int(seed, f"{call}: seed", 0))
+        carry = self._state_now()
+        self._core.add_poisson_input(label, *args)
+        self._carry = carry
+        node._spec.setdefault("poisson", []).append(args)
 
     def add_func_node(self, label: str, n: int, activation_function: str = "identity", **kwargs) -> Node:
         """Add a node of ``n`` units applying an activation to its summed input (``"identity"``,

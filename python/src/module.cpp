@@ -306,6 +306,18 @@ NB_MODULE(_qifsim, m) {
           },
           "name"_a, "n"_a, "weights"_a, "params"_a, "adaptation"_a = false, "output_var"_a = "s")
       .def(
+          "add_noise",
+          [](Network& net, const std::string& node, const In1& sigma, std::uint64_t seed) {
+            std::vector<double> values = to_vector(sigma);
+            net.add_noise(node, NoiseInput{values.size() == 1 ? Param(values[0]) : Param(std::move(values)), seed});
+          },
+          "node"_a, "sigma"_a, "seed"_a = 0)
+      .def(
+          "add_poisson_input",
+          [](Network& net, const std::string& node, double rate, double weight, std::int64_t sources, bool shared,
+             std::uint64_t seed) { net.add_poisson_input(node, PoissonInput{rate, weight, sources, shared, seed}); },
+          "node"_a, "rate"_a, "weight"_a, "sources"_a = 1, "shared"_a = false, "seed"_a = 0)
+      .def(
           "add_population_csr",
           [](Network& net, const std::string& name, std::int64_t n, std::int64_t rows, std::int64_t cols,
              const Index1& indptr, const Index1& indices, const In1& data, const std::map<std::string, In1>& params,

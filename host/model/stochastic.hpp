@@ -1,0 +1,132 @@
+// host/model/stochastic.hpp - the random numbers of noise and Poisson input, written once for the
+// CPU loop and the CUDA kernel (plain C++ under g++, __host__ __device__ under nvcc).
+//
+// Every number is a pure function of (seed, population, stream, neuron, step): Philox4x32-10
+// from Random123 (counter-based) keyed by the seed and a hash of the population's name, its
+// counter holding the neuron (or neuron pair), the stream and the step. No generator state is
+// carried between steps, so the numbers do not depend on the thread count, on how the neurons
+// are split over threads or ranks, or on where a run was stopped and resumed.
+#pragma once
+
+#include <Random123/boxmuller.hpp>
+#include <Random123/philox.h>
+#include <Random123/uniform.hpp>
+
+#include <cmath>
+#include <cstdint>
+
+#include "model/host_device.hpp"
+
+namespace qifsim::model {
+
+/// Streams of one population: white noise, then Poisson input k at kPoissonStream + k.
+constexpr std::uint32_t kNoiseStream = 0;
+constexpr std::uint32_t kPoissonStream = 1;
+/// Neuron indices below 2^40 fit the counter beside a 24-bit stream-and-attempt field.
+constexpr std::int64_t kMaxStochasticNeurons = std::int64_t(1) << 40;
+
+/// FNV-1a of a population's name: the second key word (populations with one seed differ).
+inline std::uint32_t population_key(const char* name) {
+  std::uint32_t h = 2166136261u;
+  for (const char* c = name; *c != '\0'; ++c) {
+    h ^= static_cast<unsigned char>(*c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+/// Four 32-bit random words for (seed, population key, stream, attempt, index, step).
+/// `attempt` (0..255) numbers the draws one neuron may need in one step (Poisson rejection).
+QIFSIM_HD inline r123::Philox4x32::ctr_type random_words(std::uint64_t seed, std::uint32_t population,
+                                                         std::uint32_t stream, std::uint32_t attempt,
+                                                         std::uint64_t index, std::uint64_t step) {
+  r123::Philox4x32 rng;
+  const r123::Philox4x32::key_type key = {{static_cast<std::uint32_t>(seed),
+                                           static_cast<std::uint32_t>(seed >> 32) ^ population}};
+  const std::uint32_t tag = ((stream & 0xffffu) << 8) | (attempt & 0xffu);  // 24 bits
+  const r123::Philox4x32::ctr_type ctr = {{static_cast<std::uint32_t>(index),
+                                           static_cast<std::uint32_t>(index >> 32) | (tag << 8),
+                                           static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(step >> 32)}};
+  return rng(ctr, key);
+}
+
+QIFSIM_HD inline std::uint64_t word64(std::uint32_t lo, std::uint32_t hi) {
+  return static_cast<std::uint64_t>(lo) | (static_cast<std::uint64_t>(hi) << 32);
+}
+
+/// The standard normal number of `neuron` at `step` (noise stream): one Box-Muller pair per two
+/// neurons (2j, 2j+1), each neuron taking its half, so a neuron's number is the same whichever
+/// neurons are computed beside it.
+QIFSIM_HD inline double standard_normal(std::uint64_t seed, std::uint32_t population, std::uint64_t neuron,
+                                        std::uint64_t step) {
+  const auto w = random_words(seed, population, kNoiseStream, 0, neuron >> 1, step);
+  const r123::double2 z = r123::boxmuller(word64(w[0], w[1]), word64(w[2], w[3]));
+  return (neuron & 1u) != 0 ? z.y : z.x;
+}
+
+/// A uniform number in (0, 1] from two words.
+QIFSIM_HD inline double uniform01(std::uint32_t lo, std::uint32_t hi) { return r123::u01<double>(word64(lo, hi)); }
+
+/// What a Poisson count with mean `lambda` per step needs beyond the draw (computed once).
+struct PoissonLaw {
+  double lambda = 0.0;
+  double exp_minus_lambda = 1.0;  ///< inversion (lambda < kPoissonInversionMax)
+  // PTRS (Hoermann 1993, transformed rejection with squeeze) for large lambda:
+  double b = 0.0, a = 0.0, inv_alpha = 0.0, v_r = 0.0, log_lambda = 0.0;
+};
+
+/// Below this mean a count is drawn by inversion (about lambda + 1 comparisons), above it by
+/// transformed rejection (a bounded number of uniforms whatever lambda is).
+constexpr double kPoissonInversionMax = 10.0;
+
+inline PoissonLaw poisson_law(double lambda) {
+  PoissonLaw p;
+  p.lambda = lambda;
+  p.exp_minus_lambda = std::exp(-lambda);
+  const double slam = std::sqrt(lambda);
+  p.log_lambda = std::log(lambda > 0.0 ? lambda : 1.0);
+  p.b = 0.931 + 2.53 * slam;
+  p.a = -0.059 + 0.02483 * p.b;
+  p.inv_alpha = 1.1239 + 1.1328 / (p.b - 3.4);
+  p.v_r = 0.9277 - 3.6224 / (p.b - 2.0);
+  return p;
+}
+
+/// The Poisson count of `index` (a neuron, or 0 for input shared by all) at `step` in `stream`.
+QIFSIM_HD inline std::int64_t poisson_count(const PoissonLaw& law, std::uint64_t seed, std::uint32_t population,
+                                            std::uint32_t stream, std::uint64_t index, std::uint64_t step) {
+  if (law.lambda <= 0.0) return 0;
+  if (law.lambda < kPoissonInversionMax) {
+    // Inversion: the smallest k with F(k) >= u (u in (0, 1]; a second draw where the
+    // cumulative sum stops short of u by rounding, which needs k far in the tail).
+    for (std::uint32_t attempt = 0; attempt < 256; ++attempt) {
+      const auto w = random_words(seed, population, stream, attempt, index, step);
+      const double u = uniform01(w[0], w[1]);
+      double pk = law.exp_minus_lambda, cdf = pk;
+      std::int64_t k = 0;
+      while (cdf < u && k < 1000) {
+        ++k;
+        pk *= law.lambda / static_cast<double>(k);
+        cdf += pk;
+      }
+      if (cdf >= u) return k;
+    }
+    return 0;
+  }
+  // Transformed rejection (PTRS): two uniforms per attempt, accepted with probability > 0.9.
+  for (std::uint32_t attempt = 0; attempt < 256; ++attempt) {
+    const auto w = random_words(seed, population, stream, attempt, index, step);
+    const double u = uniform01(w[0], w[1]) - 0.5;
+    const double v = uniform01(w[2], w[3]);
+    const double us = 0.5 - std::fabs(u);
+    const double k = std::floor((2.0 * law.a / us + law.b) * u + law.lambda + 0.43);
+    if (us >= 0.07 && v <= law.v_r) return static_cast<std::int64_t>(k);
+    if (k < 0.0 || (us < 0.013 && v > us)) continue;
+    const double lhs = std::log(v) + std::log(law.inv_alpha) - std::log(law.a / (us * us) + law.b);
+    const double rhs = -law.lambda + k * law.log_lambda - std::lgamma(k + 1.0);
+    if (lhs <= rhs) return static_cast<std::int64_t>(k);
+  }
+  return static_cast<std::int64_t>(law.lambda);  // unreachable in practice (p < 0.1^256)
+}
+
+}  // namespace qifsim::model
