@@ -162,6 +162,40 @@ TEST(StochasticInput, OrnsteinUhlenbeckOnALinearModel) {
   }
 }
 
+TEST(StochasticInput, TheLoopDrawsTheModelsNumbers) {
+  // From v = 0 one step of the linear model leaves 0 + (sqrt(dt) sigma) xi, or the count times
+  // weight 1: every neuron's number against model::standard_normal and model::poisson_count, on
+  // three spans and an odd size (the last pair half used), by inversion (lambda 0.6) and by
+  // rejection (lambda 25).
+  const std::int64_t n = 9001;
+  const double dt = 0.01;
+  for (double rate : {3.0, 125.0}) {
+    for (bool noise : {true, false}) {
+      qifsim::Network net(dt, qifsim::Backend::Cpu);
+      net.add_population("lin", linear_population(n, 1.0));
+      if (noise) {
+        net.add_noise("lin", {2.0, 8});
+      } else {
+        net.add_poisson_input("lin", {rate, 1.0, 20, false, 8});
+      }
+      net.compile();
+      std::vector<double> x(static_cast<std::size_t>(n), 0.0), y(x.size());
+      const auto law = poisson_law(20 * rate * dt);
+      const std::uint32_t key = qifsim::model::population_key("lin");
+      for (std::uint64_t t = 0; t < 4; ++t) {
+        net.set_var("lin", "v", std::vector<double>(x.size(), 0.0));
+        net.forward(x.data(), y.data());
+        const std::vector<double> v = net.next_state("lin", "v");
+        for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(n); ++i) {
+          const double want = noise ? (std::sqrt(dt) * 2.0) * standard_normal(8, key, i, t)
+                                    : static_cast<double>(poisson_count(law, 8, key, 1, i, t));
+          ASSERT_EQ(v[i], want) << "neuron " << i << ", step " << t << (noise ? ", noise" : ", Poisson");
+        }
+      }
+    }
+  }
+}
+
 TEST(StochasticInput, PoissonDriveMatchesTheRate) {
   // No leak to speak of (tau 1e12), weight 1: v counts the input spikes received.
   const std::int64_t n = 5000, steps = 400;

@@ -11,6 +11,7 @@
 
 #include "core/graph.hpp"
 #include "core/state_shape.hpp"
+#include "cpu/cpu_dispatch.hpp"
 #include "cpu/neuron_update.hpp"
 #include "model/stochastic.hpp"
 
@@ -55,9 +56,82 @@ inline CpuStochasticInput make_stochastic_input(const Node& node, const StateSha
   return d;
 }
 
+/// The Philox words of `pairs` neuron pairs from pair `first_pair` on (4 per pair), in a loop
+/// the compiler vectorises (the numbers are model::random_words', whatever the vector width).
+__attribute__((always_inline)) inline void pair_words_loop(std::uint64_t seed, std::uint32_t key, std::uint32_t stream,
+                                                            std::uint64_t first_pair, long pairs, std::uint64_t step,
+                                                            std::uint32_t* __restrict out) {
+#pragma omp simd
+  for (long j = 0; j < pairs; ++j) {
+    const auto w = model::random_words(seed, key, stream, 0, first_pair + static_cast<std::uint64_t>(j), step);
+    out[4 * j] = w[0];
+    out[4 * j + 1] = w[1];
+    out[4 * j + 2] = w[2];
+    out[4 * j + 3] = w[3];
+  }
+}
+#ifdef QIFSIM_AVX2_COPIES
+QIFSIM_TARGET_AVX2 inline void pair_words_avx2(std::uint64_t seed, std::uint32_t key, std::uint32_t stream,
+                                               std::uint64_t first_pair, long pairs, std::uint64_t step, std::uint32_t* out) {
+  pair_words_loop(seed, key, stream, first_pair, pairs, step, out);
+}
+#endif
+inline void pair_words(std::uint64_t seed, std::uint32_t key, std::uint32_t stream, std::uint64_t first_pair, long pairs,
+                       std::uint64_t step, std::uint32_t* out) {
+#ifdef QIFSIM_AVX2_COPIES
+  if (use_avx2(true)) {
+    pair_words_avx2(seed, key, stream, first_pair, pairs, step, out);
+    return;
+  }
+#endif
+  pair_words_loop(seed, key, stream, first_pair, pairs, step, out);
+}
+
+/// weight * count added to kick[0..len-1] for the span's neurons (global indices g0 + i) by
+/// inversion from their pairs' words (pair g >> 1 at words + 4 * ((g >> 1) - pair0)): the vector
+/// form of model::poisson_invert (the same counts: entries below u, the first 16 compared for
+/// several neurons at once, the rest one by one where u is beyond them).
+__attribute__((always_inline)) inline void add_inverted_counts(const model::PoissonLaw& law, double weight,
+                                                                const std::uint32_t* words, std::uint64_t g0,
+                                                                std::uint64_t pair0, long len, double* __restrict kick) {
+  alignas(64) double u[kNeuronSpan];
+  alignas(64) double count[kNeuronSpan];
+  for (long i = 0; i < len; ++i) {
+    const std::uint64_t g = g0 + static_cast<std::uint64_t>(i);
+    const std::uint32_t* w = words + 4 * static_cast<long>((g >> 1) - pair0);
+    u[i] = (g & 1u) != 0 ? model::uniform01(w[2], w[3]) : model::uniform01(w[0], w[1]);
+  }
+  double cdf[16];
+  for (int j = 0; j < 16; ++j) cdf[j] = law.cdf[j];
+#pragma omp simd
+  for (long i = 0; i < len; ++i) {
+    double c = 0.0;
+    for (int j = 0; j < 16; ++j) c += cdf[j] < u[i] ? 1.0 : 0.0;
+    count[i] = c;
+  }
+  for (long i = 0; i < len; ++i) {
+    if (count[i] == 16.0) count[i] = static_cast<double>(model::poisson_invert(law, u[i]));
+    kick[i] += weight * count[i];
+  }
+}
+
+inline void add_inverted_counts_baseline(const model::PoissonLaw& law, double weight, const std::uint32_t* words,
+                                         std::uint64_t g0, std::uint64_t pair0, long len, double* kick) {
+  add_inverted_counts(law, weight, words, g0, pair0, len, kick);
+}
+#ifdef QIFSIM_AVX2_COPIES
+QIFSIM_TARGET_AVX2 inline void add_inverted_counts_avx2(const model::PoissonLaw& law, double weight,
+                                                        const std::uint32_t* words, std::uint64_t g0,
+                                                        std::uint64_t pair0, long len, double* kick) {
+  add_inverted_counts(law, weight, words, g0, pair0, len, kick);
+}
+#endif
+
 /// Adds the input of step `step` (counted since compile() or reset()) to v[0..n-1], then sets the
 /// neurons in `spiked` (ascending local indices) back to their reset value: reset[0] for all
-/// when reset_scalar, else reset[i]. reset == nullptr: no spikes (a rate model).
+/// when reset_scalar, else reset[i]. reset == nullptr: no spikes (a rate model). Each neuron's
+/// numbers are model::standard_normal's and model::poisson_count's; the words of a span's neuron
+/// pairs are drawn first, in one vector loop, then turned into numbers.
 template <class T>
 void add_stochastic_input(const CpuStochasticInput& d, T* v, std::int64_t n, std::int64_t step,
                           const std::vector<long>& spiked, const T* reset, bool reset_scalar) {
@@ -73,19 +147,21 @@ void add_stochastic_input(const CpuStochasticInput& d, T* v, std::int64_t n, std
   }
   const auto span = [&](long begin, long end) {
     double kick[kNeuronSpan];
+    std::uint32_t words[2 * kNeuronSpan + 8];  // 4 per pair
     const long len = end - begin;
+    const auto g0 = static_cast<std::uint64_t>(d.first + begin);  // global index of the span's first neuron
+    const std::uint64_t pair0 = g0 >> 1;
+    const long pairs = static_cast<long>(((g0 + static_cast<std::uint64_t>(len) - 1) >> 1) - pair0 + 1);
     if (d.noise) {
+      pair_words(d.noise_seed, d.key, model::kNoiseStream, pair0, pairs, t, words);
       const bool scalar = d.sigma_sqrt_dt.size() == 1;
-      // One Box-Muller pair per two neurons (global indices 2j, 2j+1), as model::standard_normal.
-      for (long i = 0; i < len; ++i) {
-        const auto g = static_cast<std::uint64_t>(d.first + begin + i);
-        if ((g & 1u) == 1u && i > 0) continue;  // filled with its pair
-        const auto w = model::random_words(d.noise_seed, d.key, model::kNoiseStream, 0, g >> 1, t);
+      for (long j = 0; j < pairs; ++j) {  // model::standard_normal: one Box-Muller pair per two neurons
+        const std::uint32_t* w = words + 4 * j;
         const r123::double2 z = r123::boxmuller(model::word64(w[0], w[1]), model::word64(w[2], w[3]));
-        const double first = (g & 1u) != 0 ? z.y : z.x;
-        kick[i] = (scalar ? d.sigma_sqrt_dt[0] : d.sigma_sqrt_dt[static_cast<std::size_t>(begin + i)]) * first;
-        if ((g & 1u) == 0 && i + 1 < len) {
-          kick[i + 1] = (scalar ? d.sigma_sqrt_dt[0] : d.sigma_sqrt_dt[static_cast<std::size_t>(begin + i + 1)]) * z.y;
+        const long even = static_cast<long>(2 * (pair0 + static_cast<std::uint64_t>(j)) - g0);  // may be -1
+        if (even >= 0) kick[even] = (scalar ? d.sigma_sqrt_dt[0] : d.sigma_sqrt_dt[static_cast<std::size_t>(begin + even)]) * z.x;
+        if (even + 1 < len) {
+          kick[even + 1] = (scalar ? d.sigma_sqrt_dt[0] : d.sigma_sqrt_dt[static_cast<std::size_t>(begin + even + 1)]) * z.y;
         }
       }
     } else {
@@ -97,10 +173,21 @@ void add_stochastic_input(const CpuStochasticInput& d, T* v, std::int64_t n, std
         for (long i = 0; i < len; ++i) kick[i] += shared[k];
         continue;
       }
+      if (!(p.law.lambda > 0.0)) continue;
       const std::uint32_t stream = model::kPoissonStream + static_cast<std::uint32_t>(k);
-      for (long i = 0; i < len; ++i) {
-        const auto g = static_cast<std::uint64_t>(d.first + begin + i);
-        kick[i] += p.weight * static_cast<double>(model::poisson_count(p.law, p.seed, d.key, stream, g, t));
+      if (model::poisson_inverts(p.law)) {  // model::poisson_count's inversion, the words drawn first
+        pair_words(p.seed, d.key, stream, pair0, pairs, t, words);
+#ifdef QIFSIM_AVX2_COPIES
+        if (use_avx2(true)) {
+          add_inverted_counts_avx2(p.law, p.weight, words, g0, pair0, len, kick);
+          continue;
+        }
+#endif
+        add_inverted_counts_baseline(p.law, p.weight, words, g0, pair0, len, kick);
+      } else {
+        for (long i = 0; i < len; ++i) {
+          kick[i] += p.weight * static_cast<double>(model::poisson_count(p.law, p.seed, d.key, stream, g0 + static_cast<std::uint64_t>(i), t));
+        }
       }
     }
     for (long i = 0; i < len; ++i) v[begin + i] = static_cast<T>(static_cast<double>(v[begin + i]) + kick[i]);

@@ -64,25 +64,40 @@ QIFSIM_HD inline double standard_normal(std::uint64_t seed, std::uint32_t popula
   return (neuron & 1u) != 0 ? z.y : z.x;
 }
 
-/// A uniform number in (0, 1] from two words.
-QIFSIM_HD inline double uniform01(std::uint32_t lo, std::uint32_t hi) { return r123::u01<double>(word64(lo, hi)); }
+/// A uniform number in (0, 1) from two words: (2k + 1) / 2^53 for the top 52 bits k, exact in
+/// double, symmetric about 1/2 and never 0 or 1 (converted through a signed integer: one
+/// instruction, where an unsigned 64-bit conversion branches on x86).
+QIFSIM_HD inline double uniform01(std::uint32_t lo, std::uint32_t hi) {
+  const auto k = static_cast<std::int64_t>(word64(lo, hi) >> 12);
+  return static_cast<double>(2 * k + 1) * 0x1p-53;
+}
+
+/// Below this mean a count is drawn by inversion (a table of the distribution function, about
+/// lambda + 1 comparisons), above it by transformed rejection (a bounded number of uniforms
+/// whatever lambda is).
+constexpr double kPoissonInversionMax = 10.0;
+/// Entries of the inversion table: P(k >= 64) < 1e-35 for lambda < 10, below double rounding.
+constexpr int kPoissonTable = 64;
 
 /// What a Poisson count with mean `lambda` per step needs beyond the draw (computed once).
 struct PoissonLaw {
   double lambda = 0.0;
-  double exp_minus_lambda = 1.0;  ///< inversion (lambda < kPoissonInversionMax)
+  /// Inversion (lambda < kPoissonInversionMax): cdf[k] = P(count <= k), the last entry 1.
+  double cdf[kPoissonTable] = {};
   // PTRS (Hoermann 1993, transformed rejection with squeeze) for large lambda:
   double b = 0.0, a = 0.0, inv_alpha = 0.0, v_r = 0.0, log_lambda = 0.0;
 };
 
-/// Below this mean a count is drawn by inversion (about lambda + 1 comparisons), above it by
-/// transformed rejection (a bounded number of uniforms whatever lambda is).
-constexpr double kPoissonInversionMax = 10.0;
-
 inline PoissonLaw poisson_law(double lambda) {
   PoissonLaw p;
   p.lambda = lambda;
-  p.exp_minus_lambda = std::exp(-lambda);
+  double pk = std::exp(-lambda), sum = pk;
+  for (int k = 0; k < kPoissonTable; ++k) {
+    p.cdf[k] = sum < 1.0 ? sum : 1.0;
+    pk *= lambda / static_cast<double>(k + 1);
+    sum += pk;
+  }
+  p.cdf[kPoissonTable - 1] = 1.0;
   const double slam = std::sqrt(lambda);
   p.log_lambda = std::log(lambda > 0.0 ? lambda : 1.0);
   p.b = 0.931 + 2.53 * slam;
@@ -92,30 +107,45 @@ inline PoissonLaw poisson_law(double lambda) {
   return p;
 }
 
-/// The Poisson count of `index` (a neuron, or 0 for input shared by all) at `step` in `stream`.
+/// True when `law` draws by inversion (one uniform per count, from words shared by a pair of
+/// neurons: poisson_pair_words); else by rejection (poisson_count's own draws per neuron).
+QIFSIM_HD inline bool poisson_inverts(const PoissonLaw& law) { return law.lambda < kPoissonInversionMax; }
+
+/// The words the inversion of neurons 2j and 2j+1 draws from (j = neuron >> 1).
+QIFSIM_HD inline r123::Philox4x32::ctr_type poisson_pair_words(std::uint64_t seed, std::uint32_t population,
+                                                               std::uint32_t stream, std::uint64_t neuron,
+                                                               std::uint64_t step) {
+  return random_words(seed, population, stream, 0, neuron >> 1, step);
+}
+
+/// A neuron's uniform in (0, 1] from its pair's words: words 0, 1 for the even neuron, 2, 3 for
+/// the odd one.
+QIFSIM_HD inline double pair_uniform(const r123::Philox4x32::ctr_type& w, std::uint64_t neuron) {
+  return (neuron & 1u) != 0 ? uniform01(w[2], w[3]) : uniform01(w[0], w[1]);
+}
+
+/// Inversion: the smallest k with cdf[k] >= u, i.e. the number of entries below u (the table
+/// rises): the first 16 counted without branches (a vector compare on the CPU), the rest, which
+/// only large u reach, one by one.
+QIFSIM_HD inline std::int64_t poisson_invert(const PoissonLaw& law, double u) {
+  int k = 0;
+  for (int j = 0; j < 16; ++j) k += law.cdf[j] < u ? 1 : 0;
+  if (k == 16) {
+    while (k < kPoissonTable - 1 && law.cdf[k] < u) ++k;
+  }
+  return k;
+}
+
+/// The Poisson count of `neuron` (or 0 for input shared by all) at `step` in `stream`.
 QIFSIM_HD inline std::int64_t poisson_count(const PoissonLaw& law, std::uint64_t seed, std::uint32_t population,
-                                            std::uint32_t stream, std::uint64_t index, std::uint64_t step) {
-  if (law.lambda <= 0.0) return 0;
-  if (law.lambda < kPoissonInversionMax) {
-    // Inversion: the smallest k with F(k) >= u (u in (0, 1]; a second draw where the
-    // cumulative sum stops short of u by rounding, which needs k far in the tail).
-    for (std::uint32_t attempt = 0; attempt < 256; ++attempt) {
-      const auto w = random_words(seed, population, stream, attempt, index, step);
-      const double u = uniform01(w[0], w[1]);
-      double pk = law.exp_minus_lambda, cdf = pk;
-      std::int64_t k = 0;
-      while (cdf < u && k < 1000) {
-        ++k;
-        pk *= law.lambda / static_cast<double>(k);
-        cdf += pk;
-      }
-      if (cdf >= u) return k;
-    }
-    return 0;
+                                            std::uint32_t stream, std::uint64_t neuron, std::uint64_t step) {
+  if (!(law.lambda > 0.0)) return 0;
+  if (poisson_inverts(law)) {
+    return poisson_invert(law, pair_uniform(poisson_pair_words(seed, population, stream, neuron, step), neuron));
   }
   // Transformed rejection (PTRS): two uniforms per attempt, accepted with probability > 0.9.
   for (std::uint32_t attempt = 0; attempt < 256; ++attempt) {
-    const auto w = random_words(seed, population, stream, attempt, index, step);
+    const auto w = random_words(seed, population, stream, attempt, neuron, step);
     const double u = uniform01(w[0], w[1]) - 0.5;
     const double v = uniform01(w[2], w[3]);
     const double us = 0.5 - std::fabs(u);
