@@ -118,6 +118,10 @@ TEST(StochasticNumbers, PoissonMomentsAndProbabilities) {
     }
   }
   EXPECT_EQ(poisson_count(poisson_law(0.0), 1, 2, 1, 3, 4), 0);
+  // The rejection's log(k!) against the C library's lgamma.
+  for (double k : {0.0, 1.0, 2.0, 6.0, 7.0, 8.0, 30.0, 1000.0, 123456.0}) {
+    EXPECT_NEAR(qifsim::model::log_factorial(k), std::lgamma(k + 1.0), 1e-12 * (1.0 + std::lgamma(k + 1.0))) << "k " << k;
+  }
 }
 
 TEST(StochasticInput, OrnsteinUhlenbeckOnALinearModel) {
