@@ -194,20 +194,27 @@ TEST(SparseMatrix, ValueDistributions) {
 // The documented stream: std::mt19937_64(seed), u = (w >> 11) 2^-53, per nonzero one u for the
 // gap floor(ln(1 - u) / ln(1 - p)) to it, then one u for a uniform value.
 TEST(SparseMatrix, FollowsTheDocumentedDraws) {
-  const std::int64_t rows = 37, cols = 23;
+  // Three blocks of rows (4096, 4096, 808), each walked by its own engine.
+  const std::int64_t rows = 9000, cols = 23, block = 4096;
   const double p = 0.25, low = -2.0, high = 3.0;
   const std::uint64_t seed = 1234;
-  std::mt19937_64 e(seed);
-  auto u01 = [&e] { return static_cast<double>(e() >> 11) / 9007199254740992.0; };
   std::vector<std::int64_t> row, col;
   std::vector<double> val;
-  std::int64_t pos = -1;
-  for (;;) {
-    pos += 1 + static_cast<std::int64_t>(std::floor(std::log(1.0 - u01()) / std::log(1.0 - p)));
-    if (pos >= rows * cols) break;
-    row.push_back(pos / cols);
-    col.push_back(pos % cols);
-    val.push_back(low + (high - low) * u01());
+  for (std::int64_t b = 0; b * block < rows; ++b) {
+    std::uint64_t z = seed + static_cast<std::uint64_t>(b + 1) * 0x9e3779b97f4a7c15ULL;  // splitmix64
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    std::mt19937_64 e(z ^ (z >> 31));
+    auto u01 = [&e] { return static_cast<double>(e() >> 11) / 9007199254740992.0; };
+    const std::int64_t r0 = b * block, n_rows = std::min(rows, r0 + block) - r0;
+    std::int64_t pos = -1;
+    for (;;) {
+      pos += 1 + static_cast<std::int64_t>(std::floor(std::log(1.0 - u01()) / std::log(1.0 - p)));
+      if (pos >= n_rows * cols) break;
+      row.push_back(r0 + pos / cols);
+      col.push_back(pos % cols);
+      val.push_back(low + (high - low) * u01());
+    }
   }
   const SparseMatrix want = SparseMatrix::from_coo(rows, cols, row, col, val);
   const SparseMatrix got = qifsim::sparse_matrix(rows, cols, p, uniform(low, high), seed);
@@ -352,6 +359,22 @@ TEST(FixedIndegree, DeterministicForASeed) {
   const SparseMatrix a = qifsim::fixed_indegree(500, 500, 40, normal(0.0, 1.0), 5);
   EXPECT_TRUE(same(a, qifsim::fixed_indegree(500, 500, 40, normal(0.0, 1.0), 5)));
   EXPECT_FALSE(same(a, qifsim::fixed_indegree(500, 500, 40, normal(0.0, 1.0), 6)));
+}
+
+TEST(SparseMatrix, TheSameMatrixOnAnyNumberOfThreads) {
+  // 20000 x 20000 at p = 0.004 (1.6e6 entries, drawn on the threads): five blocks of rows.
+  std::vector<qifsim::SparseMatrix> runs;
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    runs.push_back(qifsim::sparse_matrix(20000, 20000, 0.004, normal(0.0, 1.0), 8));
+  }
+  omp_set_num_threads(omp_get_num_procs());
+  for (std::size_t r = 1; r < runs.size(); ++r) {
+    EXPECT_EQ(runs[r].indptr, runs[0].indptr) << r;
+    EXPECT_EQ(runs[r].indices, runs[0].indices) << r;
+    EXPECT_EQ(runs[r].values, runs[0].values) << r;
+  }
+  EXPECT_NEAR(static_cast<double>(runs[0].nnz()), 1.6e6, 5 * std::sqrt(1.6e6));
 }
 
 TEST(FixedIndegree, TheSameMatrixOnAnyNumberOfThreads) {

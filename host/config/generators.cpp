@@ -109,6 +109,35 @@ std::vector<double> normal_values(std::int64_t n, double mean, double std_dev, s
   return x;
 }
 
+namespace {
+
+// Block b of sparse_matrix: rows r0 .. r1 - 1 as one row-major run of (r1 - r0) * cols entries,
+// walked by geometric gaps from the block's own engine (stream_seed); each nonzero's position
+// then its value. `emit(row, col, value)` receives them in order.
+template <class Emit>
+void sparse_block(std::int64_t r0, std::int64_t r1, std::int64_t cols, double p, double log_q,
+                  const ValueDistribution& values, std::uint64_t seed, std::int64_t b, Emit&& emit) {
+  Draw draw(stream_seed(seed, static_cast<std::uint64_t>(b)));
+  const std::int64_t total = (r1 - r0) * cols;
+  if (p == 1.0) {
+    for (std::int64_t pos = 0; pos < total; ++pos) emit(r0 + pos / cols, pos % cols, draw.value(values));
+    return;
+  }
+  std::int64_t pos = -1;
+  for (;;) {
+    // 1 - u is exact (u is a multiple of 2^-53); the ratio is >= 0 and may be huge or inf
+    // for tiny p, so it is compared as a double before any conversion.
+    const double gap = std::floor(std::log(1.0 - draw.uniform()) / log_q);
+    const std::int64_t left = total - pos - 1;  // entries after pos
+    if (!(gap < static_cast<double>(left))) break;
+    pos += 1 + static_cast<std::int64_t>(gap);
+    if (pos >= total) break;  // static_cast<double>(left) may have rounded up
+    emit(r0 + pos / cols, pos % cols, draw.value(values));
+  }
+}
+
+}  // namespace
+
 SparseMatrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const ValueDistribution& values,
                            std::uint64_t seed) {
   check_sparse_shape(rows, cols, "sparse_matrix");
@@ -117,37 +146,34 @@ SparseMatrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const
   const double mean = p * static_cast<double>(rows) * static_cast<double>(cols);
   check_sparse_fits(rows, cols, mean + 4.0 * std::sqrt(mean), "sparse_matrix (p = " + std::to_string(p) + ")");
   SparseMatrix m(rows, cols);
-  const std::int64_t total = rows * cols;  // < 2^62: no overflow
-  if (total == 0 || p == 0.0) return m;
-  Draw draw(seed);
-  const double expected = p * static_cast<double>(total);
-  m.indices.reserve(static_cast<std::size_t>(expected + 4.0 * std::sqrt(expected) + 16.0));
-  m.values.reserve(m.indices.capacity());
-  // indptr[r + 1] counts row r's entries first, summed into offsets at the end.
-  auto add = [&](std::int64_t pos) {
-    const std::int64_t r = pos / cols;
-    m.indices.push_back(static_cast<std::int32_t>(pos - r * cols));
-    m.values.push_back(draw.value(values));
-    ++m.indptr[static_cast<std::size_t>(r + 1)];
-  };
-  if (p == 1.0) {
-    for (std::int64_t pos = 0; pos < total; ++pos) add(pos);
-  } else {
-    // ln(1 - p) through log1p: exact to the last digits for small p, where 1 - p rounds.
-    const double log_q = std::log1p(-p);  // < 0 for p in (0, 1)
-    std::int64_t pos = -1;
-    for (;;) {
-      // 1 - u is exact (u is a multiple of 2^-53); the ratio is >= 0 and may be huge or inf
-      // for tiny p, so it is compared as a double before any conversion.
-      const double gap = std::floor(std::log(1.0 - draw.uniform()) / log_q);
-      const std::int64_t left = total - pos - 1;  // entries after pos
-      if (!(gap < static_cast<double>(left))) break;
-      pos += 1 + static_cast<std::int64_t>(gap);
-      if (pos >= total) break;  // static_cast<double>(left) may have rounded up
-      add(pos);
-    }
+  if (rows * cols == 0 || p == 0.0) return m;  // < 2^62: no overflow
+  // ln(1 - p) through log1p: exact to the last digits for small p, where 1 - p rounds.
+  const double log_q = p < 1.0 ? std::log1p(-p) : 0.0;  // < 0 for p in (0, 1)
+  const std::int64_t blocks = (rows + kRowsPerStream - 1) / kRowsPerStream;
+  const bool threads = mean >= static_cast<double>(std::int64_t{1} << 20);
+  // Two passes over the blocks (each block's engine starts again): the rows' counts, then the
+  // entries, written straight into their place, so the matrix is held once.
+#pragma omp parallel for schedule(dynamic) if (threads)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    sparse_block(b * kRowsPerStream, std::min(rows, (b + 1) * kRowsPerStream), cols, p, log_q, values, seed, b,
+                 [&m](std::int64_t r, std::int64_t, double) { ++m.indptr[static_cast<std::size_t>(r + 1)]; });
   }
   for (std::int64_t r = 0; r < rows; ++r) m.indptr[static_cast<std::size_t>(r + 1)] += m.indptr[static_cast<std::size_t>(r)];
+  m.indices.resize(static_cast<std::size_t>(m.indptr.back()));
+  m.values.resize(m.indices.size());
+#pragma omp parallel for schedule(dynamic) if (threads)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    std::int64_t row = -1, next = 0;
+    sparse_block(b * kRowsPerStream, std::min(rows, (b + 1) * kRowsPerStream), cols, p, log_q, values, seed, b,
+                 [&](std::int64_t r, std::int64_t c, double v) {
+                   if (r != row) {  // the row's first entry: its place in the CSR arrays
+                     row = r;
+                     next = m.indptr[static_cast<std::size_t>(r)];
+                   }
+                   m.indices[static_cast<std::size_t>(next)] = static_cast<std::int32_t>(c);
+                   m.values[static_cast<std::size_t>(next++)] = v;
+                 });
+  }
   return m;
 }
 

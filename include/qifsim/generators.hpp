@@ -31,10 +31,13 @@ struct ValueDistribution {
 };
 
 /// A rows x cols sparse matrix whose entries are nonzero with probability p, independently,
-/// drawn in O(number of nonzeros): within the row-major sequence of entries the gap to the next
-/// nonzero is geometric (one uniform u per nonzero: gap = floor(ln(1 - u) / ln(1 - p))), and
-/// the value follows from `values` (same engine). p = 1 gives every entry, p = 0 none.
-/// (qifsim 0.1 drew one uniform per entry, so a seed now gives another matrix; CHANGELOG.md.)
+/// drawn in O(number of nonzeros). Rows are drawn in blocks of 4096, block b from its own
+/// engine seeded as fixed_indegree's (blocks run on all threads; the matrix does not depend on
+/// their number, and a part of the rows can be drawn alone): within a block's row-major
+/// sequence of entries the gap to the next nonzero is geometric (one uniform u per nonzero:
+/// gap = floor(ln(1 - u) / ln(1 - p))), then its value follows from `values` (same engine).
+/// p = 1 gives every entry, p = 0 none. (Before the blocks, one engine walked the whole matrix:
+/// a seed now gives another matrix; CHANGELOG.md.)
 SparseMatrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const ValueDistribution& values,
                            std::uint64_t seed);
 
