@@ -21,8 +21,8 @@ from .errors import (BackendError, BusyError, DivergenceError, Error, GraphError
 from .network import Network
 from .observer import Observer
 from .runs import IncompleteRecordingWarning, Recording, RunResult, load_recording, read_manifest, run_config
-from .utility import (circular_connectivity, input_connections, line_connectivity, normalize,
-                      random_connectivity, wta_score)
+from .utility import (circular_connectivity, fixed_indegree, input_connections, line_connectivity, normalize,
+                      random_connectivity, sparse_random, wta_score)
 
 __version__ = _qifsim.__version__
 
@@ -51,5 +51,5 @@ __all__ = ["Network", "Observer", "Error", "InvalidArgument", "GraphError", "Mem
            "IoError", "BackendError", "BusyError", "DivergenceError", "built_with_cuda", "cuda_device_status", "cuda_device_count",
            "default_memory_budget", "run_config", "load_recording", "read_manifest", "Recording", "RunResult",
            "IncompleteRecordingWarning", "__version__"]
-__all__ += ["random_connectivity", "input_connections", "circular_connectivity", "line_connectivity",
+__all__ += ["fixed_indegree", "sparse_random", "random_connectivity", "input_connections", "circular_connectivity", "line_connectivity",
             "normalize", "wta_score"]

@@ -29,6 +29,12 @@ OutInt1 to_numpy(std::vector<std::int64_t>&& values) {
   return OutInt1(heap->data(), {heap->size()}, owner);
 }
 
+OutI32 to_numpy(std::vector<std::int32_t>&& values) {
+  auto* heap = new std::vector<std::int32_t>(std::move(values));
+  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<std::int32_t>*>(p); });
+  return OutI32(heap->data(), {heap->size()}, owner);
+}
+
 std::vector<double> to_vector(const In1& a) { return std::vector<double>(a.data(), a.data() + a.shape(0)); }
 
 /// A copy the engine keeps (weights); refused beforehand when the machine cannot hold it.

@@ -33,6 +33,9 @@ Out1 to_numpy(std::vector<double>&& values);
 using OutInt1 = nb::ndarray<nb::numpy, std::int64_t, nb::ndim<1>>;
 /// The values as a NumPy array that owns them (no copy).
 OutInt1 to_numpy(std::vector<std::int64_t>&& values);
+using OutI32 = nb::ndarray<nb::numpy, std::int32_t, nb::ndim<1>>;
+/// The same for 32-bit integers (CSR column indices).
+OutI32 to_numpy(std::vector<std::int32_t>&& values);
 
 std::vector<double> to_vector(const In1& a);
 

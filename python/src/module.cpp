@@ -23,7 +23,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/memory_check.hpp"  // the library's own check, before a large copy
+#include "core/memory_check.hpp"
+#include "qifsim/generators.hpp"  // the library's own check, before a large copy
 #include "arguments.hpp"
 #include "ctrl_c.hpp"
 #include "model/qif_population.hpp"  // the QIF model's fields by name
@@ -159,6 +160,45 @@ NB_MODULE(_qifsim, m) {
   m.def("default_memory_budget", &default_memory_budget,
         "Bytes a recording may take by default (half the machine's memory).");
   m.def("config_supported", &config_supported, "True when this build reads TOML configs.");
+  // The config's sparse generators (qifsim/generators.hpp), as CSR arrays (indptr, indices,
+  // values) moved into NumPy arrays (no copy). kind: "constant" (a), "uniform" (a, b = low,
+  // high) or "normal" (a, b = mean, std).
+  const auto distribution = [](const std::string& kind, double a, double b) {
+    ValueDistribution d;
+    d.kind = kind == "uniform" ? ValueDistribution::Kind::Uniform
+             : kind == "normal" ? ValueDistribution::Kind::Normal
+                                : ValueDistribution::Kind::Constant;
+    d.a = a;
+    d.b = b;
+    return d;
+  };
+  const auto csr = [](SparseMatrix&& mat) {
+    return nb::make_tuple(to_numpy(std::move(mat.indptr)), to_numpy(std::move(mat.indices)), to_numpy(std::move(mat.values)));
+  };
+  m.def(
+      "sparse_matrix_csr",
+      [distribution, csr](std::int64_t rows, std::int64_t cols, double p, const std::string& kind, double a, double b,
+                          std::uint64_t seed) {
+        SparseMatrix mat;
+        {
+          const nb::gil_scoped_release quiet;
+          mat = sparse_matrix(rows, cols, p, distribution(kind, a, b), seed);
+        }
+        return csr(std::move(mat));
+      },
+      "rows"_a, "cols"_a, "p"_a, "kind"_a, "a"_a, "b"_a, "seed"_a);
+  m.def(
+      "fixed_indegree_csr",
+      [distribution, csr](std::int64_t rows, std::int64_t cols, std::int64_t k, const std::string& kind, double a, double b,
+                          std::uint64_t seed, bool autapses) {
+        SparseMatrix mat;
+        {
+          const nb::gil_scoped_release quiet;
+          mat = fixed_indegree(rows, cols, k, distribution(kind, a, b), seed, autapses);
+        }
+        return csr(std::move(mat));
+      },
+      "rows"_a, "cols"_a, "k"_a, "kind"_a, "a"_a, "b"_a, "seed"_a, "autapses"_a);
   m.def(
       "run_config",
       [](const std::string& config, const std::vector<std::string>& sets, const std::string& out_dir,
