@@ -430,6 +430,40 @@ formats = []
   }
 }
 
+TEST(ConfigValues, AnInputFileIsReadInPiecesNotHeld) {
+  // 400000 x 3 float32 values (4.8 MB as f4, 9.6 MB as doubles): read in several pieces as the
+  // rows are fetched; every row is the file's plus the [input] value. A file cut short after
+  // the check ends the fetch with an IoError naming it.
+  ScratchDir dir;
+  const std::int64_t rows = 400000;
+  std::vector<float> values(static_cast<std::size_t>(rows) * 3);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = 0.001f * static_cast<float>(i % 9973) - 2.0f;
+  iotest::write_text(dir / "big.npy", iotest::npy_bytes(iotest::npy_dict("<f4", "(400000, 3)"), values.data(),
+                                                         values.size() * sizeof(float)));
+  const std::string text = "dt = 1e-3\n[[population]]\nname = \"qif\"\nn = 3\n[input]\nfile = \"big.npy\"\nvalue = 0.5\n"
+                           "[record]\nformats = []\n";
+  const qifsim::RunConfig cfg = qifsim::parse_config(text, dir.str());
+  EXPECT_TRUE(cfg.inputs.data.empty());  // nothing held
+  EXPECT_TRUE(contains_all(cfg.summary(), {"'big.npy' (400000 x 3, <f4), read in pieces"}));
+  const qifsim::InputSource in = cfg.input_source();
+  ASSERT_EQ(in.rows, rows);
+  std::vector<double> piece(3 * 1000);
+  for (std::int64_t first = 0; first < rows; first += 1000) {  // as a run fetches them: in order, piece by piece
+    in.fetch(first, 1000, piece.data());
+    for (std::size_t k = 0; k < piece.size(); ++k) {
+      const double want = static_cast<double>(values[static_cast<std::size_t>(first) * 3 + k]) + 0.5;
+      ASSERT_EQ(piece[k], want) << "row " << first + static_cast<std::int64_t>(k / 3);
+    }
+  }
+  std::filesystem::resize_file(dir / "big.npy", 1000);
+  try {
+    in.fetch(399000, 1000, piece.data());
+    ADD_FAILURE() << "a truncated file was read";
+  } catch (const qifsim::IoError& e) {
+    EXPECT_TRUE(contains_all(e.what(), {"big.npy", "ended early"}));
+  }
+}
+
 TEST(ConfigValues, EventCouplingReachesTheRunOptions) {
   EXPECT_EQ(qifsim::parse_config(kBase).options.event_coupling, 0);
   const qifsim::RunConfig cfg = qifsim::parse_config(replace(kBase, "steps = 50", "steps = 50\nevent_coupling = 250"));

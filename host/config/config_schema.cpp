@@ -531,9 +531,9 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
     }
   }
   const std::int64_t m = cfg.network.input_width();
-  ConfigInputs in = read_input(top, dt, steps, m, cfg.network.input_node());  // a file's rows are held
-  cfg.inputs = std::move(in.materialized);
+  ConfigInputs in = read_input(top, dt, steps, m, cfg.network.input_node());  // rows made when fetched
   cfg.computed_inputs = std::move(in.computed);
+  cfg.input_description = std::move(in.description);
   read_record(top, cfg, sizes, default_dir);
   return cfg;
 }

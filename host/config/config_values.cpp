@@ -407,6 +407,7 @@ struct ComputedInput {
   double dt = 0.0;
   std::vector<double> value;  // [input] value (empty: none)
   std::vector<Part> parts;
+  std::shared_ptr<detail::NpyRowReader> file;  // [input] file, read as its rows are needed (or null)
 
   // The entries of step t added to `row` (width values), in order.
   void add(std::int64_t t, double* row) const {
@@ -426,12 +427,15 @@ struct ComputedInput {
     }
   }
 
-  // Rows first..first+count-1 (count x width values): 0 plus the entries.
+  // Rows first..first+count-1 (count x width values): the file's rows (or 0) plus the entries.
   void rows(std::int64_t first, std::int64_t count, double* out) const {
     const auto m = static_cast<std::size_t>(width);
+    if (file) file->read(first, count, out);
     for (std::int64_t t = first; t < first + count; ++t) {
       double* row = out + static_cast<std::size_t>(t - first) * m;
-      for (std::size_t j = 0; j < m; ++j) row[j] = 0.0;
+      if (!file) {
+        for (std::size_t j = 0; j < m; ++j) row[j] = 0.0;
+      }
       add(t, row);
     }
   }
@@ -446,7 +450,7 @@ ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::in
   auto program = std::make_shared<ComputedInput>();
   program->width = m;
   program->dt = dt;
-  Matrix file_rows;
+  std::string description = "computed per step from [input] (no array held; " + std::to_string(m) + " values a step)";
   const TableReader* r_ptr = nullptr;
   std::optional<TableReader> reader;
   if (node) {
@@ -457,18 +461,21 @@ ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::in
   if (r_ptr != nullptr && r_ptr->string("file")) {
     const TableReader& r = *r_ptr;
     const std::string file = *r.string("file");
-    NpyArray a = load_npy(r.ctx(), *r.get("file"), r.key("file"), file);
-    const bool ok = (a.shape.size() == 2 && a.shape[1] == m) || (m == 1 && a.shape.size() == 1);
-    if (!ok || a.shape[0] == 0) {
-      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + file + "' has shape " + shape_string(a.shape) + "; expected (T, " +
+    // Opened and checked now, read in pieces as the run fetches its rows: never held whole.
+    program->file = open_npy_rows(r.ctx(), *r.get("file"), r.key("file"), file);
+    const std::vector<std::int64_t>& shape = program->file->shape();
+    const bool ok = (shape.size() == 2 && shape[1] == m) || (m == 1 && shape.size() == 1);
+    if (!ok || shape[0] == 0) {
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + file + "' has shape " + shape_string(shape) + "; expected (T, " +
                                                       std::to_string(m) + "): one row per step, one column per each of the " + width_text);
     }
-    if (steps && *steps != a.shape[0]) {
-      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + file + "' has " + std::to_string(a.shape[0]) + " rows (steps) but steps = " +
+    if (steps && *steps != shape[0]) {
+      fail(r.ctx(), r.get("file"), r.key("file"), "file '" + file + "' has " + std::to_string(shape[0]) + " rows (steps) but steps = " +
                                                       std::to_string(*steps) + "; drop 'steps'/'duration' or make them agree");
     }
-    file_rows = Matrix(a.shape[0], m, std::move(a.data));
-    program->steps = file_rows.rows;
+    program->steps = shape[0];
+    description = "the [input] file '" + file + "' (" + std::to_string(shape[0]) + " x " + std::to_string(m) + ", " +
+                  program->file->descr() + "), read in pieces of a few MiB as the run goes";
   } else {
     if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
     program->steps = *steps;
@@ -518,11 +525,7 @@ ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::in
     });
   }
   ConfigInputs out;
-  if (file_rows.rows > 0) {  // a file: its rows with the entries added, held as one array (as given)
-    for (std::int64_t t = 0; t < T; ++t) program->add(t, &file_rows(t, 0));
-    out.materialized = std::move(file_rows);
-    return out;
-  }
+  out.description = description;
   out.computed.rows = T;
   out.computed.cols = m;
   out.computed.fetch = [program](std::int64_t first, std::int64_t count, double* dst) { program->rows(first, count, dst); };

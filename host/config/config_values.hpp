@@ -38,12 +38,12 @@ Weights read_weights(const TableReader& r, const std::string& k, std::int64_t ro
 std::string read_stochastic_input(const TableReader& r, const std::string& name, std::int64_t n, Network& net,
                                   std::vector<FingerprintEntry>& fp);
 
-/// The inputs, steps x m: an [input] file, value, steps, pulses and sines (zeros without [input]).
-/// With a file: its rows with the other entries added (`materialized`); without: `computed`, the
-/// rows computed when fetched (no steps x m array).
+/// The inputs, steps x m: an [input] file, value, steps, pulses and sines (zeros without [input]),
+/// as `computed`: the rows made when fetched (a file's rows read then, the other entries added),
+/// never a steps x m array. `description`: how, for `qifsim check`.
 struct ConfigInputs {
-  Matrix materialized;
   InputSource computed;
+  std::string description;
 };
 ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
                         const std::string& input_node);

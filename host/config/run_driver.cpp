@@ -50,7 +50,7 @@ std::string RunConfig::summary() const {
      << "), " << to_string(network.precision()) << " on " << to_string(network.backend()) << "\n";
   os << "input    ";
   if (computed_inputs.fetch) {
-    os << "computed per step from [input] (no array held; " << network.input_width() << " values a step)\n";
+    os << input_description << "\n";
   } else {
     os << "the [input] file's " << inputs.rows << " x " << inputs.cols << " values, held: "
        << detail::format_bytes(static_cast<double>(inputs.data.size()) * 8.0) << "\n";

@@ -93,6 +93,11 @@ NpyArray load_npy(const Ctx& ctx, const toml::node& n, const std::string& key, c
   return load_file(ctx, n, key, file, [](const std::string& path) { return read_npy(path); });
 }
 
+std::shared_ptr<detail::NpyRowReader> open_npy_rows(const Ctx& ctx, const toml::node& n, const std::string& key,
+                                                    const std::string& file) {
+  return load_file(ctx, n, key, file, [](const std::string& path) { return std::make_shared<detail::NpyRowReader>(path); });
+}
+
 SparseMatrix load_npz(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file) {
   return load_file(ctx, n, key, file, [](const std::string& path) { return load_sparse_npz(path); });
 }

@@ -5,6 +5,10 @@
 // Only the files of host/config/ include this header.
 #pragma once
 
+#include <memory>
+
+#include "io/npy_rows.hpp"
+
 #ifdef QIFSIM_HAVE_TOML
 
 #include <algorithm>
@@ -148,6 +152,10 @@ class TableReader {
 
 /// Reads the .npy file a key names (relative to the config's folder), noting it in ctx.files_read.
 NpyArray load_npy(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file);
+/// The .npy file a key names, opened to be read rows at a time (checked as load_npy checks it,
+/// the values converted as they are read).
+std::shared_ptr<detail::NpyRowReader> open_npy_rows(const Ctx& ctx, const toml::node& n, const std::string& key,
+                                                    const std::string& file);
 /// The sparse matrix of a scipy.sparse.save_npz file, found as load_npy() finds files.
 SparseMatrix load_npz(const Ctx& ctx, const toml::node& n, const std::string& key, const std::string& file);
 

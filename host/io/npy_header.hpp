@@ -27,6 +27,15 @@ std::size_t npy_header_end(const unsigned char* bytes, std::size_t size, const s
 /// header's end; the data after it is not looked at).
 NpyHeader parse_npy_header(const unsigned char* bytes, std::size_t size, const std::string& path);
 
+/// Bytes per element of a dtype qifsim reads ("<f8", "<f4", "<i8", "<i4"); anything else is an
+/// IoError naming it and what to use instead.
+std::size_t npy_item_size(const std::string& descr, const std::string& path);
+
+/// `count` elements of dtype `descr` at `raw` as doubles into `out` (an int64 that a double
+/// cannot hold exactly is an IoError naming its index, first_index + i).
+void npy_convert(const std::string& descr, const unsigned char* raw, std::size_t count, double* out,
+                 const std::string& path, std::size_t first_index);
+
 /// The number of elements of `shape` (1 for a 0-d array); more than 2^60 is refused.
 std::size_t npy_element_count(const std::vector<std::int64_t>& shape, const std::string& path);
 

@@ -193,6 +193,35 @@ NpyHeader parse_npy_header(const unsigned char* bytes, std::size_t size, const s
   return h;
 }
 
+std::size_t npy_item_size(const std::string& d, const std::string& path) {
+  if (d == "<f8" || d == "<f4" || d == "<i8" || d == "<i4") return static_cast<std::size_t>(d[2] - '0');
+  if (d == "|i1" || d == "|u1" || d == "|b1") fail(path, "dtype '" + d + "' is not supported (use float64, float32, int64 or int32)");
+  if (!d.empty() && d[0] == '>') fail(path, "dtype '" + d + "' is big-endian; save it little-endian (array.astype('<f8'))");
+  fail(path, "dtype '" + d + "' is not supported (use float64 '<f8', float32 '<f4', int64 '<i8' or int32 '<i4')");
+}
+
+void npy_convert(const std::string& descr, const unsigned char* raw, std::size_t count, double* out,
+                 const std::string& path, std::size_t first_index) {
+  const auto each = [&](auto tag) {
+    using T = decltype(tag);
+    for (std::size_t i = 0; i < count; ++i) {
+      T v;
+      std::memcpy(&v, raw + i * sizeof(T), sizeof(T));
+      out[i] = static_cast<double>(v);
+      if constexpr (std::is_same_v<T, std::int64_t>) {
+        if (static_cast<std::int64_t>(out[i]) != v || std::fabs(out[i]) > 9007199254740992.0) {
+          fail(path, "int64 value " + std::to_string(v) + " at index " + std::to_string(first_index + i) +
+                         " cannot be represented exactly as a double");
+        }
+      }
+    }
+  };
+  if (descr == "<f8") each(double{});
+  else if (descr == "<f4") each(float{});
+  else if (descr == "<i8") each(std::int64_t{});
+  else each(std::int32_t{});
+}
+
 std::size_t npy_element_count(const std::vector<std::int64_t>& shape, const std::string& path) {
   std::size_t count = 1;
   for (auto dim : shape) {
@@ -231,17 +260,8 @@ NpyArray read_npy(const std::string& path) {
   if (h.fortran_order) {
     fail(path, "the array is stored in Fortran order; save it in C order (numpy.ascontiguousarray)");
   }
-  std::size_t item = 0;
   const std::string& d = a.descr;
-  if (d == "<f8" || d == "<f4" || d == "<i8" || d == "<i4") {
-    item = static_cast<std::size_t>(d[2] - '0');
-  } else if (d == "|i1" || d == "|u1" || d == "|b1") {
-    fail(path, "dtype '" + d + "' is not supported (use float64, float32, int64 or int32)");
-  } else if (!d.empty() && d[0] == '>') {
-    fail(path, "dtype '" + d + "' is big-endian; save it little-endian (array.astype('<f8'))");
-  } else {
-    fail(path, "dtype '" + d + "' is not supported (use float64 '<f8', float32 '<f4', int64 '<i8' or int32 '<i4')");
-  }
+  const std::size_t item = detail::npy_item_size(d, path);
   const std::size_t count = detail::npy_element_count(a.shape, path);
   const std::size_t data_bytes = file_size - header_end;
   if (data_bytes != count * item) {

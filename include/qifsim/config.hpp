@@ -34,12 +34,14 @@ struct RunConfig {
   std::string text;                  ///< its TOML text
   std::vector<std::string> overrides;  ///< "key=value" overrides applied on top of the text
   Network network;                   ///< compiled
-  /// steps x network.input_width(), where held as one array (an [input] file); empty where the
-  /// rows are computed as the run goes (computed_inputs): use input_source().
+  /// steps x network.input_width() held as one array: empty from a config, whose rows are
+  /// fetched as the run goes (computed_inputs; use input_source()); a caller may set it.
   Matrix inputs;
-  /// [input] without a file (a value, steps, pulses, sines, or none: zeros): its rows computed
-  /// when fetched, so that no steps x width array is made. Empty (no fetch) with a file.
+  /// The [input] table's rows made when fetched: an [input] file's rows read from the file in
+  /// pieces, a value, steps, pulses and sines computed (none: zeros). No steps x width array
+  /// is made, whatever the number of steps.
   InputSource computed_inputs;
+  std::string input_description;  ///< how the input is made, for summary()
   RunOptions options;                ///< sampling_steps, cutoff, record_output, record_vars, ...
   std::string out_dir;               ///< where the recordings go ([record] out_dir)
   std::vector<std::string> formats;  ///< "npy", "hdf5", "csv" (empty: write nothing)
