@@ -177,7 +177,7 @@ class Observer:
         labels, blocks = [], []
         for key in self.recorded_state_variables + [k for k in ("out", "loss") if k in self._core.keys()]:
             values = self.to_numpy(key).reshape(len(self), -1)
-            labels += [key] if values.shape[1] == 1 else [(key, unit) for unit in range(values.shape[1])]
+            labels += [key] if values.shape[1] == 1 else [(key, unit) for unit in self._units(key, values.shape[1])]
             blocks.append(values)
         data = np.hstack(blocks) if blocks else np.empty((len(self), 0))
         return pd.DataFrame(data, index=pd.Index(self.time, name="time"),
@@ -301,6 +301,15 @@ class Observer:
         saved, value = self._saved_value(item)
         return value if saved else self.to_numpy(item)
 
+    def _units(self, item, width: int) -> list:
+        """The labels of a recording's columns: the neurons recorded where they were chosen
+        (``record_vars=[("qif", "v", [4, 0])]`` gives 4, 0), else 0 .. width - 1."""
+        if isinstance(item, tuple) and len(item) == 2 and self._is_recording(item):
+            chosen = list(self._core.chosen_neurons(str(item[0]), str(item[1])))
+            if len(chosen) == width:
+                return chosen
+        return list(range(width))
+
     def to_dataframe(self, item, copy: bool = True):
         """A recording as a ``pandas.DataFrame`` indexed by time (one column per unit).
         ``copy=False`` shares the stored values (read-only). A saved value that makes a 1-d or
@@ -313,7 +322,7 @@ class Observer:
             array = np.asarray(value)
             return pd.DataFrame(array.copy() if copy else array) if array.ndim in (1, 2) else value
         values = self.to_numpy(item)
-        columns = [_label(item)] if values.ndim == 1 else list(range(values.shape[1]))
+        columns = [_label(item)] if values.ndim == 1 else self._units(item, values.shape[1])
         data = values.reshape(len(values), -1)
         return pd.DataFrame(data.copy() if copy else data, index=pd.Index(self.time, name="time"), columns=columns)
 
@@ -350,8 +359,9 @@ class Observer:
         xlabel = self._time_label() if x is None else self._name(x)
         lines = ax.plot(x_sig, y_sig, **kwargs)
         if "label" not in kwargs:
+            units = self._units(y, len(lines))
             for i, line in enumerate(lines):
-                line.set_label(f"{name}[{i}]" if len(lines) > 1 else name)
+                line.set_label(f"{name}[{units[i]}]" if len(lines) > 1 else name)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(name)
         # The title names what obs.plot drew on these axes; a title set otherwise stays.

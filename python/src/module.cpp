@@ -295,6 +295,15 @@ NB_MODULE(_qifsim, m) {
         for (const auto& v : o.obs.spec().vars) out.emplace_back(v.node, v.var, v.mean);
         return out;
       })
+      .def(
+          "chosen_neurons",
+          [](const PyObserver& o, const std::string& node, const std::string& var) {
+            for (const auto& v : o.obs.spec().vars) {
+              if (v.node == node && v.var == var) return v.neurons;
+            }
+            return std::vector<std::int64_t>{};
+          },
+          "node"_a, "var"_a, "The neurons recorded of node.var, in order (empty: all, or their mean).")
       .def_prop_ro("record_output", [](const PyObserver& o) { return o.obs.spec().output; })
       .def_prop_ro("record_loss", [](const PyObserver& o) { return o.obs.spec().loss; })
       .def(

@@ -72,3 +72,18 @@ def test_a_mean_flag_given_as_0_or_1_stays_a_flag():
     obs = network().run(np.full((20, 30), 5.0), record_vars=[("qif", "v", 1), ("qif", "s", 0)], verbose=False)
     assert obs[("qif", "v")].shape == (20,)  # one mean a sample
     assert obs[("qif", "s")].shape == (20, 30)
+
+
+def test_tables_and_plots_label_the_chosen_neurons():
+    import matplotlib
+    matplotlib.use("Agg")
+    obs = network().run(np.full((50, 30), 10.0), record_vars=[("qif", "v", [29, 3, 0])], verbose=False)
+    df = obs.to_dataframe(("qif", "v"))
+    assert list(df.columns) == [29, 3, 0]
+    np.testing.assert_array_equal(df[3].to_numpy(), obs[("qif", "v")][:, 1])
+    assert [c for c in obs.recordings.columns if isinstance(c, tuple) and c[0] == ("qif", "v")] == \
+        [(("qif", "v"), 29), (("qif", "v"), 3), (("qif", "v"), 0)]
+    ax = obs.plot(("qif", "v"))
+    assert [line.get_label() for line in ax.get_lines()] == ["qif.v[29]", "qif.v[3]", "qif.v[0]"]
+    full = network().run(np.full((50, 30), 10.0), record_vars=[("qif", "v", False)], verbose=False)
+    assert list(full.to_dataframe(("qif", "v")).columns) == list(range(30))
