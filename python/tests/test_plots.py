@@ -296,3 +296,11 @@ def test_spike_events_are_drawn_whole_with_a_rate_in_bins_the_user_sets(plot_scr
     for k in range(len(values) - 1):  # each bin's spikes per neuron per unit of time
         count = np.count_nonzero((t >= edges[k]) & (t < edges[k + 1]))
         assert values[k] == pytest.approx(count / (5 * 0.1))
+
+
+@needs_config
+def test_chosen_neurons_are_labelled_by_their_index(plot_script, figures, tmp_path):
+    folder = run(tmp_path, QIF_CONFIG, overrides=['record.vars=[["qif","v",[4,0,2]]]'])
+    plot_script.main([folder, "--var", "qif.v"])
+    ax = figures["qif.v_time.png"].axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["qif.v[4]", "qif.v[0]", "qif.v[2]"]
