@@ -15,6 +15,13 @@
 #include "cpu/neuron_update.hpp"
 #include "model/stochastic.hpp"
 
+// `omp simd` is a request: where a compiler cannot honour it (clang under the sanitizers of
+// scripts/fuzz) the scalar loop computes the same values, so that is no error.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpass-failed"
+#endif
+
 namespace qifsim::detail {
 
 /// One population's noise and Poisson input, ready for the step loop.
@@ -87,6 +94,29 @@ inline void pair_words(std::uint64_t seed, std::uint32_t key, std::uint32_t stre
   pair_words_loop(seed, key, stream, first_pair, pairs, step, out);
 }
 
+/// The normal pairs of `pairs` pairs' words (model::normal_pair) into z0, z1, in a vector loop.
+__attribute__((always_inline)) inline void normal_pairs_loop(const std::uint32_t* __restrict words, long pairs,
+                                                              double* __restrict z0, double* __restrict z1) {
+#pragma omp simd
+  for (long j = 0; j < pairs; ++j) {
+    model::normal_pair(words[4 * j], words[4 * j + 1], words[4 * j + 2], words[4 * j + 3], z0[j], z1[j]);
+  }
+}
+#ifdef QIFSIM_AVX2_COPIES
+QIFSIM_TARGET_AVX2 inline void normal_pairs_avx2(const std::uint32_t* words, long pairs, double* z0, double* z1) {
+  normal_pairs_loop(words, pairs, z0, z1);
+}
+#endif
+inline void normal_pairs(const std::uint32_t* words, long pairs, double* z0, double* z1) {
+#ifdef QIFSIM_AVX2_COPIES
+  if (use_avx2(true)) {
+    normal_pairs_avx2(words, pairs, z0, z1);
+    return;
+  }
+#endif
+  normal_pairs_loop(words, pairs, z0, z1);
+}
+
 /// weight * count added to kick[0..len-1] for the span's neurons (global indices g0 + i) by
 /// inversion from their pairs' words (pair g >> 1 at words + 4 * ((g >> 1) - pair0)): the vector
 /// form of model::poisson_invert (the same counts: entries below u, the first 16 compared for
@@ -154,15 +184,15 @@ void add_stochastic_input(const CpuStochasticInput& d, T* v, std::int64_t n, std
     const long pairs = static_cast<long>(((g0 + static_cast<std::uint64_t>(len) - 1) >> 1) - pair0 + 1);
     if (d.noise) {
       pair_words(d.noise_seed, d.key, model::kNoiseStream, pair0, pairs, t, words);
+      alignas(64) double z0[kNeuronSpan / 2 + 2];
+      alignas(64) double z1[kNeuronSpan / 2 + 2];
+      normal_pairs(words, pairs, z0, z1);  // model::standard_normal: one pair per two neurons
       const bool scalar = d.sigma_sqrt_dt.size() == 1;
-      for (long j = 0; j < pairs; ++j) {  // model::standard_normal: one Box-Muller pair per two neurons
-        const std::uint32_t* w = words + 4 * j;
-        const r123::double2 z = r123::boxmuller(model::word64(w[0], w[1]), model::word64(w[2], w[3]));
-        const long even = static_cast<long>(2 * (pair0 + static_cast<std::uint64_t>(j)) - g0);  // may be -1
-        if (even >= 0) kick[even] = (scalar ? d.sigma_sqrt_dt[0] : d.sigma_sqrt_dt[static_cast<std::size_t>(begin + even)]) * z.x;
-        if (even + 1 < len) {
-          kick[even + 1] = (scalar ? d.sigma_sqrt_dt[0] : d.sigma_sqrt_dt[static_cast<std::size_t>(begin + even + 1)]) * z.y;
-        }
+      for (long i = 0; i < len; ++i) {
+        const std::uint64_t g = g0 + static_cast<std::uint64_t>(i);
+        const long j = static_cast<long>((g >> 1) - pair0);
+        const double z = (g & 1u) != 0 ? z1[j] : z0[j];
+        kick[i] = (scalar ? d.sigma_sqrt_dt[0] : d.sigma_sqrt_dt[static_cast<std::size_t>(begin + i)]) * z;
       }
     } else {
       for (long i = 0; i < len; ++i) kick[i] = 0.0;
@@ -205,3 +235,7 @@ void add_stochastic_input(const CpuStochasticInput& d, T* v, std::int64_t n, std
 }
 
 }  // namespace qifsim::detail
+
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif

@@ -8,12 +8,11 @@
 // are split over threads or ranks, or on where a run was stopped and resumed.
 #pragma once
 
-#include <Random123/boxmuller.hpp>
 #include <Random123/philox.h>
-#include <Random123/uniform.hpp>
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "model/host_device.hpp"
 
@@ -54,22 +53,117 @@ QIFSIM_HD inline std::uint64_t word64(std::uint32_t lo, std::uint32_t hi) {
   return static_cast<std::uint64_t>(lo) | (static_cast<std::uint64_t>(hi) << 32);
 }
 
-/// The standard normal number of `neuron` at `step` (noise stream): one Box-Muller pair per two
-/// neurons (2j, 2j+1), each neuron taking its half, so a neuron's number is the same whichever
-/// neurons are computed beside it.
-QIFSIM_HD inline double standard_normal(std::uint64_t seed, std::uint32_t population, std::uint64_t neuron,
-                                        std::uint64_t step) {
-  const auto w = random_words(seed, population, kNoiseStream, 0, neuron >> 1, step);
-  const r123::double2 z = r123::boxmuller(word64(w[0], w[1]), word64(w[2], w[3]));
-  return (neuron & 1u) != 0 ? z.y : z.x;
-}
-
 /// A uniform number in (0, 1) from two words: (2k + 1) / 2^53 for the top 52 bits k, exact in
 /// double, symmetric about 1/2 and never 0 or 1 (converted through a signed integer: one
 /// instruction, where an unsigned 64-bit conversion branches on x86).
 QIFSIM_HD inline double uniform01(std::uint32_t lo, std::uint32_t hi) {
   const auto k = static_cast<std::int64_t>(word64(lo, hi) >> 12);
   return static_cast<double>(2 * k + 1) * 0x1p-53;
+}
+
+/// The bits of a double and back (memcpy: defined behaviour, one move after optimisation).
+QIFSIM_HD inline std::uint64_t double_bits(double x) {
+  std::uint64_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+QIFSIM_HD inline double bits_double(std::uint64_t b) {
+  double x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+/// ln(u) for a normal positive u, to about 2 ulp, in plain arithmetic that vectorises and
+/// gives the same bits on every CPU and GPU where a * b + c is rounded twice (no FMA
+/// contraction; the library is built so): u = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m =
+/// 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716, by its series to s^23 (error below 1e-18),
+/// e ln 2 added in two parts.
+QIFSIM_HD inline double log_normal_positive(double u) {
+  const std::uint64_t b = double_bits(u);
+  double e = static_cast<double>(static_cast<std::int64_t>((b >> 52) & 0x7ffu) - 1023);
+  double m = bits_double((b & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);  // [1, 2)
+  const bool high = m > 1.4142135623730951;
+  m = high ? m * 0.5 : m;
+  e = high ? e + 1.0 : e;
+  const double f = m - 1.0;
+  const double s = f / (2.0 + f);
+  const double s2 = s * s;
+  double p = 1.0 / 23.0;
+  p = p * s2 + 1.0 / 21.0;
+  p = p * s2 + 1.0 / 19.0;
+  p = p * s2 + 1.0 / 17.0;
+  p = p * s2 + 1.0 / 15.0;
+  p = p * s2 + 1.0 / 13.0;
+  p = p * s2 + 1.0 / 11.0;
+  p = p * s2 + 1.0 / 9.0;
+  p = p * s2 + 1.0 / 7.0;
+  p = p * s2 + 1.0 / 5.0;
+  p = p * s2 + 1.0 / 3.0;
+  const double log_m = 2.0 * s + 2.0 * s * (s2 * p);
+  constexpr double kLn2Hi = 0.693147180369123816490;   // ln 2, its high 33 bits (e * kLn2Hi exact)
+  constexpr double kLn2Lo = 1.90821492927058770002e-10;  // ln 2 - kLn2Hi
+  return e * kLn2Hi + (log_m + e * kLn2Lo);
+}
+
+/// cos(pi v) and sin(pi v) for v in [-1, 1], to a few ulp, as log_normal_positive: the nearest
+/// quarter turn n / 2 taken off exactly, the rest (|t| <= pi / 4) by Taylor series to t^18 and
+/// t^17 (error below 1e-18), then turned by n quarter turns (selects, no branches).
+QIFSIM_HD inline void cos_sin_pi(double v, double& c, double& s) {
+  const double n = std::floor(2.0 * v + 0.5);  // the nearest quarter turn, -2 .. 2
+  const double y = v - 0.5 * n;                 // exact, |y| <= 1/4
+  const double t = 3.14159265358979323846 * y;
+  const double t2 = t * t;
+  double p = 1.0 / 355687428096000.0;  // 1/17!
+  p = p * t2 - 1.0 / 1307674368000.0;  // 1/15!
+  p = p * t2 + 1.0 / 6227020800.0;     // 1/13!
+  p = p * t2 - 1.0 / 39916800.0;       // 1/11!
+  p = p * t2 + 1.0 / 362880.0;         // 1/9!
+  p = p * t2 - 1.0 / 5040.0;           // 1/7!
+  p = p * t2 + 1.0 / 120.0;            // 1/5!
+  p = p * t2 - 1.0 / 6.0;              // 1/3!
+  const double sin_t = t + t * (t2 * p);
+  double q = -1.0 / 6402373705728000.0;  // 1/18!
+  q = q * t2 + 1.0 / 20922789888000.0;   // 1/16!
+  q = q * t2 - 1.0 / 87178291200.0;      // 1/14!
+  q = q * t2 + 1.0 / 479001600.0;        // 1/12!
+  q = q * t2 - 1.0 / 3628800.0;          // 1/10!
+  q = q * t2 + 1.0 / 40320.0;            // 1/8!
+  q = q * t2 - 1.0 / 720.0;              // 1/6!
+  q = q * t2 + 1.0 / 24.0;               // 1/4!
+  q = q * t2 - 1.0 / 2.0;                // 1/2!
+  const double cos_t = 1.0 + t2 * q;
+  // theta = t + n pi/2: quarter turn k = n mod 4 maps (cos t, sin t) to (cos t, sin t),
+  // (-sin t, cos t), (-cos t, -sin t), (sin t, -cos t) for k = 0, 1, 2, 3.
+  const bool odd = n == 1.0 || n == -1.0;
+  const bool cos_negative = n == 1.0 || n == 2.0 || n == -2.0;
+  const bool sin_negative = n == 2.0 || n == -2.0 || n == -1.0;
+  const double c0 = odd ? sin_t : cos_t;
+  const double s0 = odd ? cos_t : sin_t;
+  c = cos_negative ? -c0 : c0;
+  s = sin_negative ? -s0 : s0;
+}
+
+/// A pair of independent standard normal numbers from four words (Box-Muller): the radius
+/// sqrt(-2 ln u) from the first two (u uniform in (0, 1)), the angle pi v from the last two
+/// (v = 2 u' - 1, uniform in (-1, 1)), in log_normal_positive's and cos_sin_pi's arithmetic.
+QIFSIM_HD inline void normal_pair(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2, std::uint32_t w3, double& z0,
+                                  double& z1) {
+  const double r = std::sqrt(-2.0 * log_normal_positive(uniform01(w0, w1)));
+  double c, s;
+  cos_sin_pi(2.0 * uniform01(w2, w3) - 1.0, c, s);
+  z0 = r * c;
+  z1 = r * s;
+}
+
+/// The standard normal number of `neuron` at `step` (noise stream): one Box-Muller pair per two
+/// neurons (2j, 2j+1), each neuron taking its half, so a neuron's number is the same whichever
+/// neurons are computed beside it.
+QIFSIM_HD inline double standard_normal(std::uint64_t seed, std::uint32_t population, std::uint64_t neuron,
+                                        std::uint64_t step) {
+  const auto w = random_words(seed, population, kNoiseStream, 0, neuron >> 1, step);
+  double z0, z1;
+  normal_pair(w[0], w[1], w[2], w[3], z0, z1);
+  return (neuron & 1u) != 0 ? z1 : z0;
 }
 
 /// Below this mean a count is drawn by inversion (a table of the distribution function, about
