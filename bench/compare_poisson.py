@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Poisson-driven QIF neurons: qifsim against Brian2's PoissonInput, side by side in one run.
+"""Poisson- or noise-driven QIF neurons: qifsim against Brian2 (PoissonInput, or xi), side by side.
 
 The network: N uncoupled QIF neurons, v' = (v^2 + eta) / tau with eta = -1 (at rest without
 input), tau = 1, dt = 1e-3, v0 = -2, threshold 100 and reset -100; each neuron receives
@@ -13,9 +13,13 @@ input), tau = 1, dt = 1e-3, v0 = -2, threshold 100 and reset -100; each neuron r
            event form: a binomial count per neuron and step), SpikeMonitor; openmp_threads as
            qifsim's; the binary's own loop time (device._last_run_time).
 
+With --drive noise the input is Gaussian white noise instead, sigma = 3 (v += sqrt(dt) * 3 * xi
+each step; qifsim `sigma = 3.0`, Brian2 `+ sigma * xi` with method 'euler', i.e. Euler-Maruyama),
+and eta = 1 (the neurons fire without it).
+
 Peak RSS of the process that steps (qifsim; Brian2's standalone binary), by /usr/bin/time.
 
-  /work/bench-venv/bin/python bench/compare_poisson.py --n 1e5,1e6 --steps 1000
+  /work/bench-venv/bin/python bench/compare_poisson.py --n 1e5,1e6 --steps 1000 [--drive noise]
 """
 import argparse
 import json
@@ -30,6 +34,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES, RATE, WEIGHT, ETA, DT = 100, 20.0, 0.1, -1.0, 1e-3
+SIGMA, NOISE_ETA = 3.0, 1.0
 
 
 def timed(cmd, env=None):
@@ -42,8 +47,10 @@ def timed(cmd, env=None):
         return wall, float(Path(rss.name).read_text().strip().splitlines()[-1]) / 1024.0
 
 
-def run_qifsim(cli, n, steps, precision, threads, work):
+def run_qifsim(cli, n, steps, precision, threads, work, drive):
     def config(s, out):
+        inputs = (f"sigma = {SIGMA}\nnoise_seed = 1\n" if drive == "noise" else
+                  f"[[population.poisson]]\nrate = {RATE}\nweight = {WEIGHT}\nsources = {SOURCES}\nseed = 1\n")
         text = f"""dt = {DT}
 steps = {s}
 precision = "{precision}"
@@ -51,13 +58,8 @@ backend = "cpu"
 [[population]]
 name = "qif"
 n = {n}
-eta = {ETA}
-[[population.poisson]]
-rate = {RATE}
-weight = {WEIGHT}
-sources = {SOURCES}
-seed = 1
-[record]
+eta = {NOISE_ETA if drive == "noise" else ETA}
+{inputs}[record]
 output = false
 spikes = ["qif"]
 formats = ["npy"]
@@ -78,7 +80,7 @@ out_dir = "{out}"
     return dict(us_per_step=1e6 * per_step, steps_per_s=1.0 / per_step, peak_rss_mb=rss, spikes=int(spikes))
 
 
-def run_brian2(n, steps, threads, work):
+def run_brian2(n, steps, threads, work, drive):
     import brian2 as b2
     build = Path(tempfile.mkdtemp(prefix="brian2_poisson_", dir=work))
     rss_file = build / "rss.txt"
@@ -87,12 +89,18 @@ def run_brian2(n, steps, threads, work):
     b2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O3", "-march=native", "-std=c++11"]
     b2.prefs.devices.cpp_standalone.run_cmd_unix = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), "./main"]
     b2.defaultclock.dt = DT * b2.second
-    G = b2.NeuronGroup(n, "dv/dt = (v**2 + eta) / tau : 1", threshold="v >= 100", reset="v = -100",
-                       method="euler", namespace=dict(eta=ETA, tau=1.0 * b2.second), name="qif")
+    if drive == "noise":
+        G = b2.NeuronGroup(n, "dv/dt = (v**2 + eta) / tau + sigma * xi : 1", threshold="v >= 100", reset="v = -100",
+                           method="euler", namespace=dict(eta=NOISE_ETA, tau=1.0 * b2.second,
+                                                          sigma=SIGMA * b2.second ** -0.5), name="qif")
+        parts = [G]
+    else:
+        G = b2.NeuronGroup(n, "dv/dt = (v**2 + eta) / tau : 1", threshold="v >= 100", reset="v = -100",
+                           method="euler", namespace=dict(eta=ETA, tau=1.0 * b2.second), name="qif")
+        parts = [G, b2.PoissonInput(G, "v", N=SOURCES, rate=RATE * b2.Hz, weight=WEIGHT)]
     G.v = -2.0
-    P = b2.PoissonInput(G, "v", N=SOURCES, rate=RATE * b2.Hz, weight=WEIGHT)
     mon = b2.SpikeMonitor(G)
-    net = b2.Network(G, P, mon)
+    net = b2.Network(*parts, mon)
     net.run(steps * DT * b2.second)
     b2.device.build(directory=str(build), compile=True, run=False)
     runs, rss = [], 0.0
@@ -111,28 +119,31 @@ def main():
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cli", default=str(ROOT / "build" / "cli" / "qifsim"))
+    ap.add_argument("--drive", choices=["poisson", "noise"], default="poisson")
     ap.add_argument("--tool", choices=["qifsim", "brian2"], help=argparse.SUPPRESS)
     ap.add_argument("--one-n", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "poisson_compare.json"))
+    ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    args.json = args.json or str(ROOT / "bench" / "results" / f"{args.drive}_compare.json")
     if args.tool == "brian2":  # a worker: one Brian2 run in its own process
         with tempfile.TemporaryDirectory() as work:
-            print(json.dumps(run_brian2(args.one_n, args.steps, args.threads, Path(work))))
+            print(json.dumps(run_brian2(args.one_n, args.steps, args.threads, Path(work), args.drive)))
         return
     rows = []
     with tempfile.TemporaryDirectory(dir="/tmp") as work:
         work = Path(work)
         for n in [int(float(x)) for x in args.n.split(",")]:
             for precision in ("float64", "float32"):
-                r = run_qifsim(args.cli, n, args.steps, precision, args.threads, work)
+                r = run_qifsim(args.cli, n, args.steps, precision, args.threads, work, args.drive)
                 rows.append(dict(tool=f"qifsim {precision}", n=n, **r))
                 print(rows[-1], flush=True)
             out = subprocess.run([sys.executable, __file__, "--tool", "brian2", "--one-n", str(n), "--steps",
-                                  str(args.steps), "--threads", str(args.threads)], check=True, capture_output=True,
-                                 text=True).stdout
+                                  str(args.steps), "--threads", str(args.threads), "--drive", args.drive], check=True,
+                                 capture_output=True, text=True).stdout
             rows.append(dict(tool="brian2 cpp_standalone", n=n, **json.loads(out.strip().splitlines()[-1])))
             print(rows[-1], flush=True)
     meta = dict(date=time.strftime("%Y-%m-%d"), load1=os.getloadavg()[0], steps=args.steps, threads=args.threads,
+                drive=args.drive,
                 cpu=subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo"], capture_output=True,
                                    text=True).stdout.strip())
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -6,3 +6,12 @@
 #else
 #define QIFSIM_HD
 #endif
+
+// A small function of a vector loop's body, always inlined (the loop vectorises only then).
+#if defined(__CUDACC__)
+#define QIFSIM_HD_INLINE __host__ __device__ __forceinline__
+#elif defined(__GNUC__)
+#define QIFSIM_HD_INLINE __attribute__((always_inline)) inline
+#else
+#define QIFSIM_HD_INLINE inline
+#endif

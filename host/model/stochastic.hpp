@@ -49,38 +49,40 @@ QIFSIM_HD inline r123::Philox4x32::ctr_type random_words(std::uint64_t seed, std
   return rng(ctr, key);
 }
 
-QIFSIM_HD inline std::uint64_t word64(std::uint32_t lo, std::uint32_t hi) {
+QIFSIM_HD_INLINE std::uint64_t word64(std::uint32_t lo, std::uint32_t hi) {
   return static_cast<std::uint64_t>(lo) | (static_cast<std::uint64_t>(hi) << 32);
 }
 
-/// A uniform number in (0, 1) from two words: (2k + 1) / 2^53 for the top 52 bits k, exact in
-/// double, symmetric about 1/2 and never 0 or 1 (converted through a signed integer: one
-/// instruction, where an unsigned 64-bit conversion branches on x86).
-QIFSIM_HD inline double uniform01(std::uint32_t lo, std::uint32_t hi) {
-  const auto k = static_cast<std::int64_t>(word64(lo, hi) >> 12);
-  return static_cast<double>(2 * k + 1) * 0x1p-53;
-}
-
 /// The bits of a double and back (memcpy: defined behaviour, one move after optimisation).
-QIFSIM_HD inline std::uint64_t double_bits(double x) {
+QIFSIM_HD_INLINE std::uint64_t double_bits(double x) {
   std::uint64_t b;
   std::memcpy(&b, &x, sizeof b);
   return b;
 }
-QIFSIM_HD inline double bits_double(std::uint64_t b) {
+QIFSIM_HD_INLINE double bits_double(std::uint64_t b) {
   double x;
   std::memcpy(&x, &b, sizeof x);
   return x;
 }
+
+/// A uniform number in (0, 1) from two words: (2k + 1) / 2^53 for the top 52 bits k, exact in
+/// double, symmetric about 1/2 and never 0 or 1. Made from bits, not by an integer conversion
+/// (x86 before AVX-512 has no vector int64-to-double): 1 + k 2^-52 has k as its fraction, less 1
+/// is k 2^-52 exactly, plus 2^-53 is (2k + 1) 2^-53 exactly (2k + 1 < 2^53).
+QIFSIM_HD_INLINE double uniform01(std::uint64_t word) {
+  return (bits_double(0x3ff0000000000000ULL | (word >> 12)) - 1.0) + 0x1p-53;
+}
+QIFSIM_HD_INLINE double uniform01(std::uint32_t lo, std::uint32_t hi) { return uniform01(word64(lo, hi)); }
 
 /// ln(u) for a normal positive u, to about 2 ulp, in plain arithmetic that vectorises and
 /// gives the same bits on every CPU and GPU where a * b + c is rounded twice (no FMA
 /// contraction; the library is built so): u = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m =
 /// 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716, by its series to s^23 (error below 1e-18),
 /// e ln 2 added in two parts.
-QIFSIM_HD inline double log_normal_positive(double u) {
+QIFSIM_HD_INLINE double log_normal_positive(double u) {
   const std::uint64_t b = double_bits(u);
-  double e = static_cast<double>(static_cast<std::int64_t>((b >> 52) & 0x7ffu) - 1023);
+  // The exponent field as a double without an integer conversion: 2^52 + field, less 2^52.
+  double e = (bits_double(0x4330000000000000ULL | ((b >> 52) & 0x7ffu)) - 0x1p52) - 1023.0;
   double m = bits_double((b & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);  // [1, 2)
   const bool high = m > 1.4142135623730951;
   m = high ? m * 0.5 : m;
@@ -108,7 +110,7 @@ QIFSIM_HD inline double log_normal_positive(double u) {
 /// cos(pi v) and sin(pi v) for v in [-1, 1], to a few ulp, as log_normal_positive: the nearest
 /// quarter turn n / 2 taken off exactly, the rest (|t| <= pi / 4) by Taylor series to t^18 and
 /// t^17 (error below 1e-18), then turned by n quarter turns (selects, no branches).
-QIFSIM_HD inline void cos_sin_pi(double v, double& c, double& s) {
+QIFSIM_HD_INLINE void cos_sin_pi(double v, double& c, double& s) {
   const double n = std::floor(2.0 * v + 0.5);  // the nearest quarter turn, -2 .. 2
   const double y = v - 0.5 * n;                 // exact, |y| <= 1/4
   const double t = 3.14159265358979323846 * y;
@@ -143,14 +145,13 @@ QIFSIM_HD inline void cos_sin_pi(double v, double& c, double& s) {
   s = sin_negative ? -s0 : s0;
 }
 
-/// A pair of independent standard normal numbers from four words (Box-Muller): the radius
-/// sqrt(-2 ln u) from the first two (u uniform in (0, 1)), the angle pi v from the last two
-/// (v = 2 u' - 1, uniform in (-1, 1)), in log_normal_positive's and cos_sin_pi's arithmetic.
-QIFSIM_HD inline void normal_pair(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2, std::uint32_t w3, double& z0,
-                                  double& z1) {
-  const double r = std::sqrt(-2.0 * log_normal_positive(uniform01(w0, w1)));
+/// A pair of independent standard normal numbers from two 64-bit words (Box-Muller): the radius
+/// sqrt(-2 ln u) from the first (u uniform in (0, 1)), the angle pi v from the second (v = 2 u'
+/// - 1, uniform in (-1, 1)), in log_normal_positive's and cos_sin_pi's arithmetic.
+QIFSIM_HD_INLINE void normal_pair(std::uint64_t a, std::uint64_t b, double& z0, double& z1) {
+  const double r = std::sqrt(-2.0 * log_normal_positive(uniform01(a)));
   double c, s;
-  cos_sin_pi(2.0 * uniform01(w2, w3) - 1.0, c, s);
+  cos_sin_pi(2.0 * uniform01(b) - 1.0, c, s);
   z0 = r * c;
   z1 = r * s;
 }
@@ -162,7 +163,7 @@ QIFSIM_HD inline double standard_normal(std::uint64_t seed, std::uint32_t popula
                                         std::uint64_t step) {
   const auto w = random_words(seed, population, kNoiseStream, 0, neuron >> 1, step);
   double z0, z1;
-  normal_pair(w[0], w[1], w[2], w[3], z0, z1);
+  normal_pair(word64(w[0], w[1]), word64(w[2], w[3]), z0, z1);
   return (neuron & 1u) != 0 ? z1 : z0;
 }
 
