@@ -475,7 +475,7 @@ ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::in
     }
     program->steps = shape[0];
     description = "the [input] file '" + file + "' (" + std::to_string(shape[0]) + " x " + std::to_string(m) + ", " +
-                  program->file->descr() + "), read in pieces of a few MiB as the run goes";
+                  program->file->descr() + "), read in pieces of about 4 MiB as the run goes (never held whole)";
   } else {
     if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
     program->steps = *steps;
