@@ -89,3 +89,14 @@ def test_bad_values_are_refused_naming_them():
         net.add_poisson_input("li", rate=1.0, weight=1.0, sources=0)
     with pytest.raises(qifsim.InvalidArgument, match="unknown node 'nope'"):
         net.add_noise("nope", 1.0)
+
+
+@pytest.mark.skipif(not qifsim._qifsim.config_supported(), reason="built without TOML configs")
+def test_the_example_config_runs(tmp_path):
+    import pathlib
+    example = pathlib.Path(__file__).resolve().parents[2] / "examples" / "poisson_network.toml"
+    qifsim.run_config(str(example), out_dir=str(tmp_path / "out"), set=["steps=400"], progress="off")
+    rec = qifsim.load_recording(str(tmp_path / "out"))
+    ev = rec.spikes("qif")
+    assert len(ev.steps) > 1000 and ev.steps.max() < 400  # the Poisson drive makes them fire
+    assert rec["qif.v"].shape == (40, 3)
