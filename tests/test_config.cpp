@@ -770,3 +770,47 @@ TEST(ConfigStochastic, BadValuesNameTheKey) {
             std::string::npos);
   EXPECT_NE(error_of(base + "poisson = 3\n").find("population[0].poisson"), std::string::npos);
 }
+
+// A run with noise and Poisson input stopped at a step and resumed from its folder alone: its
+// files (v of every neuron, the spike events) equal those of an uninterrupted run bit for bit.
+TEST(ConfigStochastic, AStoppedNoisyRunResumedFromItsFolderEqualsAnUninterruptedOne) {
+  ScratchDir dir;
+  const std::string text = R"(dt = 1e-3
+steps = 1200
+backend = "cpu"
+[[population]]
+name = "qif"
+n = 50
+eta = 1.0
+weights = { kind = "fixed_indegree", k = 10, values = 0.3, seed = 2 }
+sigma = 2.0
+noise_seed = 5
+[[population.poisson]]
+rate = 40.0
+weight = 0.5
+sources = 5
+seed = 6
+[record]
+output = false
+vars = [["qif", "v", false]]
+spikes = ["qif"]
+sampling_steps = 7
+formats = ["npy"]
+)";
+  qifsim::RunConfig whole = qifsim::parse_config(text, dir.str(), "cfg.toml", {"record.out_dir=\"" + dir / "whole" + "\""});
+  whole.options.progress = qifsim::Progress::Off;
+  qifsim::run_config(whole, false);
+  qifsim::RunConfig part = qifsim::parse_config(text, dir.str(), "cfg.toml", {"record.out_dir=\"" + dir / "part" + "\""});
+  part.options.progress = qifsim::Progress::Off;
+  part.options.stop_at_step = 555;
+  ASSERT_TRUE(qifsim::run_config(part, false).interrupted());
+  qifsim::RunConfig rest = qifsim::resume_config(dir / "part");
+  rest.options.progress = qifsim::Progress::Off;
+  EXPECT_EQ(qifsim::run_config(rest, false).first_step, 555);
+  const std::string spikes = iotest::read_text(dir / "whole/qif.spikes.npy");
+  EXPECT_GT(spikes.size(), 128u + 16u * 50u);  // the inputs made the neurons fire
+  for (const char* name : {"qif.v.npy", "qif.spikes.npy", "steps.npy"}) {
+    EXPECT_EQ(iotest::read_text(dir / (std::string("part/") + name)), iotest::read_text(dir / (std::string("whole/") + name)))
+        << name;
+  }
+}
