@@ -12,8 +12,10 @@
 #include <random>
 #include <vector>
 
+#include "cpu/stochastic_input.hpp"
 #include "qifsim/device.hpp"
 #include "row_coupling.hpp"
+#include "stochastic_input.hpp"
 
 namespace {
 
@@ -24,6 +26,24 @@ namespace {
   } while (0)
 
 #define CUDA_OK(call) ASSERT_EQ((call), cudaSuccess) << #call
+
+// A device copy of a host vector, freed at scope end.
+template <class T>
+struct DeviceVector {
+  T* ptr = nullptr;
+  explicit DeviceVector(const std::vector<T>& host) {
+    if (cudaMalloc(reinterpret_cast<void**>(&ptr), std::max<std::size_t>(1, host.size()) * sizeof(T)) != cudaSuccess) ptr = nullptr;
+    if (ptr != nullptr && !host.empty()) cudaMemcpy(ptr, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice);
+  }
+  ~DeviceVector() { cudaFree(ptr); }
+  DeviceVector(const DeviceVector&) = delete;
+  DeviceVector& operator=(const DeviceVector&) = delete;
+  std::vector<T> to_host(std::size_t n) const {
+    std::vector<T> out(n);
+    cudaMemcpy(out.data(), ptr, n * sizeof(T), cudaMemcpyDeviceToHost);
+    return out;
+  }
+};
 
 // The tree that five __shfl_down_sync steps leave in lane 0.
 template <class T>
@@ -102,6 +122,78 @@ TEST(CudaKernels, RowCouplingBatchesAndRemaindersFollowTheDocumentedOrder) {
   for (std::int64_t cols : {1, 127, 1024, 1025, 3000, 8192, 10007}) {
     check_rows<double>(64, cols);
     check_rows<float>(64, cols);
+  }
+}
+
+// Noise and Poisson input: the kernel against the CPU loop (host/cpu/stochastic_input.cpp) on
+// the same state, bit for bit: per-neuron sigma, an independent Poisson input by inversion
+// (lambda 0.6), one by rejection (lambda 25) and a shared one; local ranges that start at an
+// even and at an odd global index (a pair split over two ranges); every 7th neuron spiked (the
+// CPU resets it to its value before the step, the kernel leaves it).
+template <class T>
+void check_stochastic_input(std::int64_t first, std::int64_t n, std::uint64_t step) {
+  qifsim::detail::Node node;
+  node.name = "pop";
+  node.size = first + n + 3;
+  std::vector<double> sigma(static_cast<std::size_t>(node.size));
+  for (std::size_t i = 0; i < sigma.size(); ++i) sigma[i] = 0.1 + 0.01 * static_cast<double>(i % 97);
+  node.noise = {sigma, 11};
+  node.poisson = {{30.0, 0.25, 2, false, 3}, {1250.0, -0.01, 2, false, 4}, {8.0, 0.5, 1, true, 5}};
+  const double dt = 0.01;
+  const qifsim::detail::StateShape shape{1, node.size, first, first + n};
+  const qifsim::detail::CpuStochasticInput cpu = qifsim::detail::make_stochastic_input(node, shape, dt);
+  std::mt19937 rng(static_cast<unsigned>(first + n));
+  std::uniform_real_distribution<double> u(-3.0, 3.0);
+  std::vector<T> v(static_cast<std::size_t>(n));
+  for (T& x : v) x = static_cast<T>(u(rng));
+  std::vector<long> spiked;
+  std::vector<unsigned char> flags(static_cast<std::size_t>(n), 0);
+  for (std::int64_t i = 0; i < n; i += 7) {
+    spiked.push_back(static_cast<long>(i));
+    flags[static_cast<std::size_t>(i)] = 1;
+  }
+  const std::vector<T> before = v;
+  std::vector<T> want = v;
+  qifsim::detail::add_stochastic_input<T>(cpu, want.data(), n, static_cast<std::int64_t>(step), spiked, before.data(), false);
+
+  std::vector<qifsim::kernels::DevicePoisson> inputs;
+  for (const auto& p : cpu.poisson) inputs.push_back({p.law, p.weight, p.seed, p.shared ? 1u : 0u});
+  DeviceVector<T> d_v(v);
+  DeviceVector<double> d_sigma(cpu.sigma_sqrt_dt);
+  DeviceVector<qifsim::kernels::DevicePoisson> d_inputs(inputs);
+  DeviceVector<unsigned char> d_flags(flags);
+  ASSERT_NE(d_v.ptr, nullptr);
+  qifsim::kernels::StochasticArgs<T> a;
+  a.v = d_v.ptr;
+  a.n = n;
+  a.first = first;
+  a.step = step;
+  a.key = cpu.key;
+  a.noise_seed = cpu.noise_seed;
+  a.sigma_sqrt_dt = d_sigma.ptr;
+  a.sigma_count = static_cast<std::int64_t>(cpu.sigma_sqrt_dt.size());
+  a.poisson = d_inputs.ptr;
+  a.inputs = static_cast<int>(inputs.size());
+  a.spiked = d_flags.ptr;
+  qifsim::kernels::launch_stochastic_input<T>(a, nullptr);
+  CUDA_OK(cudaDeviceSynchronize());
+  const std::vector<T> got = d_v.to_host(static_cast<std::size_t>(n));
+  std::int64_t differ = 0, first_differ = -1;
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (std::memcmp(&got[static_cast<std::size_t>(i)], &want[static_cast<std::size_t>(i)], sizeof(T)) != 0) {
+      if (first_differ < 0) first_differ = i;
+      ++differ;
+    }
+  }
+  EXPECT_EQ(differ, 0) << differ << " of " << n << " neurons differ from the CPU's; first: local " << first_differ;
+  EXPECT_NE(got, before);  // the input did something
+}
+
+TEST(CudaKernels, StochasticInputDrawsTheCpusNumbersBitForBit) {
+  REQUIRE_GPU();
+  for (std::int64_t first : {0, 1, 4097}) {
+    check_stochastic_input<double>(first, 10001, 17);
+    check_stochastic_input<float>(first, 10001, 123456789);
   }
 }
 
