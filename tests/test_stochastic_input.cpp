@@ -97,6 +97,7 @@ TEST(StochasticNumbers, TheNormalsLogarithmAndSineCosineAgreeWithTheCLibrary) {
   std::vector<double> us = {0x1p-53, 3 * 0x1p-53, 1e-300, 1e-10, 0.5, 0.7071067811865476, 0.7071067811865475,
                             1.4142135623730951 / 2, 1.0 - 0x1p-53};
   for (int i = 1; i < 100000; ++i) us.push_back(static_cast<double>(i) / 100000.0);
+  for (double big : {1.0, 1.5, 2.0, 10.0, 123.456, 1e5, 7.7e10, 1e300}) us.push_back(big);  // PTRS and log(k!) take these
   for (double u : us) {
     const double want = std::log(u);
     EXPECT_NEAR(qifsim::model::log_normal_positive(u), want, 4e-16 * std::fabs(want) + 1e-300) << "u " << u;
@@ -344,6 +345,48 @@ TEST(StochasticInput, RunsContinueAndCheckpointsResumeTheNumbers) {
   auto plain = make();
   plain->add_noise("p", {0.0, 9});
   EXPECT_NO_THROW(plain->compile());
+}
+
+TEST(StochasticInput, ACheckpointRefusesANetworkWithOtherNoise) {
+  const auto make = [](double sigma) {
+    auto net = std::make_unique<qifsim::Network>(1e-3, qifsim::Backend::Cpu);
+    qifsim::QifPopulation q;
+    q.n = 8;
+    net->add_population("p", q);
+    net->add_noise("p", {sigma, 1});
+    net->compile();
+    return net;
+  };
+  auto a = make(1.0);
+  run_steps(*a, 10);
+  const std::string path = ::testing::TempDir() + "noise_fingerprint.ckpt";
+  a->save_checkpoint(path);
+  EXPECT_NO_THROW(make(1.0)->load_checkpoint(path));
+  EXPECT_THROW(make(2.0)->load_checkpoint(path), qifsim::Error);
+  std::remove(path.c_str());
+}
+
+TEST(StochasticInput, SetStepCountContinuesTheNumbers) {
+  // A network built again (compile() counts from 0) continues the count where it is told to.
+  const auto make = []() {
+    auto net = std::make_unique<qifsim::Network>(1e-3, qifsim::Backend::Cpu);
+    qifsim::NeuronPopulation p = linear_population(20, 2.0);
+    net->add_population("lin", p);
+    net->add_noise("lin", {1.0, 4});
+    net->compile();
+    return net;
+  };
+  auto whole = make();
+  run_steps(*whole, 30);
+  auto split = make();
+  run_steps(*split, 12);
+  const std::vector<double> v = split->next_state("lin", "v");
+  auto again = make();
+  again->set_var("lin", "v", v);
+  again->set_step_count(12);
+  run_steps(*again, 18);
+  EXPECT_EQ(again->get_var("lin", "v"), whole->get_var("lin", "v"));
+  EXPECT_THROW(again->set_step_count(-1), qifsim::InvalidArgument);
 }
 
 TEST(StochasticInput, BadInputIsRefusedNamingIt) {

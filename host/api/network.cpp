@@ -75,6 +75,8 @@ void Network::add_population(const std::string& name, NeuronPopulation populatio
 
 namespace {
 
+constexpr std::size_t kMaxPoissonInputs = 0xffff - model::kPoissonStream;
+
 detail::Node& stochastic_target(detail::Graph& g, const std::string& node, const char* context) {
   detail::Node& n = g.nodes[static_cast<std::size_t>(g.require(node, context))];
   if (n.kind != NodeKind::Population) {
@@ -125,8 +127,19 @@ void Network::add_poisson_input(const std::string& node, PoissonInput input) {
     throw InvalidArgument(who + "sources * rate * dt = " + number_text(lambda) +
                           " input spikes per neuron and step is too many (at most 1e9); is rate in the unit of dt?");
   }
+  if (n.poisson.size() >= kMaxPoissonInputs) {  // each input has its own 16-bit stream; 0 is the noise's
+    throw InvalidArgument(who + "it has " + std::to_string(n.poisson.size()) + " Poisson inputs already, the most one population takes");
+  }
   n.poisson.push_back(input);
   engine_.reset();
+}
+
+void Network::set_step_count(std::int64_t steps) {
+  const Call call(*this, "Network::set_step_count");
+  require_compiled("set_step_count");
+  if (steps < 0) throw InvalidArgument("Network::set_step_count: steps = " + std::to_string(steps) + " must be >= 0");
+  step_ = steps;
+  carry_.reset();  // an interrupted run cannot be continued from another count
 }
 
 void Network::add_function(const std::string& name, std::int64_t size, Activation activation) {

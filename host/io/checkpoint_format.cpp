@@ -89,6 +89,15 @@ std::vector<FingerprintEntry> network_fingerprint(const detail::Graph& g) {
       out.push_back({std::string(kNetworkKey) + "weights of '" + node.name + "'", hash_weights(node.pop.weights), ""});
       const std::string var = node.pop.output_var;
       out.push_back({std::string(kNetworkKey) + "output of '" + node.name + "'", hash_bytes(var.data(), var.size()), var});
+      if (detail::has_stochastic_input(node)) {  // sigma, the seeds and the Poisson inputs: what the numbers depend on
+        std::vector<double> d = node.noise.sigma.values;
+        d.push_back(static_cast<double>(node.noise.seed));
+        for (const PoissonInput& p : node.poisson) {
+          d.insert(d.end(), {p.rate, p.weight, static_cast<double>(p.sources), p.shared ? 1.0 : 0.0, static_cast<double>(p.seed)});
+        }
+        out.push_back({std::string(kNetworkKey) + "noise and Poisson input of '" + node.name + "'",
+                       hash_bytes(d.data(), d.size() * sizeof(double)), ""});
+      }
     } else {
       const auto a = static_cast<int>(node.activation);
       out.push_back({std::string(kNetworkKey) + "activation of '" + node.name + "'", hash_bytes(&a, sizeof a), ""});

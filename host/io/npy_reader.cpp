@@ -139,7 +139,7 @@ void convert(const std::vector<unsigned char>& raw, std::vector<double>& out, co
     std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
     out[i] = static_cast<double>(v);
     if constexpr (std::is_same_v<T, std::int64_t>) {
-      if (static_cast<std::int64_t>(out[i]) != v || std::fabs(out[i]) > 9007199254740992.0) {
+      if (std::fabs(out[i]) > 9007199254740992.0 || static_cast<std::int64_t>(out[i]) != v) {  // range first: no UB
         fail(path, "int64 value " + std::to_string(v) + " at index " + std::to_string(i) +
                        " cannot be represented exactly as a double");
       }
@@ -209,7 +209,7 @@ void npy_convert(const std::string& descr, const unsigned char* raw, std::size_t
       std::memcpy(&v, raw + i * sizeof(T), sizeof(T));
       out[i] = static_cast<double>(v);
       if constexpr (std::is_same_v<T, std::int64_t>) {
-        if (static_cast<std::int64_t>(out[i]) != v || std::fabs(out[i]) > 9007199254740992.0) {
+        if (std::fabs(out[i]) > 9007199254740992.0 || static_cast<std::int64_t>(out[i]) != v) {  // range first: no UB
           fail(path, "int64 value " + std::to_string(v) + " at index " + std::to_string(first_index + i) +
                          " cannot be represented exactly as a double");
         }

@@ -171,7 +171,7 @@ QIFSIM_HD inline double standard_normal(std::uint64_t seed, std::uint32_t popula
 /// lambda + 1 comparisons), above it by transformed rejection (a bounded number of uniforms
 /// whatever lambda is).
 constexpr double kPoissonInversionMax = 10.0;
-/// Entries of the inversion table: P(k >= 64) < 1e-35 for lambda < 10, below double rounding.
+/// Entries of the inversion table: P(k >= 64) < 1e-29 for lambda < 10, below double rounding.
 constexpr int kPoissonTable = 64;
 
 /// What a Poisson count with mean `lambda` per step needs beyond the draw (computed once).
@@ -180,7 +180,7 @@ struct PoissonLaw {
   /// Inversion (lambda < kPoissonInversionMax): cdf[k] = P(count <= k), the last entry 1.
   double cdf[kPoissonTable] = {};
   // PTRS (Hoermann 1993, transformed rejection with squeeze) for large lambda:
-  double b = 0.0, a = 0.0, inv_alpha = 0.0, v_r = 0.0, log_lambda = 0.0;
+  double b = 0.0, a = 0.0, inv_alpha = 0.0, v_r = 0.0, log_lambda = 0.0, log_inv_alpha = 0.0;
 };
 
 inline PoissonLaw poisson_law(double lambda) {
@@ -199,6 +199,7 @@ inline PoissonLaw poisson_law(double lambda) {
   p.a = -0.059 + 0.02483 * p.b;
   p.inv_alpha = 1.1239 + 1.1328 / (p.b - 3.4);
   p.v_r = 0.9277 - 3.6224 / (p.b - 2.0);
+  p.log_inv_alpha = std::log(p.inv_alpha);
   return p;
 }
 
@@ -233,16 +234,17 @@ QIFSIM_HD inline std::int64_t poisson_invert(const PoissonLaw& law, double u) {
 
 /// log(k!) for a whole k >= 0: Stirling's series for log Gamma(x) at x >= 10 (error below 2e-14),
 /// smaller x raised by the recurrence log Gamma(x) = log Gamma(x + 1) - log x. (std::lgamma
-/// writes the global signgam: not thread safe.)
+/// writes the global signgam: not thread safe.) Its logarithms are log_normal_positive's, as
+/// every logarithm the device code takes: the same bits on the CPU and the GPU.
 QIFSIM_HD inline double log_factorial(double k) {
   double x = k + 1.0, shift = 0.0;
   while (x < 10.0) {
-    shift += std::log(x);
+    shift += log_normal_positive(x);
     x += 1.0;
   }
   const double r = 1.0 / x, r2 = r * r;
   const double series = r * (1.0 / 12.0 - r2 * (1.0 / 360.0 - r2 * (1.0 / 1260.0 - r2 * (1.0 / 1680.0 - r2 / 1188.0))));
-  return (x - 0.5) * std::log(x) - x + 0.91893853320467274178 + series - shift;  // + log(2 pi) / 2
+  return (x - 0.5) * log_normal_positive(x) - x + 0.91893853320467274178 + series - shift;  // + log(2 pi) / 2
 }
 
 /// The Poisson count of `neuron` (or 0 for input shared by all) at `step` in `stream`.
@@ -261,7 +263,7 @@ QIFSIM_HD inline std::int64_t poisson_count(const PoissonLaw& law, std::uint64_t
     const double k = std::floor((2.0 * law.a / us + law.b) * u + law.lambda + 0.43);
     if (us >= 0.07 && v <= law.v_r) return static_cast<std::int64_t>(k);
     if (k < 0.0 || (us < 0.013 && v > us)) continue;
-    const double lhs = std::log(v) + std::log(law.inv_alpha) - std::log(law.a / (us * us) + law.b);
+    const double lhs = log_normal_positive(v) + law.log_inv_alpha - log_normal_positive(law.a / (us * us) + law.b);
     const double rhs = -law.lambda + k * law.log_lambda - log_factorial(k);
     if (lhs <= rhs) return static_cast<std::int64_t>(k);
   }

@@ -165,7 +165,9 @@ class Network {
   /// the node's earlier noise; sigma = 0 removes it. Random numbers are a function of (seed,
   /// the population's name, neuron, step) only (Philox4x32-10): the same for any thread count,
   /// and a run stopped and resumed continues them. Steps are counted from compile() or
-  /// reset(), so every run() continues where the last ended. CPU backend only for now.
+  /// reset(), so every run() continues where the last ended (set_step_count() to carry the
+  /// count over a compile() after a graph change). Like add_population, it needs compile()
+  /// again. CPU backend only for now.
   void add_noise(const std::string& node, NoiseInput noise);
   /// Add Poisson spike input onto population `node`'s v (PoissonInput); several add up, each
   /// with its own stream. CPU backend only for now.
@@ -209,6 +211,12 @@ class Network {
   std::int64_t node_size(const std::string& node) const;
   /// Steps taken since compile() or the last reset().
   std::int64_t step_count() const { return step_; }
+  /// Count steps from `steps` on, as if that many had been taken since compile() (compiled
+  /// networks): noise and Poisson input continue their numbers from there. compile() starts the
+  /// count at 0, so a network built again after a change to its graph would draw the numbers
+  /// of its first steps again; the Python package carries the count over such a rebuild.
+  /// Forgets an interrupted run (it cannot be resumed after this).
+  void set_step_count(std::int64_t steps);
   /// True when the last run stopped early (RunOptions::stop / stop_at_step) and can be
   /// continued with RunOptions::resume.
   bool interrupted() const;

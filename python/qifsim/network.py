@@ -48,8 +48,9 @@ class Network:
     adding nodes or edges, then compile() again. The C++ engine cannot remove a node, so the
     network keeps every node and edge as added and builds the engine anew from them; the
     populations that stay keep their state (v, s, x: what the next step starts from) and the
-    parameters set with ``set_var``, as RectiPy's node objects keep theirs. Not kept: the step
-    count (back to 0), the last step's per-step values (``spike``, ``s_in``, ``I_ext``, a
+    parameters set with ``set_var``, as RectiPy's node objects keep theirs, and the step count
+    (``step_count``: noise and Poisson input continue their numbers rather than drawing the first
+    steps' again). Not kept: the last step's per-step values (``spike``, ``s_in``, ``I_ext``, a
     function node's ``in``/``out``) and an interrupted run (it cannot be resumed).
     """
 
@@ -63,6 +64,7 @@ class Network:
         self._nodes = {}  # label -> RectiPy's node attribute dict, in the order added
         self._edges = {}  # (source, target) -> RectiPy's edge attribute dict, in the order added
         self._carry = {}  # label -> {state var: values} to set once compiled (after a graph change)
+        self._steps_carry = 0  # the step count to continue from once compiled (after a graph change)
         self._schedule = (1, 0)  # (sampling_steps, cutoff) of the last run: a resume's defaults
 
     def _new_core(self, dt: float):
@@ -78,6 +80,9 @@ class Network:
         BusyError while another thread runs the network, before anything changes."""
         carry = {label: dict(values) for label, values in self._carry.items()}
         if self._core.compiled:
+            # The step count too (noise and Poisson input are keyed by it): an engine built
+            # again continues it, so a later run does not draw the first steps' numbers again.
+            self._steps_carry = self._core.step_count
             for label, attrs in self._nodes.items():
                 node = attrs["node"]
                 if node.template is not None:
@@ -481,6 +486,9 @@ class Network:
                 for var, val in values.items():
                     self._core.set_var(label, var, val)
             self._carry = {}
+            if self._steps_carry:
+                self._core.set_step_count(self._steps_carry)
+            self._steps_carry = 0
 
     # ---- stepping and state ------------------------------------------------------------
     def _broadcast_width(self) -> int:
@@ -762,7 +770,7 @@ class Network:
         qifsim differs from RectiPy in: the readout edge applies ``w_out^T`` also when n == k
         (RectiPy passes ``w_out.T`` to its edge, which transposes a square matrix once more);
         after the readout is added the engine is built anew at the next run (see the class
-        docstring: the populations keep their state, the step count restarts).
+        docstring: the populations keep their state and the step count).
         ``record_loss`` must be False (there is no loss); ``enable_grad`` has no effect; the
         other keyword arguments are ``run``'s.
         """
@@ -794,8 +802,8 @@ class Network:
         The trained edge must end in the network's output node, a function node that takes no
         other input (RectiPy's readout): while the weights change, qifsim computes that node's
         output from them; when training ends the engine is built anew with the trained weights
-        (``get_edge(source, target).weights``; the populations keep their state, the step
-        count restarts). RectiPy 0.12.2 saves an empty "epoch_loss" and prints progress;
+        (``get_edge(source, target).weights``; the populations keep their state and the step
+        count). RectiPy 0.12.2 saves an empty "epoch_loss" and prints progress;
         ``verbose`` here reports epochs on stderr.
         """
         from .training import fit_rls
@@ -925,7 +933,8 @@ class Network:
 
     @property
     def step_count(self) -> int:
-        """Steps taken since compile() or the last reset()."""
+        """Steps taken since the first compile() or the last reset() (an engine built again
+        after a change to the graph continues the count)."""
         return self._core.step_count
 
     def __len__(self) -> int:

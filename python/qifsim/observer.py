@@ -305,7 +305,7 @@ class Observer:
         """The labels of a recording's columns: the neurons recorded where they were chosen
         (``record_vars=[("qif", "v", [4, 0])]`` gives 4, 0), else 0 .. width - 1."""
         if isinstance(item, tuple) and len(item) == 2 and self._is_recording(item):
-            chosen = list(self._core.chosen_neurons(str(item[0]), str(item[1])))
+            chosen = list(self._core.chosen_neurons(str(item[0]), var_name(str(item[1]))))
             if len(chosen) == width:
                 return chosen
         return list(range(width))

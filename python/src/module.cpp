@@ -458,6 +458,7 @@ NB_MODULE(_qifsim, m) {
       .def_prop_ro("input_width", &Network::input_width)
       .def_prop_ro("output_width", &Network::output_width)
       .def_prop_ro("step_count", &Network::step_count)
+      .def("set_step_count", &Network::set_step_count, "steps"_a)
       .def_prop_ro(
           "coupling_choice", [](const Network& n) { return n.coupling_choice(); },
           "The coupling operators in use, one line (\"'pop': events over sparse (resync 1000)\"); empty before "

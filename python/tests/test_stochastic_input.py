@@ -101,3 +101,21 @@ def test_the_example_config_runs(tmp_path):
     ev = rec.spikes("qif")
     assert len(ev.steps) > 1000 and ev.steps.max() < 400  # the Poisson drive makes them fire
     assert rec["qif.v"].shape == (40, 3)
+
+
+def test_a_rebuilt_engine_continues_the_noise():
+    """A graph change after a run builds the engine again; the noise continues its steps (the
+    second run does not draw the first run's numbers again)."""
+    def net_after(extra):
+        net = linear(30, 2.0)
+        net.add_noise("li", 1.0, seed=9)
+        net.run(np.zeros((50, 30)), record_output=False, verbose=False)
+        if extra:
+            net.add_func_node("out", 1)  # a change to the graph: the engine is built again
+            net.add_edge("li", "out", np.ones((1, 30)))
+            net.pop_edge("li", "out")
+            net.pop_node("out")
+        net.run(np.zeros((50, 30)), record_output=False, verbose=False)
+        return net.get_var("li", "v")
+
+    np.testing.assert_array_equal(net_after(True), net_after(False))
