@@ -87,3 +87,8 @@ def test_tables_and_plots_label_the_chosen_neurons():
     assert [line.get_label() for line in ax.get_lines()] == ["qif.v[29]", "qif.v[3]", "qif.v[0]"]
     full = network().run(np.full((50, 30), 10.0), record_vars=[("qif", "v", False)], verbose=False)
     assert list(full.to_dataframe(("qif", "v")).columns) == list(range(30))
+
+
+def test_labels_under_rectipys_variable_names():
+    obs = network().run(np.full((20, 30), 10.0), record_vars=[("qif", "qif_op/v", [7, 2])], verbose=False)
+    assert list(obs.to_dataframe(("qif", "qif_op/v")).columns) == [7, 2]
