@@ -126,8 +126,8 @@ TEST(CudaKernels, RowCouplingBatchesAndRemaindersFollowTheDocumentedOrder) {
 }
 
 // Noise and Poisson input: the kernel against the CPU loop (host/cpu/stochastic_input.cpp) on
-// the same state, bit for bit: per-neuron sigma, an independent Poisson input by inversion
-// (lambda 0.6), one by rejection (lambda 25) and a shared one; local ranges that start at an
+// the same state, bit for bit: per-neuron sigma, independent Poisson inputs by inversion
+// (lambda 0.6 and 25) and by rejection (lambda 200), and a shared one; local ranges that start at an
 // even and at an odd global index (a pair split over two ranges); every 7th neuron spiked (the
 // CPU resets it to its value before the step, the kernel leaves it).
 template <class T>
@@ -138,7 +138,8 @@ void check_stochastic_input(std::int64_t first, std::int64_t n, std::uint64_t st
   std::vector<double> sigma(static_cast<std::size_t>(node.size));
   for (std::size_t i = 0; i < sigma.size(); ++i) sigma[i] = 0.1 + 0.01 * static_cast<double>(i % 97);
   node.noise = {sigma, 11};
-  node.poisson = {{30.0, 0.25, 2, false, 3}, {1250.0, -0.01, 2, false, 4}, {8.0, 0.5, 1, true, 5}};
+  node.poisson = {{30.0, 0.25, 2, false, 3}, {1250.0, -0.01, 2, false, 4}, {8.0, 0.5, 1, true, 5},
+                  {10000.0, 0.001, 2, false, 6}};  // lambda 0.6, 25 (inversion), 0.08 (shared), 200 (rejection)
   const double dt = 0.01;
   const qifsim::detail::StateShape shape{1, node.size, first, first + n};
   const qifsim::detail::CpuStochasticInput cpu = qifsim::detail::make_stochastic_input(node, shape, dt);

@@ -112,7 +112,7 @@ TEST(StochasticNumbers, TheNormalsLogarithmAndSineCosineAgreeWithTheCLibrary) {
 }
 
 TEST(StochasticNumbers, PoissonMomentsAndProbabilities) {
-  for (double lambda : {0.02, 0.7, 3.0, 9.99, 10.0, 47.5, 2000.0}) {
+  for (double lambda : {0.02, 0.7, 3.0, 9.99, 10.0, 47.5, 99.9, 100.0, 2000.0}) {
     const auto law = poisson_law(lambda);
     const int draws = 100000;
     double sum = 0, sq = 0;
@@ -190,11 +190,11 @@ TEST(StochasticInput, OrnsteinUhlenbeckOnALinearModel) {
 TEST(StochasticInput, TheLoopDrawsTheModelsNumbers) {
   // From v = 0 one step of the linear model leaves 0 + (sqrt(dt) sigma) xi, or the count times
   // weight 1: every neuron's number against model::standard_normal and model::poisson_count, on
-  // three spans and an odd size (the last pair half used), by inversion (lambda 0.6) and by
-  // rejection (lambda 25).
+  // three spans and an odd size (the last pair half used), by inversion (lambda 0.6: the
+  // vector count; 25: the guide table) and by rejection (lambda 300).
   const std::int64_t n = 9001;
   const double dt = 0.01;
-  for (double rate : {3.0, 125.0}) {
+  for (double rate : {3.0, 125.0, 1500.0}) {
     for (bool noise : {true, false}) {
       qifsim::Network net(dt, qifsim::Backend::Cpu);
       net.add_population("lin", linear_population(n, 1.0));

@@ -167,18 +167,21 @@ QIFSIM_HD inline double standard_normal(std::uint64_t seed, std::uint32_t popula
   return (neuron & 1u) != 0 ? z1 : z0;
 }
 
-/// Below this mean a count is drawn by inversion (a table of the distribution function, about
-/// lambda + 1 comparisons), above it by transformed rejection (a bounded number of uniforms
-/// whatever lambda is).
-constexpr double kPoissonInversionMax = 10.0;
-/// Entries of the inversion table: P(k >= 64) < 1e-29 for lambda < 10, below double rounding.
-constexpr int kPoissonTable = 64;
+/// Below this mean a count is drawn by inversion (a table of the distribution function with a
+/// guide table into it: one or two comparisons on average), above it by transformed rejection
+/// (a bounded number of uniforms whatever lambda is).
+constexpr double kPoissonInversionMax = 100.0;
+/// Entries of the inversion table: P(k >= 256) < 1e-36 for lambda < 100, below double rounding.
+constexpr int kPoissonTable = 256;
+/// Bins of the guide table: guide[b] is the smallest k with cdf[k] >= b / kPoissonGuide.
+constexpr int kPoissonGuide = 64;
 
 /// What a Poisson count with mean `lambda` per step needs beyond the draw (computed once).
 struct PoissonLaw {
   double lambda = 0.0;
   /// Inversion (lambda < kPoissonInversionMax): cdf[k] = P(count <= k), the last entry 1.
   double cdf[kPoissonTable] = {};
+  std::int32_t guide[kPoissonGuide] = {};
   // PTRS (Hoermann 1993, transformed rejection with squeeze) for large lambda:
   double b = 0.0, a = 0.0, inv_alpha = 0.0, v_r = 0.0, log_lambda = 0.0, log_inv_alpha = 0.0;
 };
@@ -193,6 +196,10 @@ inline PoissonLaw poisson_law(double lambda) {
     sum += pk;
   }
   p.cdf[kPoissonTable - 1] = 1.0;
+  for (int b = 0, k = 0; b < kPoissonGuide; ++b) {
+    while (p.cdf[k] < static_cast<double>(b) / kPoissonGuide) ++k;  // ends: the last entry is 1
+    p.guide[b] = k;
+  }
   const double slam = std::sqrt(lambda);
   p.log_lambda = std::log(lambda > 0.0 ? lambda : 1.0);
   p.b = 0.931 + 2.53 * slam;
@@ -220,15 +227,13 @@ QIFSIM_HD inline double pair_uniform(const r123::Philox4x32::ctr_type& w, std::u
   return (neuron & 1u) != 0 ? uniform01(w[2], w[3]) : uniform01(w[0], w[1]);
 }
 
-/// Inversion: the smallest k with cdf[k] >= u, i.e. the number of entries below u (the table
-/// rises): the first 16 counted without branches (a vector compare on the CPU), the rest, which
-/// only large u reach, one by one.
+/// Inversion: the smallest k with cdf[k] >= u (u in (0, 1)), i.e. the number of entries below u
+/// (the table rises): from the guide's k for u's bin (below it every entry is below u), one by
+/// one. (The CPU counts the first 16 entries of a small lambda's table for several neurons at
+/// once instead: the same k.)
 QIFSIM_HD inline std::int64_t poisson_invert(const PoissonLaw& law, double u) {
-  int k = 0;
-  for (int j = 0; j < 16; ++j) k += law.cdf[j] < u ? 1 : 0;
-  if (k == 16) {
-    while (k < kPoissonTable - 1 && law.cdf[k] < u) ++k;
-  }
+  int k = law.guide[static_cast<int>(u * kPoissonGuide)];  // u * 64 is exact, below 64
+  while (k < kPoissonTable - 1 && law.cdf[k] < u) ++k;
   return k;
 }
 
