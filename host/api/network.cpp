@@ -2,7 +2,6 @@
 #include "qifsim/network.hpp"
 
 #include <cmath>
-#include <sstream>
 #include <utility>
 
 #include "core/engine.hpp"
@@ -88,12 +87,6 @@ detail::Node& stochastic_target(detail::Graph& g, const std::string& node, const
   return n;
 }
 
-std::string number_text(double x) {
-  std::ostringstream out;
-  out << x;
-  return out.str();
-}
-
 }  // namespace
 
 void Network::add_noise(const std::string& node, NoiseInput noise) {
@@ -108,7 +101,7 @@ void Network::add_noise(const std::string& node, NoiseInput noise) {
     const double s = noise.sigma.values[i];
     if (!(std::isfinite(s) && s >= 0.0)) {
       throw InvalidArgument("Network::add_noise: '" + node + "': sigma" + (count == 1 ? "" : "[" + std::to_string(i) + "]") +
-                            " = " + number_text(s) + " must be finite and >= 0");
+                            " = " + detail::short_number(s) + " must be finite and >= 0");
     }
   }
   n.noise = std::move(noise);
@@ -119,12 +112,12 @@ void Network::add_poisson_input(const std::string& node, PoissonInput input) {
   const Call call(*this, "Network::add_poisson_input");
   detail::Node& n = stochastic_target(*graph_, node, "Network::add_poisson_input");
   const std::string who = "Network::add_poisson_input: '" + node + "': ";
-  if (!(std::isfinite(input.rate) && input.rate >= 0.0)) throw InvalidArgument(who + "rate = " + number_text(input.rate) + " must be finite and >= 0");
-  if (!std::isfinite(input.weight)) throw InvalidArgument(who + "weight = " + number_text(input.weight) + " must be finite");
+  if (!(std::isfinite(input.rate) && input.rate >= 0.0)) throw InvalidArgument(who + "rate = " + detail::short_number(input.rate) + " must be finite and >= 0");
+  if (!std::isfinite(input.weight)) throw InvalidArgument(who + "weight = " + detail::short_number(input.weight) + " must be finite");
   if (input.sources < 1) throw InvalidArgument(who + "sources = " + std::to_string(input.sources) + " must be >= 1");
   const double lambda = static_cast<double>(input.sources) * input.rate * dt_;
   if (!(lambda <= 1e9)) {
-    throw InvalidArgument(who + "sources * rate * dt = " + number_text(lambda) +
+    throw InvalidArgument(who + "sources * rate * dt = " + detail::short_number(lambda) +
                           " input spikes per neuron and step is too many (at most 1e9); is rate in the unit of dt?");
   }
   if (n.poisson.size() >= kMaxPoissonInputs) {  // each input has its own 16-bit stream; 0 is the noise's

@@ -1,24 +1,13 @@
 // host/config/config_stochastic.cpp - a [[population]]'s noise (sigma, noise_seed) and Poisson
 // input ([[population.poisson]] tables: rate, weight, sources, shared, seed).
-#include <sstream>
-
 #include "qifsim/error.hpp"
 
 #ifdef QIFSIM_HAVE_TOML
 #include "config/config_values.hpp"
 #include "config/toml_reader.hpp"
+#include "core/text.hpp"
 
 namespace qifsim::config_detail {
-
-namespace {
-
-std::string number_text(double x) {
-  std::ostringstream out;
-  out << x;
-  return out.str();
-}
-
-}  // namespace
 
 std::string read_stochastic_input(const TableReader& r, const std::string& name, std::int64_t n, Network& net,
                                   std::vector<FingerprintEntry>& fp) {
@@ -72,8 +61,8 @@ std::string read_stochastic_input(const TableReader& r, const std::string& name,
     fingerprint_values(fp, key + "sources", {static_cast<double>(in.sources)});
     fingerprint_text(fp, key + "shared", in.shared ? "true" : "false");
     fingerprint_text(fp, key + "seed", std::to_string(in.seed));
-    description += ", Poisson input " + number_text(in.rate) + " x " + std::to_string(in.sources) +
-                   (in.shared ? " shared" : "") + " (weight " + number_text(in.weight) + ")";
+    description += ", Poisson input " + detail::short_number(in.rate) + " x " + std::to_string(in.sources) +
+                   (in.shared ? " shared" : "") + " (weight " + detail::short_number(in.weight) + ")";
     try {
       net.add_poisson_input(name, in);
     } catch (const Error& e) {

@@ -36,6 +36,13 @@ inline std::string join(const std::vector<std::string>& items, bool quote = true
   return out;
 }
 
+/// A number as a message shows it: six significant digits, no trailing zeros ("-2", "0.25", "1e+12").
+inline std::string short_number(double x) {
+  std::ostringstream os;
+  os << x;
+  return os.str();
+}
+
 /// Human-readable byte count: "512 B", "3.2 MiB", "1.50 GiB".
 inline std::string format_bytes(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

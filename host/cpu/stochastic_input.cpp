@@ -67,10 +67,6 @@ inline void normal_pairs(const std::uint64_t* words, long pairs, double* z0, dou
   normal_pairs_loop(words, pairs, z0, z1);
 }
 
-/// Below this mean the first 16 entries of the table hold nearly all of the distribution: the
-/// counts are compared for several neurons at once (add_inverted_counts); above, one by one.
-constexpr double kVectorCountMax = 10.0;
-
 /// weight * count added to kick[0..len-1] for the span's neurons (global indices g0 + i) by
 /// inversion from their pairs' words (pair g >> 1 at words + 2 * ((g >> 1) - pair0)): the vector
 /// form of model::poisson_invert (the same counts: entries below u, the first 16 compared for
@@ -123,7 +119,7 @@ void add_stochastic_input(const CpuStochasticInput& d, T* v, std::int64_t n, std
                           const std::vector<long>& spiked, const T* reset, bool reset_scalar) {
   const auto t = static_cast<std::uint64_t>(step);
   // Shared Poisson input: one count per input for the whole population this step.
-  std::vector<double> shared(d.poisson.size(), 0.0);
+  std::vector<double>& shared = d.shared_kick;
   for (std::size_t k = 0; k < d.poisson.size(); ++k) {
     const auto& p = d.poisson[k];
     if (p.shared) {
@@ -161,14 +157,7 @@ void add_stochastic_input(const CpuStochasticInput& d, T* v, std::int64_t n, std
       }
       if (!(p.law.lambda > 0.0)) continue;
       const std::uint32_t stream = model::kPoissonStream + static_cast<std::uint32_t>(k);
-      if (model::poisson_inverts(p.law) && !(p.law.lambda < kVectorCountMax)) {  // inversion, one by one
-        pair_words(p.seed, d.key, stream, pair0, pairs, t, words);
-        for (long i = 0; i < len; ++i) {
-          const std::uint64_t g = g0 + static_cast<std::uint64_t>(i);
-          const double u = model::uniform01(words[2 * static_cast<long>((g >> 1) - pair0) + ((g & 1u) != 0 ? 1 : 0)]);
-          kick[i] += p.weight * static_cast<double>(model::poisson_invert(p.law, u));
-        }
-      } else if (model::poisson_inverts(p.law)) {  // small lambda: its first 16 entries, several neurons at once
+      if (model::poisson_inverts(p.law)) {  // model::poisson_count's inversion, the words drawn first
         pair_words(p.seed, d.key, stream, pair0, pairs, t, words);
 #ifdef QIFSIM_AVX2_COPIES
         if (use_avx2(true)) {

@@ -29,6 +29,9 @@ struct CpuStochasticInput {
   std::uint32_t key = 0;              // model::population_key of the population's name
   std::int64_t first = 0;             // global index of local neuron 0 (StateShape::lo)
   std::vector<Poisson> poisson;
+  /// Scratch of add_stochastic_input (one per input, sized here): this step's weight * count of
+  /// each shared input, so that a step allocates nothing.
+  mutable std::vector<double> shared_kick;
 };
 
 inline CpuStochasticInput make_stochastic_input(const Node& node, const StateShape& shape, double dt) {
@@ -50,6 +53,7 @@ inline CpuStochasticInput make_stochastic_input(const Node& node, const StateSha
   for (const PoissonInput& in : node.poisson) {
     d.poisson.push_back({model::poisson_law(static_cast<double>(in.sources) * in.rate * dt), in.weight, in.shared, in.seed});
   }
+  d.shared_kick.assign(d.poisson.size(), 0.0);
   return d;
 }
 

@@ -12,6 +12,7 @@
 #include "qifsim/npy.hpp"
 #include "io/input_files.hpp"
 #include "io/npy_header.hpp"
+#include "io/npy_rows.hpp"
 #include "core/text.hpp"
 
 namespace qifsim {
@@ -130,23 +131,6 @@ bool little_endian_host() {
   return first == 1;
 }
 
-template <class T>
-void convert(const std::vector<unsigned char>& raw, std::vector<double>& out, const std::string& path) {
-  const std::size_t n = raw.size() / sizeof(T);
-  out.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    T v;
-    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
-    out[i] = static_cast<double>(v);
-    if constexpr (std::is_same_v<T, std::int64_t>) {
-      if (std::fabs(out[i]) > 9007199254740992.0 || static_cast<std::int64_t>(out[i]) != v) {  // range first: no UB
-        fail(path, "int64 value " + std::to_string(v) + " at index " + std::to_string(i) +
-                       " cannot be represented exactly as a double");
-      }
-    }
-  }
-}
-
 }  // namespace
 
 std::string shape_string(const std::vector<std::int64_t>& shape) {
@@ -237,44 +221,12 @@ std::size_t npy_element_count(const std::vector<std::int64_t>& shape, const std:
 
 NpyArray read_npy(const std::string& path) {
   if (!little_endian_host()) throw IoError("read_npy('" + path + "'): big-endian hosts are not supported");
-  std::uint64_t bytes = 0;
-  const detail::OutputFile file = detail::open_regular_file(path, "a .npy file", 0, &bytes);
-  std::FILE* f = file.get();
-  const auto file_size = static_cast<std::size_t>(bytes);
-
-  // The preamble says how long the header is; the header is read whole and parsed in memory.
-  std::vector<unsigned char> head(std::min<std::size_t>(file_size, 12));
-  if (std::fread(head.data(), 1, head.size(), f) != head.size()) fail(path, "cannot read the header");
-  const std::size_t header_end = detail::npy_header_end(head.data(), file_size, path);
-  const std::size_t have = head.size();
-  head.resize(header_end);
-  if (header_end > have && std::fread(head.data() + have, 1, header_end - have, f) != header_end - have) {
-    fail(path, "cannot read the header");
-  }
-  if (std::fseek(f, static_cast<long>(header_end), SEEK_SET) != 0) fail(path, "cannot read the data");
-  detail::NpyHeader h = detail::parse_npy_header(head.data(), head.size(), path);
-
+  const detail::NpyRowReader file(path);  // header, order, dtype and size checked
   NpyArray a;
-  a.descr = std::move(h.descr);
-  a.shape = std::move(h.shape);
-  if (h.fortran_order) {
-    fail(path, "the array is stored in Fortran order; save it in C order (numpy.ascontiguousarray)");
-  }
-  const std::string& d = a.descr;
-  const std::size_t item = detail::npy_item_size(d, path);
-  const std::size_t count = detail::npy_element_count(a.shape, path);
-  const std::size_t data_bytes = file_size - header_end;
-  if (data_bytes != count * item) {
-    fail(path, std::string(data_bytes < count * item ? "truncated" : "trailing bytes") + ": shape " +
-                   shape_string(a.shape) + " of '" + d + "' needs " + std::to_string(count * item) +
-                   " data bytes, the file has " + std::to_string(data_bytes));
-  }
-  std::vector<unsigned char> raw(count * item);
-  if (!raw.empty() && std::fread(raw.data(), 1, raw.size(), f) != raw.size()) fail(path, "cannot read the data");
-  if (d == "<f8") convert<double>(raw, a.data, path);
-  else if (d == "<f4") convert<float>(raw, a.data, path);
-  else if (d == "<i8") convert<std::int64_t>(raw, a.data, path);
-  else convert<std::int32_t>(raw, a.data, path);
+  a.descr = file.descr();
+  a.shape = file.shape();
+  a.data.resize(detail::npy_element_count(a.shape, path));
+  file.read_values(0, a.data.size(), a.data.data());
   return a;
 }
 

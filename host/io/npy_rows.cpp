@@ -73,14 +73,17 @@ void NpyRowReader::read(std::int64_t first, std::int64_t count, double* dst) con
     throw IoError("reading rows " + std::to_string(first) + " .. " + std::to_string(first + count - 1) + " of '" + path_ +
                   "', which has " + std::to_string(rows_));
   }
-  const std::size_t values = static_cast<std::size_t>(count) * static_cast<std::size_t>(cols_);
-  raw_.resize(values * item_);
-  const std::uint64_t offset = data_offset_ + static_cast<std::uint64_t>(first) * static_cast<std::uint64_t>(cols_) * item_;
-  if (!read_at(::fileno(file_.get()), raw_.data(), raw_.size(), offset)) {
-    throw IoError("reading '" + path_ + "' (rows " + std::to_string(first) + " .. " + std::to_string(first + count - 1) +
-                  "): the file ended early; was it changed during the run?");
+  read_values(static_cast<std::size_t>(first) * static_cast<std::size_t>(cols_),
+              static_cast<std::size_t>(count) * static_cast<std::size_t>(cols_), dst);
+}
+
+void NpyRowReader::read_values(std::size_t first, std::size_t count, double* dst) const {
+  raw_.resize(count * item_);
+  if (!read_at(::fileno(file_.get()), raw_.data(), raw_.size(), data_offset_ + first * item_)) {
+    throw IoError("reading '" + path_ + "' (values " + std::to_string(first) + " .. " + std::to_string(first + count - 1) +
+                  "): the file ended early; was it changed since it was opened?");
   }
-  npy_convert(descr_, raw_.data(), values, dst, path_, static_cast<std::size_t>(first) * static_cast<std::size_t>(cols_));
+  npy_convert(descr_, raw_.data(), count, dst, path_, first);
 }
 
 }  // namespace qifsim::detail

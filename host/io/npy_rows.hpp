@@ -23,6 +23,8 @@ class NpyRowReader {
   std::int64_t cols() const { return cols_; }
   /// Rows first .. first + count - 1 (count x cols values, row-major) into dst.
   void read(std::int64_t first, std::int64_t count, double* dst) const;
+  /// Elements first .. first + count - 1 in storage order, whatever the shape (read_npy).
+  void read_values(std::size_t first, std::size_t count, double* dst) const;
 
  private:
   std::string path_;

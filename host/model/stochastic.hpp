@@ -229,7 +229,7 @@ QIFSIM_HD inline double pair_uniform(const r123::Philox4x32::ctr_type& w, std::u
 
 /// Inversion: the smallest k with cdf[k] >= u (u in (0, 1)), i.e. the number of entries below u
 /// (the table rises): from the guide's k for u's bin (below it every entry is below u), one by
-/// one. (The CPU counts the first 16 entries of a small lambda's table for several neurons at
+/// one. (The CPU counts the first 16 entries of the table for several neurons at
 /// once instead: the same k.)
 QIFSIM_HD inline std::int64_t poisson_invert(const PoissonLaw& law, double u) {
   int k = law.guide[static_cast<int>(u * kPoissonGuide)];  // u * 64 is exact, below 64
