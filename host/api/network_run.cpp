@@ -13,6 +13,7 @@
 #include "core/graph.hpp"
 #include "core/memory_check.hpp"
 #include "core/progress.hpp"
+#include "core/sweep_members.hpp"
 #include "qifsim/device.hpp"
 #include "qifsim/error.hpp"
 #include "qifsim/log.hpp"
@@ -55,7 +56,8 @@ void check_source(const InputSource& s, const char* what, const std::string& whe
 }  // namespace
 
 Observer Network::run(MatrixView inputs, const RunOptions& options) {
-  Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars, options.record_spikes});
+  Observer obs(dt_, RecordSpec{options.record_output, options.record_loss, options.record_vars, options.record_spikes,
+                               options.sweep.members()});
   if (options.memory_budget > 0) obs.set_memory_budget(options.memory_budget);
   run(inputs, options, obs);
   return obs;
@@ -180,7 +182,23 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   // ---- Check every argument before anything is allocated or stepped. ----
   const std::int64_t steps = inputs.rows();
   if (steps <= 0) throw InvalidArgument(where + ": inputs have no rows (one row per step)");
-  if (inputs.cols() != input_width()) {
+  const bool sweeping = !options.sweep.empty();
+  const std::int64_t members = options.sweep.members();
+  if (sweeping) {
+    if (backend_ == Backend::Cuda) {
+      throw InvalidArgument(where + ": sweep: ensembles run on the CPU backend in this version; compile with backend cpu");
+    }
+    if (targets) throw InvalidArgument(where + ": sweep: test() of an ensemble is not available yet; use run()");
+    if (options.resume) throw InvalidArgument(where + ": sweep: an ensemble run cannot be resumed in this version");
+  }
+  if (into.spec().members != members) {
+    throw InvalidArgument(where + ": the observer records " + std::to_string(into.spec().members) +
+                          " member(s); the sweep has " + std::to_string(members) +
+                          " (RecordSpec::members = RunOptions::sweep.members())");
+  }
+  if (sweeping && members > 1 && inputs.cols() == members * input_width()) {
+    // every member its own input row
+  } else if (inputs.cols() != input_width()) {
     throw InvalidArgument(where + ": inputs are " + detail::shape(inputs.rows(), inputs.cols()) +
                           "; expected steps x " + std::to_string(input_width()) + " for the input node '" +
                           input_node() + "'");
@@ -261,6 +279,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   detail::ObserverEngineSide side(into);
   side.bind(output_width(), widths);
   plan.output_offset = side.output_offset();
+  plan.output_width = output_width();
   plan.loss_offset = side.loss_offset();
   for (std::size_t i = 0; i < plan.vars.size(); ++i) plan.vars[i].offset = side.var_offset(i);
   plan.row_width = side.row_width();
@@ -286,6 +305,10 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   plan.reproducible = options.reproducible;
   plan.stop = options.stop;
   plan.stop_at = options.stop_at_step;
+  if (sweeping) {
+    run_sweep(plan, options, coupling, resync, into, side);
+    return;
+  }
   if (coupling != coupling_requested_ || resync != coupling_resync_) {
     coupling_line_ = engine_->set_coupling(coupling, resync);  // throws before anything changed
     coupling_requested_ = coupling;
@@ -322,6 +345,32 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
     carry_cutoff_ = options.cutoff;
     carry_ = std::make_unique<detail::RunCarry>(std::move(carry));
   }
+}
+
+void Network::run_sweep(detail::RunPlan& plan, const RunOptions& options, CouplingMode coupling, std::int64_t resync,
+                        Observer& into, detail::ObserverEngineSide& side) {
+  const std::int64_t members = options.sweep.members();
+  // Every member's state: the network's own engine's arrays again, per member (a bound, not
+  // a count of every byte: its nodes' values in a few arrays each).
+  std::int64_t values = 0;
+  for (const Node& n : graph_->nodes) values += n.size;
+  detail::require_host_bytes(static_cast<double>(members) * static_cast<double>(values) * 16.0 *
+                                 (precision_ == Precision::Float32 ? 4.0 : 8.0),
+                             "sweep: the state of " + std::to_string(members) + " members");
+  detail::SweepMembers sm = detail::sweep_members(*graph_, options.sweep);
+  std::unique_ptr<detail::Engine> ensemble = detail::make_cpu_ensemble(sm.graphs, precision_, dt_, sm.input_scale);
+  const std::string line = ensemble->set_coupling(coupling, resync);
+  if (!line.empty()) log_notice("coupling (" + std::to_string(members) + " members): " + line);
+  plan.clock0 = 0;  // every member from its initial state at step 0
+  const std::int64_t samples = plan.schedule.count(plan.steps);
+  side.prepare(samples, ensemble->staging_bytes(plan));
+  side.start_sinks();
+  carry_.reset();
+  detail::RunCarry carry;
+  detail::ProgressReporter progress(options.progress, plan.steps, 0);
+  plan.progress = &progress;
+  ensemble->run(plan, into, carry);
+  if (carry.next_step >= plan.steps) progress.finish(carry.next_step);
 }
 
 }  // namespace qifsim

@@ -42,8 +42,16 @@ Observer::Observer(double dt, bool record_output, bool record_loss, std::vector<
 Observer::Observer(double dt, RecordSpec spec)
     : dt_(dt), spec_(std::move(spec)), budget_(default_memory_budget()) {
   if (!(dt > 0.0)) throw InvalidArgument("Observer: dt = " + std::to_string(dt) + " must be > 0");
+  if (spec_.members < 1) {
+    throw InvalidArgument("Observer: members = " + std::to_string(spec_.members) + " must be >= 1");
+  }
+  const std::int64_t b = spec_.members;
+  if (b > 1 && !spec_.spikes.empty()) {
+    throw InvalidArgument("Observer: spike events of an ensemble (members > 1) are not recorded in this version; "
+                          "record the 'spike' variable with sampling_steps = 1");
+  }
   if (spec_.output) series_.push_back({"out", -1, {}});
-  if (spec_.loss) series_.push_back({"loss", 1, {}});
+  if (spec_.loss) series_.push_back({"loss", b, {}});
   for (const auto& v : spec_.vars) {
     const std::string key = v.node + "." + v.var;
     for (const auto& s : series_) {
@@ -53,7 +61,7 @@ Observer::Observer(double dt, RecordSpec spec)
       throw InvalidArgument("Observer: variable '" + key +
                             "': chosen neurons are recorded as they are, not averaged (mean = false)");
     }
-    series_.push_back({key, v.mean ? 1 : v.neurons.empty() ? -1 : static_cast<std::int64_t>(v.neurons.size()), {}});
+    series_.push_back({key, v.mean ? b : v.neurons.empty() ? -1 : b * static_cast<std::int64_t>(v.neurons.size()), {}});
   }
   for (std::size_t i = 0; i < spec_.spikes.size(); ++i) {
     if (spec_.spikes[i].empty()) throw InvalidArgument("Observer: spikes: a population name is empty");
@@ -108,7 +116,24 @@ const Observer::Series& Observer::stored(const std::string& key) const {
   return s;
 }
 
-std::int64_t Observer::width(const std::string& key) const { return std::max<std::int64_t>(find(key).width, 0); }
+std::int64_t Observer::width(const std::string& key) const {
+  return std::max<std::int64_t>(find(key).width, 0) / spec_.members;
+}
+
+Matrix Observer::member_matrix(const std::string& key, std::int64_t member) const {
+  const Series& s = stored(key);
+  if (member < 0 || member >= spec_.members) {
+    throw InvalidArgument("Observer::member_matrix: member " + std::to_string(member) + " is not one of the " +
+                          std::to_string(spec_.members) + " members");
+  }
+  const std::int64_t w = std::max<std::int64_t>(s.width, 0) / spec_.members;
+  std::vector<double> part(static_cast<std::size_t>(samples() * w));
+  for (std::int64_t r = 0; r < samples(); ++r) {
+    const double* src = s.data.data() + r * s.width + member * w;
+    std::copy(src, src + w, part.begin() + r * w);
+  }
+  return Matrix(samples(), w, std::move(part));
+}
 
 Matrix Observer::to_matrix(const std::string& key) const {
   const Series& s = stored(key);
@@ -121,6 +146,7 @@ Matrix Observer::to_matrix(const std::string& node, const std::string& var) cons
 
 void Observer::record(std::int64_t step, const std::vector<double>& output, double loss,
                       const std::vector<std::vector<double>>& vars) {
+  if (spec_.members > 1) throw InvalidArgument("Observer::record: an ensemble's observer is filled by run()");
   if (vars.size() != spec_.vars.size()) {
     throw InvalidArgument("Observer::record: got " + std::to_string(vars.size()) +
                           " variables; the observer records " + std::to_string(spec_.vars.size()));
@@ -184,6 +210,7 @@ void Observer::bind(std::int64_t output_width, const std::vector<std::int64_t>& 
   if (spec_.output) wanted.push_back(output_width);
   if (spec_.loss) wanted.push_back(1);
   wanted.insert(wanted.end(), var_widths.begin(), var_widths.end());
+  for (std::int64_t& w : wanted) w *= spec_.members;  // every member's values in a row
   for (std::size_t i = 0; i < series_.size(); ++i) {
     if (wanted[i] <= 0) {
       throw InvalidArgument("Observer: series '" + series_[i].key + "' would have width " +
@@ -343,13 +370,17 @@ void Observer::append_batch(const T* rows, const std::int64_t* steps, std::int64
       std::ostringstream os;
       os << "the state diverged: ";
       if (dot == std::string::npos) {
-        os << "the " << (key == "out" ? "network output" : key) << "[" << c - offset << "]";
+        const std::int64_t member_width = series_[k].width / spec_.members;
+        if (spec_.members > 1) os << "member " << (c - offset) / member_width << ": ";
+        os << "the " << (key == "out" ? "network output" : key) << "[" << (c - offset) % member_width << "]";
       } else {
         // The neuron: its column, or the chosen neuron in that column; a width-1 series of a
         // variable without chosen neurons is its mean.
         const std::size_t var = k - (spec_.output ? 1 : 0) - (spec_.loss ? 1 : 0);
         const std::vector<std::int64_t>& chosen = spec_.vars[var].neurons;
-        const std::int64_t column = c - offset;
+        const std::int64_t member_width = series_[k].width / spec_.members;
+        const std::int64_t column = (c - offset) % member_width;
+        if (spec_.members > 1) os << "member " << (c - offset) / member_width << ": ";
         os << "node '" << key.substr(0, dot) << "' variable '" << key.substr(dot + 1) << "' "
            << (spec_.vars[var].mean ? std::string("mean")
                                     : "neuron " + std::to_string(chosen.empty() ? column
@@ -404,21 +435,32 @@ template void Observer::append_rows<double>(const double*, const std::int64_t*, 
 
 void Observer::write_npy(const std::string& key, const std::string& path) const {
   const Series& s = stored(key);
-  detail::write_npy(path, s.data.data(), {samples(), std::max<std::int64_t>(s.width, 0)});
+  const std::int64_t w = std::max<std::int64_t>(s.width, 0);
+  if (spec_.members > 1) {
+    detail::write_npy(path, s.data.data(), {samples(), spec_.members, w / spec_.members});
+  } else {
+    detail::write_npy(path, s.data.data(), {samples(), w});
+  }
 }
 
 void Observer::write_csv(const std::string& key, const std::string& path) const {
   const Series& s = stored(key);
   detail::OutputFile file = detail::create_output_file(path);
   std::FILE* f = file.get();
-  std::fprintf(f, "step,time");
-  for (std::int64_t j = 0; j < s.width; ++j) std::fprintf(f, ",%s[%lld]", key.c_str(), static_cast<long long>(j));
+  const std::int64_t b = spec_.members;
+  const std::int64_t w = std::max<std::int64_t>(s.width, 0) / b;  // per member
+  std::fprintf(f, b > 1 ? "step,time,member" : "step,time");
+  for (std::int64_t j = 0; j < w; ++j) std::fprintf(f, ",%s[%lld]", key.c_str(), static_cast<long long>(j));
   std::fputc('\n', f);
   for (std::int64_t r = 0; r < samples(); ++r) {
     const std::int64_t step = steps_[static_cast<std::size_t>(r)];
-    std::fprintf(f, "%lld,%.17g", static_cast<long long>(step), static_cast<double>(step) * dt_);
-    for (std::int64_t j = 0; j < s.width; ++j) std::fprintf(f, ",%.17g", s.data[static_cast<std::size_t>(r * s.width + j)]);
-    std::fputc('\n', f);
+    for (std::int64_t m = 0; m < b; ++m) {  // long form: one line per member
+      std::fprintf(f, "%lld,%.17g", static_cast<long long>(step), static_cast<double>(step) * dt_);
+      if (b > 1) std::fprintf(f, ",%lld", static_cast<long long>(m));
+      const double* v = s.data.data() + r * s.width + m * w;
+      for (std::int64_t j = 0; j < w; ++j) std::fprintf(f, ",%.17g", v[j]);
+      std::fputc('\n', f);
+    }
   }
   detail::close_output_file(file, path);
 }

@@ -38,6 +38,7 @@ struct RunPlan {
   RowSource* targets = nullptr;  // steps x output width, or null
   LossKind loss = LossKind::Mse;
   std::int64_t output_offset = -1;  // -1: output not recorded
+  std::int64_t output_width = 0;    // values of the output in a sample row (per member)
   std::int64_t loss_offset = -1;    // -1: loss not recorded
   std::vector<RecordItem> vars;
   std::vector<int> spike_nodes;     // populations whose spikes are recorded (Observer spikes index order)
@@ -115,6 +116,12 @@ class Engine {
 };
 
 std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt);
+/// An ensemble on the CPU (cpu/cpu_ensemble.cpp): one member per graph (the same nodes, sizes
+/// and weights; parameters, initial values and seeds may differ), member b's input multiplied
+/// by input_scale[b] (missing entries: 1). Its run() records member after member within each
+/// series of a sample row; it has no forward(), get_var() or set_var().
+std::unique_ptr<Engine> make_cpu_ensemble(const std::vector<Graph>& members, Precision precision, double dt,
+                                          std::vector<double> input_scale);
 /// The CUDA engine on GPU `device`; only in builds with QIFSIM_HAVE_CUDA.
 std::unique_ptr<Engine> make_cuda_engine(const Graph& graph, Precision precision, double dt, int device);
 

@@ -4,7 +4,9 @@
 // and where there is no CBLAS.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #if QIFSIM_HAVE_CBLAS
 #include <cblas.h>
@@ -28,6 +30,42 @@ constexpr std::int64_t kParallelGemvElements = 1 << 18;
 /// (host/cpu/gemv_loop.cpp runs an AVX2 copy where the CPU has AVX2, unless allow_avx2 is false).
 template <class T>
 void gemv_loop(std::int64_t rows, std::int64_t cols, const T* A, const T* x, T beta, T* y, bool allow_avx2 = true);
+
+/// Y[m] = A X[m] for members m = 0 .. members - 1, each row summed as gemv_loop sums it (the
+/// same bits), the rows taken in blocks read once for every member.
+template <class T>
+void gemv_loop_batch(std::int64_t rows, std::int64_t cols, const T* A, const T* const* X, std::int64_t members,
+                     T* const* Y, bool allow_avx2 = true);
+
+/// Y[m] = A X[m] for members m = 0 .. members - 1 as one GEMM (X and Y packed through `pack`):
+/// false, doing nothing, where the build has no CBLAS.
+template <class T>
+bool gemm_batch(std::int64_t rows, std::int64_t cols, const T* A, const T* const* X, std::int64_t members,
+                T* const* Y, std::vector<T>& pack) {
+#if QIFSIM_HAVE_CBLAS
+  const auto b = static_cast<std::size_t>(members);
+  const auto c = static_cast<std::size_t>(cols), r = static_cast<std::size_t>(rows);
+  pack.resize(b * (c + r));
+  T* xp = pack.data();  // members x cols, row m = X[m]
+  T* yp = xp + b * c;   // members x rows, row m = Y[m]
+  for (std::size_t m = 0; m < b; ++m) std::copy(X[m], X[m] + c, xp + m * c);
+  // Y^T = X^T-major product: (members x cols) times A^T (cols x rows).
+  if constexpr (sizeof(T) == sizeof(double)) {
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(members), static_cast<int>(rows),
+                static_cast<int>(cols), 1.0, xp, static_cast<int>(cols), A, static_cast<int>(cols), 0.0, yp,
+                static_cast<int>(rows));
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(members), static_cast<int>(rows),
+                static_cast<int>(cols), 1.0f, xp, static_cast<int>(cols), A, static_cast<int>(cols), 0.0f, yp,
+                static_cast<int>(rows));
+  }
+  for (std::size_t m = 0; m < b; ++m) std::copy(yp + m * r, yp + (m + 1) * r, Y[m]);
+  return true;
+#else
+  (void)rows, (void)cols, (void)A, (void)X, (void)members, (void)Y, (void)pack;
+  return false;
+#endif
+}
 
 /// y = A x + beta y for a row-major rows x cols matrix A (beta = 0: y is not read).
 template <class T>

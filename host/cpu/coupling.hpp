@@ -43,6 +43,14 @@ class Coupling {
                              std::int64_t ldy) const {
     for (std::int64_t m = 0; m < members; ++m) apply(X + m * ldx, accumulate, Y + m * ldy);
   }
+  /// y_m <- W x_m for the members m = 0 .. members - 1 of an ensemble (x_m: cols values at X[m],
+  /// y_m: rows values at Y[m]). Each y_m has the bits apply() writes, unless `fast`: then the
+  /// operator may take all members in one matrix product of another order (a GEMM; within
+  /// rounding of apply()). An operator held once for all members reads its weights once here.
+  virtual void apply_batch(const T* const* X, std::int64_t members, T* const* Y, bool fast) const {
+    (void)fast;
+    for (std::int64_t m = 0; m < members; ++m) apply(X[m], false, Y[m]);
+  }
   /// True where apply_spikes() is available (an operator whose columns can be added; rows may
   /// be a slice of a population's: the columns are global, the rows local).
   virtual bool supports_events() const { return false; }
@@ -81,6 +89,16 @@ class DenseCoupling final : public Coupling<T> {
     }
   }
   void set_fixed_order(bool fixed) override { fixed_order_ = fixed; }
+  /// Fixed order: the rows of gemv_loop, each block of rows read once for every member (the
+  /// same bits as apply()). `fast`: one GEMM, Y^T = J X^T (OpenBLAS where the build has it).
+  /// Otherwise, and once prepared for events, apply() member by member.
+  void apply_batch(const T* const* X, std::int64_t members, T* const* Y, bool fast) const override {
+    if (w_.empty() || members < 2 || (!fixed_order_ && !fast)) {
+      Coupling<T>::apply_batch(X, members, Y, fast);
+    } else if (fixed_order_ || !gemm_batch<T>(rows_, cols_, w_.data(), X, members, Y, pack_)) {
+      gemv_loop_batch<T>(rows_, cols_, w_.data(), X, members, Y);
+    }
+  }
   bool supports_events() const override { return true; }
   /// J's columns made contiguous (cols x rows) and the row-major copy freed: J is held once; a
   /// square J is transposed in place, with no second copy even while it is converted.
@@ -107,6 +125,7 @@ class DenseCoupling final : public Coupling<T> {
   bool fixed_order_ = false;  // gemv_loop at every size (RunOptions::reproducible)
   std::vector<T> w_;          // row-major (empty once prepared for events)
   std::vector<T> columns_;    // events only: J's columns, contiguous
+  mutable std::vector<T> pack_;  // apply_batch's GEMM: the members' x, then their y
 };
 
 }  // namespace qifsim::detail

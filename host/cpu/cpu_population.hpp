@@ -41,7 +41,8 @@ struct CpuPopulation {
   WeightsFacts facts;
   CouplingMode storage = CouplingMode::Dense;  // what J works on
   bool events = false;             // J s from the spikes (set_coupling)
-  std::unique_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null
+  std::shared_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null; an ensemble's
+                                   // members share it
   std::vector<T> v, s, x;      // state (slots V, S, X; model::ModelInfo says what each holds)
   std::vector<T> w;            // state slot W (ik_biexp's x); a slot not held is empty
   mutable std::vector<T> in;   // this step's external input (see input())

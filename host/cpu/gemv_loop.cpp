@@ -128,6 +128,23 @@ void gemv_loop(std::int64_t nrows, std::int64_t cols, const T* A, const T* x, T 
   }
 }
 
+template <class T>
+void gemv_loop_batch(std::int64_t nrows, std::int64_t cols, const T* A, const T* const* X, std::int64_t members,
+                     T* const* Y, bool allow_avx2) {
+  // 16 rows (16 x cols values) stay in cache while every member's x passes over them.
+  constexpr std::int64_t kRows = 16;
+  const bool parallel = nrows * cols * members >= kParallelGemvElements;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (std::int64_t b = 0; b < nrows; b += kRows) {
+    const std::int64_t end = b + kRows < nrows ? b + kRows : nrows;
+    for (std::int64_t m = 0; m < members; ++m) rows(b, end, cols, A, X[m], T(0), Y[m], allow_avx2);
+  }
+}
+
+template void gemv_loop_batch<float>(std::int64_t, std::int64_t, const float*, const float* const*, std::int64_t,
+                                     float* const*, bool);
+template void gemv_loop_batch<double>(std::int64_t, std::int64_t, const double*, const double* const*, std::int64_t,
+                                      double* const*, bool);
 template void gemv_loop<float>(std::int64_t, std::int64_t, const float*, const float*, float, float*, bool);
 template void gemv_loop<double>(std::int64_t, std::int64_t, const double*, const double*, double, double*, bool);
 

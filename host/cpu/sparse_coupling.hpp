@@ -57,6 +57,29 @@ class SparseCoupling final : public Coupling<T> {
     }
   }
 
+  /// Row by row, each row's stored values read once for every member, each member's sum in
+  /// apply()'s order (the same bits; before events are prepared, as apply() then sums).
+  void apply_batch(const T* const* X, std::int64_t members, T* const* Y, bool fast) const override {
+    if (!out_ptr_.empty() || members < 2) {
+      Coupling<T>::apply_batch(X, members, Y, fast);
+      return;
+    }
+    const std::int64_t* ptr = m_->indptr.data();
+    const std::int32_t* col = m_->indices.data();
+    const T* val = values();
+    const std::int64_t rows = m_->rows;
+    const bool parallel = m_->nnz() * members >= kParallelSparse;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (std::int64_t i = 0; i < rows; ++i) {
+      for (std::int64_t m = 0; m < members; ++m) {
+        const T* x = X[m];
+        T acc = T(0);
+        for (std::int64_t k = ptr[i]; k < ptr[i + 1]; ++k) acc += val[k] * x[col[k]];
+        Y[m][i] = acc;
+      }
+    }
+  }
+
   bool supports_events() const override { return true; }
 
   // The outgoing lists: column j's targets (ascending) and weights. Each thread fills the

@@ -22,14 +22,17 @@
 #include "qifsim/matrix.hpp"
 #include "qifsim/observer.hpp"
 #include "qifsim/population.hpp"
+#include "qifsim/sweep.hpp"
 #include "qifsim/types.hpp"
 
 namespace qifsim {
 
 namespace detail {
 class Engine;
+class ObserverEngineSide;
 struct Graph;
 struct RunCarry;
+struct RunPlan;
 class RowSource;
 
 /// Which thread is inside a call on an object that serves one thread at a time (a
@@ -121,6 +124,17 @@ struct RunOptions {
   std::int64_t stop_at_step = -1;
   /// Continue the interrupted run (same inputs, schedule and observer) instead of starting.
   bool resume = false;
+  /// Run an ensemble: one member per combination of the swept values (qifsim/sweep.hpp), all
+  /// stepped together on the CPU backend, each from its own initial state at step 0 (noise and
+  /// Poisson input counted from there); the network itself is left as it was. Every recorded
+  /// series gains a member axis (Observer::members(): samples x members x width). Inputs are
+  /// steps x input_width() (every member's), or steps x (members x input_width()), member b's
+  /// row at columns [b w, (b + 1) w). Each step applies every coupling operator to all
+  /// members at once: with `reproducible`, member b's recordings equal the single run with
+  /// member b's values bit for bit; otherwise a dense J is applied to all members as one GEMM
+  /// (OpenBLAS), within rounding of the single runs. Not yet: test(), resume, spike events,
+  /// the CUDA backend. Empty: a single network (today's run).
+  Sweep sweep{};
 };
 
 /// What test() returns: the recordings and the mean per-step loss over steps >= cutoff.
@@ -304,6 +318,8 @@ class Network {
   std::vector<double> read_var(const std::string& node, const std::string& var, bool step_start,
                                const char* call) const;
   int spiking_node(const std::string& pop, const std::string& where) const;  // the node of a spiking population
+  void run_sweep(detail::RunPlan& plan, const RunOptions& options, CouplingMode coupling, std::int64_t resync,
+                 Observer& into, detail::ObserverEngineSide& side);
   void run_impl(detail::RowSource& inputs, detail::RowSource* targets, const std::string& loss,
                 const RunOptions& options, Observer& into, double* mean_loss);
 

@@ -46,6 +46,9 @@ struct RecordSpec {
   /// Spiking populations whose every spike is recorded as an event (step, neuron): at every
   /// step from the cutoff on, whatever sampling_steps is (Observer::spike_steps).
   std::vector<std::string> spikes{};
+  /// Members of an ensemble (RunOptions::sweep): every series holds, per sample, member 0's
+  /// values, then member 1's, ... (samples x members x width). 1: a single network.
+  std::int64_t members = 1;
 };
 
 class Observer;
@@ -116,17 +119,24 @@ class Observer {
   std::vector<std::string> recorded_state_variables() const;
   /// True when `key` names a recorded series.
   bool has(const std::string& key) const;
-  /// Width of a series (output width, 1 for loss and means, N for per-neuron variables).
+  /// Width of a series (output width, 1 for loss and means, N for per-neuron variables), per
+  /// member of an ensemble.
   std::int64_t width(const std::string& key) const;
+  /// Members of an ensemble (spec().members; 1 for a single network).
+  std::int64_t members() const { return spec_.members; }
 
-  /// A series as one samples x width array. Keys: "out", "loss", "node.var".
+  /// A series as one samples x width array. Keys: "out", "loss", "node.var". In an ensemble,
+  /// samples x (members x width): row r holds member 0's width values, then member 1's, ...
   Matrix to_matrix(const std::string& key) const;
+  /// Member `member`'s part of a series of an ensemble: samples x width.
+  Matrix member_matrix(const std::string& key, std::int64_t member) const;
   Matrix to_matrix(const std::string& node, const std::string& var) const;
 
-  /// Write one series as a float64 .npy array of shape (samples, width) (a link at `path` is
-  /// replaced, not followed; the same for write_csv).
+  /// Write one series as a float64 .npy array of shape (samples, width), or (samples, members,
+  /// width) in an ensemble (a link at `path` is replaced, not followed; the same for write_csv).
   void write_npy(const std::string& key, const std::string& path) const;
-  /// Write one series as CSV: a header `step,time,<key>[0],...`, then one row per sample.
+  /// Write one series as CSV: a header `step,time,<key>[0],...`, then one row per sample; in an
+  /// ensemble (long form) `step,time,member,<key>[0],...`, one row per sample and member.
   void write_csv(const std::string& key, const std::string& path) const;
   /// Write every series into `dir` (created if missing) as `<key>.<fmt>`, plus
   /// `steps.npy`/`time.npy` for "npy", and each recorded population's spike events as

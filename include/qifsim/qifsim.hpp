@@ -15,6 +15,7 @@
 #include "qifsim/population.hpp"
 #include "qifsim/recording.hpp"
 #include "qifsim/sparse_matrix.hpp"
+#include "qifsim/sweep.hpp"
 #include "qifsim/types.hpp"
 #include "qifsim/version.hpp"
 #include "qifsim/weights.hpp"

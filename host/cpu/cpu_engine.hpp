@@ -1,0 +1,610 @@
+// host/cpu/cpu_engine.hpp - the CPU backend: BLAS coupling, OpenMP neuron update, host ring
+// buffer for recordings. It is the reference backend and a real one. Its step is also offered
+// in parts (prepare_inputs, coupling_needs_product, take_sample, advance_state, ...), so that
+// an ensemble (cpu/cpu_ensemble.cpp) steps many members in lockstep and applies each shared
+// coupling operator to all of them at once.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "model/qif_population.hpp"
+#include "model/activation.hpp"
+#include "model/reduction.hpp"
+#include "cpu/cpu_gather.hpp"
+#include "cpu/cpu_population.hpp"
+#include "cpu/population_step.hpp"
+#include "cpu/spike_events.hpp"
+#include "cpu/edge_memory.hpp"
+#include "cpu/make_coupling.hpp"
+#include "cpu/ordered_sum.hpp"
+#include "cpu/host_ring.hpp"
+#include "core/engine.hpp"
+#include "core/engine_layout.hpp"
+#include "core/memory_check.hpp"
+#include "core/node_slots.hpp"
+#include "cpu/neuron_update.hpp"
+#include "cpu/model_update.hpp"
+#include "core/progress.hpp"
+#include "qifsim/error.hpp"
+#include "model/sample_schedule.hpp"
+
+namespace qifsim::detail {
+
+template <class T>
+class CpuEngine final : public Engine {
+ public:
+  /// `share`: a member of the same ensemble built from a graph of the same structure and
+  /// weights; this engine then holds no operators of its own but uses the other's (J is held
+  /// once for every member), and takes its coupling choice.
+  explicit CpuEngine(const Graph& graph, double dt, const CpuEngine* share = nullptr)
+      : dt_(static_cast<T>(dt)), layout_(graph) {
+    layout_.build(
+        graph, pops_, funcs_, edges_,
+        [dt](const Node& node, const StateShape& shape) { return make_cpu_population<T>(node, shape, dt); },
+        [](const Node& node, const StateShape& shape) {
+          if (!shape.is_whole()) throw BackendError("node '" + node.name + "': the CPU engine holds whole nodes only");
+          Func f;
+          f.n = shape.size();
+          f.act = node.activation;
+          f.in.assign(static_cast<std::size_t>(f.n), T(0));
+          f.out.assign(static_cast<std::size_t>(f.n), T(0));
+          return f;
+        },
+        [](const Edge& e) {
+          EdgeW w;
+          w.source = e.source;
+          w.weights = e.weights;
+          w.facts = weights_facts(e.weights);
+          w.storage = choose_edge_storage(w.facts, CouplingMode::Auto);
+          w.w = make_coupling<T>(w.weights, w.facts, w.storage);
+          w.memory = EdgeMemory<T>(e.memory, e.weights.cols());
+          return w;
+        });
+    for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+      if (layout_.slots[node].pop) pops_[static_cast<std::size_t>(layout_.slots[node].index)].name = layout_.starts[node].name;
+    }
+    reset();  // every population's initial state
+    if (share != nullptr) {
+      share_coupling(*share);
+    } else {
+      set_coupling(CouplingMode::Auto, kDefaultResync);
+    }
+  }
+
+  /// Use `o`'s operators and coupling choice (o: an engine of the same structure, whose
+  /// set_coupling has run). Called again after each set_coupling of `o`.
+  void share_coupling(const CpuEngine& o) {
+    for (std::size_t i = 0; i < pops_.size(); ++i) {
+      Pop& p = pops_[i];
+      const Pop& q = o.pops_[i];
+      p.J = q.J;
+      p.storage = q.storage;
+      p.events = q.events;
+      if (p.events && p.model != model::ModelId::Qif) p.fired.resize(static_cast<std::size_t>(p.n), T(0));
+    }
+    for (std::size_t i = 0; i < edges_.size(); ++i) {
+      edges_[i].w = o.edges_[i].w;
+      edges_[i].storage = o.edges_[i].storage;
+    }
+    requested_ = o.requested_;
+    resync_ = o.resync_;
+    events_valid_ = false;
+  }
+
+  void check_coupling(CouplingMode requested) const override { (void)coupling_choices(requested); }
+
+  // Every population's operator for `requested`, throwing where it cannot apply (nothing is
+  // changed or allocated here).
+  std::vector<CouplingChoice> coupling_choices(CouplingMode requested) const {
+    std::vector<CouplingChoice> choices;
+    for (const Pop& p : pops_) {
+      if (p.weights.empty()) {
+        choices.push_back({});
+        continue;
+      }
+      if (requested == CouplingMode::Events && p.tau_s_slot < 0) {
+        throw InvalidArgument("coupling = events: population '" + p.name + "' (model '" + model_name_of(p) +
+                              "') has no synapse s' = -s/tau_s + spike, which events need (use auto, dense, sparse "
+                              "or procedural)");
+      }
+      const bool one_tau_s = p.tau_s_slot >= 0 && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() == 1;
+      choices.push_back(choose_coupling(p.name, p.facts, one_tau_s, requested));
+      const CouplingChoice& c = choices.back();
+      if (!p.J || c.storage != p.storage || (c.events && !p.events) ||
+          (p.events && !c.events && p.storage == CouplingMode::Dense)) {  // refused before anything is freed
+        require_host_bytes(coupling_bytes(p.facts, c, sizeof(T)), "coupling = " + to_string(requested) +
+                                                                      ": the weights of population '" + p.name +
+                                                                      "' as " + describe(c));
+      }
+    }
+    return choices;
+  }
+
+  std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
+    // Every choice first (they may throw), then the conversions.
+    const std::vector<CouplingChoice> choices = coupling_choices(requested);
+    std::string line;
+    for (std::size_t i = 0; i < pops_.size(); ++i) {
+      Pop& p = pops_[i];
+      if (p.weights.empty()) continue;
+      const CouplingChoice c = choices[i];
+      // A dense J prepared for events is held transposed: the plain product takes it as given.
+      const bool transposed = p.events && !c.events && p.storage == CouplingMode::Dense;
+      if (!p.J || c.storage != p.storage || transposed) {
+        p.J.reset();  // the old operator's memory first
+        p.J = make_coupling<T>(p.weights, p.facts, c.storage);
+        p.storage = c.storage;
+      }
+      p.events = c.events;
+      if (p.events) {
+        p.J->prepare_events();
+        if (p.model != model::ModelId::Qif) p.fired.resize(static_cast<std::size_t>(p.n), T(0));
+      }
+      line += (line.empty() ? "" : "; ") + ("'" + p.name + "': " + describe(c)) +
+              (c.events ? " (resync " + std::to_string(resync) + ")" : "");
+    }
+    for (EdgeW& e : edges_) {
+      const CouplingMode storage = choose_edge_storage(e.facts, requested);
+      if (storage != e.storage) {
+        e.w.reset();
+        e.w = make_coupling<T>(e.weights, e.facts, storage);
+        e.storage = storage;
+      }
+    }
+    requested_ = requested;
+    resync_ = resync;
+    events_valid_ = false;
+    return line;
+  }
+
+  void forward(const double* x, double* y) override {
+    prepare(x, false);
+    const T* out = output_values(layout_.output);
+    for (std::int64_t j = 0; j < layout_.out_width; ++j) y[j] = static_cast<double>(out[j]);
+    for (Pop& p : pops_) {  // the state at the step's start, for get_var after forward
+      p.v_start = p.v;
+      p.s_start = p.s;
+      p.x_start = p.x;
+      p.w_start = p.w;
+    }
+    advance<false>(false, clock);
+    events_valid_ = false;
+  }
+
+  void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override {
+    HostRing<T> ring(obs, plan.batch_samples, plan.row_width, plan.flush_seconds);
+    carry.y_sum.resize(static_cast<std::size_t>(layout_.out_width), 0.0);
+    std::int64_t t = carry.next_step;
+    begin_run(plan);
+    const std::int64_t resync = resync_;
+    // Spike events: every step's spikes of the recorded populations, collected here and handed
+    // to the Observer before each batch of samples.
+    SpikeEvents events(plan, pops_, layout_);
+    ring.set_before_flush([&events, &obs]() { events.flush(obs); });
+    // RunOptions::reproducible for this run only (forward() and later runs choose again).
+    struct FixedOrder {
+      CpuEngine& e;
+      FixedOrder(CpuEngine& engine, bool fixed) : e(engine) { e.set_fixed_order(fixed); }
+      ~FixedOrder() { e.set_fixed_order(false); }
+      FixedOrder(const FixedOrder&) = delete;
+      FixedOrder& operator=(const FixedOrder&) = delete;
+    } fixed_order(*this, plan.reproducible);
+    try {
+      for (; t < plan.steps; ++t) {
+        if (stop_requested(plan, t)) break;
+        ring.flush_if_due(t);
+        if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
+          check_finite(t, plan.divergence_every);
+        }
+        // Event-driven coupling: J s from the previous step's J s and spikes, except on
+        // every resync-th step and where that state is not current (a new run, set_var()).
+        prepare(plan.inputs->row(t), events_valid_ && t % resync != 0);
+        if (t >= plan.schedule.cutoff) accumulate(plan, carry, t);
+        const bool sample = plan.schedule.is_sample(t);
+        if (sample) take_sample(plan, carry, ring.next_row());
+        request_loop_means(sample);
+        advance_state(plan, t);
+        if (t >= plan.schedule.cutoff) {
+          events.collect(t);
+          events.flush_if_due(obs, t, plan.flush_seconds);  // never held for long, samples or not
+        }
+        if (sample) {
+          gather_after_step(plan, ring.next_row());
+          ring.commit(t);
+        }
+        if (plan.progress) plan.progress->tick(t + 1);
+      }
+      if (plan.divergence_every > 0) {
+        const std::int64_t since = t % plan.divergence_every;
+        check_finite(t, since == 0 ? plan.divergence_every : since);
+      }
+    } catch (...) {
+      carry.next_step = t;  // first: the steps taken count whatever the hand-over does
+      try {
+        ring.flush();  // keep what was recorded
+      } catch (...) {  // the first error is the one reported
+      }
+      throw;
+    }
+    carry.next_step = t;
+    ring.flush();
+  }
+
+  std::vector<double> get_var(int node, Var var, bool at_last_step_start) const override {
+    const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
+    std::vector<double> out;
+    if (!slot.pop) {
+      const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+      const auto& src = var == Var::In ? f.in : f.out;
+      return std::vector<double>(src.begin(), src.end());
+    }
+    const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    out.resize(static_cast<std::size_t>(p.n));
+    if (is_parameter(var)) {
+      const auto& values = *p.param(var);
+      for (std::int64_t i = 0; i < p.n; ++i) out[static_cast<std::size_t>(i)] = values[values.size() == 1 ? 0 : static_cast<std::size_t>(i)];
+      return out;
+    }
+    std::vector<T> values(static_cast<std::size_t>(p.n));
+    gather_pop(p, var, Gathered<T>{values.data(), false}, at_last_step_start);
+    std::copy(values.begin(), values.end(), out.begin());
+    return out;
+  }
+
+  void set_var(int node, Var var, const std::vector<double>& values) override {
+    events_valid_ = false;
+    const Slot slot = layout_.slots[static_cast<std::size_t>(node)];
+    Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    if (is_parameter(var)) {
+      *p.param(var) = local_param<T>(Param(values), p.shape);
+      p.per_neuron_valid = false;
+      return;
+    }
+    *p.state(var) = member_major<T>(Param(values), p.shape);
+    if (p.rate) update_rates(p);
+  }
+
+  void reset() override {
+    events_valid_ = false;
+    for (EdgeW& e : edges_) e.memory.reset();
+    for (std::size_t i = 0; i < layout_.slots.size(); ++i) {
+      const Slot slot = layout_.slots[i];
+      if (slot.pop) {
+        Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+        const NodeStart& init = layout_.starts[i];
+        for (int k = 0; k < model::kStateSlots; ++k) {
+          *p.state(state_var(k)) = (p.held >> k & 1u) != 0
+                                       ? member_major<T>(init.initial[static_cast<std::size_t>(k)], p.shape)
+                                       : std::vector<T>{};
+        }
+        if (p.rate) update_rates(p);
+        std::fill(p.in.begin(), p.in.end(), T(0));
+        p.in_uniform = false;
+        p.in_stale = false;
+        std::fill(p.s_in.begin(), p.s_in.end(), T(0));
+        p.s_in_uniform = false;
+        p.s_in_stale = false;
+      } else {
+        Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+        std::fill(f.in.begin(), f.in.end(), T(0));
+        std::fill(f.out.begin(), f.out.end(), T(0));
+      }
+    }
+  }
+
+  std::size_t staging_bytes(const RunPlan& plan) const override {
+    return static_cast<std::size_t>(plan.batch_samples * plan.row_width) * sizeof(T) +
+           static_cast<std::size_t>(plan.batch_samples) * sizeof(std::int64_t);
+  }
+
+  // ---- The step in parts: run() below, and an ensemble stepping its members in lockstep. ----
+  using Slot = NodeSlot;
+  using Pop = CpuPopulation<T>;
+  struct Func {
+    std::int64_t n = 0;
+    Activation act = Activation::Identity;
+    std::vector<T> in, out;
+  };
+  struct EdgeW {
+    int source = -1;
+    Weights weights;  // as given (shared with the graph)
+    WeightsFacts facts;
+    CouplingMode storage = CouplingMode::Dense;
+    std::shared_ptr<Coupling<T>> w;  // target size x source size (shared by an ensemble's members)
+    EdgeMemory<T> memory;  // delays and a filter (cpu/edge_memory.hpp)
+  };
+
+  // A counted step (t >= cutoff): the output and the loss join the current window's sums.
+  void accumulate(const RunPlan& plan, RunCarry& carry, std::int64_t t) const {
+    const T* y = output_values(layout_.output);
+    const std::int64_t k = layout_.out_width;
+    if (plan.output_offset >= 0) {
+      double* y_sum = carry.y_sum.data();
+      for (std::int64_t j = 0; j < k; ++j) y_sum[j] += y[j];
+    }
+    if (plan.targets) {
+      const double l = step_loss(plan.loss, y, plan.targets->row(t), k);
+      carry.loss_window += l;
+      carry.loss_total += l;
+      ++carry.loss_steps;
+    }
+    ++carry.window;
+  }
+
+  // A sample step: the window means of the output and the loss, then the recorded variables,
+  // into `row`; the window starts again.
+  void take_sample(const RunPlan& plan, RunCarry& carry, T* row) const {
+    const std::int64_t k = layout_.out_width;
+    const double inv = 1.0 / static_cast<double>(carry.window);
+    if (plan.output_offset >= 0) {
+      double* y_sum = carry.y_sum.data();
+      for (std::int64_t j = 0; j < k; ++j) {
+        row[plan.output_offset + j] = static_cast<T>(y_sum[j] * inv);
+        y_sum[j] = 0.0;
+      }
+    }
+    if (plan.loss_offset >= 0) row[plan.loss_offset] = static_cast<T>(carry.loss_window * inv);
+    carry.loss_window = 0.0;
+    carry.window = 0;
+    for (const auto& item : plan.vars) {
+      if (!after_step(item) && !loop_mean(item)) gather(item, row + item.offset);
+    }
+  }
+
+  bool loop_mean(const RecordItem& item) const {  // summed by the QIF loop this run (plan_loop_mean)
+    const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
+    return item.mean && slot.pop && loop_mean_index(pops_[static_cast<std::size_t>(slot.index)], item.var) >= 0;
+  }
+  // Before a run: which recorded means each QIF population's loop sums (in plan order).
+  void plan_loop_means(const RunPlan& plan) {
+    for (Pop& p : pops_) p.loop_mean_vars.clear();
+    for (const auto& item : plan.vars) {
+      const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
+      if (item.mean && slot.pop) plan_loop_mean(pops_[static_cast<std::size_t>(slot.index)], item.var);
+    }
+  }
+
+  // A rate population's state is recorded after its step (RectiPy's RateNet records y after
+  // the update, as get_var shows it after forward()); everything else at the step's start.
+  bool after_step(const RecordItem& item) const {
+    const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
+    return slot.pop && pops_[static_cast<std::size_t>(slot.index)].rate;
+  }
+  void gather_after_step(const RunPlan& plan, T* row) const {
+    for (const auto& item : plan.vars) {
+      if (after_step(item)) {
+        gather(item, row + item.offset);
+      } else if (loop_mean(item)) {
+        const Pop& p = pops_[static_cast<std::size_t>(layout_.slots[static_cast<std::size_t>(item.node)].index)];
+        row[item.offset] = static_cast<T>(loop_mean_value(p, item.var));
+      }
+    }
+  }
+
+  // Phase 2 of a step: every population's state advances (keeping what event-driven coupling
+  // needs of this step when it is on).
+  void advance_state(const RunPlan& plan, std::int64_t t) {
+    advance<true>(plan.flush_subnormals, plan.clock0 + t);
+    events_valid_ = true;
+    if (plan.flush_subnormals) flush_subnormals();  // other models (QIF flushes in its loop)
+  }
+
+  T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
+  const T* output_values(int node) const { return node_output(layout_.slots, pops_, funcs_, node); }
+
+  // The QIF population at `node` where every incoming edge's rows are one value (so its input
+  // is one value per step), else null.
+  Pop* uniform_input_pop(int node) {
+    const Slot s = layout_.slots[static_cast<std::size_t>(node)];
+    if (!s.pop) return nullptr;
+    Pop& p = pops_[static_cast<std::size_t>(s.index)];
+    const auto& incoming = layout_.incoming[static_cast<std::size_t>(node)];
+    bool uniform = p.model == model::ModelId::Qif && !incoming.empty();
+    for (int e : incoming) uniform = uniform && edges_[static_cast<std::size_t>(e)].w->uniform_rows();
+    p.in_uniform = uniform;
+    if (!uniform) {
+      p.input();  // `in` whole again before the edges write it
+      return nullptr;
+    }
+    const auto span = static_cast<std::size_t>(std::min<std::int64_t>(p.n, kNeuronSpan));
+    if (p.in_span.size() != span) p.in_span.assign(span, T(0));
+    return &p;
+  }
+
+  // Phase 1 of a step: every node's input and function outputs, then every population's
+  // coupling J s. Nothing here changes the state.
+  void prepare(const double* x, bool from_spikes) {
+    prepare_inputs(x);
+    for (std::size_t k = 0; k < pops_.size(); ++k) {
+      if (coupling_needs_product(k, from_spikes)) pops_[k].J->apply(pops_[k].s.data(), false, pops_[k].s_in.data());
+    }
+  }
+
+  std::vector<double> edge_state(int edge) const override {
+    return edges_.at(static_cast<std::size_t>(edge)).memory.state();
+  }
+
+  void set_edge_state(int edge, const std::vector<double>& values) override {
+    edges_.at(static_cast<std::size_t>(edge)).memory.set_state(values);
+  }
+
+  // Every operator's sums in the library's fixed order (or as each operator chooses).
+  void set_fixed_order(bool fixed) {
+    for (Pop& p : pops_) {
+      if (p.J) p.J->set_fixed_order(fixed);
+    }
+    for (EdgeW& e : edges_) {
+      if (e.w) e.w->set_fixed_order(fixed);
+    }
+  }
+
+  void flush_subnormals() {
+    for (Pop& p : pops_) flush_subnormal_state(p);
+  }
+
+  // Event-driven coupling: J s from the last step's J s and spikes (s <- c s + spikes). The
+  // QIF loop has already decayed J s (NeuronArrays::decay); other models' loops have not.
+  void couple_from_spikes(Pop& p) {
+    const T c = p.model == model::ModelId::Qif ? T(1) : event_decay(p, dt_);
+    p.J->apply_spikes(p.spikes.all, c, p.s_in.data());
+  }
+
+  // Phase 2: the fused per-neuron update of every population (population_step.hpp), as step
+  // `at` since compile() or reset(). `flush`: Subnormals::Flush inside the QIF loop.
+  template <bool Events>
+  void advance(bool flush, std::int64_t at) {
+    for (Pop& p : pops_) step_population(p, dt_, Events && p.events, flush, at);
+  }
+
+  // Throw DivergenceError naming the first non-finite state value, if any. `since` steps
+  // ago the state was last seen finite.
+  void check_finite(std::int64_t step, std::int64_t since) const {
+    for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+      const Slot slot = layout_.slots[node];
+      if (slot.pop) {
+        const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+        const std::vector<T>* arrays[] = {&p.v, &p.s, &p.x, &p.w};
+        for (int a = 0; a < model::kStateSlots; ++a) {
+          const bool qif_unused = p.model == model::ModelId::Qif && a == 2 && !p.adapt;
+          if ((p.held >> a & 1u) == 0 || qif_unused) continue;
+          const std::int64_t i = first_nonfinite(*arrays[a]);
+          if (i >= 0) {
+            throw_divergence(node, p.state_names[static_cast<std::size_t>(a)].c_str(), i,
+                             static_cast<double>((*arrays[a])[static_cast<std::size_t>(i)]), step, since);
+          }
+        }
+      } else {
+        const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+        const std::int64_t i = first_nonfinite(f.out);
+        if (i >= 0) throw_divergence(node, "out", i, static_cast<double>(f.out[static_cast<std::size_t>(i)]), step, since);
+      }
+    }
+  }
+
+  [[noreturn]] void throw_divergence(std::size_t node, const char* var, std::int64_t index, double value,
+                                     std::int64_t step, std::int64_t since) const {
+    throw_divergence_error(layout_.starts[node].name, var, index, value, step, since);
+  }
+
+  // Write the values of one recorded item (at the step's start) to dst, or their mean.
+  void gather(const RecordItem& item, T* dst) const {
+    const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
+    Gathered<T> g{dst, item.mean, &item.neurons};
+    if (slot.pop) {
+      gather_pop(pops_[static_cast<std::size_t>(slot.index)], item.var, g);
+    } else {
+      const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
+      const T* src = item.var == Var::In ? f.in.data() : f.out.data();
+      emit(f.n, [src](std::int64_t i) { return src[i]; }, g, mean_partials_);
+    }
+  }
+
+  void gather_pop(const Pop& p, Var var, Gathered<T> g, bool at_last_step_start = false) const {
+    gather_population(p, var, dt_, g, mean_partials_, at_last_step_start);
+  }
+
+  /// Before a run's first step: coupling still valid for the parameters, which means the QIF
+  /// loops sum.
+  void begin_run(const RunPlan& plan) {
+    // set_var() may have given a population one tau_s per neuron since the choice was made:
+    // events no longer apply there (auto chooses again; an explicit request is refused).
+    for (const Pop& p : pops_) {
+      if (p.events && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() != 1) {
+        set_coupling(requested_, resync_);
+        break;
+      }
+    }
+    plan_loop_means(plan);
+  }
+
+  void request_loop_means(bool sample) {
+    for (Pop& p : pops_) detail::request_loop_means(p, sample);
+  }
+
+  std::size_t population_count() const { return pops_.size(); }
+  /// Population k's coupling operator (null: uncoupled), its state s and its J s.
+  const Coupling<T>* coupling(std::size_t k) const { return pops_[k].J.get(); }
+  const T* coupling_source(std::size_t k) const { return pops_[k].s.data(); }
+  T* coupling_target(std::size_t k) { return pops_[k].s_in.data(); }
+  bool events_valid() const { return events_valid_; }
+  std::int64_t resync() const { return resync_; }
+
+  /// Population k's J s for this step where it needs no product: from the spikes (events,
+  /// `from_spikes`) or as one value (rows of one value). Returns true where J s must still be
+  /// computed as the product J s into coupling_target(k) (the caller does it, for one engine
+  /// or for a whole ensemble at once); false where it is done or the population is uncoupled.
+  bool coupling_needs_product(std::size_t k, bool from_spikes) {
+    Pop& p = pops_[k];
+    if (!p.J) return false;
+    if (from_spikes && p.events) {
+      couple_from_spikes(p);
+      return false;
+    }
+    if (!p.events && p.model == model::ModelId::Qif && p.J->uniform_rows()) {
+      p.s_in_value = p.J->row_value(p.s.data());  // one value for every neuron, not N
+      p.s_in_uniform = true;
+      p.s_in_stale = true;
+      const auto span = static_cast<std::size_t>(std::min<std::int64_t>(p.n, kNeuronSpan));
+      if (p.s_in_span.size() != span) p.s_in_span.assign(span, T(0));
+      return false;
+    }
+    p.s_in_uniform = false;
+    p.s_in_stale = false;
+    return true;
+  }
+
+  // Phase 1 of a step, first part: every node's input (in topological order) and function
+  // outputs. Nothing here changes the state.
+  void prepare_inputs(const double* x) {
+    for (int node : layout_.order) {
+      T* in = input_values(node);
+      if (node == layout_.input) {
+        for (std::int64_t j = 0; j < layout_.in_width; ++j) in[j] = static_cast<T>(x[j]);
+      } else if (Pop* p = uniform_input_pop(node)) {  // one value for every neuron, not N
+        T value = T(0);
+        bool first = true;
+        for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
+          EdgeW& w = edges_[static_cast<std::size_t>(e)];
+          const T v = w.w->row_value(w.memory.advance(output_values(w.source)));
+          value = first ? v : T(1) * value + v;  // the bits apply() would write, edge by edge
+          first = false;
+        }
+        p->in_value = value;
+        p->in_stale = true;
+      } else {
+        bool first = true;
+        for (int e : layout_.incoming[static_cast<std::size_t>(node)]) {
+          EdgeW& w = edges_[static_cast<std::size_t>(e)];
+          w.w->apply(w.memory.advance(output_values(w.source)), !first, in);
+          first = false;
+        }
+      }
+      const Slot s = layout_.slots[static_cast<std::size_t>(node)];
+      if (!s.pop) {
+        Func& f = funcs_[static_cast<std::size_t>(s.index)];
+        apply_activation(f.act, f.in.data(), f.out.data(), f.n);
+      }
+    }
+  }
+
+ private:
+  T dt_;
+  mutable std::vector<double> mean_partials_;  // block sums of a recorded mean (emit)
+  EngineLayout layout_;  // order, input and output, slots, incoming edges, initial states
+  std::vector<Pop> pops_;
+  std::vector<Func> funcs_;
+  std::vector<EdgeW> edges_;
+  bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
+  std::int64_t resync_ = kDefaultResync;  // events: a fresh product every this many steps
+  CouplingMode requested_ = CouplingMode::Auto;  // what the operators were chosen for
+};
+
+}  // namespace qifsim::detail

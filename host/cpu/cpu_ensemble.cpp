@@ -1,0 +1,191 @@
+// host/cpu/cpu_ensemble.cpp - an ensemble on the CPU: B members, each a CpuEngine built from the
+// graph with that member's parameters and initial values, stepped in lockstep. Member 0 holds
+// the coupling operators and every other member uses them (J is held once); each step applies
+// every operator to all members at once (Coupling::apply_batch), so a dense J is read once per
+// step for the whole ensemble, not once per member. A sample row holds each series for member
+// 0, 1, ... in turn (the Observer's member axis).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/engine.hpp"
+#include "cpu/cpu_engine.hpp"
+#include "cpu/host_ring.hpp"
+#include "qifsim/error.hpp"
+
+namespace qifsim::detail {
+namespace {
+
+template <class T>
+class CpuEnsemble final : public Engine {
+ public:
+  CpuEnsemble(const std::vector<Graph>& graphs, double dt, std::vector<double> input_scale)
+      : scale_(std::move(input_scale)) {
+    if (graphs.empty()) throw InvalidArgument("an ensemble needs at least one member");
+    members_.push_back(std::make_unique<CpuEngine<T>>(graphs[0], dt));
+    for (std::size_t b = 1; b < graphs.size(); ++b) {
+      members_.push_back(std::make_unique<CpuEngine<T>>(graphs[b], dt, members_[0].get()));
+    }
+    scale_.resize(graphs.size(), 1.0);
+    scaled_.resize(graphs.size());
+    in_width_ = graphs[0].nodes[static_cast<std::size_t>(graphs[0].input)].size;
+  }
+
+  void forward(const double*, double*) override { refuse("forward()"); }
+  std::vector<double> get_var(int, Var, bool) const override { refuse("get_var()"); }
+  void set_var(int, Var, const std::vector<double>&) override { refuse("set_var()"); }
+  std::vector<double> edge_state(int) const override { refuse("edge_state()"); }
+  void set_edge_state(int, const std::vector<double>&) override { refuse("set_edge_state()"); }
+
+  void reset() override {
+    for (auto& m : members_) m->reset();
+  }
+
+  std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
+    std::string line = members_[0]->set_coupling(requested, resync);
+    for (std::size_t b = 1; b < members_.size(); ++b) members_[b]->share_coupling(*members_[0]);
+    return line;
+  }
+  void check_coupling(CouplingMode requested) const override { members_[0]->check_coupling(requested); }
+
+  std::size_t staging_bytes(const RunPlan& plan) const override {
+    return static_cast<std::size_t>(plan.batch_samples * plan.row_width) * sizeof(T) +
+           static_cast<std::size_t>(plan.batch_samples) * sizeof(std::int64_t);
+  }
+
+  // `plan` describes member 0's place in a sample row (offsets) and the whole row (row_width);
+  // member b's series sit b widths further on. Inputs: one row for every member
+  // (input width), or each member's own (members x input width, member-major).
+  void run(const RunPlan& plan, Observer& obs, RunCarry& carry) override {
+    const auto count = static_cast<std::int64_t>(members_.size());
+    const std::int64_t k = plan.output_width;
+    std::vector<RunPlan> plans(members_.size(), plan);
+    for (std::int64_t b = 0; b < count; ++b) {
+      RunPlan& p = plans[static_cast<std::size_t>(b)];
+      if (p.output_offset >= 0) p.output_offset += b * k;
+      for (RecordItem& item : p.vars) item.offset += b * item.width;
+    }
+    const bool own_inputs = plan.inputs->cols() == count * in_width_;
+    // Each member's sums of the output window (y_sum); the run's position is carry's.
+    if (carries_.size() != members_.size() || carry.next_step == 0) carries_.assign(members_.size(), RunCarry{});
+    for (RunCarry& c : carries_) c.y_sum.resize(static_cast<std::size_t>(k), 0.0);
+    HostRing<T> ring(obs, plan.batch_samples, plan.row_width, plan.flush_seconds);
+    struct FixedOrder {
+      CpuEngine<T>& e;
+      FixedOrder(CpuEngine<T>& engine, bool fixed) : e(engine) { e.set_fixed_order(fixed); }
+      ~FixedOrder() { e.set_fixed_order(false); }
+      FixedOrder(const FixedOrder&) = delete;
+      FixedOrder& operator=(const FixedOrder&) = delete;
+    } fixed_order(*members_[0], plan.reproducible);  // the operators are member 0's
+    for (auto& m : members_) m->begin_run(plan);
+    // begin_run may have chosen again (a per-neuron tau_s after set_var): share that choice.
+    for (std::size_t b = 1; b < members_.size(); ++b) members_[b]->share_coupling(*members_[0]);
+    const std::int64_t resync = members_[0]->resync();
+    const bool fast = !plan.reproducible;
+    std::vector<const T*> xs(members_.size());
+    std::vector<T*> ys(members_.size());
+    std::int64_t t = carry.next_step;
+    try {
+      for (; t < plan.steps; ++t) {
+        if (stop_requested(plan, t)) break;
+        ring.flush_if_due(t);
+        if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
+          check_finite(t, plan.divergence_every);
+        }
+        const double* row = plan.inputs->row(t);
+        for (std::int64_t b = 0; b < count; ++b) members_[static_cast<std::size_t>(b)]->prepare_inputs(input_of(b, row, own_inputs));
+        const bool from_spikes = members_[0]->events_valid() && t % resync != 0;
+        couple_all(from_spikes, fast, xs, ys);
+        const bool sample = plan.schedule.is_sample(t);
+        for (std::size_t b = 0; b < members_.size(); ++b) {
+          CpuEngine<T>& m = *members_[b];
+          if (t >= plan.schedule.cutoff) m.accumulate(plans[b], carries_[b], t);
+          if (sample) m.take_sample(plans[b], carries_[b], ring.next_row());
+          m.request_loop_means(sample);
+          m.advance_state(plans[b], t);
+          if (sample) m.gather_after_step(plans[b], ring.next_row());
+        }
+        if (sample) ring.commit(t);
+        if (plan.progress) plan.progress->tick(t + 1);
+      }
+      if (plan.divergence_every > 0) {
+        const std::int64_t since = t % plan.divergence_every;
+        check_finite(t, since == 0 ? plan.divergence_every : since);
+      }
+    } catch (...) {
+      carry.next_step = t;
+      try {
+        ring.flush();  // keep what was recorded
+      } catch (...) {  // the first error is the one reported
+      }
+      throw;
+    }
+    carry.next_step = t;
+    ring.flush();
+  }
+
+ private:
+  [[noreturn]] static void refuse(const char* call) {
+    throw InvalidArgument(std::string("an ensemble run has no ") + call +
+                          "; its members exist only during the run (members.csv and the recordings hold them)");
+  }
+
+  // Member b's input row, scaled by its factor where that is not 1.
+  const double* input_of(std::int64_t b, const double* row, bool own_inputs) {
+    const double* x = own_inputs ? row + b * in_width_ : row;
+    const double f = scale_[static_cast<std::size_t>(b)];
+    if (f == 1.0) return x;
+    std::vector<double>& s = scaled_[static_cast<std::size_t>(b)];
+    s.resize(static_cast<std::size_t>(in_width_));
+    for (std::int64_t j = 0; j < in_width_; ++j) s[static_cast<std::size_t>(j)] = x[j] * f;
+    return s.data();
+  }
+
+  // Every population's J s for every member: the members that need the product take it in one
+  // apply_batch of the shared operator.
+  void couple_all(bool from_spikes, bool fast, std::vector<const T*>& xs, std::vector<T*>& ys) {
+    for (std::size_t k = 0; k < members_[0]->population_count(); ++k) {
+      const Coupling<T>* J = members_[0]->coupling(k);
+      if (J == nullptr) continue;
+      std::int64_t n = 0;
+      for (auto& m : members_) {
+        if (m->coupling_needs_product(k, from_spikes)) {
+          xs[static_cast<std::size_t>(n)] = m->coupling_source(k);
+          ys[static_cast<std::size_t>(n)] = m->coupling_target(k);
+          ++n;
+        }
+      }
+      if (n == 1) {
+        J->apply(xs[0], false, ys[0]);
+      } else if (n > 1) {
+        J->apply_batch(xs.data(), n, ys.data(), fast);
+      }
+    }
+  }
+
+  void check_finite(std::int64_t step, std::int64_t since) const {
+    for (std::size_t b = 0; b < members_.size(); ++b) {
+      try {
+        members_[b]->check_finite(step, since);
+      } catch (const DivergenceError& e) {
+        throw DivergenceError("member " + std::to_string(b) + ": " + e.what());
+      }
+    }
+  }
+
+  std::vector<std::unique_ptr<CpuEngine<T>>> members_;
+  std::vector<double> scale_;                 // each member's input factor
+  std::vector<std::vector<double>> scaled_;   // a scaled input row per member
+  std::vector<RunCarry> carries_;             // each member's output window
+  std::int64_t in_width_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_cpu_ensemble(const std::vector<Graph>& members, Precision precision, double dt,
+                                          std::vector<double> input_scale) {
+  if (precision == Precision::Float32) return std::make_unique<CpuEnsemble<float>>(members, dt, std::move(input_scale));
+  return std::make_unique<CpuEnsemble<double>>(members, dt, std::move(input_scale));
+}
+
+}  // namespace qifsim::detail

@@ -1,0 +1,355 @@
+// tests/test_sweep.cpp - ensembles (RunOptions::sweep): members counted and combined as the
+// sweep says, and each member's recordings equal to the single network run with that member's
+// values (bit for bit with `reproducible`, for every coupling operator; within rounding for the
+// one-GEMM dense mode), per-member inputs, seeds, and the errors a bad sweep gets.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "qifsim/qifsim.hpp"
+
+namespace {
+
+using qifsim::CouplingMode;
+using qifsim::Matrix;
+using qifsim::Network;
+using qifsim::Observer;
+using qifsim::RunOptions;
+using qifsim::Sweep;
+using qifsim::SweepKey;
+using qifsim::SweepMode;
+using qifsim::SweepValue;
+using qifsim::Weights;
+
+constexpr std::int64_t kN = 203;  // not a multiple of the row blocks (16) or lanes (8)
+constexpr std::int64_t kIn = 2;
+constexpr std::int64_t kSteps = 400;
+
+Weights recurrent(CouplingMode mode) {
+  if (mode == CouplingMode::Procedural) return Weights::all_to_all(kN, kN, 0.7 / static_cast<double>(kN));
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  Matrix J(kN, kN);
+  for (std::int64_t i = 0; i < kN; ++i) {
+    for (std::int64_t j = 0; j < kN; ++j) {
+      const double w = u(rng);
+      // sparse and events: about a tenth of the entries; dense: every entry
+      J(i, j) = mode == CouplingMode::Dense ? (w - 0.3) * 4.0 / static_cast<double>(kN)
+                : w < 0.1                   ? 20.0 * w / static_cast<double>(kN)
+                                            : 0.0;
+    }
+  }
+  if (mode == CouplingMode::Sparse || mode == CouplingMode::Events) return qifsim::Weights(Weights(J).to_sparse());
+  return J;
+}
+
+struct Values {
+  std::vector<double> eta{-3.0};
+  std::vector<double> v0{-2.0};
+  double scale = 1.0;
+  std::uint64_t noise_seed = 0;
+};
+
+// The network: an input node of width 2 feeding a QIF population through N x 2 weights.
+Network build(CouplingMode mode, qifsim::Precision precision, const Values& v, double sigma = 0.0) {
+  Network net(5e-3, qifsim::Backend::Cpu, precision);
+  net.add_function("inp", kIn, qifsim::Activation::Identity);
+  qifsim::QifPopulation p;
+  p.n = kN;
+  p.weights = recurrent(mode);
+  p.eta = v.eta;
+  p.v0 = v.v0;
+  p.tau = 1.0;
+  p.k = 1.5;
+  p.tau_s = 0.8;
+  net.add_population("qif", p);
+  Matrix w(kN, kIn);
+  for (std::int64_t i = 0; i < kN; ++i) {
+    w(i, 0) = 1.0 + 0.01 * static_cast<double>(i % 7);
+    w(i, 1) = -0.5;
+  }
+  net.add_edge("inp", "qif", w);
+  if (sigma > 0.0) net.add_noise("qif", qifsim::NoiseInput{sigma, v.noise_seed});
+  net.compile();
+  return net;
+}
+
+Matrix inputs(double scale = 1.0, double phase = 0.0) {
+  Matrix x(kSteps, kIn);
+  for (std::int64_t t = 0; t < kSteps; ++t) {
+    x(t, 0) = scale * (6.0 + 3.0 * std::sin(0.02 * static_cast<double>(t) + phase));
+    x(t, 1) = scale * 0.5;
+  }
+  return x;
+}
+
+RunOptions options(CouplingMode mode, bool reproducible) {
+  RunOptions o;
+  o.coupling = mode;
+  o.reproducible = reproducible;
+  o.progress = qifsim::Progress::Off;
+  o.sampling_steps = 3;
+  o.record_vars = {{"qif", "v", false}, {"qif", "s", true}, {"qif", "spike", false, {0, 5, 202}}};
+  return o;
+}
+
+std::vector<double> per_neuron_v0() {
+  std::vector<double> v(kN);
+  for (std::int64_t i = 0; i < kN; ++i) v[static_cast<std::size_t>(i)] = -3.0 + 0.02 * static_cast<double>(i);
+  return v;
+}
+
+// Three members: eta, v0 (a number, or one per neuron) and the input factor zipped.
+Sweep three_members() {
+  Sweep s;
+  s.keys.push_back(SweepKey::numbers("qif.eta", {-4.0, -2.5, -1.0}));
+  SweepKey v0;
+  v0.key = "qif.v0";
+  v0.values = {SweepValue{{-2.0}}, SweepValue{per_neuron_v0(), "v0.npy"}, SweepValue{{-1.0}}};
+  s.keys.push_back(v0);
+  s.keys.push_back(SweepKey::numbers("input.scale", {1.0, 0.5, 1.25}));
+  return s;
+}
+
+Values member_values(int b) {
+  Values v;
+  v.eta = {std::vector<double>{-4.0, -2.5, -1.0}[static_cast<std::size_t>(b)]};
+  v.v0 = b == 1 ? per_neuron_v0() : std::vector<double>{b == 0 ? -2.0 : -1.0};
+  v.scale = std::vector<double>{1.0, 0.5, 1.25}[static_cast<std::size_t>(b)];
+  return v;
+}
+
+// Every series of member b equals the single run's: bit for bit (tol 0) or within rel.
+void expect_member(const Observer& ens, std::int64_t b, const Observer& one, double rel) {
+  ASSERT_EQ(ens.samples(), one.samples());
+  ASSERT_EQ(ens.steps(), one.steps());
+  for (const std::string& key : one.keys()) {
+    SCOPED_TRACE("member " + std::to_string(b) + ", series " + key);
+    ASSERT_EQ(ens.width(key), one.width(key));
+    const Matrix got = ens.member_matrix(key, b);
+    const Matrix want = one.to_matrix(key);
+    ASSERT_EQ(got.rows, want.rows);
+    ASSERT_EQ(got.cols, want.cols);
+    for (std::int64_t r = 0; r < want.rows; ++r) {
+      for (std::int64_t c = 0; c < want.cols; ++c) {
+        if (rel == 0.0) {
+          ASSERT_EQ(got(r, c), want(r, c)) << "sample " << r << ", column " << c;
+        } else {
+          ASSERT_NEAR(got(r, c), want(r, c), rel * (1.0 + std::fabs(want(r, c)))) << "sample " << r << ", column " << c;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST(Sweep, ZipCountsAndRefusesUnequalLengthsNamingThem) {
+  Sweep s;
+  s.keys = {SweepKey::numbers("qif.eta", {1, 2, 3}), SweepKey::numbers("qif.k", {1, 2, 3})};
+  EXPECT_EQ(s.members(), 3);
+  EXPECT_EQ(s.member_values(2), (std::vector<std::size_t>{2, 2}));
+  s.keys[1] = SweepKey::numbers("qif.k", {1, 2});
+  try {
+    (void)s.members();
+    FAIL() << "unequal lengths were accepted";
+  } catch (const qifsim::InvalidArgument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'qif.eta' 3"), std::string::npos) << what;
+    EXPECT_NE(what.find("'qif.k' 2"), std::string::npos) << what;
+  }
+  EXPECT_EQ(Sweep{}.members(), 1);
+}
+
+TEST(Sweep, GridTakesEveryCombinationLastKeyFastest) {
+  Sweep s;
+  s.mode = SweepMode::Grid;
+  s.keys = {SweepKey::numbers("qif.eta", {1, 2}), SweepKey::numbers("qif.k", {1, 2, 3})};
+  ASSERT_EQ(s.members(), 6);
+  std::vector<std::vector<std::size_t>> seen;
+  for (std::int64_t b = 0; b < 6; ++b) seen.push_back(s.member_values(b));
+  const std::vector<std::vector<std::size_t>> want = {{0, 0}, {0, 1}, {0, 2}, {1, 0}, {1, 1}, {1, 2}};
+  EXPECT_EQ(seen, want);
+  EXPECT_EQ(qifsim::parse_sweep_mode("grid"), SweepMode::Grid);
+  EXPECT_THROW(qifsim::parse_sweep_mode("product"), qifsim::InvalidArgument);
+}
+
+// With `reproducible`, member b is the single run with member b's values, bit for bit, for
+// each coupling operator and both precisions (dense).
+TEST(Sweep, ReproducibleMembersEqualSingleRunsBitForBit) {
+  const std::vector<std::pair<CouplingMode, qifsim::Precision>> cases = {
+      {CouplingMode::Dense, qifsim::Precision::Float64},   {CouplingMode::Dense, qifsim::Precision::Float32},
+      {CouplingMode::Sparse, qifsim::Precision::Float64},  {CouplingMode::Procedural, qifsim::Precision::Float64},
+      {CouplingMode::Events, qifsim::Precision::Float64}};
+  for (const auto& [mode, precision] : cases) {
+    SCOPED_TRACE(qifsim::to_string(mode) + (precision == qifsim::Precision::Float32 ? " float32" : " float64"));
+    Network net = build(mode, precision, Values{});
+    RunOptions o = options(mode, true);
+    o.sweep = three_members();
+    const Matrix x = inputs();
+    const Observer ens = net.run(x, o);
+    ASSERT_EQ(ens.members(), 3);
+    ASSERT_EQ(ens.to_matrix("qif.v").cols, 3 * kN);
+    double spikes = 0.0;
+    for (int b = 0; b < 3; ++b) {
+      const Values v = member_values(b);
+      Network one = build(mode, precision, v);
+      const Observer single = one.run(inputs(v.scale), options(mode, true));
+      expect_member(ens, b, single, 0.0);
+      const Matrix sp = single.to_matrix("qif.spike");
+      for (double f : sp.data) spikes += f;
+    }
+    EXPECT_GT(spikes, 0.0) << "no member spiked: the comparison saw no reset";
+  }
+}
+
+// The default mode applies a dense J to every member as one GEMM: within rounding of the
+// single runs on a short, non-chaotic stretch; members = 1 is the single run exactly.
+TEST(Sweep, FastDenseModeIsWithinRoundingAndOneMemberIsTheSingleRun) {
+  Network net = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  RunOptions o = options(CouplingMode::Dense, false);
+  o.record_vars = {{"qif", "v", false}, {"qif", "s", true}};
+  o.sweep.keys = {SweepKey::numbers("qif.eta", {-4.0, -2.5, -1.0})};
+  Matrix x(60, kIn);
+  for (std::int64_t t = 0; t < 60; ++t) x(t, 0) = 1.0, x(t, 1) = 0.0;
+  const Observer ens = net.run(x, o);
+  for (int b = 0; b < 3; ++b) {
+    Values v;
+    v.eta = {std::vector<double>{-4.0, -2.5, -1.0}[static_cast<std::size_t>(b)]};
+    Network one = build(CouplingMode::Dense, qifsim::Precision::Float64, v);
+    RunOptions single = o;
+    single.sweep = Sweep{};
+    expect_member(ens, b, one.run(x, single), 1e-12);
+  }
+  o.sweep.keys = {SweepKey::numbers("qif.eta", {-2.5})};
+  const Observer alone = net.run(inputs(), o);
+  ASSERT_EQ(alone.members(), 1);
+  Values v;
+  v.eta = {-2.5};
+  Network one = build(CouplingMode::Dense, qifsim::Precision::Float64, v);
+  RunOptions single = o;
+  single.sweep = Sweep{};
+  expect_member(alone, 0, one.run(inputs(), single), 0.0);
+}
+
+TEST(Sweep, GridMembersAndOwnInputsMatchTheirSingleRuns) {
+  Network net = build(CouplingMode::Sparse, qifsim::Precision::Float64, Values{});
+  RunOptions o = options(CouplingMode::Sparse, true);
+  o.sweep.mode = SweepMode::Grid;
+  o.sweep.keys = {SweepKey::numbers("qif.eta", {-4.0, -1.0}), SweepKey::numbers("qif.v0", {-2.0, 0.5})};
+  // Each member its own input: steps x (4 x 2), member b's columns [2b, 2b + 2).
+  Matrix x(kSteps, 4 * kIn);
+  for (int b = 0; b < 4; ++b) {
+    const Matrix xb = inputs(1.0, 0.7 * b);
+    for (std::int64_t t = 0; t < kSteps; ++t) {
+      for (std::int64_t j = 0; j < kIn; ++j) x(t, b * kIn + j) = xb(t, j);
+    }
+  }
+  const Observer ens = net.run(x, o);
+  ASSERT_EQ(ens.members(), 4);
+  for (int b = 0; b < 4; ++b) {
+    Values v;
+    v.eta = {b < 2 ? -4.0 : -1.0};  // the first key varies slowest
+    v.v0 = {b % 2 == 0 ? -2.0 : 0.5};
+    Network one = build(CouplingMode::Sparse, qifsim::Precision::Float64, v);
+    expect_member(ens, b, one.run(inputs(1.0, 0.7 * b), options(CouplingMode::Sparse, true)), 0.0);
+  }
+}
+
+TEST(Sweep, NoiseSeedsPerMemberEqualSingleRunsWithThoseSeeds) {
+  Network net = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{}, 0.8);
+  RunOptions o = options(CouplingMode::Dense, true);
+  o.sweep.keys = {SweepKey::numbers("qif.noise_seed", {3, 4})};
+  const Observer ens = net.run(inputs(), o);
+  for (int b = 0; b < 2; ++b) {
+    Values v;
+    v.noise_seed = static_cast<std::uint64_t>(3 + b);
+    Network one = build(CouplingMode::Dense, qifsim::Precision::Float64, v, 0.8);
+    expect_member(ens, b, one.run(inputs(), options(CouplingMode::Dense, true)), 0.0);
+  }
+  EXPECT_NE(ens.member_matrix("qif.v", 0).data, ens.member_matrix("qif.v", 1).data);
+}
+
+TEST(Sweep, LeavesTheNetworkAsItWas) {
+  Network net = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  const std::vector<double> v_before = net.get_var("qif", "v");
+  RunOptions o = options(CouplingMode::Dense, true);
+  o.sweep = three_members();
+  (void)net.run(inputs(), o);
+  EXPECT_EQ(net.get_var("qif", "v"), v_before);
+  EXPECT_EQ(net.step_count(), 0);
+}
+
+TEST(Sweep, FilesGainAMemberAxis) {
+  Network net = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  RunOptions o = options(CouplingMode::Dense, true);
+  o.sweep = three_members();
+  const Observer ens = net.run(inputs(), o);
+  const std::string dir = ::testing::TempDir() + "/sweep_files";
+  ens.save(dir, {"npy", "csv"});
+  const qifsim::NpyArray v = qifsim::read_npy(dir + "/qif.v.npy");
+  ASSERT_EQ(v.shape, (std::vector<std::int64_t>{ens.samples(), 3, kN}));
+  const Matrix m1 = ens.member_matrix("qif.v", 1);
+  for (std::int64_t r = 0; r < ens.samples(); r += 17) {
+    for (std::int64_t i = 0; i < kN; i += 29) {
+      ASSERT_EQ(v.data[static_cast<std::size_t>((r * 3 + 1) * kN + i)], m1(r, i));
+    }
+  }
+  const qifsim::NpyArray s = qifsim::read_npy(dir + "/qif.s.npy");
+  EXPECT_EQ(s.shape, (std::vector<std::int64_t>{ens.samples(), 3, 1}));
+}
+
+TEST(Sweep, BadSweepsAreRefusedNamingTheProblem) {
+  Network net = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  auto refused = [&](Sweep s, const std::string& needle) {
+    RunOptions o = options(CouplingMode::Dense, true);
+    o.sweep = std::move(s);
+    try {
+      (void)net.run(inputs(), o);
+      ADD_FAILURE() << "accepted; expected an error naming '" << needle << "'";
+    } catch (const qifsim::InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  Sweep s;
+  s.keys = {SweepKey::numbers("nope.eta", {1, 2})};
+  refused(s, "unknown node 'nope'");
+  s.keys = {SweepKey::numbers("qif.etta", {1, 2})};
+  refused(s, "qif.etta");
+  s.keys = {SweepKey::numbers("qif.v", {1, 2})};
+  refused(s, "initial value 'v0'");
+  s.keys = {SweepKey::numbers("qif.noise_seed", {1.5, 2})};
+  refused(s, "whole number");
+  s.keys = {SweepKey::numbers("qif.tau", {1.0, -1.0})};
+  refused(s, "member 1");
+  s.keys = {{"qif.eta", {SweepValue{{1.0, 2.0, 3.0}}}}};
+  refused(s, "expected 1 or 203");
+  s.keys = {SweepKey::numbers("qif.eta", {1, 2}), SweepKey::numbers("qif.eta", {1, 2})};
+  refused(s, "given twice");
+  s.keys = {SweepKey::numbers("inp.eta", {1, 2})};
+  refused(s, "function node");
+  // Inputs of neither width: one member's or every member's.
+  RunOptions o = options(CouplingMode::Dense, true);
+  o.sweep.keys = {SweepKey::numbers("qif.eta", {1, 2})};
+  EXPECT_THROW((void)net.run(Matrix(10, 3), o), qifsim::InvalidArgument);
+  o.record_spikes = {"qif"};
+  EXPECT_THROW((void)net.run(inputs(), o), qifsim::InvalidArgument);
+}
+
+TEST(Sweep, ADivergingMemberIsNamed) {
+  Network net = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  RunOptions o = options(CouplingMode::Dense, true);
+  o.divergence_check_steps = 1;
+  o.sweep.keys = {SweepKey::numbers("qif.v_reset", {-20.0, -20.0, 1e300})};
+  o.sweep.keys.push_back(SweepKey::numbers("qif.v_threshold", {20.0, 20.0, 1e305}));
+  try {
+    (void)net.run(inputs(), o);
+    FAIL() << "the diverging member was not reported";
+  } catch (const qifsim::DivergenceError& e) {
+    EXPECT_NE(std::string(e.what()).find("member 2"), std::string::npos) << e.what();
+  }
+}
