@@ -353,3 +353,32 @@ TEST(Sweep, ADivergingMemberIsNamed) {
     EXPECT_NE(std::string(e.what()).find("member 2"), std::string::npos) << e.what();
   }
 }
+
+TEST(Sweep, StoppedAndResumedEqualsOneRun) {
+  Network net = build(CouplingMode::Events, qifsim::Precision::Float64, Values{}, 0.5);
+  RunOptions o = options(CouplingMode::Events, true);
+  o.sweep = three_members();
+  o.sweep.keys.push_back(SweepKey::numbers("qif.noise_seed", {1, 2, 3}));
+  const Observer whole = net.run(inputs(), o);
+  Observer parts(net.dt(), qifsim::RecordSpec{true, false, o.record_vars, {}, 3});
+  RunOptions first = o;
+  first.stop_at_step = 157;
+  net.run(inputs(), first, parts);
+  ASSERT_TRUE(net.interrupted());
+  EXPECT_EQ(net.resume_step(), 157);
+  EXPECT_THROW(net.save_checkpoint(::testing::TempDir() + "/sweep.ckpt"), qifsim::InvalidArgument);
+  RunOptions other = o;
+  other.resume = true;
+  other.sweep.keys[0] = SweepKey::numbers("qif.eta", {-4.0, -2.5, -1.5});
+  EXPECT_THROW(net.run(inputs(), other, parts), qifsim::InvalidArgument);  // another sweep
+  RunOptions rest = o;
+  rest.resume = true;
+  net.run(inputs(), rest, parts);
+  EXPECT_FALSE(net.interrupted());
+  ASSERT_EQ(parts.steps(), whole.steps());
+  for (const std::string& key : whole.keys()) {
+    for (int b = 0; b < 3; ++b) {
+      EXPECT_EQ(parts.member_matrix(key, b).data, whole.member_matrix(key, b).data) << key << ", member " << b;
+    }
+  }
+}

@@ -132,7 +132,7 @@ void Network::set_step_count(std::int64_t steps) {
   require_compiled("set_step_count");
   if (steps < 0) throw InvalidArgument("Network::set_step_count: steps = " + std::to_string(steps) + " must be >= 0");
   step_ = steps;
-  carry_.reset();  // an interrupted run cannot be continued from another count
+  forget_interrupted();  // an interrupted run cannot be continued from another count
 }
 
 void Network::add_function(const std::string& name, std::int64_t size, Activation activation) {
@@ -204,7 +204,7 @@ void Network::compile() {
 #endif
   backend_ = chosen;
   step_ = 0;
-  carry_.reset();
+  forget_interrupted();
   show_step_start_ = false;
   coupling_requested_ = CouplingMode::Auto;
   coupling_resync_ = detail::kDefaultResync;
@@ -378,7 +378,7 @@ void Network::reset() {
   require_compiled("reset");
   engine_->reset();
   step_ = 0;
-  carry_.reset();
+  forget_interrupted();
   show_step_start_ = false;
 }
 
@@ -402,6 +402,12 @@ void Network::reset(const std::vector<VarValue>& state) {
   }
   reset();
   for (const auto& entry : state) set_var(entry.node, entry.var, entry.values);
+}
+
+void Network::forget_interrupted() {
+  carry_.reset();
+  sweep_engine_.reset();
+  sweep_signature_.clear();
 }
 
 bool Network::interrupted() const {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <utility>
 
 #include "core/engine.hpp"
@@ -127,6 +128,27 @@ void check_neurons(const RecordVar& rv, std::int64_t size, const std::string& wh
   }
 }
 
+// What identifies a sweep for resuming it: its mode, keys and values.
+std::string sweep_signature(const Sweep& sweep) {
+  std::string text = to_string(sweep.mode);
+  for (const SweepKey& k : sweep.keys) {
+    text += "; " + k.key + " =";
+    for (const SweepValue& v : k.values) {
+      text += " " + sweep_value_text(v);
+      if (v.values.size() > 1) {  // per-neuron values: their bits, hashed (FNV-1a)
+        std::uint64_t h = 1469598103934665603ull;
+        for (double x : v.values) {
+          std::uint64_t bits = 0;
+          std::memcpy(&bits, &x, sizeof bits);
+          h = (h ^ bits) * 1099511628211ull;
+        }
+        text += "#" + std::to_string(h);
+      }
+    }
+  }
+  return text;
+}
+
 std::string not_recordable(const RecordVar& rv) {
   return "'" + rv.node + "." + rv.var + "' is a parameter; record state variables";
 }
@@ -138,6 +160,16 @@ void Network::check_coupling(CouplingMode coupling) const {
   require_compiled("check_coupling");
   if (coupling == CouplingMode::Events && backend_ == Backend::Cuda) throw InvalidArgument(kEventsCpuOnly);
   engine_->check_coupling(coupling);
+}
+
+void Network::check_sweep(const Sweep& sweep) const {
+  const Call call(*this, "Network::check_sweep");
+  require_compiled("check_sweep");
+  if (sweep.empty()) return;
+  if (backend_ == Backend::Cuda) {
+    throw InvalidArgument("sweep: ensembles run on the CPU backend in this version; compile with backend cpu");
+  }
+  (void)detail::sweep_members(*graph_, sweep);
 }
 
 void Network::check_record_var(const RecordVar& rv) const {
@@ -189,7 +221,6 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
       throw InvalidArgument(where + ": sweep: ensembles run on the CPU backend in this version; compile with backend cpu");
     }
     if (targets) throw InvalidArgument(where + ": sweep: test() of an ensemble is not available yet; use run()");
-    if (options.resume) throw InvalidArgument(where + ": sweep: an ensemble run cannot be resumed in this version");
   }
   if (into.spec().members != members) {
     throw InvalidArgument(where + ": the observer records " + std::to_string(into.spec().members) +
@@ -229,6 +260,13 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   if (coupling == CouplingMode::Events && backend_ == Backend::Cuda) throw InvalidArgument(where + ": " + kEventsCpuOnly);
   if (options.resume) {
     if (!interrupted()) throw InvalidArgument(where + ": resume: there is no interrupted run to continue");
+    if (sweeping != (sweep_engine_ != nullptr)) {
+      throw InvalidArgument(where + ": resume: the interrupted run " + (sweeping ? "was not a sweep" : "was a sweep") +
+                            "; resume it with the options it ran with");
+    }
+    if (sweeping && sweep_signature(options.sweep) != sweep_signature_) {
+      throw InvalidArgument(where + ": resume: the sweep differs from the interrupted one (" + sweep_signature_ + ")");
+    }
     if (steps != carry_steps_ || options.sampling_steps != carry_sampling_ || options.cutoff != carry_cutoff_) {
       throw InvalidArgument(where + ": resume: the interrupted run had " + std::to_string(carry_steps_) +
                             " steps, sampling_steps " + std::to_string(carry_sampling_) + " and cutoff " +
@@ -357,20 +395,36 @@ void Network::run_sweep(detail::RunPlan& plan, const RunOptions& options, Coupli
   detail::require_host_bytes(static_cast<double>(members) * static_cast<double>(values) * 16.0 *
                                  (precision_ == Precision::Float32 ? 4.0 : 8.0),
                              "sweep: the state of " + std::to_string(members) + " members");
-  detail::SweepMembers sm = detail::sweep_members(*graph_, options.sweep);
-  std::unique_ptr<detail::Engine> ensemble = detail::make_cpu_ensemble(sm.graphs, precision_, dt_, sm.input_scale);
-  const std::string line = ensemble->set_coupling(coupling, resync);
-  if (!line.empty()) log_notice("coupling (" + std::to_string(members) + " members): " + line);
+  std::unique_ptr<detail::Engine> ensemble;
+  if (!options.resume) {
+    detail::SweepMembers sm = detail::sweep_members(*graph_, options.sweep);
+    ensemble = detail::make_cpu_ensemble(sm.graphs, precision_, dt_, sm.input_scale);
+    const std::string line = ensemble->set_coupling(coupling, resync);
+    if (!line.empty()) log_notice("coupling (" + std::to_string(members) + " members): " + line);
+  }
   plan.clock0 = 0;  // every member from its initial state at step 0
-  const std::int64_t samples = plan.schedule.count(plan.steps);
-  side.prepare(samples, ensemble->staging_bytes(plan));
+  const std::int64_t first = options.resume ? carry_->next_step : 0;
+  const std::int64_t samples = plan.schedule.count(plan.steps) - plan.schedule.count(first);
+  side.prepare(samples, (options.resume ? sweep_engine_ : ensemble)->staging_bytes(plan));
   side.start_sinks();
-  carry_.reset();
-  detail::RunCarry carry;
-  detail::ProgressReporter progress(options.progress, plan.steps, 0);
+  // Resumed: the interrupted ensemble and its position; else a new one.
+  detail::RunCarry carry = options.resume ? *carry_ : detail::RunCarry{};
+  if (options.resume) ensemble = std::move(sweep_engine_);
+  forget_interrupted();
+  detail::ProgressReporter progress(options.progress, plan.steps, carry.next_step);
   plan.progress = &progress;
   ensemble->run(plan, into, carry);
-  if (carry.next_step >= plan.steps) progress.finish(carry.next_step);
+  if (carry.next_step >= plan.steps) {
+    progress.finish(carry.next_step);
+    return;
+  }
+  // Stopped early: the ensemble waits for RunOptions::resume.
+  carry_steps_ = plan.steps;
+  carry_sampling_ = options.sampling_steps;
+  carry_cutoff_ = options.cutoff;
+  carry_ = std::make_unique<detail::RunCarry>(std::move(carry));
+  sweep_engine_ = std::move(ensemble);
+  sweep_signature_ = sweep_signature(options.sweep);
 }
 
 }  // namespace qifsim

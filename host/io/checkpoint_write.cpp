@@ -73,6 +73,10 @@ class SectionWriter {
 
 void Network::save_checkpoint(const std::string& path, const Observer* observer, const CheckpointInfo* info) const {
   require_compiled("save_checkpoint");
+  if (sweep_engine_) {
+    throw InvalidArgument("save_checkpoint: the interrupted run is a sweep, whose members checkpoints do not hold yet; "
+                          "resume it in this process (RunOptions::resume) or run it again");
+  }
   for (const auto& node : graph_->nodes) {
     if (const auto* m = detail::other_model_of(node)) {
       throw InvalidArgument("save_checkpoint: population '" + node.name + "' uses model '" + m->decl->name +

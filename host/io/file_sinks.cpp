@@ -80,13 +80,14 @@ class NpySink final : public FileSink {
   struct Stream {
     std::string key;  // the series, "steps" or "time"
     std::string path;
-    std::int64_t width = 0;  // 0: a one-dimensional array (steps, time)
+    std::int64_t width = 0;  // values per row, every member's; 0: a one-dimensional array (steps, time)
+    std::int64_t members = 1;  // > 1: rows x members x (width / members)
     const char* descr = "<f8";
     File file;
   };
 
   void open(const Observer& obs) {
-    for (const auto& key : obs.keys()) add(key, obs.width(key), "<f8", streams_.emplace_back());
+    for (const auto& key : obs.keys()) add(key, obs.width(key) * obs.members(), "<f8", streams_.emplace_back(), obs.members());
     add("steps", 0, "<i8", steps_);
     add("time", 0, "<f8", time_);
     if (continue_rows_ >= 0) rows_ = continue_rows_;
@@ -95,11 +96,12 @@ class NpySink final : public FileSink {
 
   // A new file with its header in place before it appears under its name (or, continuing,
   // the existing file cut to the rows the checkpoint counts).
-  void add(const std::string& key, std::int64_t width, const char* descr, Stream& s) {
+  void add(const std::string& key, std::int64_t width, const char* descr, Stream& s, std::int64_t members = 1) {
     const std::string path = join_path(dir_, key + ".npy");
     s.key = key;
     s.path = path;
     s.width = width;
+    s.members = members;
     s.descr = descr;
     if (continue_rows_ >= 0) {
       reopen(s);
@@ -164,6 +166,7 @@ class NpySink final : public FileSink {
   }
 
   static std::vector<std::int64_t> shape(const Stream& s, std::int64_t rows) {
+    if (s.width > 0 && s.members > 1) return {rows, s.members, s.width / s.members};
     return s.width > 0 ? std::vector<std::int64_t>{rows, s.width} : std::vector<std::int64_t>{rows};
   }
 
@@ -295,17 +298,24 @@ class CsvSink final : public FileSink {
     for (std::size_t i = 0; i < series.size(); ++i) {
       Stream& s = streams_[i];
       text_.clear();
+      const std::int64_t members = obs.members();
       for (std::int64_t r = 0; r < count; ++r) {
-        std::snprintf(number, sizeof number, "%lld", static_cast<long long>(steps[r]));
-        text_ += number;
-        std::snprintf(number, sizeof number, ",%.17g", static_cast<double>(steps[r]) * obs.dt());
-        text_ += number;
-        const double* row = series[i] + r * s.width;
-        for (std::int64_t j = 0; j < s.width; ++j) {
-          std::snprintf(number, sizeof number, ",%.17g", row[j]);
+        for (std::int64_t m = 0; m < members; ++m) {  // an ensemble in long form: a line per member
+          std::snprintf(number, sizeof number, "%lld", static_cast<long long>(steps[r]));
           text_ += number;
+          std::snprintf(number, sizeof number, ",%.17g", static_cast<double>(steps[r]) * obs.dt());
+          text_ += number;
+          if (members > 1) {
+            std::snprintf(number, sizeof number, ",%lld", static_cast<long long>(m));
+            text_ += number;
+          }
+          const double* row = series[i] + (r * members + m) * s.width;
+          for (std::int64_t j = 0; j < s.width; ++j) {
+            std::snprintf(number, sizeof number, ",%.17g", row[j]);
+            text_ += number;
+          }
+          text_ += '\n';
         }
-        text_ += '\n';
       }
       flush(s.file.get(), s.path);
       try {
@@ -340,8 +350,8 @@ class CsvSink final : public FileSink {
     for (const auto& key : obs.keys()) {
       Stream& s = streams_.emplace_back();
       s.path = join_path(dir_, key + ".csv");
-      s.width = obs.width(key);
-      std::string head = "step,time";
+      s.width = obs.width(key);  // per member
+      std::string head = obs.members() > 1 ? "step,time,member" : "step,time";
       for (std::int64_t j = 0; j < s.width; ++j) head += "," + key + "[" + std::to_string(j) + "]";
       head += '\n';
       if (continue_rows_ >= 0) {

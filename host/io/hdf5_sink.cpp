@@ -171,7 +171,8 @@ class Hdf5Sink final : public FileSink {
  private:
   struct Set {
     std::string name;
-    std::int64_t width = 0;  // 0: one-dimensional
+    std::int64_t width = 0;  // values per row (every member's); 0: one-dimensional
+    std::int64_t members = 1;  // > 1: rows x members x (width / members)
     Hid id;
     std::int64_t rows = -1;  // rows held, where not the samples' (spike events); -1: rows_
   };
@@ -187,7 +188,10 @@ class Hdf5Sink final : public FileSink {
     attribute("config", info_.config_text);
     attribute("config_path", info_.config_path);
     attribute("qifsim_version", std::string(QIFSIM_VERSION_STRING));
-    for (const auto& key : obs.keys()) create(sets_.emplace_back(), key, obs.width(key), H5T_IEEE_F64LE);
+    if (obs.members() > 1) attribute("members", obs.members());
+    for (const auto& key : obs.keys()) {
+      create(sets_.emplace_back(), key, obs.width(key) * obs.members(), H5T_IEEE_F64LE, obs.members());
+    }
     create(steps_, "steps", 0, H5T_STD_I64LE);
     create(time_, "time", 0, H5T_IEEE_F64LE);
     for (const auto& pop : obs.spec().spikes) {
@@ -277,16 +281,35 @@ class Hdf5Sink final : public FileSink {
     if (h != want->second) throw IoError(detail::changed_rows(where, continue_rows_));
   }
 
-  void create(Set& set, const std::string& name, std::int64_t width, hid_t type) {
+  // A dataset's rank and its dims for `rows` rows: (rows), (rows, width) or, for an ensemble,
+  // (rows, members, width / members).
+  static int dims_of(const Set& set, hsize_t rows, hsize_t* dims) {
+    dims[0] = rows;
+    if (set.width <= 0) return 1;
+    if (set.members > 1) {
+      dims[1] = static_cast<hsize_t>(set.members);
+      dims[2] = static_cast<hsize_t>(set.width / set.members);
+      return 3;
+    }
+    dims[1] = static_cast<hsize_t>(set.width);
+    return 2;
+  }
+
+  void create(Set& set, const std::string& name, std::int64_t width, hid_t type, std::int64_t members = 1) {
     set.name = name;
     set.width = width;
-    const int rank = width > 0 ? 2 : 1;
-    const hsize_t dims[2] = {0, static_cast<hsize_t>(width)};
-    const hsize_t maxdims[2] = {H5S_UNLIMITED, static_cast<hsize_t>(width)};
+    set.members = members;
+    hsize_t dims[3] = {0, 0, 0};
+    hsize_t maxdims[3] = {0, 0, 0};
+    const int rank = dims_of(set, 0, dims);
+    dims_of(set, 0, maxdims);
+    maxdims[0] = H5S_UNLIMITED;
     // Chunks of about 1 MiB: whole rows while a row is small, column blocks when it is not.
-    const hsize_t cols = width > 0 ? std::min<hsize_t>(static_cast<hsize_t>(width), 131072) : 1;
-    const hsize_t rows = std::clamp<hsize_t>((hsize_t{1} << 20) / (8 * cols), 1, 65536);
-    const hsize_t chunk[2] = {rows, cols};
+    const hsize_t row_values = width > 0 ? static_cast<hsize_t>(width / members) : 1;
+    const hsize_t cols = std::min<hsize_t>(row_values, 131072);
+    const hsize_t per_member = members > 1 ? std::clamp<hsize_t>((hsize_t{1} << 17) / cols, 1, static_cast<hsize_t>(members)) : 1;
+    const hsize_t rows = std::clamp<hsize_t>((hsize_t{1} << 20) / (8 * cols * per_member), 1, 65536);
+    const hsize_t chunk[3] = {rows, rank == 3 ? per_member : cols, cols};
     Hid space(check(H5Screate_simple(rank, dims, maxdims), "H5Screate_simple", path_), H5Sclose);
     Hid dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", path_), H5Pclose);
     check(H5Pset_chunk(dcpl.get(), rank, chunk), "H5Pset_chunk", path_);
@@ -298,13 +321,13 @@ class Hdf5Sink final : public FileSink {
   void append(Set& set, const void* data, std::int64_t count, hid_t mem_type) {
     if (count <= 0) return;
     const std::string where = path_ + "', dataset '" + set.name;
-    const int rank = set.width > 0 ? 2 : 1;
     const std::int64_t held = set.rows >= 0 ? set.rows : rows_;
-    const hsize_t new_dims[2] = {static_cast<hsize_t>(held + count), static_cast<hsize_t>(set.width)};
+    hsize_t new_dims[3], block[3];
+    const int rank = dims_of(set, static_cast<hsize_t>(held + count), new_dims);
+    dims_of(set, static_cast<hsize_t>(count), block);
     check(H5Dset_extent(set.id.get(), new_dims), "H5Dset_extent", where);
     Hid file_space(check(H5Dget_space(set.id.get()), "H5Dget_space", where), H5Sclose);
-    const hsize_t start[2] = {static_cast<hsize_t>(held), 0};
-    const hsize_t block[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(set.width)};
+    const hsize_t start[3] = {static_cast<hsize_t>(held), 0, 0};
     check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, block, nullptr), "H5Sselect_hyperslab", where);
     Hid mem_space(check(H5Screate_simple(rank, block, nullptr), "H5Screate_simple", where), H5Sclose);
     check(H5Dwrite(set.id.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data), "H5Dwrite", where);

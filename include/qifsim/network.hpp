@@ -293,6 +293,10 @@ class Network {
   /// `population`: an unknown node, a function node or rate population, the CUDA backend.
   void check_record_spikes(const std::string& population) const;
 
+  /// Throws (InvalidArgument) what run() would refuse about RunOptions::sweep = `sweep`: keys
+  /// that name no population or value, values of the wrong size, seeds that are not whole
+  /// numbers, parameters a member's model refuses, lists of unequal length, the CUDA backend.
+  void check_sweep(const Sweep& sweep) const;
   /// Run inputs.rows steps (inputs: steps x input_width()) and return the recordings.
   Observer run(MatrixView inputs, const RunOptions& options = {});
   /// The same, appending to `into`, which decides what is recorded (the record_* fields and
@@ -337,6 +341,10 @@ class Network {
   std::int64_t carry_steps_ = 0;     // rows of the interrupted run's inputs
   std::int64_t carry_sampling_ = 0;
   std::int64_t carry_cutoff_ = 0;
+  // An interrupted sweep: its ensemble (members exist only in it) and what identifies the sweep.
+  std::unique_ptr<detail::Engine> sweep_engine_;
+  std::string sweep_signature_;
+  void forget_interrupted();  // carry_ and sweep_engine_ gone
   int cuda_device_ = 0;
   CouplingMode coupling_requested_ = CouplingMode::Auto;  // what the engine's operators follow
   std::int64_t coupling_resync_ = 0;
