@@ -403,7 +403,7 @@ void read_record(const TableReader& top, RunConfig& cfg, const NodeSizes& sizes,
 RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& default_dir) {
   TableReader top(ctx, root, "",
                   {"description", "dt", "steps", "duration", "precision", "backend", "coupling", "resync", "event_coupling", "subnormals", "reproducible", "population", "function",
-                   "edge", "input", "record"});
+                   "edge", "input", "record", "sweep"});
   if (auto d = top.get("description"); d && !d->is_string()) top.wrong("description", *d, "a string");
   const double dt = top.number("dt", 1e-3);
   if (!(dt > 0)) fail(ctx, top.get("dt"), "dt", "must be > 0, got " + std::to_string(dt));
@@ -535,6 +535,11 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   cfg.computed_inputs = std::move(in.computed);
   cfg.input_description = std::move(in.description);
   read_record(top, cfg, sizes, default_dir);
+  cfg.options.sweep = read_sweep(top, cfg.network, cfg.fingerprint);
+  if (!cfg.options.sweep.empty() && !cfg.options.record_spikes.empty()) {
+    fail(ctx, top.get("sweep"), "sweep", "spike events (record.spikes) of a sweep are not recorded in this version; "
+                                         "record the 'spike' variable with sampling_steps = 1");
+  }
   return cfg;
 }
 

@@ -38,6 +38,10 @@ Weights read_weights(const TableReader& r, const std::string& k, std::int64_t ro
 std::string read_stochastic_input(const TableReader& r, const std::string& name, std::int64_t n, Network& net,
                                   std::vector<FingerprintEntry>& fp);
 
+/// The [sweep] table (keys, lists of numbers and .npy files, mode), checked against the compiled
+/// `net` and added to the fingerprint; empty without one.
+Sweep read_sweep(const TableReader& top, const Network& net, std::vector<FingerprintEntry>& fp);
+
 /// The inputs, steps x m: an [input] file, value, steps, pulses and sines (zeros without [input]),
 /// as `computed`: the rows made when fetched (a file's rows read then, the other entries added),
 /// never a steps x m array. `description`: how, for `qifsim check`.

@@ -19,6 +19,8 @@
 
 #include "qifsim/version.hpp"
 #include "io/output_files.hpp"
+#include "io/members_file.hpp"
+#include "qifsim/log.hpp"
 #include "core/coupling_choice.hpp"
 #include "core/observer_engine_side.hpp"
 #include "io/row_digest.hpp"
@@ -99,7 +101,8 @@ ConfigRun run_config(RunConfig& config, MatrixView inputs, bool keep_in_memory) 
 }
 
 Observer config_observer(const RunConfig& config, bool keep_in_memory) {
-  Observer obs(config.network.dt(), RecordSpec{config.options.record_output, false, config.options.record_vars, config.options.record_spikes});
+  Observer obs(config.network.dt(), RecordSpec{config.options.record_output, false, config.options.record_vars,
+                                               config.options.record_spikes, config.options.sweep.members()});
   obs.set_keep_in_memory(keep_in_memory);
   if (config.options.memory_budget > 0) obs.set_memory_budget(config.options.memory_budget);
   return obs;
@@ -384,6 +387,13 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
   // (the previous run's files included) is removed.
   std::vector<std::string> names = recording_file_names(obs, config.formats);
   if (write_copy) names.emplace_back(kConfigCopyName);
+  const bool sweeping = !config.options.sweep.empty();
+  if (sweeping) {
+    if (config.resume) {
+      throw ConfigError("resume: a sweep leaves no checkpoint in this version (its members are not saved); run it again");
+    }
+    names.emplace_back(detail::kMembersName);
+  }
   std::vector<std::string> outputs;
   for (const auto& n : names) outputs.push_back((dir / n).string());
   outputs.push_back(ckpt);
@@ -510,6 +520,7 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     // Accepted and set up: from here on the manifest says "running".
     if (options.resume) folder->continue_from(continue_samples, config.network.resume_step(), report.changes);
     folder->add_files(names);
+    if (sweeping) detail::write_members_csv((dir / detail::kMembersName).string(), config.options.sweep, "running", 0);
   } catch (const std::exception& e) {
     if (!config.resume) {
       try {
@@ -547,12 +558,25 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     folder->checkpointed(config.network.resume_step(), kCheckpointName);
   };
 
-  StopTimer timer(config.options.stop, config.checkpoint_seconds);
+  // A sweep's members are not checkpointed yet: it runs without periodic checkpoints, and a
+  // stop ends it with its files complete up to the samples they hold.
+  if (sweeping && config.checkpoint_seconds > 0.0) {
+    log_notice("sweep: no periodic checkpoints (checkpoints do not hold a sweep's members yet)");
+  }
+  StopTimer timer(config.options.stop, sweeping ? 0.0 : config.checkpoint_seconds);
   options.stop = timer.flag();
+  bool stopped_sweep = false;
+  const auto members_file = [&](const char* status) {
+    if (sweeping) detail::write_members_csv((dir / detail::kMembersName).string(), config.options.sweep, status, folder->samples());
+  };
   try {
     for (;;) {
       run(options);
       if (!config.network.interrupted()) break;
+      if (sweeping) {
+        stopped_sweep = true;
+        break;
+      }
       // Stopped: by the caller (or stop_at_step), or for a periodic checkpoint.
       save_checkpoint();
       if (timer.user_stop() || !timer.flag()->load()) {
@@ -568,6 +592,7 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     } catch (...) {
     }
     try {
+      members_file("failed");
       folder->finish("failed", config.network.step_count(), e.what(), fsys::exists(ckpt, ec) ? kCheckpointName : "");
     } catch (...) {
     }
@@ -576,7 +601,12 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
   for (auto& p : finish_file_sinks(sinks, obs)) report.files.push_back(std::move(p));
   if (write_copy) report.files.push_back(copy.string());
   report.samples = folder->samples();
-  if (report.interrupted()) {
+  members_file(stopped_sweep ? "interrupted" : "complete");
+  if (sweeping) report.files.push_back((dir / detail::kMembersName).string());
+  if (stopped_sweep) {
+    report.next_step = config.network.resume_step();
+    folder->finish("interrupted", report.next_step);
+  } else if (report.interrupted()) {
     report.next_step = config.network.resume_step();
     folder->finish("interrupted", report.next_step, "", kCheckpointName);
   } else {

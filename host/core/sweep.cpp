@@ -1,6 +1,7 @@
 // host/core/sweep.cpp - Sweep: members counted and combined, and made into member graphs.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "core/sweep_members.hpp"
@@ -63,7 +64,10 @@ std::string sweep_value_text(const SweepValue& value) {
   if (!value.label.empty()) return value.label;
   if (value.values.size() != 1) return std::to_string(value.values.size()) + " values";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", value.values[0]);
+  for (int digits = 15; digits <= 17; ++digits) {  // the shortest that reads back as the value
+    std::snprintf(buf, sizeof buf, "%.*g", digits, value.values[0]);
+    if (std::strtod(buf, nullptr) == value.values[0]) break;
+  }
   return buf;
 }
 

@@ -31,6 +31,8 @@ namespace qifsim::detail {
 /// of its config.
 inline constexpr const char* kCheckpointName = "qifsim.ckpt";
 inline constexpr const char* kConfigCopyName = "qifsim_run.toml";
+/// A sweep's members: index, swept values, status and samples (io/members_file.hpp).
+inline constexpr const char* kMembersName = "members.csv";
 
 /// A folder's manifest as read back (what a previous or a resumed run left).
 struct Manifest {

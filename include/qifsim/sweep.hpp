@@ -54,7 +54,8 @@ struct Sweep {
   std::vector<std::size_t> member_values(std::int64_t member) const;
 };
 
-/// A swept value as members.csv writes it: its label, or its number ("%.17g").
+/// A swept value as members.csv writes it: its label, or its number (the shortest text that
+/// reads back as it), or "<n> values".
 std::string sweep_value_text(const SweepValue& value);
 
 /// "zip" or "grid"; parse_sweep_mode throws InvalidArgument for anything else.
