@@ -2,6 +2,8 @@
 // nested, [sweep.qif] eta = [...]), each a list of numbers and .npy file names, and `mode`.
 #include "qifsim/error.hpp"
 
+#include <algorithm>
+
 #ifdef QIFSIM_HAVE_TOML
 #include "config/config_values.hpp"
 #include "config/toml_reader.hpp"
@@ -51,15 +53,20 @@ SweepKey read_key(const Ctx& ctx, const std::string& key, const toml::node& list
   return k;
 }
 
+struct Leaf {
+  std::string key;
+  const toml::node* node;
+};
+
 // Keys of `table` under `prefix`, nested tables flattened ("qif" -> {eta} is "qif.eta").
-void collect(const Ctx& ctx, const toml::table& table, const std::string& prefix, Sweep& sweep) {
+void collect(const toml::table& table, const std::string& prefix, std::vector<Leaf>& leaves) {
   for (auto&& [name, node] : table) {
     const std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     if (prefix.empty() && key == "mode") continue;
     if (node.is_table()) {
-      collect(ctx, *node.as_table(), key, sweep);
+      collect(*node.as_table(), key, leaves);
     } else {
-      sweep.keys.push_back(read_key(ctx, key, node));
+      leaves.push_back({key, &node});
     }
   }
 }
@@ -80,7 +87,15 @@ Sweep read_sweep(const TableReader& top, const Network& net, std::vector<Fingerp
       fail(top.ctx(), mode, "sweep.mode", e.what());
     }
   }
-  collect(top.ctx(), table, "", sweep);
+  // In the order the file gives them (a grid's last key varies fastest), not the table's.
+  std::vector<Leaf> leaves;
+  collect(table, "", leaves);
+  std::stable_sort(leaves.begin(), leaves.end(), [](const Leaf& a, const Leaf& b) {
+    const auto& pa = a.node->source().begin;
+    const auto& pb = b.node->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  for (const Leaf& leaf : leaves) sweep.keys.push_back(read_key(top.ctx(), leaf.key, *leaf.node));
   if (sweep.keys.empty()) fail(top.ctx(), node, "sweep", "names no key to sweep (e.g. \"qif.eta\" = [-6, -5, -4])");
   try {
     net.check_sweep(sweep);

@@ -67,6 +67,12 @@ std::string RunConfig::summary() const {
       os << (events ? "events (resync " + std::to_string(resync) + ")" : to_string(options.coupling)) << "\n";
     }
   }
+  if (!options.sweep.empty()) {
+    std::vector<std::string> keys;
+    for (const SweepKey& k : options.sweep.keys) keys.push_back(k.key);
+    os << "sweep    " << options.sweep.members() << " members (" << to_string(options.sweep.mode)
+       << "): " << detail::join(keys, false) << "\n";
+  }
   const std::int64_t samples = detail::SampleSchedule{options.sampling_steps, options.cutoff}.count(steps());
   os << "record   ";
   std::vector<std::string> series;

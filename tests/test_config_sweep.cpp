@@ -1,0 +1,194 @@
+// tests/test_config_sweep.cpp - a config's [sweep]: each member's files equal the config run
+// with that member's values given as overrides (reproducible: bit for bit), the member axis in
+// NPY, CSV and HDF5, members.csv, per-neuron values from .npy files, and the errors.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "io_test_util.hpp"
+#include "qifsim/npy.hpp"
+#include "qifsim/qifsim.hpp"
+#ifdef QIFSIM_TEST_HDF5
+#include <hdf5.h>
+#endif
+
+namespace {
+
+using iotest::ScratchDir;
+
+// A sparse random network with a Lorentzian eta, a step input and noise.
+std::string config(const std::string& out, const std::string& formats, const std::string& sweep) {
+  return R"(dt = 2e-3
+steps = 600
+backend = "cpu"
+reproducible = true
+coupling = "sparse"
+[[function]]
+name = "inp"
+size = 1
+[[population]]
+name = "qif"
+n = 150
+eta = { kind = "lorentzian", center = -2.0, width = 0.5 }
+weights = { kind = "fixed_indegree", k = 15, value = 0.4, seed = 3 }
+tau_s = 0.6
+sigma = 0.3
+noise_seed = 7
+[[edge]]
+source = "inp"
+target = "qif"
+weights = { kind = "all_to_all", value = 1.0 }
+[input]
+value = 1.0
+[[input.step]]
+start = 0.4
+stop = 0.8
+value = 3.0
+[record]
+vars = [["qif", "v", false], ["qif", "s", true]]
+sampling_steps = 4
+out_dir = ")" + out + R"("
+formats = )" + formats + "\n" + sweep;
+}
+
+std::string error_of(const std::string& text, const std::string& dir) {
+  try {
+    qifsim::parse_config(text, dir, "cfg.toml");
+  } catch (const qifsim::ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "accepted:\n" << text;
+  return {};
+}
+
+void write_npy_vector(const std::string& path, const std::vector<double>& v) {
+  std::ostringstream head;
+  head << "{'descr': '<f8', 'fortran_order': False, 'shape': (" << v.size() << ",), }";
+  std::string h = head.str();
+  while ((10 + h.size() + 1) % 64 != 0) h += ' ';
+  h += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(h.size() & 0xff);
+  out += static_cast<char>(h.size() >> 8);
+  out += h;
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+  iotest::write_text(path, out);
+}
+
+}  // namespace
+
+// Member b of a zipped sweep (eta from a number or a per-neuron file, the noise seed, the input
+// factor) equals the single config run given member b's values as overrides, bit for bit.
+TEST(ConfigSweep, EachMemberEqualsTheSingleRunWithItsValues) {
+  ScratchDir dir;
+  std::vector<double> eta(150);
+  for (std::size_t i = 0; i < eta.size(); ++i) eta[i] = -3.0 + 0.01 * static_cast<double>(i);
+  write_npy_vector(dir / "eta_ramp.npy", eta);
+  const std::string sweep = R"([sweep]
+"qif.eta" = [-1.5, "eta_ramp.npy", -2.5]
+qif.noise_seed = [7, 8, 9]
+input.scale = [1.0, 0.5, 2.0]
+)";
+  qifsim::RunConfig cfg = qifsim::parse_config(config("swept", "[\"npy\", \"csv\"]", sweep), dir.str(), "cfg.toml");
+  EXPECT_NE(cfg.summary().find("sweep    3 members (zip): qif.eta, qif.noise_seed, input.scale"), std::string::npos)
+      << cfg.summary();
+  cfg.out_dir = dir / "swept";
+  qifsim::run_config(cfg, false);
+  const qifsim::NpyArray v = qifsim::read_npy(dir / "swept/qif.v.npy");
+  const qifsim::NpyArray s = qifsim::read_npy(dir / "swept/qif.s.npy");
+  ASSERT_EQ(v.shape, (std::vector<std::int64_t>{150, 3, 150}));
+  ASSERT_EQ(s.shape, (std::vector<std::int64_t>{150, 3, 1}));
+  EXPECT_EQ(iotest::read_text(dir / "swept/members.csv"),
+            "member,qif.eta,qif.noise_seed,input.scale,status,samples\n"
+            "0,-1.5,7,1,complete,150\n"
+            "1,eta_ramp.npy,8,0.5,complete,150\n"
+            "2,-2.5,9,2,complete,150\n");
+  const std::string csv = iotest::read_text(dir / "swept/qif.s.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "step,time,member,qif.s[0]");
+
+  const std::vector<std::vector<std::string>> overrides = {
+      {"population.0.eta=-1.5", "population.0.noise_seed=7", "input.value=1.0", "input.step.0.value=3.0"},
+      {"population.0.eta='eta_ramp.npy'", "population.0.noise_seed=8", "input.value=0.5", "input.step.0.value=1.5"},
+      {"population.0.eta=-2.5", "population.0.noise_seed=9", "input.value=2.0", "input.step.0.value=6.0"}};
+  for (int b = 0; b < 3; ++b) {
+    SCOPED_TRACE("member " + std::to_string(b));
+    const std::string out = "single" + std::to_string(b);
+    qifsim::RunConfig one = qifsim::parse_config(config(out, "[\"npy\"]", ""), dir.str(), "cfg.toml",
+                                                 overrides[static_cast<std::size_t>(b)]);
+    one.out_dir = dir / out;
+    qifsim::run_config(one, false);
+    const qifsim::NpyArray v1 = qifsim::read_npy(dir / (out + "/qif.v.npy"));
+    const qifsim::NpyArray s1 = qifsim::read_npy(dir / (out + "/qif.s.npy"));
+    ASSERT_EQ(v1.shape, (std::vector<std::int64_t>{150, 150}));
+    for (std::int64_t r = 0; r < 150; ++r) {
+      for (std::int64_t i = 0; i < 150; ++i) {
+        ASSERT_EQ(v.data[static_cast<std::size_t>((r * 3 + b) * 150 + i)], v1.data[static_cast<std::size_t>(r * 150 + i)])
+            << "sample " << r << ", neuron " << i;
+      }
+      ASSERT_EQ(s.data[static_cast<std::size_t>(r * 3 + b)], s1.data[static_cast<std::size_t>(r)]) << "sample " << r;
+    }
+  }
+}
+
+TEST(ConfigSweep, GridModeTakesEveryCombination) {
+  ScratchDir dir;
+  qifsim::RunConfig cfg = qifsim::parse_config(
+      config("grid", "[\"npy\"]", "[sweep]\nmode = \"grid\"\n[sweep.qif]\neta = [-2.0, -1.0]\nk = [0.5, 1.0, 2.0]\n"),
+      dir.str(), "cfg.toml");
+  cfg.out_dir = dir / "grid";
+  qifsim::run_config(cfg, false);
+  EXPECT_EQ(qifsim::read_npy(dir / "grid/out.npy").shape, (std::vector<std::int64_t>{150, 6, 150}));
+  const std::string members = iotest::read_text(dir / "grid/members.csv");
+  EXPECT_NE(members.find("0,-2,0.5,complete"), std::string::npos) << members;
+  EXPECT_NE(members.find("2,-2,2,complete"), std::string::npos) << members;
+  EXPECT_NE(members.find("5,-1,2,complete"), std::string::npos) << members;
+}
+
+#ifdef QIFSIM_TEST_HDF5
+TEST(ConfigSweep, Hdf5DatasetsHaveTheMemberAxis) {
+  ScratchDir dir;
+  qifsim::RunConfig cfg =
+      qifsim::parse_config(config("h5", "[\"hdf5\", \"npy\"]", "[sweep]\n\"qif.k\" = [0.5, 1.0]\n"), dir.str(), "cfg.toml");
+  cfg.out_dir = dir / "h5";
+  qifsim::run_config(cfg, false);
+  const qifsim::NpyArray v = qifsim::read_npy(dir / "h5/qif.v.npy");
+  const hid_t file = H5Fopen((dir / "h5/recording.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t set = H5Dopen2(file, "qif.v", H5P_DEFAULT);
+  const hid_t space = H5Dget_space(set);
+  ASSERT_EQ(H5Sget_simple_extent_ndims(space), 3);
+  hsize_t dims[3] = {0, 0, 0};
+  H5Sget_simple_extent_dims(space, dims, nullptr);
+  EXPECT_EQ(std::vector<hsize_t>(dims, dims + 3), (std::vector<hsize_t>{150, 2, 150}));
+  std::vector<double> values(150 * 2 * 150);
+  H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  EXPECT_EQ(values, v.data);
+  std::int64_t members = 0;
+  const hid_t a = H5Aopen(file, "members", H5P_DEFAULT);
+  H5Aread(a, H5T_NATIVE_INT64, &members);
+  EXPECT_EQ(members, 2);
+  H5Aclose(a);
+  H5Sclose(space);
+  H5Dclose(set);
+  H5Fclose(file);
+}
+#endif
+
+TEST(ConfigSweep, BadSweepsNameTheKeyAndLine) {
+  ScratchDir dir;
+  auto err = [&](const std::string& sweep) { return error_of(config("x", "[]", sweep), dir.str()); };
+  const std::string unequal = err("[sweep]\n\"qif.eta\" = [1, 2, 3]\n\"qif.k\" = [1, 2]\n");
+  EXPECT_NE(unequal.find("'qif.eta' 3"), std::string::npos) << unequal;
+  EXPECT_NE(unequal.find("'qif.k' 2"), std::string::npos) << unequal;
+  EXPECT_NE(unequal.find("cfg.toml:"), std::string::npos) << unequal;
+  EXPECT_NE(err("[sweep]\n\"qif.etaa\" = [1, 2]\n").find("qif.etaa"), std::string::npos);
+  EXPECT_NE(err("[sweep]\n\"qif.eta\" = 1\n").find("sweep.qif.eta: expected a list"), std::string::npos);
+  EXPECT_NE(err("[sweep]\n\"qif.eta\" = [1, true]\n").find("sweep.qif.eta[1]"), std::string::npos);
+  EXPECT_NE(err("[sweep]\n\"qif.eta\" = [\"missing.npy\"]\n").find("not found"), std::string::npos);
+  EXPECT_NE(err("[sweep]\nmode = \"product\"\n\"qif.eta\" = [1]\n").find("sweep.mode"), std::string::npos);
+  EXPECT_NE(err("[sweep]\nmode = \"grid\"\n").find("names no key"), std::string::npos);
+  EXPECT_NE(err("[sweep]\n\"qif.tau\" = [1, -1]\n").find("member 1"), std::string::npos);
+}
