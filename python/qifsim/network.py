@@ -6,6 +6,7 @@ and qifsim does not (gradient-descent training, PyRates template objects) is ref
 message saying so.
 """
 
+import os
 import warnings
 from collections.abc import Mapping
 from typing import Optional
@@ -617,9 +618,25 @@ class Network:
             resume: bool = False,
             divergence_check_steps: Optional[int] = None, event_coupling: int = 0,
             subnormals: str = "auto", coupling: str = "auto", resync: int = 0,
-            reproducible: bool = False, record_spikes: Optional[list] = None) -> Observer:
+            reproducible: bool = False, record_spikes: Optional[list] = None, sweep: Optional[dict] = None,
+            sweep_mode: str = "zip") -> Observer:
         """Run ``inputs.shape[0]`` steps (``inputs``: T x n_in) from the current state and return
         the recordings.
+
+        ``sweep``: run an ensemble instead, one member per combination of swept values, all in one
+        batched step (``{"qif.eta": [-6, -5, -4], "qif.v0": [...], "input.scale": [1, 2, 3]}``;
+        keys ``"<population>.<parameter>"``, ``"<population>.<state>0"`` for an initial value,
+        ``"<population>.sigma"``, ``"<population>.noise_seed"``, ``"<population>.poisson_seed"``,
+        ``"input.scale"``; each value a number, an array with one value per neuron, or the name of
+        a ``.npy`` file of such values). ``sweep_mode``: ``"zip"`` (member b takes value b of
+        every key; lists of one length) or ``"grid"`` (every combination, the last key fastest).
+        Every member starts from its initial state; the network itself is left as it was. Each
+        recording gains a member axis after the sample axis (``obs["qif.v"]``: samples x members
+        x N; a mean: samples x members), ``obs.members`` lists each member's values, and
+        ``inputs`` may give each member its own columns (T x members * n_in). With
+        ``reproducible=True`` member b equals the single run with its values bit for bit;
+        otherwise a dense J is applied to all members as one matrix product (within rounding).
+        CPU backend; not with ``record_spikes``.
 
         A sample is taken at step t when ``t >= cutoff`` and ``t % sampling_steps == 0``: the
         output averaged over the steps since the previous sample, and ``record_vars``
@@ -675,9 +692,11 @@ class Network:
         # last step, raises as the block ends: the exception always carries the samples.
         try:
             with _qifsim.CtrlC(_AFTER_LAST_STEP), _qifsim.Notices(show=bool(verbose)):
+                swept = _sweep_args(sweep, sweep_mode)
                 if obs is None:
                     obs = Observer(self.dt, record_output=record_output, record_loss=record_loss,
-                                   record_vars=record_vars, record_spikes=record_spikes)
+                                   record_vars=record_vars, record_spikes=record_spikes,
+                                   _members=len(_qifsim.sweep_members(swept)) if sweep else 1)
                 self.compile()
                 obs._models = self._neuron_models()
                 # resume=True continues with the interrupted run's schedule unless told otherwise.
@@ -693,7 +712,10 @@ class Network:
                                    -1 if divergence_check_steps is None else
                                    _int(divergence_check_steps, "run: divergence_check_steps"),
                                    _int(event_coupling, "run: event_coupling"), str(subnormals),
-                                   _mode(coupling, "run"), _int(resync, "run: resync"), bool(reproducible))
+                                   _mode(coupling, "run"), _int(resync, "run: resync"), bool(reproducible),
+                                   swept)
+                if sweep:
+                    obs._sweep = _sweep_table(swept)
         except (KeyboardInterrupt, Error) as e:
             # `obs = net.run(...)` never assigned obs: the exception carries what was recorded.
             e.observer = obs
@@ -943,3 +965,50 @@ class Network:
     def __repr__(self) -> str:
         return (f"qifsim.Network(dt={self.dt}, device='{self._device}', dtype={self._precision}, "
                 f"nodes={list(self._nodes)})")
+
+
+def _sweep_args(sweep, mode) -> tuple:
+    """A ``run(sweep=...)`` dict as the core takes it: (keys, values, labels, mode). A value is
+    a number, an array of one value per neuron, or a ``.npy`` file name (its label)."""
+    if not sweep:
+        return ([], [], [], "zip")
+    if not isinstance(sweep, dict):
+        raise InvalidArgument(f"run: sweep must be a dict {{key: [values]}}, got {type(sweep).__name__}")
+    keys, values, labels = [], [], []
+    for key, items in sweep.items():
+        scalar = isinstance(items, (str, bytes, os.PathLike)) or not hasattr(items, "__len__") or \
+            (isinstance(items, np.ndarray) and items.ndim == 0)
+        if scalar:
+            raise InvalidArgument(f"run: sweep[{key!r}] must be a list with one value per member, got {items!r}")
+        vs, ls = [], []
+        for i, item in enumerate(items):
+            label = ""
+            if isinstance(item, (str, os.PathLike)):
+                label = os.fspath(item)
+                if not label.endswith(".npy"):
+                    raise InvalidArgument(f"run: sweep[{key!r}][{i}] = {label!r} is neither a number nor a .npy file")
+                item = np.load(label, allow_pickle=False)
+            try:
+                array = np.asarray(item, dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                raise InvalidArgument(f"run: sweep[{key!r}][{i}] is not a number or an array of numbers") from None
+            vs.append(array.tolist())
+            ls.append(label)
+        keys.append(str(key))
+        values.append(vs)
+        labels.append(ls)
+    return (keys, values, labels, str(mode))
+
+
+def _sweep_table(swept) -> list:
+    """Each member's swept values: a list of {key: value}, a number, or a label ("<n> values")."""
+    keys, values, labels, _ = swept
+    table = []
+    for at in _qifsim.sweep_members(swept):
+        row = {}
+        for k, i in enumerate(at):
+            v = values[k][i]
+            row[keys[k]] = labels[k][i] or (v[0] if len(v) == 1 else np.asarray(v))
+        table.append(row)
+    return table
+

@@ -79,11 +79,12 @@ class Observer:
     """
 
     def __init__(self, dt: float, record_output: bool = True, record_loss: bool = True,
-                 record_vars: Optional[list] = None, record_spikes: Optional[list] = None):
+                 record_vars: Optional[list] = None, record_spikes: Optional[list] = None, _members: int = 1):
         self._core = _qifsim.Observer(float(dt), bool(record_output), bool(record_loss), _record_vars(record_vars),
-                                      _record_spikes(record_spikes))
+                                      _record_spikes(record_spikes), int(_members))
         self._saved = {}
         self._models = None  # the neuron models of the network that recorded it (Network.run), for time units
+        self._sweep = None  # a sweep's members: [{key: value}] (Network.run(sweep=...))
 
     @classmethod
     def _wrap(cls, core) -> "Observer":
@@ -91,6 +92,7 @@ class Observer:
         obs._core = core
         obs._saved = {}
         obs._models = None
+        obs._sweep = None
         return obs
 
     # ---- recording by hand ------------------------------------------------------------
@@ -174,6 +176,9 @@ class Observer:
         The values are copies."""
         import pandas as pd
 
+        if self._core.members > 1:
+            raise InvalidArgument("Observer.recordings: a sweep's recordings have a member axis; use "
+                                  "obs.to_dataframe(key) (columns (member, unit)) or obs[key]")
         labels, blocks = [], []
         for key in self.recorded_state_variables + [k for k in ("out", "loss") if k in self._core.keys()]:
             values = self.to_numpy(key).reshape(len(self), -1)
@@ -254,6 +259,21 @@ class Observer:
     def __len__(self) -> int:
         return self._core.samples
 
+    @property
+    def members(self) -> Optional[list]:
+        """A sweep's members (``Network.run(sweep=...)``): for each, ``{key: value}`` of its
+        swept values (a number, a file name, or the array of per-neuron values); None for a
+        single network."""
+        return self._sweep
+
+    def members_frame(self):
+        """A sweep's members as a ``pandas.DataFrame``, one row per member (as members.csv)."""
+        import pandas as pd
+
+        if self._sweep is None:
+            raise InvalidArgument("Observer.members_frame: this recording is not a sweep's")
+        return pd.DataFrame(self._sweep, index=pd.Index(range(len(self._sweep)), name="member"))
+
     # ---- retrieval ----------------------------------------------------------------------
     def _key(self, item) -> str:
         if isinstance(item, tuple) and len(item) == 2:
@@ -294,6 +314,10 @@ class Observer:
             return getattr(self, item)
         key = self._key(item)
         values = self._core.series(key)
+        members = self._core.members
+        if members > 1:  # samples x members x width (samples x members for one value)
+            values = values.reshape(values.shape[0], members, -1)
+            return values[:, :, 0] if self._squeezed(key) else values
         return values[:, 0] if self._squeezed(key) else values
 
     def __getitem__(self, item):
@@ -322,6 +346,12 @@ class Observer:
             array = np.asarray(value)
             return pd.DataFrame(array.copy() if copy else array) if array.ndim in (1, 2) else value
         values = self.to_numpy(item)
+        if self._core.members > 1:  # a sweep: columns (member, unit), or member for one value
+            members = range(self._core.members)
+            columns = (pd.Index(members, name="member") if values.ndim == 2 else
+                       pd.MultiIndex.from_product([members, self._units(item, values.shape[2])], names=["member", "unit"]))
+            data = values.reshape(len(values), -1)
+            return pd.DataFrame(data.copy() if copy else data, index=pd.Index(self.time, name="time"), columns=columns)
         columns = [_label(item)] if values.ndim == 1 else self._units(item, values.shape[1])
         data = values.reshape(len(values), -1)
         return pd.DataFrame(data.copy() if copy else data, index=pd.Index(self.time, name="time"), columns=columns)
@@ -352,6 +382,9 @@ class Observer:
         labelled (``qif.v[i]`` per neuron, ``mean qif.v`` for a neuron-averaged variable) unless
         ``label`` is given; the y label and title name the series, and a legend inside the axes
         tells the lines apart when there are 2 to 10."""
+        if self._core.members > 1:
+            raise InvalidArgument("Observer.plot: a sweep's recording has a member axis; plot obs[key][:, b] for "
+                                  "member b, or its output folder with `qifsim plot` (the sweep view)")
         ax = _axes(ax, kwargs)
         y_sig = self.to_numpy(y)
         x_sig = self.time if x is None else self.to_numpy(x)

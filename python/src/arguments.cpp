@@ -164,6 +164,23 @@ Subnormals parse_subnormals(const std::string& name) {
   throw InvalidArgument("subnormals='" + name + "' is unknown (use 'auto', 'keep' or 'flush')");
 }
 
+Sweep make_sweep(const SweepArgs& args) {
+  const auto& [keys, values, labels, mode] = args;
+  Sweep sweep;
+  if (keys.empty()) return sweep;
+  sweep.mode = parse_sweep_mode(mode);
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    SweepKey key;
+    key.key = keys[k];
+    for (std::size_t i = 0; i < values.at(k).size(); ++i) {
+      const std::string label = k < labels.size() && i < labels[k].size() ? labels[k][i] : std::string();
+      key.values.push_back(SweepValue{values[k][i], label});
+    }
+    sweep.keys.push_back(std::move(key));
+  }
+  return sweep;
+}
+
 RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
                         std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,
                         std::int64_t event_coupling, const std::string& subnormals, const std::string& coupling,
@@ -214,7 +231,7 @@ std::size_t prepare_sink(const Network& net, std::int64_t steps, std::int64_t co
     return into.obs.memory_budget();  // unknown node: run() says so in its own words
   }
   std::int64_t row = 0;
-  for (auto w : widths) row += w;
+  for (auto& w : widths) row += (w *= spec.members);
   const std::int64_t held = into.sink->samples();
   const std::int64_t first = opt.resume ? net.resume_step() : 0;
   const std::int64_t more =

@@ -80,6 +80,13 @@ QifPopulation make_population(std::int64_t n, const std::map<std::string, In1>& 
 
 Subnormals parse_subnormals(const std::string& name);
 
+/// A sweep as Python hands it over: keys, each key's values (one or one per neuron), each
+/// value's label ("" for numbers), and the mode ("zip" or "grid").
+using SweepArgs = std::tuple<std::vector<std::string>, std::vector<std::vector<std::vector<double>>>,
+                             std::vector<std::vector<std::string>>, std::string>;
+/// The Sweep of `args` (empty without keys); InvalidArgument for a mode that is not zip or grid.
+Sweep make_sweep(const SweepArgs& args);
+
 /// Run options shared by run() and test().
 RunOptions make_options(std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress,
                         std::size_t memory_budget, std::int64_t batch_samples, bool cuda_graphs,

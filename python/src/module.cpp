@@ -160,6 +160,15 @@ NB_MODULE(_qifsim, m) {
   m.def("default_memory_budget", &default_memory_budget,
         "Bytes a recording may take by default (half the machine's memory).");
   m.def("config_supported", &config_supported, "True when this build reads TOML configs.");
+  m.def(
+      "sweep_members",
+      [](const SweepArgs& sweep) {
+        const Sweep s = make_sweep(sweep);
+        std::vector<std::vector<std::size_t>> at;
+        for (std::int64_t b = 0; b < s.members(); ++b) at.push_back(s.member_values(b));
+        return at;
+      },
+      "sweep"_a, "For each member of `sweep` ((keys, values, labels, mode)), the index of its value of each key.");
   // The config's sparse generators (qifsim/generators.hpp), as CSR arrays (indptr, indices,
   // values) moved into NumPy arrays (no copy). kind: "constant" (a), "uniform" (a, b = low,
   // high) or "normal" (a, b = mean, std).
@@ -253,13 +262,15 @@ NB_MODULE(_qifsim, m) {
           "__init__",
           [](PyObserver* self, double dt, bool record_output, bool record_loss,
              const std::vector<std::tuple<std::string, std::string, bool, std::vector<std::int64_t>>>& record_vars,
-             std::vector<std::string> record_spikes) {
+             std::vector<std::string> record_spikes, std::int64_t members) {
             std::vector<RecordVar> vars;
             for (const auto& [node, var, mean, neurons] : record_vars) vars.push_back(RecordVar{node, var, mean, neurons});
-            new (self) PyObserver(dt, record_output, record_loss, std::move(vars), std::move(record_spikes));
+            new (self) PyObserver(dt, record_output, record_loss, std::move(vars), std::move(record_spikes), members);
           },
           "dt"_a, "record_output"_a = true, "record_loss"_a = false, "record_vars"_a = nb::list(),
-          "record_spikes"_a = nb::list())
+          "record_spikes"_a = nb::list(), "members"_a = 1)
+      .def_prop_ro("members", [](const PyObserver& o) { return o.obs.members(); },
+                   "Members of a sweep (every series: samples x members x width); 1 for a single network.")
       .def_prop_ro("record_spikes", [](const PyObserver& o) { return o.obs.spec().spikes; })
       .def("record_var_neurons", [](const PyObserver& o) {
         std::vector<std::vector<std::int64_t>> out;
@@ -512,11 +523,12 @@ NB_MODULE(_qifsim, m) {
              std::int64_t sampling_steps, std::int64_t cutoff, const std::string& progress, std::size_t memory_budget,
              std::int64_t batch_samples, bool cuda_graphs, bool resume, std::int64_t divergence_check_steps,
              std::int64_t event_coupling, const std::string& subnormals,
-             const std::string& coupling, std::int64_t resync, bool reproducible) {
+             const std::string& coupling, std::int64_t resync, bool reproducible, const SweepArgs& sweep) {
             const InputSource in = python_rows(rows, cols, std::move(fetch), "input");
             RunOptions opt = make_options(sampling_steps, cutoff, progress, memory_budget, batch_samples, cuda_graphs,
                                           event_coupling, subnormals, coupling, resync, reproducible);
             opt.resume = resume;
+            opt.sweep = make_sweep(sweep);
             if (divergence_check_steps >= 0) opt.divergence_check_steps = divergence_check_steps;
             const ObserverHold hold(into);
             const std::size_t saved = prepare_sink(net, rows, cols, opt, into);
@@ -541,8 +553,13 @@ NB_MODULE(_qifsim, m) {
           "progress"_a = "auto", "memory_budget"_a = 0, "batch_samples"_a = 0, "cuda_graphs"_a = true,
           "resume"_a = false, "divergence_check_steps"_a = -1, "event_coupling"_a = 0,
           "subnormals"_a = "auto", "coupling"_a = "auto", "resync"_a = 0, "reproducible"_a = false,
+          "sweep"_a = SweepArgs{},
           "Run `rows` steps, their inputs fetched piece by piece by fetch(first, count) (a count x cols "
-          "float64 array), appending the samples to `observer` batch by batch.")
+          "float64 array), appending the samples to `observer` batch by batch. `sweep`: (keys, values "
+          "per key, labels per key, mode), an ensemble (RunOptions::sweep).")
+      .def(
+          "check_sweep", [](const Network& net, const SweepArgs& sweep) { net.check_sweep(make_sweep(sweep)); },
+          "sweep"_a, "Raise what run() would refuse about `sweep` ((keys, values, labels, mode)).")
       .def_prop_ro("interrupted", &Network::interrupted)
       .def_prop_ro("resume_step", &Network::resume_step)
       .def(

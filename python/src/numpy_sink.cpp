@@ -16,7 +16,7 @@ namespace qifsim::python {
 
 NumpySink::NumpySink(const Observer& obs) : keys_(obs.keys()), columns_(keys_.size()) {
   for (std::size_t i = 0; i < keys_.size(); ++i) {
-    const std::int64_t w = obs.width(keys_[i]);
+    const std::int64_t w = obs.width(keys_[i]) * obs.members();  // every member's values
     columns_[i].width = w > 0 ? w : -1;
   }
   steps_.width = 1;
@@ -110,7 +110,7 @@ void NumpySink::write(const Observer& obs, std::int64_t count, const std::int64_
                           " series; the observer records " + std::to_string(columns_.size()));
   }
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    const std::int64_t w = obs.width(keys_[i]);
+    const std::int64_t w = obs.width(keys_[i]) * obs.members();  // every member's values
     if (columns_[i].width == w) continue;
     if (rows_ > 0 && columns_[i].width >= 0) {
       throw InvalidArgument("qifsim (Python): series '" + keys_[i] + "' holds samples of width " +
@@ -192,8 +192,8 @@ SeriesView NumpySink::steps() const {
 }
 
 PyObserver::PyObserver(double dt, bool record_output, bool record_loss, std::vector<RecordVar> vars,
-                       std::vector<std::string> spikes)
-    : obs(dt, RecordSpec{record_output, record_loss, std::move(vars), std::move(spikes)}),
+                       std::vector<std::string> spikes, std::int64_t members)
+    : obs(dt, RecordSpec{record_output, record_loss, std::move(vars), std::move(spikes), members}),
       sink(std::make_shared<NumpySink>(obs)) {
   obs.add_sink(sink);
   obs.set_keep_in_memory(false);

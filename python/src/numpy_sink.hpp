@@ -96,7 +96,7 @@ class NumpySink final : public SampleSink {
 /// An Observer whose samples go to a NumpySink only (the C++ side keeps no second copy).
 struct PyObserver {
   PyObserver(double dt, bool record_output, bool record_loss, std::vector<RecordVar> vars,
-             std::vector<std::string> spikes = {});
+             std::vector<std::string> spikes = {}, std::int64_t members = 1);
   Observer obs;
   std::shared_ptr<NumpySink> sink;
   detail::CallOwner owner;  // one run records into it at a time
