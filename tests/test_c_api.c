@@ -610,6 +610,56 @@ static void test_noise(void) {
   qifsim_destroy(sim);
 }
 
+/* A sweep of eta over two members: the recording has a member axis, and each member is the
+ * single run with its eta (within rounding: the default mode applies J to both members as one
+ * matrix product). */
+static void sweep_network(qifsim_sim** sim) {
+  static const double J[16] = {0.0, 0.5, -0.2, 0.1, 0.3, 0.0, 0.4, -0.1, 0.2, 0.1, 0.0, 0.3, -0.3, 0.2, 0.1, 0.0};
+  OK(qifsim_create(0.005, "cpu", "float64", sim));
+  OK(qifsim_add_population(*sim, "qif", 4, J, 0));
+  OK(qifsim_compile(*sim));
+  OK(qifsim_add_record_var(*sim, "qif", "v", 0));
+}
+
+static void test_sweep(void) {
+  enum { T = 300, N = 4 };
+  static double x[T * N], ens[T * 2 * N], one[T * N];
+  for (int t = 0; t < T; ++t) {
+    for (int i = 0; i < N; ++i) x[t * N + i] = 2.0 + 0.5 * i;
+  }
+  qifsim_sim* sim = NULL;
+  sweep_network(&sim);
+  const double etas[2] = {-1.0, 0.5};
+  OK(qifsim_add_sweep_key(sim, "qif.eta", etas, 2, 1));
+  OK(qifsim_run(sim, x, T, N));
+  int64_t members = 0, width = 0, samples = 0;
+  OK(qifsim_members(sim, &members));
+  OK(qifsim_series_width(sim, "qif.v", &width));
+  OK(qifsim_samples(sim, &samples));
+  EXPECT(members == 2 && width == N && samples == T, "members %lld, width %lld, samples %lld", (long long)members,
+         (long long)width, (long long)samples);
+  OK(qifsim_copy_series(sim, "qif.v", ens, T * 2 * N));
+  EXPECT(qifsim_add_sweep_key(sim, "qif.etta", etas, 2, 1) == QIFSIM_ERR_ARGUMENT && strstr(qifsim_last_error(), "etta"),
+         "an unknown swept name: %s", qifsim_last_error());
+  EXPECT(qifsim_set_sweep_mode(sim, "product") == QIFSIM_ERR_ARGUMENT, "an unknown sweep mode was accepted");
+  qifsim_destroy(sim);
+  for (int b = 0; b < 2; ++b) {
+    sweep_network(&sim);
+    OK(qifsim_set_var(sim, "qif", "eta", &etas[b], 1));
+    OK(qifsim_run(sim, x, T, N));
+    OK(qifsim_copy_series(sim, "qif.v", one, T * N));
+    double worst = 0.0;
+    for (int t = 0; t < T; ++t) {
+      for (int i = 0; i < N; ++i) {
+        const double d = fabs(ens[(t * 2 + b) * N + i] - one[t * N + i]) / (1.0 + fabs(one[t * N + i]));
+        if (d > worst) worst = d;
+      }
+    }
+    EXPECT(worst < 1e-12, "member %d differs from its single run by %g (relative)", b, worst);
+    qifsim_destroy(sim);
+  }
+}
+
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "all";
   const char* tmp = argc > 2 ? argv[2] : "c_api_out";
@@ -624,6 +674,7 @@ int main(int argc, char** argv) {
   if (!strcmp(which, "all") || !strcmp(which, "models")) test_models();
   if (!strcmp(which, "all") || !strcmp(which, "edges")) test_edges();
   if (!strcmp(which, "all") || !strcmp(which, "noise")) test_noise();
+  if (!strcmp(which, "all") || !strcmp(which, "sweep")) test_sweep();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
   else printf("test_c_api %s: all checks passed (qifsim %s)\n", which, qifsim_version());
   return failures ? 1 : 0;

@@ -142,6 +142,53 @@ int qifsim_set_coupling(qifsim_sim* sim, const char* mode, int64_t resync) {
   });
 }
 
+int qifsim_add_sweep_key(qifsim_sim* sim, const char* key, const double* values, int64_t count, int64_t width) {
+  const char* fn = "qifsim_add_sweep_key";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    need(values, fn, "values");
+    if (count < 1 || width < 1 || count > (int64_t{1} << 40) / width) {
+      bad(fn, "count = " + std::to_string(count) + " and width = " + std::to_string(width) + " must be >= 1");
+    }
+    qifsim::SweepKey k;
+    k.key = str(key, fn, "key");
+    for (int64_t i = 0; i < count; ++i) k.values.push_back(qifsim::SweepValue{{values + i * width, values + (i + 1) * width}});
+    qifsim::Sweep alone;  // the key and its values refused here; how keys combine, at the run
+    alone.mode = qifsim::SweepMode::Grid;
+    alone.keys.push_back(k);
+    sim->cfg.network.check_sweep(alone);
+    sim->cfg.options.sweep.keys.push_back(std::move(k));
+  });
+}
+
+int qifsim_set_sweep_mode(qifsim_sim* sim, const char* mode) {
+  const char* fn = "qifsim_set_sweep_mode";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    sim->cfg.options.sweep.mode = qifsim::parse_sweep_mode(str(mode, fn, "mode"));
+  });
+}
+
+int qifsim_clear_sweep(qifsim_sim* sim) {
+  return guard("qifsim_clear_sweep", [&] {
+    need(sim, "qifsim_clear_sweep", "sim");
+    const Hold hold(sim, "qifsim_clear_sweep");
+    sim->cfg.options.sweep = qifsim::Sweep{};
+  });
+}
+
+int qifsim_members(const qifsim_sim* sim, int64_t* members) {
+  const char* fn = "qifsim_members";
+  return guard(fn, [&] {
+    need(sim, fn, "sim");
+    const Hold hold(sim, fn);
+    need(members, fn, "members");
+    *members = last_run(sim, fn).members();
+  });
+}
+
 int qifsim_set_progress(qifsim_sim* sim, int mode) {
   const char* fn = "qifsim_set_progress";
   return guard(fn, [&] {

@@ -195,6 +195,20 @@ QIFSIM_C_API int qifsim_set_progress(qifsim_sim* sim, int mode);
  *  "npy", "hdf5", "csv" ("" or NULL: no files). keep_in_memory 0 keeps only the files. */
 QIFSIM_C_API int qifsim_set_output(qifsim_sim* sim, const char* out_dir, const char* formats, int keep_in_memory);
 
+/** Sweep a key in later runs (an ensemble: RunOptions::sweep, qifsim/sweep.hpp): `key` as
+ *  "qif.eta", "qif.v0", "qif.noise_seed", "input.scale", ...; `count` values of `width`
+ *  numbers each at `values` (width 1: a number per member, or the population's size: one value
+ *  per neuron), value i after value i - 1. Keys combine as qifsim_set_sweep_mode says. The
+ *  recording then has a member axis: qifsim_series_width gives the width per member and
+ *  qifsim_copy_series copies samples x members x width values; qifsim_members gives the count. */
+QIFSIM_C_API int qifsim_add_sweep_key(qifsim_sim* sim, const char* key, const double* values, int64_t count,
+                                      int64_t width);
+/** "zip" (member b takes value b of every key; the default) or "grid" (every combination, the
+ *  last key added varying fastest). */
+QIFSIM_C_API int qifsim_set_sweep_mode(qifsim_sim* sim, const char* mode);
+/** No sweep in later runs (a single network). */
+QIFSIM_C_API int qifsim_clear_sweep(qifsim_sim* sim);
+
 /* ---- Running ------------------------------------------------------------------------ */
 
 /** Run `steps` steps of inputs (steps x width values, width = input width, read in place:
@@ -208,13 +222,16 @@ QIFSIM_C_API int qifsim_run_config(qifsim_sim* sim);
  * recorded before the failure. */
 
 QIFSIM_C_API int qifsim_samples(const qifsim_sim* sim, int64_t* samples);
+/** Members of the last recording (1 without a sweep). */
+QIFSIM_C_API int qifsim_members(const qifsim_sim* sim, int64_t* members);
 /** Number of series ("out", then "node.var" keys). */
 QIFSIM_C_API int qifsim_series_count(const qifsim_sim* sim, int64_t* count);
 /** Copy the key of series `index` into buf (capacity bytes, NUL included). */
 QIFSIM_C_API int qifsim_series_name(const qifsim_sim* sim, int64_t index, char* buf, int64_t capacity);
 /** Values per sample of a series ("out", "qif.v", ...). */
 QIFSIM_C_API int qifsim_series_width(const qifsim_sim* sim, const char* key, int64_t* width);
-/** Copy a series (samples x width, row-major) into out, which holds capacity values. */
+/** Copy a series (samples x width, row-major; samples x members x width after a sweep) into
+ *  out, which holds capacity values. */
 QIFSIM_C_API int qifsim_copy_series(const qifsim_sim* sim, const char* key, double* out, int64_t capacity);
 /** Copy the step index / the time of every sample. */
 QIFSIM_C_API int qifsim_copy_steps(const qifsim_sim* sim, int64_t* out, int64_t capacity);
