@@ -382,3 +382,26 @@ TEST(Sweep, StoppedAndResumedEqualsOneRun) {
     }
   }
 }
+
+// Events need one tau_s per population in every member: a member given one tau_s per neuron
+// makes auto choose the product for all, and an explicit request for events is refused.
+TEST(Sweep, PerNeuronTauSInOneMemberRulesOutEventsForAll) {
+  Network net = build(CouplingMode::Events, qifsim::Precision::Float64, Values{});
+  std::vector<double> tau_s(kN);
+  for (std::int64_t i = 0; i < kN; ++i) tau_s[static_cast<std::size_t>(i)] = 0.5 + 0.001 * static_cast<double>(i);
+  Sweep s;
+  SweepKey k;
+  k.key = "qif.tau_s";
+  k.values = {SweepValue{{0.8}}, SweepValue{tau_s}};
+  s.keys = {k};
+  RunOptions o = options(CouplingMode::Events, true);
+  o.sweep = s;
+  EXPECT_THROW((void)net.run(inputs(), o), qifsim::InvalidArgument);
+  o.coupling = CouplingMode::Auto;
+  const Observer ens = net.run(inputs(), o);
+  Values v;
+  Network one = build(CouplingMode::Events, qifsim::Precision::Float64, v);
+  one.set_var("qif", "tau_s", tau_s);
+  RunOptions single = options(CouplingMode::Sparse, true);
+  expect_member(ens, 1, one.run(inputs(), single), 0.0);
+}

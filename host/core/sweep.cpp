@@ -211,7 +211,9 @@ SweepMembers sweep_members(const Graph& graph, const Sweep& sweep) {
         if (other_model_of(node) != nullptr) {
           validate_model_node(node);
         } else {
-          validate_population(node.name, node.pop);
+          QifPopulation values = node.pop;  // the values only: the weights are the network's, checked
+          values.weights = Weights();
+          validate_population(node.name, values);
         }
         for (double s : node.noise.sigma.values) {
           if (!(s >= 0.0)) throw InvalidArgument("population '" + node.name + "': sigma must be >= 0");

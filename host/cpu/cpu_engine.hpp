@@ -48,7 +48,11 @@ class CpuEngine final : public Engine {
       : dt_(static_cast<T>(dt)), layout_(graph) {
     layout_.build(
         graph, pops_, funcs_, edges_,
-        [dt](const Node& node, const StateShape& shape) { return make_cpu_population<T>(node, shape, dt); },
+        [dt, share, this](const Node& node, const StateShape& shape) {
+          // A member sharing another's operators takes its weights' facts too (not a scan of J).
+          const WeightsFacts* facts = share != nullptr ? &share->pops_[pops_.size()].facts : nullptr;
+          return make_cpu_population<T>(node, shape, dt, facts);
+        },
         [](const Node& node, const StateShape& shape) {
           if (!shape.is_whole()) throw BackendError("node '" + node.name + "': the CPU engine holds whole nodes only");
           Func f;
@@ -58,13 +62,20 @@ class CpuEngine final : public Engine {
           f.out.assign(static_cast<std::size_t>(f.n), T(0));
           return f;
         },
-        [](const Edge& e) {
+        [share, this](const Edge& e) {
           EdgeW w;
           w.source = e.source;
           w.weights = e.weights;
-          w.facts = weights_facts(e.weights);
-          w.storage = choose_edge_storage(w.facts, CouplingMode::Auto);
-          w.w = make_coupling<T>(w.weights, w.facts, w.storage);
+          if (share != nullptr) {  // the other member's operator, facts and storage: nothing made
+            const EdgeW& o = share->edges_[edges_.size()];
+            w.facts = o.facts;
+            w.storage = o.storage;
+            w.w = o.w;
+          } else {
+            w.facts = weights_facts(e.weights);
+            w.storage = choose_edge_storage(w.facts, CouplingMode::Auto);
+            w.w = make_coupling<T>(w.weights, w.facts, w.storage);
+          }
           w.memory = EdgeMemory<T>(e.memory, e.weights.cols());
           return w;
         });
@@ -105,7 +116,8 @@ class CpuEngine final : public Engine {
   // changed or allocated here).
   std::vector<CouplingChoice> coupling_choices(CouplingMode requested) const {
     std::vector<CouplingChoice> choices;
-    for (const Pop& p : pops_) {
+    for (std::size_t k = 0; k < pops_.size(); ++k) {
+      const Pop& p = pops_[k];
       if (p.weights.empty()) {
         choices.push_back({});
         continue;
@@ -115,7 +127,8 @@ class CpuEngine final : public Engine {
                               "') has no synapse s' = -s/tau_s + spike, which events need (use auto, dense, sparse "
                               "or procedural)");
       }
-      const bool one_tau_s = p.tau_s_slot >= 0 && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() == 1;
+      const bool one_tau_s = p.tau_s_slot >= 0 && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() == 1 &&
+                             !(k < tau_s_varies_.size() && tau_s_varies_[k]);
       choices.push_back(choose_coupling(p.name, p.facts, one_tau_s, requested));
       const CouplingChoice& c = choices.back();
       if (!p.J || c.storage != p.storage || (c.events && !p.events) ||
@@ -530,6 +543,30 @@ class CpuEngine final : public Engine {
   }
 
   std::size_t population_count() const { return pops_.size(); }
+  /// An ensemble's other members give population k one tau_s per neuron (events cannot apply
+  /// to the ensemble there, whatever this member's tau_s is).
+  void set_tau_s_varies(std::size_t k, bool varies) {
+    tau_s_varies_.resize(pops_.size(), false);
+    tau_s_varies_[k] = varies;
+  }
+  /// True where population k holds one tau_s per neuron.
+  bool tau_s_per_neuron(std::size_t k) const {
+    const Pop& p = pops_[k];
+    return p.tau_s_slot >= 0 && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() != 1;
+  }
+  /// True where a population's J s is a dense product each step (dense storage, no events).
+  bool dense_product() const {
+    for (const Pop& p : pops_) {
+      if (p.J && p.storage == CouplingMode::Dense && !p.events) return true;
+    }
+    return false;
+  }
+  /// The most neurons of any population (0 without populations).
+  std::int64_t largest_population() const {
+    std::int64_t n = 0;
+    for (const Pop& p : pops_) n = std::max(n, p.n);
+    return n;
+  }
   /// Population k's coupling operator (null: uncoupled), its state s and its J s.
   const Coupling<T>* coupling(std::size_t k) const { return pops_[k].J.get(); }
   const T* coupling_source(std::size_t k) const { return pops_[k].s.data(); }
@@ -605,6 +642,7 @@ class CpuEngine final : public Engine {
   bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
   std::int64_t resync_ = kDefaultResync;  // events: a fresh product every this many steps
   CouplingMode requested_ = CouplingMode::Auto;  // what the operators were chosen for
+  std::vector<bool> tau_s_varies_;  // per population: another member's tau_s per neuron (ensembles)
 };
 
 }  // namespace qifsim::detail

@@ -4,9 +4,12 @@
 // every operator to all members at once (Coupling::apply_batch), so a dense J is read once per
 // step for the whole ensemble, not once per member. A sample row holds each series for member
 // 0, 1, ... in turn (the Observer's member axis).
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <omp.h>
 
 #include "core/engine.hpp"
 #include "cpu/cpu_engine.hpp"
@@ -26,6 +29,15 @@ class CpuEnsemble final : public Engine {
     for (std::size_t b = 1; b < graphs.size(); ++b) {
       members_.push_back(std::make_unique<CpuEngine<T>>(graphs[b], dt, members_[0].get()));
     }
+    // Events need one tau_s per population in every member (a sweep may give one member one
+    // per neuron): member 0 chooses the operators for all, so it hears of that.
+    for (std::size_t k = 0; k < members_[0]->population_count(); ++k) {
+      bool varies = false;
+      for (const auto& m : members_) varies = varies || m->tau_s_per_neuron(k);
+      members_[0]->set_tau_s_varies(k, varies);
+    }
+    if (members_.size() > 1) members_[0]->set_coupling(CouplingMode::Auto, kDefaultResync);
+    for (std::size_t b = 1; b < members_.size(); ++b) members_[b]->share_coupling(*members_[0]);
     scale_.resize(graphs.size(), 1.0);
     scaled_.resize(graphs.size());
     in_width_ = graphs[0].nodes[static_cast<std::size_t>(graphs[0].input)].size;
@@ -66,6 +78,16 @@ class CpuEnsemble final : public Engine {
       for (RecordItem& item : p.vars) item.offset += b * item.width;
     }
     const bool own_inputs = plan.inputs->cols() == count * in_width_;
+    fast_ = !plan.reproducible;
+    const bool fast = fast_;
+    inputs_.assign(members_.size(), nullptr);
+    // Members in parallel where their own loops run on one thread (below kParallelNeurons
+    // neurons); each writes only its own state and its own part of a sample row.
+    // Not beside OpenBLAS's GEMM (fast mode, dense J): OpenMP's threads, waiting between
+    // regions, would take the cores from OpenBLAS's (measured: 29k -> 10k member-steps/s at
+    // N = 1000, B = 64; bench/RESULTS.md section 19).
+    parallel_ = count > 1 && members_[0]->largest_population() < kParallelNeurons && omp_get_max_threads() > 1 &&
+                !(fast_ && members_[0]->dense_product());
     // Each member's sums of the output window (y_sum); the run's position is carry's.
     if (carries_.size() != members_.size() || carry.next_step == 0) carries_.assign(members_.size(), RunCarry{});
     for (RunCarry& c : carries_) c.y_sum.resize(static_cast<std::size_t>(k), 0.0);
@@ -81,7 +103,6 @@ class CpuEnsemble final : public Engine {
     // begin_run may have chosen again (a per-neuron tau_s after set_var): share that choice.
     for (std::size_t b = 1; b < members_.size(); ++b) members_[b]->share_coupling(*members_[0]);
     const std::int64_t resync = members_[0]->resync();
-    const bool fast = !plan.reproducible;
     std::vector<const T*> xs(members_.size());
     std::vector<T*> ys(members_.size());
     std::int64_t t = carry.next_step;
@@ -93,18 +114,20 @@ class CpuEnsemble final : public Engine {
           check_finite(t, plan.divergence_every);
         }
         const double* row = plan.inputs->row(t);
-        for (std::int64_t b = 0; b < count; ++b) members_[static_cast<std::size_t>(b)]->prepare_inputs(input_of(b, row, own_inputs));
+        for (std::int64_t b = 0; b < count; ++b) inputs_[static_cast<std::size_t>(b)] = input_of(b, row, own_inputs);
+        for_members([&](std::size_t b) { members_[b]->prepare_inputs(inputs_[b]); });
         const bool from_spikes = members_[0]->events_valid() && t % resync != 0;
         couple_all(from_spikes, fast, xs, ys);
         const bool sample = plan.schedule.is_sample(t);
-        for (std::size_t b = 0; b < members_.size(); ++b) {
+        T* sample_row = sample ? ring.next_row() : nullptr;
+        for_members([&](std::size_t b) {
           CpuEngine<T>& m = *members_[b];
           if (t >= plan.schedule.cutoff) m.accumulate(plans[b], carries_[b], t);
-          if (sample) m.take_sample(plans[b], carries_[b], ring.next_row());
+          if (sample) m.take_sample(plans[b], carries_[b], sample_row);
           m.request_loop_means(sample);
           m.advance_state(plans[b], t);
-          if (sample) m.gather_after_step(plans[b], ring.next_row());
-        }
+          if (sample) m.gather_after_step(plans[b], sample_row);
+        });
         if (sample) ring.commit(t);
         if (plan.progress) plan.progress->tick(t + 1);
       }
@@ -128,6 +151,29 @@ class CpuEnsemble final : public Engine {
   [[noreturn]] static void refuse(const char* call) {
     throw InvalidArgument(std::string("an ensemble run has no ") + call +
                           "; its members exist only during the run (members.csv and the recordings hold them)");
+  }
+
+  // f(b) for every member: on the OpenMP threads (parallel_), or in order. An exception leaves
+  // the loop; the lowest member's is the one thrown, as the sequential loop would throw it.
+  template <class F>
+  void for_members(F&& f) {
+    const auto count = static_cast<std::int64_t>(members_.size());
+    if (!parallel_) {
+      for (std::int64_t b = 0; b < count; ++b) f(static_cast<std::size_t>(b));
+      return;
+    }
+    errors_.assign(members_.size(), nullptr);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t b = 0; b < count; ++b) {
+      try {
+        f(static_cast<std::size_t>(b));
+      } catch (...) {
+        errors_[static_cast<std::size_t>(b)] = std::current_exception();
+      }
+    }
+    for (const std::exception_ptr& e : errors_) {
+      if (e) std::rethrow_exception(e);
+    }
   }
 
   // Member b's input row, scaled by its factor where that is not 1.
@@ -177,6 +223,10 @@ class CpuEnsemble final : public Engine {
   std::vector<double> scale_;                 // each member's input factor
   std::vector<std::vector<double>> scaled_;   // a scaled input row per member
   std::vector<RunCarry> carries_;             // each member's output window
+  std::vector<const double*> inputs_;         // each member's input row this step
+  std::vector<std::exception_ptr> errors_;    // for_members: each member's exception
+  bool parallel_ = false;                     // members stepped on the OpenMP threads
+  bool fast_ = false;                         // dense products of all members as one GEMM
   std::int64_t in_width_ = 0;
 };
 

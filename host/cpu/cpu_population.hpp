@@ -164,7 +164,8 @@ struct CpuPopulation {
 // The arrays of `node` laid out by `shape`. The engine steps whole populations only ({1, n, 0,
 // n}): a member axis and row ranges need the coupling, inputs and recordings to follow them.
 template <class T>
-CpuPopulation<T> make_cpu_population(const Node& node, const StateShape& shape, double dt) {
+CpuPopulation<T> make_cpu_population(const Node& node, const StateShape& shape, double dt,
+                                     const WeightsFacts* facts = nullptr) {
   if (!shape.is_whole()) {
     throw BackendError("population '" + node.name + "': the CPU engine holds whole populations only (state shape {1, " +
                        std::to_string(node.size) + ", 0, " + std::to_string(node.size) + "})");
@@ -174,7 +175,7 @@ CpuPopulation<T> make_cpu_population(const Node& node, const StateShape& shape, 
   p.shape = shape;
   p.n = shape.size();
   p.weights = q.weights;
-  p.facts = weights_facts(q.weights);
+  p.facts = facts != nullptr ? *facts : weights_facts(q.weights);  // given: a member of an ensemble
   p.in.assign(static_cast<std::size_t>(p.n), T(0));
   p.s_in.assign(static_cast<std::size_t>(p.n), T(0));
   for (int k = 0; k < model::kStateSlots; ++k) p.state_names[static_cast<std::size_t>(k)] = var_name(node, state_var(k));
