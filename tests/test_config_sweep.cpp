@@ -3,6 +3,7 @@
 // NPY, CSV and HDF5, members.csv, per-neuron values from .npy files, and the errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <sstream>
 #include <string>
@@ -102,10 +103,10 @@ input.scale = [1.0, 0.5, 2.0]
   ASSERT_EQ(v.shape, (std::vector<std::int64_t>{150, 3, 150}));
   ASSERT_EQ(s.shape, (std::vector<std::int64_t>{150, 3, 1}));
   EXPECT_EQ(iotest::read_text(dir / "swept/members.csv"),
-            "member,qif.eta,qif.noise_seed,input.scale,status,samples\n"
-            "0,-1.5,7,1,complete,150\n"
-            "1,eta_ramp.npy,8,0.5,complete,150\n"
-            "2,-2.5,9,2,complete,150\n");
+            "member,qif.eta,qif.noise_seed,input.scale,status,samples,reason\n"
+            "0,-1.5,7,1,complete,150,\n"
+            "1,eta_ramp.npy,8,0.5,complete,150,\n"
+            "2,-2.5,9,2,complete,150,\n");
   const std::string csv = iotest::read_text(dir / "swept/qif.s.csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "step,time,member,qif.s[0]");
 
@@ -176,6 +177,36 @@ TEST(ConfigSweep, Hdf5DatasetsHaveTheMemberAxis) {
   H5Fclose(file);
 }
 #endif
+
+// A member that diverges stops; members.csv says where and why, its later samples are NaN in the
+// files, and the others complete.
+TEST(ConfigSweep, ADivergingMemberIsInMembersCsvAndNaNInTheFiles) {
+  ScratchDir dir;
+  qifsim::RunConfig cfg = qifsim::parse_config(
+      config("div", "[\"npy\", \"csv\"]", "[sweep]\nqif.v_threshold = [100.0, 1e305]\nqif.v_reset = [-100.0, 1e300]\n"),
+      dir.str(), "cfg.toml");
+  cfg.out_dir = dir / "div";
+  qifsim::run_config(cfg, false);
+  const std::string members = iotest::read_text(dir / "div/members.csv");
+  std::istringstream lines(members);
+  std::string header, first, second;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_EQ(first, "0,100,-100,complete,150,");
+  EXPECT_EQ(second.rfind("1,1e+305,1e+300,diverged,", 0), 0u) << second;
+  EXPECT_NE(second.find("node 'qif' variable 'v'"), std::string::npos) << second;
+  const std::int64_t kept = std::stoll(second.substr(std::string("1,1e+305,1e+300,diverged,").size()));
+  ASSERT_GT(kept, 0);
+  ASSERT_LT(kept, 150);
+  const qifsim::NpyArray v = qifsim::read_npy(dir / "div/qif.v.npy");
+  for (std::int64_t r = 0; r < 150; ++r) {
+    const double member1 = v.data[static_cast<std::size_t>((r * 2 + 1) * 150)];
+    const double member0 = v.data[static_cast<std::size_t>((r * 2) * 150)];
+    ASSERT_TRUE(std::isfinite(member0)) << "sample " << r;
+    ASSERT_EQ(std::isnan(member1), r >= kept) << "sample " << r;
+  }
+}
 
 TEST(ConfigSweep, BadSweepsNameTheKeyAndLine) {
   ScratchDir dir;

@@ -340,18 +340,55 @@ TEST(Sweep, BadSweepsAreRefusedNamingTheProblem) {
   EXPECT_THROW((void)net.run(inputs(), o), qifsim::InvalidArgument);
 }
 
-TEST(Sweep, ADivergingMemberIsNamed) {
+// A member whose state diverges stops, named with its step; the others run on and equal their
+// single runs; its samples up to the stop equal its single run's (which stops with
+// DivergenceError there), and hold NaN from then on. When every member diverges, the run ends
+// with DivergenceError.
+TEST(Sweep, ADivergingMemberStopsAndTheOthersRunOn) {
   Network net = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
-  RunOptions o = options(CouplingMode::Dense, true);
-  o.divergence_check_steps = 1;
-  o.sweep.keys = {SweepKey::numbers("qif.v_reset", {-20.0, -20.0, 1e300})};
-  o.sweep.keys.push_back(SweepKey::numbers("qif.v_threshold", {20.0, 20.0, 1e305}));
-  try {
-    (void)net.run(inputs(), o);
-    FAIL() << "the diverging member was not reported";
-  } catch (const qifsim::DivergenceError& e) {
-    EXPECT_NE(std::string(e.what()).find("member 2"), std::string::npos) << e.what();
+  for (const std::int64_t check : {std::int64_t{1}, std::int64_t{1000}}) {  // found by the state check, or in a sample
+    SCOPED_TRACE("divergence_check_steps " + std::to_string(check));
+    RunOptions o = options(CouplingMode::Dense, true);
+    o.divergence_check_steps = check;
+    o.sampling_steps = 1;
+    o.sweep.keys = {SweepKey::numbers("qif.v_reset", {-20.0, 1e300, -20.0}),
+                    SweepKey::numbers("qif.v_threshold", {20.0, 1e305, 20.0})};
+    const Observer ens = net.run(inputs(), o);
+    ASSERT_EQ(ens.samples(), kSteps);
+    const auto& stops = ens.member_stops();
+    ASSERT_EQ(stops.size(), 3u);
+    EXPECT_EQ(stops[0].step, -1);
+    EXPECT_EQ(stops[2].step, -1);
+    ASSERT_GT(stops[1].step, 0);
+    EXPECT_NE(stops[1].reason.find("node 'qif' variable 'v'"), std::string::npos) << stops[1].reason;
+    EXPECT_EQ(ens.member_samples(0), kSteps);
+    const std::int64_t kept = ens.member_samples(1);
+    EXPECT_EQ(kept, stops[1].step);  // one sample per step from step 0
+    RunOptions single = o;
+    single.sweep = Sweep{};
+    for (int b : {0, 2}) {
+      Values v;
+      Network one = build(CouplingMode::Dense, qifsim::Precision::Float64, v);
+      one.set_var("qif", "v_reset", {-20.0});  // below the default threshold, then the threshold
+      one.set_var("qif", "v_threshold", {20.0});
+      expect_member(ens, b, one.run(inputs(), single), 0.0);
+    }
+    Network bad = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+    bad.set_var("qif", "v_threshold", {1e305});
+    bad.set_var("qif", "v_reset", {1e300});
+    Observer part(bad.dt(), qifsim::RecordSpec{true, false, single.record_vars});
+    EXPECT_THROW(bad.run(inputs(), single, part), qifsim::DivergenceError);
+    ASSERT_EQ(part.samples(), kept);
+    const Matrix v1 = ens.member_matrix("qif.v", 1);
+    const Matrix want = part.to_matrix("qif.v");
+    for (std::int64_t r = 0; r < kept; ++r) {
+      for (std::int64_t i = 0; i < kN; ++i) ASSERT_EQ(v1(r, i), want(r, i)) << "sample " << r << ", neuron " << i;
+    }
+    for (std::int64_t r = kept; r < kSteps; ++r) ASSERT_TRUE(std::isnan(v1(r, 0))) << "sample " << r;
   }
+  RunOptions all = options(CouplingMode::Dense, true);
+  all.sweep.keys = {SweepKey::numbers("qif.v_reset", {1e300, 1e300}), SweepKey::numbers("qif.v_threshold", {1e305, 1e305})};
+  EXPECT_THROW((void)net.run(inputs(), all), qifsim::DivergenceError);
 }
 
 TEST(Sweep, StoppedAndResumedEqualsOneRun) {

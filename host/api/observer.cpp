@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -50,6 +51,7 @@ Observer::Observer(double dt, RecordSpec spec)
     throw InvalidArgument("Observer: spike events of an ensemble (members > 1) are not recorded in this version; "
                           "record the 'spike' variable with sampling_steps = 1");
   }
+  if (b > 1) stops_.assign(static_cast<std::size_t>(b), {});
   if (spec_.output) series_.push_back({"out", -1, {}});
   if (spec_.loss) series_.push_back({"loss", b, {}});
   for (const auto& v : spec_.vars) {
@@ -118,6 +120,35 @@ const Observer::Series& Observer::stored(const std::string& key) const {
 
 std::int64_t Observer::width(const std::string& key) const {
   return std::max<std::int64_t>(find(key).width, 0) / spec_.members;
+}
+
+void Observer::stop_member(std::int64_t member, std::int64_t step, const std::string& reason) {
+  stops_.at(static_cast<std::size_t>(member)) = MemberStop{step, reason};
+}
+
+bool Observer::stopped_member_value(std::int64_t c, std::int64_t step, double value) const {
+  if (!std::isnan(value)) return false;
+  std::int64_t offset = 0;
+  for (const Series& s : series_) {
+    const std::int64_t w = std::max<std::int64_t>(s.width, 0);
+    if (c < offset + w) {
+      const std::int64_t member = (c - offset) / (w / spec_.members);
+      const MemberStop& stop = stops_[static_cast<std::size_t>(member)];
+      return stop.step >= 0 && step >= stop.step;
+    }
+    offset += w;
+  }
+  return false;
+}
+
+std::int64_t Observer::member_samples(std::int64_t member) const {
+  if (member < 0 || member >= spec_.members) {
+    throw InvalidArgument("Observer::member_samples: member " + std::to_string(member) + " is not one of the " +
+                          std::to_string(spec_.members) + " members");
+  }
+  const std::int64_t stop = stops_.empty() ? -1 : stops_[static_cast<std::size_t>(member)].step;
+  if (stop < 0) return samples();
+  return static_cast<std::int64_t>(std::lower_bound(steps_.begin(), steps_.end(), stop) - steps_.begin());
 }
 
 Matrix Observer::member_matrix(const std::string& key, std::int64_t member) const {
@@ -358,6 +389,7 @@ void Observer::append_batch(const T* rows, const std::int64_t* steps, std::int64
     const T* row = rows + r * width;
     for (std::int64_t c = 0; c < width; ++c) {
       if (std::isfinite(row[c])) continue;
+      if (!stops_.empty() && stopped_member_value(c, steps[r], static_cast<double>(row[c]))) continue;
       if (r > 0) append_rows(rows, steps, r);
       std::int64_t offset = 0;
       std::size_t k = 0;

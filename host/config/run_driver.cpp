@@ -526,7 +526,7 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     // Accepted and set up: from here on the manifest says "running".
     if (options.resume) folder->continue_from(continue_samples, config.network.resume_step(), report.changes);
     folder->add_files(names);
-    if (sweeping) detail::write_members_csv((dir / detail::kMembersName).string(), config.options.sweep, "running", 0);
+    if (sweeping) detail::write_members_csv((dir / detail::kMembersName).string(), config.options.sweep, "running", obs);
   } catch (const std::exception& e) {
     if (!config.resume) {
       try {
@@ -573,7 +573,7 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
   options.stop = timer.flag();
   bool stopped_sweep = false;
   const auto members_file = [&](const char* status) {
-    if (sweeping) detail::write_members_csv((dir / detail::kMembersName).string(), config.options.sweep, status, folder->samples());
+    if (sweeping) detail::write_members_csv((dir / detail::kMembersName).string(), config.options.sweep, status, obs);
   };
   try {
     for (;;) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "qifsim/observer.hpp"
@@ -36,6 +37,11 @@ class ObserverEngineSide {
   template <class T>
   void append_batch(const T* rows, const std::int64_t* steps, std::int64_t count) {
     obs_.append_batch(rows, steps, count);
+  }
+  /// Member `member` of an ensemble stopped at `step` for `reason`: its parts of the rows of
+  /// that step and later hold NaN, which append_batch then accepts.
+  void stop_member(std::int64_t member, std::int64_t step, const std::string& reason) {
+    obs_.stop_member(member, step, reason);
   }
   /// Append `count` spike events of spec().spikes[pop] (steps and neuron indices, in order).
   void append_spikes(std::size_t pop, const std::int64_t* steps, const std::int64_t* neurons, std::int64_t count) {

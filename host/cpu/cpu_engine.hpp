@@ -561,6 +561,8 @@ class CpuEngine final : public Engine {
     }
     return false;
   }
+  /// The name of node `node` (the graph's index).
+  const std::string& node_name(int node) const { return layout_.starts[static_cast<std::size_t>(node)].name; }
   /// The most neurons of any population (0 without populations).
   std::int64_t largest_population() const {
     std::int64_t n = 0;

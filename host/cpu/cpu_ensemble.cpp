@@ -5,6 +5,9 @@
 // step for the whole ensemble, not once per member. A sample row holds each series for member
 // 0, 1, ... in turn (the Observer's member axis).
 #include <exception>
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,7 +17,9 @@
 #include "core/engine.hpp"
 #include "cpu/cpu_engine.hpp"
 #include "cpu/host_ring.hpp"
+#include "core/observer_engine_side.hpp"
 #include "qifsim/error.hpp"
+#include "qifsim/log.hpp"
 
 namespace qifsim::detail {
 namespace {
@@ -105,13 +110,16 @@ class CpuEnsemble final : public Engine {
     const std::int64_t resync = members_[0]->resync();
     std::vector<const T*> xs(members_.size());
     std::vector<T*> ys(members_.size());
+    stopped_.resize(members_.size(), 0);
+    faults_.assign(members_.size(), std::string());
+    ObserverEngineSide side(obs);
     std::int64_t t = carry.next_step;
     try {
       for (; t < plan.steps; ++t) {
         if (stop_requested(plan, t)) break;
         ring.flush_if_due(t);
         if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
-          check_finite(t, plan.divergence_every);
+          check_finite(t, plan.divergence_every, side);
         }
         const double* row = plan.inputs->row(t);
         for (std::int64_t b = 0; b < count; ++b) inputs_[static_cast<std::size_t>(b)] = input_of(b, row, own_inputs);
@@ -126,14 +134,25 @@ class CpuEnsemble final : public Engine {
           if (sample) m.take_sample(plans[b], carries_[b], sample_row);
           m.request_loop_means(sample);
           m.advance_state(plans[b], t);
-          if (sample) m.gather_after_step(plans[b], sample_row);
-        });
-        if (sample) ring.commit(t);
+          if (sample) {
+            m.gather_after_step(plans[b], sample_row);
+            faults_[b] = fault_in(b, plans[b], sample_row, t);  // a value the state check has not seen yet
+          }
+        }, sample_row, &plans);
+        if (sample) {
+          for (std::size_t b = 0; b < members_.size(); ++b) {
+            if (faults_[b].empty()) continue;
+            stop(b, t, "the state diverged: " + faults_[b] + " in the sample of step " + std::to_string(t), side);
+            fill_nan(plans[b], sample_row);
+            faults_[b].clear();
+          }
+          ring.commit(t);
+        }
         if (plan.progress) plan.progress->tick(t + 1);
       }
       if (plan.divergence_every > 0) {
         const std::int64_t since = t % plan.divergence_every;
-        check_finite(t, since == 0 ? plan.divergence_every : since);
+        check_finite(t, since == 0 ? plan.divergence_every : since, side);
       }
     } catch (...) {
       carry.next_step = t;
@@ -155,18 +174,26 @@ class CpuEnsemble final : public Engine {
 
   // f(b) for every member: on the OpenMP threads (parallel_), or in order. An exception leaves
   // the loop; the lowest member's is the one thrown, as the sequential loop would throw it.
+  // A stopped member is skipped; with a sample row, its parts of it are filled with NaN.
   template <class F>
-  void for_members(F&& f) {
+  void for_members(F&& f, T* sample_row = nullptr, const std::vector<RunPlan>* plans = nullptr) {
     const auto count = static_cast<std::int64_t>(members_.size());
+    auto one = [&](std::size_t b) {
+      if (!stopped_.empty() && stopped_[b]) {
+        if (sample_row != nullptr) fill_nan((*plans)[b], sample_row);
+        return;
+      }
+      f(b);
+    };
     if (!parallel_) {
-      for (std::int64_t b = 0; b < count; ++b) f(static_cast<std::size_t>(b));
+      for (std::int64_t b = 0; b < count; ++b) one(static_cast<std::size_t>(b));
       return;
     }
     errors_.assign(members_.size(), nullptr);
 #pragma omp parallel for schedule(static)
     for (std::int64_t b = 0; b < count; ++b) {
       try {
-        f(static_cast<std::size_t>(b));
+        one(static_cast<std::size_t>(b));
       } catch (...) {
         errors_[static_cast<std::size_t>(b)] = std::current_exception();
       }
@@ -194,8 +221,9 @@ class CpuEnsemble final : public Engine {
       const Coupling<T>* J = members_[0]->coupling(k);
       if (J == nullptr) continue;
       std::int64_t n = 0;
-      for (auto& m : members_) {
-        if (m->coupling_needs_product(k, from_spikes)) {
+      for (std::size_t b = 0; b < members_.size(); ++b) {
+        CpuEngine<T>* m = members_[b].get();
+        if (stopped_[b] == 0 && m->coupling_needs_product(k, from_spikes)) {
           xs[static_cast<std::size_t>(n)] = m->coupling_source(k);
           ys[static_cast<std::size_t>(n)] = m->coupling_target(k);
           ++n;
@@ -209,14 +237,56 @@ class CpuEnsemble final : public Engine {
     }
   }
 
-  void check_finite(std::int64_t step, std::int64_t since) const {
+  // The state check of every running member: a member whose state is no longer finite stops.
+  void check_finite(std::int64_t step, std::int64_t since, ObserverEngineSide& side) {
     for (std::size_t b = 0; b < members_.size(); ++b) {
+      if (stopped_[b]) continue;
       try {
         members_[b]->check_finite(step, since);
       } catch (const DivergenceError& e) {
-        throw DivergenceError("member " + std::to_string(b) + ": " + e.what());
+        stop(b, step, e.what(), side);
       }
     }
+  }
+
+  // Member b stops at `step`: said at once, kept in the Observer (members.csv, member_stops);
+  // the others run on. When none is left the run ends with DivergenceError.
+  void stop(std::size_t b, std::int64_t step, const std::string& reason, ObserverEngineSide& side) {
+    stopped_[b] = 1;
+    side.stop_member(static_cast<std::int64_t>(b), step, reason);
+    std::size_t running = 0;
+    for (char s : stopped_) running += s ? 0 : 1;
+    log_notice("sweep: member " + std::to_string(b) + " stopped at step " + std::to_string(step) + ": " + reason +
+               " (" + std::to_string(running) + " of " + std::to_string(members_.size()) + " members run on)");
+    if (running == 0) {
+      throw DivergenceError("every member of the sweep diverged; the last, member " + std::to_string(b) + ": " + reason);
+    }
+  }
+
+  // Member b's parts of a sample row (the plan's offsets): NaN.
+  void fill_nan(const RunPlan& p, T* row) const {
+    const T nan = std::numeric_limits<T>::quiet_NaN();
+    if (p.output_offset >= 0) std::fill(row + p.output_offset, row + p.output_offset + p.output_width, nan);
+    for (const RecordItem& item : p.vars) std::fill(row + item.offset, row + item.offset + item.width, nan);
+  }
+
+  // The first value of member b's parts of a sample row that is not finite, described; "" if none.
+  std::string fault_in(std::size_t b, const RunPlan& p, const T* row, std::int64_t) const {
+    if (p.output_offset >= 0) {
+      for (std::int64_t j = 0; j < p.output_width; ++j) {
+        if (!std::isfinite(row[p.output_offset + j])) return "the network output[" + std::to_string(j) + "] is not finite";
+      }
+    }
+    for (const RecordItem& item : p.vars) {
+      for (std::int64_t j = 0; j < item.width; ++j) {
+        if (std::isfinite(row[item.offset + j])) continue;
+        const std::string unit = item.mean ? std::string("mean")
+                                           : "neuron " + std::to_string(item.neurons.empty() ? j : item.neurons[static_cast<std::size_t>(j)]);
+        return "node '" + members_[b]->node_name(item.node) + "' variable '" + var_name(item.var) + "' " + unit +
+               " is " + std::to_string(static_cast<double>(row[item.offset + j]));
+      }
+    }
+    return {};
   }
 
   std::vector<std::unique_ptr<CpuEngine<T>>> members_;
@@ -226,6 +296,8 @@ class CpuEnsemble final : public Engine {
   std::vector<const double*> inputs_;         // each member's input row this step
   std::vector<std::exception_ptr> errors_;    // for_members: each member's exception
   bool parallel_ = false;                     // members stepped on the OpenMP threads
+  std::vector<char> stopped_;                 // members stopped (diverged); kept for a resume
+  std::vector<std::string> faults_;           // this step's sample: a member's first non-finite value
   bool fast_ = false;                         // dense products of all members as one GEMM
   std::int64_t in_width_ = 0;
 };

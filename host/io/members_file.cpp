@@ -19,19 +19,23 @@ std::string field(const std::string& text) {
 
 }  // namespace
 
-void write_members_csv(const std::string& path, const Sweep& sweep, const std::string& status, std::int64_t samples) {
+void write_members_csv(const std::string& path, const Sweep& sweep, const std::string& status, const Observer& obs) {
   const std::int64_t members = sweep.members();
+  const std::vector<Observer::MemberStop>& stops = obs.member_stops();
   write_file_atomically(path, [&](std::FILE* f) {
     std::fputs("member", f);
     for (const SweepKey& k : sweep.keys) std::fprintf(f, ",%s", field(k.key).c_str());
-    std::fputs(",status,samples\n", f);
+    std::fputs(",status,samples,reason\n", f);
     for (std::int64_t b = 0; b < members; ++b) {
       std::fprintf(f, "%lld", static_cast<long long>(b));
       const std::vector<std::size_t> at = sweep.member_values(b);
       for (std::size_t k = 0; k < sweep.keys.size(); ++k) {
         std::fprintf(f, ",%s", field(sweep_value_text(sweep.keys[k].values[at[k]])).c_str());
       }
-      std::fprintf(f, ",%s,%lld\n", status.c_str(), static_cast<long long>(samples));
+      const bool stopped = static_cast<std::size_t>(b) < stops.size() && stops[static_cast<std::size_t>(b)].step >= 0;
+      std::fprintf(f, ",%s,%lld,%s\n", stopped ? "diverged" : status.c_str(),
+                   static_cast<long long>(b < obs.members() ? obs.member_samples(b) : obs.samples()),
+                   stopped ? field(stops[static_cast<std::size_t>(b)].reason).c_str() : "");
     }
   });
 }

@@ -5,13 +5,15 @@
 #include <cstdint>
 #include <string>
 
+#include "qifsim/observer.hpp"
 #include "qifsim/sweep.hpp"
 
 namespace qifsim::detail {
 
-/// Write `path` (atomically): a header `member,<key>,...,status,samples`, then one row per
-/// member with its values (numbers, or the .npy file names they came from), `status` and
-/// `samples`.
-void write_members_csv(const std::string& path, const Sweep& sweep, const std::string& status, std::int64_t samples);
+/// Write `path` (atomically): a header `member,<key>,...,status,samples,reason`, then one row
+/// per member with its values (numbers, or the .npy file names they came from), its status and
+/// samples: the run's `status` and all of `obs`'s samples, or, for a member that stopped
+/// (Observer::member_stops), "diverged", the samples before its stop and why.
+void write_members_csv(const std::string& path, const Sweep& sweep, const std::string& status, const Observer& obs);
 
 }  // namespace qifsim::detail

@@ -130,6 +130,16 @@ class Observer {
   Matrix to_matrix(const std::string& key) const;
   /// Member `member`'s part of a series of an ensemble: samples x width.
   Matrix member_matrix(const std::string& key, std::int64_t member) const;
+  /// Why and where a member of an ensemble stopped before the run's end.
+  struct MemberStop {
+    std::int64_t step = -1;  ///< the step it stopped at (-1: it ran on)
+    std::string reason{};    ///< what stopped it (its state diverged: node, variable, neuron)
+  };
+  /// One per member: where each stopped. A stopped member's samples from that step on hold
+  /// NaN (the one exception to "a value that is not finite is never stored").
+  const std::vector<MemberStop>& member_stops() const { return stops_; }
+  /// The samples of member `member` before it stopped (all samples when it ran on).
+  std::int64_t member_samples(std::int64_t member) const;
   Matrix to_matrix(const std::string& node, const std::string& var) const;
 
   /// Write one series as a float64 .npy array of shape (samples, width), or (samples, members,
@@ -223,6 +233,12 @@ class Observer {
   std::vector<double> scratch_;  // one batch, series after series, for the sinks
   std::vector<Spikes> spikes_;   // one per spec_.spikes
   std::int64_t pending_samples_ = 0;  // samples the running run has yet to append (prepare)
+  std::vector<MemberStop> stops_;     // one per member (members > 1)
+  /// Member `member` stopped at `step` (ObserverEngineSide): its later rows hold NaN.
+  void stop_member(std::int64_t member, std::int64_t step, const std::string& reason);
+  /// True where `value` (column `c` of the row of step `step`) is NaN in the part of a member
+  /// stopped at or before that step.
+  bool stopped_member_value(std::int64_t c, std::int64_t step, double value) const;
 };
 
 /// Number of samples a run of `steps` steps takes: steps t >= cutoff with
