@@ -267,12 +267,19 @@ class Observer:
         return self._sweep
 
     def members_frame(self):
-        """A sweep's members as a ``pandas.DataFrame``, one row per member (as members.csv)."""
+        """A sweep's members as a ``pandas.DataFrame``, one row per member (as members.csv): its
+        swept values, its status (``"diverged"`` for a member that stopped, whose later samples
+        hold NaN), its samples before any stop, and why it stopped."""
         import pandas as pd
 
         if self._sweep is None:
             raise InvalidArgument("Observer.members_frame: this recording is not a sweep's")
-        return pd.DataFrame(self._sweep, index=pd.Index(range(len(self._sweep)), name="member"))
+        frame = pd.DataFrame(self._sweep, index=pd.Index(range(len(self._sweep)), name="member"))
+        stops = self._core.member_stops()
+        frame["status"] = ["diverged" if step >= 0 else "complete" for step, _, _ in stops]
+        frame["samples"] = [samples for _, _, samples in stops]
+        frame["reason"] = [reason for _, reason, _ in stops]
+        return frame
 
     # ---- retrieval ----------------------------------------------------------------------
     def _key(self, item) -> str:

@@ -157,12 +157,16 @@ class Recording:
     holds (a killed run's files may differ by the last batch)."""
 
     def __init__(self, folder: str, arrays: Dict[str, np.ndarray], manifest: Optional[dict],
-                 spikes: Optional[Dict[str, np.ndarray]] = None):
+                 spikes: Optional[Dict[str, np.ndarray]] = None, members: Optional[List[dict]] = None):
         self.folder = folder
         self.manifest = manifest
         self.status = manifest.get("status", "unknown") if manifest else "unknown"
         self._arrays = arrays
         self._spikes = spikes or {}
+        #: A sweep's members.csv: one dict per member (its swept values as written, "status",
+        #: "samples" and "reason"); None for a single network. Series then are samples x
+        #: members x width, a stopped member's samples from its stop on NaN.
+        self.members = members
 
     @property
     def spike_populations(self) -> List[str]:
@@ -255,5 +259,15 @@ def load_recording(folder: str, *, strict: bool = False) -> Recording:
         short = [k for k, a in arrays.items() if a.shape[0] < claimed]
         raise RuntimeError(f"{folder}: manifest.json says {claimed} samples, but {short} hold {rows}: "
                            "the files were changed after the run wrote them")
+    members = None
+    members_path = os.path.join(folder, "members.csv")
+    if os.path.exists(members_path):
+        import csv
+
+        _require_regular(members_path, "a sweep's members.csv")
+        with open(members_path, newline="") as f:
+            members = list(csv.DictReader(f))
+        for m in members:
+            m["samples"] = int(m["samples"])
     return Recording(folder, {k: np.asarray(a[:rows]) for k, a in arrays.items()}, manifest,
-                     {k: np.asarray(a) for k, a in spikes.items()})
+                     {k: np.asarray(a) for k, a in spikes.items()}, members)

@@ -269,6 +269,16 @@ NB_MODULE(_qifsim, m) {
           },
           "dt"_a, "record_output"_a = true, "record_loss"_a = false, "record_vars"_a = nb::list(),
           "record_spikes"_a = nb::list(), "members"_a = 1)
+      .def("member_stops",
+           [](const PyObserver& o) {
+             std::vector<std::tuple<std::int64_t, std::string, std::int64_t>> out;
+             const auto& stops = o.obs.member_stops();
+             for (std::size_t b = 0; b < stops.size(); ++b) {
+               out.emplace_back(stops[b].step, stops[b].reason, o.obs.member_samples(static_cast<std::int64_t>(b)));
+             }
+             return out;
+           },
+           "Per member of a sweep: (the step it stopped at or -1, why, its samples before the stop).")
       .def_prop_ro("members", [](const PyObserver& o) { return o.obs.members(); },
                    "Members of a sweep (every series: samples x members x width); 1 for a single network.")
       .def_prop_ro("record_spikes", [](const PyObserver& o) { return o.obs.spec().spikes; })

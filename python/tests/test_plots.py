@@ -304,3 +304,31 @@ def test_chosen_neurons_are_labelled_by_their_index(plot_script, figures, tmp_pa
     plot_script.main([folder, "--var", "qif.v"])
     ax = figures["qif.v_time.png"].axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ["qif.v[4]", "qif.v[0]", "qif.v[2]"]
+
+
+SWEEP_CONFIG = QIF_CONFIG.replace("[record]", """[sweep]
+mode = "grid"
+"qif.eta" = [-2.0, 1.0]
+"input.scale" = [0.5, 1.0, 1.5]
+[record]""")
+
+
+@needs_config
+def test_the_sweep_view_draws_each_members_statistic_against_the_swept_key(plot_script, figures, tmp_path):
+    """A sweep's folder: one line per member against time, and the mean over the last half of
+    the run against the swept key, one line per value of the other key, at the values the
+    recording holds."""
+    folder = run(tmp_path, SWEEP_CONFIG, name="sweep")
+    plot_script.main([folder, "--sweep", "input.scale", "--var", "out"])
+    assert set(figures) == {"out_members_time.png", "out_sweep_input.scale.png"}
+    out = np.load(pathlib.Path(folder) / "out.npy")  # samples x 6 x 5
+    stat = out[out.shape[0] // 2:].mean(axis=2).mean(axis=0)  # neuron mean, then the last half
+    ax = figures["out_sweep_input.scale.png"].axes[0]
+    lines = ax.get_lines()
+    assert len(lines) == 2  # eta -2 and eta 1: members 0-2 and 3-5
+    for line, members in zip(lines, ([0, 1, 2], [3, 4, 5])):
+        np.testing.assert_allclose(line.get_xdata(), [0.5, 1.0, 1.5])
+        np.testing.assert_allclose(line.get_ydata(), stat[members], rtol=1e-12)
+    assert len(figures["out_members_time.png"].axes[0].get_lines()) == 6
+    with pytest.raises(SystemExit, match="not a swept key"):
+        plot_script.main([folder, "--sweep", "qif.k"])

@@ -43,7 +43,9 @@ def test_members_equal_single_runs_bit_for_bit(tmp_path):
     assert obs["out"].shape == (len(obs), 3, N)
     assert [m["input.scale"] for m in obs.members] == [1.0, 0.5, 2.0]
     assert obs.members[1]["qif.v0"].endswith("v0.npy")
-    assert list(obs.members_frame().columns) == ["qif.eta", "qif.v0", "input.scale"]
+    frame = obs.members_frame()
+    assert list(frame.columns) == ["qif.eta", "qif.v0", "input.scale", "status", "samples", "reason"]
+    assert list(frame["status"]) == ["complete"] * 3 and list(frame["samples"]) == [len(obs)] * 3
     singles = [network(-2.0, -2.0).run(inputs(), **RUN),
                network(ramp, np.linspace(-1.0, 1.0, N)).run(inputs(scale=0.5), **RUN),
                network(1.0, 0.5).run(inputs(scale=2.0), **RUN)]
@@ -82,3 +84,28 @@ def test_bad_sweeps_are_refused_naming_the_problem():
         net.run(inputs(), sweep={"qif.eta": [1, 2]}, sweep_mode="product", verbose=False)
     with pytest.raises(qifsim.InvalidArgument, match="member axis"):
         net.run(inputs(), sweep={"qif.eta": [1, 2]}, verbose=False).plot("out")
+
+
+def test_a_diverging_member_stops_and_the_others_run_on(tmp_path):
+    net = network()
+    obs = net.run(inputs(), sweep={"qif.v_threshold": [100.0, 1e305, 100.0], "qif.v_reset": [-100.0, 1e300, -100.0],
+                                   "qif.eta": [-2.0, 50.0, -1.0]},
+                  **RUN)
+    frame = obs.members_frame()
+    assert list(frame["status"]) == ["complete", "diverged", "complete"]
+    kept = frame["samples"][1]
+    assert 0 <= kept < len(obs)
+    assert np.isnan(obs["qif", "v"][kept:, 1]).all()
+    assert np.isfinite(obs["qif", "v"][:, [0, 2]]).all()
+    assert "variable 'v'" in frame["reason"][1]
+
+
+def test_the_example_sweep_config_and_its_recording(tmp_path):
+    import os
+
+    config = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "coupling_sweep.toml")
+    run = qifsim.run_config(config, set=["duration=2.0"], out_dir=str(tmp_path / "sweep"), progress="off")
+    rec = qifsim.load_recording(run.out_dir)
+    assert rec["out"].shape == (200, 8, 1)
+    assert [m["qif.k"] for m in rec.members] == ["0.2", "0.4", "0.6", "0.8", "1", "1.2", "1.4", "1.6"]
+    assert all(m["status"] == "complete" and m["samples"] == 200 for m in rec.members)
