@@ -442,3 +442,33 @@ TEST(Sweep, PerNeuronTauSInOneMemberRulesOutEventsForAll) {
   RunOptions single = options(CouplingMode::Sparse, true);
   expect_member(ens, 1, one.run(inputs(), single), 0.0);
 }
+
+// Names follow the model: a sigmoid population's v0 is its centre (a parameter), v_init its
+// initial v; a lif population's v0 its initial v.
+TEST(Sweep, KeysTakeEachModelsNames) {
+  auto sigmoid = [](double centre, double v_init) {
+    Network net(1e-2, qifsim::Backend::Cpu);
+    qifsim::NeuronPopulation p;
+    p.model = "sigmoid";
+    p.n = 4;
+    p.values["v0"] = centre;
+    p.values["v_init"] = v_init;
+    net.add_population("sig", p);
+    net.compile();
+    return net;
+  };
+  Network net = sigmoid(0.0, 0.0);
+  RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  o.record_vars = {{"sig", "v", false}};
+  o.reproducible = true;
+  o.sweep.keys = {SweepKey::numbers("sig.v0", {0.5, 2.0}), SweepKey::numbers("sig.v_init", {-1.0, 3.0})};
+  const Matrix x(50, 4, 0.3);
+  const Observer ens = net.run(x, o);
+  RunOptions single = o;
+  single.sweep = Sweep{};
+  Network a = sigmoid(0.5, -1.0), b = sigmoid(2.0, 3.0);
+  expect_member(ens, 0, a.run(x, single), 0.0);
+  expect_member(ens, 1, b.run(x, single), 0.0);
+  EXPECT_NE(ens.member_matrix("out", 0).data, ens.member_matrix("out", 1).data);
+}

@@ -1,4 +1,5 @@
 // host/core/sweep.cpp - Sweep: members counted and combined, and made into member graphs.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -89,6 +90,12 @@ struct KeyTarget {
   Var var = Var::V;
 };
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 KeyTarget resolve(const Graph& graph, const std::string& key) {
   KeyTarget t;
   if (key == "input.scale") {
@@ -112,30 +119,44 @@ KeyTarget resolve(const Graph& graph, const std::string& key) {
   } else if (name == "poisson_seed") {
     if (node.poisson.empty()) throw InvalidArgument("sweep: key '" + key + "': '" + pop + "' has no Poisson input");
     t.what = KeyTarget::What::PoissonSeed;
-  } else if (name.size() > 1 && name.back() == '0' && [&] {
-               try {
-                 return is_state(parse_var(node, name.substr(0, name.size() - 1)));
-               } catch (const InvalidArgument&) {
-                 return false;
-               }
-             }()) {
-    t.what = KeyTarget::What::Initial;
-    t.var = parse_var(node, name.substr(0, name.size() - 1));
-    (void)node_initial(node, t.var);  // declared by the model
   } else {
+    // A parameter by its model's name first (the sigmoid's centre is a parameter named v0),
+    // then an initial value: "<state>0" (v0, s0, u0, ...) or "<state>_init" (v_init).
+    const auto state_of = [&](const std::string& suffix) -> int {
+      if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return -1;
+      try {
+        const Var v = parse_var(node, name.substr(0, name.size() - suffix.size()));
+        return is_state(v) ? static_cast<int>(v) : -1;
+      } catch (const InvalidArgument&) {
+        return -1;
+      }
+    };
     Var v = Var::V;
+    bool known = false;
     try {
       v = parse_var(node, name);
-    } catch (const InvalidArgument& e) {
-      throw InvalidArgument("sweep: key '" + key + "': " + e.what() +
-                            "; or an initial value (<state>0), sigma, noise_seed, poisson_seed");
+      known = true;
+    } catch (const InvalidArgument&) {
     }
-    if (!is_parameter(v)) {
+    if (known && is_parameter(v)) {
+      t.what = KeyTarget::What::Param;
+      t.var = v;
+    } else if (const int state = std::max(state_of("0"), state_of("_init")); state >= 0) {
+      t.what = KeyTarget::What::Initial;
+      t.var = static_cast<Var>(state);
+      try {
+        (void)node_initial(node, t.var);  // declared by the model
+      } catch (const InvalidArgument& e) {
+        throw InvalidArgument("sweep: key '" + key + "': " + e.what());
+      }
+    } else if (known) {
       throw InvalidArgument("sweep: key '" + key + "': '" + name + "' is a state variable; sweep its initial value '" +
                             name + "0' or a parameter");
+    } else {
+      throw InvalidArgument("sweep: key '" + key + "': '" + name + "' is no parameter of population '" + pop +
+                            "' (names: " + join_names(var_names(node)) + "), nor an initial value (<state>0), sigma, "
+                            "noise_seed or poisson_seed");
     }
-    t.what = KeyTarget::What::Param;
-    t.var = v;
   }
   return t;
 }
