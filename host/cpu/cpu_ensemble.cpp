@@ -24,6 +24,9 @@
 namespace qifsim::detail {
 namespace {
 
+/// Members step on the OpenMP threads from this many neurons in all (members x population).
+constexpr std::int64_t kParallelMembersNeurons = std::int64_t{1} << 15;
+
 template <class T>
 class CpuEnsemble final : public Engine {
  public:
@@ -91,8 +94,12 @@ class CpuEnsemble final : public Engine {
     // Not beside OpenBLAS's GEMM (fast mode, dense J): OpenMP's threads, waiting between
     // regions, would take the cores from OpenBLAS's (measured: 29k -> 10k member-steps/s at
     // N = 1000, B = 64; bench/RESULTS.md section 19).
-    parallel_ = count > 1 && members_[0]->largest_population() < kParallelNeurons && omp_get_max_threads() > 1 &&
-                !(fast_ && members_[0]->dense_product());
+    // Nor for little work: below kParallelMembersNeurons neurons in all, a parallel region's
+    // start and barrier (microseconds, far more where another process holds a core) cost more
+    // than the step.
+    const std::int64_t largest = members_[0]->largest_population();
+    parallel_ = count > 1 && largest < kParallelNeurons && count * largest >= kParallelMembersNeurons &&
+                omp_get_max_threads() > 1 && !(fast_ && members_[0]->dense_product());
     // Each member's sums of the output window (y_sum); the run's position is carry's.
     if (carries_.size() != members_.size() || carry.next_step == 0) carries_.assign(members_.size(), RunCarry{});
     for (RunCarry& c : carries_) c.y_sum.resize(static_cast<std::size_t>(k), 0.0);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# bench/sweep_table.sh BUILD [OUT.jsonl] - bench/RESULTS.md section 19: ensembles against
+# separate runs, N = 256, 1000, 4096, B = 1, 8, 64, float32 and float64, for each coupling
+# operator (dense in both modes), with qifsim_sweep_bench. Steps scale so that each
+# measurement takes about half a second. One JSON line per run; bench/sweep_table.py makes the
+# table. Run on a quiet machine (no build beside it).
+set -euo pipefail
+build="${1:?usage: bench/sweep_table.sh BUILD [OUT.jsonl]}"
+out="${2:-/dev/stdout}"
+bin="$build/bench/qifsim_sweep_bench"
+[ -x "$bin" ] || { echo "no $bin (build the bench target)" >&2; exit 1; }
+: > "$out.tmp" 2>/dev/null || true
+for n in 256 1000 4096; do
+  for b in 1 8 64; do
+    steps=$(( 19000000000 / (b * n * n) ))
+    [ "$steps" -gt 2000 ] && steps=2000
+    [ "$steps" -lt 20 ] && steps=20
+    for p in float64 float32; do
+      for op in "dense" "dense --reproducible" "sparse" "procedural" "events"; do
+        for mode in separate batched; do
+          # shellcheck disable=SC2086
+          "$bin" --n "$n" --members "$b" --steps "$steps" --precision "$p" --coupling $op --mode "$mode" 2>/dev/null
+        done
+      done
+    done
+  done
+done > "$out"
