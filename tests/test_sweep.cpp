@@ -213,17 +213,23 @@ TEST(Sweep, FastDenseModeIsWithinRoundingAndOneMemberIsTheSingleRun) {
   Network net = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
   RunOptions o = options(CouplingMode::Dense, false);
   o.record_vars = {{"qif", "v", false}, {"qif", "s", true}};
-  o.sweep.keys = {SweepKey::numbers("qif.eta", {-4.0, -2.5, -1.0})};
-  Matrix x(60, kIn);
-  for (std::int64_t t = 0; t < 60; ++t) x(t, 0) = 1.0, x(t, 1) = 0.0;
-  const Observer ens = net.run(x, o);
-  for (int b = 0; b < 3; ++b) {
-    Values v;
-    v.eta = {std::vector<double>{-4.0, -2.5, -1.0}[static_cast<std::size_t>(b)]};
-    Network one = build(CouplingMode::Dense, qifsim::Precision::Float64, v);
-    RunOptions single = o;
-    single.sweep = Sweep{};
-    expect_member(ens, b, one.run(x, single), 1e-12);
+  // 3 members: the fixed-order row loop; 17: one GEMM (from 16 members on).
+  for (const int count : {3, 17}) {
+    SCOPED_TRACE(std::to_string(count) + " members");
+    std::vector<double> etas;
+    for (int b = 0; b < count; ++b) etas.push_back(-4.0 + 3.0 * b / (count - 1));
+    o.sweep.keys = {SweepKey::numbers("qif.eta", etas)};
+    Matrix x(60, kIn);
+    for (std::int64_t t = 0; t < 60; ++t) x(t, 0) = 1.0, x(t, 1) = 0.0;
+    const Observer ens = net.run(x, o);
+    for (int b : {0, count / 2, count - 1}) {
+      Values v;
+      v.eta = {etas[static_cast<std::size_t>(b)]};
+      Network one = build(CouplingMode::Dense, qifsim::Precision::Float64, v);
+      RunOptions single = o;
+      single.sweep = Sweep{};
+      expect_member(ens, b, one.run(x, single), 1e-12);
+    }
   }
   o.sweep.keys = {SweepKey::numbers("qif.eta", {-2.5})};
   const Observer alone = net.run(inputs(), o);

@@ -90,15 +90,18 @@ class DenseCoupling final : public Coupling<T> {
   }
   void set_fixed_order(bool fixed) override { fixed_order_ = fixed; }
   /// Fixed order: the rows of gemv_loop, each block of rows read once for every member (the
-  /// same bits as apply()). `fast`: one GEMM, Y^T = J X^T (OpenBLAS where the build has it).
-  /// Otherwise, and once prepared for events, apply() member by member.
+  /// same bits as apply()). `fast`: one GEMM, Y^T = J X^T (OpenBLAS where the build has it)
+  /// from kGemmMembers members on (fewer make a GEMM slower than the row loop: at N = 1000,
+  /// B = 8, OpenBLAS's GEMM ran at 18 GFLOP/s and its GEMV at 33 on this machine), the row loop
+  /// below. Otherwise, and once prepared for events, apply() member by member.
   void apply_batch(const T* const* X, std::int64_t members, T* const* Y, bool fast) const override {
     if (w_.empty() || members < 2 || (!fixed_order_ && !fast)) {
       Coupling<T>::apply_batch(X, members, Y, fast);
-    } else if (fixed_order_ || !gemm_batch<T>(rows_, cols_, w_.data(), X, members, Y, pack_)) {
+    } else if (fixed_order_ || members < kGemmMembers || !gemm_batch<T>(rows_, cols_, w_.data(), X, members, Y, pack_)) {
       gemv_loop_batch<T>(rows_, cols_, w_.data(), X, members, Y);
     }
   }
+  static constexpr std::int64_t kGemmMembers = 16;
   bool supports_events() const override { return true; }
   /// J's columns made contiguous (cols x rows) and the row-major copy freed: J is held once; a
   /// square J is transposed in place, with no second copy even while it is converted.
