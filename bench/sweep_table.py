@@ -17,15 +17,14 @@ def main():
                 peaks[(d["n"], d["precision"])] = d
     runs = {}
     for d in rows:
-        op = d["coupling"].split(":")[-1].strip().strip("'")
-        if d["coupling"].startswith("'"):
-            op = d["coupling"].split(": ", 1)[1]
-        name = ("dense" if "dense" in op and "events" not in op else op.split()[0])
-        if name == "dense":
-            name = "dense, reproducible" if d["reproducible"] else "dense"
+        name = d["requested"]
+        if name == "dense" and d["reproducible"]:
+            name = "dense, reproducible"
         runs[(d["n"], d["members"], d["precision"], name, d["mode"])] = d
+        if name == "auto":
+            d["auto_choice"] = d["coupling"]
     keys = sorted({k[:4] for k in runs}, key=lambda k: (k[0], k[2], k[3], k[1]))
-    print("| N | precision | operator | B | separate (member-steps/s) | batched | batched / separate | dense GFLOP/s separate, batched (GEMM, GEMV alone) |")
+    print("| N | precision | operator | B | separate (member-steps/s) | batched | batched / separate | dense: GFLOP/s separate, batched (GEMM, GEMV alone); auto: its choice |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for n, b, p, op in keys:
         s, e = runs.get((n, b, p, op, "separate")), runs.get((n, b, p, op, "batched"))
@@ -33,7 +32,9 @@ def main():
             continue
         ratio = e["member_steps_per_s"] / s["member_steps_per_s"]
         flops = ""
-        if op.startswith("dense"):
+        if op == "auto":
+            flops = s["coupling"].replace("'qif': ", "")
+        elif op.startswith("dense"):
             peak = peaks.get((n, p))
             alone = f" ({peak['gemm_gflops']:.0f}, {peak['gemv_gflops']:.0f})" if peak else ""
             flops = f"{s['gflops']:.1f}, {e['gflops']:.1f}{alone}"
