@@ -65,9 +65,9 @@ std::string error_of(const std::string& text, const std::string& dir) {
   return {};
 }
 
-void write_npy_vector(const std::string& path, const std::vector<double>& v) {
+void write_npy_shape(const std::string& path, const std::vector<double>& v, const std::string& shape) {
   std::ostringstream head;
-  head << "{'descr': '<f8', 'fortran_order': False, 'shape': (" << v.size() << ",), }";
+  head << "{'descr': '<f8', 'fortran_order': False, 'shape': " << shape << ", }";
   std::string h = head.str();
   while ((10 + h.size() + 1) % 64 != 0) h += ' ';
   h += '\n';
@@ -77,6 +77,10 @@ void write_npy_vector(const std::string& path, const std::vector<double>& v) {
   out += h;
   out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
   iotest::write_text(path, out);
+}
+
+void write_npy_vector(const std::string& path, const std::vector<double>& v) {
+  write_npy_shape(path, v, "(" + std::to_string(v.size()) + ",)");
 }
 
 }  // namespace
@@ -206,6 +210,57 @@ TEST(ConfigSweep, ADivergingMemberIsInMembersCsvAndNaNInTheFiles) {
     ASSERT_TRUE(std::isfinite(member0)) << "sample " << r;
     ASSERT_EQ(std::isnan(member1), r >= kept) << "sample " << r;
   }
+}
+
+// An [input] file of steps x members x width gives each member its own rows (the [input]
+// value added to every member's); member b equals the single run reading its own 2-D file.
+TEST(ConfigSweep, AnInputFileWithAMemberAxisFeedsEachMember) {
+  ScratchDir dir;
+  const std::int64_t T = 600, B = 3;
+  std::vector<double> all(static_cast<std::size_t>(T * B));
+  std::vector<std::vector<double>> own(B, std::vector<double>(static_cast<std::size_t>(T)));
+  for (std::int64_t t = 0; t < T; ++t) {
+    for (std::int64_t b = 0; b < B; ++b) {
+      const double x = 2.0 * static_cast<double>(b) * std::sin(0.01 * static_cast<double>(t) + static_cast<double>(b));
+      all[static_cast<std::size_t>(t * B + b)] = x;
+      own[static_cast<std::size_t>(b)][static_cast<std::size_t>(t)] = x;
+    }
+  }
+  write_npy_shape(dir / "drive.npy", all, "(600, 3, 1)");
+  auto text = [&](const std::string& out, const std::string& file, const std::string& sweep) {
+    std::string c = config(out, "[\"npy\"]", sweep);
+    const std::string from = "[input]\nvalue = 1.0\n";
+    c.replace(c.find(from), from.size(), "[input]\nfile = \"" + file + "\"\nvalue = 1.0\n");
+    c.replace(c.find("steps = 600\n"), 12, "");
+    return c;
+  };
+  qifsim::RunConfig cfg = qifsim::parse_config(text("ens", "drive.npy", "[sweep]\nqif.k = [0.5, 1.0, 1.5]\n"),
+                                               dir.str(), "cfg.toml");
+  EXPECT_NE(cfg.input_description.find("600 x 3 members x 1"), std::string::npos) << cfg.input_description;
+  cfg.out_dir = dir / "ens";
+  qifsim::run_config(cfg, false);
+  const qifsim::NpyArray v = qifsim::read_npy(dir / "ens/qif.v.npy");
+  for (std::int64_t b = 0; b < B; ++b) {
+    SCOPED_TRACE("member " + std::to_string(b));
+    const std::string file = "drive" + std::to_string(b) + ".npy";
+    write_npy_vector(dir / file, own[static_cast<std::size_t>(b)]);
+    const std::string out = "one" + std::to_string(b);
+    qifsim::RunConfig one = qifsim::parse_config(text(out, file, ""), dir.str(), "cfg.toml",
+                                                 {"population.0.k=" + std::to_string(0.5 * static_cast<double>(b + 1))});
+    one.out_dir = dir / out;
+    qifsim::run_config(one, false);
+    const qifsim::NpyArray v1 = qifsim::read_npy(dir / (out + "/qif.v.npy"));
+    for (std::int64_t r = 0; r < 150; ++r) {
+      for (std::int64_t i = 0; i < 150; ++i) {
+        ASSERT_EQ(v.data[static_cast<std::size_t>((r * B + b) * 150 + i)], v1.data[static_cast<std::size_t>(r * 150 + i)])
+            << "sample " << r << ", neuron " << i;
+      }
+    }
+  }
+  const std::string err = error_of(text("x", "drive.npy", "[sweep]\nqif.k = [0.5, 1.0]\n"), dir.str());
+  EXPECT_NE(err.find("member axis of 3"), std::string::npos) << err;
+  EXPECT_NE(err.find("2 members"), std::string::npos) << err;
+  EXPECT_NE(error_of(text("x", "drive.npy", ""), dir.str()).find("no [sweep]"), std::string::npos);
 }
 
 TEST(ConfigSweep, BadSweepsNameTheKeyAndLine) {

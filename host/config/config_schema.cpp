@@ -534,8 +534,15 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
   ConfigInputs in = read_input(top, dt, steps, m, cfg.network.input_node());  // rows made when fetched
   cfg.computed_inputs = std::move(in.computed);
   cfg.input_description = std::move(in.description);
+  const std::int64_t input_members = in.members;
   read_record(top, cfg, sizes, default_dir);
   cfg.options.sweep = read_sweep(top, cfg.network, cfg.fingerprint);
+  if (input_members > 0 && (cfg.options.sweep.empty() || cfg.options.sweep.members() != input_members)) {
+    const toml::node* file = top.get("input")->as_table()->get("file");
+    fail(ctx, file, "input.file",
+         "has a member axis of " + std::to_string(input_members) + " (steps x members x width) but the sweep has " +
+             (cfg.options.sweep.empty() ? std::string("no [sweep]") : std::to_string(cfg.options.sweep.members()) + " members"));
+  }
   if (!cfg.options.sweep.empty() && !cfg.options.record_spikes.empty()) {
     fail(ctx, top.get("sweep"), "sweep", "spike events (record.spikes) of a sweep are not recorded in this version; "
                                          "record the 'spike' variable with sampling_steps = 1");

@@ -404,37 +404,39 @@ struct ComputedInput {
     std::vector<double> value;            // per input column (a sine's amplitude)
   };
   std::int64_t steps = 0, width = 0;
+  std::int64_t m = 0;  // the input node's width: the entries' values (width = members x m)
   double dt = 0.0;
   std::vector<double> value;  // [input] value (empty: none)
   std::vector<Part> parts;
   std::shared_ptr<detail::NpyRowReader> file;  // [input] file, read as its rows are needed (or null)
 
   // The entries of step t added to `row` (width values), in order.
+  // A file with a member axis: every member's row gets the entries.
   void add(std::int64_t t, double* row) const {
-    const auto m = static_cast<std::size_t>(width);
+    const auto w = static_cast<std::size_t>(width), k = static_cast<std::size_t>(m);
     if (!value.empty()) {
-      for (std::size_t j = 0; j < m; ++j) row[j] += value[j];
+      for (std::size_t j = 0; j < w; ++j) row[j] += value[j % k];
     }
     for (const Part& p : parts) {
       if (t < p.first || t >= p.last) continue;
       if (p.kind == Part::Pulse && (t - p.first) % p.period >= p.width) continue;
       if (p.kind == Part::Sine) {
         const double s = std::sin(2.0 * 3.14159265358979323846 * p.frequency * static_cast<double>(t) * dt + p.phase);
-        for (std::size_t j = 0; j < m; ++j) row[j] += p.value[j] * s;
+        for (std::size_t j = 0; j < w; ++j) row[j] += p.value[j % k] * s;
       } else {
-        for (std::size_t j = 0; j < m; ++j) row[j] += p.value[j];
+        for (std::size_t j = 0; j < w; ++j) row[j] += p.value[j % k];
       }
     }
   }
 
   // Rows first..first+count-1 (count x width values): the file's rows (or 0) plus the entries.
   void rows(std::int64_t first, std::int64_t count, double* out) const {
-    const auto m = static_cast<std::size_t>(width);
+    const auto w = static_cast<std::size_t>(width);
     if (file) file->read(first, count, out);
     for (std::int64_t t = first; t < first + count; ++t) {
-      double* row = out + static_cast<std::size_t>(t - first) * m;
+      double* row = out + static_cast<std::size_t>(t - first) * w;
       if (!file) {
-        for (std::size_t j = 0; j < m; ++j) row[j] = 0.0;
+        for (std::size_t j = 0; j < w; ++j) row[j] = 0.0;
       }
       add(t, row);
     }
@@ -449,6 +451,8 @@ ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::in
   const std::string width_text = std::to_string(m) + " input" + (m == 1 ? "" : "s") + " of the input node '" + input_node + "'";
   auto program = std::make_shared<ComputedInput>();
   program->width = m;
+  program->m = m;
+  std::int64_t members = 0;  // an [input] file's member axis (0: none)
   program->dt = dt;
   std::string description = "computed per step from [input] (no array held; " + std::to_string(m) + " values a step)";
   const TableReader* r_ptr = nullptr;
@@ -464,17 +468,25 @@ ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::in
     // Opened and checked now, read in pieces as the run fetches its rows: never held whole.
     program->file = open_npy_rows(r.ctx(), *r.get("file"), r.key("file"), file);
     const std::vector<std::int64_t>& shape = program->file->shape();
-    const bool ok = (shape.size() == 2 && shape[1] == m) || (m == 1 && shape.size() == 1);
+    const bool ok = (shape.size() == 2 && shape[1] == m) || (m == 1 && shape.size() == 1) ||
+                    (shape.size() == 3 && shape[1] >= 1 && shape[2] == m);
     if (!ok || shape[0] == 0) {
       fail(r.ctx(), r.get("file"), r.key("file"), "file '" + file + "' has shape " + shape_string(shape) + "; expected (T, " +
-                                                      std::to_string(m) + "): one row per step, one column per each of the " + width_text);
+                                                      std::to_string(m) + "): one row per step, one column per each of the " + width_text +
+                                                      " (or, for a sweep, (T, members, " + std::to_string(m) + "))");
+    }
+    if (shape.size() == 3) {  // each member of a sweep its own input (checked against [sweep] later)
+      members = shape[1];
+      program->width = members * m;
     }
     if (steps && *steps != shape[0]) {
       fail(r.ctx(), r.get("file"), r.key("file"), "file '" + file + "' has " + std::to_string(shape[0]) + " rows (steps) but steps = " +
                                                       std::to_string(*steps) + "; drop 'steps'/'duration' or make them agree");
     }
     program->steps = shape[0];
-    description = "the [input] file '" + file + "' (" + std::to_string(shape[0]) + " x " + std::to_string(m) + ", " +
+    description = "the [input] file '" + file + "' (" + std::to_string(shape[0]) + " x " +
+                  (members > 0 ? std::to_string(members) + " members x " : std::string()) +
+                  std::to_string(m) + ", " +
                   program->file->descr() + "), read in pieces of about 4 MiB as the run goes (never held whole)";
   } else {
     if (!steps) top.missing("steps", "the number of steps; or 'duration', or an [input] file");
@@ -527,7 +539,8 @@ ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::in
   ConfigInputs out;
   out.description = description;
   out.computed.rows = T;
-  out.computed.cols = m;
+  out.computed.cols = program->width;
+  out.members = members;
   out.computed.fetch = [program](std::int64_t first, std::int64_t count, double* dst) { program->rows(first, count, dst); };
   return out;
 }

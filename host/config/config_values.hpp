@@ -48,6 +48,7 @@ Sweep read_sweep(const TableReader& top, const Network& net, std::vector<Fingerp
 struct ConfigInputs {
   InputSource computed;
   std::string description;
+  std::int64_t members = 0;  // a file of steps x members x width: its members (0: no member axis)
 };
 ConfigInputs read_input(const TableReader& top, double dt, std::optional<std::int64_t> steps, std::int64_t m,
                         const std::string& input_node);

@@ -62,6 +62,9 @@ NpyRowReader::NpyRowReader(const std::string& path) : path_(path) {
   } else if (shape_.size() == 1) {
     rows_ = shape_[0];
     cols_ = 1;
+  } else if (shape_.size() == 3) {  // steps x members x width: a row holds every member's
+    rows_ = shape_[0];
+    cols_ = shape_[1] * shape_[2];
   } else {
     rows_ = shape_.empty() ? 1 : 0;  // a 0-d array: one value; more dimensions: the caller refuses the shape
     cols_ = 1;
