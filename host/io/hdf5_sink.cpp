@@ -323,7 +323,7 @@ class Hdf5Sink final : public FileSink {
     const std::string where = path_ + "', dataset '" + set.name;
     const std::int64_t held = set.rows >= 0 ? set.rows : rows_;
     hsize_t new_dims[3], block[3];
-    const int rank = dims_of(set, static_cast<hsize_t>(held + count), new_dims);
+    const int rank = dims_of(set, static_cast<hsize_t>(held) + static_cast<hsize_t>(count), new_dims);
     dims_of(set, static_cast<hsize_t>(count), block);
     check(H5Dset_extent(set.id.get(), new_dims), "H5Dset_extent", where);
     Hid file_space(check(H5Dget_space(set.id.get()), "H5Dget_space", where), H5Sclose);
