@@ -5,6 +5,7 @@ arrays returned here view without copying (read-only; ``.copy()`` for a writable
 """
 
 import contextlib
+import warnings
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -388,12 +389,32 @@ class Observer:
         Other keyword arguments go to ``ax.plot`` (``figsize`` to the new figure). The lines are
         labelled (``qif.v[i]`` per neuron, ``mean qif.v`` for a neuron-averaged variable) unless
         ``label`` is given; the y label and title name the series, and a legend inside the axes
-        tells the lines apart when there are 2 to 10."""
-        if self._core.members > 1:
-            raise InvalidArgument("Observer.plot: a sweep's recording has a member axis; plot obs[key][:, b] for "
-                                  "member b, or its output folder with `qifsim plot` (the sweep view)")
+        tells the lines apart when there are 2 to 10. A sweep's recording draws one line per member
+        against time (the mean over the units), labelled by the member's swept values."""
+        members = self._core.members
+        if members > 1 and x is not None:
+            raise InvalidArgument("Observer.plot: a sweep's recording is drawn against time (one line per member); "
+                                  "plot obs[key][:, b] against obs[x][:, b] for member b")
         ax = _axes(ax, kwargs)
         y_sig = self.to_numpy(y)
+        if members > 1:
+            name = f"mean {_label(y)}" if y_sig.ndim == 3 else self._name(y)
+            if y_sig.ndim == 3:  # units averaged; a stopped member's NaN stays NaN
+                with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    y_sig = np.nanmean(y_sig, axis=2)
+            lines = ax.plot(self.time, y_sig, **kwargs)
+            if "label" not in kwargs:
+                for b, line in enumerate(lines):
+                    values = self._sweep[b] if self._sweep else {}
+                    line.set_label(", ".join(f"{k} {v if np.ndim(v) == 0 else 'per neuron'}" for k, v in values.items())
+                                   or f"member {b}")
+            ax.set_xlabel(self._time_label())
+            ax.set_ylabel(name)
+            ax.set_title(f"{name} against time, {members} members")
+            if members <= _MAX_LEGEND:
+                ax.legend(loc="best", fontsize="small")
+            return ax
         x_sig = self.time if x is None else self.to_numpy(x)
         name = self._name(y)
         xlabel = self._time_label() if x is None else self._name(x)

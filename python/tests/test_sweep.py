@@ -82,8 +82,19 @@ def test_bad_sweeps_are_refused_naming_the_problem():
         net.run(inputs(), sweep={"qif.eta": 1.0}, verbose=False)
     with pytest.raises(qifsim.InvalidArgument, match="grid"):
         net.run(inputs(), sweep={"qif.eta": [1, 2]}, sweep_mode="product", verbose=False)
-    with pytest.raises(qifsim.InvalidArgument, match="member axis"):
-        net.run(inputs(), sweep={"qif.eta": [1, 2]}, verbose=False).plot("out")
+    with pytest.raises(qifsim.InvalidArgument, match="one line per member"):
+        net.run(inputs(), sweep={"qif.eta": [1, 2]}, verbose=False).plot("out", x=("qif", "v"))
+
+
+def test_plot_draws_one_line_per_member():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    obs = network().run(inputs(), sweep={"qif.eta": [-2.0, 0.5]}, **RUN)
+    ax = obs.plot(("qif", "v"))
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["qif.eta -2.0", "qif.eta 0.5"]
+    np.testing.assert_allclose(lines[1].get_ydata(), obs["qif", "v"][:, 1].mean(axis=1))
+    assert "2 members" in ax.get_title()
 
 
 def test_a_diverging_member_stops_and_the_others_run_on(tmp_path):
