@@ -338,6 +338,11 @@ TEST(Sweep, BadSweepsAreRefusedNamingTheProblem) {
   refused(s, "given twice");
   s.keys = {SweepKey::numbers("inp.eta", {1, 2})};
   refused(s, "function node");
+  std::vector<double> many(1025, -1.0);
+  s.mode = SweepMode::Grid;  // 1025 x 1025 members: over the 2^20 one ensemble takes
+  s.keys = {SweepKey::numbers("qif.eta", many), SweepKey::numbers("qif.k", many)};
+  refused(s, "at most 1048576");
+  s.mode = SweepMode::Zip;
   // Inputs of neither width: one member's or every member's.
   RunOptions o = options(CouplingMode::Dense, true);
   o.sweep.keys = {SweepKey::numbers("qif.eta", {1, 2})};

@@ -169,7 +169,7 @@ void Network::check_sweep(const Sweep& sweep) const {
   if (backend_ == Backend::Cuda) {
     throw InvalidArgument("sweep: ensembles run on the CPU backend in this version; compile with backend cpu");
   }
-  (void)detail::sweep_members(*graph_, sweep);
+  (void)detail::sweep_members(*graph_, sweep, false);
 }
 
 void Network::check_record_var(const RecordVar& rv) const {

@@ -172,8 +172,12 @@ std::uint64_t seed_of(const SweepValue& v, const std::string& key, std::int64_t 
 
 }  // namespace
 
-SweepMembers sweep_members(const Graph& graph, const Sweep& sweep) {
+SweepMembers sweep_members(const Graph& graph, const Sweep& sweep, bool keep) {
   const std::int64_t count = sweep.members();
+  if (count > kMaxMembers) {
+    throw InvalidArgument("sweep: " + std::to_string(count) + " members; at most " + std::to_string(kMaxMembers) +
+                          " run in one ensemble (split the sweep into several runs)");
+  }
   std::vector<KeyTarget> targets;
   for (std::size_t k = 0; k < sweep.keys.size(); ++k) {
     for (std::size_t j = 0; j < k; ++j) {
@@ -204,15 +208,34 @@ SweepMembers sweep_members(const Graph& graph, const Sweep& sweep) {
     }
   }
   SweepMembers out;
-  out.graphs.reserve(static_cast<std::size_t>(count));
-  out.input_scale.assign(static_cast<std::size_t>(count), 1.0);
+  out.input_scale.assign(static_cast<std::size_t>(keep ? count : 0), 1.0);
+  if (keep) out.graphs.reserve(static_cast<std::size_t>(count));
+  // Checking only: copies of the nodes the keys name, not of the graph, member after member.
+  std::vector<std::size_t> touched;
+  for (const KeyTarget& t : targets) {
+    if (t.node >= 0 && std::find(touched.begin(), touched.end(), static_cast<std::size_t>(t.node)) == touched.end()) {
+      touched.push_back(static_cast<std::size_t>(t.node));
+    }
+  }
   for (std::int64_t b = 0; b < count; ++b) {
-    Graph g = graph;
+    Graph g;
+    std::vector<Node> copies;
+    std::vector<Node*> nodes(graph.nodes.size(), nullptr);
+    if (keep) {
+      g = graph;
+      for (std::size_t i = 0; i < g.nodes.size(); ++i) nodes[i] = &g.nodes[i];
+    } else {
+      copies.reserve(touched.size());
+      for (std::size_t i : touched) {
+        copies.push_back(graph.nodes[i]);
+        nodes[i] = &copies.back();
+      }
+    }
     const std::vector<std::size_t> at = sweep.member_values(b);
     for (std::size_t k = 0; k < sweep.keys.size(); ++k) {
       const KeyTarget& t = targets[k];
       const SweepValue& v = sweep.keys[k].values[at[k]];
-      Node* node = t.node >= 0 ? &g.nodes[static_cast<std::size_t>(t.node)] : nullptr;
+      Node* node = t.node >= 0 ? nodes[static_cast<std::size_t>(t.node)] : nullptr;
       switch (t.what) {
         case KeyTarget::What::Param: node_param(*node, t.var) = Param(v.values); break;
         case KeyTarget::What::Initial: node_initial(*node, t.var) = Param(v.values); break;
@@ -221,13 +244,15 @@ SweepMembers sweep_members(const Graph& graph, const Sweep& sweep) {
         case KeyTarget::What::PoissonSeed:
           for (PoissonInput& p : node->poisson) p.seed = seed_of(v, sweep.keys[k].key, b);
           break;
-        case KeyTarget::What::InputScale: out.input_scale[static_cast<std::size_t>(b)] = v.values[0]; break;
+        case KeyTarget::What::InputScale:
+          if (keep) out.input_scale[static_cast<std::size_t>(b)] = v.values[0];
+          break;
       }
     }
     for (std::size_t k = 0; k < sweep.keys.size(); ++k) {
       const KeyTarget& t = targets[k];
       if (t.node < 0) continue;
-      const Node& node = g.nodes[static_cast<std::size_t>(t.node)];
+      const Node& node = *nodes[static_cast<std::size_t>(t.node)];
       try {
         if (other_model_of(node) != nullptr) {
           validate_model_node(node);
@@ -243,7 +268,7 @@ SweepMembers sweep_members(const Graph& graph, const Sweep& sweep) {
         throw InvalidArgument("sweep: member " + std::to_string(b) + " (key '" + sweep.keys[k].key + "'): " + e.what());
       }
     }
-    out.graphs.push_back(std::move(g));
+    if (keep) out.graphs.push_back(std::move(g));
   }
   return out;
 }

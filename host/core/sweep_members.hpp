@@ -2,6 +2,7 @@
 // member's parameters, initial values and seeds written into the nodes, and its input factor.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "core/graph.hpp"
@@ -14,10 +15,14 @@ struct SweepMembers {
   std::vector<double> input_scale;  // one per member
 };
 
+/// Members one ensemble runs at most.
+constexpr std::int64_t kMaxMembers = std::int64_t{1} << 20;
+
 /// Check every key and value of `sweep` against `graph` (a compiled graph), then build the
-/// members. InvalidArgument names the key, the member and what is wrong (an unknown population
+/// members (`keep`; otherwise each member's nodes are checked and dropped, and nothing is
+/// returned). InvalidArgument names the key, the member and what is wrong (an unknown population
 /// or name, a value count that is neither 1 nor the population's size, a seed that is not a
-/// whole number, a parameter the model refuses).
-SweepMembers sweep_members(const Graph& graph, const Sweep& sweep);
+/// whole number, a parameter the model refuses, more than kMaxMembers members).
+SweepMembers sweep_members(const Graph& graph, const Sweep& sweep, bool keep = true);
 
 }  // namespace qifsim::detail
