@@ -388,6 +388,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
 void Network::run_sweep(detail::RunPlan& plan, const RunOptions& options, CouplingMode coupling, std::int64_t resync,
                         Observer& into, detail::ObserverEngineSide& side) {
   const std::int64_t members = options.sweep.members();
+  if (!options.resume) (void)detail::sweep_members(*graph_, options.sweep, false);  // keys, values, count
   // Every member's state: the network's own engine's arrays again, per member (a bound, not
   // a count of every byte: its nodes' values in a few arrays each).
   std::int64_t values = 0;
