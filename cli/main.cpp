@@ -227,9 +227,20 @@ int run(const RunArgs& a) {
               << cfg.out_dir << "\n";
     return kExitInterrupted;
   }
+  const std::int64_t members = cfg.options.sweep.members();
+  if (result.next_step < cfg.steps()) {  // a sweep stopped: its members are not checkpointed
+    if (isatty(STDERR_FILENO)) std::cerr << "\n";
+    std::cerr << "qifsim: interrupted at step " << result.next_step << " of " << cfg.steps() << "; " << result.samples
+              << " samples of " << members << " members in the files (complete up to there; members.csv says so)";
+    for (const auto& f : result.files) std::cerr << "\n  " << f;
+    std::cerr << "\nqifsim: a sweep leaves no checkpoint in this version; run it again to continue\n";
+    return kExitInterrupted;
+  }
   if (!a.quiet) {
     std::cout << "done     " << result.samples << " samples; " << ran << " steps in " << seconds << " s ("
-              << static_cast<double>(ran) / seconds << " steps/s)";
+              << static_cast<double>(ran) / seconds << " steps/s";
+    if (members > 1) std::cout << ", " << static_cast<double>(ran * members) / seconds << " member-steps/s";
+    std::cout << ")";
     if (result.first_step > 0) std::cout << ", steps " << result.first_step << " to " << result.next_step;
     std::cout << "\n";
     for (const auto& f : result.files) std::cout << "wrote    " << f << "\n";
