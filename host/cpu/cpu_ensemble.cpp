@@ -59,6 +59,8 @@ class CpuEnsemble final : public Engine {
 
   void reset() override {
     for (auto& m : members_) m->reset();
+    stopped_.assign(members_.size(), 0);
+    carries_.clear();
   }
 
   std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
