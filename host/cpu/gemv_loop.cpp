@@ -106,6 +106,15 @@ QIFSIM_TARGET_AVX2 void rows_avx2(std::int64_t begin, std::int64_t end, std::int
 template <class T>
 void rows(std::int64_t begin, std::int64_t end, std::int64_t cols, const T* A, const T* x, T beta, T* y,
           bool allow_avx2) {
+  if (cols < kLanes) {  // no whole lane block: the eight partial sums are +0, only the tail adds
+    for (std::int64_t i = begin; i < end; ++i) {
+      const T* a = A + i * cols;
+      T sum = T(0);
+      for (std::int64_t j = 0; j < cols; ++j) sum += a[j] * x[j];
+      y[i] = beta == T(0) ? sum : sum + beta * y[i];
+    }
+    return;
+  }
 #ifdef QIFSIM_AVX2_COPIES
   if (use_avx2(allow_avx2)) {
     rows_avx2(begin, end, cols, A, x, beta, y);
