@@ -483,3 +483,42 @@ TEST(Sweep, KeysTakeEachModelsNames) {
   expect_member(ens, 1, b.run(x, single), 0.0);
   EXPECT_NE(ens.member_matrix("out", 0).data, ens.member_matrix("out", 1).data);
 }
+
+// Members keep their own edge state: a delayed, filtered edge into the population and a readout
+// function node after it; member b equals the single run with its values bit for bit.
+TEST(Sweep, EdgeDelaysFiltersAndReadoutsArePerMember) {
+  auto make = [](double eta) {
+    Network net(5e-3, qifsim::Backend::Cpu);
+    net.add_function("inp", kIn, qifsim::Activation::Identity);
+    qifsim::QifPopulation p;
+    p.n = kN;
+    p.weights = recurrent(CouplingMode::Dense);
+    p.eta = eta;
+    net.add_population("qif", p);
+    Matrix w(kN, kIn, 0.8);
+    qifsim::EdgeOptions o;
+    o.delays = {3, 0};
+    o.filter = Matrix(kIn, kIn, 0.0);
+    o.filter(0, 0) = 0.5;
+    o.filter(1, 1) = 0.25;
+    net.add_edge("inp", "qif", w, o);
+    net.add_function("read", 2, qifsim::Activation::Tanh);
+    Matrix r(2, kN, 0.0);
+    for (std::int64_t i = 0; i < kN; ++i) r(0, i) = 1.0 / kN, r(1, i) = (i % 2 == 0 ? 1.0 : -1.0) / kN;
+    net.add_edge("qif", "read", r);
+    net.compile();
+    return net;
+  };
+  Network net = make(-3.0);
+  RunOptions o;
+  o.progress = qifsim::Progress::Off;
+  o.reproducible = true;
+  o.record_vars = {{"qif", "v", true}, {"read", "out", false}};
+  o.sweep.keys = {SweepKey::numbers("qif.eta", {-3.0, 0.5}), SweepKey::numbers("input.scale", {1.0, 2.0})};
+  const Observer ens = net.run(inputs(), o);
+  RunOptions single = o;
+  single.sweep = Sweep{};
+  Network a = make(-3.0), b = make(0.5);
+  expect_member(ens, 0, a.run(inputs(), single), 0.0);
+  expect_member(ens, 1, b.run(inputs(2.0), single), 0.0);
+}
