@@ -263,6 +263,58 @@ TEST(ConfigSweep, AnInputFileWithAMemberAxisFeedsEachMember) {
   EXPECT_NE(error_of(text("x", "drive.npy", ""), dir.str()).find("no [sweep]"), std::string::npos);
 }
 
+// record.spikes in a sweep: <pop>.spikes.npy holds rows (step, member, neuron) as the run goes
+// (CSV step,time,member,neuron); member b's rows are the single config run's (step, neuron) rows.
+TEST(ConfigSweep, SpikeEventFilesCarryTheMember) {
+  ScratchDir dir;
+  auto with_spikes = [](std::string c) {
+    c.replace(c.find("[record]\n"), 9, "[record]\nspikes = [\"qif\"]\n");
+    return c;
+  };
+  qifsim::RunConfig cfg = qifsim::parse_config(
+      with_spikes(config("sp", "[\"npy\", \"csv\", \"hdf5\"]", "[sweep]\nqif.eta = [-1.0, 2.0]\n")), dir.str(), "cfg.toml");
+  cfg.out_dir = dir / "sp";
+  qifsim::run_config(cfg, false);
+  const qifsim::NpyArray rows = qifsim::read_npy(dir / "sp/qif.spikes.npy");
+  ASSERT_EQ(rows.shape.size(), 2u);
+  ASSERT_EQ(rows.shape[1], 3);
+  ASSERT_GT(rows.shape[0], 0);
+  const std::string csv = iotest::read_text(dir / "sp/qif.spikes.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "step,time,member,neuron");
+  for (int b = 0; b < 2; ++b) {
+    SCOPED_TRACE("member " + std::to_string(b));
+    const std::string out = "one" + std::to_string(b);
+    qifsim::RunConfig one = qifsim::parse_config(with_spikes(config(out, "[\"npy\"]", "")), dir.str(), "cfg.toml",
+                                                 {b == 0 ? "population.0.eta=-1.0" : "population.0.eta=2.0"});
+    one.out_dir = dir / out;
+    qifsim::run_config(one, false);
+    const qifsim::NpyArray want = qifsim::read_npy(dir / (out + "/qif.spikes.npy"));
+    std::vector<double> got;
+    for (std::int64_t k = 0; k < rows.shape[0]; ++k) {
+      if (rows.data[static_cast<std::size_t>(3 * k + 1)] != b) continue;
+      got.push_back(rows.data[static_cast<std::size_t>(3 * k)]);
+      got.push_back(rows.data[static_cast<std::size_t>(3 * k + 2)]);
+    }
+    EXPECT_EQ(got, want.data);
+  }
+#ifdef QIFSIM_TEST_HDF5
+  const hid_t file = H5Fopen((dir / "sp/recording.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t set = H5Dopen2(file, "qif.spikes", H5P_DEFAULT);
+  const hid_t space = H5Dget_space(set);
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(space, dims, nullptr);
+  EXPECT_EQ(dims[0], static_cast<hsize_t>(rows.shape[0]));
+  EXPECT_EQ(dims[1], 3u);
+  std::vector<std::int64_t> h5(static_cast<std::size_t>(dims[0] * dims[1]));
+  H5Dread(set, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, h5.data());
+  for (std::size_t k = 0; k < h5.size(); ++k) ASSERT_EQ(static_cast<double>(h5[k]), rows.data[k]) << k;
+  H5Sclose(space);
+  H5Dclose(set);
+  H5Fclose(file);
+#endif
+}
+
 TEST(ConfigSweep, BadSweepsNameTheKeyAndLine) {
   ScratchDir dir;
   auto err = [&](const std::string& sweep) { return error_of(config("x", "[]", sweep), dir.str()); };

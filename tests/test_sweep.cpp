@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <tuple>
 #include <random>
 #include <string>
 #include <vector>
@@ -347,8 +348,6 @@ TEST(Sweep, BadSweepsAreRefusedNamingTheProblem) {
   RunOptions o = options(CouplingMode::Dense, true);
   o.sweep.keys = {SweepKey::numbers("qif.eta", {1, 2})};
   EXPECT_THROW((void)net.run(Matrix(10, 3), o), qifsim::InvalidArgument);
-  o.record_spikes = {"qif"};
-  EXPECT_THROW((void)net.run(inputs(), o), qifsim::InvalidArgument);
 }
 
 // A member whose state diverges stops, named with its step; the others run on and equal their
@@ -521,4 +520,47 @@ TEST(Sweep, EdgeDelaysFiltersAndReadoutsArePerMember) {
   Network a = make(-3.0), b = make(0.5);
   expect_member(ens, 0, a.run(inputs(), single), 0.0);
   expect_member(ens, 1, b.run(inputs(2.0), single), 0.0);
+}
+
+// Spike events of a sweep carry the member: member b's events are the single run's events, and
+// they come in order of step, then member, then neuron; the files hold rows (step, member, neuron).
+TEST(Sweep, SpikeEventsCarryTheMember) {
+  Network net = build(CouplingMode::Sparse, qifsim::Precision::Float64, Values{});
+  RunOptions o = options(CouplingMode::Sparse, true);
+  o.record_spikes = {"qif"};
+  o.cutoff = 30;
+  o.sweep = three_members();
+  const Observer ens = net.run(inputs(), o);
+  const auto& steps = ens.spike_steps("qif");
+  const auto& members = ens.spike_members("qif");
+  const auto& neurons = ens.spike_neurons("qif");
+  ASSERT_EQ(members.size(), steps.size());
+  ASSERT_GT(steps.size(), 0u);
+  for (std::size_t k = 1; k < steps.size(); ++k) {
+    const auto a = std::make_tuple(steps[k - 1], members[k - 1], neurons[k - 1]);
+    const auto b = std::make_tuple(steps[k], members[k], neurons[k]);
+    ASSERT_LT(a, b) << "event " << k;
+  }
+  for (int b = 0; b < 3; ++b) {
+    const Values v = member_values(b);
+    Network one = build(CouplingMode::Sparse, qifsim::Precision::Float64, v);
+    RunOptions single = options(CouplingMode::Sparse, true);
+    single.record_spikes = {"qif"};
+    single.cutoff = 30;
+    const Observer want = one.run(inputs(v.scale), single);
+    std::vector<std::int64_t> got_steps, got_neurons;
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+      if (members[k] != b) continue;
+      got_steps.push_back(steps[k]);
+      got_neurons.push_back(neurons[k]);
+    }
+    EXPECT_EQ(got_steps, want.spike_steps("qif")) << "member " << b;
+    EXPECT_EQ(got_neurons, want.spike_neurons("qif")) << "member " << b;
+  }
+  const std::string dir = ::testing::TempDir() + "/sweep_spikes";
+  ens.save(dir, {"npy", "csv"});
+  const qifsim::NpyArray rows = qifsim::read_npy(dir + "/qif.spikes.npy");
+  ASSERT_EQ(rows.shape, (std::vector<std::int64_t>{static_cast<std::int64_t>(steps.size()), 3}));
+  EXPECT_EQ(rows.data[3 * 5 + 1], static_cast<double>(members[5]));
+  EXPECT_EQ(rows.data[3 * 5 + 2], static_cast<double>(neurons[5]));
 }

@@ -47,10 +47,6 @@ Observer::Observer(double dt, RecordSpec spec)
     throw InvalidArgument("Observer: members = " + std::to_string(spec_.members) + " must be >= 1");
   }
   const std::int64_t b = spec_.members;
-  if (b > 1 && !spec_.spikes.empty()) {
-    throw InvalidArgument("Observer: spike events of an ensemble (members > 1) are not recorded in this version; "
-                          "record the 'spike' variable with sampling_steps = 1");
-  }
   if (b > 1) stops_.assign(static_cast<std::size_t>(b), {});
   if (spec_.output) series_.push_back({"out", -1, {}});
   if (spec_.loss) series_.push_back({"loss", b, {}});
@@ -282,7 +278,7 @@ std::size_t Observer::bytes_per_sample() const {
 std::size_t Observer::bytes_held() const {
   std::size_t bytes = steps_.size() * sizeof(std::int64_t);
   for (const auto& s : series_) bytes += s.data.size() * sizeof(double);
-  for (const auto& e : spikes_) bytes += (e.steps.size() + e.neurons.size()) * sizeof(std::int64_t);
+  for (const auto& e : spikes_) bytes += (e.steps.size() + e.neurons.size() + e.members.size()) * sizeof(std::int64_t);
   return bytes;
 }
 

@@ -40,6 +40,10 @@ const std::vector<std::int64_t>& Observer::spike_neurons(const std::string& popu
   return spikes_of(population, true).neurons;
 }
 
+const std::vector<std::int64_t>& Observer::spike_members(const std::string& population) const {
+  return spikes_of(population, true).members;
+}
+
 std::vector<double> Observer::spike_times(const std::string& population) const {
   const std::vector<std::int64_t>& steps = spike_steps(population);
   std::vector<double> t(steps.size());
@@ -50,12 +54,13 @@ std::vector<double> Observer::spike_times(const std::string& population) const {
 std::int64_t Observer::spike_count(const std::string& population) const { return spikes_of(population, false).count; }
 
 void Observer::append_spikes(std::size_t pop, const std::int64_t* steps, const std::int64_t* neurons,
-                             std::int64_t count) {
+                             std::int64_t count, const std::int64_t* members) {
   if (count <= 0) return;
   Spikes& e = spikes_.at(pop);
+  const double per_spike = members != nullptr ? 24.0 : 16.0;
   if (keep_in_memory_) {
     // The samples this run has yet to append were counted against the budget before it began.
-    const double need = static_cast<double>(bytes_held()) + 16.0 * static_cast<double>(count) +
+    const double need = static_cast<double>(bytes_held()) + per_spike * static_cast<double>(count) +
                         static_cast<double>(pending_samples_) * static_cast<double>(bytes_per_sample());
     if (need > static_cast<double>(budget_)) {
       throw MemoryBudgetError("recording the spikes of '" + spec_.spikes[pop] + "' needs " +
@@ -67,10 +72,17 @@ void Observer::append_spikes(std::size_t pop, const std::int64_t* steps, const s
                               "or write the recording to files only");
     }
   }
-  for (const auto& sink : sinks_) sink->write_spikes(*this, pop, count, steps, neurons);
+  for (const auto& sink : sinks_) {
+    if (members != nullptr) {
+      sink->write_member_spikes(*this, pop, count, steps, members, neurons);
+    } else {
+      sink->write_spikes(*this, pop, count, steps, neurons);
+    }
+  }
   if (keep_in_memory_) {
     e.steps.insert(e.steps.end(), steps, steps + count);
     e.neurons.insert(e.neurons.end(), neurons, neurons + count);
+    if (members != nullptr) e.members.insert(e.members.end(), members, members + count);
   }
   e.count += count;
 }
@@ -79,19 +91,23 @@ void Observer::save_spikes(const std::string& dir, const std::string& fmt, std::
   for (const std::string& pop : spec_.spikes) {
     const Spikes& e = spikes_of(pop, true);
     const std::string path = (std::filesystem::path(dir) / (pop + ".spikes." + fmt)).string();
+    const bool ensemble = spec_.members > 1;  // rows (step, member, neuron)
     if (fmt == "npy") {
-      std::vector<std::int64_t> rows(2 * e.steps.size());
+      const std::size_t w = ensemble ? 3 : 2;
+      std::vector<std::int64_t> rows(w * e.steps.size());
       for (std::size_t k = 0; k < e.steps.size(); ++k) {
-        rows[2 * k] = e.steps[k];
-        rows[2 * k + 1] = e.neurons[k];
+        rows[w * k] = e.steps[k];
+        if (ensemble) rows[w * k + 1] = e.members[k];
+        rows[w * k + w - 1] = e.neurons[k];
       }
-      detail::write_npy(path, rows.data(), {static_cast<std::int64_t>(e.steps.size()), 2});
+      detail::write_npy(path, rows.data(), {static_cast<std::int64_t>(e.steps.size()), static_cast<std::int64_t>(w)});
     } else {
       detail::OutputFile file = detail::create_output_file(path);
-      std::fprintf(file.get(), "step,time,neuron\n");
+      std::fprintf(file.get(), ensemble ? "step,time,member,neuron\n" : "step,time,neuron\n");
       for (std::size_t k = 0; k < e.steps.size(); ++k) {
-        std::fprintf(file.get(), "%lld,%.17g,%lld\n", static_cast<long long>(e.steps[k]),
-                     static_cast<double>(e.steps[k]) * dt_, static_cast<long long>(e.neurons[k]));
+        std::fprintf(file.get(), "%lld,%.17g,", static_cast<long long>(e.steps[k]), static_cast<double>(e.steps[k]) * dt_);
+        if (ensemble) std::fprintf(file.get(), "%lld,", static_cast<long long>(e.members[k]));
+        std::fprintf(file.get(), "%lld\n", static_cast<long long>(e.neurons[k]));
       }
       detail::close_output_file(file, path);
     }

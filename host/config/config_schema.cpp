@@ -543,10 +543,6 @@ RunConfig build(const toml::table& root, const Ctx& ctx, const std::string& defa
          "has a member axis of " + std::to_string(input_members) + " (steps x members x width) but the sweep has " +
              (cfg.options.sweep.empty() ? std::string("no [sweep]") : std::to_string(cfg.options.sweep.members()) + " members"));
   }
-  if (!cfg.options.sweep.empty() && !cfg.options.record_spikes.empty()) {
-    fail(ctx, top.get("sweep"), "sweep", "spike events (record.spikes) of a sweep are not recorded in this version; "
-                                         "record the 'spike' variable with sampling_steps = 1");
-  }
   return cfg;
 }
 

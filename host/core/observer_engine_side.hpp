@@ -44,8 +44,10 @@ class ObserverEngineSide {
     obs_.stop_member(member, step, reason);
   }
   /// Append `count` spike events of spec().spikes[pop] (steps and neuron indices, in order).
-  void append_spikes(std::size_t pop, const std::int64_t* steps, const std::int64_t* neurons, std::int64_t count) {
-    obs_.append_spikes(pop, steps, neurons, count);
+  /// `members`: an ensemble's, the member of each event.
+  void append_spikes(std::size_t pop, const std::int64_t* steps, const std::int64_t* neurons, std::int64_t count,
+                     const std::int64_t* members = nullptr) {
+    obs_.append_spikes(pop, steps, neurons, count, members);
   }
 
  private:

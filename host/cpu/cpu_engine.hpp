@@ -561,6 +561,15 @@ class CpuEngine final : public Engine {
     }
     return false;
   }
+  /// Population `node` lists its spikes in each step (an ensemble's spike events), or not.
+  void set_record_spikes(int node, bool on) {
+    pops_[static_cast<std::size_t>(layout_.slots[static_cast<std::size_t>(node)].index)].record_spikes = on;
+  }
+  /// The neurons of population `node` that spiked in the step just taken, ascending (listed
+  /// where set_record_spikes is on).
+  const std::vector<long>& spiked(int node) const {
+    return pops_[static_cast<std::size_t>(layout_.slots[static_cast<std::size_t>(node)].index)].spikes.all;
+  }
   /// The name of node `node` (the graph's index).
   const std::string& node_name(int node) const { return layout_.starts[static_cast<std::size_t>(node)].name; }
   /// The most neurons of any population (0 without populations).

@@ -6,6 +6,7 @@
 // 0, 1, ... in turn (the Observer's member axis).
 #include <exception>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -106,6 +107,27 @@ class CpuEnsemble final : public Engine {
     if (carries_.size() != members_.size() || carry.next_step == 0) carries_.assign(members_.size(), RunCarry{});
     for (RunCarry& c : carries_) c.y_sum.resize(static_cast<std::size_t>(k), 0.0);
     HostRing<T> ring(obs, plan.batch_samples, plan.row_width, plan.flush_seconds);
+    // Spike events: each step's spikes of the recorded populations, member after member, held
+    // until the next batch of samples (or until many are held; see flush_events_if_due).
+    struct RecordSpikes {
+      std::vector<std::unique_ptr<CpuEngine<T>>>& members;
+      const std::vector<int>& nodes;
+      RecordSpikes(std::vector<std::unique_ptr<CpuEngine<T>>>& m, const std::vector<int>& n) : members(m), nodes(n) {
+        for (auto& e : members) {
+          for (int node : nodes) e->set_record_spikes(node, true);
+        }
+      }
+      ~RecordSpikes() {
+        for (auto& e : members) {
+          for (int node : nodes) e->set_record_spikes(node, false);
+        }
+      }
+      RecordSpikes(const RecordSpikes&) = delete;
+      RecordSpikes& operator=(const RecordSpikes&) = delete;
+    } record_spikes(members_, plan.spike_nodes);
+    events_.assign(plan.spike_nodes.size(), Events{});
+    held_events_ = 0;
+    ring.set_before_flush([this, &obs]() { flush_events(obs); });
     struct FixedOrder {
       CpuEngine<T>& e;
       FixedOrder(CpuEngine<T>& engine, bool fixed) : e(engine) { e.set_fixed_order(fixed); }
@@ -148,6 +170,10 @@ class CpuEnsemble final : public Engine {
             faults_[b] = fault_in(b, plans[b], sample_row, t);  // a value the state check has not seen yet
           }
         }, sample_row, &plans);
+        if (!plan.spike_nodes.empty() && t >= plan.schedule.cutoff) {
+          collect_events(plan, t);
+          flush_events_if_due(obs, t, plan.flush_seconds);
+        }
         if (sample) {
           for (std::size_t b = 0; b < members_.size(); ++b) {
             if (faults_[b].empty()) continue;
@@ -272,6 +298,45 @@ class CpuEnsemble final : public Engine {
     }
   }
 
+  // The spikes of step t of every recorded population, member after member (a stopped member
+  // has none).
+  void collect_events(const RunPlan& plan, std::int64_t t) {
+    for (std::size_t k = 0; k < plan.spike_nodes.size(); ++k) {
+      Events& e = events_[k];
+      for (std::size_t b = 0; b < members_.size(); ++b) {
+        if (stopped_[b]) continue;
+        for (long i : members_[b]->spiked(plan.spike_nodes[k])) {
+          e.steps.push_back(t);
+          e.members.push_back(static_cast<std::int64_t>(b));
+          e.neurons.push_back(static_cast<std::int64_t>(i));
+        }
+        held_events_ += static_cast<std::int64_t>(members_[b]->spiked(plan.spike_nodes[k]).size());
+      }
+    }
+  }
+
+  // Hand the events over without waiting for samples once many are held or, with
+  // flush_seconds, that long after the last hand-over (the clock read every 1024 steps).
+  void flush_events_if_due(Observer& obs, std::int64_t t, double flush_seconds) {
+    const bool many = held_events_ >= (std::int64_t{1} << 16);
+    const bool late = flush_seconds > 0.0 && held_events_ > 0 && (t & 1023) == 0 &&
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - last_events_).count() >= flush_seconds;
+    if (many || late) flush_events(obs);
+  }
+
+  // Everything collected goes to the Observer (emptied first: a refused batch is not retried).
+  void flush_events(Observer& obs) {
+    held_events_ = 0;
+    last_events_ = std::chrono::steady_clock::now();
+    ObserverEngineSide side(obs);
+    for (std::size_t k = 0; k < events_.size(); ++k) {
+      Events e = std::move(events_[k]);
+      events_[k] = Events{};
+      side.append_spikes(k, e.steps.data(), e.neurons.data(), static_cast<std::int64_t>(e.steps.size()),
+                         e.members.data());
+    }
+  }
+
   // Member b's parts of a sample row (the plan's offsets): NaN.
   void fill_nan(const RunPlan& p, T* row) const {
     const T nan = std::numeric_limits<T>::quiet_NaN();
@@ -308,6 +373,12 @@ class CpuEnsemble final : public Engine {
   std::vector<char> stopped_;                 // members stopped (diverged); kept for a resume
   std::vector<std::string> faults_;           // this step's sample: a member's first non-finite value
   bool fast_ = false;                         // dense products of all members as one GEMM
+  struct Events {
+    std::vector<std::int64_t> steps, members, neurons;
+  };
+  std::vector<Events> events_;                // per recorded population: spikes not handed over yet
+  std::int64_t held_events_ = 0;
+  std::chrono::steady_clock::time_point last_events_ = std::chrono::steady_clock::now();
   std::int64_t in_width_ = 0;
 };
 

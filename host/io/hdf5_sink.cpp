@@ -153,12 +153,25 @@ class Hdf5Sink final : public FileSink {
   // Spike events: dataset "<population>.spikes", int64 rows (step, neuron), flushed per batch.
   void write_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
                     const std::int64_t* neurons) override {
+    write_events(obs, pop, count, steps, nullptr, neurons);
+  }
+  // An ensemble's: rows (step, member, neuron).
+  void write_member_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                           const std::int64_t* members, const std::int64_t* neurons) override {
+    write_events(obs, pop, count, steps, members, neurons);
+  }
+
+  void write_events(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                    const std::int64_t* members, const std::int64_t* neurons) {
     QuietErrors quiet;
     if (!open_) open(obs);
-    spike_buf_.resize(static_cast<std::size_t>(2 * count));
+    const std::size_t w = members != nullptr ? 3 : 2;
+    spike_buf_.resize(w * static_cast<std::size_t>(count));
     for (std::int64_t k = 0; k < count; ++k) {
-      spike_buf_[static_cast<std::size_t>(2 * k)] = steps[k];
-      spike_buf_[static_cast<std::size_t>(2 * k + 1)] = neurons[k];
+      const std::size_t at = w * static_cast<std::size_t>(k);
+      spike_buf_[at] = steps[k];
+      if (members != nullptr) spike_buf_[at + 1] = members[k];
+      spike_buf_[at + w - 1] = neurons[k];
     }
     append(spike_sets_.at(pop), spike_buf_.data(), count, H5T_NATIVE_INT64);
     check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);
@@ -194,9 +207,9 @@ class Hdf5Sink final : public FileSink {
     }
     create(steps_, "steps", 0, H5T_STD_I64LE);
     create(time_, "time", 0, H5T_IEEE_F64LE);
-    for (const auto& pop : obs.spec().spikes) {
+    for (const auto& pop : obs.spec().spikes) {  // rows (step, neuron); an ensemble's (step, member, neuron)
       Set& set = spike_sets_.emplace_back();
-      create(set, pop + ".spikes", 2, H5T_STD_I64LE);
+      create(set, pop + ".spikes", obs.members() > 1 ? 3 : 2, H5T_STD_I64LE);
       set.rows = 0;
     }
     check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);

@@ -43,13 +43,26 @@ class SpikeFileSink final : public FileSink {
   // between leaves a file that loads with the spikes its header claims). CSV: whole lines.
   void write_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
                     const std::int64_t* neurons) override {
+    write_events(obs, pop, count, steps, nullptr, neurons);
+  }
+  // An ensemble's: rows (step, member, neuron); CSV step,time,member,neuron.
+  void write_member_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                           const std::int64_t* members, const std::int64_t* neurons) override {
+    write_events(obs, pop, count, steps, members, neurons);
+  }
+
+  void write_events(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                    const std::int64_t* members, const std::int64_t* neurons) {
     if (!open_) open(obs);
     Stream& s = streams_.at(pop);
+    const auto w = static_cast<std::size_t>(columns_);
     if (npy_) {
-      buf_.resize(static_cast<std::size_t>(2 * count));
+      buf_.resize(w * static_cast<std::size_t>(count));
       for (std::int64_t k = 0; k < count; ++k) {
-        buf_[static_cast<std::size_t>(2 * k)] = steps[k];
-        buf_[static_cast<std::size_t>(2 * k + 1)] = neurons[k];
+        const auto at = w * static_cast<std::size_t>(k);
+        buf_[at] = steps[k];
+        if (members != nullptr) buf_[at + 1] = members[k];
+        buf_[at + w - 1] = neurons[k];
       }
       try {
         write_fd(s.file.get(), buf_.data(), buf_.size() * sizeof(std::int64_t), s.path);
@@ -64,8 +77,12 @@ class SpikeFileSink final : public FileSink {
     text_.clear();
     char line[96];
     for (std::int64_t k = 0; k < count; ++k) {
-      const int n = std::snprintf(line, sizeof line, "%lld,%.17g,%lld\n", static_cast<long long>(steps[k]),
-                                  static_cast<double>(steps[k]) * obs.dt(), static_cast<long long>(neurons[k]));
+      const int n = members != nullptr
+                        ? std::snprintf(line, sizeof line, "%lld,%.17g,%lld,%lld\n", static_cast<long long>(steps[k]),
+                                        static_cast<double>(steps[k]) * obs.dt(), static_cast<long long>(members[k]),
+                                        static_cast<long long>(neurons[k]))
+                        : std::snprintf(line, sizeof line, "%lld,%.17g,%lld\n", static_cast<long long>(steps[k]),
+                                        static_cast<double>(steps[k]) * obs.dt(), static_cast<long long>(neurons[k]));
       text_.append(line, static_cast<std::size_t>(n));
     }
     write_at(s.file.get(), text_.data(), text_.size(), s.end, s.path);
@@ -84,8 +101,11 @@ class SpikeFileSink final : public FileSink {
     off_t end = 0;  // CSV: bytes written
   };
   static constexpr const char* kCsvHead = "step,time,neuron\n";
+  static constexpr const char* kCsvMemberHead = "step,time,member,neuron\n";
 
   void open(const Observer& obs) {
+    columns_ = obs.members() > 1 ? 3 : 2;
+    const char* csv_head = obs.members() > 1 ? kCsvMemberHead : kCsvHead;
     for (const std::string& pop : obs.spec().spikes) {
       Stream& s = streams_.emplace_back();
       s.path = join_path(dir_, spike_file_name(pop, npy_ ? "npy" : "csv"));
@@ -97,11 +117,11 @@ class SpikeFileSink final : public FileSink {
       }
       PendingFile pending(s.path);
       if (npy_) {
-        const std::string head = file_writes::npy_header("<i8", {0, 2});
+        const std::string head = file_writes::npy_header("<i8", {0, columns_});
         write_all(pending.get(), head.data(), head.size(), s.path);
       } else {
-        write_all(pending.get(), kCsvHead, std::char_traits<char>::length(kCsvHead), s.path);
-        s.end = static_cast<off_t>(std::char_traits<char>::length(kCsvHead));
+        write_all(pending.get(), csv_head, std::char_traits<char>::length(csv_head), s.path);
+        s.end = static_cast<off_t>(std::char_traits<char>::length(csv_head));
       }
       s.file = pending.commit();
     }
@@ -166,13 +186,13 @@ class SpikeFileSink final : public FileSink {
   }
 
   void write_header(Stream& s) {
-    const std::string head = file_writes::npy_header("<i8", {s.rows, 2});
+    const std::string head = file_writes::npy_header("<i8", {s.rows, columns_});
     write_at(s.file.get(), head.data(), head.size(), 0, s.path);
   }
 
   // After a failed write: the file back to exactly the rows its header claims (best effort).
-  static void cut_back(Stream& s) {
-    const off_t keep = static_cast<off_t>(kNpyHeaderBytes) + static_cast<off_t>(s.rows * 16);
+  void cut_back(Stream& s) const {
+    const off_t keep = static_cast<off_t>(kNpyHeaderBytes) + static_cast<off_t>(s.rows * 8 * columns_);
     const int fd = ::fileno(s.file.get());
     if (::ftruncate(fd, keep) == 0) ::lseek(fd, keep, SEEK_SET);
   }
@@ -199,6 +219,7 @@ class SpikeFileSink final : public FileSink {
   std::vector<std::string> paths_;
   std::vector<std::int64_t> buf_;
   std::string text_;
+  std::int64_t columns_ = 2;  // (step, neuron), or an ensemble's (step, member, neuron)
   bool open_ = false;
   bool done_ = false;
 };

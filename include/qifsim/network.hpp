@@ -132,8 +132,10 @@ struct RunOptions {
   /// row at columns [b w, (b + 1) w). Each step applies every coupling operator to all
   /// members at once: with `reproducible`, member b's recordings equal the single run with
   /// member b's values bit for bit; otherwise a dense J is applied to all members as one GEMM
-  /// (OpenBLAS), within rounding of the single runs. Not yet: test(), resume, spike events,
-  /// the CUDA backend. Empty: a single network (today's run).
+  /// (OpenBLAS, from 16 members on), within rounding of the single runs. Spike events carry the
+  /// member (Observer::spike_members). A run stopped early continues with `resume` in the same
+  /// process (checkpoints do not hold a sweep yet). Not yet: test(), the CUDA backend. Empty: a
+  /// single network (today's run).
   Sweep sweep{};
 };
 

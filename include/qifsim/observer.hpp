@@ -74,6 +74,13 @@ class SampleSink {
                             const std::int64_t* neurons) {
     (void)obs, (void)pop, (void)count, (void)steps, (void)neurons;
   }
+  /// The same for an ensemble (obs.members() > 1, write_spikes is not called): members[k] is
+  /// the member event k belongs to, in order (step, then member, then ascending neuron). The
+  /// default ignores them.
+  virtual void write_member_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                                   const std::int64_t* members, const std::int64_t* neurons) {
+    (void)obs, (void)pop, (void)count, (void)steps, (void)members, (void)neurons;
+  }
 };
 
 /// Recordings: samples x width per series, the step index of every sample and its time.
@@ -104,10 +111,13 @@ class Observer {
   std::vector<double> times() const;
 
   /// Spike events of a population named in spec().spikes: the step of every spike and the
-  /// neuron that fired, in order of step, then ascending neuron (InvalidArgument for a
+  /// neuron that fired (in an ensemble, with spike_members), in order of step, then ascending neuron (InvalidArgument for a
   /// population whose spikes are not recorded, or that went to the sinks only).
   const std::vector<std::int64_t>& spike_steps(const std::string& population) const;
   const std::vector<std::int64_t>& spike_neurons(const std::string& population) const;
+  /// In an ensemble, the member of every spike (events in order of step, then member, then
+  /// ascending neuron); empty for a single network.
+  const std::vector<std::int64_t>& spike_members(const std::string& population) const;
   /// The time of every spike of `population`: step * dt.
   std::vector<double> spike_times(const std::string& population) const;
   /// The number of spikes of `population` recorded (also where they went to the sinks only).
@@ -201,10 +211,13 @@ class Observer {
   void append_batch(const T* rows, const std::int64_t* steps, std::int64_t count);
   /// Append `count` spike events of spec().spikes[pop]; MemoryBudgetError (nothing appended)
   /// when they do not fit the budget.
-  void append_spikes(std::size_t pop, const std::int64_t* steps, const std::int64_t* neurons, std::int64_t count);
+  /// `members`: an ensemble's, the member of each event (null for a single network).
+  void append_spikes(std::size_t pop, const std::int64_t* steps, const std::int64_t* neurons, std::int64_t count,
+                     const std::int64_t* members = nullptr);
 
   struct Spikes {
     std::vector<std::int64_t> steps, neurons;
+    std::vector<std::int64_t> members;  // an ensemble's: the member of each event
     std::int64_t count = 0;  // also those that went to the sinks only
   };
   const Spikes& spikes_of(const std::string& population, bool stored) const;

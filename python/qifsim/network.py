@@ -636,7 +636,7 @@ class Network:
         ``inputs`` may give each member its own columns (T x members * n_in). With
         ``reproducible=True`` member b equals the single run with its values bit for bit;
         otherwise a dense J is applied to all members as one matrix product (within rounding).
-        CPU backend; not with ``record_spikes``.
+        ``obs.spikes(pop).members`` gives the member of each spike. CPU backend.
 
         A sample is taken at step t when ``t >= cutoff`` and ``t % sampling_steps == 0``: the
         output averaged over the steps since the previous sample, and ``record_vars``

@@ -55,10 +55,13 @@ def _record_spikes(record_spikes) -> list:
 
 class SpikeEvents(NamedTuple):
     """Every spike of a population: its step, the neuron that fired and its time (step * dt),
-    in order of step, then ascending neuron (int64, int64, float64 arrays)."""
+    in order of step, then ascending neuron (int64, int64, float64 arrays). A sweep's also give
+    the member of each spike (``members``; events in order of step, then member, then neuron);
+    None for a single network."""
     steps: np.ndarray
     neurons: np.ndarray
     times: np.ndarray
+    members: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return int(self.steps.shape[0])
@@ -118,7 +121,8 @@ class Observer:
         """Every spike of ``population`` (named in ``record_spikes``): ``.steps``, ``.neurons``
         and ``.times``, copies, in order of step, then ascending neuron."""
         steps, neurons = self._core.spike_events(str(population))
-        return SpikeEvents(steps, neurons, steps * self._core.dt)
+        members = self._core.spike_members(str(population)) if self._core.members > 1 else None
+        return SpikeEvents(steps, neurons, steps * self._core.dt, members)
 
     @property
     def recorded_state_variables(self) -> list:

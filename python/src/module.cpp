@@ -298,6 +298,15 @@ NB_MODULE(_qifsim, m) {
           },
           "population"_a, "(steps, neurons) of every spike of `population`, int64 copies.")
       .def(
+          "spike_members",
+          [](const PyObserver& o, const std::string& pop) {
+            const auto& pops = o.obs.spec().spikes;
+            const auto it = std::find(pops.begin(), pops.end(), pop);
+            if (it == pops.end()) (void)o.obs.spike_count(pop);
+            return to_numpy(o.sink->spike_members(static_cast<std::size_t>(it - pops.begin())));
+          },
+          "population"_a, "A sweep's: the member of every spike of `population` (int64 copy; empty otherwise).")
+      .def(
           "record",
           [](PyObserver& o, std::int64_t step, const In1& output, double loss, const std::vector<In1>& vars) {
             std::vector<std::vector<double>> values;

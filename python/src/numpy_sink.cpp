@@ -96,6 +96,21 @@ void NumpySink::write_spikes(const Observer& obs, std::size_t pop, std::int64_t 
   spike_neurons_.at(pop).insert(spike_neurons_[pop].end(), neurons, neurons + count);
 }
 
+void NumpySink::write_member_spikes(const Observer& obs, std::size_t pop, std::int64_t count,
+                                    const std::int64_t* steps, const std::int64_t* members,
+                                    const std::int64_t* neurons) {
+  write_spikes(obs, pop, count, steps, neurons);  // the budget, the steps and neurons
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (spike_members_.size() != spike_steps_.size()) spike_members_.resize(spike_steps_.size());
+  spike_members_.at(pop).insert(spike_members_[pop].end(), members, members + count);
+}
+
+std::vector<std::int64_t> NumpySink::spike_members(std::size_t pop) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (pop >= spike_members_.size()) return {};
+  return spike_members_[pop];
+}
+
 std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> NumpySink::spikes(std::size_t pop) const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (pop >= spike_steps_.size()) return {};

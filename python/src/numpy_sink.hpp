@@ -53,8 +53,13 @@ class NumpySink final : public SampleSink {
   /// Spike events: kept per population (spec().spikes order), in arrival order.
   void write_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
                     const std::int64_t* neurons) override;
+  /// An ensemble's spike events, with the member of each.
+  void write_member_spikes(const Observer& obs, std::size_t pop, std::int64_t count, const std::int64_t* steps,
+                           const std::int64_t* members, const std::int64_t* neurons) override;
   /// Copies of population `pop`'s spike steps and neurons.
   std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> spikes(std::size_t pop) const;
+  /// A copy of the member of each of population `pop`'s spikes (empty for a single network).
+  std::vector<std::int64_t> spike_members(std::size_t pop) const;
 
   /// Make room for `total` samples in all (one allocation per series instead of growth).
   /// `widths` are the series widths in key order; ignored when they differ from the widths
@@ -89,6 +94,7 @@ class NumpySink final : public SampleSink {
   std::vector<Column<double>> columns_;
   Column<std::int64_t> steps_;
   std::vector<std::vector<std::int64_t>> spike_steps_, spike_neurons_;  // per recorded population
+  std::vector<std::vector<std::int64_t>> spike_members_;  // an ensemble's, per recorded population
   std::int64_t rows_ = 0;
   std::int64_t batches_ = 0;
 };

@@ -120,3 +120,14 @@ def test_the_example_sweep_config_and_its_recording(tmp_path):
     assert rec["out"].shape == (200, 8, 1)
     assert [m["qif.k"] for m in rec.members] == ["0.2", "0.4", "0.6", "0.8", "1", "1.2", "1.4", "1.6"]
     assert all(m["status"] == "complete" and m["samples"] == 200 for m in rec.members)
+
+
+def test_spike_events_carry_the_member():
+    obs = network().run(inputs(), sweep={"qif.eta": [3.0, 8.0]}, record_spikes=["qif"], **RUN)
+    ev = obs.spikes("qif")
+    assert ev.members is not None and len(ev.members) == len(ev) > 0
+    for b, eta in enumerate([3.0, 8.0]):
+        one = network(eta).run(inputs(), record_spikes=["qif"], **RUN).spikes("qif")
+        assert one.members is None
+        np.testing.assert_array_equal(ev.steps[ev.members == b], one.steps)
+        np.testing.assert_array_equal(ev.neurons[ev.members == b], one.neurons)
