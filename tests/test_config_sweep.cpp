@@ -65,22 +65,8 @@ std::string error_of(const std::string& text, const std::string& dir) {
   return {};
 }
 
-void write_npy_shape(const std::string& path, const std::vector<double>& v, const std::string& shape) {
-  std::ostringstream head;
-  head << "{'descr': '<f8', 'fortran_order': False, 'shape': " << shape << ", }";
-  std::string h = head.str();
-  while ((10 + h.size() + 1) % 64 != 0) h += ' ';
-  h += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  out += static_cast<char>(h.size() & 0xff);
-  out += static_cast<char>(h.size() >> 8);
-  out += h;
-  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
-  iotest::write_text(path, out);
-}
-
 void write_npy_vector(const std::string& path, const std::vector<double>& v) {
-  write_npy_shape(path, v, "(" + std::to_string(v.size()) + ",)");
+  iotest::write_f8(path, "(" + std::to_string(v.size()) + ",)", v);
 }
 
 }  // namespace
@@ -226,7 +212,7 @@ TEST(ConfigSweep, AnInputFileWithAMemberAxisFeedsEachMember) {
       own[static_cast<std::size_t>(b)][static_cast<std::size_t>(t)] = x;
     }
   }
-  write_npy_shape(dir / "drive.npy", all, "(600, 3, 1)");
+  iotest::write_f8(dir / "drive.npy", "(600, 3, 1)", all);
   auto text = [&](const std::string& out, const std::string& file, const std::string& sweep) {
     std::string c = config(out, "[\"npy\"]", sweep);
     const std::string from = "[input]\nvalue = 1.0\n";

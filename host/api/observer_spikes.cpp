@@ -11,6 +11,7 @@
 #include "io/binary_io.hpp"
 #include "io/npy_writer.hpp"
 #include "io/output_files.hpp"
+#include "io/spike_files.hpp"
 #include "qifsim/error.hpp"
 #include "qifsim/observer.hpp"
 
@@ -90,17 +91,14 @@ void Observer::append_spikes(std::size_t pop, const std::int64_t* steps, const s
 void Observer::save_spikes(const std::string& dir, const std::string& fmt, std::vector<std::string>& written) const {
   for (const std::string& pop : spec_.spikes) {
     const Spikes& e = spikes_of(pop, true);
-    const std::string path = (std::filesystem::path(dir) / (pop + ".spikes." + fmt)).string();
+    const std::string path = (std::filesystem::path(dir) / detail::spike_file_name(pop, fmt)).string();
     const bool ensemble = spec_.members > 1;  // rows (step, member, neuron)
     if (fmt == "npy") {
-      const std::size_t w = ensemble ? 3 : 2;
-      std::vector<std::int64_t> rows(w * e.steps.size());
-      for (std::size_t k = 0; k < e.steps.size(); ++k) {
-        rows[w * k] = e.steps[k];
-        if (ensemble) rows[w * k + 1] = e.members[k];
-        rows[w * k + w - 1] = e.neurons[k];
-      }
-      detail::write_npy(path, rows.data(), {static_cast<std::int64_t>(e.steps.size()), static_cast<std::int64_t>(w)});
+      std::vector<std::int64_t> rows;
+      const auto count = static_cast<std::int64_t>(e.steps.size());
+      const std::size_t w = detail::spike_rows(count, e.steps.data(), ensemble ? e.members.data() : nullptr,
+                                               e.neurons.data(), rows);
+      detail::write_npy(path, rows.data(), {count, static_cast<std::int64_t>(w)});
     } else {
       detail::OutputFile file = detail::create_output_file(path);
       std::fprintf(file.get(), ensemble ? "step,time,member,neuron\n" : "step,time,neuron\n");

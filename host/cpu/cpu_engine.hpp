@@ -202,15 +202,8 @@ class CpuEngine final : public Engine {
     // to the Observer before each batch of samples.
     SpikeEvents events(plan, pops_, layout_);
     ring.set_before_flush([&events, &obs]() { events.flush(obs); });
-    // RunOptions::reproducible for this run only (forward() and later runs choose again).
-    struct FixedOrder {
-      CpuEngine& e;
-      FixedOrder(CpuEngine& engine, bool fixed) : e(engine) { e.set_fixed_order(fixed); }
-      ~FixedOrder() { e.set_fixed_order(false); }
-      FixedOrder(const FixedOrder&) = delete;
-      FixedOrder& operator=(const FixedOrder&) = delete;
-    } fixed_order(*this, plan.reproducible);
-    try {
+    const FixedOrderScope fixed_order(*this, plan.reproducible);
+    run_then_flush(ring, t, carry.next_step, [&] {
       for (; t < plan.steps; ++t) {
         if (stop_requested(plan, t)) break;
         ring.flush_if_due(t);
@@ -239,16 +232,7 @@ class CpuEngine final : public Engine {
         const std::int64_t since = t % plan.divergence_every;
         check_finite(t, since == 0 ? plan.divergence_every : since);
       }
-    } catch (...) {
-      carry.next_step = t;  // first: the steps taken count whatever the hand-over does
-      try {
-        ring.flush();  // keep what was recorded
-      } catch (...) {  // the first error is the one reported
-      }
-      throw;
-    }
-    carry.next_step = t;
-    ring.flush();
+    });
   }
 
   std::vector<double> get_var(int node, Var var, bool at_last_step_start) const override {
@@ -319,6 +303,20 @@ class CpuEngine final : public Engine {
   }
 
   // ---- The step in parts: run() below, and an ensemble stepping its members in lockstep. ----
+
+  /// RunOptions::reproducible for one run: every operator sums in the fixed order while it
+  /// lives (forward() and later runs choose again).
+  class FixedOrderScope {
+   public:
+    FixedOrderScope(CpuEngine& engine, bool fixed) : e_(engine) { e_.set_fixed_order(fixed); }
+    ~FixedOrderScope() { e_.set_fixed_order(false); }
+    FixedOrderScope(const FixedOrderScope&) = delete;
+    FixedOrderScope& operator=(const FixedOrderScope&) = delete;
+
+   private:
+    CpuEngine& e_;
+  };
+
   using Slot = NodeSlot;
   using Pop = CpuPopulation<T>;
   struct Func {

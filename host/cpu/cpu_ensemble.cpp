@@ -6,7 +6,6 @@
 // 0, 1, ... in turn (the Observer's member axis).
 #include <exception>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -18,6 +17,7 @@
 #include "core/engine.hpp"
 #include "cpu/cpu_engine.hpp"
 #include "cpu/host_ring.hpp"
+#include "cpu/spike_events.hpp"
 #include "core/observer_engine_side.hpp"
 #include "qifsim/error.hpp"
 #include "qifsim/log.hpp"
@@ -39,14 +39,16 @@ class CpuEnsemble final : public Engine {
       members_.push_back(std::make_unique<CpuEngine<T>>(graphs[b], dt, members_[0].get()));
     }
     // Events need one tau_s per population in every member (a sweep may give one member one
-    // per neuron): member 0 chooses the operators for all, so it hears of that.
+    // per neuron): member 0 chooses the operators for all, so it hears of that, and chooses
+    // again where its first choice (made before) may have taken events.
+    bool any_varies = false;
     for (std::size_t k = 0; k < members_[0]->population_count(); ++k) {
       bool varies = false;
       for (const auto& m : members_) varies = varies || m->tau_s_per_neuron(k);
       members_[0]->set_tau_s_varies(k, varies);
+      any_varies = any_varies || varies;
     }
-    if (members_.size() > 1) members_[0]->set_coupling(CouplingMode::Auto, kDefaultResync);
-    for (std::size_t b = 1; b < members_.size(); ++b) members_[b]->share_coupling(*members_[0]);
+    if (any_varies) set_coupling(CouplingMode::Auto, kDefaultResync);
     scale_.resize(graphs.size(), 1.0);
     scaled_.resize(graphs.size());
     in_width_ = graphs[0].nodes[static_cast<std::size_t>(graphs[0].input)].size;
@@ -125,16 +127,9 @@ class CpuEnsemble final : public Engine {
       RecordSpikes(const RecordSpikes&) = delete;
       RecordSpikes& operator=(const RecordSpikes&) = delete;
     } record_spikes(members_, plan.spike_nodes);
-    events_.assign(plan.spike_nodes.size(), Events{});
-    held_events_ = 0;
-    ring.set_before_flush([this, &obs]() { flush_events(obs); });
-    struct FixedOrder {
-      CpuEngine<T>& e;
-      FixedOrder(CpuEngine<T>& engine, bool fixed) : e(engine) { e.set_fixed_order(fixed); }
-      ~FixedOrder() { e.set_fixed_order(false); }
-      FixedOrder(const FixedOrder&) = delete;
-      FixedOrder& operator=(const FixedOrder&) = delete;
-    } fixed_order(*members_[0], plan.reproducible);  // the operators are member 0's
+    HeldSpikes events(plan.spike_nodes.size(), true);
+    ring.set_before_flush([&events, &obs]() { events.flush(obs); });
+    const typename CpuEngine<T>::FixedOrderScope fixed_order(*members_[0], plan.reproducible);  // member 0's operators
     for (auto& m : members_) m->begin_run(plan);
     // begin_run may have chosen again (a per-neuron tau_s after set_var): share that choice.
     for (std::size_t b = 1; b < members_.size(); ++b) members_[b]->share_coupling(*members_[0]);
@@ -145,7 +140,7 @@ class CpuEnsemble final : public Engine {
     faults_.assign(members_.size(), std::string());
     ObserverEngineSide side(obs);
     std::int64_t t = carry.next_step;
-    try {
+    run_then_flush(ring, t, carry.next_step, [&] {
       for (; t < plan.steps; ++t) {
         if (stop_requested(plan, t)) break;
         ring.flush_if_due(t);
@@ -171,8 +166,14 @@ class CpuEnsemble final : public Engine {
           }
         }, sample_row, &plans);
         if (!plan.spike_nodes.empty() && t >= plan.schedule.cutoff) {
-          collect_events(plan, t);
-          flush_events_if_due(obs, t, plan.flush_seconds);
+          // The spikes of step t, population by population, member after member (a stopped
+          // member has none).
+          for (std::size_t pop = 0; pop < plan.spike_nodes.size(); ++pop) {
+            for (std::size_t b = 0; b < members_.size(); ++b) {
+              if (!stopped_[b]) events.add(pop, t, members_[b]->spiked(plan.spike_nodes[pop]), static_cast<std::int64_t>(b));
+            }
+          }
+          events.flush_if_due(obs, t, plan.flush_seconds);
         }
         if (sample) {
           for (std::size_t b = 0; b < members_.size(); ++b) {
@@ -189,16 +190,7 @@ class CpuEnsemble final : public Engine {
         const std::int64_t since = t % plan.divergence_every;
         check_finite(t, since == 0 ? plan.divergence_every : since, side);
       }
-    } catch (...) {
-      carry.next_step = t;
-      try {
-        ring.flush();  // keep what was recorded
-      } catch (...) {  // the first error is the one reported
-      }
-      throw;
-    }
-    carry.next_step = t;
-    ring.flush();
+    });
   }
 
  private:
@@ -298,45 +290,6 @@ class CpuEnsemble final : public Engine {
     }
   }
 
-  // The spikes of step t of every recorded population, member after member (a stopped member
-  // has none).
-  void collect_events(const RunPlan& plan, std::int64_t t) {
-    for (std::size_t k = 0; k < plan.spike_nodes.size(); ++k) {
-      Events& e = events_[k];
-      for (std::size_t b = 0; b < members_.size(); ++b) {
-        if (stopped_[b]) continue;
-        for (long i : members_[b]->spiked(plan.spike_nodes[k])) {
-          e.steps.push_back(t);
-          e.members.push_back(static_cast<std::int64_t>(b));
-          e.neurons.push_back(static_cast<std::int64_t>(i));
-        }
-        held_events_ += static_cast<std::int64_t>(members_[b]->spiked(plan.spike_nodes[k]).size());
-      }
-    }
-  }
-
-  // Hand the events over without waiting for samples once many are held or, with
-  // flush_seconds, that long after the last hand-over (the clock read every 1024 steps).
-  void flush_events_if_due(Observer& obs, std::int64_t t, double flush_seconds) {
-    const bool many = held_events_ >= (std::int64_t{1} << 16);
-    const bool late = flush_seconds > 0.0 && held_events_ > 0 && (t & 1023) == 0 &&
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - last_events_).count() >= flush_seconds;
-    if (many || late) flush_events(obs);
-  }
-
-  // Everything collected goes to the Observer (emptied first: a refused batch is not retried).
-  void flush_events(Observer& obs) {
-    held_events_ = 0;
-    last_events_ = std::chrono::steady_clock::now();
-    ObserverEngineSide side(obs);
-    for (std::size_t k = 0; k < events_.size(); ++k) {
-      Events e = std::move(events_[k]);
-      events_[k] = Events{};
-      side.append_spikes(k, e.steps.data(), e.neurons.data(), static_cast<std::int64_t>(e.steps.size()),
-                         e.members.data());
-    }
-  }
-
   // Member b's parts of a sample row (the plan's offsets): NaN.
   void fill_nan(const RunPlan& p, T* row) const {
     const T nan = std::numeric_limits<T>::quiet_NaN();
@@ -373,12 +326,6 @@ class CpuEnsemble final : public Engine {
   std::vector<char> stopped_;                 // members stopped (diverged); kept for a resume
   std::vector<std::string> faults_;           // this step's sample: a member's first non-finite value
   bool fast_ = false;                         // dense products of all members as one GEMM
-  struct Events {
-    std::vector<std::int64_t> steps, members, neurons;
-  };
-  std::vector<Events> events_;                // per recorded population: spikes not handed over yet
-  std::int64_t held_events_ = 0;
-  std::chrono::steady_clock::time_point last_events_ = std::chrono::steady_clock::now();
   std::int64_t in_width_ = 0;
 };
 

@@ -69,4 +69,24 @@ class HostRing {
   std::function<void()> before_flush_;
 };
 
+/// Runs `steps` (a run's step loop, which moves `t` on), then hands the ring over. When the
+/// loop throws, `next_step` is set to t first (the steps taken count whatever the hand-over
+/// does), the ring is handed over to keep what was recorded (an error of its own dropped: the
+/// first is the one reported), and the exception goes on.
+template <class T, class Steps>
+void run_then_flush(HostRing<T>& ring, const std::int64_t& t, std::int64_t& next_step, Steps&& steps) {
+  try {
+    steps();
+  } catch (...) {
+    next_step = t;
+    try {
+      ring.flush();
+    } catch (...) {
+    }
+    throw;
+  }
+  next_step = t;
+  ring.flush();
+}
+
 }  // namespace qifsim::detail

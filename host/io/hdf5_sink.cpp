@@ -5,6 +5,7 @@
 #include "qifsim/error.hpp"
 #include "qifsim/recording.hpp"
 #include "qifsim/version.hpp"
+#include "io/spike_files.hpp"
 
 #ifdef QIFSIM_HAVE_HDF5
 #include <hdf5.h>
@@ -165,14 +166,7 @@ class Hdf5Sink final : public FileSink {
                     const std::int64_t* members, const std::int64_t* neurons) {
     QuietErrors quiet;
     if (!open_) open(obs);
-    const std::size_t w = members != nullptr ? 3 : 2;
-    spike_buf_.resize(w * static_cast<std::size_t>(count));
-    for (std::int64_t k = 0; k < count; ++k) {
-      const std::size_t at = w * static_cast<std::size_t>(k);
-      spike_buf_[at] = steps[k];
-      if (members != nullptr) spike_buf_[at + 1] = members[k];
-      spike_buf_[at + w - 1] = neurons[k];
-    }
+    detail::spike_rows(count, steps, members, neurons, spike_buf_);
     append(spike_sets_.at(pop), spike_buf_.data(), count, H5T_NATIVE_INT64);
     check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);
     check_writes();

@@ -55,15 +55,8 @@ class SpikeFileSink final : public FileSink {
                     const std::int64_t* members, const std::int64_t* neurons) {
     if (!open_) open(obs);
     Stream& s = streams_.at(pop);
-    const auto w = static_cast<std::size_t>(columns_);
     if (npy_) {
-      buf_.resize(w * static_cast<std::size_t>(count));
-      for (std::int64_t k = 0; k < count; ++k) {
-        const auto at = w * static_cast<std::size_t>(k);
-        buf_[at] = steps[k];
-        if (members != nullptr) buf_[at + 1] = members[k];
-        buf_[at + w - 1] = neurons[k];
-      }
+      spike_rows(count, steps, members, neurons, buf_);
       try {
         write_fd(s.file.get(), buf_.data(), buf_.size() * sizeof(std::int64_t), s.path);
       } catch (...) {
