@@ -315,4 +315,10 @@ TEST(ConfigSweep, BadSweepsNameTheKeyAndLine) {
   EXPECT_NE(err("[sweep]\nmode = \"product\"\n\"qif.eta\" = [1]\n").find("sweep.mode"), std::string::npos);
   EXPECT_NE(err("[sweep]\nmode = \"grid\"\n").find("names no key"), std::string::npos);
   EXPECT_NE(err("[sweep]\n\"qif.tau\" = [1, -1]\n").find("member 1"), std::string::npos);
+  EXPECT_NE(err("[sweep]\n\"qif.k\" = [1, 2]\n[sweep.qif]\nk = [3, 4]\n").find("given twice"), std::string::npos);
+  // --set takes a quoted key whole, as TOML does: the file's list is replaced.
+  const qifsim::RunConfig cfg = qifsim::parse_config(config("x", "[]", "[sweep]\n\"qif.k\" = [1, 2]\n"), dir.str(),
+                                                     "cfg.toml", {"sweep.\"qif.k\"=[1.0, 2.0, 3.0]"});
+  ASSERT_EQ(cfg.options.sweep.keys.size(), 1u);
+  EXPECT_EQ(cfg.options.sweep.members(), 3);
 }

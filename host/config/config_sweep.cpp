@@ -95,7 +95,15 @@ Sweep read_sweep(const TableReader& top, const Network& net, std::vector<Fingerp
     const auto& pb = b.node->source().begin;
     return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
   });
-  for (const Leaf& leaf : leaves) sweep.keys.push_back(read_key(top.ctx(), leaf.key, *leaf.node));
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {  // "qif.k" = [...] and [sweep.qif] k = [...]: one key
+      if (leaves[j].key == leaves[i].key) {
+        fail(top.ctx(), leaves[i].node, "sweep." + leaves[i].key,
+             "is given twice (quoted and as a nested table); give it once");
+      }
+    }
+    sweep.keys.push_back(read_key(top.ctx(), leaves[i].key, *leaves[i].node));
+  }
   if (sweep.keys.empty()) fail(top.ctx(), node, "sweep", "names no key to sweep (e.g. \"qif.eta\" = [-6, -5, -4])");
   try {
     net.check_sweep(sweep);

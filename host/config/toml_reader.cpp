@@ -167,12 +167,25 @@ void apply_override(toml::table& root, const std::string& text) {
   if (eq == std::string::npos || eq == 0) throw ConfigError(where + ": expected KEY=VALUE, e.g. record.sampling_steps=2");
   std::string path = text.substr(0, eq);
   const std::string value = text.substr(eq + 1);
+  // Components split at dots, as TOML's dotted keys: a double-quoted component keeps its dots
+  // (sweep."qif.k" is the key "qif.k" of [sweep]).
   std::vector<std::string> parts;
-  std::stringstream ss(path);
-  for (std::string p; std::getline(ss, p, '.');) {
-    if (p.empty()) throw ConfigError(where + ": empty key component in '" + path + "'");
-    parts.push_back(p);
+  std::string part;
+  bool quoted = false, was_quoted = false;
+  for (const char c : path + ".") {
+    if (c == '"') {
+      quoted = !quoted;
+      was_quoted = true;
+    } else if (c == '.' && !quoted) {
+      if (part.empty() && !was_quoted) throw ConfigError(where + ": empty key component in '" + path + "'");
+      parts.push_back(part);
+      part.clear();
+      was_quoted = false;
+    } else {
+      part += c;
+    }
   }
+  if (quoted) throw ConfigError(where + ": a quote in '" + path + "' is not closed");
   // The value as TOML; a bare word that is not TOML (cpu, results/run1) is a string.
   toml::table parsed;
   try {
