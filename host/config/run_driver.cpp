@@ -278,6 +278,11 @@ RunConfig resume_config(const std::string& folder, const std::string& config_pat
       throw ConfigError("resume: '" + dir + "' holds a complete run (" + std::to_string(m.samples) +
                         " samples); there is nothing to continue");
     }
+    if (fsys::exists(fsys::path(dir) / detail::kMembersName, ec)) {
+      throw ConfigError("resume: '" + dir + "' holds a sweep (" + detail::kMembersName +
+                        "), and a sweep leaves no checkpoint in this version; its files are complete up to the "
+                        "samples they hold; run it again to continue");
+    }
     throw ConfigError("resume: '" + dir + "' holds no checkpoint (" + kCheckpointName +
                       "); the run stopped before its first one (record.checkpoint_seconds) and must be run again");
   }
