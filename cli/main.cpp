@@ -228,12 +228,10 @@ int run(const RunArgs& a) {
     return kExitInterrupted;
   }
   const std::int64_t members = cfg.options.sweep.members();
-  if (result.next_step < cfg.steps()) {  // a sweep stopped: its members are not checkpointed
+  if (result.next_step < cfg.steps()) {  // stopped with nothing on disk (record.formats = [])
     if (isatty(STDERR_FILENO)) std::cerr << "\n";
-    std::cerr << "qifsim: interrupted at step " << result.next_step << " of " << cfg.steps() << "; " << result.samples
-              << " samples of " << members << " members in the files (complete up to there; members.csv says so)";
-    for (const auto& f : result.files) std::cerr << "\n  " << f;
-    std::cerr << "\nqifsim: a sweep leaves no checkpoint in this version; run it again to continue\n";
+    std::cerr << "qifsim: interrupted at step " << result.next_step << " of " << cfg.steps()
+              << "; record.formats = [] writes no files and no checkpoint, so there is nothing to continue\n";
     return kExitInterrupted;
   }
   if (!a.quiet) {

@@ -508,7 +508,7 @@ def check_folder(test, folder, formats):
         if name.endswith(".npy"):
             a = np.load(path)  # the header's shape and the data agree, or this fails
             test.assertGreaterEqual(a.shape[0], claimed, name)
-        elif name.endswith(".csv"):
+        elif name.endswith(".csv") and name != "members.csv":  # (a sweep's members.csv: a row per member)
             rows, _ = read_csv_rows(path, killed=m["status"] == "running")
             test.assertGreaterEqual(rows, claimed, name)
         elif name.endswith(".h5"):
@@ -635,6 +635,43 @@ flush_seconds = 0.05
                 done = run_cli("run", "--resume", folder, "-q", cwd=tmp)
                 self.assertEqual(done.returncode, 2)
                 self.assertIn("complete run", done.stderr)
+
+    def test_a_sweep_stopped_or_killed_resumes_to_the_uninterrupted_files(self):
+        """A sweep (three members) checkpoints like any run: Ctrl-C and SIGKILL, then
+        `--resume`, leave the files (member axis, long-form CSV, members.csv) of the
+        uninterrupted sweep."""
+        import signal
+        config = (self.CONFIG.replace("steps = 1500000", "steps = 300000")
+                  + '[sweep]\n"qif.eta" = [-5.0, -4.0, -3.0]\n')
+        samples = len(range(20, 300000, 20))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "sweep.toml")
+            with open(path, "w") as f:
+                f.write(config)
+            full = run_cli("run", path, "-q", cwd=tmp)
+            self.assertEqual(full.returncode, 0, full.stderr)
+            whole = os.path.join(tmp, "full")
+            self.assertEqual(np.load(os.path.join(whole, "qif.v.npy")).shape, (samples, 3, 1))
+            for i, sig in enumerate([signal.SIGINT, signal.SIGKILL]):
+                folder = os.path.join(tmp, f"sweep{i}")
+                proc = self.start(tmp, path, "-o", folder, "-q")
+                rc, err = self.stop_at(proc, folder, samples // 3, sig)
+                self.assertNotEqual(rc, 0, "the sweep ended before the signal")
+                check_folder(self, folder, self.FORMATS)
+                if sig == signal.SIGINT:
+                    self.assertEqual(rc, 130, err)
+                    self.assertIn(f"qifsim run --resume {folder}", err)
+                    with open(os.path.join(folder, "members.csv")) as f:
+                        self.assertIn(",interrupted,", f.read())
+                elif not os.path.exists(os.path.join(folder, "qifsim.ckpt")):
+                    print("  sweep killed before its first checkpoint", file=sys.stderr)
+                    continue  # nothing to resume
+                print(f"  sweep {signal.Signals(sig).name}: exit {rc}, {samples_written(folder)} of {samples} "
+                      "samples on disk, resumed", file=sys.stderr)
+                rest = run_cli("run", "--resume", folder, "-q", cwd=tmp)
+                self.assertEqual(rest.returncode, 0, rest.stderr)
+                self.assertEqual(check_folder(self, folder, self.FORMATS)["status"], "complete")
+                assert_same_recording(self, folder, whole)
 
     def test_a_changed_config_is_refused_unless_allowed(self):
         import signal

@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 namespace {
 
 using iotest::ScratchDir;
+namespace fs = std::filesystem;
 
 // A sparse random network with a Lorentzian eta, a step input and noise.
 std::string config(const std::string& out, const std::string& formats, const std::string& sweep) {
@@ -321,4 +324,76 @@ TEST(ConfigSweep, BadSweepsNameTheKeyAndLine) {
                                                      "cfg.toml", {"sweep.\"qif.k\"=[1.0, 2.0, 3.0]"});
   ASSERT_EQ(cfg.options.sweep.keys.size(), 1u);
   EXPECT_EQ(cfg.options.sweep.members(), 3);
+}
+
+#ifdef QIFSIM_TEST_HDF5
+namespace {
+// A dataset of recording.h5 whole, as float64.
+std::vector<double> h5_values(const std::string& path, const std::string& name) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) return {};
+  const hid_t set = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+  const hid_t space = H5Dget_space(set);
+  std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+  H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
+  H5Sclose(space);
+  H5Dclose(set);
+  H5Fclose(file);
+  return out;
+}
+}  // namespace
+#endif
+
+// A sweep stopped at a step (its checkpoint written) and resumed from its folder alone leaves
+// the files of the uninterrupted sweep, byte for byte: every series with its member axis, the
+// spike events with their member, members.csv (a member that diverged before the stop keeps its
+// stop, step and sample count), in every format.
+TEST(ConfigSweep, AStoppedSweepResumedFromItsFolderEqualsAnUninterruptedOne) {
+  ScratchDir dir;
+  const bool h5 = qifsim::hdf5_supported();
+  const std::string formats = h5 ? "[\"npy\", \"csv\", \"hdf5\"]" : "[\"npy\", \"csv\"]";
+  auto text = [&](const std::string& out) {
+    std::string c = config(out, formats,
+                           "[sweep]\nqif.v_threshold = [100.0, 1e305, 100.0]\nqif.v_reset = [-100.0, 1e300, -100.0]\n"
+                           "qif.noise_seed = [1, 2, 3]\n");
+    c.replace(c.find("[record]\n"), 9, "[record]\nspikes = [\"qif\"]\n");
+    return c;
+  };
+  qifsim::RunConfig whole = qifsim::parse_config(text("whole"), dir.str(), "cfg.toml");
+  whole.out_dir = dir / "whole";
+  qifsim::run_config(whole, false);
+  const std::string members = iotest::read_text(dir / "whole/members.csv");
+  ASSERT_NE(members.find("1,1e+305,1e+300,2,diverged,"), std::string::npos) << members;
+  for (const std::int64_t stop : {std::int64_t{7}, std::int64_t{401}}) {  // before and after member 1 diverged
+    SCOPED_TRACE("stopped at step " + std::to_string(stop));
+    const std::string name = "part" + std::to_string(stop);
+    iotest::write_text(dir / "cfg.toml", text(name));
+    qifsim::RunConfig part = qifsim::load_config(dir / "cfg.toml");
+    part.out_dir = dir / name;
+    part.options.stop_at_step = stop;
+    const qifsim::ConfigRun first = qifsim::run_config(part, false);
+    ASSERT_TRUE(first.interrupted());
+    EXPECT_TRUE(fs::exists(dir / (name + "/qifsim.ckpt")));
+    EXPECT_NE(iotest::read_text(dir / (name + "/members.csv")).find(",interrupted,"), std::string::npos);
+    qifsim::RunConfig rest = qifsim::resume_config(dir / name);
+    rest.options.progress = qifsim::Progress::Off;
+    const qifsim::ConfigRun second = qifsim::run_config(rest, false);
+    EXPECT_FALSE(second.interrupted());
+    EXPECT_EQ(second.first_step, stop);
+    for (const char* file : {"out.npy", "qif.v.npy", "qif.s.npy", "steps.npy", "time.npy", "qif.spikes.npy", "out.csv",
+                             "qif.v.csv", "qif.s.csv", "qif.spikes.csv", "members.csv"}) {
+      EXPECT_EQ(iotest::read_text(dir / (name + "/" + file)), iotest::read_text(dir / (std::string("whole/") + file)))
+          << file;
+    }
+#ifdef QIFSIM_TEST_HDF5
+    for (const char* set : {"out", "qif.v", "qif.s", "steps", "qif.spikes"}) {
+      const std::vector<double> got = h5_values(dir / (name + "/recording.h5"), set);
+      const std::vector<double> want = h5_values(dir / "whole/recording.h5", set);
+      EXPECT_FALSE(want.empty()) << set;
+      EXPECT_TRUE(got.size() == want.size() &&
+                  std::memcmp(got.data(), want.data(), got.size() * sizeof(double)) == 0)
+          << set;
+    }
+#endif
+  }
 }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <tuple>
 #include <random>
 #include <string>
@@ -413,7 +414,6 @@ TEST(Sweep, StoppedAndResumedEqualsOneRun) {
   net.run(inputs(), first, parts);
   ASSERT_TRUE(net.interrupted());
   EXPECT_EQ(net.resume_step(), 157);
-  EXPECT_THROW(net.save_checkpoint(::testing::TempDir() + "/sweep.ckpt"), qifsim::InvalidArgument);
   RunOptions other = o;
   other.resume = true;
   other.sweep.keys[0] = SweepKey::numbers("qif.eta", {-4.0, -2.5, -1.5});
@@ -428,6 +428,115 @@ TEST(Sweep, StoppedAndResumedEqualsOneRun) {
       EXPECT_EQ(parts.member_matrix(key, b).data, whole.member_matrix(key, b).data) << key << ", member " << b;
     }
   }
+}
+
+namespace {
+
+// The same values, bit for bit (NaN included: a stopped member's samples).
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+}  // namespace
+
+// A sweep stopped inside a sampling window, its checkpoint written with the observer and loaded
+// into a new network with the same sweep, resumes to the uninterrupted run bit for bit: every
+// member's series, spike events and member stops (a member that diverged before the checkpoint
+// stays stopped), for the sparse operator with noise and for the dense loop with a diverging member.
+TEST(Sweep, ACheckpointedSweepResumesInANewNetworkBitForBit) {
+  const std::string path = ::testing::TempDir() + "/sweep.ckpt";
+  for (const CouplingMode mode : {CouplingMode::Sparse, CouplingMode::Dense}) {
+    SCOPED_TRACE(mode == CouplingMode::Sparse ? "sparse" : "dense");
+    RunOptions o = options(mode, true);
+    o.record_spikes = {"qif"};
+    o.divergence_check_steps = 1;
+    o.sweep = three_members();
+    if (mode == CouplingMode::Sparse) {
+      o.sweep.keys.push_back(SweepKey::numbers("qif.noise_seed", {1, 2, 3}));
+    } else {  // member 1 diverges early
+      o.sweep.keys.push_back(SweepKey::numbers("qif.v_reset", {-20.0, 1e300, -20.0}));
+      o.sweep.keys.push_back(SweepKey::numbers("qif.v_threshold", {20.0, 1e305, 20.0}));
+    }
+    const double sigma = mode == CouplingMode::Sparse ? 0.5 : 0.0;
+    Network net = build(mode, qifsim::Precision::Float64, Values{}, sigma);
+    const Observer whole = net.run(inputs(), o);
+    const std::int64_t stop = 199;  // 199 % 3 = 1: inside a window of the output's mean
+    if (mode == CouplingMode::Dense) {
+      ASSERT_GE(whole.member_stops()[1].step, 0);
+      ASSERT_LT(whole.member_stops()[1].step, stop) << "member 1 should diverge before the checkpoint";
+    }
+    Network first = build(mode, qifsim::Precision::Float64, Values{}, sigma);
+    const qifsim::RecordSpec spec{true, false, o.record_vars, o.record_spikes, 3};
+    Observer before(first.dt(), spec);
+    RunOptions part = o;
+    part.stop_at_step = stop;
+    first.run(inputs(), part, before);
+    ASSERT_TRUE(first.interrupted());
+    first.save_checkpoint(path, &before);
+
+    Network second = build(mode, qifsim::Precision::Float64, Values{}, sigma);
+    Observer resumed(second.dt(), spec);
+    qifsim::CheckpointLoad how;
+    how.observer = &resumed;
+    how.sweep = &o.sweep;
+    second.load_checkpoint(path, how);
+    ASSERT_TRUE(second.interrupted());
+    EXPECT_EQ(second.resume_step(), stop);
+    EXPECT_EQ(resumed.samples(), before.samples());
+    RunOptions rest = o;
+    rest.resume = true;
+    second.run(inputs(), rest, resumed);
+    EXPECT_FALSE(second.interrupted());
+    ASSERT_EQ(resumed.steps(), whole.steps());
+    for (const std::string& key : whole.keys()) {
+      for (int b = 0; b < 3; ++b) {
+        EXPECT_TRUE(same_bits(resumed.member_matrix(key, b).data, whole.member_matrix(key, b).data))
+            << key << ", member " << b;
+      }
+    }
+    EXPECT_EQ(resumed.spike_steps("qif"), whole.spike_steps("qif"));
+    EXPECT_EQ(resumed.spike_neurons("qif"), whole.spike_neurons("qif"));
+    EXPECT_EQ(resumed.spike_members("qif"), whole.spike_members("qif"));
+    for (int b = 0; b < 3; ++b) {
+      EXPECT_EQ(resumed.member_stops()[static_cast<std::size_t>(b)].step, whole.member_stops()[static_cast<std::size_t>(b)].step);
+      EXPECT_EQ(resumed.member_samples(b), whole.member_samples(b));
+    }
+  }
+  // The checkpoint holds a sweep: loading it needs that sweep (as many members; the same values
+  // unless changes are allowed), and a sweep cannot continue a single run's checkpoint.
+  RunOptions o = options(CouplingMode::Dense, true);
+  o.sweep = three_members();
+  o.sweep.keys.push_back(SweepKey::numbers("qif.v_reset", {-20.0, 1e300, -20.0}));
+  o.sweep.keys.push_back(SweepKey::numbers("qif.v_threshold", {20.0, 1e305, 20.0}));
+  Network other = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  auto refusal = [&](const Sweep* sweep, bool allow = false) {
+    qifsim::CheckpointLoad how;
+    how.sweep = sweep;
+    how.allow_changes = allow;
+    try {
+      other.load_checkpoint(path, how);
+    } catch (const qifsim::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("(loaded)");
+  };
+  EXPECT_NE(refusal(nullptr).find("holds a sweep of 3 members"), std::string::npos) << refusal(nullptr);
+  Sweep two;
+  two.keys = {SweepKey::numbers("qif.eta", {-1.0, -2.0})};
+  EXPECT_NE(refusal(&two).find("the sweep given has 2"), std::string::npos) << refusal(&two);
+  Sweep changed = o.sweep;
+  changed.keys[0] = SweepKey::numbers("qif.eta", {-4.0, -2.5, -1.5});
+  EXPECT_NE(refusal(&changed).find("holds the sweep"), std::string::npos) << refusal(&changed);
+  EXPECT_FALSE(other.interrupted()) << "a refused checkpoint changes nothing";
+  EXPECT_EQ(refusal(&changed, true), "(loaded)");
+  EXPECT_TRUE(other.interrupted());
+  Network single = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  RunOptions one = options(CouplingMode::Dense, true);
+  one.stop_at_step = 20;
+  (void)single.run(inputs(), one);
+  single.save_checkpoint(path);
+  other = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  EXPECT_NE(refusal(&o.sweep).find("holds no sweep"), std::string::npos) << refusal(&o.sweep);
 }
 
 // Events need one tau_s per population in every member: a member given one tau_s per neuron

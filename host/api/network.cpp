@@ -408,6 +408,7 @@ void Network::forget_interrupted() {
   carry_.reset();
   sweep_engine_.reset();
   sweep_signature_.clear();
+  sweep_from_checkpoint_ = false;
 }
 
 bool Network::interrupted() const {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <utility>
 
 #include "core/engine.hpp"
@@ -128,27 +127,6 @@ void check_neurons(const RecordVar& rv, std::int64_t size, const std::string& wh
   }
 }
 
-// What identifies a sweep for resuming it: its mode, keys and values.
-std::string sweep_signature(const Sweep& sweep) {
-  std::string text = to_string(sweep.mode);
-  for (const SweepKey& k : sweep.keys) {
-    text += "; " + k.key + " =";
-    for (const SweepValue& v : k.values) {
-      text += " " + sweep_value_text(v);
-      if (v.values.size() > 1) {  // per-neuron values: their bits, hashed (FNV-1a)
-        std::uint64_t h = 1469598103934665603ull;
-        for (double x : v.values) {
-          std::uint64_t bits = 0;
-          std::memcpy(&bits, &x, sizeof bits);
-          h = (h ^ bits) * 1099511628211ull;
-        }
-        text += "#" + std::to_string(h);
-      }
-    }
-  }
-  return text;
-}
-
 std::string not_recordable(const RecordVar& rv) {
   return "'" + rv.node + "." + rv.var + "' is a parameter; record state variables";
 }
@@ -264,7 +242,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
       throw InvalidArgument(where + ": resume: the interrupted run " + (sweeping ? "was not a sweep" : "was a sweep") +
                             "; resume it with the options it ran with");
     }
-    if (sweeping && sweep_signature(options.sweep) != sweep_signature_) {
+    if (sweeping && detail::sweep_signature(options.sweep) != sweep_signature_) {
       throw InvalidArgument(where + ": resume: the sweep differs from the interrupted one (" + sweep_signature_ + ")");
     }
     if (steps != carry_steps_ || options.sampling_steps != carry_sampling_ || options.cutoff != carry_cutoff_) {
@@ -403,6 +381,11 @@ void Network::run_sweep(detail::RunPlan& plan, const RunOptions& options, Coupli
     const std::string line = ensemble->set_coupling(coupling, resync);
     if (!line.empty()) log_notice("coupling (" + std::to_string(members) + " members): " + line);
   }
+  if (options.resume && sweep_from_checkpoint_) {  // loaded: its members' operators are chosen now
+    const std::string line = sweep_engine_->set_coupling(coupling, resync);
+    if (!line.empty()) log_notice("coupling (" + std::to_string(members) + " members): " + line);
+    sweep_from_checkpoint_ = false;
+  }
   plan.clock0 = 0;  // every member from its initial state at step 0
   const std::int64_t first = options.resume ? carry_->next_step : 0;
   const std::int64_t samples = plan.schedule.count(plan.steps) - plan.schedule.count(first);
@@ -419,13 +402,15 @@ void Network::run_sweep(detail::RunPlan& plan, const RunOptions& options, Coupli
     progress.finish(carry.next_step);
     return;
   }
-  // Stopped early: the ensemble waits for RunOptions::resume.
+  // Stopped early: the ensemble waits for RunOptions::resume (or a checkpoint holds it). The
+  // window's length follows from the position (the members keep their own sums).
+  carry.window = plan.schedule.window_at(carry.next_step);
   carry_steps_ = plan.steps;
   carry_sampling_ = options.sampling_steps;
   carry_cutoff_ = options.cutoff;
   carry_ = std::make_unique<detail::RunCarry>(std::move(carry));
   sweep_engine_ = std::move(ensemble);
-  sweep_signature_ = sweep_signature(options.sweep);
+  sweep_signature_ = detail::sweep_signature(options.sweep);
 }
 
 }  // namespace qifsim

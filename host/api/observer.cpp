@@ -326,6 +326,12 @@ void Observer::write_state(std::ostream& out) const {
   }
   w.vec(steps_);
   if (!spikes_.empty()) write_spike_state(out);  // (absent where no spikes are recorded)
+  if (spec_.members > 1) {  // an ensemble's member stops (never in a single network's)
+    for (const MemberStop& stop : stops_) {
+      w.pod<std::int64_t>(stop.step);
+      w.str(stop.reason);
+    }
+  }
 }
 
 void Observer::read_state(std::istream& in, const std::string& source) {
@@ -370,6 +376,15 @@ void Observer::read_state(std::istream& in, const std::string& source) {
     if (steps[i] < 0 || (i > 0 && steps[i] <= steps[i - 1])) r.fail("corrupt step index at sample " + std::to_string(i));
   }
   if (!spikes_.empty()) read_spike_state(in, source);  // (checked before anything changes)
+  std::vector<MemberStop> stops = stops_;
+  if (spec_.members > 1) {
+    for (MemberStop& stop : stops) {
+      stop.step = r.pod<std::int64_t>();
+      stop.reason = r.str();
+      if (stop.step < -1) r.fail("corrupt member stop at step " + std::to_string(stop.step));
+    }
+  }
+  stops_ = std::move(stops);
   series_ = std::move(loaded);
   steps_ = std::move(steps);
 }

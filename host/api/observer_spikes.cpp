@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/text.hpp"
@@ -125,6 +126,7 @@ void Observer::write_spike_state(std::ostream& out) const {
     w.str(spec_.spikes[i]);
     w.vec(spikes_[i].steps);
     w.vec(spikes_[i].neurons);
+    if (spec_.members > 1) w.vec(spikes_[i].members);  // an ensemble's (never in a single network's)
   }
 }
 
@@ -145,11 +147,18 @@ void Observer::read_spike_state(std::istream& in, const std::string& source) {
     Spikes& e = loaded[i];
     e.steps = r.vec<std::int64_t>();
     e.neurons = r.vec<std::int64_t>();
-    if (e.steps.size() != e.neurons.size()) r.fail("the spikes of '" + name + "' have unequal step and neuron counts");
+    if (spec_.members > 1) e.members = r.vec<std::int64_t>();
+    if (e.steps.size() != e.neurons.size() || (spec_.members > 1 && e.members.size() != e.steps.size())) {
+      r.fail("the spikes of '" + name + "' have unequal step, member and neuron counts");
+    }
+    // In order of step, then member (an ensemble's), then neuron.
+    const auto key = [&e](std::size_t k) {
+      return std::make_tuple(e.steps[k], e.members.empty() ? 0 : e.members[k], e.neurons[k]);
+    };
     for (std::size_t k = 0; k < e.steps.size(); ++k) {
-      const bool ordered = k == 0 || e.steps[k] > e.steps[k - 1] ||
-                           (e.steps[k] == e.steps[k - 1] && e.neurons[k] > e.neurons[k - 1]);
-      if (e.steps[k] < 0 || e.neurons[k] < 0 || !ordered) {
+      const bool ordered = k == 0 || key(k) > key(k - 1);
+      const bool member_ok = e.members.empty() || (e.members[k] >= 0 && e.members[k] < spec_.members);
+      if (e.steps[k] < 0 || e.neurons[k] < 0 || !member_ok || !ordered) {
         r.fail("corrupt spike event " + std::to_string(k) + " of '" + name + "'");
       }
     }

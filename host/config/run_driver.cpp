@@ -278,11 +278,6 @@ RunConfig resume_config(const std::string& folder, const std::string& config_pat
       throw ConfigError("resume: '" + dir + "' holds a complete run (" + std::to_string(m.samples) +
                         " samples); there is nothing to continue");
     }
-    if (fsys::exists(fsys::path(dir) / detail::kMembersName, ec)) {
-      throw ConfigError("resume: '" + dir + "' holds a sweep (" + detail::kMembersName +
-                        "), and a sweep leaves no checkpoint in this version; its files are complete up to the "
-                        "samples they hold; run it again to continue");
-    }
     throw ConfigError("resume: '" + dir + "' holds no checkpoint (" + kCheckpointName +
                       "); the run stopped before its first one (record.checkpoint_seconds) and must be run again");
   }
@@ -399,12 +394,7 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
   std::vector<std::string> names = recording_file_names(obs, config.formats);
   if (write_copy) names.emplace_back(kConfigCopyName);
   const bool sweeping = !config.options.sweep.empty();
-  if (sweeping) {
-    if (config.resume) {
-      throw ConfigError("resume: a sweep leaves no checkpoint in this version (its members are not saved); run it again");
-    }
-    names.emplace_back(detail::kMembersName);
-  }
+  if (sweeping) names.emplace_back(detail::kMembersName);
   std::vector<std::string> outputs;
   for (const auto& n : names) outputs.push_back((dir / n).string());
   outputs.push_back(ckpt);
@@ -420,6 +410,13 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
   } release{*folder};
   RunOptions options = config.options;
   std::int64_t continue_samples = -1;
+  // members.csv: each member's values, status and samples in the files (those before a resume
+  // included; a member that stopped has the samples before its stop).
+  const auto members_file = [&](const char* status) {
+    if (!sweeping) return;
+    detail::write_members_csv((dir / detail::kMembersName).string(), config.options.sweep, status, obs,
+                              folder->samples(), detail::SampleSchedule{options.sampling_steps, options.cutoff});
+  };
   RecordingInfo recording = config.recording_info();
   std::vector<std::shared_ptr<FileSink>> sinks;
   std::shared_ptr<detail::DigestSink> digests;
@@ -469,6 +466,7 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
       CheckpointLoad how;
       how.parameters = false;  // the config's (the same unless changes are allowed)
       how.allow_changes = config.allow_changes;
+      how.sweep = sweeping ? &config.options.sweep : nullptr;  // a sweep's members, rebuilt and restored
       config.network.load_checkpoint(ckpt, how);
       if (!config.network.interrupted()) {
         throw ConfigError("resume: '" + ckpt + "' holds no interrupted run");
@@ -531,7 +529,7 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     // Accepted and set up: from here on the manifest says "running".
     if (options.resume) folder->continue_from(continue_samples, config.network.resume_step(), report.changes);
     folder->add_files(names);
-    if (sweeping) detail::write_members_csv((dir / detail::kMembersName).string(), config.options.sweep, "running", obs);
+    if (sweeping) members_file("running");
   } catch (const std::exception& e) {
     if (!config.resume) {
       try {
@@ -569,25 +567,12 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     folder->checkpointed(config.network.resume_step(), kCheckpointName);
   };
 
-  // A sweep's members are not checkpointed yet: it runs without periodic checkpoints, and a
-  // stop ends it with its files complete up to the samples they hold.
-  if (sweeping && config.checkpoint_seconds > 0.0) {
-    log_notice("sweep: no periodic checkpoints (checkpoints do not hold a sweep's members yet)");
-  }
-  StopTimer timer(config.options.stop, sweeping ? 0.0 : config.checkpoint_seconds);
+  StopTimer timer(config.options.stop, config.checkpoint_seconds);
   options.stop = timer.flag();
-  bool stopped_sweep = false;
-  const auto members_file = [&](const char* status) {
-    if (sweeping) detail::write_members_csv((dir / detail::kMembersName).string(), config.options.sweep, status, obs);
-  };
   try {
     for (;;) {
       run(options);
       if (!config.network.interrupted()) break;
-      if (sweeping) {
-        stopped_sweep = true;
-        break;
-      }
       // Stopped: by the caller (or stop_at_step), or for a periodic checkpoint.
       save_checkpoint();
       if (timer.user_stop() || !timer.flag()->load()) {
@@ -612,12 +597,9 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
   for (auto& p : finish_file_sinks(sinks, obs)) report.files.push_back(std::move(p));
   if (write_copy) report.files.push_back(copy.string());
   report.samples = folder->samples();
-  members_file(stopped_sweep ? "interrupted" : "complete");
+  members_file(report.interrupted() ? "interrupted" : "complete");
   if (sweeping) report.files.push_back((dir / detail::kMembersName).string());
-  if (stopped_sweep) {
-    report.next_step = config.network.resume_step();
-    folder->finish("interrupted", report.next_step);
-  } else if (report.interrupted()) {
+  if (report.interrupted()) {
     report.next_step = config.network.resume_step();
     folder->finish("interrupted", report.next_step, "", kCheckpointName);
   } else {

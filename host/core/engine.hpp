@@ -68,6 +68,14 @@ struct RunCarry {
   std::int64_t loss_steps = 0;      // counted steps
 };
 
+/// What an ensemble keeps of member b between runs besides its state (checkpoints hold it):
+/// its output window's sums and where, and why, it stopped (-1: it runs on).
+struct MemberCarry {
+  std::vector<double> y_sum;
+  std::int64_t stopped_at = -1;
+  std::string reason;
+};
+
 /// True when the run must stop before step t.
 inline bool stop_requested(const RunPlan& plan, std::int64_t t) {
   return t == plan.stop_at || (plan.stop != nullptr && plan.stop->load(std::memory_order_relaxed));
@@ -113,6 +121,15 @@ class Engine {
   virtual void check_coupling(CouplingMode requested) const = 0;
   /// Bytes the backend's staging for recording takes for `plan` (the ring buffer).
   virtual std::size_t staging_bytes(const RunPlan& plan) const = 0;
+  /// An ensemble's members (1: a single network, which is its own member 0). A member's
+  /// state is read and set through member(b)'s get_var/set_var/edge_state/set_edge_state.
+  virtual std::int64_t member_count() const { return 1; }
+  virtual Engine& member(std::int64_t b) { (void)b; return *this; }
+  virtual const Engine& member(std::int64_t b) const { (void)b; return *this; }
+  /// An ensemble's per-member carries (empty for a single network), and set back from a
+  /// checkpoint (one per member, each y_sum of the output width).
+  virtual std::vector<MemberCarry> member_carries() const { return {}; }
+  virtual void set_member_carries(std::vector<MemberCarry> carries) { (void)carries; }
 };
 
 std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt);

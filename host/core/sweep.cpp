@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "core/sweep_members.hpp"
@@ -273,5 +274,26 @@ SweepMembers sweep_members(const Graph& graph, const Sweep& sweep, bool keep) {
   return out;
 }
 
+std::string sweep_signature(const Sweep& sweep) {
+  std::string text = to_string(sweep.mode);
+  for (const SweepKey& k : sweep.keys) {
+    text += "; " + k.key + " =";
+    for (const SweepValue& v : k.values) {
+      text += " " + sweep_value_text(v);
+      if (v.values.size() > 1) {  // per-neuron values: their bits, hashed (FNV-1a)
+        std::uint64_t h = 1469598103934665603ull;
+        for (double x : v.values) {
+          std::uint64_t bits = 0;
+          std::memcpy(&bits, &x, sizeof bits);
+          h = (h ^ bits) * 1099511628211ull;
+        }
+        text += "#" + std::to_string(h);
+      }
+    }
+  }
+  return text;
+}
+
 }  // namespace detail
+
 }  // namespace qifsim

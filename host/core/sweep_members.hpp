@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/graph.hpp"
@@ -24,5 +25,9 @@ constexpr std::int64_t kMaxMembers = std::int64_t{1} << 20;
 /// or name, a value count that is neither 1 nor the population's size, a seed that is not a
 /// whole number, a parameter the model refuses, more than kMaxMembers members).
 SweepMembers sweep_members(const Graph& graph, const Sweep& sweep, bool keep = true);
+
+/// What identifies a sweep for resuming it: its mode, keys and values as text (per-neuron
+/// values by a hash of their bits).
+std::string sweep_signature(const Sweep& sweep);
 
 }  // namespace qifsim::detail

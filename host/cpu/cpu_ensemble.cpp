@@ -63,7 +63,41 @@ class CpuEnsemble final : public Engine {
   void reset() override {
     for (auto& m : members_) m->reset();
     stopped_.assign(members_.size(), 0);
+    stops_.assign(members_.size(), MemberCarry{});
     carries_.clear();
+  }
+
+  std::int64_t member_count() const override { return static_cast<std::int64_t>(members_.size()); }
+  Engine& member(std::int64_t b) override { return *members_.at(static_cast<std::size_t>(b)); }
+  const Engine& member(std::int64_t b) const override { return *members_.at(static_cast<std::size_t>(b)); }
+
+  std::vector<MemberCarry> member_carries() const override {
+    std::vector<MemberCarry> out(members_.size());
+    for (std::size_t b = 0; b < members_.size(); ++b) {
+      if (b < carries_.size()) out[b].y_sum = carries_[b].y_sum;
+      if (b < stopped_.size() && stopped_[b]) {
+        out[b].stopped_at = stops_[b].stopped_at;
+        out[b].reason = stops_[b].reason;
+      }
+    }
+    return out;
+  }
+
+  // From a checkpoint, before a resumed run (whose carry gives the window's length).
+  void set_member_carries(std::vector<MemberCarry> carries) override {
+    if (carries.size() != members_.size()) throw InvalidArgument("set_member_carries: one carry per member");
+    carries_.assign(members_.size(), RunCarry{});
+    stopped_.assign(members_.size(), 0);
+    stops_.assign(members_.size(), MemberCarry{});
+    for (std::size_t b = 0; b < members_.size(); ++b) {
+      carries_[b].y_sum = std::move(carries[b].y_sum);
+      if (carries[b].stopped_at >= 0) {
+        stopped_[b] = 1;
+        stops_[b].stopped_at = carries[b].stopped_at;
+        stops_[b].reason = std::move(carries[b].reason);
+      }
+    }
+    restored_ = true;
   }
 
   std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
@@ -106,7 +140,12 @@ class CpuEnsemble final : public Engine {
     parallel_ = count > 1 && largest < kParallelNeurons && count * largest >= kParallelMembersNeurons &&
                 omp_get_max_threads() > 1 && !(fast_ && members_[0]->dense_product());
     // Each member's sums of the output window (y_sum); the run's position is carry's.
-    if (carries_.size() != members_.size() || carry.next_step == 0) carries_.assign(members_.size(), RunCarry{});
+    if (restored_) {  // from a checkpoint: the window is the run's
+      for (RunCarry& c : carries_) c.window = carry.window;
+      restored_ = false;
+    } else if (carries_.size() != members_.size() || carry.next_step == 0) {
+      carries_.assign(members_.size(), RunCarry{});
+    }
     for (RunCarry& c : carries_) c.y_sum.resize(static_cast<std::size_t>(k), 0.0);
     HostRing<T> ring(obs, plan.batch_samples, plan.row_width, plan.flush_seconds);
     // Spike events: each step's spikes of the recorded populations, member after member, held
@@ -137,8 +176,15 @@ class CpuEnsemble final : public Engine {
     std::vector<const T*> xs(members_.size());
     std::vector<T*> ys(members_.size());
     stopped_.resize(members_.size(), 0);
+    stops_.resize(members_.size());
     faults_.assign(members_.size(), std::string());
     ObserverEngineSide side(obs);
+    // Members stopped before this run (resumed): the observer hears of them again.
+    for (std::size_t b = 0; b < members_.size(); ++b) {
+      if (stopped_[b] && b < obs.member_stops().size() && obs.member_stops()[b].step < 0) {
+        side.stop_member(static_cast<std::int64_t>(b), stops_[b].stopped_at, stops_[b].reason);
+      }
+    }
     std::int64_t t = carry.next_step;
     run_then_flush(ring, t, carry.next_step, [&] {
       for (; t < plan.steps; ++t) {
@@ -280,6 +326,8 @@ class CpuEnsemble final : public Engine {
   // the others run on. When none is left the run ends with DivergenceError.
   void stop(std::size_t b, std::int64_t step, const std::string& reason, ObserverEngineSide& side) {
     stopped_[b] = 1;
+    stops_[b].stopped_at = step;
+    stops_[b].reason = reason;
     side.stop_member(static_cast<std::int64_t>(b), step, reason);
     std::size_t running = 0;
     for (char s : stopped_) running += s ? 0 : 1;
@@ -324,6 +372,8 @@ class CpuEnsemble final : public Engine {
   std::vector<std::exception_ptr> errors_;    // for_members: each member's exception
   bool parallel_ = false;                     // members stepped on the OpenMP threads
   std::vector<char> stopped_;                 // members stopped (diverged); kept for a resume
+  std::vector<MemberCarry> stops_;            // where and why each stopped member stopped
+  bool restored_ = false;                     // carries set from a checkpoint, not yet run
   std::vector<std::string> faults_;           // this step's sample: a member's first non-finite value
   bool fast_ = false;                         // dense products of all members as one GEMM
   std::int64_t in_width_ = 0;

@@ -9,13 +9,18 @@
 //     "edges"        (where an edge has delays or a filter) u64 count, then per such edge its
 //                    index (i64, the order edges were added) and its state (u64 count + float64
 //                    values: source units x columns, core/edge_state.hpp)
+//     "members"      (an interrupted sweep) u64 members, the sweep's signature (text), then per
+//                    member: i64 the step it stopped at (-1: running), its reason, its output
+//                    sums (u64 count + float64), and, where running, every population's state
+//                    and parameters (one value where all neurons share it) and each stateful
+//                    edge's state, in the "network" and "edges" orders
 //     "fingerprint"  u64 count, then key, u64 hash, text per entry (checkpoint.hpp)
 //     "details"      u64 count, then key, value per entry
 //     "observer"     an Observer's settings and samples (Observer::write_state)
 //     "end"          empty, always last
 //   u64 XXH3-64 of every byte before it.
 // A reader skips sections it does not know: later versions add theirs (the coupling
-// choice, ensemble members, ranks) without breaking older readers.
+// choice, ranks) without breaking older readers.
 // Format 1 (no sections, no checksum) is still read.
 #pragma once
 

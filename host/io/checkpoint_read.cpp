@@ -12,6 +12,7 @@
 
 #include "io/binary_io.hpp"
 #include "core/engine.hpp"
+#include "core/sweep_members.hpp"
 #include "core/graph.hpp"
 #include "io/checkpoint_format.hpp"
 #include "io/input_files.hpp"
@@ -54,6 +55,15 @@ struct Loaded {
   };
   std::vector<Values> state;
   std::vector<std::pair<int, std::vector<double>>> edge_states;  // edge index, state
+  // An interrupted sweep's members (the "members" section).
+  struct Member {
+    std::vector<Values> state;  // parameters: one value or one per neuron
+    std::vector<std::pair<int, std::vector<double>>> edge_states;
+    detail::MemberCarry carry;
+  };
+  std::vector<Member> members;
+  std::string sweep_signature;
+  bool has_members = false;
   CheckpointInfo info;
   bool has_network = false;
 };
@@ -123,6 +133,8 @@ class CheckpointReader {
         read_network(*r, out);
       } else if (tag == "edges" && graph_) {
         read_edges(*r, out);
+      } else if (tag == "members" && graph_) {
+        read_members(*r, out, length);
       } else if (tag == "fingerprint") {
         const auto count = r->pod<std::uint64_t>();
         if (count > length / 24) r->fail("corrupt fingerprint");
@@ -255,6 +267,63 @@ class CheckpointReader {
     }
   }
 
+  // An interrupted sweep: each member's populations (states, then parameters), its edges with
+  // delays or a filter, its output sums and where it stopped; checked as the network's are.
+  void read_members(detail::BinaryReader& r, Loaded& out, std::uint64_t length) {
+    out.has_members = true;
+    const auto count = r.pod<std::uint64_t>();
+    if (count < 1 || count > length) r.fail("corrupt members section (" + std::to_string(count) + " members)");
+    out.sweep_signature = r.str();
+    const std::int64_t out_width = graph_->nodes[static_cast<std::size_t>(graph_->output)].size;
+    out.members.resize(static_cast<std::size_t>(count));
+    for (std::uint64_t b = 0; b < count; ++b) {
+      Loaded::Member& m = out.members[static_cast<std::size_t>(b)];
+      const std::string member = "member " + std::to_string(b) + ": ";
+      m.carry.stopped_at = r.pod<std::int64_t>();
+      m.carry.reason = r.str();
+      if (m.carry.stopped_at < -1) r.fail(member + "corrupt stop at step " + std::to_string(m.carry.stopped_at));
+      m.carry.y_sum = r.vec<double>();
+      if (!m.carry.y_sum.empty() && static_cast<std::int64_t>(m.carry.y_sum.size()) != out_width) {
+        r.fail(member + "its output sums have " + std::to_string(m.carry.y_sum.size()) + " values; the output has " +
+               std::to_string(out_width));
+      }
+      if (m.carry.stopped_at >= 0) continue;  // stopped: no state (it stays stopped)
+      check_finite(r, m.carry.y_sum, member + "the output sums");
+      for (std::size_t i = 0; i < graph_->nodes.size(); ++i) {
+        const auto& node = graph_->nodes[i];
+        if (node.kind != detail::NodeKind::Population) continue;
+        QifPopulation loaded = parameters_of(node.pop);
+        for (auto v : kStateVars) m.state.push_back({static_cast<int>(i), v, r.vec<double>()});
+        for (auto v : kParams) m.state.push_back({static_cast<int>(i), v, r.vec<double>()});
+        for (const auto& s : m.state) {
+          if (s.node != static_cast<int>(i)) continue;
+          const auto size = static_cast<std::int64_t>(s.values.size());
+          if (size != node.size && !(detail::is_parameter(s.var) && size == 1)) {
+            r.fail(member + "corrupt state of node '" + node.name + "'");
+          }
+          check_finite(r, s.values, member + "'" + node.name + "." + detail::var_name(s.var) + "'");
+          if (detail::is_parameter(s.var)) detail::param_of(loaded, s.var) = Param(s.values);
+        }
+        try {
+          detail::validate_population(node.name, loaded);
+        } catch (const InvalidArgument& e) {
+          r.fail(member + "holds parameters that are not valid: " + e.what());
+        }
+      }
+      for (std::size_t i = 0; i < graph_->edges.size(); ++i) {
+        const detail::Edge& e = graph_->edges[i];
+        if (!e.memory.stateful()) continue;
+        std::vector<double> values = r.vec<double>();
+        if (static_cast<std::int64_t>(values.size()) != edge_state_size(e)) {
+          r.fail(member + "the state of edge " + std::to_string(i) + " holds " + std::to_string(values.size()) +
+                 " values; this network's holds " + std::to_string(edge_state_size(e)));
+        }
+        check_finite(r, values, member + "the state of edge " + std::to_string(i));
+        m.edge_states.emplace_back(static_cast<int>(i), std::move(values));
+      }
+    }
+  }
+
   void read_carry(detail::BinaryReader& r, Loaded& out) {
     auto carry = std::make_unique<detail::RunCarry>();
     out.carry_steps = r.pod<std::int64_t>();
@@ -363,7 +432,48 @@ void Network::load_checkpoint(const std::string& path, const CheckpointLoad& how
                        detail::join(changes, false) + " (its state would not continue that run)");
     }
   }
+  // An interrupted sweep: its ensemble, built from the sweep given, its members' state restored.
+  std::unique_ptr<detail::Engine> ensemble;
+  std::string signature;
+  const bool sweeping = how.sweep != nullptr && !how.sweep->empty();
+  if (loaded.has_members || sweeping) {
+    const std::string where = "load_checkpoint: '" + path + "' ";
+    if (!sweeping) {
+      throw InvalidArgument(where + "holds a sweep of " + std::to_string(loaded.members.size()) +
+                            " members; give its sweep (CheckpointLoad::sweep) to continue it");
+    }
+    if (!loaded.has_members) throw InvalidArgument(where + "holds no sweep; it continues a single run");
+    if (backend_ == Backend::Cuda) {
+      throw InvalidArgument(where + "holds a sweep; ensembles run on the CPU backend in this version");
+    }
+    const std::int64_t members = how.sweep->members();
+    if (members != static_cast<std::int64_t>(loaded.members.size())) {
+      throw InvalidArgument(where + "holds a sweep of " + std::to_string(loaded.members.size()) +
+                            " members; the sweep given has " + std::to_string(members));
+    }
+    signature = detail::sweep_signature(*how.sweep);
+    if (signature != loaded.sweep_signature && !how.allow_changes) {
+      throw InvalidArgument(where + "holds the sweep " + loaded.sweep_signature + "; the sweep given is " + signature +
+                            " (its members would not continue that run)");
+    }
+    detail::SweepMembers sm = detail::sweep_members(*graph_, *how.sweep);
+    ensemble = detail::make_cpu_ensemble(sm.graphs, precision_, dt_, sm.input_scale);
+    std::vector<detail::MemberCarry> carries;
+    for (std::size_t b = 0; b < loaded.members.size(); ++b) {
+      Loaded::Member& m = loaded.members[b];
+      detail::Engine& e = ensemble->member(static_cast<std::int64_t>(b));
+      for (const auto& s : m.state) {
+        if (detail::is_parameter(s.var) && !how.parameters) continue;  // the sweep's and the network's
+        e.set_var(s.node, s.var, s.values);
+      }
+      for (const auto& [edge, values] : m.edge_states) e.set_edge_state(edge, values);
+      carries.push_back(std::move(m.carry));
+    }
+    ensemble->set_member_carries(std::move(carries));
+    if (!loaded.carry) throw InvalidArgument(where + "holds a sweep but no interrupted run");
+  }
   // Apply.
+  forget_interrupted();
   for (const auto& s : loaded.state) {
     if (detail::is_parameter(s.var)) {
       if (!how.parameters) continue;
@@ -380,6 +490,11 @@ void Network::load_checkpoint(const std::string& path, const CheckpointLoad& how
   carry_steps_ = loaded.carry_steps;
   carry_sampling_ = loaded.carry_sampling;
   carry_cutoff_ = loaded.carry_cutoff;
+  if (ensemble) {
+    sweep_engine_ = std::move(ensemble);
+    sweep_signature_ = std::move(signature);
+    sweep_from_checkpoint_ = true;
+  }
   if (how.info) *how.info = std::move(loaded.info);
 }
 

@@ -1,8 +1,10 @@
 // host/io/checkpoint_write.cpp - writing a checkpoint in format 2 (checkpoint_format.hpp): Network::save_checkpoint.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ostream>
 #include <streambuf>
 
@@ -69,14 +71,20 @@ class SectionWriter {
   off_t at_ = -1;
 };
 
+// A parameter's values, one value where every neuron has the same (as a sweep gave it: a
+// member restored from the checkpoint keeps a scalar a scalar).
+std::vector<double> compact(std::vector<double> values) {
+  const auto same = [&](double x) { return std::memcmp(&x, values.data(), sizeof x) == 0; };  // bits: -0 is not 0
+  if (!values.empty() && std::all_of(values.begin(), values.end(), same)) {
+    values.resize(1);
+  }
+  return values;
+}
+
 }  // namespace
 
 void Network::save_checkpoint(const std::string& path, const Observer* observer, const CheckpointInfo* info) const {
   require_compiled("save_checkpoint");
-  if (sweep_engine_) {
-    throw InvalidArgument("save_checkpoint: the interrupted run is a sweep, whose members checkpoints do not hold yet; "
-                          "resume it in this process (RunOptions::resume) or run it again");
-  }
   for (const auto& node : graph_->nodes) {
     if (const auto* m = detail::other_model_of(node)) {
       throw InvalidArgument("save_checkpoint: population '" + node.name + "' uses model '" + m->decl->name +
@@ -136,6 +144,31 @@ void Network::save_checkpoint(const std::string& path, const Observer* observer,
         if (!graph_->edges[i].memory.stateful()) continue;
         w.pod<std::int64_t>(static_cast<std::int64_t>(i));
         w.vec(engine_->edge_state(static_cast<int>(i)));
+      }
+      sections.end();
+    }
+    if (sweep_engine_) {  // an interrupted sweep: every member's state, window sums and stop
+      sections.begin("members");
+      const detail::Engine& ensemble = *sweep_engine_;
+      const std::int64_t count = ensemble.member_count();
+      const std::vector<detail::MemberCarry> carries = ensemble.member_carries();
+      w.pod<std::uint64_t>(static_cast<std::uint64_t>(count));
+      w.str(sweep_signature_);
+      for (std::int64_t b = 0; b < count; ++b) {
+        const detail::MemberCarry& c = carries[static_cast<std::size_t>(b)];
+        w.pod<std::int64_t>(c.stopped_at);
+        w.str(c.reason);
+        w.vec(c.y_sum);
+        if (c.stopped_at >= 0) continue;  // stopped: its state (not finite) is not needed again
+        const detail::Engine& m = ensemble.member(b);
+        for (std::size_t i = 0; i < graph_->nodes.size(); ++i) {
+          if (graph_->nodes[i].kind != detail::NodeKind::Population) continue;
+          for (auto v : kStateVars) w.vec(m.get_var(static_cast<int>(i), v));
+          for (auto v : kParams) w.vec(compact(m.get_var(static_cast<int>(i), v)));
+        }
+        for (std::size_t i = 0; i < graph_->edges.size(); ++i) {
+          if (graph_->edges[i].memory.stateful()) w.vec(m.edge_state(static_cast<int>(i)));
+        }
       }
       sections.end();
     }

@@ -230,12 +230,13 @@ class NpySink final : public FileSink {
 
 // ---- CSV ------------------------------------------------------------------------------
 
-// The digests of CSV lines `step,time,v0,v1,...` fed a character at a time: each field is
-// parsed as the sinks wrote it (an int64 step, %.17g numbers, which read back exactly) and
-// each line's values are digested as one row.
+// The digests of CSV lines `step,time,v0,v1,...` (an ensemble's: `step,time,member,v0,...`, a
+// line per member) fed a character at a time: each field is parsed as the sinks wrote it (an
+// int64 step, %.17g numbers, which read back exactly) and each sample's values (every member's
+// lines) are digested as one row.
 class LineDigests {
  public:
-  LineDigests(std::int64_t width, bool on) : width_(width), on_(on) {}
+  LineDigests(std::int64_t width, std::int64_t members, bool on) : width_(width), members_(members), on_(on) {}
   void add(char c) {
     if (!on_) return;
     if (c != ',' && c != '\n') {
@@ -244,9 +245,12 @@ class LineDigests {
     }
     end_field();
     if (c == '\n') {
-      bad = bad || static_cast<std::int64_t>(row_.size()) != width_;
-      values = detail::digest_row(values, row_.data(), row_.size() * sizeof(double));
-      row_.clear();
+      if (++member_ == members_) {  // the sample's last line
+        bad = bad || static_cast<std::int64_t>(row_.size()) != width_ * members_;
+        values = detail::digest_row(values, row_.data(), row_.size() * sizeof(double));
+        row_.clear();
+        member_ = 0;
+      }
       column_ = 0;
     }
   }
@@ -260,21 +264,28 @@ class LineDigests {
     char* end = nullptr;
     if (column_ == 0) {
       const std::int64_t step = std::strtoll(field_.c_str(), &end, 10);
-      steps = detail::digest_row(steps, &step, sizeof step);
+      if (member_ == 0) steps = detail::digest_row(steps, &step, sizeof step);
+    } else if (column_ == 2 && members_ > 1) {
+      bad = bad || std::strtoll(field_.c_str(), &end, 10) != member_;  // the member column
     } else {
       const double x = std::strtod(field_.c_str(), &end);
-      if (column_ == 1) times = detail::digest_row(times, &x, sizeof x);
-      else row_.push_back(x);
+      if (column_ == 1) {
+        if (member_ == 0) times = detail::digest_row(times, &x, sizeof x);
+      } else {
+        row_.push_back(x);
+      }
     }
     bad = bad || field_.empty() || end != field_.c_str() + field_.size();
     field_.clear();
     ++column_;
   }
-  std::int64_t width_;
+  std::int64_t width_;    // values per line (a member's)
+  std::int64_t members_;  // lines per sample
   bool on_;
   std::string field_;
-  std::vector<double> row_;  // the values of the line being read
+  std::vector<double> row_;  // the values of the sample being read
   std::int64_t column_ = 0;
+  std::int64_t member_ = 0;  // the line's member
 };
 
 class CsvSink final : public FileSink {
@@ -355,7 +366,7 @@ class CsvSink final : public FileSink {
       for (std::int64_t j = 0; j < s.width; ++j) head += "," + key + "[" + std::to_string(j) + "]";
       head += '\n';
       if (continue_rows_ >= 0) {
-        reopen(s, head, key);
+        reopen(s, head, key, obs.members());
         paths_.push_back(s.path);
         continue;
       }
@@ -370,7 +381,8 @@ class CsvSink final : public FileSink {
 
   // The file must start with this recording's header line and hold at least continue_rows_
   // whole lines after it; it is cut after that many.
-  void reopen(Stream& s, const std::string& head, const std::string& key) {
+  void reopen(Stream& s, const std::string& head, const std::string& key, std::int64_t members) {
+    const std::int64_t lines_wanted = continue_rows_ * members;  // an ensemble's: a line per member
     std::uint64_t size = 0;
     s.file = open_existing(s.path, &size);
     std::vector<char> buf(std::size_t{1} << 20);
@@ -378,7 +390,7 @@ class CsvSink final : public FileSink {
     std::uint64_t offset = 0;
     std::int64_t lines = -1;  // the header line is line -1
     bool found = continue_rows_ == -1;
-    LineDigests digest(s.width, !digests_.empty());
+    LineDigests digest(s.width, members, !digests_.empty());
     while (offset < size && !found) {
       const ssize_t n = ::pread(::fileno(s.file.get()), buf.data(), buf.size(), static_cast<off_t>(offset));
       if (n < 0 && errno == EINTR) continue;
@@ -386,7 +398,7 @@ class CsvSink final : public FileSink {
       for (ssize_t i = 0; i < n; ++i) {
         if (lines == -1 && first.size() < head.size()) first += buf[static_cast<std::size_t>(i)];
         if (lines >= 0) digest.add(buf[static_cast<std::size_t>(i)]);
-        if (buf[static_cast<std::size_t>(i)] == '\n' && ++lines == continue_rows_) {
+        if (buf[static_cast<std::size_t>(i)] == '\n' && ++lines == lines_wanted) {
           offset += static_cast<std::uint64_t>(i) + 1;
           found = true;
           break;
@@ -395,7 +407,7 @@ class CsvSink final : public FileSink {
       if (!found) offset += static_cast<std::uint64_t>(n);
     }
     if (first != head) throw IoError("cannot continue '" + s.path + "': its header line is not this recording's");
-    if (!found) fewer_samples(s.path, std::max<std::int64_t>(lines, 0), continue_rows_);
+    if (!found) fewer_samples(s.path, std::max<std::int64_t>(lines, 0) / members, continue_rows_);
     // The lines kept must be the run's: their numbers (read back exactly: %.17g) have the
     // checkpoint's digests, the step and time columns those of "steps" and "time".
     for (const auto& [name, h] : {std::pair<std::string, std::uint64_t>{key, digest.values},

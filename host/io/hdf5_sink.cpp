@@ -215,13 +215,13 @@ class Hdf5Sink final : public FileSink {
 
   // The datasets of this recording, cut to the rows the checkpoint counts.
   void reopen(const Observer& obs) {
-    for (const auto& key : obs.keys()) attach(sets_.emplace_back(), key, obs.width(key));
+    for (const auto& key : obs.keys()) attach(sets_.emplace_back(), key, obs.width(key) * obs.members(), -1, obs.members());
     attach(steps_, "steps", 0);
     attach(time_, "time", 0);
     for (const auto& pop : obs.spec().spikes) {
       const auto it = info_.spike_counts.find(pop);
       Set& set = spike_sets_.emplace_back();
-      attach(set, pop + ".spikes", 2, it == info_.spike_counts.end() ? 0 : it->second);
+      attach(set, pop + ".spikes", obs.members() > 1 ? 3 : 2, it == info_.spike_counts.end() ? 0 : it->second);
     }
     rows_ = continue_rows_;
     check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "H5Fflush", path_);
@@ -230,19 +230,22 @@ class Hdf5Sink final : public FileSink {
   }
 
   // `rows` >= 0: a dataset of its own length (spike events), cut to that many rows.
-  void attach(Set& set, const std::string& name, std::int64_t width, std::int64_t rows = -1) {
+  // `members` > 1: an ensemble's series, rows x members x (width / members).
+  void attach(Set& set, const std::string& name, std::int64_t width, std::int64_t rows = -1, std::int64_t members = 1) {
     const std::string where = path_ + "', dataset '" + name;
     const std::int64_t keep = rows >= 0 ? rows : continue_rows_;
     set.name = name;
     set.width = width;
+    set.members = members;
     const hid_t id = H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT);
     if (id < 0) throw IoError("cannot continue '" + where + "': there is no such dataset");
     set.id = Hid(id, H5Dclose);
     Hid space(check(H5Dget_space(set.id.get()), "H5Dget_space", where), H5Sclose);
-    const int rank = width > 0 ? 2 : 1;
-    hsize_t dims[2] = {0, 0};
+    hsize_t cut[3] = {0, 0, 0};
+    const int rank = dims_of(set, static_cast<hsize_t>(keep), cut);
+    hsize_t dims[3] = {0, 0, 0};
     if (H5Sget_simple_extent_ndims(space.get()) != rank || H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
-        (rank == 2 && dims[1] != static_cast<hsize_t>(width))) {
+        (rank >= 2 && dims[1] != cut[1]) || (rank == 3 && dims[2] != cut[2])) {
       throw IoError("cannot continue '" + where + "': its shape is not this recording's");
     }
     if (dims[0] < static_cast<hsize_t>(keep)) {
@@ -251,7 +254,6 @@ class Hdf5Sink final : public FileSink {
                     " (the recording was changed or damaged after the checkpoint)");
     }
     if (rows < 0) check_digest(set, space.get(), where);
-    const hsize_t cut[2] = {static_cast<hsize_t>(keep), static_cast<hsize_t>(width)};
     check(H5Dset_extent(set.id.get(), cut), "H5Dset_extent", where);
     set.rows = rows;
   }
@@ -269,9 +271,9 @@ class Hdf5Sink final : public FileSink {
     std::uint64_t h = detail::kDigestStart;
     for (hsize_t first = 0; first < static_cast<hsize_t>(continue_rows_); first += block) {
       const hsize_t rows = std::min<hsize_t>(block, static_cast<hsize_t>(continue_rows_) - first);
-      const hsize_t start[2] = {first, 0};
-      const hsize_t count[2] = {rows, width};
-      const int rank = set.width > 0 ? 2 : 1;
+      const hsize_t start[3] = {first, 0, 0};
+      hsize_t count[3] = {0, 0, 0};
+      const int rank = dims_of(set, rows, count);  // every member's values of a row: `width` values
       check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr), "H5Sselect_hyperslab", where);
       Hid memory(check(H5Screate_simple(rank, count, nullptr), "H5Screate_simple", where), H5Sclose);
       const std::size_t n = static_cast<std::size_t>(rows * width);

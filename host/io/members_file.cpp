@@ -1,6 +1,7 @@
 // host/io/members_file.cpp - members.csv (io/members_file.hpp).
 #include "io/members_file.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "io/output_files.hpp"
@@ -19,7 +20,8 @@ std::string field(const std::string& text) {
 
 }  // namespace
 
-void write_members_csv(const std::string& path, const Sweep& sweep, const std::string& status, const Observer& obs) {
+void write_members_csv(const std::string& path, const Sweep& sweep, const std::string& status, const Observer& obs,
+                       std::int64_t samples, const SampleSchedule& schedule) {
   const std::int64_t members = sweep.members();
   const std::vector<Observer::MemberStop>& stops = obs.member_stops();
   write_file_atomically(path, [&](std::FILE* f) {
@@ -34,7 +36,8 @@ void write_members_csv(const std::string& path, const Sweep& sweep, const std::s
       }
       const bool stopped = static_cast<std::size_t>(b) < stops.size() && stops[static_cast<std::size_t>(b)].step >= 0;
       std::fprintf(f, ",%s,%lld,%s\n", stopped ? "diverged" : status.c_str(),
-                   static_cast<long long>(b < obs.members() ? obs.member_samples(b) : obs.samples()),
+                   static_cast<long long>(stopped ? std::min(samples, schedule.count(stops[static_cast<std::size_t>(b)].step))
+                                                  : samples),
                    stopped ? field(stops[static_cast<std::size_t>(b)].reason).c_str() : "");
     }
   });

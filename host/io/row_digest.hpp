@@ -74,7 +74,7 @@ class DigestSink final : public SampleSink {
     if (!on_) return;
     const std::vector<std::string> keys = obs.keys();
     for (std::size_t i = 0; i < series.size() && i < keys.size(); ++i) {
-      const auto width = static_cast<std::size_t>(obs.width(keys[i]));
+      const auto width = static_cast<std::size_t>(obs.width(keys[i]) * obs.members());  // every member's values
       std::uint64_t& h = entry(keys[i]);
       h = digest_rows(h, series[i], static_cast<std::size_t>(count), width * sizeof(double));
     }

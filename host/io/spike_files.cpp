@@ -134,18 +134,20 @@ class SpikeFileSink final : public FileSink {
                                  ? head.find("'shape': (")
                                  : std::string::npos;
       const std::int64_t claimed = at == std::string::npos ? -1 : leading_int64(head.c_str() + at + 10, -1);
-      if (claimed < 0 || head != file_writes::npy_header("<i8", {claimed, 2})) {
+      if (claimed < 0 || head != file_writes::npy_header("<i8", {claimed, columns_})) {
         throw IoError("cannot continue '" + s.path + "': not a spike file written by qifsim");
       }
-      const auto held = static_cast<std::int64_t>((size - kNpyHeaderBytes) / 16);
+      const auto row_bytes = static_cast<std::uint64_t>(columns_) * 8;  // (step, neuron) or (step, member, neuron)
+      const auto held = static_cast<std::int64_t>((size - kNpyHeaderBytes) / row_bytes);
       if (held < rows) fewer(s.path, held, rows);
-      truncate_to(s.file.get(), kNpyHeaderBytes + static_cast<std::uint64_t>(rows) * 16, s.path);
+      truncate_to(s.file.get(), kNpyHeaderBytes + static_cast<std::uint64_t>(rows) * row_bytes, s.path);
       s.rows = rows;
       write_header(s);
       return;
     }
     // CSV: the header line, then `rows` whole lines (read in blocks of 1 MiB).
-    const std::size_t head_len = std::char_traits<char>::length(kCsvHead);
+    const char* csv_head = columns_ == 3 ? kCsvMemberHead : kCsvHead;
+    const std::size_t head_len = std::char_traits<char>::length(csv_head);
     std::vector<char> buf(std::size_t{1} << 20);
     std::string first;
     std::uint64_t offset = 0;
@@ -166,7 +168,7 @@ class SpikeFileSink final : public FileSink {
       }
       if (!found) offset += static_cast<std::uint64_t>(n);
     }
-    if (first != kCsvHead) throw IoError("cannot continue '" + s.path + "': not a spike file written by qifsim");
+    if (first != csv_head) throw IoError("cannot continue '" + s.path + "': not a spike file written by qifsim");
     if (!found) fewer(s.path, std::max<std::int64_t>(lines, 0), rows);
     truncate_to(s.file.get(), offset, s.path);
     s.end = static_cast<off_t>(offset);

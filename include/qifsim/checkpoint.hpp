@@ -22,6 +22,7 @@
 namespace qifsim {
 
 class Observer;
+struct Sweep;
 
 /// One item of what defines a run: a key as the user names it ("population[0].eta",
 /// "edge 'in' -> 'qif'"), a hash of its value and, for short values, the value as text.
@@ -55,6 +56,11 @@ struct CheckpointLoad {
   /// differences are refused with GraphError otherwise, naming them).
   bool allow_changes = false;
   CheckpointInfo* info = nullptr;  ///< receives what the checkpoint carries
+  /// The sweep of a checkpointed sweep (RunOptions::sweep of the run it continues): its members
+  /// are rebuilt from it and their saved state restored; resume with the same sweep. A
+  /// checkpoint of a sweep is refused without it, and the sweep must have as many members and,
+  /// unless allow_changes, the same keys and values.
+  const Sweep* sweep = nullptr;
 };
 
 /// Read a checkpoint's fingerprint and details without a network: the checksum is checked

@@ -134,8 +134,8 @@ struct RunOptions {
   /// member b's values bit for bit; otherwise a dense J is applied to all members as one GEMM
   /// (OpenBLAS, from 16 members on), within rounding of the single runs. Spike events carry the
   /// member (Observer::spike_members). A run stopped early continues with `resume` in the same
-  /// process (checkpoints do not hold a sweep yet). Not yet: test(), the CUDA backend. Empty: a
-  /// single network (today's run).
+  /// process, or from save_checkpoint() in another (load_checkpoint with CheckpointLoad::sweep).
+  /// Not yet: test(), the CUDA backend. Empty: a single network (today's run).
   Sweep sweep{};
 };
 
@@ -242,7 +242,8 @@ class Network {
   /// Save everything a run needs to continue bit for bit: the state of every node, the
   /// parameters, the step count, the position and window sums of an interrupted run, and
   /// (when given) the samples held by `observer`, with `info`'s fingerprint and details
-  /// (qifsim/checkpoint.hpp). Written atomically (the old file stays whole until the new one
+  /// (qifsim/checkpoint.hpp); an interrupted sweep's members too (each running member's state
+  /// and window sums, each stopped member's stop). Written atomically (the old file stays whole until the new one
   /// is) with a checksum. Throws IoError naming the path.
   void save_checkpoint(const std::string& path, const Observer* observer = nullptr,
                        const CheckpointInfo* info = nullptr) const;
@@ -253,7 +254,9 @@ class Network {
   /// checkpoint's.
   void load_checkpoint(const std::string& path, Observer* observer = nullptr);
   /// The same, as `how` says (keep this network's parameters, accept changed weights,
-  /// return the checkpoint's fingerprint and details).
+  /// return the checkpoint's fingerprint and details, rebuild an interrupted sweep from
+  /// `how.sweep`; InvalidArgument where the checkpoint holds a sweep and none, or another, is
+  /// given). Then run() with RunOptions::resume continues it.
   void load_checkpoint(const std::string& path, const CheckpointLoad& how);
 
   /// One step with input x (input_width() values); returns the output at the step's start.
@@ -346,6 +349,7 @@ class Network {
   // An interrupted sweep: its ensemble (members exist only in it) and what identifies the sweep.
   std::unique_ptr<detail::Engine> sweep_engine_;
   std::string sweep_signature_;
+  bool sweep_from_checkpoint_ = false;  // its operators are chosen when the resumed run starts
   void forget_interrupted();  // carry_ and sweep_engine_ gone
   int cuda_device_ = 0;
   CouplingMode coupling_requested_ = CouplingMode::Auto;  // what the engine's operators follow
