@@ -74,7 +74,12 @@ class SectionWriter {
 // A parameter's values, one value where every neuron has the same (as a sweep gave it: a
 // member restored from the checkpoint keeps a scalar a scalar).
 std::vector<double> compact(std::vector<double> values) {
-  const auto same = [&](double x) { return std::memcmp(&x, values.data(), sizeof x) == 0; };  // bits: -0 is not 0
+  const auto bits = [](double x) {
+    std::uint64_t b = 0;
+    std::memcpy(&b, &x, sizeof b);
+    return b;
+  };
+  const auto same = [&](double x) { return bits(x) == bits(values[0]); };  // bits: -0 is not 0
   if (!values.empty() && std::all_of(values.begin(), values.end(), same)) {
     values.resize(1);
   }
