@@ -359,41 +359,48 @@ TEST(ConfigSweep, AStoppedSweepResumedFromItsFolderEqualsAnUninterruptedOne) {
     c.replace(c.find("[record]\n"), 9, "[record]\nspikes = [\"qif\"]\n");
     return c;
   };
-  qifsim::RunConfig whole = qifsim::parse_config(text("whole"), dir.str(), "cfg.toml");
-  whole.out_dir = dir / "whole";
-  qifsim::run_config(whole, false);
-  const std::string members = iotest::read_text(dir / "whole/members.csv");
-  ASSERT_NE(members.find("1,1e+305,1e+300,2,diverged,"), std::string::npos) << members;
-  for (const std::int64_t stop : {std::int64_t{7}, std::int64_t{401}}) {  // before and after member 1 diverged
-    SCOPED_TRACE("stopped at step " + std::to_string(stop));
-    const std::string name = "part" + std::to_string(stop);
-    iotest::write_text(dir / "cfg.toml", text(name));
-    qifsim::RunConfig part = qifsim::load_config(dir / "cfg.toml");
-    part.out_dir = dir / name;
-    part.options.stop_at_step = stop;
-    const qifsim::ConfigRun first = qifsim::run_config(part, false);
-    ASSERT_TRUE(first.interrupted());
-    EXPECT_TRUE(fs::exists(dir / (name + "/qifsim.ckpt")));
-    EXPECT_NE(iotest::read_text(dir / (name + "/members.csv")).find(",interrupted,"), std::string::npos);
-    qifsim::RunConfig rest = qifsim::resume_config(dir / name);
-    rest.options.progress = qifsim::Progress::Off;
-    const qifsim::ConfigRun second = qifsim::run_config(rest, false);
-    EXPECT_FALSE(second.interrupted());
-    EXPECT_EQ(second.first_step, stop);
-    for (const char* file : {"out.npy", "qif.v.npy", "qif.s.npy", "steps.npy", "time.npy", "qif.spikes.npy", "out.csv",
-                             "qif.v.csv", "qif.s.csv", "qif.spikes.csv", "members.csv"}) {
-      EXPECT_EQ(iotest::read_text(dir / (name + "/" + file)), iotest::read_text(dir / (std::string("whole/") + file)))
-          << file;
-    }
+  for (const std::string coupling : {"sparse", "events"}) {
+    SCOPED_TRACE("coupling " + coupling);
+    const auto with = [&](std::string c) {
+      c.replace(c.find("coupling = \"sparse\""), 19, "coupling = \"" + coupling + "\"");
+      return c;
+    };
+    qifsim::RunConfig whole = qifsim::parse_config(with(text("whole")), dir.str(), "cfg.toml");
+    whole.out_dir = dir / "whole";
+    qifsim::run_config(whole, false);
+    const std::string members = iotest::read_text(dir / "whole/members.csv");
+    ASSERT_NE(members.find("1,1e+305,1e+300,2,diverged,"), std::string::npos) << members;
+    for (const std::int64_t stop : {std::int64_t{7}, std::int64_t{401}}) {  // before and after member 1 diverged
+      SCOPED_TRACE("stopped at step " + std::to_string(stop));
+      const std::string name = "part" + std::to_string(stop);
+      iotest::write_text(dir / "cfg.toml", with(text(name)));
+      qifsim::RunConfig part = qifsim::load_config(dir / "cfg.toml");
+      part.out_dir = dir / name;
+      part.options.stop_at_step = stop;
+      const qifsim::ConfigRun first = qifsim::run_config(part, false);
+      ASSERT_TRUE(first.interrupted());
+      EXPECT_TRUE(fs::exists(dir / (name + "/qifsim.ckpt")));
+      EXPECT_NE(iotest::read_text(dir / (name + "/members.csv")).find(",interrupted,"), std::string::npos);
+      qifsim::RunConfig rest = qifsim::resume_config(dir / name);
+      rest.options.progress = qifsim::Progress::Off;
+      const qifsim::ConfigRun second = qifsim::run_config(rest, false);
+      EXPECT_FALSE(second.interrupted());
+      EXPECT_EQ(second.first_step, stop);
+      for (const char* file : {"out.npy", "qif.v.npy", "qif.s.npy", "steps.npy", "time.npy", "qif.spikes.npy", "out.csv",
+                               "qif.v.csv", "qif.s.csv", "qif.spikes.csv", "members.csv"}) {
+        EXPECT_EQ(iotest::read_text(dir / (name + "/" + file)), iotest::read_text(dir / (std::string("whole/") + file)))
+            << file;
+      }
 #ifdef QIFSIM_TEST_HDF5
-    for (const char* set : {"out", "qif.v", "qif.s", "steps", "qif.spikes"}) {
-      const std::vector<double> got = h5_values(dir / (name + "/recording.h5"), set);
-      const std::vector<double> want = h5_values(dir / "whole/recording.h5", set);
-      EXPECT_FALSE(want.empty()) << set;
-      EXPECT_TRUE(got.size() == want.size() &&
-                  std::memcmp(got.data(), want.data(), got.size() * sizeof(double)) == 0)
-          << set;
-    }
+      for (const char* set : {"out", "qif.v", "qif.s", "steps", "qif.spikes"}) {
+        const std::vector<double> got = h5_values(dir / (name + "/recording.h5"), set);
+        const std::vector<double> want = h5_values(dir / "whole/recording.h5", set);
+        EXPECT_FALSE(want.empty()) << set;
+        EXPECT_TRUE(got.size() == want.size() &&
+                    std::memcmp(got.data(), want.data(), got.size() * sizeof(double)) == 0)
+            << set;
+      }
 #endif
+    }
   }
 }

@@ -163,6 +163,35 @@ TEST(EventCoupling, StoppedAndResumedRunEqualsAnUninterruptedOne) {
   }
 }
 
+// Through a checkpoint file the event state (J s and the last step's spikes) travels too: a new
+// network loading it resumes bit for bit, in both precisions; without that section (as a
+// checkpoint saved without event coupling) it would compute J s afresh at its first step.
+TEST(EventCoupling, ACheckpointedRunResumesInANewNetworkBitForBit) {
+  const Net d = make_net_data(100, 11);
+  const Matrix x(3000, 100, 15.0);
+  const std::string path = ::testing::TempDir() + "/events.ckpt";
+  for (const Precision precision : {Precision::Float64, Precision::Float32}) {
+    qifsim::Network a = make_network(d, precision);
+    const qifsim::Observer whole = a.run(x, options(500));
+    qifsim::Network b = make_network(d, precision);
+    qifsim::RunOptions o = options(500);
+    o.stop_at_step = 1234;  // not a resync step
+    qifsim::Observer parts(1e-3, true, false, o.record_vars);
+    b.run(x, o, parts);
+    ASSERT_TRUE(b.interrupted());
+    b.save_checkpoint(path, &parts);
+    qifsim::Network c = make_network(d, precision);
+    qifsim::Observer resumed(1e-3, true, false, o.record_vars);
+    c.load_checkpoint(path, &resumed);
+    o.stop_at_step = -1;
+    o.resume = true;
+    c.run(x, o, resumed);
+    for (const char* var : {"v", "s", "s_in", "spike"}) {
+      EXPECT_EQ(max_abs_diff(resumed.to_matrix("qif", var), whole.to_matrix("qif", var)), 0.0) << var;
+    }
+  }
+}
+
 // After set_var() the spike-driven state is stale: the next step recomputes J s densely.
 TEST(EventCoupling, SetVarBetweenStopAndResumeResynchronises) {
   const std::int64_t n = 50;

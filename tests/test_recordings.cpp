@@ -129,34 +129,39 @@ TEST(Recordings, EveryFileIsValidUpToTheRowsItClaimsAfterEveryBatch) {
 }
 
 // Two runs of the same config, the second stopped at a step and resumed from its folder
-// alone: its files equal the first's bit for bit, for every format.
+// alone: its files equal the first's bit for bit, for every format; with event coupling too
+// (the checkpoint carries its J s and last spikes).
 TEST(Recordings, AStoppedRunResumedFromItsFolderEqualsAnUninterruptedOne) {
   ScratchDir dir;
   const std::string formats = qifsim::hdf5_supported() ? "[\"npy\", \"csv\", \"hdf5\"]" : "[\"npy\", \"csv\"]";
-  qifsim::RunConfig whole = make_config(dir, 3000, formats, {"record.out_dir=whole"});
-  qifsim::run_config(whole, false);
-  for (const std::int64_t stop : {1, 700, 1501, 2999}) {
-    qifsim::RunConfig part = make_config(dir, 3000, formats, {"record.out_dir=part"});
-    part.options.stop_at_step = stop;
-    const qifsim::ConfigRun first = qifsim::run_config(part, false);
-    ASSERT_TRUE(first.interrupted()) << stop;
-    EXPECT_EQ(first.next_step, stop);
-    EXPECT_EQ(first.samples, qifsim::sample_count(stop, 3, 2));
-    EXPECT_TRUE(fs::exists(dir / "part/qifsim.ckpt"));
-    EXPECT_NE(iotest::read_text(dir / "part/manifest.json").find("\"status\": \"interrupted\""), std::string::npos);
-    qifsim::RunConfig rest = qifsim::resume_config(dir / "part");
-    rest.options.progress = qifsim::Progress::Off;
-    const qifsim::ConfigRun second = qifsim::run_config(rest, false);
-    EXPECT_FALSE(second.interrupted());
-    EXPECT_EQ(second.first_step, stop);
-    EXPECT_EQ(second.samples, qifsim::sample_count(3000, 3, 2));
-    for (const char* name : {"out.npy", "qif.v.npy", "qif.s.npy", "steps.npy", "time.npy", "out.csv", "qif.v.csv",
-                             "qif.s.csv"}) {
-      EXPECT_EQ(iotest::read_text(dir / (std::string("part/") + name)), iotest::read_text(dir / (std::string("whole/") + name)))
-          << name << " after a stop at step " << stop;
+  for (const std::string coupling : {"auto", "events"}) {
+    SCOPED_TRACE("coupling " + coupling);
+    const std::string set = "coupling=\"" + coupling + "\"";
+    qifsim::RunConfig whole = make_config(dir, 3000, formats, {"record.out_dir=whole", set});
+    qifsim::run_config(whole, false);
+    for (const std::int64_t stop : {1, 700, 1501, 2999}) {
+      qifsim::RunConfig part = make_config(dir, 3000, formats, {"record.out_dir=part", set});
+      part.options.stop_at_step = stop;
+      const qifsim::ConfigRun first = qifsim::run_config(part, false);
+      ASSERT_TRUE(first.interrupted()) << stop;
+      EXPECT_EQ(first.next_step, stop);
+      EXPECT_EQ(first.samples, qifsim::sample_count(stop, 3, 2));
+      EXPECT_TRUE(fs::exists(dir / "part/qifsim.ckpt"));
+      EXPECT_NE(iotest::read_text(dir / "part/manifest.json").find("\"status\": \"interrupted\""), std::string::npos);
+      qifsim::RunConfig rest = qifsim::resume_config(dir / "part");
+      rest.options.progress = qifsim::Progress::Off;
+      const qifsim::ConfigRun second = qifsim::run_config(rest, false);
+      EXPECT_FALSE(second.interrupted());
+      EXPECT_EQ(second.first_step, stop);
+      EXPECT_EQ(second.samples, qifsim::sample_count(3000, 3, 2));
+      for (const char* name : {"out.npy", "qif.v.npy", "qif.s.npy", "steps.npy", "time.npy", "out.csv", "qif.v.csv",
+                               "qif.s.csv"}) {
+        EXPECT_EQ(iotest::read_text(dir / (std::string("part/") + name)), iotest::read_text(dir / (std::string("whole/") + name)))
+            << name << " after a stop at step " << stop;
+      }
+      EXPECT_FALSE(fs::exists(dir / "part/qifsim.ckpt")) << "a complete run leaves no checkpoint";
+      EXPECT_NE(iotest::read_text(dir / "part/manifest.json").find("\"status\": \"complete\""), std::string::npos);
     }
-    EXPECT_FALSE(fs::exists(dir / "part/qifsim.ckpt")) << "a complete run leaves no checkpoint";
-    EXPECT_NE(iotest::read_text(dir / "part/manifest.json").find("\"status\": \"complete\""), std::string::npos);
   }
 }
 

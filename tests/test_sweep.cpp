@@ -442,22 +442,23 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 // A sweep stopped inside a sampling window, its checkpoint written with the observer and loaded
 // into a new network with the same sweep, resumes to the uninterrupted run bit for bit: every
 // member's series, spike events and member stops (a member that diverged before the checkpoint
-// stays stopped), for the sparse operator with noise and for the dense loop with a diverging member.
+// stays stopped), for events (their J s and last spikes are in the checkpoint) and the sparse
+// operator with noise, and for the dense loop with a diverging member.
 TEST(Sweep, ACheckpointedSweepResumesInANewNetworkBitForBit) {
   const std::string path = ::testing::TempDir() + "/sweep.ckpt";
-  for (const CouplingMode mode : {CouplingMode::Sparse, CouplingMode::Dense}) {
-    SCOPED_TRACE(mode == CouplingMode::Sparse ? "sparse" : "dense");
+  for (const CouplingMode mode : {CouplingMode::Events, CouplingMode::Sparse, CouplingMode::Dense}) {
+    SCOPED_TRACE(qifsim::to_string(mode));
     RunOptions o = options(mode, true);
     o.record_spikes = {"qif"};
     o.divergence_check_steps = 1;
     o.sweep = three_members();
-    if (mode == CouplingMode::Sparse) {
+    if (mode != CouplingMode::Dense) {
       o.sweep.keys.push_back(SweepKey::numbers("qif.noise_seed", {1, 2, 3}));
     } else {  // member 1 diverges early
       o.sweep.keys.push_back(SweepKey::numbers("qif.v_reset", {-20.0, 1e300, -20.0}));
       o.sweep.keys.push_back(SweepKey::numbers("qif.v_threshold", {20.0, 1e305, 20.0}));
     }
-    const double sigma = mode == CouplingMode::Sparse ? 0.5 : 0.0;
+    const double sigma = mode != CouplingMode::Dense ? 0.5 : 0.0;
     Network net = build(mode, qifsim::Precision::Float64, Values{}, sigma);
     const Observer whole = net.run(inputs(), o);
     const std::int64_t stop = 199;  // 199 % 3 = 1: inside a window of the output's mean

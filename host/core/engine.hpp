@@ -76,6 +76,15 @@ struct MemberCarry {
   std::string reason;
 };
 
+/// Event-driven coupling's state between steps for one population: its J s (decayed as the
+/// step left it) and the neurons that spiked in the last step. With it a checkpoint resumes
+/// event coupling bit for bit instead of computing J s afresh.
+struct EventState {
+  int node = -1;
+  std::vector<double> s_in;
+  std::vector<std::int64_t> spiked;  // ascending
+};
+
 /// True when the run must stop before step t.
 inline bool stop_requested(const RunPlan& plan, std::int64_t t) {
   return t == plan.stop_at || (plan.stop != nullptr && plan.stop->load(std::memory_order_relaxed));
@@ -130,6 +139,12 @@ class Engine {
   /// checkpoint (one per member, each y_sum of the output width).
   virtual std::vector<MemberCarry> member_carries() const { return {}; }
   virtual void set_member_carries(std::vector<MemberCarry> carries) { (void)carries; }
+  /// Every event-coupled population's state, where it describes the last step taken (empty
+  /// otherwise, and on backends without event coupling). set_event_state takes it back after
+  /// set_var (which makes it stale): the next run continues from it where its populations are
+  /// event-coupled again.
+  virtual std::vector<EventState> event_state() const { return {}; }
+  virtual void set_event_state(const std::vector<EventState>& states) { (void)states; }
 };
 
 std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt);

@@ -93,9 +93,13 @@ class CpuEngine final : public Engine {
   /// Use `o`'s operators and coupling choice (o: an engine of the same structure, whose
   /// set_coupling has run). Called again after each set_coupling of `o`.
   void share_coupling(const CpuEngine& o) {
+    bool keep_events = events_valid_;
     for (std::size_t i = 0; i < pops_.size(); ++i) {
       Pop& p = pops_[i];
       const Pop& q = o.pops_[i];
+      // The event state stays valid where the population stays event-coupled through the same
+      // operator, or holds a checkpoint's event state.
+      keep_events = keep_events && (!q.events || (p.events && p.J == q.J) || restoring_events_);
       p.J = q.J;
       p.storage = q.storage;
       p.events = q.events;
@@ -107,7 +111,7 @@ class CpuEngine final : public Engine {
     }
     requested_ = o.requested_;
     resync_ = o.resync_;
-    events_valid_ = false;
+    events_valid_ = keep_events;
   }
 
   void check_coupling(CouplingMode requested) const override { (void)coupling_choices(requested); }
@@ -145,12 +149,15 @@ class CpuEngine final : public Engine {
     // Every choice first (they may throw), then the conversions.
     const std::vector<CouplingChoice> choices = coupling_choices(requested);
     std::string line;
+    bool keep_events = events_valid_;  // J s and the spikes still describe the last step
     for (std::size_t i = 0; i < pops_.size(); ++i) {
       Pop& p = pops_[i];
       if (p.weights.empty()) continue;
       const CouplingChoice c = choices[i];
       // A dense J prepared for events is held transposed: the plain product takes it as given.
       const bool transposed = p.events && !c.events && p.storage == CouplingMode::Dense;
+      const bool same = p.J && c.storage == p.storage && !transposed && p.events == c.events;
+      keep_events = keep_events && (!c.events || same || restoring_events_);
       if (!p.J || c.storage != p.storage || transposed) {
         p.J.reset();  // the old operator's memory first
         p.J = make_coupling<T>(p.weights, p.facts, c.storage);
@@ -174,7 +181,7 @@ class CpuEngine final : public Engine {
     }
     requested_ = requested;
     resync_ = resync;
-    events_valid_ = false;
+    events_valid_ = keep_events;
     return line;
   }
 
@@ -405,6 +412,8 @@ class CpuEngine final : public Engine {
   void advance_state(const RunPlan& plan, std::int64_t t) {
     advance<true>(plan.flush_subnormals, plan.clock0 + t);
     events_valid_ = true;
+    restoring_events_ = false;
+    for (Pop& p : pops_) p.events_restored = false;
     if (plan.flush_subnormals) flush_subnormals();  // other models (QIF flushes in its loop)
   }
 
@@ -445,6 +454,43 @@ class CpuEngine final : public Engine {
 
   void set_edge_state(int edge, const std::vector<double>& values) override {
     edges_.at(static_cast<std::size_t>(edge)).memory.set_state(values);
+  }
+
+  std::vector<EventState> event_state() const override {
+    std::vector<EventState> out;
+    if (!events_valid_) return out;
+    for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
+      const Slot slot = layout_.slots[node];
+      if (!slot.pop) continue;
+      const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+      if (!p.events) continue;
+      EventState& e = out.emplace_back();
+      e.node = static_cast<int>(node);
+      e.s_in.assign(p.s_in.begin(), p.s_in.end());
+      e.spiked.assign(p.spikes.all.begin(), p.spikes.all.end());
+    }
+    return out;
+  }
+
+  void set_event_state(const std::vector<EventState>& states) override {
+    for (const EventState& e : states) {
+      const Slot slot = layout_.slots.at(static_cast<std::size_t>(e.node));
+      if (!slot.pop) throw InvalidArgument("set_event_state: node " + std::to_string(e.node) + " is not a population");
+      Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+      if (static_cast<std::int64_t>(e.s_in.size()) != p.n) {
+        throw InvalidArgument("set_event_state: population '" + p.name + "' has " + std::to_string(p.n) +
+                              " neurons; the state holds " + std::to_string(e.s_in.size()));
+      }
+      std::transform(e.s_in.begin(), e.s_in.end(), p.s_in.begin(), [](double x) { return static_cast<T>(x); });
+      p.s_in_uniform = false;
+      p.s_in_stale = false;
+      p.spikes.all.assign(e.spiked.begin(), e.spiked.end());
+      p.events_restored = true;
+    }
+    if (!states.empty()) {
+      events_valid_ = true;
+      restoring_events_ = true;  // until the next step; begin_run checks every event-coupled population has it
+    }
   }
 
   // Every operator's sums in the library's fixed order (or as each operator chooses).
@@ -525,6 +571,11 @@ class CpuEngine final : public Engine {
   /// Before a run's first step: coupling still valid for the parameters, which means the QIF
   /// loops sum.
   void begin_run(const RunPlan& plan) {
+    // A checkpoint's event state: valid where every population coupled by events now was so
+    // then (else J s is computed afresh, as after set_var).
+    if (restoring_events_) {
+      for (const Pop& p : pops_) events_valid_ = events_valid_ && (!p.events || p.events_restored);
+    }
     // set_var() may have given a population one tau_s per neuron since the choice was made:
     // events no longer apply there (auto chooses again; an explicit request is refused).
     for (const Pop& p : pops_) {
@@ -649,6 +700,7 @@ class CpuEngine final : public Engine {
   std::vector<Func> funcs_;
   std::vector<EdgeW> edges_;
   bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
+  bool restoring_events_ = false;  // set_event_state since the last step: operator changes keep it
   std::int64_t resync_ = kDefaultResync;  // events: a fresh product every this many steps
   CouplingMode requested_ = CouplingMode::Auto;  // what the operators were chosen for
   std::vector<bool> tau_s_varies_;  // per population: another member's tau_s per neuron (ensembles)

@@ -196,7 +196,7 @@ class CpuEnsemble final : public Engine {
         const double* row = plan.inputs->row(t);
         for (std::int64_t b = 0; b < count; ++b) inputs_[static_cast<std::size_t>(b)] = input_of(b, row, own_inputs);
         for_members([&](std::size_t b) { members_[b]->prepare_inputs(inputs_[b]); });
-        const bool from_spikes = members_[0]->events_valid() && t % resync != 0;
+        const bool from_spikes = events_valid() && t % resync != 0;
         couple_all(from_spikes, fast, xs, ys);
         const bool sample = plan.schedule.is_sample(t);
         T* sample_row = sample ? ring.next_row() : nullptr;
@@ -274,6 +274,16 @@ class CpuEnsemble final : public Engine {
     for (const std::exception_ptr& e : errors_) {
       if (e) std::rethrow_exception(e);
     }
+  }
+
+  // Every running member's event state describes the last step (they step in lockstep; a
+  // stopped member, also one restored from a checkpoint without its state, does not count).
+  bool events_valid() const {
+    bool valid = true;
+    for (std::size_t b = 0; b < members_.size(); ++b) {
+      if (b >= stopped_.size() || !stopped_[b]) valid = valid && members_[b]->events_valid();
+    }
+    return valid;
   }
 
   // Member b's input row, scaled by its factor where that is not 1.

@@ -41,6 +41,7 @@ struct CpuPopulation {
   WeightsFacts facts;
   CouplingMode storage = CouplingMode::Dense;  // what J works on
   bool events = false;             // J s from the spikes (set_coupling)
+  bool events_restored = false;    // s_in and spikes set from a checkpoint's event state, not stepped since
   std::shared_ptr<Coupling<T>> J;  // the recurrent coupling (N x N), or null; an ensemble's
                                    // members share it
   std::vector<T> v, s, x;      // state (slots V, S, X; model::ModelInfo says what each holds)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <new>
 
 #define XXH_INLINE_ALL
@@ -153,6 +154,17 @@ std::vector<std::string> CheckpointInfo::details_of(const std::string& key) cons
     if (d.first == key) out.push_back(d.second);
   }
   return out;
+}
+
+std::vector<double> checkpoint_detail::compact(std::vector<double> values) {
+  const auto bits = [](double x) {
+    std::uint64_t b = 0;
+    std::memcpy(&b, &x, sizeof b);
+    return b;
+  };
+  const auto same = [&](double x) { return bits(x) == bits(values[0]); };  // -0 is not 0
+  if (!values.empty() && std::all_of(values.begin(), values.end(), same)) values.resize(1);
+  return values;
 }
 
 }  // namespace qifsim

@@ -9,11 +9,15 @@
 //     "edges"        (where an edge has delays or a filter) u64 count, then per such edge its
 //                    index (i64, the order edges were added) and its state (u64 count + float64
 //                    values: source units x columns, core/edge_state.hpp)
+//     "events"       (an interrupted run with event coupling) u64 count, then per event-coupled
+//                    population: i64 node, its J s (float64 values), its last step's spikes
+//                    (u64 count + i64 ascending); without it a resumed run computes J s afresh
 //     "members"      (an interrupted sweep) u64 members, the sweep's signature (text), then per
 //                    member: i64 the step it stopped at (-1: running), its reason, its output
 //                    sums (u64 count + float64), and, where running, every population's state
-//                    and parameters (one value where all neurons share it) and each stateful
-//                    edge's state, in the "network" and "edges" orders
+//                    and parameters (one value where all neurons share it), each stateful
+//                    edge's state and its event state (as "events"), in the "network" and
+//                    "edges" orders
 //     "fingerprint"  u64 count, then key, u64 hash, text per entry (checkpoint.hpp)
 //     "details"      u64 count, then key, value per entry
 //     "observer"     an Observer's settings and samples (Observer::write_state)
@@ -62,6 +66,10 @@ std::uint64_t hash_of_file(int fd, std::uint64_t bytes, const std::string& path)
 std::vector<FingerprintEntry> network_fingerprint(const detail::Graph& g);
 
 bool is_network_key(const FingerprintEntry& e);
+
+/// A parameter's values, one value where every neuron has the same bits (a scalar stays a
+/// scalar through a checkpoint: one tau_s per population keeps event coupling possible).
+std::vector<double> compact(std::vector<double> values);
 
 /// True when an edge of `g` keeps a state (delays or a filter): checkpoints hold an "edges" section.
 bool has_edge_state(const detail::Graph& g);

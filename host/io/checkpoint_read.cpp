@@ -59,8 +59,10 @@ struct Loaded {
   struct Member {
     std::vector<Values> state;  // parameters: one value or one per neuron
     std::vector<std::pair<int, std::vector<double>>> edge_states;
+    std::vector<detail::EventState> events;
     detail::MemberCarry carry;
   };
+  std::vector<detail::EventState> events;  // the "events" section
   std::vector<Member> members;
   std::string sweep_signature;
   bool has_members = false;
@@ -133,6 +135,8 @@ class CheckpointReader {
         read_network(*r, out);
       } else if (tag == "edges" && graph_) {
         read_edges(*r, out);
+      } else if (tag == "events" && graph_) {
+        out.events = read_event_state(*r, length, "");
       } else if (tag == "members" && graph_) {
         read_members(*r, out, length);
       } else if (tag == "fingerprint") {
@@ -321,7 +325,36 @@ class CheckpointReader {
         check_finite(r, values, member + "the state of edge " + std::to_string(i));
         m.edge_states.emplace_back(static_cast<int>(i), std::move(values));
       }
+      m.events = read_event_state(r, length, member);
     }
+  }
+
+  // Event coupling's state: each entry an event-coupled population of this network, its J s
+  // finite and of the population's size, its spikes ascending neuron indices.
+  std::vector<detail::EventState> read_event_state(detail::BinaryReader& r, std::uint64_t length,
+                                                   const std::string& member) {
+    const auto count = r.pod<std::uint64_t>();
+    if (count > graph_->nodes.size() || count > length) r.fail(member + "corrupt event state");
+    std::vector<detail::EventState> out(static_cast<std::size_t>(count));
+    for (detail::EventState& e : out) {
+      const auto node = r.pod<std::int64_t>();
+      if (node < 0 || node >= static_cast<std::int64_t>(graph_->nodes.size()) ||
+          graph_->nodes[static_cast<std::size_t>(node)].kind != detail::NodeKind::Population) {
+        r.fail(member + "corrupt event state (node " + std::to_string(node) + ")");
+      }
+      const detail::Node& n = graph_->nodes[static_cast<std::size_t>(node)];
+      e.node = static_cast<int>(node);
+      e.s_in = r.vec<double>();
+      e.spiked = r.vec<std::int64_t>();
+      if (static_cast<std::int64_t>(e.s_in.size()) != n.size) r.fail(member + "corrupt event state of '" + n.name + "'");
+      check_finite(r, e.s_in, member + "the event state of '" + n.name + "'");
+      for (std::size_t k = 0; k < e.spiked.size(); ++k) {
+        if (e.spiked[k] < 0 || e.spiked[k] >= n.size || (k > 0 && e.spiked[k] <= e.spiked[k - 1])) {
+          r.fail(member + "corrupt spike list in the event state of '" + n.name + "'");
+        }
+      }
+    }
+    return out;
   }
 
   void read_carry(detail::BinaryReader& r, Loaded& out) {
@@ -467,6 +500,7 @@ void Network::load_checkpoint(const std::string& path, const CheckpointLoad& how
         e.set_var(s.node, s.var, s.values);
       }
       for (const auto& [edge, values] : m.edge_states) e.set_edge_state(edge, values);
+      e.set_event_state(m.events);  // after set_var, which makes it stale
       carries.push_back(std::move(m.carry));
     }
     ensemble->set_member_carries(std::move(carries));
@@ -477,12 +511,17 @@ void Network::load_checkpoint(const std::string& path, const CheckpointLoad& how
   for (const auto& s : loaded.state) {
     if (detail::is_parameter(s.var)) {
       if (!how.parameters) continue;
+      // One value where every neuron has it (the file holds one per neuron): one tau_s stays one.
+      const std::vector<double> values = compact(s.values);
       auto& pop = graph_->nodes[static_cast<std::size_t>(s.node)].pop;
-      detail::param_of(pop, s.var) = Param(s.values);
+      detail::param_of(pop, s.var) = Param(values);
+      engine_->set_var(s.node, s.var, values);
+      continue;
     }
     engine_->set_var(s.node, s.var, s.values);
   }
   for (const auto& [edge, values] : loaded.edge_states) engine_->set_edge_state(edge, values);
+  engine_->set_event_state(loaded.events);  // after set_var, which makes it stale
   if (observer) *observer = std::move(*staged);
   step_ = loaded.step;
   show_step_start_ = false;

@@ -1,10 +1,8 @@
 // host/io/checkpoint_write.cpp - writing a checkpoint in format 2 (checkpoint_format.hpp): Network::save_checkpoint.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <ostream>
 #include <streambuf>
 
@@ -71,19 +69,14 @@ class SectionWriter {
   off_t at_ = -1;
 };
 
-// A parameter's values, one value where every neuron has the same (as a sweep gave it: a
-// member restored from the checkpoint keeps a scalar a scalar).
-std::vector<double> compact(std::vector<double> values) {
-  const auto bits = [](double x) {
-    std::uint64_t b = 0;
-    std::memcpy(&b, &x, sizeof b);
-    return b;
-  };
-  const auto same = [&](double x) { return bits(x) == bits(values[0]); };  // bits: -0 is not 0
-  if (!values.empty() && std::all_of(values.begin(), values.end(), same)) {
-    values.resize(1);
+// u64 count, then per event-coupled population: i64 node, its J s (float64), its last spikes.
+void write_event_state(detail::BinaryWriter& w, const std::vector<detail::EventState>& states) {
+  w.pod<std::uint64_t>(states.size());
+  for (const detail::EventState& e : states) {
+    w.pod<std::int64_t>(e.node);
+    w.vec(e.s_in);
+    w.vec(e.spiked);
   }
-  return values;
 }
 
 }  // namespace
@@ -152,6 +145,14 @@ void Network::save_checkpoint(const std::string& path, const Observer* observer,
       }
       sections.end();
     }
+    if (carry_ && !sweep_engine_) {  // event coupling's J s and last spikes (none where stale or unused)
+      const std::vector<detail::EventState> events = engine_->event_state();
+      if (!events.empty()) {
+        sections.begin("events");
+        write_event_state(w, events);
+        sections.end();
+      }
+    }
     if (sweep_engine_) {  // an interrupted sweep: every member's state, window sums and stop
       sections.begin("members");
       const detail::Engine& ensemble = *sweep_engine_;
@@ -174,6 +175,7 @@ void Network::save_checkpoint(const std::string& path, const Observer* observer,
         for (std::size_t i = 0; i < graph_->edges.size(); ++i) {
           if (graph_->edges[i].memory.stateful()) w.vec(m.edge_state(static_cast<int>(i)));
         }
+        write_event_state(w, m.event_state());
       }
       sections.end();
     }
