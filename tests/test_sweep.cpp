@@ -531,11 +531,19 @@ TEST(Sweep, ACheckpointedSweepResumesInANewNetworkBitForBit) {
   EXPECT_FALSE(other.interrupted()) << "a refused checkpoint changes nothing";
   EXPECT_EQ(refusal(&changed, true), "(loaded)");
   EXPECT_TRUE(other.interrupted());
+  // A single run interrupted after an interrupted sweep replaces it: its checkpoint is a
+  // single run's.
   Network single = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  RunOptions swept = o;
+  swept.stop_at_step = 30;
+  (void)single.run(inputs(), swept);
   RunOptions one = options(CouplingMode::Dense, true);
   one.stop_at_step = 20;
   (void)single.run(inputs(), one);
   single.save_checkpoint(path);
+  Network plain = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
+  plain.load_checkpoint(path);
+  EXPECT_EQ(plain.resume_step(), 20);
   other = build(CouplingMode::Dense, qifsim::Precision::Float64, Values{});
   EXPECT_NE(refusal(&o.sweep).find("holds no sweep"), std::string::npos) << refusal(&o.sweep);
 }

@@ -342,7 +342,7 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   side.prepare(remaining_samples, engine_->staging_bytes(plan));
   side.start_sinks();  // file sinks create their files now, not at the first batch
   // ---- Run. ----
-  carry_.reset();  // whatever happens now, the old interrupted run is gone
+  forget_interrupted();  // whatever happens now, the old interrupted run (or sweep) is gone
   show_step_start_ = false;
   detail::ProgressReporter progress(options.progress, steps, first);
   plan.progress = &progress;

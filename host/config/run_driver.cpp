@@ -529,7 +529,9 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     // Accepted and set up: from here on the manifest says "running".
     if (options.resume) folder->continue_from(continue_samples, config.network.resume_step(), report.changes);
     folder->add_files(names);
-    if (sweeping) members_file("running");
+    // (Resumed: members.csv stays as the stop left it, until the first checkpoint or the end
+    // rewrites it; the members that stopped before are known once the run starts.)
+    if (!options.resume) members_file("running");
   } catch (const std::exception& e) {
     if (!config.resume) {
       try {
@@ -565,6 +567,7 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     }
     config.network.save_checkpoint(ckpt, nullptr, &info);
     folder->checkpointed(config.network.resume_step(), kCheckpointName);
+    members_file("running");  // the samples the files hold now, the members stopped so far
   };
 
   StopTimer timer(config.options.stop, config.checkpoint_seconds);

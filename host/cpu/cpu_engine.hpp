@@ -463,7 +463,8 @@ class CpuEngine final : public Engine {
       const Slot slot = layout_.slots[node];
       if (!slot.pop) continue;
       const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
-      if (!p.events) continue;
+      // Restored and not stepped since: only the populations the restored state held.
+      if (!p.events || (restoring_events_ && !p.events_restored)) continue;
       EventState& e = out.emplace_back();
       e.node = static_cast<int>(node);
       e.s_in.assign(p.s_in.begin(), p.s_in.end());
@@ -473,6 +474,8 @@ class CpuEngine final : public Engine {
   }
 
   void set_event_state(const std::vector<EventState>& states) override {
+    for (Pop& p : pops_) p.events_restored = false;  // only what `states` holds counts as restored
+    restoring_events_ = false;
     for (const EventState& e : states) {
       const Slot slot = layout_.slots.at(static_cast<std::size_t>(e.node));
       if (!slot.pop) throw InvalidArgument("set_event_state: node " + std::to_string(e.node) + " is not a population");

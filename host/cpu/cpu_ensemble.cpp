@@ -101,6 +101,15 @@ class CpuEnsemble final : public Engine {
   }
 
   std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
+    // Whether a running member holds one tau_s per neuron (its parameters may have been set
+    // since the ensemble was built: a checkpoint's).
+    for (std::size_t k = 0; k < members_[0]->population_count(); ++k) {
+      bool varies = false;
+      for (std::size_t b = 0; b < members_.size(); ++b) {
+        if (b >= stopped_.size() || !stopped_[b]) varies = varies || members_[b]->tau_s_per_neuron(k);
+      }
+      members_[0]->set_tau_s_varies(k, varies);
+    }
     std::string line = members_[0]->set_coupling(requested, resync);
     for (std::size_t b = 1; b < members_.size(); ++b) members_[b]->share_coupling(*members_[0]);
     return line;

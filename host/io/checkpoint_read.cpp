@@ -276,7 +276,10 @@ class CheckpointReader {
   void read_members(detail::BinaryReader& r, Loaded& out, std::uint64_t length) {
     out.has_members = true;
     const auto count = r.pod<std::uint64_t>();
-    if (count < 1 || count > length) r.fail("corrupt members section (" + std::to_string(count) + " members)");
+    // A member takes at least 24 bytes (its stop, reason length and sums count).
+    if (count < 1 || count > length / 24 || count > static_cast<std::uint64_t>(detail::kMaxMembers)) {
+      r.fail("corrupt members section (" + std::to_string(count) + " members)");
+    }
     out.sweep_signature = r.str();
     const std::int64_t out_width = graph_->nodes[static_cast<std::size_t>(graph_->output)].size;
     out.members.resize(static_cast<std::size_t>(count));

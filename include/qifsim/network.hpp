@@ -255,8 +255,9 @@ class Network {
   void load_checkpoint(const std::string& path, Observer* observer = nullptr);
   /// The same, as `how` says (keep this network's parameters, accept changed weights,
   /// return the checkpoint's fingerprint and details, rebuild an interrupted sweep from
-  /// `how.sweep`; InvalidArgument where the checkpoint holds a sweep and none, or another, is
-  /// given). Then run() with RunOptions::resume continues it.
+  /// `how.sweep`). InvalidArgument where the checkpoint holds a sweep and none is given, or
+  /// one with another member count, or other values (unless allow_changes); and where a sweep
+  /// is given for a single run's checkpoint. Then run() with RunOptions::resume continues it.
   void load_checkpoint(const std::string& path, const CheckpointLoad& how);
 
   /// One step with input x (input_width() values); returns the output at the step's start.
