@@ -3,6 +3,7 @@
 
 #include "qifsim/config.hpp"
 #include "qifsim/checkpoint.hpp"
+#include "qifsim/communicator.hpp"
 #include "qifsim/device.hpp"
 #include "qifsim/error.hpp"
 #include "qifsim/generators.hpp"
