@@ -24,6 +24,7 @@ class BinaryWriter {
   template <class T>
   void vec(const std::vector<T>& v) {
     pod<std::uint64_t>(v.size());
+    if (v.empty()) return;  // (data() may be null)
     out_.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(T)));
   }
 

@@ -33,6 +33,7 @@ class StdioBuf : public std::streambuf {
     return std::fputc(c, f_) == EOF ? traits_type::eof() : c;
   }
   std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n <= 0) return 0;  // (an empty vector's data() may be null: fwrite must not see it)
     return static_cast<std::streamsize>(std::fwrite(s, 1, static_cast<std::size_t>(n), f_));
   }
 
