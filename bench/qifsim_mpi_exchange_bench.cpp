@@ -3,7 +3,8 @@
 // machine's MPI: a population's s gathered whole (dense or sparse J s), a sum over its neurons
 // from block sums (a recorded mean), the spiking neurons' indices at a firing fraction per
 // step (event coupling), and the per-batch status exchange. One JSON line per measurement
-// from rank 0: the median over repeats of the mean time per call.
+// from rank 0: the median over repeats of the mean time per call, and bytes_in_all (what every
+// rank holds after the exchange, its own part included).
 //
 //   mpirun -np 2 build/bench/qifsim_mpi_exchange_bench [--n 100000,1000000] [--fire 0.001,0.01] [--calls 200]
 #include <mpi.h>
@@ -62,7 +63,7 @@ int main(int argc, char** argv) {
   const int calls = static_cast<int>(list_arg(argc, argv, "--calls", {200})[0]);
   const auto report = [&](const char* op, std::int64_t n, double extra, double seconds, double bytes) {
     if (world.rank() != 0) return;
-    std::printf("{\"op\": \"%s\", \"n\": %lld, \"ranks\": %d, \"fire\": %g, \"us_per_call\": %.3f, \"bytes_per_rank\": %.0f}\n",
+    std::printf("{\"op\": \"%s\", \"n\": %lld, \"ranks\": %d, \"fire\": %g, \"us_per_call\": %.3f, \"bytes_in_all\": %.0f}\n",
                 op, static_cast<long long>(n), world.size(), extra, seconds * 1e6, bytes);
   };
   for (const double nd : sizes) {
