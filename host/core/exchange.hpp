@@ -25,6 +25,10 @@ class Exchange {
   virtual std::vector<std::int64_t> allgather_one(std::int64_t value) = 0;
   /// `bytes` bytes at `data` from rank `root` to every rank.
   virtual void broadcast(void* data, std::int64_t bytes, int root) = 0;
+  /// A caller's error found on this rank alone (a wrong local size: the other ranks would wait
+  /// in the next collective forever). One process: InvalidArgument. Over MPI: the message on
+  /// stderr with the rank, then MPI_Abort, which ends every rank.
+  [[noreturn]] virtual void abort(const std::string& why) = 0;
 };
 
 /// One process: rank 0 of 1; every collective copies or does nothing.
@@ -37,6 +41,7 @@ class SingleExchange final : public Exchange {
   void allgather(const std::int64_t* local, const std::vector<std::int64_t>& counts, std::int64_t* all) override;
   std::vector<std::int64_t> allgather_one(std::int64_t value) override { return {value}; }
   void broadcast(void*, std::int64_t, int) override {}
+  [[noreturn]] void abort(const std::string& why) override;
 };
 
 }  // namespace qifsim::detail

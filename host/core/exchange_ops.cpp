@@ -4,7 +4,6 @@
 #include <string>
 
 #include "core/partition.hpp"
-#include "qifsim/error.hpp"
 
 namespace qifsim::detail {
 
@@ -13,9 +12,8 @@ std::vector<T> gather_population(Exchange& x, std::int64_t n, const std::vector<
   std::vector<std::int64_t> counts;
   for (const NeuronRange& r : partition(n, x.size())) counts.push_back(r.size());
   if (static_cast<std::int64_t>(local.size()) != counts[static_cast<std::size_t>(x.rank())]) {
-    throw InvalidArgument("gather_population: rank " + std::to_string(x.rank()) + " holds " +
-                          std::to_string(local.size()) + " values; its range has " +
-                          std::to_string(counts[static_cast<std::size_t>(x.rank())]));
+    x.abort("gather_population: rank " + std::to_string(x.rank()) + " holds " + std::to_string(local.size()) +
+            " values; its range has " + std::to_string(counts[static_cast<std::size_t>(x.rank())]));
   }
   std::vector<T> all(static_cast<std::size_t>(n));
   x.allgather(local.data(), counts, all.data());
@@ -32,9 +30,9 @@ double ordered_sum_over_ranks(Exchange& x, std::int64_t n, const std::vector<dou
     counts.push_back(last - first);
   }
   if (static_cast<std::int64_t>(local_block_sums.size()) != counts[static_cast<std::size_t>(x.rank())]) {
-    throw InvalidArgument("ordered_sum_over_ranks: rank " + std::to_string(x.rank()) + " gives " +
-                          std::to_string(local_block_sums.size()) + " block sums; its range has " +
-                          std::to_string(counts[static_cast<std::size_t>(x.rank())]) + " blocks");
+    x.abort("ordered_sum_over_ranks: rank " + std::to_string(x.rank()) + " gives " +
+            std::to_string(local_block_sums.size()) + " block sums; its range has " +
+            std::to_string(counts[static_cast<std::size_t>(x.rank())]) + " blocks");
   }
   std::vector<double> all(static_cast<std::size_t>(reduction_blocks(n)));
   x.allgather(local_block_sums.data(), counts, all.data());

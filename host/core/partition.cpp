@@ -58,6 +58,8 @@ void copy_local(const T* local, const std::vector<std::int64_t>& counts, T* all)
 }
 }  // namespace
 
+void SingleExchange::abort(const std::string& why) { throw InvalidArgument(why); }
+
 void SingleExchange::allgather(const double* local, const std::vector<std::int64_t>& counts, double* all) {
   copy_local(local, counts, all);
 }

@@ -1,6 +1,10 @@
 // host/mpi/mpi_exchange.cpp - the collectives of core/exchange.hpp over an MPI communicator
 // (the qifsim::qifsim_mpi library; qifsim/mpi.hpp). Counts travel as MPI's int: a rank's part
-// of one exchange above 2^31 - 1 values is refused, naming it.
+// of one exchange above 2^31 - 1 values is refused, naming it (on every rank alike: the counts
+// are every rank's). MPI's default error handler ends the program on a failed call; check()
+// reports what a communicator set to return errors gives back.
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
@@ -71,6 +75,13 @@ class MpiExchange final : public detail::Exchange {
     check(MPI_Bcast(data, as_int(bytes, "a broadcast"), MPI_BYTE, root, comm_), "MPI_Bcast");
   }
 
+  [[noreturn]] void abort(const std::string& why) override {
+    std::fprintf(stderr, "qifsim: rank %d of %d: %s\n", rank_, size_, why.c_str());
+    std::fflush(stderr);
+    MPI_Abort(comm_, 1);
+    std::abort();  // (MPI_Abort does not return)
+  }
+
  private:
   template <class T>
   void gatherv(const T* local, const std::vector<std::int64_t>& counts, T* all, MPI_Datatype type) {
@@ -102,6 +113,12 @@ MpiSession::MpiSession(int* argc, char*** argv) {
   int provided = 0;
   check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
   started_ = true;
+  if (provided < MPI_THREAD_FUNNELED) {  // OpenMP threads beside MPI need at least this
+    MPI_Finalize();
+    started_ = false;
+    throw BackendError("MPI_Init_thread: this MPI provides thread level " + std::to_string(provided) +
+                       ", below MPI_THREAD_FUNNELED (the library's OpenMP threads run beside MPI)");
+  }
 }
 
 MpiSession::~MpiSession() {

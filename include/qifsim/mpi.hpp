@@ -16,12 +16,15 @@
 namespace qifsim {
 
 /// A Communicator over a duplicate of `comm` (qifsim's messages never mix with the caller's);
-/// the duplicate is freed with the last copy of the Communicator, before MPI_Finalize.
-/// BackendError naming the MPI call where MPI is not initialised or a call fails.
+/// the duplicate is freed with the last copy of the Communicator (one that outlives
+/// MPI_Finalize leaves it to MPI). BackendError where MPI is not initialised; a failed MPI call
+/// ends the program (MPI's default error handler), as does a caller's error found on one rank
+/// alone (MPI_Abort with the rank and the message).
 Communicator mpi_communicator(MPI_Comm comm);
 
 /// MPI started (MPI_Init_thread, funneled: the calling thread makes every MPI call) unless it
-/// already was, and finished when this is destroyed (only where this started it).
+/// already was, and finished when this is destroyed (only where this started it). BackendError
+/// where the MPI offers less than MPI_THREAD_FUNNELED.
 class MpiSession {
  public:
   MpiSession(int* argc, char*** argv);
