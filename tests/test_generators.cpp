@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "qifsim/communicator.hpp"
 #include "qifsim/error.hpp"
 #include "qifsim/generators.hpp"
 #include "qifsim/sparse_matrix.hpp"
@@ -434,3 +435,41 @@ TEST(FixedIndegree, HugeSparseIsDrawnInItsOwnSize) {
 }
 
 }  // namespace
+
+// A rank draws only its own rows: the rows of each rank's range (qifsim::partition_range, on
+// 1 to 5 ranks; ranges that cut the 4096-row blocks) put together are the whole matrix, bit for
+// bit, for both generators; an empty range is an empty matrix, and a range past the rows is
+// refused.
+TEST(Generators, EachRanksRowsPutTogetherAreTheWholeMatrix) {
+  const std::int64_t rows = 9001;
+  const qifsim::ValueDistribution normal{qifsim::ValueDistribution::Kind::Normal, 0.5, 0.2};
+  const qifsim::SparseMatrix whole_sparse = qifsim::sparse_matrix(rows, rows, 0.003, normal, 17);
+  const qifsim::SparseMatrix whole_fixed = qifsim::fixed_indegree(rows, rows, 40, normal, 23);
+  for (int ranks = 1; ranks <= 5; ++ranks) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    for (const bool fixed : {false, true}) {
+      const qifsim::SparseMatrix& whole = fixed ? whole_fixed : whole_sparse;
+      std::vector<std::int64_t> indptr{0};
+      std::vector<std::int32_t> indices;
+      std::vector<double> values;
+      for (const qifsim::NeuronRange& r : qifsim::partition(rows, ranks)) {
+        const qifsim::SparseMatrix part =
+            fixed ? qifsim::fixed_indegree_rows(rows, rows, 40, normal, 23, false, r.lo, r.hi)
+                  : qifsim::sparse_matrix_rows(rows, rows, 0.003, normal, 17, r.lo, r.hi);
+        ASSERT_EQ(part.rows, r.size());
+        ASSERT_EQ(part.cols, rows);
+        for (std::size_t i = 1; i < part.indptr.size(); ++i) indptr.push_back(indptr.back() + part.indptr[i] - part.indptr[i - 1]);
+        indices.insert(indices.end(), part.indices.begin(), part.indices.end());
+        values.insert(values.end(), part.values.begin(), part.values.end());
+      }
+      EXPECT_EQ(indptr, whole.indptr) << (fixed ? "fixed_indegree" : "sparse_matrix");
+      EXPECT_EQ(indices, whole.indices) << (fixed ? "fixed_indegree" : "sparse_matrix");
+      EXPECT_EQ(values, whole.values) << (fixed ? "fixed_indegree" : "sparse_matrix");
+    }
+  }
+  const qifsim::SparseMatrix none = qifsim::fixed_indegree_rows(rows, rows, 40, normal, 23, false, 5000, 5000);
+  EXPECT_EQ(none.rows, 0);
+  EXPECT_TRUE(none.indices.empty());
+  EXPECT_THROW(qifsim::sparse_matrix_rows(rows, rows, 0.003, normal, 17, 0, rows + 1), qifsim::InvalidArgument);
+  EXPECT_THROW(qifsim::fixed_indegree_rows(rows, rows, 40, normal, 23, false, 10, 5), qifsim::InvalidArgument);
+}

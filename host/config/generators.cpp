@@ -81,6 +81,14 @@ void check_sparse_fits(std::int64_t rows, std::int64_t cols, double entries, con
                                  std::to_string(static_cast<long long>(entries)) + " entries");
 }
 
+// Rows [lo, hi) of a matrix of `rows` rows.
+void check_row_range(std::int64_t rows, std::int64_t lo, std::int64_t hi, const char* what) {
+  if (lo < 0 || lo > hi || hi > rows) {
+    throw InvalidArgument(std::string(what) + ": rows [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                          ") are not a range of the matrix's " + std::to_string(rows));
+  }
+}
+
 }  // namespace
 
 std::vector<double> lorentzian_quantiles(std::int64_t n, double center, double width) {
@@ -141,34 +149,47 @@ void sparse_block(std::int64_t r0, std::int64_t r1, std::int64_t cols, double p,
 SparseMatrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const ValueDistribution& values,
                            std::uint64_t seed) {
   check_sparse_shape(rows, cols, "sparse_matrix");
+  return sparse_matrix_rows(rows, cols, p, values, seed, 0, rows);
+}
+
+SparseMatrix sparse_matrix_rows(std::int64_t rows, std::int64_t cols, double p, const ValueDistribution& values,
+                                std::uint64_t seed, std::int64_t lo, std::int64_t hi) {
+  check_sparse_shape(rows, cols, "sparse_matrix");
+  check_row_range(rows, lo, hi, "sparse_matrix_rows");
   if (!(p >= 0.0 && p <= 1.0)) throw InvalidArgument("sparse_matrix: p = " + std::to_string(p) + " must be in [0, 1]");
   // About p * rows * cols entries, a few standard deviations more at most.
-  const double mean = p * static_cast<double>(rows) * static_cast<double>(cols);
-  check_sparse_fits(rows, cols, mean + 4.0 * std::sqrt(mean), "sparse_matrix (p = " + std::to_string(p) + ")");
-  SparseMatrix m(rows, cols);
-  if (rows * cols == 0 || p == 0.0) return m;  // < 2^62: no overflow
+  const std::int64_t own = hi - lo;
+  const double mean = p * static_cast<double>(own) * static_cast<double>(cols);
+  check_sparse_fits(own, cols, mean + 4.0 * std::sqrt(mean), "sparse_matrix (p = " + std::to_string(p) + ")");
+  SparseMatrix m(own, cols);
+  if (own * cols == 0 || p == 0.0) return m;  // < 2^62: no overflow
   // ln(1 - p) through log1p: exact to the last digits for small p, where 1 - p rounds.
   const double log_q = p < 1.0 ? std::log1p(-p) : 0.0;  // < 0 for p in (0, 1)
-  const std::int64_t blocks = (rows + kRowsPerStream - 1) / kRowsPerStream;
+  // The blocks that overlap [lo, hi), each walked from its start (its stream), rows outside
+  // the range skipped.
+  const std::int64_t first = lo / kRowsPerStream, last = (hi + kRowsPerStream - 1) / kRowsPerStream;
   const bool threads = mean >= static_cast<double>(std::int64_t{1} << 20);
   // Two passes over the blocks (each block's engine starts again): the rows' counts, then the
   // entries, written straight into their place, so the matrix is held once.
 #pragma omp parallel for schedule(dynamic) if (threads)
-  for (std::int64_t b = 0; b < blocks; ++b) {
+  for (std::int64_t b = first; b < last; ++b) {
     sparse_block(b * kRowsPerStream, std::min(rows, (b + 1) * kRowsPerStream), cols, p, log_q, values, seed, b,
-                 [&m](std::int64_t r, std::int64_t, double) { ++m.indptr[static_cast<std::size_t>(r + 1)]; });
+                 [&m, lo, hi](std::int64_t r, std::int64_t, double) {
+                   if (r >= lo && r < hi) ++m.indptr[static_cast<std::size_t>(r - lo + 1)];
+                 });
   }
-  for (std::int64_t r = 0; r < rows; ++r) m.indptr[static_cast<std::size_t>(r + 1)] += m.indptr[static_cast<std::size_t>(r)];
+  for (std::int64_t r = 0; r < own; ++r) m.indptr[static_cast<std::size_t>(r + 1)] += m.indptr[static_cast<std::size_t>(r)];
   m.indices.resize(static_cast<std::size_t>(m.indptr.back()));
   m.values.resize(m.indices.size());
 #pragma omp parallel for schedule(dynamic) if (threads)
-  for (std::int64_t b = 0; b < blocks; ++b) {
+  for (std::int64_t b = first; b < last; ++b) {
     std::int64_t row = -1, next = 0;
     sparse_block(b * kRowsPerStream, std::min(rows, (b + 1) * kRowsPerStream), cols, p, log_q, values, seed, b,
                  [&](std::int64_t r, std::int64_t c, double v) {
+                   if (r < lo || r >= hi) return;
                    if (r != row) {  // the row's first entry: its place in the CSR arrays
                      row = r;
-                     next = m.indptr[static_cast<std::size_t>(r)];
+                     next = m.indptr[static_cast<std::size_t>(r - lo)];
                    }
                    m.indices[static_cast<std::size_t>(next)] = static_cast<std::int32_t>(c);
                    m.values[static_cast<std::size_t>(next++)] = v;
@@ -179,7 +200,13 @@ SparseMatrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const
 
 SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k, const ValueDistribution& values,
                             std::uint64_t seed, bool autapses) {
+  return fixed_indegree_rows(rows, cols, k, values, seed, autapses, 0, rows);
+}
+
+SparseMatrix fixed_indegree_rows(std::int64_t rows, std::int64_t cols, std::int64_t k, const ValueDistribution& values,
+                                 std::uint64_t seed, bool autapses, std::int64_t lo, std::int64_t hi) {
   check_sparse_shape(rows, cols, "fixed_indegree");
+  check_row_range(rows, lo, hi, "fixed_indegree_rows");
   if (!autapses && rows != cols) {
     throw InvalidArgument("fixed_indegree: without autapses the matrix must be square (rows == cols); got (" +
                           std::to_string(rows) + ", " + std::to_string(cols) + ")");
@@ -191,13 +218,14 @@ SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k
     throw InvalidArgument("fixed_indegree: k = " + std::to_string(k) + " must be in [0, " + std::to_string(k_max) +
                           "] (" + std::to_string(cols) + " columns" + (autapses ? "" : ", no autapses") + ")");
   }
-  check_sparse_fits(rows, cols, static_cast<double>(rows) * static_cast<double>(k),
+  const std::int64_t own = hi - lo;
+  check_sparse_fits(own, cols, static_cast<double>(own) * static_cast<double>(k),
                     "fixed_indegree (k = " + std::to_string(k) + ")");
-  SparseMatrix m(rows, cols);
+  SparseMatrix m(own, cols);
   const auto kk = static_cast<std::size_t>(k);
-  m.indices.resize(static_cast<std::size_t>(rows) * kk);
-  m.values.resize(static_cast<std::size_t>(rows) * kk);
-  for (std::int64_t i = 0; i < rows; ++i) m.indptr[static_cast<std::size_t>(i + 1)] = (i + 1) * k;
+  m.indices.resize(static_cast<std::size_t>(own) * kk);
+  m.values.resize(static_cast<std::size_t>(own) * kk);
+  for (std::int64_t i = 0; i < own; ++i) m.indptr[static_cast<std::size_t>(i + 1)] = (i + 1) * k;
   // Rows in blocks of kRowsPerStream, block b drawing from its own engine (stream_seed): the
   // blocks run on every thread and the matrix does not depend on the thread count.
   // Floyd's sampling: for j = n - k .. n - 1, t uniform in [0, j]; take t, or j if t is taken.
@@ -206,8 +234,10 @@ SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k
   constexpr std::size_t kSmall = 32;
   constexpr std::int64_t kMaxStamped = std::int64_t{1} << 24;
   const bool stamped = kk > kSmall && n <= kMaxStamped;
-  const std::int64_t blocks = (rows + kRowsPerStream - 1) / kRowsPerStream;
-#pragma omp parallel if (rows * k >= (std::int64_t{1} << 20))
+  // The blocks that overlap [lo, hi): each drawn from its start (rows before lo are drawn
+  // and dropped), up to hi.
+  const std::int64_t first = lo / kRowsPerStream, last = (hi + kRowsPerStream - 1) / kRowsPerStream;
+#pragma omp parallel if (own * k >= (std::int64_t{1} << 20))
   {
     std::vector<std::int64_t> chosen;
     chosen.reserve(kk);
@@ -215,9 +245,9 @@ SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k
     std::unordered_set<std::int64_t> taken;
     if (kk > kSmall && !stamped) taken.reserve(2 * kk);
 #pragma omp for schedule(dynamic)
-    for (std::int64_t b = 0; b < blocks; ++b) {
+    for (std::int64_t b = first; b < last; ++b) {
       Draw draw(stream_seed(seed, static_cast<std::uint64_t>(b)));
-      for (std::int64_t i = b * kRowsPerStream; i < std::min(rows, (b + 1) * kRowsPerStream); ++i) {
+      for (std::int64_t i = b * kRowsPerStream; i < std::min(hi, (b + 1) * kRowsPerStream); ++i) {
         chosen.clear();
         taken.clear();
         for (std::int64_t j = n - k; j < n; ++j) {
@@ -235,7 +265,11 @@ SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k
           chosen.push_back(seen ? j : t);
         }
         std::sort(chosen.begin(), chosen.end());
-        const std::size_t base = static_cast<std::size_t>(i) * kk;
+        if (i < lo) {  // drawn for the stream's sake only
+          for (std::size_t q = 0; q < kk; ++q) (void)draw.value(values);
+          continue;
+        }
+        const std::size_t base = static_cast<std::size_t>(i - lo) * kk;
         for (std::size_t q = 0; q < kk; ++q) {
           const std::int64_t c = chosen[q];
           m.indices[base + q] = static_cast<std::int32_t>(!autapses && c >= i ? c + 1 : c);  // skip column i

@@ -49,4 +49,14 @@ SparseMatrix sparse_matrix(std::int64_t rows, std::int64_t cols, double p, const
 /// k values from `values`; the row is stored with columns ascending. O(rows * k) time and memory.
 SparseMatrix fixed_indegree(std::int64_t rows, std::int64_t cols, std::int64_t k, const ValueDistribution& values,
                             std::uint64_t seed, bool autapses = false);
+
+/// Rows [lo, hi) of sparse_matrix(rows, cols, p, values, seed), the same values, as a
+/// (hi - lo) x cols matrix drawn alone: only the 4096-row blocks that overlap the range are
+/// drawn (a rank of a distributed run builds its own rows; qifsim::partition_range).
+/// InvalidArgument unless 0 <= lo <= hi <= rows.
+SparseMatrix sparse_matrix_rows(std::int64_t rows, std::int64_t cols, double p, const ValueDistribution& values,
+                                std::uint64_t seed, std::int64_t lo, std::int64_t hi);
+/// Rows [lo, hi) of fixed_indegree(rows, cols, k, values, seed, autapses), the same way.
+SparseMatrix fixed_indegree_rows(std::int64_t rows, std::int64_t cols, std::int64_t k, const ValueDistribution& values,
+                                 std::uint64_t seed, bool autapses, std::int64_t lo, std::int64_t hi);
 }  // namespace qifsim
