@@ -55,6 +55,36 @@ TEST(NpyReader, ReadsEveryDtypeAndVersion) {
   EXPECT_EQ(qifsim::shape_string({2, 3}), "(2, 3)");
 }
 
+// A rank's rows read alone equal those rows of the whole matrix (read_npy_matrix), for the
+// partitions of 1 to 4 ranks; a 1-d file gives its values as one column.
+TEST(NpyReader, RowRangesEqualThoseRowsOfTheWholeMatrix) {
+  ScratchDir dir;
+  const std::int64_t rows = 700, cols = 9;
+  std::vector<float> f4(static_cast<std::size_t>(rows * cols));
+  for (std::size_t i = 0; i < f4.size(); ++i) f4[i] = static_cast<float>(std::sin(0.1 * static_cast<double>(i)));
+  iotest::write_text(dir / "J.npy", iotest::npy_bytes(iotest::npy_dict("<f4", "(700, 9)"), f4.data(), f4.size() * 4));
+  std::vector<std::int64_t> i8(static_cast<std::size_t>(rows));
+  for (std::size_t i = 0; i < i8.size(); ++i) i8[i] = static_cast<std::int64_t>(i * i) - 1000;
+  iotest::write_text(dir / "eta.npy", iotest::npy_bytes(iotest::npy_dict("<i8", "(700,)"), i8.data(), i8.size() * 8));
+  const qifsim::Matrix whole = qifsim::read_npy_matrix(dir / "J.npy");
+  for (int ranks = 1; ranks <= 4; ++ranks) {
+    for (const qifsim::NeuronRange& r : qifsim::partition(rows, ranks)) {
+      SCOPED_TRACE(std::to_string(ranks) + " ranks, rows " + std::to_string(r.lo) + " .. " + std::to_string(r.hi));
+      const qifsim::Matrix part = qifsim::read_npy_rows(dir / "J.npy", r.lo, r.hi);
+      ASSERT_EQ(part.rows, r.size());
+      ASSERT_EQ(part.cols, cols);
+      EXPECT_EQ(part.data, std::vector<double>(whole.data.begin() + r.lo * cols, whole.data.begin() + r.hi * cols));
+      const qifsim::Matrix eta = qifsim::read_npy_rows(dir / "eta.npy", r.lo, r.hi);
+      ASSERT_EQ(eta.cols, 1);
+      for (std::int64_t i = r.lo; i < r.hi; ++i) {
+        EXPECT_EQ(eta.data[static_cast<std::size_t>(i - r.lo)], static_cast<double>(i * i - 1000));
+      }
+    }
+  }
+  EXPECT_THROW(qifsim::read_npy_rows(dir / "J.npy", 600, 701), qifsim::IoError);
+  EXPECT_THROW(qifsim::read_npy_rows(dir / "J.npy", 5, 4), qifsim::IoError);
+}
+
 TEST(NpyReader, RejectsBadFilesNamingTheFile) {
   ScratchDir dir;
   const double nine[9] = {};

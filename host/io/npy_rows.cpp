@@ -90,3 +90,22 @@ void NpyRowReader::read_values(std::size_t first, std::size_t count, double* dst
 }
 
 }  // namespace qifsim::detail
+
+namespace qifsim {
+
+Matrix read_npy_rows(const std::string& path, std::int64_t lo, std::int64_t hi) {
+  const detail::NpyRowReader reader(path);
+  if (reader.shape().size() != 1 && reader.shape().size() != 2) {
+    throw IoError("'" + path + "' holds an array of shape " + shape_string(reader.shape()) +
+                  "; read_npy_rows reads a 1-d or 2-d array");
+  }
+  if (lo < 0 || lo > hi || hi > reader.rows()) {
+    throw IoError("read_npy_rows: rows [" + std::to_string(lo) + ", " + std::to_string(hi) + ") of '" + path +
+                  "', which has " + std::to_string(reader.rows()));
+  }
+  Matrix m(hi - lo, reader.cols());
+  if (hi > lo) reader.read(lo, hi - lo, m.data.data());
+  return m;
+}
+
+}  // namespace qifsim

@@ -28,6 +28,13 @@ NpyArray read_npy(const std::string& path);
 /// 1 x 1; more dimensions throw IoError naming the file and its shape.
 Matrix read_npy_matrix(const std::string& path);
 
+/// Rows [lo, hi) of a 2-d .npy file (a 1-d one: its values [lo, hi) as one column), read alone
+/// (pread at their offset; the rest of the file is never read): a rank of a distributed run
+/// reads its own rows of J or its own neurons' values (qifsim::partition_range). The values
+/// equal those rows of read_npy_matrix's result. IoError naming the file for what read_npy
+/// refuses, for another number of dimensions, or for a range outside its rows.
+Matrix read_npy_rows(const std::string& path, std::int64_t lo, std::int64_t hi);
+
 /// "(3, 4)", "(5,)" or "()": a shape as NumPy prints it.
 std::string shape_string(const std::vector<std::int64_t>& shape);
 
