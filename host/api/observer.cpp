@@ -375,21 +375,17 @@ void Observer::read_state(std::istream& in, const std::string& source) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (steps[i] < 0 || (i > 0 && steps[i] <= steps[i - 1])) r.fail("corrupt step index at sample " + std::to_string(i));
   }
+  // (Read and checked before anything changes.)
+  std::vector<Spikes> spikes = spikes_.empty() ? std::vector<Spikes>{} : read_spike_state(in, source);
   std::vector<MemberStop> stops = stops_;
-  auto spikes = spikes_;  // read_spike_state replaces them; put back where what follows fails
-  try {
-    if (!spikes_.empty()) read_spike_state(in, source);
-    if (spec_.members > 1) {
-      for (MemberStop& stop : stops) {
-        stop.step = r.pod<std::int64_t>();
-        stop.reason = r.str();
-        if (stop.step < -1) r.fail("corrupt member stop at step " + std::to_string(stop.step));
-      }
+  if (spec_.members > 1) {
+    for (MemberStop& stop : stops) {
+      stop.step = r.pod<std::int64_t>();
+      stop.reason = r.str();
+      if (stop.step < -1) r.fail("corrupt member stop at step " + std::to_string(stop.step));
     }
-  } catch (...) {
-    spikes_ = std::move(spikes);
-    throw;
   }
+  if (!spikes_.empty()) spikes_ = std::move(spikes);
   stops_ = std::move(stops);
   series_ = std::move(loaded);
   steps_ = std::move(steps);

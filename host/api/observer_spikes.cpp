@@ -130,7 +130,7 @@ void Observer::write_spike_state(std::ostream& out) const {
   }
 }
 
-void Observer::read_spike_state(std::istream& in, const std::string& source) {
+std::vector<Observer::Spikes> Observer::read_spike_state(std::istream& in, const std::string& source) const {
   detail::BinaryReader r(in, source);
   const auto count = r.pod<std::uint64_t>();
   if (count != spikes_.size()) {
@@ -164,7 +164,7 @@ void Observer::read_spike_state(std::istream& in, const std::string& source) {
     }
     e.count = static_cast<std::int64_t>(e.steps.size());
   }
-  spikes_ = std::move(loaded);
+  return loaded;
 }
 
 }  // namespace qifsim

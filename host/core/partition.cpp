@@ -1,4 +1,4 @@
-// host/core/partition.cpp - partition_range and the single-process communicator
+// host/core/partition.cpp - partition_range: the neurons of a population split over ranks
 // (qifsim/communicator.hpp).
 #include "core/partition.hpp"
 
@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "core/exchange.hpp"
 #include "qifsim/error.hpp"
 
 namespace qifsim {
@@ -30,46 +29,5 @@ std::vector<NeuronRange> partition(std::int64_t n, int ranks) {
   for (int r = 0; r < ranks; ++r) out.push_back(partition_range(n, ranks, r));
   return out;
 }
-
-Communicator::Communicator() : exchange_(std::make_shared<detail::SingleExchange>()) {}
-
-Communicator::Communicator(std::shared_ptr<detail::Exchange> exchange) : exchange_(std::move(exchange)) {
-  if (!exchange_) throw InvalidArgument("Communicator: no exchange");
-}
-
-int Communicator::rank() const { return exchange_->rank(); }
-int Communicator::size() const { return exchange_->size(); }
-
-bool mpi_supported() {
-#ifdef QIFSIM_HAVE_MPI
-  return true;
-#else
-  return false;
-#endif
-}
-
-namespace detail {
-
-namespace {
-template <class T>
-void copy_local(const T* local, const std::vector<std::int64_t>& counts, T* all) {
-  if (counts.size() != 1) throw InvalidArgument("SingleExchange: one count expected");
-  std::copy(local, local + counts[0], all);
-}
-}  // namespace
-
-void SingleExchange::abort(const std::string& why) { throw InvalidArgument(why); }
-
-void SingleExchange::allgather(const double* local, const std::vector<std::int64_t>& counts, double* all) {
-  copy_local(local, counts, all);
-}
-void SingleExchange::allgather(const float* local, const std::vector<std::int64_t>& counts, float* all) {
-  copy_local(local, counts, all);
-}
-void SingleExchange::allgather(const std::int64_t* local, const std::vector<std::int64_t>& counts, std::int64_t* all) {
-  copy_local(local, counts, all);
-}
-
-}  // namespace detail
 
 }  // namespace qifsim

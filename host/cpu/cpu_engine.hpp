@@ -94,12 +94,13 @@ class CpuEngine final : public Engine {
   /// set_coupling has run). Called again after each set_coupling of `o`.
   void share_coupling(const CpuEngine& o) {
     bool keep_events = events_valid_;
+    const bool restoring = restoring_events();
     for (std::size_t i = 0; i < pops_.size(); ++i) {
       Pop& p = pops_[i];
       const Pop& q = o.pops_[i];
       // The event state stays valid where the population stays event-coupled through the same
       // operator, or holds a checkpoint's event state.
-      keep_events = keep_events && (!q.events || (p.events && p.J == q.J) || restoring_events_);
+      keep_events = keep_events && (!q.events || (p.events && p.J == q.J) || restoring);
       p.J = q.J;
       p.storage = q.storage;
       p.events = q.events;
@@ -150,6 +151,7 @@ class CpuEngine final : public Engine {
     const std::vector<CouplingChoice> choices = coupling_choices(requested);
     std::string line;
     bool keep_events = events_valid_;  // J s and the spikes still describe the last step
+    const bool restoring = restoring_events();
     for (std::size_t i = 0; i < pops_.size(); ++i) {
       Pop& p = pops_[i];
       if (p.weights.empty()) continue;
@@ -157,7 +159,7 @@ class CpuEngine final : public Engine {
       // A dense J prepared for events is held transposed: the plain product takes it as given.
       const bool transposed = p.events && !c.events && p.storage == CouplingMode::Dense;
       const bool same = p.J && c.storage == p.storage && !transposed && p.events == c.events;
-      keep_events = keep_events && (!c.events || same || restoring_events_);
+      keep_events = keep_events && (!c.events || same || restoring);
       if (!p.J || c.storage != p.storage || transposed) {
         p.J.reset();  // the old operator's memory first
         p.J = make_coupling<T>(p.weights, p.facts, c.storage);
@@ -412,7 +414,6 @@ class CpuEngine final : public Engine {
   void advance_state(const RunPlan& plan, std::int64_t t) {
     advance<true>(plan.flush_subnormals, plan.clock0 + t);
     events_valid_ = true;
-    restoring_events_ = false;
     for (Pop& p : pops_) p.events_restored = false;
     if (plan.flush_subnormals) flush_subnormals();  // other models (QIF flushes in its loop)
   }
@@ -459,12 +460,13 @@ class CpuEngine final : public Engine {
   std::vector<EventState> event_state() const override {
     std::vector<EventState> out;
     if (!events_valid_) return out;
+    const bool restoring = restoring_events();
     for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
       const Slot slot = layout_.slots[node];
       if (!slot.pop) continue;
       const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
       // Restored and not stepped since: only the populations the restored state held.
-      if (!p.events || (restoring_events_ && !p.events_restored)) continue;
+      if (!p.events || (restoring && !p.events_restored)) continue;
       EventState& e = out.emplace_back();
       e.node = static_cast<int>(node);
       e.s_in.assign(p.s_in.begin(), p.s_in.end());
@@ -475,7 +477,6 @@ class CpuEngine final : public Engine {
 
   void set_event_state(const std::vector<EventState>& states) override {
     for (Pop& p : pops_) p.events_restored = false;  // only what `states` holds counts as restored
-    restoring_events_ = false;
     for (const EventState& e : states) {
       const Slot slot = layout_.slots.at(static_cast<std::size_t>(e.node));
       if (!slot.pop) throw InvalidArgument("set_event_state: node " + std::to_string(e.node) + " is not a population");
@@ -490,10 +491,8 @@ class CpuEngine final : public Engine {
       p.spikes.all.assign(e.spiked.begin(), e.spiked.end());
       p.events_restored = true;
     }
-    if (!states.empty()) {
-      events_valid_ = true;
-      restoring_events_ = true;  // until the next step; begin_run checks every event-coupled population has it
-    }
+    // Valid until the next step changes it; begin_run checks every event-coupled population has it.
+    if (!states.empty()) events_valid_ = true;
   }
 
   // Every operator's sums in the library's fixed order (or as each operator chooses).
@@ -576,7 +575,7 @@ class CpuEngine final : public Engine {
   void begin_run(const RunPlan& plan) {
     // A checkpoint's event state: valid where every population coupled by events now was so
     // then (else J s is computed afresh, as after set_var).
-    if (restoring_events_) {
+    if (restoring_events()) {
       for (const Pop& p : pops_) events_valid_ = events_valid_ && (!p.events || p.events_restored);
     }
     // set_var() may have given a population one tau_s per neuron since the choice was made:
@@ -635,6 +634,11 @@ class CpuEngine final : public Engine {
   const T* coupling_source(std::size_t k) const { return pops_[k].s.data(); }
   T* coupling_target(std::size_t k) { return pops_[k].s_in.data(); }
   bool events_valid() const { return events_valid_; }
+  /// A checkpoint's event state set (set_event_state) and not stepped since: operator changes
+  /// keep it where the populations it holds stay event-coupled.
+  bool restoring_events() const {
+    return std::any_of(pops_.begin(), pops_.end(), [](const Pop& p) { return p.events_restored; });
+  }
   std::int64_t resync() const { return resync_; }
 
   /// Population k's J s for this step where it needs no product: from the spikes (events,
@@ -703,7 +707,6 @@ class CpuEngine final : public Engine {
   std::vector<Func> funcs_;
   std::vector<EdgeW> edges_;
   bool events_valid_ = false;  // s_in and the spike flags describe the last step taken
-  bool restoring_events_ = false;  // set_event_state since the last step: operator changes keep it
   std::int64_t resync_ = kDefaultResync;  // events: a fresh product every this many steps
   CouplingMode requested_ = CouplingMode::Auto;  // what the operators were chosen for
   std::vector<bool> tau_s_varies_;  // per population: another member's tau_s per neuron (ensembles)

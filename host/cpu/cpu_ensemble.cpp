@@ -39,14 +39,11 @@ class CpuEnsemble final : public Engine {
       members_.push_back(std::make_unique<CpuEngine<T>>(graphs[b], dt, members_[0].get()));
     }
     // Events need one tau_s per population in every member (a sweep may give one member one
-    // per neuron): member 0 chooses the operators for all, so it hears of that, and chooses
-    // again where its first choice (made before) may have taken events.
+    // per neuron): member 0 chose the operators for all before it knew (its own constructor),
+    // so it chooses again where one does (set_coupling tells it).
     bool any_varies = false;
     for (std::size_t k = 0; k < members_[0]->population_count(); ++k) {
-      bool varies = false;
-      for (const auto& m : members_) varies = varies || m->tau_s_per_neuron(k);
-      members_[0]->set_tau_s_varies(k, varies);
-      any_varies = any_varies || varies;
+      for (const auto& m : members_) any_varies = any_varies || m->tau_s_per_neuron(k);
     }
     if (any_varies) set_coupling(CouplingMode::Auto, kDefaultResync);
     scale_.resize(graphs.size(), 1.0);

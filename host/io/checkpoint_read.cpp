@@ -214,30 +214,36 @@ class CheckpointReader {
     out.step = r.pod<std::int64_t>();
     if (out.step < 0) r.fail("corrupt step count " + std::to_string(out.step));
     if (r.pod<std::uint8_t>() != 0) read_carry(r, out);
+    read_populations(r, out.state, "", false);
+  }
+
+  // Every population's states, then its parameters (the format's order), each checked: as many
+  // values as the population has neurons (a parameter: or one, with `scalar_params`), finite, and
+  // the parameters obeying the rules a config or set_var() obeys (tau > 0, v_reset <
+  // v_threshold, ...), validated as the population would be after loading. `prefix` begins the
+  // messages ("member 3: ").
+  void read_populations(detail::BinaryReader& r, std::vector<Loaded::Values>& state, const std::string& prefix,
+                        bool scalar_params) {
     for (std::size_t i = 0; i < graph_->nodes.size(); ++i) {
       const auto& node = graph_->nodes[i];
       if (node.kind != detail::NodeKind::Population) continue;
-      for (auto v : kStateVars) out.state.push_back({static_cast<int>(i), v, r.vec<double>()});
-      for (auto v : kParams) out.state.push_back({static_cast<int>(i), v, r.vec<double>()});
-    }
-    for (const auto& s : out.state) {
-      const auto& node = graph_->nodes[static_cast<std::size_t>(s.node)];
-      if (static_cast<std::int64_t>(s.values.size()) != node.size) r.fail("corrupt state of node '" + node.name + "'");
-      check_finite(r, s.values, "'" + node.name + "." + detail::var_name(s.var) + "'");
-    }
-    // The parameters obey the rules a config or set_var() obeys (tau > 0, v_reset <
-    // v_threshold, ...): validate each population as it would be after loading.
-    for (std::size_t i = 0; i < graph_->nodes.size(); ++i) {
-      const auto& node = graph_->nodes[i];
-      if (node.kind != detail::NodeKind::Population) continue;
-      QifPopulation loaded = parameters_of(graph_->nodes[i].pop);
-      for (const auto& s : out.state) {
-        if (s.node == static_cast<int>(i) && detail::is_parameter(s.var)) detail::param_of(loaded, s.var) = Param(s.values);
+      const std::size_t first = state.size();
+      for (auto v : kStateVars) state.push_back({static_cast<int>(i), v, r.vec<double>()});
+      for (auto v : kParams) state.push_back({static_cast<int>(i), v, r.vec<double>()});
+      QifPopulation loaded = parameters_of(node.pop);
+      for (std::size_t k = first; k < state.size(); ++k) {
+        const auto& s = state[k];
+        const auto size = static_cast<std::int64_t>(s.values.size());
+        if (size != node.size && !(scalar_params && detail::is_parameter(s.var) && size == 1)) {
+          r.fail(prefix + "corrupt state of node '" + node.name + "'");
+        }
+        check_finite(r, s.values, prefix + "'" + node.name + "." + detail::var_name(s.var) + "'");
+        if (detail::is_parameter(s.var)) detail::param_of(loaded, s.var) = Param(s.values);
       }
       try {
         detail::validate_population(node.name, loaded);
       } catch (const InvalidArgument& e) {
-        r.fail(std::string("holds parameters that are not valid: ") + e.what());
+        r.fail(prefix + "holds parameters that are not valid: " + e.what());
       }
     }
   }
@@ -296,27 +302,7 @@ class CheckpointReader {
       }
       if (m.carry.stopped_at >= 0) continue;  // stopped: no state (it stays stopped)
       check_finite(r, m.carry.y_sum, member + "the output sums");
-      for (std::size_t i = 0; i < graph_->nodes.size(); ++i) {
-        const auto& node = graph_->nodes[i];
-        if (node.kind != detail::NodeKind::Population) continue;
-        QifPopulation loaded = parameters_of(node.pop);
-        for (auto v : kStateVars) m.state.push_back({static_cast<int>(i), v, r.vec<double>()});
-        for (auto v : kParams) m.state.push_back({static_cast<int>(i), v, r.vec<double>()});
-        for (const auto& s : m.state) {
-          if (s.node != static_cast<int>(i)) continue;
-          const auto size = static_cast<std::int64_t>(s.values.size());
-          if (size != node.size && !(detail::is_parameter(s.var) && size == 1)) {
-            r.fail(member + "corrupt state of node '" + node.name + "'");
-          }
-          check_finite(r, s.values, member + "'" + node.name + "." + detail::var_name(s.var) + "'");
-          if (detail::is_parameter(s.var)) detail::param_of(loaded, s.var) = Param(s.values);
-        }
-        try {
-          detail::validate_population(node.name, loaded);
-        } catch (const InvalidArgument& e) {
-          r.fail(member + "holds parameters that are not valid: " + e.what());
-        }
-      }
+      read_populations(r, m.state, member, true);
       for (std::size_t i = 0; i < graph_->edges.size(); ++i) {
         const detail::Edge& e = graph_->edges[i];
         if (!e.memory.stateful()) continue;

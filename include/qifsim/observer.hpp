@@ -224,7 +224,8 @@ class Observer {
   void write_spike_state(std::ostream& out) const;
   /// Observer::save's spike files: `<population>.spikes.<fmt>` in `dir`, their paths appended.
   void save_spikes(const std::string& dir, const std::string& fmt, std::vector<std::string>& written) const;
-  void read_spike_state(std::istream& in, const std::string& source);
+  /// The spike events write_spike_state wrote, read and checked (nothing changes here).
+  std::vector<Spikes> read_spike_state(std::istream& in, const std::string& source) const;
 
   struct Series {
     std::string key;

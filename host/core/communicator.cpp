@@ -1,0 +1,56 @@
+// host/core/communicator.cpp - qifsim::Communicator (qifsim/communicator.hpp) over an
+// Exchange, and the single process's exchange (core/exchange.hpp).
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/exchange.hpp"
+#include "qifsim/communicator.hpp"
+#include "qifsim/error.hpp"
+
+namespace qifsim {
+
+Communicator::Communicator() : exchange_(std::make_shared<detail::SingleExchange>()) {}
+
+Communicator::Communicator(std::shared_ptr<detail::Exchange> exchange) : exchange_(std::move(exchange)) {
+  if (!exchange_) throw InvalidArgument("Communicator: no exchange");
+}
+
+int Communicator::rank() const { return exchange_->rank(); }
+int Communicator::size() const { return exchange_->size(); }
+
+bool mpi_supported() {
+#ifdef QIFSIM_HAVE_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+namespace detail {
+
+namespace {
+template <class T>
+void copy_local(const T* local, const std::vector<std::int64_t>& counts, T* all) {
+  if (counts.size() != 1) throw InvalidArgument("SingleExchange: one count expected");
+  std::copy(local, local + counts[0], all);
+}
+}  // namespace
+
+void SingleExchange::abort(const std::string& why) { throw InvalidArgument(why); }
+
+void SingleExchange::allgather(const double* local, const std::vector<std::int64_t>& counts, double* all) {
+  copy_local(local, counts, all);
+}
+void SingleExchange::allgather(const float* local, const std::vector<std::int64_t>& counts, float* all) {
+  copy_local(local, counts, all);
+}
+void SingleExchange::allgather(const std::int64_t* local, const std::vector<std::int64_t>& counts, std::int64_t* all) {
+  copy_local(local, counts, all);
+}
+
+}  // namespace detail
+
+}  // namespace qifsim
