@@ -156,13 +156,46 @@ void Network::add_edge(const std::string& source, const std::string& target, Wei
   engine_.reset();
 }
 
+void Network::set_communicator(Communicator communicator) {
+  const Call call(*this, "Network::set_communicator");
+  communicator_ = std::move(communicator);
+  engine_.reset();
+}
+
+std::string Network::partition_summary() const {
+  const int ranks = communicator_.size();
+  std::string line = std::to_string(ranks) + (ranks == 1 ? " rank" : " ranks") + ", neurons in whole 256-neuron blocks:";
+  bool first = true;
+  for (const Node& node : graph_->nodes) {
+    if (node.kind != NodeKind::Population) continue;
+    const std::vector<NeuronRange> parts = partition(node.size, ranks);
+    line += std::string(first ? " '" : "; '") + node.name + "'";
+    first = false;
+    for (std::size_t r = 0; r < parts.size(); ++r) {
+      if (parts.size() > 6 && r == 3) {
+        line += " | ...";
+        r = parts.size() - 3;
+        continue;
+      }
+      line += (r == 0 ? " " : " | ") + std::to_string(parts[r].lo) + ".." + std::to_string(parts[r].hi);
+    }
+  }
+  return line + (first ? " no populations" : "");
+}
+
 void Network::compile() {
   const Call call(*this, "Network::compile");
   graph_->compile();
   // A dt that does not suit the time constants is most often a unit mistake: say so once.
   for (const auto& line : detail::step_size_warnings(*graph_, dt_)) log_notice("warning: " + line);
   Backend chosen = requested_;
-  if (requested_ != Backend::Cpu) {
+  const bool split = communicator_.distributed();
+  if (split && requested_ == Backend::Cuda) {
+    throw BackendError("Network::compile: a network over " + std::to_string(communicator_.size()) +
+                       " ranks runs on the CPU backend in this version; use Backend::Cpu or Backend::Auto");
+  }
+  if (split) chosen = Backend::Cpu;
+  if (chosen != Backend::Cpu) {
     const DeviceStatus device = cuda_device_status(cuda_device_);
     if (requested_ == Backend::Cuda && !device.usable) {
       throw BackendError("Network::compile: backend 'cuda' was asked for, but no GPU is usable: " +
@@ -196,11 +229,12 @@ void Network::compile() {
   } else {
     detail::require_memory(need, detail::available_host_memory(), "Network::compile", "this machine");
   }
+  detail::Exchange* ranks = split ? &communicator_.exchange() : nullptr;  // this rank's part only
 #if QIFSIM_HAVE_CUDA
   engine_ = chosen == Backend::Cuda ? detail::make_cuda_engine(*graph_, precision_, dt_, cuda_device_)
-                                    : detail::make_cpu_engine(*graph_, precision_, dt_);
+                                    : detail::make_cpu_engine(*graph_, precision_, dt_, ranks);
 #else
-  engine_ = detail::make_cpu_engine(*graph_, precision_, dt_);
+  engine_ = detail::make_cpu_engine(*graph_, precision_, dt_, ranks);
 #endif
   backend_ = chosen;
   step_ = 0;

@@ -194,6 +194,10 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   if (steps <= 0) throw InvalidArgument(where + ": inputs have no rows (one row per step)");
   const bool sweeping = !options.sweep.empty();
   const std::int64_t members = options.sweep.members();
+  if (sweeping && communicator_.distributed()) {
+    throw InvalidArgument(where + ": sweep: an ensemble runs in one process in this version (this network is split over " +
+                          std::to_string(communicator_.size()) + " ranks)");
+  }
   if (sweeping) {
     if (backend_ == Backend::Cuda) {
       throw InvalidArgument(where + ": sweep: ensembles run on the CPU backend in this version; compile with backend cpu");
@@ -344,7 +348,8 @@ void Network::run_impl(detail::RowSource& inputs, detail::RowSource* targets, co
   // ---- Run. ----
   forget_interrupted();  // whatever happens now, the old interrupted run (or sweep) is gone
   show_step_start_ = false;
-  detail::ProgressReporter progress(options.progress, steps, first);
+  // Over ranks, rank 0 shows the progress (every rank takes the same steps).
+  detail::ProgressReporter progress(communicator_.rank() == 0 ? options.progress : Progress::Off, steps, first);
   plan.progress = &progress;
   try {
     engine_->run(plan, into, carry);

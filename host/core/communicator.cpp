@@ -20,6 +20,10 @@ Communicator::Communicator(std::shared_ptr<detail::Exchange> exchange) : exchang
 
 int Communicator::rank() const { return exchange_->rank(); }
 int Communicator::size() const { return exchange_->size(); }
+void Communicator::abort_all(const std::string& why) const {
+  exchange_->abort(why);
+  throw InvalidArgument(why);  // (every Exchange's abort ends or throws)
+}
 
 bool mpi_supported() {
 #ifdef QIFSIM_HAVE_MPI

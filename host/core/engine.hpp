@@ -147,7 +147,11 @@ class Engine {
   virtual void set_event_state(const std::vector<EventState>& states) { (void)states; }
 };
 
-std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt);
+class Exchange;
+/// The CPU engine; with an `exchange` of more than one rank, this rank's part of the network
+/// (cpu/cpu_engine.hpp, SplitRanks): every rank calls every method, in the same order.
+std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt,
+                                        Exchange* exchange = nullptr);
 /// An ensemble on the CPU (cpu/cpu_ensemble.cpp): one member per graph (the same nodes, sizes
 /// and weights; parameters, initial values and seeds may differ), member b's input multiplied
 /// by input_scale[b] (missing entries: 1). Its run() records member after member within each

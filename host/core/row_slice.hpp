@@ -10,8 +10,9 @@
 
 namespace qifsim::detail {
 
-/// Rows lo .. hi - 1 of `w` (0 <= lo <= hi <= rows): a dense matrix's rows, a sparse matrix's
-/// rows (CSR, columns unchanged), or all-to-all weights of hi - lo rows.
+/// Rows lo .. hi - 1 of `w` (0 <= lo <= hi <= rows): a dense matrix's rows (no rows: an empty
+/// sparse matrix), a sparse matrix's rows (CSR, columns unchanged), or all-to-all weights of
+/// hi - lo rows.
 inline Weights row_slice(const Weights& w, std::int64_t lo, std::int64_t hi) {
   if (lo < 0 || hi < lo || hi > w.rows()) {
     throw InvalidArgument("row_slice: rows " + std::to_string(lo) + ".." + std::to_string(hi) + " of " +
@@ -20,6 +21,9 @@ inline Weights row_slice(const Weights& w, std::int64_t lo, std::int64_t hi) {
   switch (w.kind()) {
     case Weights::Kind::Dense: {
       const Matrix& m = w.dense();
+      // No rows (a rank holding none of the population): a 0 x cols matrix is still weights,
+      // which an empty dense Matrix would not be.
+      if (hi == lo) return SparseMatrix::from_csr(0, m.cols, {0}, {}, {}, "row_slice");
       return Matrix(hi - lo, m.cols,
                     std::vector<double>(m.data.begin() + lo * m.cols, m.data.begin() + hi * m.cols));
     }

@@ -3,9 +3,9 @@
 
 namespace qifsim::detail {
 
-std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt) {
-  if (precision == Precision::Float32) return std::make_unique<CpuEngine<float>>(graph, dt);
-  return std::make_unique<CpuEngine<double>>(graph, dt);
+std::unique_ptr<Engine> make_cpu_engine(const Graph& graph, Precision precision, double dt, Exchange* exchange) {
+  if (precision == Precision::Float32) return std::make_unique<CpuEngine<float>>(graph, dt, nullptr, exchange);
+  return std::make_unique<CpuEngine<double>>(graph, dt, nullptr, exchange);
 }
 
 }  // namespace qifsim::detail

@@ -28,6 +28,9 @@
 #include "cpu/host_ring.hpp"
 #include "core/engine.hpp"
 #include "core/engine_layout.hpp"
+#include "core/exchange_ops.hpp"
+#include "core/partition.hpp"
+#include "core/row_slice.hpp"
 #include "core/memory_check.hpp"
 #include "core/node_slots.hpp"
 #include "cpu/neuron_update.hpp"
@@ -44,8 +47,21 @@ class CpuEngine final : public Engine {
   /// `share`: a member of the same ensemble built from a graph of the same structure and
   /// weights; this engine then holds no operators of its own but uses the other's (J is held
   /// once for every member), and takes its coupling choice.
-  explicit CpuEngine(const Graph& graph, double dt, const CpuEngine* share = nullptr)
+  /// `exchange` of more than one rank: this engine is one rank's part of the network (SplitRanks
+  /// below): each population's neurons of partition_range, its rows of J and of the edges into
+  /// it; function nodes whole on every rank.
+  explicit CpuEngine(const Graph& graph, double dt, const CpuEngine* share = nullptr, Exchange* exchange = nullptr)
       : dt_(static_cast<T>(dt)), layout_(graph) {
+    if (exchange != nullptr && exchange->size() > 1) {
+      if (share != nullptr) throw BackendError("an ensemble runs in one process: its members are not split over ranks");
+      x_ = exchange;
+      for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        const Node& node = graph.nodes[i];
+        if (node.kind != NodeKind::Population) continue;
+        const NeuronRange r = partition_range(node.size, x_->size(), x_->rank());
+        layout_.shapes[i] = StateShape{1, node.size, r.lo, r.hi};
+      }
+    }
     layout_.build(
         graph, pops_, funcs_, edges_,
         [dt, share, this](const Node& node, const StateShape& shape) {
@@ -65,7 +81,9 @@ class CpuEngine final : public Engine {
         [share, this](const Edge& e) {
           EdgeW w;
           w.source = e.source;
-          w.weights = e.weights;
+          const StateShape& target = layout_.shapes[static_cast<std::size_t>(e.target)];
+          // Into a split population: its rows only (the facts, and so the storage chosen, global).
+          w.weights = target.is_whole() ? e.weights : row_slice(e.weights, target.lo, target.hi);
           if (share != nullptr) {  // the other member's operator, facts and storage: nothing made
             const EdgeW& o = share->edges_[edges_.size()];
             w.facts = o.facts;
@@ -82,6 +100,7 @@ class CpuEngine final : public Engine {
     for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
       if (layout_.slots[node].pop) pops_[static_cast<std::size_t>(layout_.slots[node].index)].name = layout_.starts[node].name;
     }
+    if (x_ != nullptr) split_.build(graph, layout_, pops_, x_->size());
     reset();  // every population's initial state
     if (share != nullptr) {
       share_coupling(*share);
@@ -184,6 +203,7 @@ class CpuEngine final : public Engine {
     requested_ = requested;
     resync_ = resync;
     events_valid_ = keep_events;
+    if (x_ != nullptr) set_fixed_order(true);  // over ranks: always (set_fixed_order)
     return line;
   }
 
@@ -214,7 +234,7 @@ class CpuEngine final : public Engine {
     const FixedOrderScope fixed_order(*this, plan.reproducible);
     run_then_flush(ring, t, carry.next_step, [&] {
       for (; t < plan.steps; ++t) {
-        if (stop_requested(plan, t)) break;
+        if (stop_now(plan, t)) break;
         ring.flush_if_due(t);
         if (plan.divergence_every > 0 && t % plan.divergence_every == 0 && t > carry.next_step) {
           check_finite(t, plan.divergence_every);
@@ -253,6 +273,7 @@ class CpuEngine final : public Engine {
       return std::vector<double>(src.begin(), src.end());
     }
     const Pop& p = pops_[static_cast<std::size_t>(slot.index)];
+    if (x_ != nullptr) return split_get_var(p, var, at_last_step_start);
     out.resize(static_cast<std::size_t>(p.n));
     if (is_parameter(var)) {
       const auto& values = *p.param(var);
@@ -404,7 +425,7 @@ class CpuEngine final : public Engine {
         gather(item, row + item.offset);
       } else if (loop_mean(item)) {
         const Pop& p = pops_[static_cast<std::size_t>(layout_.slots[static_cast<std::size_t>(item.node)].index)];
-        row[item.offset] = static_cast<T>(loop_mean_value(p, item.var));
+        row[item.offset] = static_cast<T>(x_ != nullptr ? split_loop_mean(p, item.var) : loop_mean_value(p, item.var));
       }
     }
   }
@@ -413,13 +434,22 @@ class CpuEngine final : public Engine {
   // needs of this step when it is on).
   void advance_state(const RunPlan& plan, std::int64_t t) {
     advance<true>(plan.flush_subnormals, plan.clock0 + t);
+    if (x_ != nullptr) gather_spike_lists();
     events_valid_ = true;
     for (Pop& p : pops_) p.events_restored = false;
     if (plan.flush_subnormals) flush_subnormals();  // other models (QIF flushes in its loop)
   }
 
   T* input_values(int node) { return node_input(layout_.slots, pops_, funcs_, node); }
-  const T* output_values(int node) const { return node_output(layout_.slots, pops_, funcs_, node); }
+  // A split population's output is its whole vector, gathered at the step's start (prepare).
+  const T* output_values(int node) const {
+    const Slot s = layout_.slots[static_cast<std::size_t>(node)];
+    if (x_ != nullptr && s.pop) {
+      const auto& whole = split_.pops[static_cast<std::size_t>(s.index)];
+      return pops_[static_cast<std::size_t>(s.index)].out_is_v ? whole.v.data() : whole.s.data();
+    }
+    return node_output(layout_.slots, pops_, funcs_, node);
+  }
 
   // The QIF population at `node` where every incoming edge's rows are one value (so its input
   // is one value per step), else null.
@@ -443,9 +473,10 @@ class CpuEngine final : public Engine {
   // Phase 1 of a step: every node's input and function outputs, then every population's
   // coupling J s. Nothing here changes the state.
   void prepare(const double* x, bool from_spikes) {
+    if (x_ != nullptr) gather_sources(from_spikes);
     prepare_inputs(x);
     for (std::size_t k = 0; k < pops_.size(); ++k) {
-      if (coupling_needs_product(k, from_spikes)) pops_[k].J->apply(pops_[k].s.data(), false, pops_[k].s_in.data());
+      if (coupling_needs_product(k, from_spikes)) pops_[k].J->apply(coupling_source(k), false, pops_[k].s_in.data());
     }
   }
 
@@ -459,7 +490,7 @@ class CpuEngine final : public Engine {
 
   std::vector<EventState> event_state() const override {
     std::vector<EventState> out;
-    if (!events_valid_) return out;
+    if (!events_valid_ || x_ != nullptr) return out;  // split: J s is computed afresh
     const bool restoring = restoring_events();
     for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
       const Slot slot = layout_.slots[node];
@@ -476,6 +507,7 @@ class CpuEngine final : public Engine {
   }
 
   void set_event_state(const std::vector<EventState>& states) override {
+    if (x_ != nullptr && !states.empty()) throw InvalidArgument("set_event_state: not over several ranks");
     for (Pop& p : pops_) p.events_restored = false;  // only what `states` holds counts as restored
     for (const EventState& e : states) {
       const Slot slot = layout_.slots.at(static_cast<std::size_t>(e.node));
@@ -495,8 +527,11 @@ class CpuEngine final : public Engine {
     if (!states.empty()) events_valid_ = true;
   }
 
-  // Every operator's sums in the library's fixed order (or as each operator chooses).
+  // Every operator's sums in the library's fixed order (or as each operator chooses). Over
+  // ranks always the fixed order: a product of another order (OpenBLAS) may round a row
+  // differently with another count of rows, and a split network is one process's network.
   void set_fixed_order(bool fixed) {
+    fixed = fixed || x_ != nullptr;
     for (Pop& p : pops_) {
       if (p.J) p.J->set_fixed_order(fixed);
     }
@@ -526,6 +561,25 @@ class CpuEngine final : public Engine {
   // Throw DivergenceError naming the first non-finite state value, if any. `since` steps
   // ago the state was last seen finite.
   void check_finite(std::int64_t step, std::int64_t since) const {
+    if (x_ == nullptr) {
+      check_finite_here(step, since);
+      return;
+    }
+    // Over ranks: every rank checks its own neurons, then all learn the lowest failing rank's
+    // message, so that all stop at the same step.
+    std::string error;
+    try {
+      check_finite_here(step, since);
+    } catch (const DivergenceError& e) {
+      error = e.what();
+    }
+    const RankFailure failure = exchange_status(*x_, error);
+    if (failure.failed()) {
+      throw DivergenceError("rank " + std::to_string(failure.rank) + " of " + std::to_string(x_->size()) + ": " +
+                            failure.message);
+    }
+  }
+  void check_finite_here(std::int64_t step, std::int64_t since) const {
     for (std::size_t node = 0; node < layout_.slots.size(); ++node) {
       const Slot slot = layout_.slots[node];
       if (slot.pop) {
@@ -536,7 +590,7 @@ class CpuEngine final : public Engine {
           if ((p.held >> a & 1u) == 0 || qif_unused) continue;
           const std::int64_t i = first_nonfinite(*arrays[a]);
           if (i >= 0) {
-            throw_divergence(node, p.state_names[static_cast<std::size_t>(a)].c_str(), i,
+            throw_divergence(node, p.state_names[static_cast<std::size_t>(a)].c_str(), i + p.shape.lo,
                              static_cast<double>((*arrays[a])[static_cast<std::size_t>(i)]), step, since);
           }
         }
@@ -557,7 +611,9 @@ class CpuEngine final : public Engine {
   void gather(const RecordItem& item, T* dst) const {
     const Slot slot = layout_.slots[static_cast<std::size_t>(item.node)];
     Gathered<T> g{dst, item.mean, &item.neurons};
-    if (slot.pop) {
+    if (slot.pop && x_ != nullptr) {
+      split_gather(pops_[static_cast<std::size_t>(slot.index)], item, dst);
+    } else if (slot.pop) {
       gather_pop(pops_[static_cast<std::size_t>(slot.index)], item.var, g);
     } else {
       const Func& f = funcs_[static_cast<std::size_t>(slot.index)];
@@ -631,7 +687,7 @@ class CpuEngine final : public Engine {
   }
   /// Population k's coupling operator (null: uncoupled), its state s and its J s.
   const Coupling<T>* coupling(std::size_t k) const { return pops_[k].J.get(); }
-  const T* coupling_source(std::size_t k) const { return pops_[k].s.data(); }
+  const T* coupling_source(std::size_t k) const { return x_ != nullptr ? split_.pops[k].s.data() : pops_[k].s.data(); }
   T* coupling_target(std::size_t k) { return pops_[k].s_in.data(); }
   bool events_valid() const { return events_valid_; }
   /// A checkpoint's event state set (set_event_state) and not stepped since: operator changes
@@ -653,7 +709,7 @@ class CpuEngine final : public Engine {
       return false;
     }
     if (!p.events && p.model == model::ModelId::Qif && p.J->uniform_rows()) {
-      p.s_in_value = p.J->row_value(p.s.data());  // one value for every neuron, not N
+      p.s_in_value = p.J->row_value(coupling_source(k));  // one value for every neuron, not N
       p.s_in_uniform = true;
       p.s_in_stale = true;
       const auto span = static_cast<std::size_t>(std::min<std::int64_t>(p.n, kNeuronSpan));
@@ -671,7 +727,10 @@ class CpuEngine final : public Engine {
     for (int node : layout_.order) {
       T* in = input_values(node);
       if (node == layout_.input) {
-        for (std::int64_t j = 0; j < layout_.in_width; ++j) in[j] = static_cast<T>(x[j]);
+        // A split population as the input node takes its own neurons' columns of the row.
+        const StateShape& shape = layout_.shapes[static_cast<std::size_t>(node)];
+        const double* mine = x + shape.lo;
+        for (std::int64_t j = 0; j < shape.local_n(); ++j) in[j] = static_cast<T>(mine[j]);
       } else if (Pop* p = uniform_input_pop(node)) {  // one value for every neuron, not N
         T value = T(0);
         bool first = true;
@@ -699,7 +758,123 @@ class CpuEngine final : public Engine {
     }
   }
 
+
+  // ---- Over ranks (an Exchange of more than one rank given): this engine holds one rank's
+  // part of the network, each population's neurons of partition_range. What a step reads of
+  // other ranks is gathered in the order one process reads it, so that every rank computes the
+  // bits one process does (in RunOptions::reproducible, where every row sums in a fixed order):
+  //   - at the step's start, s of each coupled population whole (a row of J s reads every
+  //     column), and the output of each population an edge reads (prepare);
+  //   - after the step, the ascending global indices of the neurons that spiked, where event
+  //     coupling or spike recording reads them (every rank then holds the whole list);
+  //   - a recorded mean from the ranks' 256-neuron block sums added in block order; recorded
+  //     per-neuron values gathered whole (every rank's Observer holds the same samples);
+  //   - a stop request decided by rank 0 every kControlSteps steps; a divergence found on any
+  //     rank stops every rank at the same check, with that rank's message.
+  static constexpr std::int64_t kControlSteps = 256;
+
+  struct SplitRanks {
+    struct Whole {
+      std::vector<std::int64_t> counts;  // each rank's neurons
+      std::vector<T> s, v;               // gathered at the step's start (s: coupled or read; v: read)
+      bool source = false;               // an edge reads its output, or it is the network's output
+    };
+    std::vector<Whole> pops;
+    void build(const Graph& graph, const EngineLayout& layout, const std::vector<Pop>& ps, int ranks) {
+      pops.resize(ps.size());
+      for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        const NodeSlot slot = layout.slots[i];
+        if (!slot.pop) continue;
+        const Pop& p = ps[static_cast<std::size_t>(slot.index)];
+        Whole& w = pops[static_cast<std::size_t>(slot.index)];
+        for (const NeuronRange& r : partition(p.shape.global_n, ranks)) w.counts.push_back(r.size());
+        w.source = static_cast<int>(i) == layout.output ||
+                   std::any_of(graph.edges.begin(), graph.edges.end(),
+                               [i](const Edge& e) { return e.source == static_cast<int>(i); });
+        const auto n = static_cast<std::size_t>(p.shape.global_n);
+        if (!p.weights.empty() || (w.source && !p.out_is_v)) w.s.resize(n);
+        if (w.source && p.out_is_v) w.v.resize(n);
+      }
+    }
+  };
+
+  bool stop_now(const RunPlan& plan, std::int64_t t) const {
+    if (x_ == nullptr) return stop_requested(plan, t);
+    if (t == plan.stop_at) return true;
+    if (t % kControlSteps != 0) return false;
+    return decided_by_root(*x_, plan.stop != nullptr && plan.stop->load(std::memory_order_relaxed));
+  }
+
+  void gather_sources(bool from_spikes) {
+    for (std::size_t k = 0; k < pops_.size(); ++k) {
+      const Pop& p = pops_[k];
+      auto& whole = split_.pops[k];
+      const bool product = p.J && !(from_spikes && p.events);
+      if (product || (whole.source && !p.out_is_v)) x_->allgather(p.s.data(), whole.counts, whole.s.data());
+      if (whole.source && p.out_is_v) x_->allgather(p.v.data(), whole.counts, whole.v.data());
+    }
+  }
+
+  void gather_spike_lists() {
+    for (Pop& p : pops_) {
+      if (p.rate || !(p.events || p.record_spikes)) continue;
+      std::vector<long>& list = p.spikes.all;
+      for (long& i : list) i += static_cast<long>(p.shape.lo);
+      list = gather_spikes(*x_, list);
+    }
+  }
+
+  // This rank's values of `var` (its range).
+  std::vector<T> local_values(const Pop& p, Var var, bool at_last_step_start = false) const {
+    std::vector<T> local(static_cast<std::size_t>(p.n));
+    gather_pop(p, var, Gathered<T>{local.data(), false}, at_last_step_start);
+    return local;
+  }
+
+  // The sum over every rank's neurons of values `local` (this rank's), in the one order.
+  double sum_over_ranks(const Pop& p, const std::vector<T>& local) const {
+    std::vector<double> sums(static_cast<std::size_t>(reduction_blocks(p.n)));
+    const T* values = local.data();
+    for (std::size_t b = 0; b < sums.size(); ++b) {
+      sums[b] = model::ordered_block_sum(static_cast<std::int64_t>(b), p.n, [values](std::int64_t i) { return values[i]; });
+    }
+    return ordered_sum_over_ranks(*x_, p.shape.global_n, sums);
+  }
+
+  double split_loop_mean(const Pop& p, Var var) const {
+    const std::vector<double>& sums = p.loop_mean_partials[static_cast<std::size_t>(loop_mean_index(p, var))];
+    return ordered_sum_over_ranks(*x_, p.shape.global_n, sums) / static_cast<double>(p.shape.global_n);
+  }
+
+  void split_gather(const Pop& p, const RecordItem& item, T* dst) const {
+    const std::vector<T> local = local_values(p, item.var);
+    if (item.mean) {
+      *dst = static_cast<T>(sum_over_ranks(p, local) / static_cast<double>(p.shape.global_n));
+      return;
+    }
+    const std::vector<T> all = gather_population(*x_, p.shape.global_n, local);
+    if (item.neurons.empty()) {
+      std::copy(all.begin(), all.end(), dst);
+    } else {
+      for (std::size_t k = 0; k < item.neurons.size(); ++k) dst[k] = all[static_cast<std::size_t>(item.neurons[k])];
+    }
+  }
+
+  std::vector<double> split_get_var(const Pop& p, Var var, bool at_last_step_start) const {
+    std::vector<T> local;
+    if (is_parameter(var)) {
+      local = *p.param(var);
+      if (local.size() == 1) return std::vector<double>(static_cast<std::size_t>(p.shape.global_n), static_cast<double>(local[0]));
+    } else {
+      local = local_values(p, var, at_last_step_start);
+    }
+    const std::vector<T> all = gather_population(*x_, p.shape.global_n, local);
+    return std::vector<double>(all.begin(), all.end());
+  }
+
  private:
+  Exchange* x_ = nullptr;  // more than one rank: this engine is one rank's part (see above)
+  SplitRanks split_;
   T dt_;
   mutable std::vector<double> mean_partials_;  // block sums of a recorded mean (emit)
   EngineLayout layout_;  // order, input and output, slots, incoming edges, initial states

@@ -13,6 +13,7 @@
 #include "core/coupling_choice.hpp"
 #include "core/graph.hpp"
 #include "core/node_slots.hpp"
+#include "core/row_slice.hpp"
 #include "core/state_shape.hpp"
 #include "cpu/coupling.hpp"
 #include "cpu/model_update.hpp"
@@ -162,20 +163,22 @@ struct CpuPopulation {
   }
 };
 
-// The arrays of `node` laid out by `shape`. The engine steps whole populations only ({1, n, 0,
-// n}): a member axis and row ranges need the coupling, inputs and recordings to follow them.
+// The arrays of `node` laid out by `shape`: the whole population ({1, n, 0, n}) or one rank's
+// range of it ({1, n, lo, hi}: its neurons' state and parameters, and rows lo .. hi - 1 of J;
+// the columns, and the facts the coupling choice reads, stay global so that every rank chooses
+// alike). A member axis is the ensemble's (cpu/cpu_ensemble.cpp), not the population's.
 template <class T>
 CpuPopulation<T> make_cpu_population(const Node& node, const StateShape& shape, double dt,
                                      const WeightsFacts* facts = nullptr) {
-  if (!shape.is_whole()) {
-    throw BackendError("population '" + node.name + "': the CPU engine holds whole populations only (state shape {1, " +
-                       std::to_string(node.size) + ", 0, " + std::to_string(node.size) + "})");
+  if (shape.members != 1) {
+    throw BackendError("population '" + node.name + "': the CPU engine holds one member per population (state shape {" +
+                       std::to_string(shape.members) + ", ...})");
   }
   const QifPopulation& q = node.pop;
   CpuPopulation<T> p;
   p.shape = shape;
   p.n = shape.size();
-  p.weights = q.weights;
+  p.weights = shape.is_whole() || q.weights.empty() ? q.weights : row_slice(q.weights, shape.lo, shape.hi);
   p.facts = facts != nullptr ? *facts : weights_facts(q.weights);  // given: a member of an ensemble
   p.in.assign(static_cast<std::size_t>(p.n), T(0));
   p.s_in.assign(static_cast<std::size_t>(p.n), T(0));

@@ -430,6 +430,10 @@ void Network::load_checkpoint(const std::string& path, Observer* observer) {
 
 void Network::load_checkpoint(const std::string& path, const CheckpointLoad& how) {
   require_compiled("load_checkpoint");
+  if (communicator_.distributed()) {
+    throw InvalidArgument("load_checkpoint: a network over " + std::to_string(communicator_.size()) +
+                          " ranks has no checkpoints in this version");
+  }
   for (const auto& node : graph_->nodes) {
     if (const auto* m = detail::other_model_of(node)) {
       throw InvalidArgument("load_checkpoint: population '" + node.name + "' uses model '" + m->decl->name +

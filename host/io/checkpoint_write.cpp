@@ -84,6 +84,10 @@ void write_event_state(detail::BinaryWriter& w, const std::vector<detail::EventS
 
 void Network::save_checkpoint(const std::string& path, const Observer* observer, const CheckpointInfo* info) const {
   require_compiled("save_checkpoint");
+  if (communicator_.distributed()) {
+    throw InvalidArgument("save_checkpoint: a network over " + std::to_string(communicator_.size()) +
+                          " ranks has no checkpoints in this version");
+  }
   for (const auto& node : graph_->nodes) {
     if (const auto* m = detail::other_model_of(node)) {
       throw InvalidArgument("save_checkpoint: population '" + node.name + "' uses model '" + m->decl->name +

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace qifsim {
@@ -33,6 +34,10 @@ class Communicator {
   /// More than one rank.
   bool distributed() const { return size() > 1; }
   detail::Exchange& exchange() const { return *exchange_; }
+  /// A failure on this rank that the others cannot learn of (they may be waiting in an
+  /// exchange): `why` on stderr with the rank, then every rank ends (MPI_Abort). One process:
+  /// throws qifsim::InvalidArgument(why).
+  [[noreturn]] void abort_all(const std::string& why) const;
 
  private:
   std::shared_ptr<detail::Exchange> exchange_;

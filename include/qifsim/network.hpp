@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "qifsim/checkpoint.hpp"
+#include "qifsim/communicator.hpp"
 #include "qifsim/matrix.hpp"
 #include "qifsim/observer.hpp"
 #include "qifsim/population.hpp"
@@ -203,6 +204,20 @@ class Network {
   void set_cuda_device(int device);
   int cuda_device() const { return cuda_device_; }
 
+  /// The processes this network runs over (qifsim/communicator.hpp; by default this process
+  /// alone). With more than one rank, compile() builds this rank's part on the CPU backend:
+  /// each population's neurons of qifsim::partition_range, their rows of J and of the edges
+  /// into them; function nodes whole on every rank. Every rank then makes the same calls in the
+  /// same order (run, forward, get_var, set_var, ...), each with the whole network's values,
+  /// and gets what one process gets: in RunOptions::reproducible, the same bits for any number
+  /// of ranks; every rank's Observer holds the same samples. Checkpoints, sweeps and the CUDA
+  /// backend are refused over several ranks in this version. Takes effect at the next compile().
+  void set_communicator(Communicator communicator);
+  const Communicator& communicator() const { return communicator_; }
+  /// How the neurons are split over the ranks, one line: "2 ranks ...: 'qif' 0..5120 |
+  /// 5120..10000" (the ranges of qifsim::partition_range; long lists shortened).
+  std::string partition_summary() const;
+
   /// Check the graph and build the engine; errors (GraphError) name the offending nodes.
   /// Refuses (MemoryBudgetError, naming the largest part) an engine that would not fit in
   /// the memory available now, host or GPU, before allocating it.
@@ -353,6 +368,7 @@ class Network {
   bool sweep_from_checkpoint_ = false;  // its operators are chosen when the resumed run starts
   void forget_interrupted();  // carry_ and sweep_engine_ gone
   int cuda_device_ = 0;
+  Communicator communicator_;  // the ranks compile() splits the network over
   CouplingMode coupling_requested_ = CouplingMode::Auto;  // what the engine's operators follow
   std::int64_t coupling_resync_ = 0;
   std::string coupling_line_;
