@@ -4,6 +4,7 @@
 //   qifsim run --resume DIR [--allow-changes]     (continue a stopped or killed run)
 //   qifsim check CONFIG.toml [--set KEY=VALUE]...
 //   qifsim plot DIR [plot options]                (the qifsim-plot helper, Python/matplotlib)
+//   mpirun -np R qifsim run CONFIG.toml            (one network split over R processes)
 //
 // Everything but argument handling lives in the library (qifsim/config.hpp).
 #include <spawn.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cerrno>
@@ -20,12 +22,16 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "qifsim/config.hpp"
 #include "qifsim/qifsim.hpp"
+#if QIFSIM_CLI_MPI
+#include "qifsim/mpi.hpp"
+#endif
 
 namespace {
 
@@ -169,8 +175,26 @@ qifsim::RunConfig load(const RunArgs& a) {
   return cfg;
 }
 
-int run(const RunArgs& a) {
-  if (a.quiet) qifsim::set_log_handler(nullptr);
+// The processes started together by an MPI launcher (mpirun, srun, mpiexec): how many, from
+// the launcher's environment (OpenMPI, PMIx, or PMI as MPICH and Slurm set it); 1 without one.
+int launched_ranks() {
+  // The environment is read before anything starts a thread.
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"}) {
+    if (const char* v = std::getenv(name); v && *v) return std::max(1, std::atoi(v));  // NOLINT(concurrency-mt-unsafe)
+  }
+  return 1;
+}
+
+int run_loaded(const RunArgs& a, qifsim::RunConfig& cfg, const qifsim::Communicator& ranks);
+
+int run(const RunArgs& a, const qifsim::Communicator& ranks) {
+  const bool split = ranks.distributed();
+  const bool root = ranks.rank() == 0;
+  if (split && !a.resume.empty()) {
+    throw qifsim::ConfigError("--resume: a run over " + std::to_string(ranks.size()) +
+                              " ranks writes no checkpoint in this version, so it cannot be continued; run it again");
+  }
+  if (a.quiet || !root) qifsim::set_log_handler(nullptr);  // over ranks, rank 0 speaks
   qifsim::RunConfig cfg;  // Ctrl-C or SIGTERM while reading ends the command at once
   if (!a.resume.empty()) {
     if (!a.out_dir.empty() || !a.formats.empty()) {
@@ -185,21 +209,44 @@ int run(const RunArgs& a) {
     if (a.allow_changes) throw qifsim::ConfigError("--allow-changes goes with --resume");
     cfg = load(a);
   }
+  if (!split) return run_loaded(a, cfg, ranks);
+  // Every rank read the config; each builds its part. Rank 0 writes the files; checkpoints
+  // are not written over ranks in this version.
+  cfg.network.set_communicator(ranks);
+  cfg.network.compile();
+  cfg.checkpoint_seconds = 0.0;
+  if (!root) cfg.formats.clear();
+  try {
+    return run_loaded(a, cfg, ranks);
+  } catch (const std::exception& e) {
+    // A failure on one rank leaves the others waiting in the step's exchange: end them all (rank
+    // 0 has finished its files before its error reached here; what was recorded stays readable).
+    ranks.abort_all(std::string("error: ") + e.what());
+  }
+}
+
+// A config read (and split over the ranks): run it and report.
+int run_loaded(const RunArgs& a, qifsim::RunConfig& cfg, const qifsim::Communicator& ranks) {
+  const bool split = ranks.distributed();
+  const bool root = ranks.rank() == 0;
   // From here on Ctrl-C (or SIGTERM) stops the run cleanly at a step boundary.
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   cfg.options.stop = &g_stop;
   // Progress on stderr: a bar on a terminal, plain lines otherwise; Auto stays silent for
   // runs that end within a couple of seconds.
-  cfg.options.progress = a.quiet ? qifsim::Progress::Off : a.progress ? qifsim::Progress::On : qifsim::Progress::Auto;
-  if (!a.quiet) std::cout << cfg.summary() << std::flush;
-  if (!a.quiet && cfg.resume) {
+  cfg.options.progress = a.quiet || !root ? qifsim::Progress::Off : a.progress ? qifsim::Progress::On : qifsim::Progress::Auto;
+  const bool quiet = a.quiet || !root;
+  if (!quiet) std::cout << cfg.summary() << std::flush;
+  if (!quiet && split) std::cout << "ranks    " << cfg.network.partition_summary() << "\n" << std::flush;
+  if (!quiet && cfg.resume) {
     const qifsim::CheckpointInfo saved = qifsim::read_checkpoint_info((fs::path(cfg.out_dir) / "qifsim.ckpt").string());
     std::cout << "resume   " << cfg.out_dir << " from step " << saved.detail("next_step") << " ("
               << saved.detail("samples") << " samples in its files)\n"
               << std::flush;
   }
   for (const auto& f : cfg.formats) {
+    if (quiet) break;
     const double values =
         static_cast<double>(qifsim::sample_count(cfg.steps(), cfg.options.sampling_steps, cfg.options.cutoff)) *
         static_cast<double>(cfg.network.output_width() + 16);
@@ -210,10 +257,11 @@ int run(const RunArgs& a) {
   }
   const auto start = std::chrono::steady_clock::now();
   // With files, samples go to disk batch by batch and nothing is kept in memory.
-  const qifsim::ConfigRun result = qifsim::run_config(cfg, /*keep_in_memory=*/cfg.formats.empty());
+  // (Over ranks, the ranks but 0 write nothing and keep nothing: their samples are rank 0's.)
+  const qifsim::ConfigRun result = qifsim::run_config(cfg, /*keep_in_memory=*/cfg.formats.empty() && root);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::int64_t ran = result.next_step - result.first_step;
-  if (!a.quiet) {
+  if (!quiet) {
     for (const auto& c : result.changes) std::cout << "changed  " << c << " (--allow-changes; in manifest.json)\n";
   }
   if (result.interrupted()) {
@@ -228,13 +276,23 @@ int run(const RunArgs& a) {
     return kExitInterrupted;
   }
   const std::int64_t members = cfg.options.sweep.members();
+  if (!root) return result.next_step < cfg.steps() ? kExitInterrupted : 0;
+  if (split && result.next_step < cfg.steps()) {
+    if (isatty(STDERR_FILENO)) std::cerr << "\n";
+    std::cerr << "qifsim: interrupted at step " << result.next_step << " of " << cfg.steps() << "; " << result.samples
+              << " samples in the files";
+    for (const auto& f : result.files) std::cerr << "\n  " << f;
+    std::cerr << "\nqifsim: a run over " << ranks.size()
+              << " ranks writes no checkpoint in this version, so there is nothing to continue\n";
+    return kExitInterrupted;
+  }
   if (result.next_step < cfg.steps()) {  // stopped with nothing on disk (record.formats = [])
     if (isatty(STDERR_FILENO)) std::cerr << "\n";
     std::cerr << "qifsim: interrupted at step " << result.next_step << " of " << cfg.steps()
               << "; record.formats = [] writes no files and no checkpoint, so there is nothing to continue\n";
     return kExitInterrupted;
   }
-  if (!a.quiet) {
+  if (!quiet) {
     std::cout << "done     " << result.samples << " samples; " << ran << " steps in " << seconds << " s ("
               << static_cast<double>(ran) / seconds << " steps/s";
     if (members > 1) std::cout << ", " << static_cast<double>(ran * members) / seconds << " member-steps/s";
@@ -256,7 +314,7 @@ int run(const RunArgs& a) {
 
 }  // namespace
 
-static int cli_main(int argc, char** argv) {
+static int cli_main(int argc, char** argv, const qifsim::Communicator& ranks) {
   CLI::App app{"qifsim " QIFSIM_VERSION_STRING ": simulate networks of quadratic integrate-and-fire neurons"};
   app.set_version_flag("--version", "qifsim " QIFSIM_VERSION_STRING);
   app.require_subcommand(1);
@@ -296,7 +354,7 @@ static int cli_main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (*run_cmd) return run(args);
+    if (*run_cmd) return run(args, ranks);
     if (*check_cmd) {
       const qifsim::RunConfig cfg = load(check_args);
       std::cout << cfg.summary();
@@ -316,7 +374,8 @@ static int cli_main(int argc, char** argv) {
       return run_plot(plot_args);
     }
   } catch (const qifsim::ConfigError& e) {
-    std::cerr << "qifsim: config error: " << e.what() << "\n";
+    // Over ranks every rank reads the config alike: rank 0 says what is wrong.
+    if (ranks.rank() == 0) std::cerr << "qifsim: config error: " << e.what() << "\n";
     return kExitConfig;
   } catch (const std::bad_alloc&) {
     std::cerr << "qifsim: error: out of memory: a size in the config or in its files is too large for this "
@@ -331,7 +390,26 @@ static int cli_main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    return cli_main(argc, argv);
+    const int launched = launched_ranks();
+#if QIFSIM_CLI_MPI
+    // Started by an MPI launcher: one network over its processes. (Destroyed in reverse order:
+    // the communicator before MPI is finished.)
+    std::unique_ptr<qifsim::MpiSession> mpi;
+    qifsim::Communicator ranks;
+    if (launched > 1) {
+      mpi = std::make_unique<qifsim::MpiSession>(&argc, &argv);
+      ranks = qifsim::mpi_communicator(MPI_COMM_WORLD);
+    }
+    return cli_main(argc, argv, ranks);
+#else
+    if (launched > 1) {
+      std::cerr << "qifsim: error: started as one of " << launched
+                << " processes (mpirun), but this qifsim was built without MPI: each would run the whole "
+                   "network into the same files; build with libopenmpi-dev installed (QIFSIM_MPI)\n";
+      return kExitError;
+    }
+    return cli_main(argc, argv, qifsim::Communicator());
+#endif
   } catch (const std::exception& e) {  // outside the commands' own handling (e.g. out of memory in CLI11)
     std::cerr << "qifsim: error: " << e.what() << "\n";
   } catch (...) {

@@ -570,12 +570,15 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     members_file("running");  // the samples the files hold now, the members stopped so far
   };
 
-  StopTimer timer(config.options.stop, config.checkpoint_seconds);
+  // Over several ranks no checkpoint is written in this version: a stop ends the run, its files
+  // holding what was recorded up to there.
+  const bool split = config.network.communicator().distributed();
+  StopTimer timer(config.options.stop, split ? 0.0 : config.checkpoint_seconds);
   options.stop = timer.flag();
   try {
     for (;;) {
       run(options);
-      if (!config.network.interrupted()) break;
+      if (!config.network.interrupted() || split) break;
       // Stopped: by the caller (or stop_at_step), or for a periodic checkpoint.
       save_checkpoint();
       if (timer.user_stop() || !timer.flag()->load()) {
@@ -602,9 +605,9 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
   report.samples = folder->samples();
   members_file(report.interrupted() ? "interrupted" : "complete");
   if (sweeping) report.files.push_back((dir / detail::kMembersName).string());
-  if (report.interrupted()) {
+  if (report.interrupted() || (split && config.network.interrupted())) {
     report.next_step = config.network.resume_step();
-    folder->finish("interrupted", report.next_step, "", kCheckpointName);
+    folder->finish("interrupted", report.next_step, "", split ? "" : kCheckpointName);
   } else {
     report.next_step = inputs.rows;
     fsys::remove(ckpt, ec);  // a complete run has nothing to resume
