@@ -852,12 +852,27 @@ class CpuEngine final : public Engine {
       *dst = static_cast<T>(sum_over_ranks(p, local) / static_cast<double>(p.shape.global_n));
       return;
     }
-    const std::vector<T> all = gather_population(*x_, p.shape.global_n, local);
     if (item.neurons.empty()) {
+      const std::vector<T> all = gather_population(*x_, p.shape.global_n, local);
       std::copy(all.begin(), all.end(), dst);
-    } else {
-      for (std::size_t k = 0; k < item.neurons.size(); ++k) dst[k] = all[static_cast<std::size_t>(item.neurons[k])];
+      return;
     }
+    // Chosen neurons: each rank sends those it holds (their places in the row, and values), not
+    // its whole range.
+    std::vector<std::int64_t> places;
+    std::vector<T> values;
+    for (std::size_t k = 0; k < item.neurons.size(); ++k) {
+      const std::int64_t i = item.neurons[k];
+      if (i < p.shape.lo || i >= p.shape.hi) continue;
+      places.push_back(static_cast<std::int64_t>(k));
+      values.push_back(local[static_cast<std::size_t>(i - p.shape.lo)]);
+    }
+    const std::vector<std::int64_t> counts = x_->allgather_one(static_cast<std::int64_t>(places.size()));
+    std::vector<std::int64_t> all_places(item.neurons.size());
+    std::vector<T> all_values(item.neurons.size());
+    x_->allgather(places.data(), counts, all_places.data());
+    x_->allgather(values.data(), counts, all_values.data());
+    for (std::size_t k = 0; k < all_places.size(); ++k) dst[all_places[k]] = all_values[k];
   }
 
   std::vector<double> split_get_var(const Pop& p, Var var, bool at_last_step_start) const {
