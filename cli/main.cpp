@@ -180,7 +180,10 @@ qifsim::RunConfig load(const RunArgs& a) {
 int launched_ranks() {
   // The environment is read before anything starts a thread.
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"}) {
-    if (const char* v = std::getenv(name); v && *v) return std::max(1, std::atoi(v));  // NOLINT(concurrency-mt-unsafe)
+    if (const char* v = std::getenv(name); v && *v) {  // NOLINT(concurrency-mt-unsafe)
+      const long ranks = std::strtol(v, nullptr, 10);
+      return ranks > 1 && ranks < (1L << 30) ? static_cast<int>(ranks) : 1;
+    }
   }
   return 1;
 }
