@@ -151,6 +151,7 @@ struct RunArgs {
   bool allow_symlink = false;  // the output folder may be a symbolic link
   std::string resume;          // the output folder of a stopped or killed run (or its checkpoint)
   bool allow_changes = false;  // resume although the config changed since the checkpoint
+  int ranks = 1;               // check: how the network would split over this many ranks
 };
 
 qifsim::RunConfig load(const RunArgs& a) {
@@ -241,7 +242,11 @@ int run_loaded(const RunArgs& a, qifsim::RunConfig& cfg, const qifsim::Communica
   cfg.options.progress = a.quiet || !root ? qifsim::Progress::Off : a.progress ? qifsim::Progress::On : qifsim::Progress::Auto;
   const bool quiet = a.quiet || !root;
   if (!quiet) std::cout << cfg.summary() << std::flush;
-  if (!quiet && split) std::cout << "ranks    " << cfg.network.partition_summary() << "\n" << std::flush;
+  if (!quiet && split) {
+    std::cout << "ranks    " << cfg.network.partition_summary() << "\n"
+              << "memory   " << cfg.network.memory_summary() << "\n"
+              << std::flush;
+  }
   if (!quiet && cfg.resume) {
     const qifsim::CheckpointInfo saved = qifsim::read_checkpoint_info((fs::path(cfg.out_dir) / "qifsim.ckpt").string());
     std::cout << "resume   " << cfg.out_dir << " from step " << saved.detail("next_step") << " ("
@@ -348,6 +353,9 @@ static int cli_main(int argc, char** argv, const qifsim::Communicator& ranks) {
   check_cmd->add_option("--out-dir,-o", check_args.out_dir, "Check this output folder (record.out_dir) instead");
   check_cmd->add_option("--format,-f", check_args.formats, "npy, hdf5, csv or none (record.formats; repeatable)");
   check_cmd->add_flag("--allow-symlink", check_args.allow_symlink, "The output folder may be a symbolic link");
+  check_cmd->add_option("--ranks", check_args.ranks,
+                        "Say how the neurons would split over this many MPI ranks (mpirun -np R) and the memory per rank")
+      ->check(CLI::Range(1, 1 << 20));
 
   std::vector<std::string> plot_args;
   CLI::App* plot_cmd = app.add_subcommand("plot", "Plot recordings as PNG files (runs qifsim-plot; `qifsim plot --help`)");
@@ -361,6 +369,8 @@ static int cli_main(int argc, char** argv, const qifsim::Communicator& ranks) {
     if (*check_cmd) {
       const qifsim::RunConfig cfg = load(check_args);
       std::cout << cfg.summary();
+      if (check_args.ranks > 1) std::cout << "ranks    " << cfg.network.partition_summary(check_args.ranks) << "\n";
+      std::cout << "memory   " << cfg.network.memory_summary(check_args.ranks) << "\n";
       if (!cfg.formats.empty()) {
         const std::string problem = output_folder_problem(cfg.out_dir, cfg.allow_symlink);
         if (!problem.empty()) {

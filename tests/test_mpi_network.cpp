@@ -14,8 +14,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "qifsim/mpi.hpp"
@@ -34,7 +36,7 @@ using qifsim::Weights;
 constexpr std::int64_t kIn = 2;
 constexpr std::int64_t kOut = 3;
 constexpr std::int64_t kSecond = 300;  // the second population: two blocks, a rank of 3 or 4 holds none
-constexpr std::int64_t kSteps = 300;
+constexpr std::int64_t kSteps = 240;
 
 qifsim::Communicator& world() {
   static qifsim::Communicator c = qifsim::mpi_communicator(MPI_COMM_WORLD);
@@ -43,7 +45,7 @@ qifsim::Communicator& world() {
 
 // rows x cols weights for `mode`: all equal (procedural), about a tenth of the entries (sparse,
 // events), or every entry, of both signs (dense). The same on every rank (one seed).
-Weights weights(CouplingMode mode, std::int64_t rows, std::int64_t cols, double gain, unsigned seed) {
+Weights draw_weights(CouplingMode mode, std::int64_t rows, std::int64_t cols, double gain, unsigned seed) {
   if (mode == CouplingMode::Procedural) return Weights::all_to_all(rows, cols, gain / static_cast<double>(cols));
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -58,6 +60,15 @@ Weights weights(CouplingMode mode, std::int64_t rows, std::int64_t cols, double 
   }
   if (mode == CouplingMode::Sparse || mode == CouplingMode::Events) return Weights(Weights(m).to_sparse());
   return m;
+}
+
+// The same, drawn once for both networks of a test (Weights share their matrix).
+Weights weights(CouplingMode mode, std::int64_t rows, std::int64_t cols, double gain, unsigned seed) {
+  static std::map<std::tuple<int, std::int64_t, std::int64_t, double, unsigned>, Weights> drawn;
+  const auto key = std::make_tuple(static_cast<int>(mode), rows, cols, gain, seed);
+  auto it = drawn.find(key);
+  if (it == drawn.end()) it = drawn.emplace(key, draw_weights(mode, rows, cols, gain, seed)).first;
+  return it->second;
 }
 
 Matrix dense(std::int64_t rows, std::int64_t cols, double scale, unsigned seed) {

@@ -10,6 +10,8 @@
 
 #include "core/exchange.hpp"
 #include "core/exchange_ops.hpp"
+#include "core/graph.hpp"
+#include "core/memory_check.hpp"
 #include "core/partition.hpp"
 #include "model/reduction.hpp"
 #include "qifsim/qifsim.hpp"
@@ -88,4 +90,31 @@ TEST(Partition, OneProcessExchangesGiveTheDirectResults) {
   EXPECT_EQ(f.message, "out of memory");
   EXPECT_TRUE(qifsim::detail::decided_by_root(x, true));
   EXPECT_THROW(qifsim::detail::gather_population(x, n, std::vector<double>(5)), qifsim::InvalidArgument);
+}
+
+// What a rank's part takes (core/memory_check.hpp: engine_footprint over ranks): less than the
+// whole, the first ranks (which hold the extra blocks) the most, and at least what grows with
+// the whole population on every rank: its s gathered (N values) and, with events, the outgoing
+// lists' N + 1 pointers.
+TEST(Partition, ARanksFootprintIsItsShareAndWhatGrowsWithTheWholePopulation) {
+  constexpr std::int64_t n = 1000;  // four blocks: 256, 256, 256 and 232 neurons on four ranks
+  qifsim::detail::Graph g;
+  qifsim::detail::Node pop;
+  pop.name = "qif";
+  pop.size = n;
+  pop.pop.n = n;
+  pop.pop.weights = qifsim::fixed_indegree(n, n, 20, {qifsim::ValueDistribution::Kind::Constant, 0.1}, 3);
+  g.add_node(pop);
+  g.compile();
+  const double whole = qifsim::detail::engine_footprint(g, qifsim::Precision::Float64).bytes;
+  EXPECT_EQ(qifsim::detail::engine_footprint(g, qifsim::Precision::Float64, 1, 0).bytes, whole);
+  std::vector<double> part;
+  for (int r = 0; r < 4; ++r) part.push_back(qifsim::detail::engine_footprint(g, qifsim::Precision::Float64, 4, r).bytes);
+  const double grows_with_n = 8.0 * static_cast<double>(n) + 8.0 * static_cast<double>(n + 1);
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_LT(part[static_cast<std::size_t>(r)], whole) << "rank " << r;
+    EXPECT_GE(part[static_cast<std::size_t>(r)], grows_with_n) << "rank " << r;
+  }
+  EXPECT_EQ(part[0], part[1]);  // the same share
+  EXPECT_GT(part[0], part[3]);  // 256 neurons against 232
 }

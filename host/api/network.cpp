@@ -162,8 +162,8 @@ void Network::set_communicator(Communicator communicator) {
   engine_.reset();
 }
 
-std::string Network::partition_summary() const {
-  const int ranks = communicator_.size();
+std::string Network::partition_summary(int ranks) const {
+  if (ranks <= 0) ranks = communicator_.size();
   std::string line = std::to_string(ranks) + (ranks == 1 ? " rank" : " ranks") + ", neurons in whole 256-neuron blocks:";
   bool first = true;
   for (const Node& node : graph_->nodes) {
@@ -181,6 +181,22 @@ std::string Network::partition_summary() const {
     }
   }
   return line + (first ? " no populations" : "");
+}
+
+std::string Network::memory_summary(int ranks) const {
+  if (ranks <= 0) ranks = communicator_.size();
+  const detail::Footprint f = detail::engine_footprint(*graph_, precision_, ranks, 0);
+  double weights = 0.0;  // the graph's own copies (float64; a sparse matrix's 64-bit indices)
+  const auto held = [&weights](const Weights& w) {
+    if (w.kind() == Weights::Kind::Dense) weights += 8.0 * static_cast<double>(w.rows()) * static_cast<double>(w.cols());
+    if (w.kind() == Weights::Kind::Sparse) weights += 16.0 * static_cast<double>(w.synapses()) + 8.0 * static_cast<double>(w.rows() + 1);
+  };
+  for (const Node& node : graph_->nodes) held(node.pop.weights);
+  for (const detail::Edge& e : graph_->edges) held(e.weights);
+  std::string line = "about " + detail::format_bytes(f.bytes) + (ranks > 1 ? " per rank (rank 0's part, the largest)" : "") +
+                     "; its largest part: " + f.largest + ", " + detail::format_bytes(f.largest_bytes);
+  if (ranks > 1) line += "; every rank also holds the whole graph's weights while it builds its part: " + detail::format_bytes(weights);
+  return line;
 }
 
 void Network::compile() {
@@ -222,7 +238,9 @@ void Network::compile() {
   }
   // Before allocating: will it fit? (A size one digit too long is a message, not the
   // kernel's out-of-memory killer.) The GPU check counts device memory for the engine.
-  const detail::Footprint need = detail::engine_footprint(*graph_, precision_);
+  // Split: this rank's part (each rank holds the whole graph already).
+  const detail::Footprint need = split ? detail::engine_footprint(*graph_, precision_, communicator_.size(), communicator_.rank())
+                                       : detail::engine_footprint(*graph_, precision_);
   if (chosen == Backend::Cuda) {
     const std::size_t free_bytes = detail::available_device_memory(cuda_device_);  // 0: unknown
     if (free_bytes > 0) detail::require_memory(need, free_bytes, "Network::compile", "the GPU");

@@ -120,8 +120,10 @@ double coupling_bytes(const WeightsFacts& f, const CouplingChoice& c, double val
     case CouplingMode::Dense: bytes = entries * value_bytes; break;  // events: transposed in place
     case CouplingMode::Sparse:
       // CSR (values in the run's precision, 32-bit columns, 64-bit row pointers); events add the
-      // outgoing lists (CSC) of the same size.
-      bytes = (stored * (value_bytes + 4.0) + (rows + 1.0) * 8.0) * (c.events ? 2.0 : 1.0);
+      // outgoing lists (CSC): the same entries and one pointer per column (cols + 1: the whole
+      // population's, also where the rows are one rank's).
+      bytes = stored * (value_bytes + 4.0) + (rows + 1.0) * 8.0;
+      if (c.events) bytes += stored * (value_bytes + 4.0) + (static_cast<double>(f.cols) + 1.0) * 8.0;
       break;
     default: bytes = 0.0;
   }

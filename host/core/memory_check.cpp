@@ -1,6 +1,8 @@
 // host/core/memory_check.cpp - memory available and memory an engine needs (memory_check.hpp).
 #include "core/memory_check.hpp"
 
+#include "core/partition.hpp"
+
 #include "core/coupling_choice.hpp"
 #include "core/edge_state.hpp"
 
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdlib>
 #include <cstdio>
@@ -87,7 +90,7 @@ std::int64_t checked_product(std::int64_t a, std::int64_t b, const std::string& 
   return out;
 }
 
-Footprint engine_footprint(const Graph& graph, Precision precision) {
+Footprint engine_footprint(const Graph& graph, Precision precision, int ranks, int rank) {
   const double value = precision == Precision::Float32 ? 4.0 : 8.0;
   Footprint f;
   auto add = [&](double bytes, const std::string& what) {
@@ -97,24 +100,49 @@ Footprint engine_footprint(const Graph& graph, Precision precision) {
       f.largest = what;
     }
   };
+  const bool split = ranks > 1;
+  // A split population's share of rows (the rank's neurons over all of them).
+  const auto share = [&](const Node& node) {
+    if (!split || node.kind != NodeKind::Population || node.size == 0) return 1.0;
+    return static_cast<double>(partition_range(node.size, ranks, rank).size()) / static_cast<double>(node.size);
+  };
+  // An operator's facts for `fraction` of its rows (the nonzeros taken as spread evenly).
+  const auto rows_share = [](WeightsFacts w, double fraction) {
+    if (fraction == 1.0) return w;
+    w.rows = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(w.rows)));
+    w.stored = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(w.stored)));
+    w.nonzeros = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(w.nonzeros)));
+    return w;
+  };
   for (const Node& node : graph.nodes) {
-    const auto n = static_cast<double>(node.size);
+    const double fraction = share(node);
+    const double n = fraction * static_cast<double>(node.size);
     if (node.kind == NodeKind::Population) {
       // v, s, x, input, coupling input, 8 parameters per neuron, and the 8 parameters as
       // given (one value or one per neuron).
       double params = 0.0;
       for (std::size_t slot = 0; slot < model::kQif.param_count; ++slot) {
-        params += static_cast<double>(param_of(node.pop, param_var(static_cast<int>(slot))).values.size());
+        const auto given = static_cast<double>(param_of(node.pop, param_var(static_cast<int>(slot))).values.size());
+        params += given > 1.0 ? fraction * given : given;
       }
-      add((13.0 * n + params) * value,
-          "population '" + node.name + "': state and parameters of " + count_text(node.size) + " neurons");
+      add((13.0 * n + params) * value, "population '" + node.name + "': state and parameters of " +
+                                           count_text(static_cast<std::int64_t>(std::llround(n))) + " neurons");
+      if (split) {  // s (and an edge's source values) of every neuron, gathered each step
+        add(static_cast<double>(node.size) * value,
+            "population '" + node.name + "': the values of all " + count_text(node.size) + " neurons, gathered");
+      }
       if (!node.pop.weights.empty()) {
         // The engine's operator as `auto` chooses it (the graph's float64 copy is counted as
         // allocated already; in float32 the engine holds its own values).
         const WeightsFacts facts = weights_facts(node.pop.weights);
         const CouplingChoice c = choose_coupling(node.name, facts, node.pop.tau_s.is_scalar(), CouplingMode::Auto);
-        add(coupling_bytes(facts, c, value), "population '" + node.name + "': its weights J (" +
-                                                 shape(node.size, node.size) + ", " + describe(c) + ")");
+        add(coupling_bytes(rows_share(facts, fraction), c, value),
+            "population '" + node.name + "': its weights J (" + (split ? "a rank's rows of " : "") +
+                shape(node.size, node.size) + ", " + describe(c) +
+                (split && c.events && c.storage == CouplingMode::Sparse
+                     ? "; the outgoing lists keep " + count_text(node.size + 1) + " pointers on every rank"
+                     : "") +
+                ")");
       }
     } else {
       add(2.0 * n * value, "function node '" + node.name + "' (" + count_text(node.size) + " units)");
@@ -125,7 +153,7 @@ Footprint engine_footprint(const Graph& graph, Precision precision) {
     const Node& t = graph.nodes[static_cast<std::size_t>(e.target)];
     const WeightsFacts facts = weights_facts(e.weights);
     const CouplingChoice c{choose_edge_storage(facts, CouplingMode::Auto), false};
-    add(coupling_bytes(facts, c, value), "edge '" + s.name + "' -> '" + t.name + "' (" + shape(e.weights.rows(), e.weights.cols()) + ")");
+    add(coupling_bytes(rows_share(facts, share(t)), c, value), "edge '" + s.name + "' -> '" + t.name + "' (" + shape(e.weights.rows(), e.weights.cols()) + ")");
     if (e.memory.stateful()) {
       // The buffer and its scratch copy (n x (max delay + 1), or n for a filter alone), the
       // column read, the filter (n x n) and the delays.

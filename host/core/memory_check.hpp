@@ -28,7 +28,10 @@ struct Footprint {
   double largest_bytes = 0.0;
   std::string largest;  ///< "population 'qif': J (N x N)", "population 'qif': state of 1e9 neurons"
 };
-Footprint engine_footprint(const Graph& graph, Precision precision);
+/// `ranks` > 1: what rank `rank` of a network split over `ranks` ranks allocates (its neurons of
+/// partition_range, its share of each J and of the edges into them, the whole s it gathers, and
+/// the event lists' pointers, one per neuron of the whole population on every rank).
+Footprint engine_footprint(const Graph& graph, Precision precision, int ranks = 1, int rank = 0);
 
 /// Refuse (MemoryBudgetError) an engine whose footprint exceeds `available` bytes; the
 /// message names the largest part, the total and `where` ("this machine's memory", ...).

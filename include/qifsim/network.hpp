@@ -214,9 +214,14 @@ class Network {
   /// backend are refused over several ranks in this version. Takes effect at the next compile().
   void set_communicator(Communicator communicator);
   const Communicator& communicator() const { return communicator_; }
-  /// How the neurons are split over the ranks, one line: "2 ranks ...: 'qif' 0..5120 |
-  /// 5120..10000" (the ranges of qifsim::partition_range; long lists shortened).
-  std::string partition_summary() const;
+  /// How the neurons are split over `ranks` ranks (0: the communicator's), one line: "2 ranks
+  /// ...: 'qif' 0..5120 | 5120..10000" (the ranges of qifsim::partition_range; long lists
+  /// shortened).
+  std::string partition_summary(int ranks = 0) const;
+  /// The memory a rank's part takes over `ranks` ranks (0: the communicator's), one line: rank
+  /// 0's (the largest share), its largest part, and the whole graph's weights that every rank
+  /// also holds while it builds its part (they are given whole to each rank in this version).
+  std::string memory_summary(int ranks = 0) const;
 
   /// Check the graph and build the engine; errors (GraphError) name the offending nodes.
   /// Refuses (MemoryBudgetError, naming the largest part) an engine that would not fit in
