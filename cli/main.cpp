@@ -211,20 +211,38 @@ int run(const RunArgs& a, const qifsim::Communicator& ranks) {
   } else {
     if (a.config.empty()) throw qifsim::ConfigError("qifsim run: give a config file (or --resume FOLDER)");
     if (a.allow_changes) throw qifsim::ConfigError("--allow-changes goes with --resume");
-    cfg = load(a);
+    if (!split) {
+      cfg = load(a);
+    } else {  // every rank reads the config: a rank that cannot (its memory, its files) stops all
+      std::string error;
+      try {
+        cfg = load(a);
+      } catch (const qifsim::ConfigError& e) {
+        error = e.what();
+      }
+      const std::string failure = ranks.first_failure(error);
+      if (!failure.empty()) throw qifsim::ConfigError(error.empty() ? failure : error);
+    }
   }
   if (!split) return run_loaded(a, cfg, ranks);
   // Every rank read the config; each builds its part. Rank 0 writes the files; checkpoints
   // are not written over ranks in this version.
-  cfg.network.set_communicator(ranks);
-  cfg.network.compile();
   cfg.checkpoint_seconds = 0.0;
   if (!root) cfg.formats.clear();
+  // Errors of the library (qifsim::Error) arise alike on every rank: from the same config and
+  // inputs, or told to all by the exchanges (a divergence, a rank short of memory); each rank
+  // ends normally and rank 0 says it (cli_main). A file that cannot be written (rank 0 writes
+  // them) or memory running out is one rank's: it ends every rank, after rank 0 has finished
+  // its files (run_config does that before its error reaches here).
   try {
+    cfg.network.set_communicator(ranks);
+    cfg.network.compile();
     return run_loaded(a, cfg, ranks);
+  } catch (const qifsim::IoError& e) {
+    ranks.abort_all(std::string("error: ") + e.what());
+  } catch (const qifsim::Error&) {
+    throw;
   } catch (const std::exception& e) {
-    // A failure on one rank leaves the others waiting in the step's exchange: end them all (rank
-    // 0 has finished its files before its error reached here; what was recorded stays readable).
     ranks.abort_all(std::string("error: ") + e.what());
   }
 }
@@ -395,7 +413,8 @@ static int cli_main(int argc, char** argv, const qifsim::Communicator& ranks) {
                  "machine (no check named it first; please report the config)\n";
     return kExitError;
   } catch (const std::exception& e) {
-    std::cerr << "qifsim: error: " << e.what() << "\n";
+    // Over ranks, errors that reach here arose on every rank alike (run): rank 0 says it.
+    if (ranks.rank() == 0) std::cerr << "qifsim: error: " << e.what() << "\n";
     return kExitError;
   }
   return 0;
@@ -412,6 +431,12 @@ int main(int argc, char** argv) {
     if (launched > 1) {
       mpi = std::make_unique<qifsim::MpiSession>(&argc, &argv);
       ranks = qifsim::mpi_communicator(MPI_COMM_WORLD);
+      if (ranks.size() != launched) {  // e.g. MPICH's mpiexec starting an OpenMPI program
+        std::cerr << "qifsim: error: the launcher started " << launched << " processes, but MPI sees "
+                  << ranks.size() << " in this one: the launcher is not of the MPI this qifsim was built with "
+                  << "(each process would run the whole network into the same files)\n";
+        return kExitError;
+      }
     }
     return cli_main(argc, argv, ranks);
 #else

@@ -23,7 +23,7 @@ ARGS = None
 
 
 def run(cmd, cwd):
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=240)
 
 
 class CliOverRanks(unittest.TestCase):

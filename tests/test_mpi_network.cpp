@@ -274,6 +274,48 @@ TEST(SplitOverRanksInputPopulation, RecordsWhatOneProcessRecordsBitForBit) {
   }
 }
 
+// 513 neurons: on 2 to 4 ranks one rank holds a single neuron, whose per-neuron tau_s and eta
+// look like one value for all there. Every rank still chooses the coupling alike (auto: not
+// events, as tau_s varies) and get_var gathers every neuron's value.
+TEST(SplitOverRanksOneNeuron, PerNeuronValuesStayPerNeuronOnARankWithOneNeuron) {
+  constexpr std::int64_t n = 513;
+  std::vector<double> tau_s(n), eta(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    tau_s[static_cast<std::size_t>(i)] = 0.4 + 0.001 * static_cast<double>(i);
+    eta[static_cast<std::size_t>(i)] = 1.0 + 0.01 * static_cast<double>(i % 50);
+  }
+  Network nets[2];
+  for (int k = 0; k < 2; ++k) {
+    Network net(1e-2, qifsim::Backend::Cpu, Precision::Float64);
+    if (k == 0) net.set_communicator(world());
+    qifsim::QifPopulation p;
+    p.n = n;
+    p.weights = weights(CouplingMode::Sparse, n, n, 1.0, 17);
+    p.eta = eta;
+    p.tau_s = tau_s;
+    p.v0 = -2.0;
+    net.add_population("qif", p);
+    net.compile();
+    nets[k] = std::move(net);
+  }
+  EXPECT_EQ(nets[0].coupling_choice(), nets[1].coupling_choice());
+  EXPECT_TRUE(same_bits(nets[0].get_var("qif", "tau_s"), tau_s));
+  EXPECT_TRUE(same_bits(nets[0].get_var("qif", "eta"), eta));
+  Matrix x(150, n);
+  for (double& v : x.data) v = 3.0;
+  RunOptions o;
+  o.reproducible = true;
+  o.progress = qifsim::Progress::Off;
+  o.record_vars = {{"qif", "v", false}};
+  o.record_spikes = {"qif"};
+  const Observer a = nets[0].run(x, o);
+  const Observer b = nets[1].run(x, o);
+  EXPECT_EQ(nets[0].coupling_choice(), nets[1].coupling_choice());
+  EXPECT_GT(b.spike_count("qif"), 0);
+  EXPECT_TRUE(same_bits(a.to_matrix("qif.v").data, b.to_matrix("qif.v").data));
+  EXPECT_EQ(a.spike_neurons("qif"), b.spike_neurons("qif"));
+}
+
 // What a split network refuses in this version says so.
 TEST(SplitOverRanksLimits, CheckpointsAndSweepsAreRefusedByName) {
   if (world().size() < 2) GTEST_SKIP() << "one rank: the network is not split";

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/engine.hpp"
+#include "core/exchange_ops.hpp"
 #include "core/observer_engine_side.hpp"
 #include "core/coupling_choice.hpp"
 #include "core/step_size_check.hpp"
@@ -244,6 +245,18 @@ void Network::compile() {
   if (chosen == Backend::Cuda) {
     const std::size_t free_bytes = detail::available_device_memory(cuda_device_);  // 0: unknown
     if (free_bytes > 0) detail::require_memory(need, free_bytes, "Network::compile", "the GPU");
+  } else if (split) {  // every rank learns of a rank that cannot hold its part
+    std::string error;
+    try {
+      detail::require_memory(need, detail::available_host_memory(), "Network::compile", "this machine");
+    } catch (const MemoryBudgetError& e) {
+      error = e.what();
+    }
+    const detail::RankFailure failure = detail::exchange_status(communicator_.exchange(), error);
+    if (failure.failed()) {
+      throw MemoryBudgetError("rank " + std::to_string(failure.rank) + " of " + std::to_string(communicator_.size()) +
+                              ": " + failure.message);
+    }
   } else {
     detail::require_memory(need, detail::available_host_memory(), "Network::compile", "this machine");
   }

@@ -370,6 +370,11 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     }
   };
   RunReport report;
+  // What the run would refuse before its first step, refused before the folder is touched
+  // (over ranks a collective, made by every rank: only rank 0 writes files).
+  config.network.check_coupling(detail::requested_coupling(config.options.coupling, config.options.event_coupling));
+  for (const RecordVar& rv : config.options.record_vars) config.network.check_record_var(rv);
+  for (const std::string& pop : config.options.record_spikes) config.network.check_record_spikes(pop);
   if (config.formats.empty()) {  // nothing on disk: no folder, no checkpoints
     if (config.resume) throw ConfigError("resume: the run records no files (record.formats = []); nothing to continue");
     report.first_step = 0;
@@ -378,10 +383,6 @@ RunReport run_config_rows(RunConfig& config, const InputSource& inputs, const Ma
     report.samples = obs.samples();
     return report;
   }
-  // What the run would refuse before its first step, refused before the folder is touched.
-  config.network.check_coupling(detail::requested_coupling(config.options.coupling, config.options.event_coupling));
-  for (const RecordVar& rv : config.options.record_vars) config.network.check_record_var(rv);
-  for (const std::string& pop : config.options.record_spikes) config.network.check_record_spikes(pop);
   const std::vector<FingerprintEntry> fingerprint = run_fingerprint(config, inputs);
   const fsys::path dir(config.out_dir);
   const std::string ckpt = (dir / kCheckpointName).string();

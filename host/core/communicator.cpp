@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/exchange.hpp"
+#include "core/exchange_ops.hpp"
 #include "qifsim/communicator.hpp"
 #include "qifsim/error.hpp"
 
@@ -20,6 +21,12 @@ Communicator::Communicator(std::shared_ptr<detail::Exchange> exchange) : exchang
 
 int Communicator::rank() const { return exchange_->rank(); }
 int Communicator::size() const { return exchange_->size(); }
+std::string Communicator::first_failure(const std::string& error) const {
+  if (!distributed()) return error;
+  const detail::RankFailure f = detail::exchange_status(*exchange_, error);
+  return f.failed() ? "rank " + std::to_string(f.rank) + " of " + std::to_string(size()) + ": " + f.message : "";
+}
+
 void Communicator::abort_all(const std::string& why) const {
   exchange_->abort(why);
   throw InvalidArgument(why);  // (every Exchange's abort ends or throws)

@@ -137,9 +137,11 @@ class CpuEngine final : public Engine {
   void check_coupling(CouplingMode requested) const override { (void)coupling_choices(requested); }
 
   // Every population's operator for `requested`, throwing where it cannot apply (nothing is
-  // changed or allocated here).
+  // changed or allocated here). Over ranks every rank decides alike (global facts, tau_s as
+  // any rank sees it), and a rank whose memory cannot hold its part stops every rank.
   std::vector<CouplingChoice> coupling_choices(CouplingMode requested) const {
     std::vector<CouplingChoice> choices;
+    std::string memory_error;  // over ranks: this rank's refusal, told to all at the end
     for (std::size_t k = 0; k < pops_.size(); ++k) {
       const Pop& p = pops_[k];
       if (p.weights.empty()) {
@@ -151,18 +153,50 @@ class CpuEngine final : public Engine {
                               "') has no synapse s' = -s/tau_s + spike, which events need (use auto, dense, sparse "
                               "or procedural)");
       }
-      const bool one_tau_s = p.tau_s_slot >= 0 && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() == 1 &&
-                             !(k < tau_s_varies_.size() && tau_s_varies_[k]);
+      const bool one_tau_s = p.tau_s_slot >= 0 && !tau_s_varies(p) && !(k < tau_s_varies_.size() && tau_s_varies_[k]);
       choices.push_back(choose_coupling(p.name, p.facts, one_tau_s, requested));
       const CouplingChoice& c = choices.back();
       if (!p.J || c.storage != p.storage || (c.events && !p.events) ||
           (p.events && !c.events && p.storage == CouplingMode::Dense)) {  // refused before anything is freed
-        require_host_bytes(coupling_bytes(p.facts, c, sizeof(T)), "coupling = " + to_string(requested) +
-                                                                      ": the weights of population '" + p.name +
-                                                                      "' as " + describe(c));
+        try {
+          require_host_bytes(coupling_bytes(local_facts(p), c, sizeof(T)), "coupling = " + to_string(requested) +
+                                                                               ": the weights of population '" + p.name +
+                                                                               "' as " + describe(c));
+        } catch (const MemoryBudgetError& e) {
+          if (x_ == nullptr) throw;
+          if (memory_error.empty()) memory_error = e.what();
+        }
+      }
+    }
+    if (x_ != nullptr) {
+      const RankFailure failure = exchange_status(*x_, memory_error);
+      if (failure.failed()) {
+        throw MemoryBudgetError("rank " + std::to_string(failure.rank) + " of " + std::to_string(x_->size()) + ": " +
+                                failure.message);
       }
     }
     return choices;
+  }
+
+  // True where population p holds one tau_s per neuron. Over ranks, as any rank sees it (a
+  // rank holding one neuron cannot tell one value per neuron from one for all; collective).
+  bool tau_s_varies(const CpuPopulation<T>& p) const {
+    const bool here = p.tau_s_slot >= 0 && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() != 1;
+    if (x_ == nullptr) return here;
+    const std::vector<std::int64_t> all = x_->allgather_one(here ? 1 : 0);
+    return std::any_of(all.begin(), all.end(), [](std::int64_t v) { return v != 0; });
+  }
+
+  // The facts of this engine's rows of p's J (a rank's share: its rows, the nonzeros taken as
+  // spread evenly), for what its operator takes in memory.
+  WeightsFacts local_facts(const CpuPopulation<T>& p) const {
+    WeightsFacts f = p.facts;
+    if (x_ == nullptr || p.shape.global_n == 0) return f;
+    const double share = static_cast<double>(p.shape.local_n()) / static_cast<double>(p.shape.global_n);
+    f.rows = p.shape.local_n();
+    f.stored = static_cast<std::int64_t>(std::llround(share * static_cast<double>(f.stored)));
+    f.nonzeros = static_cast<std::int64_t>(std::llround(share * static_cast<double>(f.nonzeros)));
+    return f;
   }
 
   std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
@@ -637,7 +671,7 @@ class CpuEngine final : public Engine {
     // set_var() may have given a population one tau_s per neuron since the choice was made:
     // events no longer apply there (auto chooses again; an explicit request is refused).
     for (const Pop& p : pops_) {
-      if (p.events && p.params[static_cast<std::size_t>(p.tau_s_slot)].size() != 1) {
+      if (p.events && tau_s_varies(p)) {
         set_coupling(requested_, resync_);
         break;
       }
@@ -877,9 +911,9 @@ class CpuEngine final : public Engine {
 
   std::vector<double> split_get_var(const Pop& p, Var var, bool at_last_step_start) const {
     std::vector<T> local;
-    if (is_parameter(var)) {
-      local = *p.param(var);
-      if (local.size() == 1) return std::vector<double>(static_cast<std::size_t>(p.shape.global_n), static_cast<double>(local[0]));
+    if (is_parameter(var)) {  // one value per neuron here (one for all: repeated), then gathered
+      const std::vector<T>& held = *p.param(var);
+      local = held.size() == 1 ? std::vector<T>(static_cast<std::size_t>(p.n), held[0]) : held;
     } else {
       local = local_values(p, var, at_last_step_start);
     }

@@ -38,6 +38,10 @@ class Communicator {
   /// exchange): `why` on stderr with the rank, then every rank ends (MPI_Abort). One process:
   /// throws qifsim::InvalidArgument(why).
   [[noreturn]] void abort_all(const std::string& why) const;
+  /// Collective: every rank gives its error ("" where it succeeded) and learns the lowest
+  /// failing rank's, as "rank R of N: message" ("" where every rank succeeded; one process: its
+  /// own error as given), so that all ranks stop at the same point.
+  std::string first_failure(const std::string& error) const;
 
  private:
   std::shared_ptr<detail::Exchange> exchange_;
