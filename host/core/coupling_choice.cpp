@@ -1,6 +1,8 @@
 // host/core/coupling_choice.cpp - the coupling operator `auto` and the explicit modes choose.
 #include "core/coupling_choice.hpp"
 
+#include <cmath>
+
 #include "qifsim/error.hpp"
 
 namespace qifsim::detail {
@@ -108,6 +110,17 @@ CouplingMode choose_edge_storage(const WeightsFacts& f, CouplingMode requested) 
 
 std::string describe(const CouplingChoice& c) {
   return c.events ? "events over " + to_string(c.storage) : to_string(c.storage);
+}
+
+WeightsFacts rows_share(WeightsFacts f, double fraction) {
+  if (fraction == 1.0) return f;
+  const auto part = [fraction](std::int64_t v) {
+    return static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(v)));
+  };
+  f.rows = part(f.rows);
+  f.stored = part(f.stored);
+  f.nonzeros = part(f.nonzeros);
+  return f;
 }
 
 double coupling_bytes(const WeightsFacts& f, const CouplingChoice& c, double value_bytes) {

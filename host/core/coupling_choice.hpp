@@ -33,6 +33,9 @@ struct WeightsFacts {
   double value = 0.0;
 };
 WeightsFacts weights_facts(const Weights& w);
+/// The facts of `fraction` of the rows of weights with facts `f` (a rank's share of a split
+/// population's J; the nonzeros taken as spread evenly): what its operator takes in memory.
+WeightsFacts rows_share(WeightsFacts f, double fraction);
 
 /// The storage an operator works on (Dense, Sparse or Procedural) and whether J s is updated
 /// from the spikes.

@@ -42,12 +42,17 @@ double ordered_sum_over_ranks(Exchange& x, std::int64_t n, const std::vector<dou
 }
 
 std::vector<std::int64_t> gather_spikes(Exchange& x, const std::vector<std::int64_t>& local_ascending) {
+  std::vector<std::int64_t> all;
+  gather_spikes(x, local_ascending, all);
+  return all;
+}
+
+void gather_spikes(Exchange& x, const std::vector<std::int64_t>& local_ascending, std::vector<std::int64_t>& all) {
   const std::vector<std::int64_t> counts = x.allgather_one(static_cast<std::int64_t>(local_ascending.size()));
   std::int64_t total = 0;
   for (std::int64_t c : counts) total += c;
-  std::vector<std::int64_t> all(static_cast<std::size_t>(total));
+  all.resize(static_cast<std::size_t>(total));
   x.allgather(local_ascending.data(), counts, all.data());
-  return all;
 }
 
 RankFailure exchange_status(Exchange& x, const std::string& error) {

@@ -30,6 +30,9 @@ double ordered_sum_over_ranks(Exchange& x, std::int64_t n, const std::vector<dou
 /// The global indices of the neurons that spiked on every rank, ascending (each rank's list
 /// ascending, its range after the lower ranks').
 std::vector<std::int64_t> gather_spikes(Exchange& x, const std::vector<std::int64_t>& local_ascending);
+/// The same into `all` (resized; its capacity kept, so a step's exchange allocates nothing once
+/// warm).
+void gather_spikes(Exchange& x, const std::vector<std::int64_t>& local_ascending, std::vector<std::int64_t>& all);
 
 /// A rank's failure: the lowest rank whose `error` is not empty, and its message (-1 and ""
 /// when every rank succeeded). Collective; a rank that fails still calls it, so every rank

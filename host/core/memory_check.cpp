@@ -106,14 +106,6 @@ Footprint engine_footprint(const Graph& graph, Precision precision, int ranks, i
     if (!split || node.kind != NodeKind::Population || node.size == 0) return 1.0;
     return static_cast<double>(partition_range(node.size, ranks, rank).size()) / static_cast<double>(node.size);
   };
-  // An operator's facts for `fraction` of its rows (the nonzeros taken as spread evenly).
-  const auto rows_share = [](WeightsFacts w, double fraction) {
-    if (fraction == 1.0) return w;
-    w.rows = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(w.rows)));
-    w.stored = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(w.stored)));
-    w.nonzeros = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(w.nonzeros)));
-    return w;
-  };
   for (const Node& node : graph.nodes) {
     const double fraction = share(node);
     const double n = fraction * static_cast<double>(node.size);

@@ -187,16 +187,10 @@ class CpuEngine final : public Engine {
     return std::any_of(all.begin(), all.end(), [](std::int64_t v) { return v != 0; });
   }
 
-  // The facts of this engine's rows of p's J (a rank's share: its rows, the nonzeros taken as
-  // spread evenly), for what its operator takes in memory.
+  // The facts of this engine's rows of p's J (a rank's share), for what its operator takes.
   WeightsFacts local_facts(const CpuPopulation<T>& p) const {
-    WeightsFacts f = p.facts;
-    if (x_ == nullptr || p.shape.global_n == 0) return f;
-    const double share = static_cast<double>(p.shape.local_n()) / static_cast<double>(p.shape.global_n);
-    f.rows = p.shape.local_n();
-    f.stored = static_cast<std::int64_t>(std::llround(share * static_cast<double>(f.stored)));
-    f.nonzeros = static_cast<std::int64_t>(std::llround(share * static_cast<double>(f.nonzeros)));
-    return f;
+    if (x_ == nullptr || p.shape.global_n == 0) return p.facts;
+    return rows_share(p.facts, static_cast<double>(p.shape.local_n()) / static_cast<double>(p.shape.global_n));
   }
 
   std::string set_coupling(CouplingMode requested, std::int64_t resync) override {
@@ -811,6 +805,7 @@ class CpuEngine final : public Engine {
     struct Whole {
       std::vector<std::int64_t> counts;  // each rank's neurons
       std::vector<T> s, v;               // gathered at the step's start (s: coupled or read; v: read)
+      std::vector<long> spiked;          // the step's spikes of every rank (swapped with the lists)
       bool source = false;               // an edge reads its output, or it is the network's output
     };
     std::vector<Whole> pops;
@@ -854,7 +849,9 @@ class CpuEngine final : public Engine {
       if (p.rate || !(p.events || p.record_spikes)) continue;
       std::vector<long>& list = p.spikes.all;
       for (long& i : list) i += static_cast<long>(p.shape.lo);
-      list = gather_spikes(*x_, list);
+      std::vector<long>& all = split_.pops[static_cast<std::size_t>(&p - pops_.data())].spiked;
+      gather_spikes(*x_, list, all);
+      list.swap(all);  // both keep their capacity: no allocation per step
     }
   }
 
@@ -886,9 +883,8 @@ class CpuEngine final : public Engine {
       *dst = static_cast<T>(sum_over_ranks(p, local) / static_cast<double>(p.shape.global_n));
       return;
     }
-    if (item.neurons.empty()) {
-      const std::vector<T> all = gather_population(*x_, p.shape.global_n, local);
-      std::copy(all.begin(), all.end(), dst);
+    if (item.neurons.empty()) {  // straight into the sample row
+      x_->allgather(local.data(), split_.pops[static_cast<std::size_t>(&p - pops_.data())].counts, dst);
       return;
     }
     // Chosen neurons: each rank sends those it holds (their places in the row, and values), not
